@@ -1,0 +1,77 @@
+import { z } from "zod";
+import {
+  CardTypeSchema,
+  IsoDateTimeSchema,
+  PaymentKindSchema,
+  PaymentStatusSchema,
+  PlanSlugSchema,
+  SubscriptionStatusSchema,
+  TiyinSchema,
+} from "./common";
+
+/** GET /api/v1/user/{telegram_id}/payments */
+export const PaymentHistoryItemSchema = z.object({
+  id: z.number().int(),
+  kind: PaymentKindSchema,
+  status: PaymentStatusSchema,
+  amount: TiyinSchema,
+  amount_formatted: z.string(),
+  card_masked: z.string().nullable(),
+  plan_slug: PlanSlugSchema.nullable(),
+  created_at: IsoDateTimeSchema,
+});
+export const PaymentHistoryResponseSchema = z.object({
+  payments: z.array(PaymentHistoryItemSchema),
+});
+export type PaymentHistoryItem = z.infer<typeof PaymentHistoryItemSchema>;
+export type PaymentHistoryResponse = z.infer<typeof PaymentHistoryResponseSchema>;
+
+export const BoundCardSchema = z.object({
+  id: z.number().int(),
+  pan_masked: z.string(),
+  card_type: CardTypeSchema,
+  /** YYMM */
+  expiry: z.string(),
+  is_active: z.boolean(),
+  created_at: IsoDateTimeSchema,
+  last_used_at: IsoDateTimeSchema.nullable(),
+});
+export type BoundCard = z.infer<typeof BoundCardSchema>;
+
+/** GET /api/v1/user/{telegram_id}/subscription — `subscription` is null for a user who never paid. */
+export const SubscriptionSchema = z.object({
+  id: z.number().int(),
+  plan: z.object({ slug: PlanSlugSchema, name: z.string(), price: z.string(), price_raw: TiyinSchema }),
+  status: SubscriptionStatusSchema,
+  is_active: z.boolean(),
+  auto_renew: z.boolean(),
+  start_date: IsoDateTimeSchema,
+  end_date: IsoDateTimeSchema,
+  cancelled_at: IsoDateTimeSchema.nullable(),
+  card: BoundCardSchema.nullable(),
+  /** The next automatic charge, when auto-renew is on and a card is saved. */
+  next_charge: z
+    .object({ date: IsoDateTimeSchema, amount: TiyinSchema, amount_formatted: z.string(), card_masked: z.string() })
+    .nullable(),
+});
+export type Subscription = z.infer<typeof SubscriptionSchema>;
+export const SubscriptionResponseSchema = z.object({ subscription: SubscriptionSchema.nullable() });
+export type SubscriptionResponse = z.infer<typeof SubscriptionResponseSchema>;
+
+/** GET /api/v1/user/{telegram_id}/cards */
+export const CardsResponseSchema = z.object({ cards: z.array(BoundCardSchema) });
+export type CardsResponse = z.infer<typeof CardsResponseSchema>;
+
+/** GET /api/v1/plans — the active plans, for the bot's /premium keyboard. */
+export const PlanListResponseSchema = z.object({
+  plans: z.array(
+    z.object({
+      slug: PlanSlugSchema,
+      names: z.object({ uz: z.string(), ru: z.string(), en: z.string() }),
+      price: z.string(),
+      price_raw: TiyinSchema,
+      duration_days: z.number().int().positive(),
+    }),
+  ),
+});
+export type PlanListResponse = z.infer<typeof PlanListResponseSchema>;

@@ -1,0 +1,66 @@
+import { z } from "zod";
+
+/**
+ * Queue names, job names and payload schemas, defined once for producers and consumers.
+ * Payloads carry ids only: never card numbers, card tokens or OTPs.
+ * Validate at enqueue (`schema.parse`) and again in the processor before any side effect.
+ */
+
+export const QUEUES = {
+  notifications: "notifications",
+  renewals: "renewals",
+} as const;
+
+const id = z.number().int().positive();
+
+export const NotificationJobSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("payment_succeeded"), userId: id, paymentId: id, subscriptionId: id }),
+  z.object({ kind: z.literal("renewal_succeeded"), userId: id, paymentId: id, subscriptionId: id }),
+  z.object({
+    kind: z.literal("renewal_failed"),
+    userId: id,
+    subscriptionId: id,
+    /** A hard decline (expired/blocked card) needs a new card; a soft one will be retried. */
+    hardDecline: z.boolean(),
+    /** When the next automatic attempt is planned (ISO), if any. */
+    nextAttemptAt: z.string().datetime().nullable(),
+    errorKind: z.string().max(64).nullable(),
+  }),
+  z.object({ kind: z.literal("renewal_reminder"), userId: id, subscriptionId: id, chargeAt: z.string().datetime() }),
+  z.object({ kind: z.literal("subscription_expired"), userId: id, subscriptionId: id }),
+  z.object({ kind: z.literal("card_expiring"), userId: id, boundCardId: id, subscriptionId: id.optional() }),
+  z.object({
+    kind: z.literal("admin_alert"),
+    alert: z.enum(["failed_payments", "unknown_outcomes", "reconciliation", "other"]),
+    text: z.string().max(3500),
+  }),
+]);
+export type NotificationJob = z.infer<typeof NotificationJobSchema>;
+export type NotificationKind = NotificationJob["kind"];
+
+/**
+ * A deterministic job id per notification, so a retried producer never notifies twice.
+ * BullMQ job ids must not contain ':' and must not be all digits.
+ */
+export function notificationJobId(job: NotificationJob, discriminator: string | number): string {
+  const who = "userId" in job ? job.userId : "admin";
+  return `ntf-${job.kind}-${who}-${String(discriminator).replace(/:/g, "_")}`;
+}
+
+export const RenewalChargeJobSchema = z.object({
+  subscriptionId: id,
+  /** The end_date being renewed (ISO): the billing period this charge pays for. */
+  periodEnd: z.string().datetime(),
+});
+export type RenewalChargeJob = z.infer<typeof RenewalChargeJobSchema>;
+
+export const RENEWAL_JOBS = {
+  sweep: "renewals-sweep",
+  charge: "renewal-charge",
+  janitor: "renewals-janitor",
+  maintenance: "renewals-maintenance",
+} as const;
+
+export function renewalChargeJobId(job: RenewalChargeJob, attemptNumber = 1): string {
+  return `renewal-${job.subscriptionId}-${Date.parse(job.periodEnd)}-${attemptNumber}`;
+}

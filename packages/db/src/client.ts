@@ -1,0 +1,38 @@
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "./schema/index";
+
+export type Schema = typeof schema;
+export type Database = PostgresJsDatabase<Schema>;
+export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+/** Query helpers take either, so the same helper runs inside or outside a transaction. */
+export type DbOrTx = Database | Transaction;
+
+export interface DbOptions {
+  /** Pool size (default 10). */
+  max?: number;
+  /** Set false behind a transaction-mode pooler (PgBouncer). */
+  prepare?: boolean;
+  /** Name shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+export interface DbHandle {
+  db: Database;
+  client: postgres.Sql;
+  close: () => Promise<void>;
+}
+
+/** One pool per process, created at start and passed down; nothing connects at import time. */
+export function createDb(databaseUrl: string, options: DbOptions = {}): DbHandle {
+  const client = postgres(databaseUrl, {
+    max: options.max ?? 10,
+    prepare: options.prepare ?? true,
+    idle_timeout: 30,
+    connect_timeout: 10,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName ?? "obuna" },
+  });
+  const db = drizzle(client, { schema, casing: "snake_case" });
+  return { db, client, close: () => client.end({ timeout: 5 }) };
+}

@@ -1,0 +1,46 @@
+import { and, desc, eq, inArray } from "drizzle-orm";
+import type { DbOrTx } from "../client";
+import { subscriptions } from "../schema/index";
+
+/** The user's subscription that gives access now (`active` or `past_due`), if any. */
+export async function getLiveSubscription(db: DbOrTx, userId: number) {
+  const [row] = await db
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.userId, userId), inArray(subscriptions.status, ["active", "past_due"])))
+    .limit(1);
+  return row ?? null;
+}
+
+/** The live subscription, locked for update inside a transaction. */
+export async function lockLiveSubscription(tx: DbOrTx, userId: number) {
+  const [row] = await tx
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.userId, userId), inArray(subscriptions.status, ["active", "past_due"])))
+    .limit(1)
+    .for("update");
+  return row ?? null;
+}
+
+/** The most recent subscription of any status (for showing history to a lapsed user). */
+export async function getLatestSubscription(db: DbOrTx, userId: number) {
+  const [row] = await db
+    .select()
+    .from(subscriptions)
+    .where(eq(subscriptions.userId, userId))
+    .orderBy(desc(subscriptions.endDate))
+    .limit(1);
+  return row ?? null;
+}
+
+export async function getSubscriptionById(db: DbOrTx, subscriptionId: number) {
+  const [row] = await db.select().from(subscriptions).where(eq(subscriptions.id, subscriptionId)).limit(1);
+  return row ?? null;
+}
+
+/** New end date when a period of `durationDays` is bought: added after any time the user has left. */
+export function extendedEndDate(currentEnd: Date | null, now: Date, durationDays: number): { start: Date; end: Date } {
+  const start = currentEnd && currentEnd > now ? currentEnd : now;
+  return { start, end: new Date(start.getTime() + durationDays * 86_400_000) };
+}

@@ -1,0 +1,55 @@
+import { eq, sql } from "drizzle-orm";
+import type { DbOrTx } from "../client";
+import { users } from "../schema/index";
+
+export interface TelegramProfile {
+  telegramId: number;
+  username?: string | null;
+  firstName?: string | null;
+  languageCode?: string | null;
+}
+
+/** Creates the user on first contact; later calls refresh the profile but never the role. */
+export async function upsertTelegramUser(db: DbOrTx, profile: TelegramProfile) {
+  const [user] = await db
+    .insert(users)
+    .values({
+      telegramId: profile.telegramId,
+      username: profile.username ?? null,
+      firstName: profile.firstName ?? null,
+      languageCode: profile.languageCode ?? null,
+    })
+    .onConflictDoUpdate({
+      target: users.telegramId,
+      set: {
+        username: sql`coalesce(excluded.username, ${users.username})`,
+        firstName: sql`coalesce(excluded.first_name, ${users.firstName})`,
+        languageCode: sql`coalesce(excluded.language_code, ${users.languageCode})`,
+        updatedAt: sql`now()`,
+      },
+    })
+    .returning();
+  return user!;
+}
+
+export async function getUserByTelegramId(db: DbOrTx, telegramId: number) {
+  const [user] = await db.select().from(users).where(eq(users.telegramId, telegramId)).limit(1);
+  return user ?? null;
+}
+
+export async function getUserById(db: DbOrTx, userId: number) {
+  const [user] = await db.select().from(users).where(eq(users.id, userId)).limit(1);
+  return user ?? null;
+}
+
+export async function setUserRole(db: DbOrTx, userId: number, role: "user" | "premium" | "admin") {
+  // An admin stays an admin whatever happens to their subscription.
+  await db
+    .update(users)
+    .set({ role: sql`case when ${users.role} = 'admin' then 'admin'::user_role else ${role}::user_role end` })
+    .where(eq(users.id, userId));
+}
+
+export async function markBotBlocked(db: DbOrTx, userId: number, at: Date) {
+  await db.update(users).set({ botBlockedAt: at }).where(eq(users.id, userId));
+}

@@ -1,0 +1,33 @@
+import { bigint, boolean, char, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { identityId, refId, timestamps, timestamptz } from "./columns";
+import { cardType } from "./enums";
+import { users } from "./users";
+
+/** A card bound at ATMOS for renewals. Never holds a full card number. */
+export const boundCards = pgTable(
+  "bound_cards",
+  {
+    id: identityId(),
+    userId: refId()
+      .notNull()
+      .references(() => users.id),
+    /** ATMOS card token, AES-256-GCM encrypted with CARD_TOKEN_KEY (see src/crypto.ts). Never logged. */
+    cardToken: text().notNull(),
+    /** ATMOS card_id */
+    cardId: bigint({ mode: "number" }).notNull(),
+    /** 986009******1840 */
+    panMasked: text().notNull(),
+    /** YYMM */
+    expiry: char({ length: 4 }).notNull(),
+    cardType: cardType().notNull(),
+    isActive: boolean().notNull().default(true),
+    lastUsedAt: timestamptz(),
+    /** Set when the card was removed at ATMOS; such a card is never charged again. */
+    removedAt: timestamptz(),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("bound_cards_user_id_card_id_key").on(t.userId, t.cardId),
+    index("bound_cards_user_id_active_idx").on(t.userId, t.isActive),
+  ],
+);

@@ -1,0 +1,44 @@
+import { bigint, index, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { boundCards } from "./bound-cards";
+import { identityId, refId, timestamps, timestamptz, tiyin } from "./columns";
+import { paymentKind, paymentProvider, paymentStatus } from "./enums";
+import { paymentSessions } from "./payment-sessions";
+import { subscriptions } from "./subscriptions";
+import { users } from "./users";
+
+/** Money that moved (or may have moved) at ATMOS. One row per charge, keyed by an idempotency key. */
+export const payments = pgTable(
+  "payments",
+  {
+    id: identityId(),
+    userId: refId()
+      .notNull()
+      .references(() => users.id),
+    subscriptionId: refId().references(() => subscriptions.id),
+    sessionId: uuid().references(() => paymentSessions.id),
+    boundCardId: refId().references(() => boundCards.id),
+    provider: paymentProvider().notNull().default("atmos"),
+    kind: paymentKind().notNull(),
+    status: paymentStatus().notNull().default("pending"),
+    /** tiyin */
+    amount: tiyin().notNull(),
+    transactionId: bigint({ mode: "number" }),
+    successTransId: bigint({ mode: "number" }),
+    cardMasked: text(),
+    errorCode: text(),
+    errorMessage: text(),
+    /** `session:<uuid>` for first payments, `renewal:<sub>:<period>:<attempt>` for renewals. */
+    idempotencyKey: text().notNull().unique(),
+    /** The access period this payment bought: taken back on refund. */
+    periodStart: timestamptz(),
+    periodEnd: timestamptz(),
+    reversedAt: timestamptz(),
+    reverseReason: text(),
+    ...timestamps,
+  },
+  (t) => [
+    index("payments_user_id_created_at_idx").on(t.userId, t.createdAt),
+    index("payments_transaction_id_idx").on(t.transactionId),
+    index("payments_status_created_at_idx").on(t.status, t.createdAt),
+  ],
+);

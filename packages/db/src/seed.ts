@@ -1,0 +1,49 @@
+import type { DbOrTx } from "./client";
+import { plans } from "./schema/index";
+
+/**
+ * The plans Obuna sells. Prices in tiyin (1 so'm = 100 tiyin):
+ * monthly 29 000 so'm; quarterly 79 000 so'm (~9 % off three months); yearly 290 000 so'm (two months free).
+ */
+export const PLAN_SEED = [
+  {
+    slug: "monthly",
+    nameUz: "1 Oylik",
+    nameRu: "1 месяц",
+    nameEn: "1 Month",
+    price: 2_900_000,
+    durationDays: 30,
+    sortOrder: 1,
+  },
+  {
+    slug: "quarterly",
+    nameUz: "3 Oylik",
+    nameRu: "3 месяца",
+    nameEn: "3 Months",
+    price: 7_900_000,
+    durationDays: 90,
+    sortOrder: 2,
+  },
+  {
+    slug: "yearly",
+    nameUz: "1 Yillik",
+    nameRu: "1 год",
+    nameEn: "1 Year",
+    price: 29_000_000,
+    durationDays: 365,
+    sortOrder: 3,
+  },
+] as const;
+
+/**
+ * Idempotent: inserts the plans that are missing and never touches existing rows, so a price an
+ * operator changed in the database survives a re-seed. Returns how many plans were inserted.
+ */
+export async function seedPlans(db: DbOrTx): Promise<number> {
+  const inserted = await db
+    .insert(plans)
+    .values(PLAN_SEED.map((plan) => ({ ...plan, isActive: true })))
+    .onConflictDoNothing({ target: plans.slug })
+    .returning({ id: plans.id });
+  return inserted.length;
+}

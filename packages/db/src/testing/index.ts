@@ -1,0 +1,51 @@
+import postgres from "postgres";
+import { migrateDatabase } from "../migrate";
+import { createDb } from "../client";
+import { seedPlans } from "../seed";
+
+/**
+ * Test databases are real Postgres databases, one per package (`obuna_test_<name>`), dropped and
+ * rebuilt from the committed migrations at the start of each test run. Never the dev database.
+ */
+export function testAdminUrl(): string {
+  return process.env.TEST_DATABASE_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+}
+
+export function testDatabaseUrl(name: string): string {
+  const url = new URL(testAdminUrl());
+  url.pathname = `/obuna_test_${name.replace(/[^a-z0-9_]/gi, "_")}`;
+  return url.toString();
+}
+
+/** Redis for tests: one logical database per package so parallel suites never share keys. */
+export function testRedisUrl(dbIndex: number): string {
+  const base = new URL(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379");
+  base.pathname = `/${dbIndex}`;
+  return base.toString();
+}
+
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const admin = postgres(testAdminUrl(), { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+/** Drops, recreates, migrates from zero and seeds the plans. Returns the database URL. */
+export async function prepareTestDatabase(name: string, options: { seed?: boolean } = {}): Promise<string> {
+  const url = testDatabaseUrl(name);
+  await dropDatabase(url);
+  await migrateDatabase(url);
+  if (options.seed ?? true) {
+    const handle = createDb(url, { max: 1 });
+    try {
+      await seedPlans(handle.db);
+    } finally {
+      await handle.close();
+    }
+  }
+  return url;
+}
