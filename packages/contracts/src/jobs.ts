@@ -54,9 +54,17 @@ export const RenewalChargeJobSchema = z.object({
 });
 export type RenewalChargeJob = z.infer<typeof RenewalChargeJobSchema>;
 
+/** A user pressed "retry now" after a failed renewal (bot recovery button). */
+export const RenewalRetryNowJobSchema = z.object({
+  subscriptionId: id,
+  requestedByTelegramId: id,
+});
+export type RenewalRetryNowJob = z.infer<typeof RenewalRetryNowJobSchema>;
+
 export const RENEWAL_JOBS = {
   sweep: "renewals-sweep",
   charge: "renewal-charge",
+  retryNow: "renewal-retry-now",
   janitor: "renewals-janitor",
   maintenance: "renewals-maintenance",
 } as const;
