@@ -46,7 +46,9 @@ export function isLocalCardType(type: CardType | null): type is "uzcard" | "humo
 export type PanProblem = "length" | "luhn" | "unsupported_card";
 
 /** Validates a PAN for payment: 16 digits, Luhn, UzCard or Humo range. */
-export function checkPan(value: string): { ok: true; pan: string; type: "uzcard" | "humo" } | { ok: false; problem: PanProblem } {
+export function checkPan(
+  value: string,
+): { ok: true; pan: string; type: "uzcard" | "humo" } | { ok: false; problem: PanProblem } {
   const pan = value.replace(/[\s-]/g, "");
   if (!/^\d{16}$/.test(pan)) return { ok: false, problem: "length" };
   if (!passesLuhn(pan)) return { ok: false, problem: "luhn" };
@@ -84,7 +86,7 @@ export interface CardExpiry {
  */
 export function parseExpiry(value: string): CardExpiry | null {
   const trimmed = value.trim();
-  const separated = /^(\d{1,2})\s*[/.\-]\s*(\d{2}|\d{4})$/.exec(trimmed);
+  const separated = /^(\d{1,2})\s*[/.-]\s*(\d{2}|\d{4})$/.exec(trimmed);
   if (separated) {
     const month = Number(separated[1]);
     const yearPart = separated[2]!;

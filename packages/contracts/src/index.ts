@@ -1,6 +1,6 @@
 export * from "./card";
 export * from "./env";
 export * from "./errors";
+export * from "./http/index";
 export * from "./jobs";
 export * from "./money";
-export * from "./http/index";

@@ -26,7 +26,12 @@ export const NotificationJobSchema = z.discriminatedUnion("kind", [
     nextAttemptAt: z.string().datetime().nullable(),
     errorKind: z.string().max(64).nullable(),
   }),
-  z.object({ kind: z.literal("renewal_reminder"), userId: id, subscriptionId: id, chargeAt: z.string().datetime() }),
+  z.object({
+    kind: z.literal("renewal_reminder"),
+    userId: id,
+    subscriptionId: id,
+    chargeAt: z.string().datetime(),
+  }),
   z.object({ kind: z.literal("subscription_expired"), userId: id, subscriptionId: id }),
   z.object({ kind: z.literal("card_expiring"), userId: id, boundCardId: id, subscriptionId: id.optional() }),
   z.object({

@@ -14,7 +14,8 @@ export function formatSom(tiyin: number): string {
     .toString()
     .replace(/\B(?=(\d{3})+(?!\d))/g, " ");
   const sign = tiyin < 0 ? "-" : "";
-  const fraction = tiyin % TIYIN_PER_SOM === 0 ? "" : `.${String(Math.abs(tiyin % TIYIN_PER_SOM)).padStart(2, "0")}`;
+  const fraction =
+    tiyin % TIYIN_PER_SOM === 0 ? "" : `.${String(Math.abs(tiyin % TIYIN_PER_SOM)).padStart(2, "0")}`;
   return `${sign}${grouped}${fraction} so'm`;
 }
 

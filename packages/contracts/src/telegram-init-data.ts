@@ -52,7 +52,8 @@ export function verifyInitData(
   const expected = createHmac("sha256", secretKey(botToken)).update(dataCheckString(params)).digest();
   const given = Buffer.from(hash, "hex");
   // Also refuses data with a repeated `hash` or other tricks that change the checked string.
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, problem: "bad_signature" };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, problem: "bad_signature" };
   const authSeconds = Number(params.get("auth_date"));
   if (!Number.isInteger(authSeconds) || authSeconds <= 0) return { ok: false, problem: "malformed" };
   const now = options.now ?? new Date();
@@ -67,7 +68,10 @@ export function verifyInitData(
   if (!user || typeof user !== "object" || !Number.isSafeInteger(user.id) || user.id <= 0) {
     return { ok: false, problem: "no_user" };
   }
-  return { ok: true, data: { user, authDate: new Date(authSeconds * 1000), queryId: params.get("query_id"), raw } };
+  return {
+    ok: true,
+    data: { user, authDate: new Date(authSeconds * 1000), queryId: params.get("query_id"), raw },
+  };
 }
 
 /** Builds initData exactly as Telegram would (for tests and local tools). */

@@ -10,9 +10,9 @@ import {
   parseExpiry,
   passesLuhn,
 } from "../src/card";
-import { formatPeriod, formatSom } from "../src/money";
-import { pickLanguage } from "../src/http/common";
 import { ERROR_CODES, ERROR_STATUS } from "../src/errors";
+import { pickLanguage } from "../src/http/common";
+import { formatPeriod, formatSom } from "../src/money";
 
 describe("card rules", () => {
   it("checks Luhn on the ATMOS sandbox cards", () => {
@@ -49,7 +49,9 @@ describe("card rules", () => {
   });
 
   it("finds full card numbers in text, and not masked ones", () => {
-    expect(findCardNumbers("a 9860090101014364 b 986009******4364 c 98600901010143640")).toEqual(["9860090101014364"]);
+    expect(findCardNumbers("a 9860090101014364 b 986009******4364 c 98600901010143640")).toEqual([
+      "9860090101014364",
+    ]);
   });
 });
 

@@ -12,11 +12,20 @@ describe("Telegram initData", () => {
   });
   it("refuses another bot's signature, a changed user, and stale data", () => {
     const raw = signInitData(user, token);
-    expect(verifyInitData(raw, "999:other", { maxAgeSeconds: 3600 })).toEqual({ ok: false, problem: "bad_signature" });
+    expect(verifyInitData(raw, "999:other", { maxAgeSeconds: 3600 })).toEqual({
+      ok: false,
+      problem: "bad_signature",
+    });
     const forged = raw.replace("777000111", "777000112");
-    expect(verifyInitData(forged, token, { maxAgeSeconds: 3600 })).toEqual({ ok: false, problem: "bad_signature" });
+    expect(verifyInitData(forged, token, { maxAgeSeconds: 3600 })).toEqual({
+      ok: false,
+      problem: "bad_signature",
+    });
     const old = signInitData(user, token, { authDate: new Date(Date.now() - 7200_000) });
     expect(verifyInitData(old, token, { maxAgeSeconds: 3600 })).toEqual({ ok: false, problem: "expired" });
-    expect(verifyInitData("garbage", token, { maxAgeSeconds: 3600 })).toEqual({ ok: false, problem: "missing_hash" });
+    expect(verifyInitData("garbage", token, { maxAgeSeconds: 3600 })).toEqual({
+      ok: false,
+      problem: "missing_hash",
+    });
   });
 });

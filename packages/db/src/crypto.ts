@@ -17,7 +17,9 @@ export function encryptCardToken(token: string, key: CardTokenKey): string {
   const cipher = createCipheriv("aes-256-gcm", key, iv);
   const ciphertext = Buffer.concat([cipher.update(token, "utf8"), cipher.final()]);
   const tag = cipher.getAuthTag();
-  return ["v1", iv.toString("base64url"), tag.toString("base64url"), ciphertext.toString("base64url")].join(".");
+  return ["v1", iv.toString("base64url"), tag.toString("base64url"), ciphertext.toString("base64url")].join(
+    ".",
+  );
 }
 
 export function decryptCardToken(stored: string, key: CardTokenKey): string {
@@ -25,5 +27,7 @@ export function decryptCardToken(stored: string, key: CardTokenKey): string {
   if (version !== "v1" || !iv || !tag || ciphertext === undefined) throw new Error("unreadable card token");
   const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
   decipher.setAuthTag(Buffer.from(tag, "base64url"));
-  return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
+  return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString(
+    "utf8",
+  );
 }

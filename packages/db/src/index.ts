@@ -2,6 +2,6 @@ export * from "./client";
 export * from "./crypto";
 export * from "./env";
 export * from "./migrate";
+export * as schema from "./schema/index";
 export * from "./seed";
 export * from "./types";
-export * as schema from "./schema/index";

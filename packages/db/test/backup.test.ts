@@ -48,7 +48,9 @@ describe("infra/backup.sh and infra/restore.sh", () => {
       execFileSync("bash", [join(infra, "backup.sh"), "--dir", dir, "--keep", "2"], { env, stdio: "pipe" });
       await new Promise((r) => setTimeout(r, 1100)); // dumps are named by the second
     }
-    const dumps = readdirSync(dir).filter((f) => f.endsWith(".dump")).sort();
+    const dumps = readdirSync(dir)
+      .filter((f) => f.endsWith(".dump"))
+      .sort();
     expect(dumps).toHaveLength(2); // rotation kept the newest two
 
     await dropDatabase(restored);
@@ -60,7 +62,9 @@ describe("infra/backup.sh and infra/restore.sh", () => {
 
     // Restoring over a database with tables is refused without --force.
     expect(() =>
-      execFileSync("bash", [join(infra, "restore.sh"), join(dir, dumps.at(-1)!), restored], { stdio: "pipe" }),
+      execFileSync("bash", [join(infra, "restore.sh"), join(dir, dumps.at(-1)!), restored], {
+        stdio: "pipe",
+      }),
     ).toThrow();
   });
 });

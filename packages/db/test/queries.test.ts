@@ -53,7 +53,12 @@ describe("query helpers on a real database", () => {
     const user = await upsertTelegramUser(db, { telegramId: nextTelegramId++ });
     const plan = (await getPlanBySlug(db, "monthly"))!;
     const now = new Date();
-    const base = { userId: user.id, planId: plan.id, startDate: now, endDate: new Date(now.getTime() + 86_400_000) };
+    const base = {
+      userId: user.id,
+      planId: plan.id,
+      startDate: now,
+      endDate: new Date(now.getTime() + 86_400_000),
+    };
     const [sub] = await db.insert(subscriptions).values(base).returning();
     expect(sub!.isActive).toBe(true);
     await expect(db.insert(subscriptions).values(base)).rejects.toThrow();
@@ -68,7 +73,14 @@ describe("query helpers on a real database", () => {
     const token = "A1B2C3D4E5F60718293A4B5C6D7E8F90";
     const card = await saveBoundCard(
       db,
-      { userId: user.id, cardToken: token, cardId: 1579076, panMasked: "986009******1840", expiry: "2802", cardType: "humo" },
+      {
+        userId: user.id,
+        cardToken: token,
+        cardId: 1579076,
+        panMasked: "986009******1840",
+        expiry: "2802",
+        cardType: "humo",
+      },
       key,
     );
     const [row] = await db.select().from(boundCards).where(eq(boundCards.id, card.id));
@@ -77,7 +89,14 @@ describe("query helpers on a real database", () => {
     // Binding the same ATMOS card again updates the row rather than adding one.
     const again = await saveBoundCard(
       db,
-      { userId: user.id, cardToken: token, cardId: 1579076, panMasked: "986009******1840", expiry: "2802", cardType: "humo" },
+      {
+        userId: user.id,
+        cardToken: token,
+        cardId: 1579076,
+        panMasked: "986009******1840",
+        expiry: "2802",
+        cardType: "humo",
+      },
       key,
     );
     expect(again.id).toBe(card.id);

@@ -51,7 +51,12 @@ export const SubscriptionSchema = z.object({
   card: BoundCardSchema.nullable(),
   /** The next automatic charge, when auto-renew is on and a card is saved. */
   next_charge: z
-    .object({ date: IsoDateTimeSchema, amount: TiyinSchema, amount_formatted: z.string(), card_masked: z.string() })
+    .object({
+      date: IsoDateTimeSchema,
+      amount: TiyinSchema,
+      amount_formatted: z.string(),
+      card_masked: z.string(),
+    })
     .nullable(),
 });
 export type Subscription = z.infer<typeof SubscriptionSchema>;

@@ -141,5 +141,8 @@ export const AtmosCallbackRequestSchema = z.object({
   sign: z.string(),
 });
 export type AtmosCallbackRequest = z.infer<typeof AtmosCallbackRequestSchema>;
-export const AtmosCallbackResponseSchema = z.object({ status: z.union([z.literal(0), z.literal(1)]), message: z.string() });
+export const AtmosCallbackResponseSchema = z.object({
+  status: z.union([z.literal(0), z.literal(1)]),
+  message: z.string(),
+});
 export type AtmosCallbackResponse = z.infer<typeof AtmosCallbackResponseSchema>;

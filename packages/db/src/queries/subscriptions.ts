@@ -40,7 +40,11 @@ export async function getSubscriptionById(db: DbOrTx, subscriptionId: number) {
 }
 
 /** New end date when a period of `durationDays` is bought: added after any time the user has left. */
-export function extendedEndDate(currentEnd: Date | null, now: Date, durationDays: number): { start: Date; end: Date } {
+export function extendedEndDate(
+  currentEnd: Date | null,
+  now: Date,
+  durationDays: number,
+): { start: Date; end: Date } {
   const start = currentEnd && currentEnd > now ? currentEnd : now;
   return { start, end: new Date(start.getTime() + durationDays * 86_400_000) };
 }

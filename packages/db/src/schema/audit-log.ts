@@ -14,5 +14,8 @@ export const auditLog = pgTable(
     details: jsonb(),
     createdAt: timestamptz().notNull().defaultNow(),
   },
-  (t) => [index("audit_log_entity_idx").on(t.entityType, t.entityId), index("audit_log_created_at_idx").on(t.createdAt)],
+  (t) => [
+    index("audit_log_entity_idx").on(t.entityType, t.entityId),
+    index("audit_log_created_at_idx").on(t.createdAt),
+  ],
 );

@@ -2,7 +2,9 @@ import { bigint, timestamp } from "drizzle-orm/pg-core";
 
 /** Every timestamp is timestamptz, read as a JS Date in UTC. */
 export const timestamptz = (name?: string) =>
-  name ? timestamp(name, { withTimezone: true, mode: "date" }) : timestamp({ withTimezone: true, mode: "date" });
+  name
+    ? timestamp(name, { withTimezone: true, mode: "date" })
+    : timestamp({ withTimezone: true, mode: "date" });
 
 export const timestamps = {
   createdAt: timestamptz().notNull().defaultNow(),

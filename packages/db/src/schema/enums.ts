@@ -10,7 +10,23 @@ export const paymentSessionStatus = pgEnum("payment_session_status", [
 ]);
 export const paymentProvider = pgEnum("payment_provider", ["atmos"]);
 export const paymentKind = pgEnum("payment_kind", ["initial", "renewal"]);
-export const paymentStatus = pgEnum("payment_status", ["pending", "success", "failed", "unknown", "reversed"]);
+export const paymentStatus = pgEnum("payment_status", [
+  "pending",
+  "success",
+  "failed",
+  "unknown",
+  "reversed",
+]);
 export const cardType = pgEnum("card_type", ["uzcard", "humo", "visa", "mastercard"]);
-export const subscriptionStatus = pgEnum("subscription_status", ["active", "past_due", "canceled", "expired"]);
-export const renewalAttemptStatus = pgEnum("renewal_attempt_status", ["pending", "success", "failed", "unknown"]);
+export const subscriptionStatus = pgEnum("subscription_status", [
+  "active",
+  "past_due",
+  "canceled",
+  "expired",
+]);
+export const renewalAttemptStatus = pgEnum("renewal_attempt_status", [
+  "pending",
+  "success",
+  "failed",
+  "unknown",
+]);

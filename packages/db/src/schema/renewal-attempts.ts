@@ -32,7 +32,11 @@ export const renewalAttempts = pgTable(
     ...timestamps,
   },
   (t) => [
-    unique("renewal_attempts_subscription_period_attempt_key").on(t.subscriptionId, t.periodEnd, t.attemptNumber),
+    unique("renewal_attempts_subscription_period_attempt_key").on(
+      t.subscriptionId,
+      t.periodEnd,
+      t.attemptNumber,
+    ),
     index("renewal_attempts_unknown_idx").on(t.nextCheckAt).where(sql`status in ('unknown', 'pending')`),
   ],
 );

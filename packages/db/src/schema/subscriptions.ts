@@ -22,9 +22,7 @@ export const subscriptions = pgTable(
       .notNull()
       .references(() => plans.id),
     status: subscriptionStatus().notNull().default("active"),
-    isActive: boolean()
-      .notNull()
-      .generatedAlwaysAs(sql`status in ('active', 'past_due')`),
+    isActive: boolean().notNull().generatedAlwaysAs(sql`status in ('active', 'past_due')`),
     autoRenew: boolean().notNull().default(false),
     startDate: timestamptz().notNull(),
     endDate: timestamptz().notNull(),

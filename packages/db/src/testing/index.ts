@@ -1,6 +1,6 @@
 import postgres from "postgres";
-import { migrateDatabase } from "../migrate";
 import { createDb } from "../client";
+import { migrateDatabase } from "../migrate";
 import { seedPlans } from "../seed";
 
 /**
