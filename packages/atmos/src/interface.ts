@@ -55,9 +55,18 @@ export type BindCardInitResult =
 
 export interface AtmosClient {
   /** POST /merchant/pay/create */
-  createTransaction(input: { amount: number; account: string; details?: string; lang?: AtmosLanguage }): Promise<AtmosTransaction>;
+  createTransaction(input: {
+    amount: number;
+    account: string;
+    details?: string;
+    lang?: AtmosLanguage;
+  }): Promise<AtmosTransaction>;
   /** POST /merchant/pay/pre-apply with card number + expiry (any of MM/YY, MMYY, YYMM): ATMOS sends an SMS OTP. */
-  preApplyCard(input: { transactionId: number; cardNumber: string; expiry: string }): Promise<{ transactionId: number; phone: string | null }>;
+  preApplyCard(input: {
+    transactionId: number;
+    cardNumber: string;
+    expiry: string;
+  }): Promise<{ transactionId: number; phone: string | null }>;
   /** POST /merchant/pay/pre-apply with a bound card token: no SMS. */
   preApplyToken(input: { transactionId: number; cardToken: string }): Promise<{ transactionId: number }>;
   /** POST /merchant/pay/apply: confirms with the OTP (111111 for token payments). */

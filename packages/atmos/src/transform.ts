@@ -1,0 +1,67 @@
+/** Pure mapping from ATMOS wire objects to our types. */
+import type { AtmosBoundCard, AtmosCardSummary, AtmosTransaction } from "./interface";
+import type { WireStoreTransaction } from "./wire";
+import { isOkCode } from "./wire";
+
+const REVERSED_MESSAGES = new Set(["canceled", "cancelled", "reversed"]);
+
+/**
+ * Reads the state of a transaction. Decided by `confirmed` / `success_trans_id` / `prepay_time`,
+ * never by `result.code` alone: a `get` on a closed transaction answers STPIMS-ERR-092 with data.
+ */
+export function transactionState(st: WireStoreTransaction, resultCode: string): AtmosTransaction["state"] {
+  const paid = st.confirmed || (st.success_trans_id !== null && st.success_trans_id > 0);
+  const message = st.status_message?.toLowerCase() ?? "";
+  if (paid) return REVERSED_MESSAGES.has(message) ? "reversed" : "confirmed";
+  if (!isOkCode(resultCode)) return "closed";
+  return st.prepay_time !== null ? "pre_applied" : "created";
+}
+
+export function toAtmosTransaction(
+  st: WireStoreTransaction,
+  resultCode: string,
+  fallbackTransactionId: number,
+  ofdUrl: string | null = null,
+): AtmosTransaction {
+  const state = transactionState(st, resultCode);
+  return {
+    transactionId: st.trans_id ?? fallbackTransactionId,
+    successTransId: st.success_trans_id !== null && st.success_trans_id > 0 ? st.success_trans_id : null,
+    account: st.account,
+    amount: st.amount,
+    confirmed: state === "confirmed" || state === "reversed",
+    state,
+    cardId: st.card_id,
+    statusCode: st.status_code,
+    statusMessage: st.status_message,
+    ofdUrl,
+    confirmTime: st.confirm_time,
+  };
+}
+
+export function toBoundCard(card: {
+  card_id: number;
+  pan: string;
+  expiry: string;
+  card_holder: string | null;
+  phone: string | null;
+  card_token: string;
+}): AtmosBoundCard {
+  return {
+    cardId: card.card_id,
+    panMasked: card.pan,
+    expiry: card.expiry,
+    cardHolder: card.card_holder,
+    phone: card.phone,
+    cardToken: card.card_token,
+  };
+}
+
+export function toCardSummary(card: {
+  card_id: number;
+  pan: string;
+  expiry: string;
+  card_token: string;
+}): AtmosCardSummary {
+  return { cardId: card.card_id, panMasked: card.pan, expiry: card.expiry, cardToken: card.card_token };
+}
