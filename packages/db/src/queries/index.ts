@@ -1,5 +1,6 @@
 export * from "./bound-cards";
 export * from "./payments";
 export * from "./plans";
+export * from "./renewals";
 export * from "./subscriptions";
 export * from "./users";

@@ -1,0 +1,207 @@
+import { type AtmosError, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
+import {
+  listPeriodAttempts,
+  lockSubscription,
+  recordAttemptTransaction,
+  revealCardToken,
+} from "@obuna/db/queries";
+import { boundCards, plans, renewalAttempts } from "@obuna/db/schema";
+import { eq } from "drizzle-orm";
+import {
+  type FailureInput,
+  markAttemptUnknown,
+  renewalAccount,
+  resolveAttemptFailure,
+  resolveAttemptSuccess,
+} from "./attempts";
+import { isUniqueViolation, type RenewalContext } from "./deps";
+
+export type ChargeOutcome =
+  | { status: "skipped"; reason: string }
+  | { status: "success"; attemptId: number; paymentId: number }
+  | {
+      status: "declined";
+      attemptId: number;
+      hardDecline: boolean;
+      expired: boolean;
+      nextAttemptAt: Date | null;
+    }
+  | { status: "unknown"; attemptId: number }
+  | { status: "not_charged"; attemptId: number; error: string; retryable: boolean };
+
+/** Kinds that mean the card (or its owner's account) said no. Everything else is on our side or ATMOS's. */
+const DECLINE_KINDS = new Set<string>([
+  "insufficient_funds",
+  "card_expired",
+  "card_blocked",
+  "card_not_found",
+  "declined",
+  "sms_not_connected",
+]);
+
+interface StartedAttempt {
+  attemptId: number;
+  amount: number;
+  cardToken: string;
+  subscriptionId: number;
+}
+
+/**
+ * Step 1, its own committed transaction: lock the subscription, re-check that it is due for this
+ * period, and insert the `pending` attempt with the next attempt number. The row lock serialises
+ * concurrent workers; the unique (subscription, period, attempt number) is the final guard.
+ */
+async function startAttempt(
+  ctx: RenewalContext,
+  job: { subscriptionId: number; periodEnd: Date },
+  options: { ignoreRetrySchedule?: boolean },
+): Promise<StartedAttempt | { skipped: string }> {
+  const now = ctx.clock();
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const sub = await lockSubscription(tx, job.subscriptionId);
+      if (!sub) return { skipped: "subscription not found" };
+      if (sub.status !== "active" && sub.status !== "past_due")
+        return { skipped: `subscription is ${sub.status}` };
+      if (!sub.autoRenew) return { skipped: "auto-renew is off" };
+      if (sub.endDate.getTime() !== job.periodEnd.getTime())
+        return { skipped: "period already renewed or changed" };
+      if (sub.endDate.getTime() - ctx.policy.leadMs > now.getTime()) return { skipped: "not due yet" };
+      if (!options.ignoreRetrySchedule && sub.nextRenewalAt && sub.nextRenewalAt > now) {
+        return { skipped: "next retry not reached" };
+      }
+      if (!sub.boundCardId) return { skipped: "no bound card" };
+      const [card] = await tx.select().from(boundCards).where(eq(boundCards.id, sub.boundCardId));
+      if (!card?.isActive || card.removedAt) return { skipped: "card not active" };
+      const attempts = await listPeriodAttempts(tx, sub.id, sub.endDate);
+      const open = attempts.find(
+        (a) => a.status === "pending" || a.status === "unknown" || a.status === "success",
+      );
+      if (open) return { skipped: `attempt ${open.attemptNumber} is ${open.status}` };
+      const [plan] = await tx.select().from(plans).where(eq(plans.id, sub.planId));
+      const attemptNumber = (attempts.at(-1)?.attemptNumber ?? 0) + 1;
+      const [attempt] = await tx
+        .insert(renewalAttempts)
+        .values({
+          subscriptionId: sub.id,
+          periodEnd: sub.endDate,
+          attemptNumber,
+          status: "pending",
+          amount: plan!.price,
+          // A pending attempt still here after this time belongs to a dead worker: the janitor takes it.
+          nextCheckAt: new Date(now.getTime() + ctx.policy.stalePendingMs),
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning({ id: renewalAttempts.id });
+      return {
+        attemptId: attempt!.id,
+        amount: plan!.price,
+        cardToken: card.cardToken,
+        subscriptionId: sub.id,
+      };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) return { skipped: "another worker started this attempt" };
+    throw error;
+  }
+}
+
+function failureFrom(error: AtmosError): FailureInput {
+  return {
+    code: error.code ?? error.kind,
+    message: error.message,
+    kind: error.kind,
+    isDecline: true,
+    hardDecline: error.isHardDecline,
+  };
+}
+
+/**
+ * Charges one subscription for one billing period.
+ *
+ * We compose create → pre-apply (token) → apply ourselves instead of `chargeCardToken` so the ATMOS
+ * transaction id is on the attempt row the moment `create` returns: a worker killed after that point
+ * leaves an attempt the janitor can resolve with `getTransaction`; one killed before it leaves an
+ * attempt without a transaction, which provably charged nothing (no pre-apply/apply was sent).
+ */
+export async function chargeSubscription(
+  ctx: RenewalContext,
+  job: { subscriptionId: number; periodEnd: Date },
+  options: { ignoreRetrySchedule?: boolean } = {},
+): Promise<ChargeOutcome> {
+  const started = await startAttempt(ctx, job, options);
+  if ("skipped" in started) {
+    ctx.logger.debug({ subscriptionId: job.subscriptionId, reason: started.skipped }, "renewal skipped");
+    return { status: "skipped", reason: started.skipped };
+  }
+  const { attemptId } = started;
+  const log = ctx.logger.child({ subscriptionId: started.subscriptionId, attemptId });
+  let stage: "create" | "pre_apply" | "apply" = "create";
+  let transactionId: number | null = null;
+  try {
+    const cardToken = revealCardToken({ cardToken: started.cardToken }, ctx.cardTokenKey);
+    const created = await ctx.atmos.createTransaction({
+      amount: started.amount,
+      account: renewalAccount(attemptId),
+      details: `Obuna renewal ${started.subscriptionId}`,
+    });
+    transactionId = created.transactionId;
+    if (!(await recordAttemptTransaction(ctx.db, attemptId, transactionId))) {
+      log.warn({ transactionId }, "attempt was resolved by the janitor meanwhile; not charging");
+      return { status: "skipped", reason: "attempt resolved meanwhile" };
+    }
+    stage = "pre_apply";
+    await ctx.atmos.preApplyToken({ transactionId, cardToken });
+    stage = "apply";
+    const applied = await ctx.atmos.apply({ transactionId, otp: TOKEN_PAYMENT_OTP });
+    if (applied.state !== "confirmed" && !applied.confirmed) {
+      await markAttemptUnknown(ctx, attemptId, {
+        transactionId,
+        code: applied.statusCode ?? "NOT_CONFIRMED",
+        message: `apply answered state ${applied.state}`,
+      });
+      log.warn({ transactionId, state: applied.state }, "apply did not confirm; the janitor will check");
+      return { status: "unknown", attemptId };
+    }
+    const resolved = await resolveAttemptSuccess(ctx, attemptId, applied);
+    if (resolved.status === "already_resolved")
+      return { status: "skipped", reason: "attempt resolved meanwhile" };
+    log.info({ transactionId, paymentId: resolved.paymentId }, "renewal charged");
+    return { status: "success", attemptId, paymentId: resolved.paymentId };
+  } catch (error) {
+    const atmosError = isAtmosError(error) ? error : null;
+    if (atmosError && DECLINE_KINDS.has(atmosError.kind)) {
+      const resolved = await resolveAttemptFailure(ctx, attemptId, failureFrom(atmosError));
+      log.info({ transactionId, kind: atmosError.kind, code: atmosError.code }, "renewal declined");
+      if (resolved.status !== "declined") return { status: "skipped", reason: "attempt resolved meanwhile" };
+      return { ...resolved, status: "declined", attemptId };
+    }
+    if (stage === "apply" && transactionId !== null) {
+      // The apply may have charged the card: never retry blindly, let the janitor ask ATMOS.
+      await markAttemptUnknown(ctx, attemptId, {
+        transactionId,
+        code: atmosError?.code ?? atmosError?.kind ?? "UNKNOWN",
+        message: error instanceof Error ? error.message : String(error),
+      });
+      log.warn({ transactionId, kind: atmosError?.kind }, "renewal outcome unknown; the janitor will check");
+      return { status: "unknown", attemptId };
+    }
+    // Before apply no money can move: the attempt failed without a charge and may be tried again.
+    const code = `NOT_CHARGED:${atmosError?.kind ?? "internal"}`;
+    await resolveAttemptFailure(ctx, attemptId, {
+      code,
+      message: error instanceof Error ? error.message : String(error),
+      kind: atmosError?.kind ?? null,
+      isDecline: false,
+      hardDecline: false,
+    });
+    log.warn({ transactionId, stage, kind: atmosError?.kind }, "renewal not charged");
+    const transient = atmosError
+      ? atmosError.retryable ||
+        atmosError.outcomeUnknown ||
+        ["timeout", "network", "server_error"].includes(atmosError.kind)
+      : true;
+    return { status: "not_charged", attemptId, error: code, retryable: transient };
+  }
+}

@@ -1,0 +1,131 @@
+import { isAtmosError } from "@obuna/atmos";
+import type { RenewalAttempt } from "@obuna/db";
+import { findAttemptsToCheck } from "@obuna/db/queries";
+import { renewalAttempts } from "@obuna/db/schema";
+import { and, eq, inArray } from "drizzle-orm";
+import { nextCheckDelayMs, resolveAttemptFailure, resolveAttemptSuccess } from "./attempts";
+import type { RenewalContext } from "./deps";
+
+/** After this many checks a transaction ATMOS still shows as created/pre-applied is given up as not charged. */
+const MAX_CHECKS_IN_FLIGHT = 3;
+
+export type JanitorResolution = "success" | "declined" | "not_charged" | "rescheduled" | "already_resolved";
+
+async function reschedule(ctx: RenewalContext, attempt: RenewalAttempt, note: string) {
+  const now = ctx.clock();
+  await ctx.db
+    .update(renewalAttempts)
+    .set({
+      // A stale pending attempt with a transaction becomes unknown: apply may have been sent.
+      status: "unknown",
+      checkCount: attempt.checkCount + 1,
+      nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(attempt.checkCount + 1)),
+      errorMessage: note.slice(0, 500),
+      updatedAt: now,
+    })
+    .where(and(eq(renewalAttempts.id, attempt.id), inArray(renewalAttempts.status, ["pending", "unknown"])));
+  return "rescheduled" as const;
+}
+
+/**
+ * Resolves one attempt whose outcome we do not know: an `unknown` one (lost apply answer, timeout)
+ * or a stale `pending` one (the worker died). ATMOS's `getTransaction` is the source of truth; the
+ * outcome is applied through the same exactly-once functions the worker uses.
+ */
+export async function resolveAttempt(
+  ctx: RenewalContext,
+  attempt: RenewalAttempt,
+): Promise<JanitorResolution> {
+  const log = ctx.logger.child({ attemptId: attempt.id, subscriptionId: attempt.subscriptionId });
+  if (attempt.transactionId === null) {
+    // No ATMOS transaction was recorded, so no pre-apply/apply was ever sent: nothing was charged.
+    const r = await resolveAttemptFailure(ctx, attempt.id, {
+      code: "NOT_CHARGED:worker_lost",
+      message: "the worker stopped before an ATMOS transaction existed",
+      kind: null,
+      isDecline: false,
+      hardDecline: false,
+    });
+    log.info({ result: r.status }, "janitor: stale attempt without transaction closed as not charged");
+    return r.status === "already_resolved" ? "already_resolved" : "not_charged";
+  }
+  let state: Awaited<ReturnType<RenewalContext["atmos"]["getTransaction"]>>;
+  try {
+    state = await ctx.atmos.getTransaction(attempt.transactionId);
+  } catch (error) {
+    if (isAtmosError(error) && error.kind === "transaction_not_found") {
+      const r = await resolveAttemptFailure(ctx, attempt.id, {
+        code: "NOT_CHARGED:transaction_not_found",
+        message: error.message,
+        kind: error.kind,
+        isDecline: false,
+        hardDecline: false,
+      });
+      return r.status === "already_resolved" ? "already_resolved" : "not_charged";
+    }
+    log.warn(
+      { kind: isAtmosError(error) ? error.kind : "internal" },
+      "janitor: ATMOS get failed; will ask again",
+    );
+    return reschedule(ctx, attempt, "get transaction failed");
+  }
+  if (state.state === "confirmed" || state.confirmed) {
+    const r = await resolveAttemptSuccess(ctx, attempt.id, state);
+    log.info(
+      { transactionId: attempt.transactionId, result: r.status },
+      "janitor: charge confirmed at ATMOS",
+    );
+    return r.status === "success" ? "success" : "already_resolved";
+  }
+  if (state.state === "closed" || state.state === "reversed") {
+    // Finished without payment. After an apply that was sent (unknown) this is the card's decline;
+    // for a worker that died before apply it is not the card's fault.
+    const r = await resolveAttemptFailure(ctx, attempt.id, {
+      code: state.statusCode ?? `ATMOS_${state.state.toUpperCase()}`,
+      message: state.statusMessage ?? `transaction ${state.state}`,
+      kind: "declined",
+      isDecline: attempt.status === "unknown",
+      hardDecline: false,
+    });
+    log.info(
+      { transactionId: attempt.transactionId, result: r.status },
+      "janitor: transaction closed without payment",
+    );
+    return r.status === "already_resolved" ? "already_resolved" : r.status;
+  }
+  if (attempt.checkCount + 1 >= MAX_CHECKS_IN_FLIGHT) {
+    // Still created/pre-applied after the 5 min, 1 h and 1 day checks: no apply is in flight anymore.
+    const r = await resolveAttemptFailure(ctx, attempt.id, {
+      code: "NOT_CHARGED:never_applied",
+      message: `transaction still ${state.state} after ${attempt.checkCount + 1} checks`,
+      kind: null,
+      isDecline: false,
+      hardDecline: false,
+    });
+    await ctx.notify(
+      {
+        kind: "admin_alert",
+        alert: "unknown_outcomes",
+        text: `Renewal attempt ${attempt.id}: ATMOS transaction ${attempt.transactionId} still ${state.state}; closed as not charged.`,
+      },
+      `renewal-stuck-${attempt.id}`,
+    );
+    return r.status === "already_resolved" ? "already_resolved" : "not_charged";
+  }
+  return reschedule(ctx, attempt, `transaction still ${state.state}`);
+}
+
+/** One janitor pass over every attempt whose check time has come. */
+export async function runJanitor(ctx: RenewalContext, options: { limit?: number } = {}) {
+  const attempts = await findAttemptsToCheck(ctx.db, { now: ctx.clock(), limit: options.limit ?? 500 });
+  const counts: Record<JanitorResolution, number> = {
+    success: 0,
+    declined: 0,
+    not_charged: 0,
+    rescheduled: 0,
+    already_resolved: 0,
+  };
+  for (const attempt of attempts) counts[await resolveAttempt(ctx, attempt)]++;
+  if (attempts.length > 0) ctx.logger.info({ ...counts, checked: attempts.length }, "janitor pass");
+  return { checked: attempts.length, ...counts };
+}

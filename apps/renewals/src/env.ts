@@ -1,0 +1,65 @@
+import { parseEnv } from "@obuna/contracts/env";
+import { z } from "zod";
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+
+/** Days list like `1,3,5`: strictly increasing positive numbers of days after the first decline. */
+const retryDays = z
+  .string()
+  .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, "expected a comma-separated list of days, e.g. 1,3,5")
+  .transform((value) => value.split(",").map((part) => Number(part.trim())))
+  .refine((days) => days.every((d, i) => d > 0 && (i === 0 || d > days[i - 1]!)), "days must increase");
+
+/** Everything the renewals worker reads from the environment, validated once at start. */
+export const renewalsEnvSchema = z.object({
+  DATABASE_URL: z.string().url().startsWith("postgres"),
+  REDIS_URL: z.string().url().startsWith("redis"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+  ATMOS_BASE_URL: z.string().url(),
+  ATMOS_CONSUMER_KEY: z.string().min(1),
+  ATMOS_CONSUMER_SECRET: z.string().min(1),
+  ATMOS_STORE_ID: z.string().regex(/^\d+$/, "expected the numeric ATMOS store id"),
+  ATMOS_TERMINAL_ID: z.string().optional(),
+  ATMOS_TIMEOUT_MS: int(30_000, 100),
+  CARD_TOKEN_KEY: z
+    .string()
+    .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, "expected 32 bytes as 64 hex chars or base64"),
+  ADMIN_TOKEN: z.string().min(16, "use at least 16 characters"),
+  RENEWALS_SWEEP_INTERVAL_MS: int(300_000, 1_000),
+  RENEWAL_LEAD_HOURS: z.coerce.number().min(0).default(24),
+  RENEWAL_RETRY_DAYS: retryDays.default([1, 3, 5]),
+  RENEWAL_GRACE_DAYS: z.coerce.number().min(0).default(7),
+  RENEWAL_REMINDER_DAYS: z.coerce.number().min(0).default(3),
+  RENEWALS_CONCURRENCY: int(10, 1),
+  RENEWALS_ATMOS_RATE_PER_S: int(20, 1),
+  RENEWALS_PORT: int(8070, 0),
+});
+export type RenewalsEnv = z.infer<typeof renewalsEnvSchema>;
+
+export function loadRenewalsEnv(source: Record<string, string | undefined> = process.env): RenewalsEnv {
+  return parseEnv("renewals", renewalsEnvSchema, source);
+}
+
+/** The timing knobs of the renewal logic, in the units the code uses. */
+export interface RenewalPolicy {
+  leadMs: number;
+  /** Offsets after the first decline, in ms. */
+  retryOffsetsMs: number[];
+  graceMs: number;
+  reminderMs: number;
+  /** A `pending` attempt older than this belongs to a worker that died. */
+  stalePendingMs: number;
+}
+
+const DAY = 86_400_000;
+
+export function policyFromEnv(env: RenewalsEnv): RenewalPolicy {
+  return {
+    leadMs: env.RENEWAL_LEAD_HOURS * 3_600_000,
+    retryOffsetsMs: env.RENEWAL_RETRY_DAYS.map((d) => d * DAY),
+    graceMs: env.RENEWAL_GRACE_DAYS * DAY,
+    reminderMs: env.RENEWAL_REMINDER_DAYS * DAY,
+    // create + pre-apply + apply each may take ATMOS_TIMEOUT_MS; never call a live charge stale.
+    stalePendingMs: Math.max(5 * 60_000, 4 * env.ATMOS_TIMEOUT_MS),
+  };
+}

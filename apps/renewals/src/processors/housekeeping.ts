@@ -1,0 +1,9 @@
+import { z } from "zod";
+import { runJanitor } from "../core/janitor";
+import { runMaintenance } from "../core/maintenance";
+import { defineProcessor } from "./base";
+
+const empty = z.object({}).passthrough();
+
+export const janitorProcessor = defineProcessor(empty, (ctx) => runJanitor(ctx));
+export const maintenanceProcessor = defineProcessor(empty, (ctx) => runMaintenance(ctx));

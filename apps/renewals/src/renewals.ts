@@ -1,0 +1,181 @@
+import type { AtmosClient } from "@obuna/atmos";
+import {
+  NotificationJobSchema,
+  notificationJobId,
+  QUEUES,
+  RENEWAL_JOBS,
+  type RenewalChargeJob,
+  RenewalChargeJobSchema,
+  renewalChargeJobId,
+} from "@obuna/contracts/jobs";
+import { type Database, parseCardTokenKey } from "@obuna/db";
+import type { DueRenewal } from "@obuna/db/queries";
+import { type Job, Queue, Worker } from "bullmq";
+import { sql } from "drizzle-orm";
+import type { Logger } from "pino";
+import type { RenewalContext } from "./core/deps";
+import { sweepDueRenewals } from "./core/sweep";
+import { policyFromEnv, type RenewalsEnv } from "./env";
+import { chargeProcessor } from "./processors/charge";
+import { janitorProcessor, maintenanceProcessor } from "./processors/housekeeping";
+import { retryNowProcessor } from "./processors/retry-now";
+import {
+  notificationJobOptions,
+  renewalJobOptions,
+  renewalWorkerOptions,
+  schedulerJobOptions,
+} from "./queues/renewals.config";
+import { redisConnection } from "./redis";
+import { createServer } from "./server";
+
+export interface RenewalsDeps {
+  db: Database;
+  atmos: AtmosClient;
+  /** redis:// URL; the worker and the queues open their own connections from it. */
+  redisUrl: string;
+  config: RenewalsEnv;
+  clock?: () => Date;
+  logger: Logger;
+  /** BullMQ key prefix (tests and the benchmark isolate themselves with it). */
+  prefix?: string;
+}
+
+/** The janitor looks for unknown outcomes and dead workers' attempts every minute. */
+const JANITOR_EVERY_MS = 60_000;
+
+/**
+ * The renewals worker: one `renewals` queue with the sweep/janitor/maintenance schedulers and the
+ * charge/retry-now jobs, a producer for `notifications`, and the health + Bull Board server.
+ * Nothing connects until `start()` (the queues connect lazily on first use).
+ */
+export function createRenewals(deps: RenewalsDeps) {
+  const { config, logger } = deps;
+  const prefix = deps.prefix ?? "bull";
+  const producer = { connection: redisConnection(deps.redisUrl, "producer"), prefix };
+  const queue = new Queue(QUEUES.renewals, { ...producer, defaultJobOptions: renewalJobOptions });
+  const notifications = new Queue(QUEUES.notifications, {
+    ...producer,
+    defaultJobOptions: notificationJobOptions,
+  });
+
+  const ctx: RenewalContext = {
+    db: deps.db,
+    atmos: deps.atmos,
+    policy: policyFromEnv(config),
+    cardTokenKey: parseCardTokenKey(config.CARD_TOKEN_KEY),
+    clock: deps.clock ?? (() => new Date()),
+    logger,
+    notify: async (job, discriminator) => {
+      const data = NotificationJobSchema.parse(job);
+      await notifications.add(data.kind, data, { jobId: notificationJobId(data, discriminator) });
+    },
+  };
+
+  async function enqueueCharges(due: DueRenewal[]) {
+    await queue.addBulk(
+      due.map((d) => {
+        const data: RenewalChargeJob = RenewalChargeJobSchema.parse({
+          subscriptionId: d.subscriptionId,
+          periodEnd: d.periodEnd.toISOString(),
+        });
+        return {
+          name: RENEWAL_JOBS.charge,
+          data,
+          opts: { jobId: renewalChargeJobId(data, d.nextAttemptNumber) },
+        };
+      }),
+    );
+  }
+
+  /** Finds due subscriptions and enqueues one deterministic charge job each. */
+  const sweep = () => sweepDueRenewals(ctx, enqueueCharges);
+
+  const processors: Record<string, (job: Job) => Promise<unknown>> = {
+    [RENEWAL_JOBS.sweep]: async () => ({ enqueued: await sweep() }),
+    [RENEWAL_JOBS.charge]: (job) => chargeProcessor(ctx, job),
+    [RENEWAL_JOBS.retryNow]: (job) => retryNowProcessor(ctx, job),
+    [RENEWAL_JOBS.janitor]: (job) => janitorProcessor(ctx, job),
+    [RENEWAL_JOBS.maintenance]: (job) => maintenanceProcessor(ctx, job),
+  };
+
+  const worker = new Worker(
+    QUEUES.renewals,
+    async (job) => {
+      const processor = processors[job.name];
+      if (!processor) {
+        const { UnrecoverableError } = await import("bullmq");
+        throw new UnrecoverableError(`no processor for job ${job.name}`);
+      }
+      return processor(job);
+    },
+    {
+      connection: redisConnection(deps.redisUrl, "worker"),
+      prefix,
+      ...renewalWorkerOptions({
+        concurrency: config.RENEWALS_CONCURRENCY,
+        ratePerSecond: config.RENEWALS_ATMOS_RATE_PER_S,
+      }),
+    },
+  );
+  worker.on("error", (error) => logger.error({ err: error.message }, "renewals worker error"));
+  worker.on("failed", (job, error) =>
+    logger.warn(
+      { jobId: job?.id, job: job?.name, attemptsMade: job?.attemptsMade, err: error.message },
+      "renewals job failed",
+    ),
+  );
+
+  let running = false;
+  const app = createServer({
+    adminToken: config.ADMIN_TOKEN,
+    queues: [queue, notifications],
+    isRunning: () => running,
+    checks: {
+      postgres: async () => {
+        await deps.db.execute(sql`select 1`);
+      },
+      redis: async () => {
+        await queue.getJobCounts("active");
+      },
+    },
+  });
+
+  /** Upserts the job schedulers (idempotent at every boot) and starts processing. */
+  async function start(options: { schedulers?: boolean } = {}) {
+    if (options.schedulers ?? true) {
+      await queue.upsertJobScheduler(
+        RENEWAL_JOBS.sweep,
+        { every: config.RENEWALS_SWEEP_INTERVAL_MS },
+        { name: RENEWAL_JOBS.sweep, data: {}, opts: schedulerJobOptions },
+      );
+      await queue.upsertJobScheduler(
+        RENEWAL_JOBS.janitor,
+        { every: JANITOR_EVERY_MS },
+        { name: RENEWAL_JOBS.janitor, data: {}, opts: schedulerJobOptions },
+      );
+      await queue.upsertJobScheduler(
+        RENEWAL_JOBS.maintenance,
+        { every: config.RENEWALS_SWEEP_INTERVAL_MS },
+        { name: RENEWAL_JOBS.maintenance, data: {}, opts: schedulerJobOptions },
+      );
+    }
+    void worker.run().catch((error) => logger.error({ err: String(error) }, "renewals worker stopped"));
+    await worker.waitUntilReady();
+    running = true;
+    logger.info(
+      { concurrency: config.RENEWALS_CONCURRENCY, ratePerSecond: config.RENEWALS_ATMOS_RATE_PER_S },
+      "renewals worker started",
+    );
+  }
+
+  /** Graceful: stops taking jobs and waits for running charges to finish, then closes the queues. */
+  async function close() {
+    running = false;
+    await worker.close();
+    await Promise.all([queue.close(), notifications.close()]);
+  }
+
+  return { ctx, queue, notifications, worker, app, sweep, start, close };
+}
+
+export type Renewals = ReturnType<typeof createRenewals>;

@@ -1,0 +1,227 @@
+import { and, asc, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
+import type { DbOrTx } from "../client";
+import { boundCards, paymentSessions, renewalAttempts, subscriptions } from "../schema/index";
+
+/**
+ * Queries of the renewals worker. The predicates on subscriptions repeat the partial index
+ * `subscriptions_due_renewal_idx` literally (`auto_renew and status in ('active','past_due')`, no bind
+ * parameters), so the planner can use it: the sweep's cost follows the number of due rows.
+ */
+const renewable = sql`${subscriptions.autoRenew} and ${subscriptions.status} in ('active', 'past_due')`;
+
+export interface DueRenewal {
+  subscriptionId: number;
+  periodEnd: Date;
+  /** The attempt number the next charge for this period will use (1 for the first). */
+  nextAttemptNumber: number;
+}
+
+/**
+ * Subscriptions to charge now: auto-renewing, live, an active bound card, end_date within the lead
+ * time, retry time reached, and no attempt for the period that is pending, unknown or successful.
+ * Keyset-paginated by (end_date, id).
+ */
+export async function findDueRenewals(
+  db: DbOrTx,
+  params: { now: Date; leadMs: number; limit: number; after?: { endDate: Date; id: number } },
+): Promise<DueRenewal[]> {
+  const horizon = new Date(params.now.getTime() + params.leadMs);
+  const openAttempt = sql`exists (select 1 from ${renewalAttempts} ra where ra.subscription_id = ${subscriptions.id}
+    and ra.period_end = ${subscriptions.endDate} and ra.status in ('pending', 'unknown', 'success'))`;
+  const rows = await db
+    .select({
+      subscriptionId: subscriptions.id,
+      periodEnd: subscriptions.endDate,
+      nextAttemptNumber:
+        sql<number>`(select coalesce(max(ra.attempt_number), 0) + 1 from ${renewalAttempts} ra
+        where ra.subscription_id = ${subscriptions.id} and ra.period_end = ${subscriptions.endDate})`.mapWith(
+          Number,
+        ),
+    })
+    .from(subscriptions)
+    .innerJoin(boundCards, eq(boundCards.id, subscriptions.boundCardId))
+    .where(
+      and(
+        renewable,
+        lte(subscriptions.endDate, horizon),
+        params.after
+          ? sql`(${subscriptions.endDate}, ${subscriptions.id}) > (${params.after.endDate}, ${params.after.id})`
+          : undefined,
+        or(sql`${subscriptions.nextRenewalAt} is null`, lte(subscriptions.nextRenewalAt, params.now)),
+        eq(boundCards.isActive, true),
+        sql`${boundCards.removedAt} is null`,
+        sql`not ${openAttempt}`,
+      ),
+    )
+    .orderBy(asc(subscriptions.endDate), asc(subscriptions.id))
+    .limit(params.limit);
+  return rows;
+}
+
+/** Attempts the janitor must look at: unknown outcomes whose check time came, and stale pendings. */
+export async function findAttemptsToCheck(db: DbOrTx, params: { now: Date; limit: number }) {
+  return db
+    .select()
+    .from(renewalAttempts)
+    .where(
+      and(
+        sql`${renewalAttempts.status} in ('unknown', 'pending')`,
+        lte(renewalAttempts.nextCheckAt, params.now),
+      ),
+    )
+    .orderBy(asc(renewalAttempts.nextCheckAt))
+    .limit(params.limit);
+}
+
+export async function lockSubscription(tx: DbOrTx, subscriptionId: number) {
+  const [row] = await tx
+    .select()
+    .from(subscriptions)
+    .where(eq(subscriptions.id, subscriptionId))
+    .for("update");
+  return row ?? null;
+}
+
+export async function lockRenewalAttempt(tx: DbOrTx, attemptId: number) {
+  const [row] = await tx
+    .select()
+    .from(renewalAttempts)
+    .where(eq(renewalAttempts.id, attemptId))
+    .for("update");
+  return row ?? null;
+}
+
+export async function listPeriodAttempts(db: DbOrTx, subscriptionId: number, periodEnd: Date) {
+  return db
+    .select()
+    .from(renewalAttempts)
+    .where(and(eq(renewalAttempts.subscriptionId, subscriptionId), eq(renewalAttempts.periodEnd, periodEnd)))
+    .orderBy(asc(renewalAttempts.attemptNumber));
+}
+
+/**
+ * Records the ATMOS transaction on a still-pending attempt. Returns false when the attempt is no
+ * longer pending (the janitor gave it up): the caller must then stop before any money can move.
+ */
+export async function recordAttemptTransaction(db: DbOrTx, attemptId: number, transactionId: number) {
+  const rows = await db
+    .update(renewalAttempts)
+    .set({ transactionId })
+    .where(and(eq(renewalAttempts.id, attemptId), eq(renewalAttempts.status, "pending")))
+    .returning({ id: renewalAttempts.id });
+  return rows.length === 1;
+}
+
+/** Active subscriptions that ended without a way to renew (auto-renew off, or no usable card). */
+export async function findEndedSubscriptions(db: DbOrTx, params: { now: Date; limit: number }) {
+  return db
+    .select({ id: subscriptions.id })
+    .from(subscriptions)
+    .leftJoin(boundCards, eq(boundCards.id, subscriptions.boundCardId))
+    .where(
+      and(
+        eq(subscriptions.status, "active"),
+        lte(subscriptions.endDate, params.now),
+        or(
+          eq(subscriptions.autoRenew, false),
+          sql`${boundCards.id} is null`,
+          eq(boundCards.isActive, false),
+          sql`${boundCards.removedAt} is not null`,
+        ),
+      ),
+    )
+    .orderBy(asc(subscriptions.endDate))
+    .limit(params.limit);
+}
+
+/** Past-due subscriptions whose grace period is over. */
+export async function findGraceEndedSubscriptions(db: DbOrTx, params: { now: Date; limit: number }) {
+  return db
+    .select({ id: subscriptions.id })
+    .from(subscriptions)
+    .where(and(eq(subscriptions.status, "past_due"), lte(subscriptions.graceUntil, params.now)))
+    .orderBy(asc(subscriptions.graceUntil))
+    .limit(params.limit);
+}
+
+/** Pending payment sessions past their expiry become `expired`. Returns how many. */
+export async function expireStalePaymentSessions(db: DbOrTx, now: Date) {
+  const rows = await db
+    .update(paymentSessions)
+    .set({ status: "expired", updatedAt: now })
+    .where(and(eq(paymentSessions.status, "pending"), lte(paymentSessions.expiresAt, now)))
+    .returning({ id: paymentSessions.id });
+  return rows.length;
+}
+
+/**
+ * Auto-renewing active subscriptions whose charge (end_date − lead) is within `reminderMs` from now
+ * and that got no reminder for this end_date yet.
+ */
+export async function findReminderCandidates(
+  db: DbOrTx,
+  params: { now: Date; leadMs: number; reminderMs: number; limit: number },
+) {
+  const horizon = new Date(params.now.getTime() + params.leadMs + params.reminderMs);
+  const chargeStart = new Date(params.now.getTime() + params.leadMs);
+  return db
+    .select({
+      subscriptionId: subscriptions.id,
+      userId: subscriptions.userId,
+      endDate: subscriptions.endDate,
+      boundCardId: boundCards.id,
+      cardExpiry: boundCards.expiry,
+    })
+    .from(subscriptions)
+    .innerJoin(boundCards, eq(boundCards.id, subscriptions.boundCardId))
+    .where(
+      and(
+        renewable,
+        eq(subscriptions.status, "active"),
+        lte(subscriptions.endDate, horizon),
+        gt(subscriptions.endDate, chargeStart),
+        or(
+          sql`${subscriptions.reminderSentFor} is null`,
+          sql`${subscriptions.reminderSentFor} <> ${subscriptions.endDate}`,
+        ),
+        eq(boundCards.isActive, true),
+        sql`${boundCards.removedAt} is null`,
+      ),
+    )
+    .orderBy(asc(subscriptions.endDate))
+    .limit(params.limit);
+}
+
+/** Marks the reminder for this period as sent; false if another run marked it first. */
+export async function markReminderSent(db: DbOrTx, subscriptionId: number, endDate: Date) {
+  const rows = await db
+    .update(subscriptions)
+    .set({ reminderSentFor: endDate })
+    .where(
+      and(
+        eq(subscriptions.id, subscriptionId),
+        eq(subscriptions.endDate, endDate),
+        or(
+          sql`${subscriptions.reminderSentFor} is null`,
+          sql`${subscriptions.reminderSentFor} <> ${endDate}`,
+        ),
+      ),
+    )
+    .returning({ id: subscriptions.id });
+  return rows.length === 1;
+}
+
+export async function hasOpenAttempt(db: DbOrTx, subscriptionId: number, periodEnd: Date) {
+  const rows = await db
+    .select({ id: renewalAttempts.id })
+    .from(renewalAttempts)
+    .where(
+      and(
+        eq(renewalAttempts.subscriptionId, subscriptionId),
+        eq(renewalAttempts.periodEnd, periodEnd),
+        inArray(renewalAttempts.status, ["pending", "unknown"]),
+      ),
+    )
+    .limit(1);
+  return rows.length > 0;
+}
