@@ -1,0 +1,35 @@
+import { type PlanSlug, PlanSlugSchema } from "@obuna/contracts/http";
+
+/**
+ * Every inline button's callback data, in one place (Telegram allows 64 bytes).
+ * Parsers return null for anything malformed, so a forged or ancient button is treated as stale.
+ */
+export const callbackData = {
+  language: (lang: string) => `lang:${lang}`,
+  plan: (slug: PlanSlug) => `plan:${slug}`,
+  cancelYes: (subscriptionId: number) => `cancel:yes:${subscriptionId}`,
+  cancelNo: () => "cancel:no",
+  retryNow: (subscriptionId: number) => `rf:retry:${subscriptionId}`,
+  otherCard: (subscriptionId: number) => `rf:pay:${subscriptionId}`,
+  autoRenewOff: (subscriptionId: number) => `rf:off:${subscriptionId}`,
+  premium: () => "premium",
+} as const;
+
+export const CALLBACK_PATTERNS = {
+  language: /^lang:(uz|ru|en)$/,
+  plan: /^plan:([a-z_]{1,32})$/,
+  cancelYes: /^cancel:yes:(\d{1,15})$/,
+  cancelNo: /^cancel:no$/,
+  recovery: /^rf:(retry|pay|off):(\d{1,15})$/,
+  premium: /^premium$/,
+} as const;
+
+export function parsePlanSlug(value: string | undefined): PlanSlug | null {
+  const parsed = PlanSlugSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
+export function parseId(value: string | undefined): number | null {
+  const id = Number(value);
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
+}

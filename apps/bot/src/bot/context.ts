@@ -1,0 +1,29 @@
+import type { RenewalRetryNowJob } from "@obuna/contracts/jobs";
+import type { Context } from "grammy";
+import type { Logger } from "pino";
+import type { GatewayClient } from "../gateway-client";
+import type { Language, Messages } from "../i18n";
+import type { LanguageStore } from "../language-store";
+
+/** What the bot's handlers may use. Injected by `createBot`, so tests pass real or in-memory pieces. */
+export interface BotDeps {
+  gateway: GatewayClient;
+  languages: LanguageStore;
+  logger: Logger;
+  /**
+   * Puts a "retry the renewal now" job on the renewals queue (consumed by apps/renewals).
+   * `jobId` makes a double tap on the same button enqueue once.
+   */
+  enqueueRetryNow(job: RenewalRetryNowJob, jobId: string): Promise<void>;
+  /** Called for every update with a sender (e.g. to clear a "blocked the bot" mark). Errors are ignored. */
+  onUserSeen?(telegramId: number): Promise<void>;
+}
+
+export interface BotContextFlavor {
+  lang: Language;
+  t: Messages;
+  logger: Logger;
+  deps: BotDeps;
+}
+
+export type BotContext = Context & BotContextFlavor;

@@ -1,0 +1,144 @@
+import { Bot, type BotError, type BotConfig as GrammyBotConfig } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import { GatewayError } from "../gateway-client";
+import { LANGUAGES, pickLanguage, t } from "../i18n";
+import type { BotContext, BotDeps } from "./context";
+import { accountFeature } from "./features/account";
+import { autoRenewFeature } from "./features/auto-renew";
+import { helpFeature } from "./features/help";
+import { premiumFeature } from "./features/premium";
+import { recoveryFeature } from "./features/recovery";
+import { startFeature } from "./features/start";
+import { unhandledFeature } from "./features/unhandled";
+
+export interface CreateBotOptions {
+  /** Bot API root, e.g. a local emulator. Default: Telegram's. */
+  apiRoot?: string;
+  /** Skips getMe at start (tests). */
+  botInfo?: UserFromGetMe;
+}
+
+export const COMMANDS = [
+  "start",
+  "premium",
+  "status",
+  "payments",
+  "cancel",
+  "resume",
+  "help",
+  "terms",
+  "paysupport",
+] as const;
+
+const COMMAND_DESCRIPTIONS = {
+  uz: [
+    "Boshlash",
+    "Premium olish",
+    "Obuna holati",
+    "To'lovlar",
+    "Avto-yangilashni o'chirish",
+    "Avto-yangilashni yoqish",
+    "Yordam",
+    "Shartlar",
+    "To'lov bo'yicha yordam",
+  ],
+  ru: [
+    "Начать",
+    "Оформить Premium",
+    "Статус подписки",
+    "Платежи",
+    "Выключить автопродление",
+    "Включить автопродление",
+    "Помощь",
+    "Условия",
+    "Помощь с оплатой",
+  ],
+  en: [
+    "Start",
+    "Get Premium",
+    "Subscription status",
+    "Payments",
+    "Turn auto-renew off",
+    "Turn auto-renew on",
+    "Help",
+    "Terms",
+    "Payment support",
+  ],
+} as const;
+
+/**
+ * Builds the bot: context, error boundary, features. No network at construction time
+ * (grammY calls getMe on start unless `botInfo` is given).
+ */
+export function createBot(token: string, deps: BotDeps, options: CreateBotOptions = {}): Bot<BotContext> {
+  const config: GrammyBotConfig<BotContext> = {};
+  if (options.apiRoot) config.client = { apiRoot: options.apiRoot };
+  if (options.botInfo) config.botInfo = options.botInfo;
+  const bot = new Bot<BotContext>(token, config);
+
+  bot.use(async (ctx, next) => {
+    ctx.deps = deps;
+    ctx.logger = deps.logger.child({ updateId: ctx.update.update_id });
+    const chosen = ctx.from ? await deps.languages.get(ctx.from.id).catch(() => null) : null;
+    ctx.lang = chosen ?? pickLanguage(ctx.from?.language_code);
+    ctx.t = t(ctx.lang);
+    if (ctx.from && deps.onUserSeen) {
+      await deps
+        .onUserSeen(ctx.from.id)
+        .catch((error: Error) => ctx.logger.warn({ err: { message: error.message } }, "onUserSeen failed"));
+    }
+    await next();
+  });
+
+  // An error in one update is logged and answered; it never reaches the runner, so the bot keeps going.
+  const guarded = bot.errorBoundary(async (error) => {
+    const ctx = error.ctx;
+    const cause = error.error;
+    const unavailable = cause instanceof GatewayError && (cause.code === null || (cause.status ?? 0) >= 500);
+    ctx.logger.error(
+      {
+        err: { name: (cause as Error)?.name, message: (cause as Error)?.message },
+        gatewayCode: cause instanceof GatewayError ? cause.code : undefined,
+      },
+      "update failed",
+    );
+    const text = unavailable ? ctx.t.gatewayUnavailable : ctx.t.somethingWrong;
+    try {
+      if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: true });
+      else if (ctx.chat) await ctx.reply(text);
+    } catch {
+      // The user could not be told (blocked bot, network): logged above, nothing more to do.
+    }
+  });
+
+  guarded.use(startFeature());
+  guarded.use(premiumFeature());
+  guarded.use(accountFeature());
+  guarded.use(autoRenewFeature());
+  guarded.use(recoveryFeature());
+  guarded.use(helpFeature());
+  guarded.use(unhandledFeature());
+
+  // Last resort (errors outside the boundary, e.g. in the context middleware).
+  bot.catch((error: BotError<BotContext>) => {
+    deps.logger.error(
+      { err: { message: (error.error as Error)?.message }, updateId: error.ctx.update.update_id },
+      "unhandled bot error",
+    );
+  });
+
+  return bot;
+}
+
+/** Registers the command menu in every language. Tolerant: emulators (telegram-test-api) lack setMyCommands. */
+export async function registerCommands(bot: Bot<BotContext>, logger: BotDeps["logger"]): Promise<void> {
+  for (const lang of LANGUAGES) {
+    const commands = COMMANDS.map((command, i) => ({ command, description: COMMAND_DESCRIPTIONS[lang][i]! }));
+    try {
+      await bot.api.setMyCommands(commands, lang === "uz" ? {} : { language_code: lang });
+    } catch (error) {
+      logger.warn({ err: { message: (error as Error).message } }, "setMyCommands failed; continuing");
+      return;
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import { type ErrorCode, ErrorCodeSchema, ErrorEnvelopeSchema } from "@obuna/contracts/errors";
+import {
+  type CardsResponse,
+  CardsResponseSchema,
+  type CreateLinkRequest,
+  type CreateLinkResponse,
+  CreateLinkResponseSchema,
+  type PaymentHistoryResponse,
+  PaymentHistoryResponseSchema,
+  type PlanListResponse,
+  PlanListResponseSchema,
+  type SubscriptionResponse,
+  SubscriptionResponseSchema,
+} from "@obuna/contracts/http";
+import { z } from "zod";
+
+/** A gateway answer we understood as an error: the documented envelope, or a transport/format problem. */
+export class GatewayError extends Error {
+  constructor(
+    /** The gateway's error code, or null when the gateway could not be reached or answered garbage. */
+    readonly code: ErrorCode | null,
+    readonly status: number | null,
+    message: string,
+    readonly requestId: string | null = null,
+  ) {
+    super(message);
+    this.name = "GatewayError";
+  }
+
+  /** Stale or foreign ids: the thing a button pointed at is gone or no longer in that state. */
+  get isStale(): boolean {
+    return (
+      this.code === "SUBSCRIPTION_NOT_FOUND" ||
+      this.code === "NOT_FOUND" ||
+      this.code === "INVALID_STATE" ||
+      this.code === "USER_NOT_FOUND" ||
+      this.code === "PLAN_NOT_FOUND"
+    );
+  }
+}
+
+/** Everything the bot asks the gateway about money. The bot never touches ATMOS or writes payments itself. */
+export interface GatewayClient {
+  listPlans(): Promise<PlanListResponse>;
+  createLink(request: CreateLinkRequest): Promise<CreateLinkResponse>;
+  getSubscription(telegramId: number): Promise<SubscriptionResponse>;
+  listPayments(telegramId: number): Promise<PaymentHistoryResponse>;
+  listCards(telegramId: number): Promise<CardsResponse>;
+  cancelSubscription(subscriptionId: number): Promise<void>;
+  resumeSubscription(subscriptionId: number): Promise<void>;
+}
+
+export interface GatewayClientOptions {
+  baseUrl: string;
+  internalToken: string;
+  /** Per request, ms (default 10 s): a bot handler must not hang on a slow gateway. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+const SuccessShape = z.object({ success: z.literal(true), data: z.unknown() });
+
+export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+
+  async function call<T>(method: "GET" | "POST", path: string, schema: z.ZodType<T> | null, body?: unknown) {
+    let response: Response;
+    try {
+      response = await doFetch(`${options.baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${options.internalToken}`,
+          accept: "application/json",
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new GatewayError(null, null, `gateway unreachable: ${(error as Error).message}`);
+    }
+    let json: unknown;
+    try {
+      json = await response.json();
+    } catch {
+      throw new GatewayError(null, response.status, `gateway answered ${response.status} without JSON`);
+    }
+    if (!response.ok) {
+      const envelope = ErrorEnvelopeSchema.safeParse(json);
+      if (envelope.success) {
+        const { code, message, requestId } = envelope.data.error;
+        throw new GatewayError(code, response.status, message, requestId);
+      }
+      // An unknown code in an otherwise valid envelope still tells us something.
+      const loose = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).safeParse(json);
+      const code = loose.success ? ErrorCodeSchema.safeParse(loose.data.error.code) : null;
+      throw new GatewayError(
+        code?.success ? code.data : null,
+        response.status,
+        loose.success ? loose.data.error.message : `gateway answered ${response.status}`,
+      );
+    }
+    const envelope = SuccessShape.safeParse(json);
+    if (!envelope.success)
+      throw new GatewayError(null, response.status, "gateway answered an unexpected shape");
+    if (schema === null) return undefined as T;
+    const data = schema.safeParse(envelope.data.data);
+    if (!data.success) throw new GatewayError(null, response.status, `gateway data did not match ${path}`);
+    return data.data;
+  }
+
+  return {
+    listPlans: () => call("GET", "/api/v1/plans", PlanListResponseSchema),
+    createLink: (request) => call("POST", "/api/v1/payment/create-link", CreateLinkResponseSchema, request),
+    getSubscription: (telegramId) =>
+      call("GET", `/api/v1/user/${telegramId}/subscription`, SubscriptionResponseSchema),
+    listPayments: (telegramId) =>
+      call("GET", `/api/v1/user/${telegramId}/payments`, PaymentHistoryResponseSchema),
+    listCards: (telegramId) => call("GET", `/api/v1/user/${telegramId}/cards`, CardsResponseSchema),
+    cancelSubscription: (id) => call("POST", `/api/v1/subscription/${id}/cancel`, null, {}),
+    resumeSubscription: (id) => call("POST", `/api/v1/subscription/${id}/resume`, null, {}),
+  };
+}

@@ -1,0 +1,370 @@
+import { type Language, pickLanguage } from "@obuna/contracts/http";
+
+/**
+ * The bot's texts in Uzbek (default), Russian and English: one typed dictionary, so a missing
+ * translation is a compile error. Handlers never hold user-facing strings; they call `t(lang)`.
+ * Values are plain text (no parse_mode), so names and amounts never need escaping.
+ */
+export type { Language };
+export { pickLanguage };
+
+export const LANGUAGES: readonly Language[] = ["uz", "ru", "en"];
+
+/** Tashkent is UTC+5 all year; people read dates there. */
+const TASHKENT_OFFSET_MS = 5 * 3_600_000;
+
+function tashkentParts(at: Date | string) {
+  const date = new Date(new Date(at).getTime() + TASHKENT_OFFSET_MS);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return {
+    day: `${pad(date.getUTCDate())}.${pad(date.getUTCMonth() + 1)}.${date.getUTCFullYear()}`,
+    time: `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}`,
+  };
+}
+
+/** "05.12.2026" (Tashkent). */
+export function formatDay(at: Date | string): string {
+  return tashkentParts(at).day;
+}
+
+/** "05.12.2026 14:30" (Tashkent). */
+export function formatDayTime(at: Date | string): string {
+  const parts = tashkentParts(at);
+  return `${parts.day} ${parts.time}`;
+}
+
+export type SubscriptionStatusName = "active" | "past_due" | "canceled" | "expired";
+export type PaymentStatusName = "pending" | "success" | "failed" | "unknown" | "reversed";
+
+export interface StatusView {
+  plan: string;
+  status: SubscriptionStatusName;
+  endDate: string;
+  autoRenew: boolean;
+  card: string | null;
+  nextCharge: { date: string; amount: string } | null;
+}
+
+export interface Messages {
+  languageName: string;
+  welcome(name: string | undefined): string;
+  chooseLanguage: string;
+  languageSet: string;
+  plansTitle: string;
+  planButton(name: string, price: string, days: number): string;
+  noPlans: string;
+  alreadyPremium(endDate: string): string;
+  paymentLink(plan: string, price: string, expiresAt: string): string;
+  payButton: string;
+  statusNone: string;
+  status(view: StatusView): string;
+  subscriptionStatus: Record<SubscriptionStatusName, string>;
+  paymentStatus: Record<PaymentStatusName, string>;
+  paymentsNone: string;
+  paymentsTitle: string;
+  paymentLine(date: string, amount: string, status: string, card: string | null): string;
+  cancelNothing: string;
+  cancelAlreadyOff(endDate: string): string;
+  cancelConfirm(endDate: string): string;
+  cancelYes: string;
+  cancelNo: string;
+  cancelDone(endDate: string): string;
+  cancelKept: string;
+  resumeNothing: string;
+  resumeNoCard: string;
+  resumeAlreadyOn: string;
+  resumeDone(nextCharge: string): string;
+  help: string;
+  terms: string;
+  paySupport: string;
+  staleButton: string;
+  gatewayUnavailable: string;
+  somethingWrong: string;
+  unknownCommand: string;
+  buyPremiumButton: string;
+  // notifications
+  paymentSucceeded(amount: string, plan: string, endDate: string, card: string | null): string;
+  renewalSucceeded(amount: string, plan: string, endDate: string, card: string | null): string;
+  renewalFailed(plan: string, accessUntil: string, hardDecline: boolean, nextAttempt: string | null): string;
+  retryNowButton: string;
+  otherCardButton: string;
+  autoRenewOffButton: string;
+  retryQueued: string;
+  retryNotPossible: string;
+  renewalReminder(plan: string, amount: string, chargeDate: string, card: string | null): string;
+  subscriptionExpired(plan: string): string;
+  cardExpiring(card: string, expiry: string): string;
+}
+
+const uz: Messages = {
+  languageName: "🇺🇿 O'zbekcha",
+  welcome: (name) =>
+    `Assalomu alaykum${name ? `, ${name}` : ""}! 👋\n\n` +
+    "Premium obuna bilan siz barcha yopiq kontentga cheklovsiz kirish, reklamasiz foydalanish va birinchi navbatda yordam olasiz.\n\n" +
+    "To'lov UzCard yoki Humo kartasi orqali. Obuna: /premium\nHolat: /status · To'lovlar: /payments · Yordam: /help",
+  chooseLanguage: "Tilni tanlang:",
+  languageSet: "Til o'zgartirildi: O'zbekcha ✅",
+  plansTitle: "⭐ Premium tariflar. Birini tanlang:",
+  planButton: (name, price, days) => `${name} — ${price} / ${days} kun`,
+  noPlans: "Hozircha sotuvda tarif yo'q. Keyinroq urinib ko'ring.",
+  alreadyPremium: (endDate) =>
+    `Sizda Premium bor: ${endDate} gacha. Muddatini uzaytirish uchun tarifni tanlang:`,
+  paymentLink: (plan, price, expiresAt) =>
+    `Tarif: ${plan}\nNarxi: ${price}\n\nTo'lov uchun tugmani bosing. Havola ${expiresAt} gacha amal qiladi.`,
+  payButton: "💳 Kartani ulash va to'lash",
+  statusNone: "Sizda faol obuna yo'q. Obuna bo'lish: /premium",
+  status: (v) =>
+    `⭐ Tarif: ${v.plan}\nHolat: ${uz.subscriptionStatus[v.status]}\nTugash sanasi: ${v.endDate}\n` +
+    `Avtomatik yangilash: ${v.autoRenew ? "yoqilgan ✅" : "o'chirilgan ❌"}\n` +
+    `Karta: ${v.card ?? "saqlanmagan"}\n` +
+    (v.nextCharge ? `Keyingi to'lov: ${v.nextCharge.date}, ${v.nextCharge.amount}` : "Keyingi to'lov: yo'q"),
+  subscriptionStatus: {
+    active: "faol",
+    past_due: "to'lov kutilmoqda",
+    canceled: "bekor qilingan",
+    expired: "muddati tugagan",
+  },
+  paymentStatus: {
+    pending: "kutilmoqda",
+    success: "muvaffaqiyatli",
+    failed: "muvaffaqiyatsiz",
+    unknown: "tekshirilmoqda",
+    reversed: "qaytarilgan",
+  },
+  paymentsNone: "Sizda hali to'lovlar yo'q.",
+  paymentsTitle: "🧾 Oxirgi to'lovlar:",
+  paymentLine: (date, amount, status, card) => `${date} · ${amount} · ${status}${card ? ` · ${card}` : ""}`,
+  cancelNothing: "Sizda bekor qilinadigan faol obuna yo'q.",
+  cancelAlreadyOff: (endDate) =>
+    `Avtomatik yangilash allaqachon o'chirilgan. Premium ${endDate} gacha amal qiladi.`,
+  cancelConfirm: (endDate) =>
+    `Avtomatik yangilashni o'chirasizmi? Premium ${endDate} gacha saqlanadi, keyin kartadan pul yechilmaydi.`,
+  cancelYes: "Ha, o'chirish",
+  cancelNo: "Yo'q, qoldirish",
+  cancelDone: (endDate) =>
+    `Avtomatik yangilash o'chirildi. Premium ${endDate} gacha amal qiladi. Qayta yoqish: /resume`,
+  cancelKept: "Yaxshi, obunangiz o'zgarmadi.",
+  resumeNothing: "Sizda faol obuna yo'q. Obuna bo'lish: /premium",
+  resumeNoCard: "Saqlangan karta yo'q. Avtomatik yangilash uchun /premium orqali karta bilan to'lang.",
+  resumeAlreadyOn: "Avtomatik yangilash allaqachon yoqilgan.",
+  resumeDone: (nextCharge) => `Avtomatik yangilash yoqildi ✅ Keyingi to'lov: ${nextCharge}.`,
+  help:
+    "Buyruqlar:\n/premium — tarif tanlash va to'lash\n/status — obuna holati\n/payments — to'lovlar tarixi\n" +
+    "/cancel — avtomatik yangilashni o'chirish\n/resume — avtomatik yangilashni yoqish\n/terms — shartlar\n/paysupport — to'lov bo'yicha yordam",
+  terms:
+    "Shartlar: Premium tanlangan muddatga beriladi. Avtomatik yangilash yoqilgan bo'lsa, muddat tugashidan oldin saqlangan kartadan " +
+    "shu tarif narxi yechiladi. Uni istalgan vaqtda /cancel bilan o'chirishingiz mumkin; kirish muddat oxirigacha saqlanadi. " +
+    "Karta raqami bizda saqlanmaydi: to'lovlarni ATMOS amalga oshiradi.",
+  paySupport:
+    "To'lov bo'yicha savol bormi? Bu chatga muammoni, sana va summani yozing (karta raqamini yozmang!). Biz 24 soat ichida javob beramiz.",
+  staleButton: "Bu tugma eskirgan. Yangi buyruq yuboring.",
+  gatewayUnavailable: "Xizmat vaqtincha ishlamayapti. Birozdan keyin qayta urinib ko'ring.",
+  somethingWrong: "Xatolik yuz berdi. Qayta urinib ko'ring.",
+  unknownCommand: "Tushunmadim. Buyruqlar ro'yxati: /help",
+  buyPremiumButton: "⭐ Premium olish",
+  paymentSucceeded: (amount, plan, endDate, card) =>
+    `✅ To'lov qabul qilindi: ${amount}${card ? ` (${card})` : ""}.\nPremium (${plan}) ${endDate} gacha faol.`,
+  renewalSucceeded: (amount, plan, endDate, card) =>
+    `🔄 Obuna yangilandi: ${amount}${card ? ` (${card})` : ""} yechildi.\nPremium (${plan}) ${endDate} gacha faol.`,
+  renewalFailed: (plan, accessUntil, hardDecline, nextAttempt) =>
+    `⚠️ Premium (${plan}) uchun to'lov o'tmadi.\n` +
+    (hardDecline ? "Karta yaroqsiz yoki bloklangan: boshqa karta bilan to'lang.\n" : "") +
+    (nextAttempt ? `Keyingi urinish: ${nextAttempt}.\n` : "") +
+    `Kirish ${accessUntil} gacha saqlanadi.`,
+  retryNowButton: "🔁 Hozir qayta urinish",
+  otherCardButton: "💳 Boshqa karta bilan to'lash",
+  autoRenewOffButton: "⏹ Avtomatik yangilashni o'chirish",
+  retryQueued: "Qayta urinish navbatga qo'yildi. Natija haqida xabar beramiz.",
+  retryNotPossible: "Hozir qayta urinib bo'lmaydi: obuna to'lov kutmayapti yoki karta saqlanmagan.",
+  renewalReminder: (plan, amount, chargeDate, card) =>
+    `🔔 Eslatma: ${chargeDate} kuni Premium (${plan}) uchun ${amount} ${card ? `${card} kartasidan ` : ""}avtomatik yechiladi. ` +
+    "O'chirish: /cancel",
+  subscriptionExpired: (plan) => `Premium (${plan}) muddati tugadi. Qayta obuna bo'lish: /premium`,
+  cardExpiring: (card, expiry) =>
+    `💳 ${card} kartasining muddati ${expiry} da tugaydi. Obuna uzilmasligi uchun yangi karta bilan to'lang: /premium`,
+};
+
+const ru: Messages = {
+  languageName: "🇷🇺 Русский",
+  welcome: (name) =>
+    `Здравствуйте${name ? `, ${name}` : ""}! 👋\n\n` +
+    "Premium-подписка открывает весь закрытый контент без ограничений и рекламы, плюс приоритетную поддержку.\n\n" +
+    "Оплата картой UzCard или Humo. Подписка: /premium\nСтатус: /status · Платежи: /payments · Помощь: /help",
+  chooseLanguage: "Выберите язык:",
+  languageSet: "Язык изменён: Русский ✅",
+  plansTitle: "⭐ Тарифы Premium. Выберите один:",
+  planButton: (name, price, days) => `${name} — ${price} / ${days} дн.`,
+  noPlans: "Сейчас нет тарифов в продаже. Попробуйте позже.",
+  alreadyPremium: (endDate) => `У вас уже есть Premium до ${endDate}. Чтобы продлить, выберите тариф:`,
+  paymentLink: (plan, price, expiresAt) =>
+    `Тариф: ${plan}\nЦена: ${price}\n\nНажмите кнопку, чтобы оплатить. Ссылка действует до ${expiresAt}.`,
+  payButton: "💳 Привязать карту и оплатить",
+  statusNone: "У вас нет активной подписки. Оформить: /premium",
+  status: (v) =>
+    `⭐ Тариф: ${v.plan}\nСтатус: ${ru.subscriptionStatus[v.status]}\nДействует до: ${v.endDate}\n` +
+    `Автопродление: ${v.autoRenew ? "включено ✅" : "выключено ❌"}\n` +
+    `Карта: ${v.card ?? "не сохранена"}\n` +
+    (v.nextCharge
+      ? `Следующее списание: ${v.nextCharge.date}, ${v.nextCharge.amount}`
+      : "Следующее списание: нет"),
+  subscriptionStatus: {
+    active: "активна",
+    past_due: "ожидает оплаты",
+    canceled: "отменена",
+    expired: "истекла",
+  },
+  paymentStatus: {
+    pending: "в обработке",
+    success: "успешно",
+    failed: "не прошёл",
+    unknown: "проверяется",
+    reversed: "возвращён",
+  },
+  paymentsNone: "У вас пока нет платежей.",
+  paymentsTitle: "🧾 Последние платежи:",
+  paymentLine: (date, amount, status, card) => `${date} · ${amount} · ${status}${card ? ` · ${card}` : ""}`,
+  cancelNothing: "У вас нет активной подписки для отмены.",
+  cancelAlreadyOff: (endDate) => `Автопродление уже выключено. Premium действует до ${endDate}.`,
+  cancelConfirm: (endDate) =>
+    `Выключить автопродление? Premium останется до ${endDate}, после этого деньги с карты списываться не будут.`,
+  cancelYes: "Да, выключить",
+  cancelNo: "Нет, оставить",
+  cancelDone: (endDate) =>
+    `Автопродление выключено. Premium действует до ${endDate}. Включить снова: /resume`,
+  cancelKept: "Хорошо, подписка не изменилась.",
+  resumeNothing: "У вас нет активной подписки. Оформить: /premium",
+  resumeNoCard: "Нет сохранённой карты. Для автопродления оплатите картой через /premium.",
+  resumeAlreadyOn: "Автопродление уже включено.",
+  resumeDone: (nextCharge) => `Автопродление включено ✅ Следующее списание: ${nextCharge}.`,
+  help:
+    "Команды:\n/premium — выбрать тариф и оплатить\n/status — статус подписки\n/payments — история платежей\n" +
+    "/cancel — выключить автопродление\n/resume — включить автопродление\n/terms — условия\n/paysupport — помощь с оплатой",
+  terms:
+    "Условия: Premium предоставляется на выбранный срок. При включённом автопродлении до окончания срока с сохранённой карты " +
+    "списывается цена тарифа. Его можно выключить в любой момент командой /cancel; доступ сохранится до конца срока. " +
+    "Номер карты у нас не хранится: платежи проводит ATMOS.",
+  paySupport:
+    "Вопрос по оплате? Опишите проблему, дату и сумму в этом чате (не пишите номер карты!). Мы ответим в течение 24 часов.",
+  staleButton: "Эта кнопка устарела. Отправьте команду заново.",
+  gatewayUnavailable: "Сервис временно недоступен. Попробуйте чуть позже.",
+  somethingWrong: "Произошла ошибка. Попробуйте ещё раз.",
+  unknownCommand: "Не понял. Список команд: /help",
+  buyPremiumButton: "⭐ Оформить Premium",
+  paymentSucceeded: (amount, plan, endDate, card) =>
+    `✅ Оплата получена: ${amount}${card ? ` (${card})` : ""}.\nPremium (${plan}) активен до ${endDate}.`,
+  renewalSucceeded: (amount, plan, endDate, card) =>
+    `🔄 Подписка продлена: списано ${amount}${card ? ` (${card})` : ""}.\nPremium (${plan}) активен до ${endDate}.`,
+  renewalFailed: (plan, accessUntil, hardDecline, nextAttempt) =>
+    `⚠️ Не удалось списать оплату за Premium (${plan}).\n` +
+    (hardDecline ? "Карта недействительна или заблокирована: оплатите другой картой.\n" : "") +
+    (nextAttempt ? `Следующая попытка: ${nextAttempt}.\n` : "") +
+    `Доступ сохраняется до ${accessUntil}.`,
+  retryNowButton: "🔁 Повторить сейчас",
+  otherCardButton: "💳 Оплатить другой картой",
+  autoRenewOffButton: "⏹ Выключить автопродление",
+  retryQueued: "Повторная попытка поставлена в очередь. Мы сообщим результат.",
+  retryNotPossible: "Сейчас повторить нельзя: подписка не ожидает оплаты или карта не сохранена.",
+  renewalReminder: (plan, amount, chargeDate, card) =>
+    `🔔 Напоминание: ${chargeDate} за Premium (${plan}) будет автоматически списано ${amount}${card ? ` с карты ${card}` : ""}. ` +
+    "Выключить: /cancel",
+  subscriptionExpired: (plan) => `Срок Premium (${plan}) истёк. Оформить снова: /premium`,
+  cardExpiring: (card, expiry) =>
+    `💳 Срок действия карты ${card} истекает ${expiry}. Чтобы подписка не прервалась, оплатите новой картой: /premium`,
+};
+
+const en: Messages = {
+  languageName: "🇬🇧 English",
+  welcome: (name) =>
+    `Hello${name ? `, ${name}` : ""}! 👋\n\n` +
+    "Premium gives you unlimited access to all members-only content, no ads and priority support.\n\n" +
+    "Pay with an UzCard or Humo card. Subscribe: /premium\nStatus: /status · Payments: /payments · Help: /help",
+  chooseLanguage: "Choose your language:",
+  languageSet: "Language changed: English ✅",
+  plansTitle: "⭐ Premium plans. Pick one:",
+  planButton: (name, price, days) => `${name} — ${price} / ${days} days`,
+  noPlans: "No plans are on sale right now. Please try later.",
+  alreadyPremium: (endDate) => `You already have Premium until ${endDate}. Pick a plan to extend it:`,
+  paymentLink: (plan, price, expiresAt) =>
+    `Plan: ${plan}\nPrice: ${price}\n\nTap the button to pay. The link works until ${expiresAt}.`,
+  payButton: "💳 Link a card and pay",
+  statusNone: "You have no active subscription. Subscribe: /premium",
+  status: (v) =>
+    `⭐ Plan: ${v.plan}\nStatus: ${en.subscriptionStatus[v.status]}\nValid until: ${v.endDate}\n` +
+    `Auto-renew: ${v.autoRenew ? "on ✅" : "off ❌"}\n` +
+    `Card: ${v.card ?? "none saved"}\n` +
+    (v.nextCharge ? `Next charge: ${v.nextCharge.date}, ${v.nextCharge.amount}` : "Next charge: none"),
+  subscriptionStatus: {
+    active: "active",
+    past_due: "payment due",
+    canceled: "cancelled",
+    expired: "expired",
+  },
+  paymentStatus: {
+    pending: "pending",
+    success: "successful",
+    failed: "failed",
+    unknown: "being checked",
+    reversed: "refunded",
+  },
+  paymentsNone: "You have no payments yet.",
+  paymentsTitle: "🧾 Latest payments:",
+  paymentLine: (date, amount, status, card) => `${date} · ${amount} · ${status}${card ? ` · ${card}` : ""}`,
+  cancelNothing: "You have no active subscription to cancel.",
+  cancelAlreadyOff: (endDate) => `Auto-renew is already off. Premium stays until ${endDate}.`,
+  cancelConfirm: (endDate) =>
+    `Turn auto-renew off? Premium stays until ${endDate}; your card will not be charged after that.`,
+  cancelYes: "Yes, turn it off",
+  cancelNo: "No, keep it",
+  cancelDone: (endDate) => `Auto-renew is off. Premium stays until ${endDate}. Turn it back on: /resume`,
+  cancelKept: "OK, your subscription is unchanged.",
+  resumeNothing: "You have no active subscription. Subscribe: /premium",
+  resumeNoCard: "No card is saved. To renew automatically, pay with a card via /premium.",
+  resumeAlreadyOn: "Auto-renew is already on.",
+  resumeDone: (nextCharge) => `Auto-renew is on ✅ Next charge: ${nextCharge}.`,
+  help:
+    "Commands:\n/premium — choose a plan and pay\n/status — subscription status\n/payments — payment history\n" +
+    "/cancel — turn auto-renew off\n/resume — turn auto-renew on\n/terms — terms\n/paysupport — payment support",
+  terms:
+    "Terms: Premium is granted for the period you choose. With auto-renew on, the plan's price is charged to your saved card " +
+    "before the period ends. Turn it off any time with /cancel; access stays until the end of the period. " +
+    "We never store your card number: payments are processed by ATMOS.",
+  paySupport:
+    "A question about a payment? Describe the problem, date and amount in this chat (never send your card number!). We answer within 24 hours.",
+  staleButton: "This button is out of date. Please send the command again.",
+  gatewayUnavailable: "The service is temporarily unavailable. Please try again shortly.",
+  somethingWrong: "Something went wrong. Please try again.",
+  unknownCommand: "I did not understand. Commands: /help",
+  buyPremiumButton: "⭐ Get Premium",
+  paymentSucceeded: (amount, plan, endDate, card) =>
+    `✅ Payment received: ${amount}${card ? ` (${card})` : ""}.\nPremium (${plan}) is active until ${endDate}.`,
+  renewalSucceeded: (amount, plan, endDate, card) =>
+    `🔄 Subscription renewed: ${amount} charged${card ? ` (${card})` : ""}.\nPremium (${plan}) is active until ${endDate}.`,
+  renewalFailed: (plan, accessUntil, hardDecline, nextAttempt) =>
+    `⚠️ The payment for Premium (${plan}) did not go through.\n` +
+    (hardDecline ? "The card is invalid or blocked: please pay with another card.\n" : "") +
+    (nextAttempt ? `Next attempt: ${nextAttempt}.\n` : "") +
+    `Your access stays until ${accessUntil}.`,
+  retryNowButton: "🔁 Retry now",
+  otherCardButton: "💳 Pay with another card",
+  autoRenewOffButton: "⏹ Turn auto-renew off",
+  retryQueued: "A retry is queued. We will tell you the result.",
+  retryNotPossible:
+    "A retry is not possible now: the subscription is not awaiting payment or no card is saved.",
+  renewalReminder: (plan, amount, chargeDate, card) =>
+    `🔔 Reminder: on ${chargeDate}, ${amount} will be charged${card ? ` to ${card}` : ""} for Premium (${plan}). ` +
+    "Turn off: /cancel",
+  subscriptionExpired: (plan) => `Your Premium (${plan}) has expired. Subscribe again: /premium`,
+  cardExpiring: (card, expiry) =>
+    `💳 Your card ${card} expires in ${expiry}. To keep your subscription, pay with a new card: /premium`,
+};
+
+const DICTIONARY: Record<Language, Messages> = { uz, ru, en };
+
+export function t(lang: Language): Messages {
+  return DICTIONARY[lang];
+}
+
+/** "2712" (YYMM) → "12/2027". */
+export function formatCardExpiry(yymm: string): string {
+  return `${yymm.slice(2, 4)}/20${yymm.slice(0, 2)}`;
+}

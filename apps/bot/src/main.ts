@@ -1,0 +1,123 @@
+import { run } from "@grammyjs/runner";
+import { exitOnEnvError } from "@obuna/contracts/env";
+import { QUEUES, RENEWAL_JOBS } from "@obuna/contracts/jobs";
+import { createDb } from "@obuna/db";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { createBot, registerCommands } from "./bot/index";
+import { loadBotConfig } from "./env";
+import { createGatewayClient } from "./gateway-client";
+import { createRedisLanguageStore } from "./language-store";
+import { createLogger } from "./logger";
+import { clearBotBlocked } from "./notifications/queries";
+import { createNotificationWorker } from "./notifications/worker";
+import { createWebhookApp, startWebhookServer, WEBHOOK_PATH } from "./server";
+
+async function main() {
+  let config: ReturnType<typeof loadBotConfig>;
+  try {
+    config = loadBotConfig();
+  } catch (error) {
+    exitOnEnvError(error);
+  }
+  const logger = createLogger(config.logLevel);
+  const dbHandle = createDb(config.databaseUrl, { max: 5, applicationName: "obuna-bot" });
+  // Workers need maxRetriesPerRequest: null; the producer side fails fast when Redis is down.
+  const workerRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+  const renewalsQueue = new Queue(QUEUES.renewals, {
+    connection: new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: false }),
+  });
+  const languages = createRedisLanguageStore(redis);
+
+  const bot = createBot(
+    config.botToken,
+    {
+      gateway: createGatewayClient({ baseUrl: config.gatewayUrl, internalToken: config.internalApiToken }),
+      languages,
+      logger,
+      async enqueueRetryNow(job, jobId) {
+        await renewalsQueue.add(RENEWAL_JOBS.retryNow, job, {
+          jobId,
+          attempts: 3,
+          backoff: { type: "exponential", delay: 5_000 },
+          removeOnComplete: { age: 86_400 },
+          removeOnFail: { age: 7 * 86_400 },
+        });
+      },
+      async onUserSeen(telegramId) {
+        if (await clearBotBlocked(dbHandle.db, telegramId))
+          logger.info({ telegramId }, "user unblocked the bot");
+      },
+    },
+    { apiRoot: config.telegramApiRoot },
+  );
+
+  const worker = createNotificationWorker({
+    connection: workerRedis,
+    redis,
+    db: dbHandle.db,
+    api: bot.api,
+    languages,
+    adminChatId: config.adminChatId,
+    logger,
+  });
+
+  await bot.init();
+  await registerCommands(bot, logger);
+
+  let stopReceiving: () => Promise<void>;
+  if (config.mode.kind === "webhook") {
+    const { server, port } = await startWebhookServer(
+      createWebhookApp(bot, config.mode.secretToken),
+      config.mode.port,
+    );
+    await bot.api.setWebhook(`${config.mode.url.replace(/\/+$/, "")}${WEBHOOK_PATH}`, {
+      secret_token: config.mode.secretToken,
+      allowed_updates: ["message", "callback_query"],
+    });
+    logger.info({ port, mode: "webhook" }, `bot listening on ${port}`);
+    stopReceiving = () => new Promise((resolve) => server.close(() => resolve()));
+  } else {
+    await bot.api
+      .deleteWebhook()
+      .catch((error: Error) => logger.warn({ err: { message: error.message } }, "deleteWebhook failed"));
+    const runner = run(bot, { runner: { fetch: { allowed_updates: ["message", "callback_query"] } } });
+    logger.info({ mode: "polling", username: bot.botInfo.username }, "bot polling");
+    stopReceiving = async () => {
+      if (runner.isRunning()) await runner.stop();
+    };
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const force = setTimeout(() => {
+      logger.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, 20_000);
+    force.unref();
+    try {
+      await stopReceiving();
+      await worker.close();
+      await renewalsQueue.close();
+      await dbHandle.close();
+      redis.disconnect();
+      workerRedis.disconnect();
+      clearTimeout(force);
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: { message: (error as Error).message } }, "shutdown failed");
+      process.exit(1);
+    }
+  };
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bot failed to start: ${(error as Error)?.message ?? String(error)}\n`);
+  process.exit(1);
+});

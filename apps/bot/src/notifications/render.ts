@@ -1,0 +1,138 @@
+import type { NotificationJob } from "@obuna/contracts/jobs";
+import { formatSom } from "@obuna/contracts/money";
+import type { DbOrTx } from "@obuna/db";
+import { getPlanById, getSubscriptionById, getUserById, planName } from "@obuna/db/queries";
+import { InlineKeyboard } from "grammy";
+import { callbackData } from "../bot/callback-data";
+import { formatCardExpiry, formatDay, formatDayTime, type Language, pickLanguage, t } from "../i18n";
+import type { LanguageStore } from "../language-store";
+import { getBoundCardSummary, getPaymentForNotification } from "./queries";
+
+export interface RenderDeps {
+  db: DbOrTx;
+  languages: LanguageStore;
+  adminChatId: number | null;
+}
+
+export type RenderedNotification =
+  | {
+      send: true;
+      chatId: number;
+      /** Our users.id, to mark the user when Telegram says they blocked the bot; null for the admin chat. */
+      userId: number | null;
+      text: string;
+      replyMarkup?: InlineKeyboard;
+    }
+  | { send: false; reason: string };
+
+const ALERT_TITLES = {
+  failed_payments: "🚨 Failed payments",
+  unknown_outcomes: "❓ Unknown payment outcomes",
+  reconciliation: "🧮 Reconciliation",
+  other: "ℹ️ Operator alert",
+} as const;
+
+/**
+ * Turns a notification job (ids only) into one Telegram message in the user's language, loading what
+ * it needs from the database. Returns `send: false` when there is nothing to send (unknown ids,
+ * blocked bot, no admin chat) — such jobs complete without retrying.
+ */
+export async function renderNotification(
+  job: NotificationJob,
+  deps: RenderDeps,
+): Promise<RenderedNotification> {
+  if (job.kind === "admin_alert") {
+    if (deps.adminChatId === null) return { send: false, reason: "ADMIN_CHAT_ID not set" };
+    return {
+      send: true,
+      chatId: deps.adminChatId,
+      userId: null,
+      text: `${ALERT_TITLES[job.alert]}\n\n${job.text}`,
+    };
+  }
+
+  const user = await getUserById(deps.db, job.userId);
+  if (!user) return { send: false, reason: "user not found" };
+  if (user.botBlockedAt) return { send: false, reason: "user blocked the bot" };
+  const lang: Language =
+    (await deps.languages.get(user.telegramId).catch(() => null)) ?? pickLanguage(user.languageCode);
+  const m = t(lang);
+  const to = (text: string, replyMarkup?: InlineKeyboard): RenderedNotification => ({
+    send: true,
+    chatId: user.telegramId,
+    userId: user.id,
+    text,
+    replyMarkup,
+  });
+
+  async function subscriptionWithPlan(subscriptionId: number) {
+    const subscription = await getSubscriptionById(deps.db, subscriptionId);
+    if (!subscription || subscription.userId !== user!.id) return null;
+    const plan = await getPlanById(deps.db, subscription.planId);
+    if (!plan) return null;
+    return { subscription, plan, planName: planName(plan, lang) };
+  }
+
+  switch (job.kind) {
+    case "payment_succeeded":
+    case "renewal_succeeded": {
+      const payment = await getPaymentForNotification(deps.db, job.paymentId);
+      const loaded = await subscriptionWithPlan(job.subscriptionId);
+      if (!payment || payment.userId !== user.id || !loaded)
+        return { send: false, reason: "payment or subscription not found" };
+      const render = job.kind === "payment_succeeded" ? m.paymentSucceeded : m.renewalSucceeded;
+      return to(
+        render(
+          formatSom(payment.amount),
+          loaded.planName,
+          formatDay(loaded.subscription.endDate),
+          payment.cardMasked,
+        ),
+      );
+    }
+    case "renewal_failed": {
+      const loaded = await subscriptionWithPlan(job.subscriptionId);
+      if (!loaded) return { send: false, reason: "subscription not found" };
+      const { subscription } = loaded;
+      const accessUntil = formatDay(subscription.graceUntil ?? subscription.endDate);
+      const keyboard = new InlineKeyboard();
+      if (!job.hardDecline && subscription.boundCardId !== null) {
+        keyboard.text(m.retryNowButton, callbackData.retryNow(subscription.id)).row();
+      }
+      keyboard.text(m.otherCardButton, callbackData.otherCard(subscription.id)).row();
+      if (subscription.autoRenew)
+        keyboard.text(m.autoRenewOffButton, callbackData.autoRenewOff(subscription.id));
+      const next = job.nextAttemptAt ? formatDayTime(job.nextAttemptAt) : null;
+      return to(m.renewalFailed(loaded.planName, accessUntil, job.hardDecline, next), keyboard);
+    }
+    case "renewal_reminder": {
+      const loaded = await subscriptionWithPlan(job.subscriptionId);
+      if (!loaded) return { send: false, reason: "subscription not found" };
+      if (!loaded.subscription.autoRenew) return { send: false, reason: "auto-renew is off" };
+      const card = loaded.subscription.boundCardId
+        ? await getBoundCardSummary(deps.db, loaded.subscription.boundCardId)
+        : null;
+      return to(
+        m.renewalReminder(
+          loaded.planName,
+          formatSom(loaded.plan.price),
+          formatDay(job.chargeAt),
+          card?.panMasked ?? null,
+        ),
+      );
+    }
+    case "subscription_expired": {
+      const loaded = await subscriptionWithPlan(job.subscriptionId);
+      if (!loaded) return { send: false, reason: "subscription not found" };
+      return to(
+        m.subscriptionExpired(loaded.planName),
+        new InlineKeyboard().text(m.buyPremiumButton, callbackData.premium()),
+      );
+    }
+    case "card_expiring": {
+      const card = await getBoundCardSummary(deps.db, job.boundCardId);
+      if (!card || card.userId !== user.id) return { send: false, reason: "card not found" };
+      return to(m.cardExpiring(card.panMasked, formatCardExpiry(card.expiry)));
+    }
+  }
+}
