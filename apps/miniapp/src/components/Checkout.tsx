@@ -1,0 +1,459 @@
+import type {
+  AtmosApplyResponse,
+  AtmosCreateResponse,
+  AtmosPreApplyResponse,
+  PaymentSessionResponse,
+} from "@obuna/contracts/http";
+import { formatSom } from "@obuna/contracts/money";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { formatDate, formatMaskedPan } from "../lib/format";
+import { callGateway, type GatewayError, IdempotencyKeys, isRetryable } from "../lib/gateway-client";
+import { errorMessageKey } from "../lib/i18n";
+import { useLaunch } from "../lib/launch-context";
+import { haptic, insideTelegram, telegramWebApp } from "../lib/telegram";
+import { useBackButton, useClosingConfirmation, useMainButton } from "../lib/telegram-hooks";
+import { CardForm, type CardFormValue } from "./CardForm";
+import { OtpForm } from "./OtpForm";
+import { Alert, Button, Card, Row, Spinner } from "./ui";
+
+interface PaidResult {
+  endDate: string;
+  cardMasked: string | null;
+  autoRenew: boolean;
+}
+
+type Step =
+  | { name: "loading" }
+  | { name: "card" }
+  | { name: "otp"; preApply: AtmosPreApplyResponse; attemptsLeft: number | null }
+  | { name: "polling" }
+  | { name: "slow" }
+  | { name: "success"; result: PaidResult }
+  | { name: "failure"; code: string; canTryAnotherCard: boolean }
+  | { name: "expired" }
+  | { name: "load_error"; code: string };
+
+/** Declines the person can fix with another card; anything else needs a new link. */
+const CARD_PROBLEMS = new Set([
+  "INSUFFICIENT_FUNDS",
+  "CARD_EXPIRED",
+  "CARD_BLOCKED",
+  "CARD_DECLINED",
+  "SMS_NOT_CONNECTED",
+  "INVALID_CARD",
+  "UNSUPPORTED_CARD",
+  "OTP_EXPIRED",
+]);
+const DEAD_SESSION = new Set(["SESSION_FAILED", "OTP_ATTEMPTS_EXCEEDED", "AMOUNT_MISMATCH"]);
+const POLL_INTERVAL_MS = 2000;
+const POLL_LIMIT = 45;
+const CARD_FORM = "card-form";
+const OTP_FORM = "otp-form";
+
+function attemptsFrom(error: GatewayError): number | null {
+  const left = error.details?.attempts_left;
+  return typeof left === "number" ? left : null;
+}
+
+function devSuffix(): string {
+  const devUser = new URLSearchParams(window.location.search).get("dev_user");
+  return devUser ? `?dev_user=${encodeURIComponent(devUser)}` : "";
+}
+
+export function Checkout({ sessionId }: { sessionId: string | null }) {
+  const { t, auth, ready } = useLaunch();
+  const [session, setSession] = useState<PaymentSessionResponse | null>(null);
+  const [step, setStep] = useState<Step>({ name: "loading" });
+  const [busy, setBusy] = useState(false);
+  const [autoRenew, setAutoRenew] = useState(true);
+  const [inlineError, setInlineError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [resendAt, setResendAt] = useState(0);
+  const [formKey, setFormKey] = useState(0);
+  const inFlight = useRef(false);
+  const keys = useRef(new IdempotencyKeys());
+  const transaction = useRef<{ id: number; autoRenew: boolean } | null>(null);
+  const resendCount = useRef(0);
+  const mounted = useRef(true);
+
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+
+  const succeed = useCallback((result: PaidResult) => {
+    haptic("success");
+    setStep({ name: "success", result });
+  }, []);
+
+  const fail = useCallback((code: string) => {
+    haptic("error");
+    if (code === "SESSION_EXPIRED" || code === "SESSION_NOT_FOUND") setStep({ name: "expired" });
+    else setStep({ name: "failure", code, canTryAnotherCard: !DEAD_SESSION.has(code) });
+  }, []);
+
+  /** Shows what the gateway says the session is; the page never decides a payment succeeded. */
+  const showSession = useCallback(
+    (loaded: PaymentSessionResponse) => {
+      setSession(loaded);
+      switch (loaded.status) {
+        case "completed":
+          succeed({
+            endDate: loaded.subscription?.end_date ?? loaded.completed_at ?? loaded.expires_at,
+            cardMasked: loaded.auto_renew ? loaded.card_masked : null,
+            autoRenew: loaded.subscription?.auto_renew ?? loaded.auto_renew,
+          });
+          return "done" as const;
+        case "failed":
+          fail(loaded.failure_reason ?? "CARD_DECLINED");
+          return "done" as const;
+        case "expired":
+          setStep({ name: "expired" });
+          return "done" as const;
+        case "processing":
+          return "processing" as const;
+        default:
+          return "pending" as const;
+      }
+    },
+    [succeed, fail],
+  );
+
+  const poll = useCallback(async () => {
+    if (!auth || !sessionId) return;
+    setStep({ name: "polling" });
+    for (let i = 0; i < POLL_LIMIT && mounted.current; i++) {
+      await new Promise((resolve) => window.setTimeout(resolve, POLL_INTERVAL_MS));
+      const result = await callGateway<PaymentSessionResponse>(auth, "GET", `payment/session/${sessionId}`);
+      if (!result.ok) {
+        if (result.error.code === "SESSION_EXPIRED") return setStep({ name: "expired" });
+        continue;
+      }
+      if (showSession(result.data) !== "processing") return;
+    }
+    setStep({ name: "slow" });
+  }, [auth, sessionId, showSession]);
+
+  const loadSession = useCallback(async () => {
+    if (!auth || !sessionId) return;
+    setStep({ name: "loading" });
+    const result = await callGateway<PaymentSessionResponse>(auth, "GET", `payment/session/${sessionId}`);
+    if (!result.ok) {
+      if (result.error.code === "SESSION_EXPIRED" || result.error.code === "SESSION_NOT_FOUND")
+        setStep({ name: "expired" });
+      else setStep({ name: "load_error", code: result.error.code });
+      return;
+    }
+    setAutoRenew(result.data.auto_renew);
+    const state = showSession(result.data);
+    if (state === "pending") setStep({ name: "card" });
+    else if (state === "processing") void poll();
+  }, [auth, sessionId, showSession, poll]);
+
+  useEffect(() => {
+    if (ready) void loadSession();
+  }, [ready, loadSession]);
+
+  /** Runs one user action at a time: a double tap while a request is in flight does nothing. */
+  async function runAction(action: () => Promise<void>) {
+    if (inFlight.current) return;
+    inFlight.current = true;
+    setBusy(true);
+    setInlineError(null);
+    setNotice(null);
+    try {
+      await action();
+    } finally {
+      inFlight.current = false;
+      if (mounted.current) setBusy(false);
+    }
+  }
+
+  function handleActionError(error: GatewayError, stage: "card" | "otp") {
+    const message = t(errorMessageKey(error.code));
+    if (error.code === "SESSION_ALREADY_COMPLETED") return void loadSession();
+    if (
+      error.code === "SESSION_EXPIRED" ||
+      error.code === "SESSION_NOT_FOUND" ||
+      DEAD_SESSION.has(error.code)
+    ) {
+      return fail(error.code);
+    }
+    if (error.code === "INVALID_STATE" || error.code === "TRANSACTION_MISMATCH") transaction.current = null;
+    if (stage === "otp" && CARD_PROBLEMS.has(error.code) && error.code !== "OTP_EXPIRED")
+      return fail(error.code);
+    if (stage === "otp" && step.name === "otp" && error.code === "WRONG_OTP") {
+      setStep({ ...step, attemptsLeft: attemptsFrom(error) ?? step.attemptsLeft });
+    }
+    if (!isRetryable(error)) haptic("error");
+    setInlineError(message);
+  }
+
+  async function payWithCard(card: CardFormValue) {
+    if (!auth || !session) return;
+    await runAction(async () => {
+      if (!transaction.current || transaction.current.autoRenew !== autoRenew) {
+        const request = { session_id: session.session_id, amount: session.amount, auto_renew: autoRenew };
+        const created = await callGateway<AtmosCreateResponse>(auth, "POST", "atmos/create", {
+          body: request,
+          idempotencyKey: keys.current.keyFor("create", request),
+        });
+        if (!created.ok) return handleActionError(created.error, "card");
+        keys.current.done("create");
+        transaction.current = { id: created.data.transaction_id, autoRenew };
+      }
+      const request = {
+        session_id: session.session_id,
+        transaction_id: transaction.current.id,
+        card_number: card.pan,
+        expiry: card.expiry,
+      };
+      const preApplied = await callGateway<AtmosPreApplyResponse>(auth, "POST", "atmos/pre-apply", {
+        body: request,
+        idempotencyKey: keys.current.keyFor("pre-apply", request),
+      });
+      if (!preApplied.ok) return handleActionError(preApplied.error, "card");
+      keys.current.done("pre-apply");
+      resendCount.current = 0;
+      setResendAt(Date.parse(preApplied.data.resend_available_at) || 0);
+      setStep({ name: "otp", preApply: preApplied.data, attemptsLeft: null });
+    });
+  }
+
+  async function confirmOtp(otp: string) {
+    if (!auth || !session || step.name !== "otp") return;
+    const { preApply } = step;
+    await runAction(async () => {
+      const request = { session_id: session.session_id, transaction_id: preApply.transaction_id, otp };
+      const applied = await callGateway<AtmosApplyResponse>(auth, "POST", "atmos/apply", {
+        body: request,
+        idempotencyKey: keys.current.keyFor("apply", request),
+      });
+      if (!applied.ok) return handleActionError(applied.error, "otp");
+      keys.current.done("apply");
+      if (applied.data.status === "completed" && applied.data.subscription) {
+        succeed({
+          endDate: applied.data.subscription.end_date,
+          cardMasked: applied.data.card_saved ? applied.data.card_masked : null,
+          autoRenew: applied.data.subscription.auto_renew,
+        });
+      } else {
+        await poll();
+      }
+    });
+  }
+
+  async function resendOtp() {
+    if (!auth || !session || step.name !== "otp") return;
+    const { preApply } = step;
+    await runAction(async () => {
+      const request = {
+        session_id: session.session_id,
+        transaction_id: preApply.transaction_id,
+        n: resendCount.current,
+      };
+      const resent = await callGateway<{ resend_available_at: string }>(auth, "POST", "atmos/resend-otp", {
+        body: { session_id: request.session_id, transaction_id: request.transaction_id },
+        idempotencyKey: keys.current.keyFor("resend", request),
+      });
+      if (!resent.ok) return handleActionError(resent.error, "otp");
+      keys.current.done("resend");
+      resendCount.current += 1;
+      setResendAt(Date.parse(resent.data.resend_available_at) || 0);
+      setNotice(t("otp.resent"));
+    });
+  }
+
+  function backToCard() {
+    setInlineError(null);
+    setNotice(null);
+    setStep({ name: "card" });
+  }
+
+  function tryAnotherCard() {
+    transaction.current = null;
+    setFormKey((k) => k + 1);
+    backToCard();
+  }
+
+  const inTelegram = insideTelegram();
+  const price = session ? formatSom(session.amount) : "";
+  const mainAction =
+    step.name === "card"
+      ? { text: t("checkout.pay", { price }), form: CARD_FORM }
+      : step.name === "otp"
+        ? { text: t("otp.confirm"), form: OTP_FORM }
+        : null;
+  useMainButton({
+    text: mainAction?.text ?? "",
+    visible: mainAction !== null,
+    enabled: !busy,
+    busy,
+    onClick: () => {
+      if (mainAction) (document.getElementById(mainAction.form) as HTMLFormElement | null)?.requestSubmit();
+    },
+  });
+  useBackButton(step.name === "otp" && !busy ? backToCard : null);
+  useClosingConfirmation(busy || step.name === "polling");
+
+  if (!sessionId) {
+    return <Alert tone="error">{t("error.SESSION_NOT_FOUND")}</Alert>;
+  }
+  if (!auth) {
+    return <Alert tone="error">{t("app.open_in_telegram")}</Alert>;
+  }
+
+  const planSummary = session && (
+    <Card>
+      <Row label={t("checkout.plan")} value={<span data-testid="plan-name">{session.plan.name}</span>} />
+      <Row label={t("checkout.price")} value={<span data-testid="price">{formatSom(session.amount)}</span>} />
+      <Row
+        label={t("checkout.period")}
+        value={t("checkout.period_days", { n: session.plan.duration_days })}
+      />
+    </Card>
+  );
+
+  switch (step.name) {
+    case "loading":
+      return (
+        <p className="flex items-center gap-2 text-tg-hint">
+          <Spinner /> {t("app.loading")}
+        </p>
+      );
+    case "load_error":
+      return (
+        <div className="flex flex-col gap-3">
+          <Alert tone="error">{t(errorMessageKey(step.code))}</Alert>
+          <Button onClick={() => void loadSession()}>{t("app.retry")}</Button>
+        </div>
+      );
+    case "card": {
+      const period = t("checkout.period_days", { n: session?.plan.duration_days ?? 0 });
+      return (
+        <div className="flex flex-col gap-4" data-step="card">
+          {planSummary}
+          <CardForm
+            key={formKey}
+            t={t}
+            formId={CARD_FORM}
+            disabled={busy}
+            busy={busy}
+            showSubmit={!inTelegram}
+            submitLabel={busy ? t("processing.title") : t("checkout.pay", { price })}
+            autoRenew={autoRenew}
+            onAutoRenewChange={setAutoRenew}
+            autoRenewText={t(autoRenew ? "checkout.autorenew_on" : "checkout.autorenew_off", {
+              period,
+              price,
+            })}
+            onSubmit={(card) => void payWithCard(card)}
+          />
+          {inlineError && <Alert tone="error">{inlineError}</Alert>}
+        </div>
+      );
+    }
+    case "otp":
+      return (
+        <div className="flex flex-col gap-4" data-step="otp">
+          {planSummary}
+          <OtpForm
+            t={t}
+            formId={OTP_FORM}
+            phoneMasked={step.preApply.phone_masked}
+            attemptsLeft={step.attemptsLeft}
+            resendAvailableAt={resendAt}
+            disabled={busy}
+            busy={busy}
+            showSubmit={!inTelegram}
+            error={inlineError}
+            notice={notice}
+            onSubmit={(otp) => void confirmOtp(otp)}
+            onResend={() => void resendOtp()}
+            onBack={backToCard}
+          />
+          {busy && (
+            <p className="flex items-center gap-2 text-sm text-tg-hint">
+              <Spinner /> {t("processing.keep_open")}
+            </p>
+          )}
+        </div>
+      );
+    case "polling":
+      return (
+        <div
+          className="flex flex-col items-center gap-3 py-8 text-center"
+          data-step="processing"
+          aria-live="polite"
+        >
+          <Spinner />
+          <p className="font-semibold">{t("processing.title")}</p>
+          <p className="text-sm text-tg-hint">{t("processing.keep_open")}</p>
+        </div>
+      );
+    case "slow":
+      return (
+        <Card>
+          <p className="font-semibold">{t("processing.slow_title")}</p>
+          <p className="text-sm text-tg-hint">{t("processing.slow_text")}</p>
+        </Card>
+      );
+    case "success":
+      return (
+        <div className="flex flex-col gap-4" data-step="success">
+          <Card>
+            <h2 className="text-lg font-semibold text-tg-success">{t("result.success_title")}</h2>
+            <p data-testid="success-text">
+              {t("result.success_text", {
+                plan: session?.plan.name ?? "",
+                date: formatDate(step.result.endDate),
+              })}
+            </p>
+            {step.result.cardMasked && (
+              <p data-testid="saved-card" className="text-sm">
+                {t("result.card_saved", { card: formatMaskedPan(step.result.cardMasked) })}
+              </p>
+            )}
+            <p className="text-sm text-tg-hint">
+              {t(step.result.autoRenew ? "result.autorenew_on" : "result.autorenew_off")}
+            </p>
+          </Card>
+          <a href={`/account${devSuffix()}`} className="text-center text-tg-link">
+            {t("result.my_subscription")}
+          </a>
+          {telegramWebApp()?.close && (
+            <Button variant="secondary" onClick={() => telegramWebApp()?.close?.()}>
+              {t("result.back_to_bot")}
+            </Button>
+          )}
+        </div>
+      );
+    case "failure":
+      return (
+        <div className="flex flex-col gap-4" data-step="failure">
+          <Card>
+            <h2 className="text-lg font-semibold text-tg-destructive">{t("result.failure_title")}</h2>
+            <p role="alert" data-testid="failure-reason">
+              {t(errorMessageKey(step.code))}
+            </p>
+          </Card>
+          {step.canTryAnotherCard ? (
+            <Button onClick={tryAnotherCard}>{t("result.try_another_card")}</Button>
+          ) : (
+            <p className="text-sm">{t("result.get_new_link")}</p>
+          )}
+        </div>
+      );
+    case "expired":
+      return (
+        <Card>
+          <div data-step="expired">
+            <h2 className="text-lg font-semibold">{t("result.expired_title")}</h2>
+            <p>{t("result.get_new_link")}</p>
+          </div>
+        </Card>
+      );
+  }
+}

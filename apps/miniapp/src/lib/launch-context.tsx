@@ -1,0 +1,85 @@
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
+import type { GatewayAuth } from "./gateway-client";
+import { LANGUAGES, type Language, pickLanguage, type Translate, translator } from "./i18n";
+import { applyTheme, devTelegramId, readLaunchParams, telegramWebApp } from "./telegram";
+
+export interface Launch {
+  /** False until the launch params were read in the browser (the server render knows nothing). */
+  ready: boolean;
+  auth: GatewayAuth | null;
+  telegramId: number | null;
+  /** Opened in a plain browser with `?dev_user=`: the gateway must allow `tma dev:<id>`. */
+  devMode: boolean;
+  lang: Language;
+  setLang(lang: Language): void;
+  t: Translate;
+}
+
+const LANG_KEY = "obuna.lang";
+const LaunchContext = createContext<Launch | null>(null);
+
+export function LaunchProvider({ children }: { children: ReactNode }) {
+  const [state, setState] = useState<Pick<Launch, "ready" | "auth" | "telegramId" | "devMode">>({
+    ready: false,
+    auth: null,
+    telegramId: null,
+    devMode: false,
+  });
+  const [lang, setLangState] = useState<Language>("uz");
+
+  useEffect(() => {
+    const launch = readLaunchParams();
+    const webApp = telegramWebApp();
+    applyTheme(launch.themeParams, webApp?.colorScheme);
+    try {
+      webApp?.ready?.();
+      webApp?.expand?.();
+    } catch {}
+    let saved: string | null = null;
+    try {
+      saved = window.localStorage.getItem(LANG_KEY);
+    } catch {}
+    setLangState(
+      saved && (LANGUAGES as readonly string[]).includes(saved)
+        ? (saved as Language)
+        : pickLanguage(launch.user?.language_code),
+    );
+    if (launch.initData && launch.user) {
+      setState({ ready: true, auth: { token: launch.initData }, telegramId: launch.user.id, devMode: false });
+    } else {
+      const devId = devTelegramId();
+      setState({
+        ready: true,
+        auth: devId ? { token: `dev:${devId}` } : null,
+        telegramId: devId,
+        devMode: devId !== null,
+      });
+    }
+    const onTheme = () => applyTheme(telegramWebApp()?.themeParams ?? null, telegramWebApp()?.colorScheme);
+    webApp?.onEvent?.("themeChanged", onTheme);
+    return () => webApp?.offEvent?.("themeChanged", onTheme);
+  }, []);
+
+  useEffect(() => {
+    document.documentElement.lang = lang;
+  }, [lang]);
+
+  const setLang = useCallback((next: Language) => {
+    setLangState(next);
+    try {
+      window.localStorage.setItem(LANG_KEY, next);
+    } catch {}
+  }, []);
+
+  const value = useMemo<Launch>(
+    () => ({ ...state, lang, setLang, t: translator(lang) }),
+    [state, lang, setLang],
+  );
+  return <LaunchContext.Provider value={value}>{children}</LaunchContext.Provider>;
+}
+
+export function useLaunch(): Launch {
+  const launch = useContext(LaunchContext);
+  if (!launch) throw new Error("useLaunch outside LaunchProvider");
+  return launch;
+}
