@@ -190,7 +190,7 @@ async function firstDeclineAt(tx: Tx, attempt: RenewalAttempt): Promise<Date | n
     })
     .from(renewalAttempts)
     .where(
-      sql`${renewalAttempts.subscriptionId} = ${attempt.subscriptionId} and ${renewalAttempts.periodEnd} = ${attempt.periodEnd}
+      sql`${renewalAttempts.subscriptionId} = ${attempt.subscriptionId} and ${renewalAttempts.periodEnd} = ${attempt.periodEnd.toISOString()}::timestamptz
         and ${renewalAttempts.status} = 'failed' and ${renewalAttempts.errorCode} not like 'NOT_CHARGED%'`,
     );
   return row?.at ?? null;

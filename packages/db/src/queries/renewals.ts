@@ -45,7 +45,7 @@ export async function findDueRenewals(
         renewable,
         lte(subscriptions.endDate, horizon),
         params.after
-          ? sql`(${subscriptions.endDate}, ${subscriptions.id}) > (${params.after.endDate}, ${params.after.id})`
+          ? sql`(${subscriptions.endDate}, ${subscriptions.id}) > (${params.after.endDate.toISOString()}::timestamptz, ${params.after.id})`
           : undefined,
         or(sql`${subscriptions.nextRenewalAt} is null`, lte(subscriptions.nextRenewalAt, params.now)),
         eq(boundCards.isActive, true),
@@ -203,7 +203,7 @@ export async function markReminderSent(db: DbOrTx, subscriptionId: number, endDa
         eq(subscriptions.endDate, endDate),
         or(
           sql`${subscriptions.reminderSentFor} is null`,
-          sql`${subscriptions.reminderSentFor} <> ${endDate}`,
+          sql`${subscriptions.reminderSentFor} <> ${endDate.toISOString()}::timestamptz`,
         ),
       ),
     )

@@ -1,0 +1,118 @@
+import { findDueRenewals } from "@obuna/db/queries";
+import { renewalAttempts } from "@obuna/db/schema";
+import { sql } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createSubscriber, createWorld, DAY, db, HOUR, type World } from "./harness";
+
+// Each file runs in its own time window far from the others so their subscriptions never meet.
+const START = new Date("2031-03-10T09:00:00.000Z");
+let world: World;
+
+beforeEach(async () => {
+  world = await createWorld(START);
+});
+afterEach(async () => {
+  await world.close();
+});
+
+describe("due sweep", () => {
+  it("picks exactly the due subscriptions at the lead-time boundaries", async () => {
+    const lead = 24 * HOUR;
+    const inside = await createSubscriber(world, { endsInMs: lead - 1_000 });
+    const atEdge = await createSubscriber(world, { endsInMs: lead });
+    const outside = await createSubscriber(world, { endsInMs: lead + 1_000 });
+    const overdue = await createSubscriber(world, { endsInMs: -2 * HOUR });
+    const autoRenewOff = await createSubscriber(world, { endsInMs: HOUR, autoRenew: false });
+    const inactiveCard = await createSubscriber(world, { endsInMs: HOUR, cardActive: false });
+    const noCard = await createSubscriber(world, { endsInMs: HOUR, withCard: false });
+    const expired = await createSubscriber(world, { endsInMs: HOUR, status: "expired" });
+    // Already renewed: the period has a successful attempt (end_date about to move), or the end moved on.
+    const renewedNow = await createSubscriber(world, { endsInMs: HOUR });
+    await db.insert(renewalAttempts).values({
+      subscriptionId: renewedNow.sub.id,
+      periodEnd: renewedNow.sub.endDate,
+      attemptNumber: 1,
+      status: "success",
+      amount: 2_900_000,
+    });
+    const renewedEarlier = await createSubscriber(world, { endsInMs: 29 * DAY });
+    const inFlight = await createSubscriber(world, { endsInMs: HOUR });
+    await db.insert(renewalAttempts).values({
+      subscriptionId: inFlight.sub.id,
+      periodEnd: inFlight.sub.endDate,
+      attemptNumber: 1,
+      status: "unknown",
+      amount: 2_900_000,
+      transactionId: 1,
+    });
+    const retryLater = await createSubscriber(world, { endsInMs: HOUR, status: "past_due" });
+    await db.execute(
+      sql`update subscriptions set next_renewal_at = ${new Date(START.getTime() + HOUR).toISOString()}, renewal_attempts = 1 where id = ${retryLater.sub.id}`,
+    );
+    const retryNow = await createSubscriber(world, { endsInMs: HOUR, status: "past_due" });
+    await db.execute(
+      sql`update subscriptions set next_renewal_at = ${START.toISOString()}, renewal_attempts = 1 where id = ${retryNow.sub.id}`,
+    );
+    await db.insert(renewalAttempts).values({
+      subscriptionId: retryNow.sub.id,
+      periodEnd: retryNow.sub.endDate,
+      attemptNumber: 1,
+      status: "failed",
+      amount: 2_900_000,
+      errorCode: "STPIMS-ERR-051",
+    });
+
+    const due = await findDueRenewals(db, { now: START, leadMs: lead, limit: 1000 });
+    const mine = new Set(
+      [
+        inside,
+        atEdge,
+        outside,
+        overdue,
+        autoRenewOff,
+        inactiveCard,
+        noCard,
+        expired,
+        renewedNow,
+        renewedEarlier,
+        inFlight,
+        retryLater,
+        retryNow,
+      ].map((s) => s.sub.id),
+    );
+    const picked = due.filter((d) => mine.has(d.subscriptionId));
+    expect(picked.map((d) => d.subscriptionId).sort((a, b) => a - b)).toEqual(
+      [inside.sub.id, atEdge.sub.id, overdue.sub.id, retryNow.sub.id].sort((a, b) => a - b),
+    );
+    const byId = new Map(picked.map((d) => [d.subscriptionId, d]));
+    expect(byId.get(inside.sub.id)!.nextAttemptNumber).toBe(1);
+    expect(byId.get(retryNow.sub.id)!.nextAttemptNumber).toBe(2);
+    expect(byId.get(inside.sub.id)!.periodEnd.toISOString()).toBe(inside.sub.endDate.toISOString());
+  });
+
+  it("enqueues one deterministic job per due subscription, however often it sweeps", async () => {
+    const a = await createSubscriber(world, { endsInMs: 2 * HOUR });
+    const b = await createSubscriber(world, { endsInMs: 3 * HOUR });
+    await world.renewals.sweep();
+    await world.renewals.sweep();
+    const jobs = await world.renewals.queue.getJobs(["waiting", "prioritized", "delayed"]);
+    const mine = jobs.filter((j) => [a.sub.id, b.sub.id].includes(j.data.subscriptionId));
+    expect(mine).toHaveLength(2);
+    expect(mine.map((j) => j.id).sort()).toEqual(
+      [
+        `renewal-${a.sub.id}-${a.sub.endDate.getTime()}-1`,
+        `renewal-${b.sub.id}-${b.sub.endDate.getTime()}-1`,
+      ].sort(),
+    );
+  });
+
+  it("can use the partial due-renewal index (the query matches its predicate)", async () => {
+    const plan = await db.transaction(async (tx) => {
+      await tx.execute(sql`set local enable_seqscan = off`);
+      const rows = await tx.execute(sql`explain select s.id from subscriptions s
+        where s.auto_renew and s.status in ('active', 'past_due') and s.end_date <= now()`);
+      return rows.map((r) => Object.values(r)[0]).join("\n");
+    });
+    expect(plan).toContain("subscriptions_due_renewal_idx");
+  });
+});
