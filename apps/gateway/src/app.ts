@@ -1,0 +1,83 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { instrumentAtmos } from "./atmos-instrumented";
+import type { GatewayDeps, HonoEnv } from "./context";
+import { ApiError, errorResponse, handleError, validationHook } from "./errors";
+import { createMetrics } from "./metrics";
+import { initMiddleware } from "./middleware/init";
+import { registerAtmosApply } from "./routes/atmos.apply";
+import { registerAtmosCallback } from "./routes/atmos.callback";
+import { registerAtmosCreate } from "./routes/atmos.create";
+import { registerAtmosPreApply } from "./routes/atmos.pre-apply";
+import { registerAtmosResendOtp } from "./routes/atmos.resend-otp";
+import { registerHealth } from "./routes/health";
+import { registerCreateLink } from "./routes/payment.create-link";
+import { registerPaymentSession } from "./routes/payment.session";
+import { registerPlansList } from "./routes/plans.list";
+import { registerSubscriptionCancelResume } from "./routes/subscription.cancel-resume";
+import { registerUserCards } from "./routes/user.cards";
+import { registerUserPayments } from "./routes/user.payments";
+import { registerUserSubscription } from "./routes/user.subscription";
+
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+
+/** The gateway as a Hono app; everything it touches comes in through `deps` (no globals). */
+export function createApp(inputDeps: GatewayDeps) {
+  const metrics = inputDeps.metrics ?? createMetrics();
+  const deps = { ...inputDeps, metrics, atmos: instrumentAtmos(inputDeps.atmos, metrics) };
+  const app = new OpenAPIHono<HonoEnv>({ defaultHook: validationHook });
+
+  app.use("*", initMiddleware(deps));
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: deps.config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new ApiError("PAYLOAD_TOO_LARGE", "The request body is too large");
+      },
+    }),
+  );
+  app.onError(handleError);
+  app.notFound((c) => errorResponse(c, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "internalToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "INTERNAL_API_TOKEN (the bot)",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "telegramInitData", {
+    type: "apiKey",
+    in: "header",
+    name: "Authorization",
+    description: "`tma <initData>` from Telegram.WebApp.initData (the Mini App)",
+  });
+
+  // Every endpoint, in one visible list.
+  registerHealth(app);
+  registerPlansList(app);
+  registerCreateLink(app);
+  registerPaymentSession(app);
+  registerAtmosCreate(app);
+  registerAtmosPreApply(app);
+  registerAtmosResendOtp(app);
+  registerAtmosApply(app);
+  registerAtmosCallback(app);
+  registerUserPayments(app);
+  registerUserSubscription(app);
+  registerUserCards(app);
+  registerSubscriptionCancelResume(app);
+
+  app.doc("/openapi.json", {
+    openapi: "3.0.3",
+    info: {
+      title: "Obuna gateway",
+      version: "1.0.0",
+      description: "Payment links, card + OTP payments through ATMOS, subscriptions. Errors: docs/errors.md.",
+    },
+  });
+  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  return app;
+}
+
+export type GatewayApp = ReturnType<typeof createApp>;

@@ -1,0 +1,51 @@
+import type { AtmosClient } from "@obuna/atmos";
+import type { CardTokenKey, Database } from "@obuna/db";
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { GatewayMetrics } from "./metrics";
+
+export interface GatewayConfig {
+  internalApiToken: string;
+  botToken: string;
+  cardTokenKey: CardTokenKey;
+  initDataMaxAgeS: number;
+  devAllowUnsignedInitData: boolean;
+  miniappUrl: string;
+  atmosStoreId: string;
+  atmosCallbackApiKey: string;
+  atmosCallbackHash: "md5" | "sha256";
+  /** Payment sessions live this long (default 30 minutes). */
+  sessionTtlMs?: number;
+  /** Minimum time between two OTP sends for one session (default 60 s). */
+  otpResendCooldownMs?: number;
+  /** Largest accepted request body (default 64 KiB). */
+  bodyLimitBytes?: number;
+}
+
+export interface GatewayDeps {
+  db: Database;
+  atmos: AtmosClient;
+  /** BullMQ Queue for QUEUES.notifications, created with enableOfflineQueue: false. */
+  notificationsQueue: Queue;
+  /** Used by /readyz; the queue's own connection is used when absent. */
+  redis?: Redis;
+  config: GatewayConfig;
+  logger: Logger;
+  clock: () => Date;
+  metrics?: GatewayMetrics;
+}
+
+/** Who is calling: the bot (internal token, may act for anyone) or one Mini App user. */
+export type Caller =
+  | { kind: "internal" }
+  | { kind: "user"; telegramId: number; firstName?: string; username?: string };
+
+export interface HonoEnv {
+  Variables: {
+    requestId: string;
+    logger: Logger;
+    deps: GatewayDeps & { metrics: GatewayMetrics };
+    caller: Caller;
+  };
+}

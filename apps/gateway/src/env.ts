@@ -1,0 +1,34 @@
+import { parseEnv } from "@obuna/contracts/env";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0"])
+  .default("false")
+  .transform((value) => value === "true" || value === "1");
+
+export const gatewayEnvSchema = z.object({
+  DATABASE_URL: z.string().url().startsWith("postgres"),
+  REDIS_URL: z.string().url().startsWith("redis"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8030),
+  INTERNAL_API_TOKEN: z.string().min(16),
+  BOT_TOKEN: z.string().min(10),
+  CARD_TOKEN_KEY: z.string().min(32),
+  TMA_INIT_DATA_MAX_AGE_S: z.coerce.number().int().positive().default(86400),
+  DEV_ALLOW_UNSIGNED_INIT_DATA: bool,
+  MINIAPP_URL: z.string().url().default("http://127.0.0.1:8050"),
+  ATMOS_BASE_URL: z.string().url(),
+  ATMOS_CONSUMER_KEY: z.string().min(1),
+  ATMOS_CONSUMER_SECRET: z.string().min(1),
+  ATMOS_STORE_ID: z.string().min(1),
+  ATMOS_TERMINAL_ID: z.string().optional(),
+  ATMOS_CALLBACK_API_KEY: z.string().min(1),
+  ATMOS_CALLBACK_HASH: z.enum(["md5", "sha256"]).default("md5"),
+  ATMOS_TIMEOUT_MS: z.coerce.number().int().positive().default(30000),
+});
+
+export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
+
+export function loadGatewayEnv(source: Record<string, string | undefined> = process.env): GatewayEnv {
+  return parseEnv("gateway", gatewayEnvSchema, source);
+}

@@ -1,0 +1,94 @@
+import { serve } from "@hono/node-server";
+import { createAtmosClient } from "@obuna/atmos";
+import { exitOnEnvError } from "@obuna/contracts/env";
+import { QUEUES } from "@obuna/contracts/jobs";
+import { createDb, parseCardTokenKey } from "@obuna/db";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import pino from "pino";
+import { createApp } from "./app";
+import { type GatewayEnv, loadGatewayEnv } from "./env";
+import { createMetrics } from "./metrics";
+
+async function main(env: GatewayEnv) {
+  const logger = pino({
+    level: env.LOG_LEVEL,
+    base: { app: "gateway" },
+    redact: {
+      paths: ["req.headers.authorization", "*.card_number", "*.otp", "*.cardToken"],
+      censor: "[redacted]",
+    },
+  });
+  const dbHandle = createDb(env.DATABASE_URL, { applicationName: "obuna-gateway" });
+  const redis = new Redis(env.REDIS_URL, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    lazyConnect: false,
+  });
+  redis.on("error", (error) => logger.warn({ err: error.message }, "redis error"));
+  const notificationsQueue = new Queue(QUEUES.notifications, {
+    connection: new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+  });
+  notificationsQueue.on("error", (error) => logger.warn({ err: error.message }, "notifications queue error"));
+  const atmos = createAtmosClient({
+    baseUrl: env.ATMOS_BASE_URL,
+    consumerKey: env.ATMOS_CONSUMER_KEY,
+    consumerSecret: env.ATMOS_CONSUMER_SECRET,
+    storeId: env.ATMOS_STORE_ID,
+    terminalId: env.ATMOS_TERMINAL_ID ?? null,
+    timeoutMs: env.ATMOS_TIMEOUT_MS,
+    logger: logger.child({ component: "atmos" }),
+  });
+  const app = createApp({
+    db: dbHandle.db,
+    atmos,
+    notificationsQueue,
+    redis,
+    logger,
+    clock: () => new Date(),
+    metrics: createMetrics({ defaultMetrics: true }),
+    config: {
+      internalApiToken: env.INTERNAL_API_TOKEN,
+      botToken: env.BOT_TOKEN,
+      cardTokenKey: parseCardTokenKey(env.CARD_TOKEN_KEY),
+      initDataMaxAgeS: env.TMA_INIT_DATA_MAX_AGE_S,
+      devAllowUnsignedInitData: env.DEV_ALLOW_UNSIGNED_INIT_DATA,
+      miniappUrl: env.MINIAPP_URL,
+      atmosStoreId: env.ATMOS_STORE_ID,
+      atmosCallbackApiKey: env.ATMOS_CALLBACK_API_KEY,
+      atmosCallbackHash: env.ATMOS_CALLBACK_HASH,
+    },
+  });
+  if (env.DEV_ALLOW_UNSIGNED_INIT_DATA)
+    logger.warn("DEV_ALLOW_UNSIGNED_INIT_DATA is on: never in production");
+
+  const server = serve({ fetch: app.fetch, port: env.GATEWAY_PORT, hostname: "0.0.0.0" }, (info) => {
+    logger.info({ port: info.port }, `gateway listening on ${info.port}`);
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "gateway shutting down");
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.allSettled([notificationsQueue.close(), redis.quit(), dbHandle.close()]);
+    logger.info("gateway stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+let env: GatewayEnv;
+try {
+  env = loadGatewayEnv();
+} catch (error) {
+  exitOnEnvError(error);
+}
+main(env).catch((error: Error) => {
+  process.stderr.write(`gateway failed to start: ${error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+import { createHash } from "node:crypto";
+import { createMiddleware } from "hono/factory";
+import type { HonoEnv } from "../context";
+import { ApiError } from "../errors";
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  getIdempotencyRecord,
+  releaseIdempotencyKey,
+} from "../queries/idempotency";
+import { callerScope } from "./auth";
+
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * `Idempotency-Key` on a mutating endpoint: the first response (2xx/4xx) is stored for 24 h and
+ * replayed for the same caller + key; the same key with another body → 422; while the first
+ * request still runs → 409. A 5xx is not stored, so the client may retry with the same key.
+ * Runs after authentication (the scope is the caller identity). Only a hash of the body is stored.
+ */
+export const idempotency = createMiddleware<HonoEnv>(async (c, next) => {
+  const key = c.req.header("idempotency-key");
+  if (key === undefined) return next();
+  if (!KEY_PATTERN.test(key)) {
+    throw new ApiError("VALIDATION_ERROR", "Idempotency-Key must be 1-255 printable characters", {
+      field: "Idempotency-Key",
+    });
+  }
+  const { db, clock } = c.get("deps");
+  const scope = callerScope(c.get("caller"));
+  const endpoint = `${c.req.method} ${c.req.path}`;
+  const body = await c.req.text();
+  const requestHash = createHash("sha256").update(endpoint).update("\n").update(body).digest("hex");
+
+  const claimed = await claimIdempotencyKey(db, {
+    scope,
+    key,
+    endpoint,
+    requestHash,
+    now: clock(),
+    ttlMs: IDEMPOTENCY_TTL_MS,
+  });
+  if (!claimed) {
+    const record = await getIdempotencyRecord(db, scope, key);
+    if (!record) throw new ApiError("IDEMPOTENCY_IN_PROGRESS", "Retry this request in a moment");
+    if (record.requestHash !== requestHash) {
+      throw new ApiError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request");
+    }
+    if (record.responseStatus === null) {
+      throw new ApiError(
+        "IDEMPOTENCY_IN_PROGRESS",
+        "A request with this Idempotency-Key is still being processed",
+      );
+    }
+    c.header("idempotent-replayed", "true");
+    return c.json(record.responseBody as object, record.responseStatus as 200);
+  }
+
+  try {
+    await next();
+  } catch (error) {
+    await releaseIdempotencyKey(db, scope, key);
+    throw error;
+  }
+  // Errors thrown by the handler were already turned into a response by onError at this point.
+  const status = c.res.status;
+  if (status >= 500) {
+    await releaseIdempotencyKey(db, scope, key);
+    return;
+  }
+  let stored: unknown = null;
+  try {
+    stored = await c.res.clone().json();
+  } catch {
+    stored = null;
+  }
+  await completeIdempotencyKey(db, scope, key, { status, body: stored });
+});

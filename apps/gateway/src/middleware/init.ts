@@ -1,0 +1,39 @@
+import { randomUUID } from "node:crypto";
+import { createMiddleware } from "hono/factory";
+import type { GatewayDeps, HonoEnv } from "../context";
+import type { GatewayMetrics } from "../metrics";
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Sets the request id (header in and out), a child logger and the services; counts the request. */
+export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics }) {
+  return createMiddleware<HonoEnv>(async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;
+    c.set("requestId", requestId);
+    c.set("deps", deps);
+    // Only the method and path are logged: never bodies (card numbers, OTPs) or auth headers.
+    c.set("logger", deps.logger.child({ requestId }));
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      c.header("x-request-id", requestId);
+      const route = c.req.routePath || "unmatched";
+      deps.metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
+      deps.metrics.httpDuration.observe(
+        { method: c.req.method, route },
+        (performance.now() - started) / 1000,
+      );
+      c.get("logger").info(
+        {
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          ms: Math.round(performance.now() - started),
+        },
+        "request",
+      );
+    }
+  });
+}

@@ -1,0 +1,257 @@
+import type { DbOrTx } from "@obuna/db";
+import { boundCards, paymentSessions, payments, plans, users } from "@obuna/db/schema";
+import { and, desc, eq, isNotNull, lt, sql } from "drizzle-orm";
+
+export async function insertPaymentSession(
+  db: DbOrTx,
+  input: { userId: number; planId: number; amount: number; expiresAt: Date; now: Date },
+) {
+  const [row] = await db
+    .insert(paymentSessions)
+    .values({
+      userId: input.userId,
+      planId: input.planId,
+      amount: input.amount,
+      expiresAt: input.expiresAt,
+      createdAt: input.now,
+      updatedAt: input.now,
+    })
+    .returning();
+  return row!;
+}
+
+/** The session with its owner's telegram id and its plan (for ownership checks and responses). */
+export async function getSessionView(db: DbOrTx, sessionId: string) {
+  const [row] = await db
+    .select({
+      session: paymentSessions,
+      telegramId: users.telegramId,
+      languageCode: users.languageCode,
+      plan: plans,
+    })
+    .from(paymentSessions)
+    .innerJoin(users, eq(users.id, paymentSessions.userId))
+    .innerJoin(plans, eq(plans.id, paymentSessions.planId))
+    .where(eq(paymentSessions.id, sessionId))
+    .limit(1);
+  return row ?? null;
+}
+
+export type SessionView = NonNullable<Awaited<ReturnType<typeof getSessionView>>>;
+
+export async function getSessionByAccount(db: DbOrTx, account: string) {
+  const [row] = await db
+    .select()
+    .from(paymentSessions)
+    .where(eq(paymentSessions.atmosAccount, account))
+    .limit(1);
+  return row ?? null;
+}
+
+export async function lockSession(tx: DbOrTx, sessionId: string) {
+  const [row] = await tx
+    .select()
+    .from(paymentSessions)
+    .where(eq(paymentSessions.id, sessionId))
+    .limit(1)
+    .for("update");
+  return row ?? null;
+}
+
+/** pending → expired once its time is up; returns true when this call expired it. */
+export async function expireSession(db: DbOrTx, sessionId: string, now: Date) {
+  const rows = await db
+    .update(paymentSessions)
+    .set({ status: "expired", failureReason: "expired", updatedAt: now })
+    .where(
+      and(
+        eq(paymentSessions.id, sessionId),
+        eq(paymentSessions.status, "pending"),
+        lt(paymentSessions.expiresAt, now),
+      ),
+    )
+    .returning({ id: paymentSessions.id });
+  return rows.length > 0;
+}
+
+/** Records the ATMOS transaction on a session that has none yet (compare-and-set). */
+export async function attachTransaction(
+  db: DbOrTx,
+  sessionId: string,
+  input: { transactionId: number; atmosAccount: string; autoRenew: boolean; now: Date },
+) {
+  const rows = await db
+    .update(paymentSessions)
+    .set({
+      transactionId: input.transactionId,
+      atmosAccount: input.atmosAccount,
+      autoRenew: input.autoRenew,
+      updatedAt: input.now,
+    })
+    .where(
+      and(
+        eq(paymentSessions.id, sessionId),
+        eq(paymentSessions.status, "pending"),
+        sql`${paymentSessions.transactionId} is null`,
+      ),
+    )
+    .returning();
+  return rows[0] ?? null;
+}
+
+export async function updatePendingSession(
+  db: DbOrTx,
+  sessionId: string,
+  set: Partial<{
+    autoRenew: boolean;
+    cardMasked: string | null;
+    bindTransactionId: number | null;
+    otpSentAt: Date | null;
+    otpAttempts: number;
+  }> & { now: Date },
+) {
+  const { now, ...values } = set;
+  const rows = await db
+    .update(paymentSessions)
+    .set({ ...values, updatedAt: now })
+    .where(and(eq(paymentSessions.id, sessionId), eq(paymentSessions.status, "pending")))
+    .returning();
+  return rows[0] ?? null;
+}
+
+/** pending → processing: exactly one concurrent apply wins this compare-and-set. */
+export async function claimSessionForApply(db: DbOrTx, sessionId: string, now: Date) {
+  const rows = await db
+    .update(paymentSessions)
+    .set({ status: "processing", updatedAt: now })
+    .where(
+      and(
+        eq(paymentSessions.id, sessionId),
+        eq(paymentSessions.status, "pending"),
+        sql`${paymentSessions.expiresAt} > ${now.toISOString()}`,
+      ),
+    )
+    .returning();
+  return rows[0] ?? null;
+}
+
+/** processing → pending after an answer that leaves the session payable (wrong OTP, expired OTP). */
+export async function releaseSession(
+  db: DbOrTx,
+  sessionId: string,
+  set: { otpAttempts?: number; now: Date },
+) {
+  await db
+    .update(paymentSessions)
+    .set({
+      status: "pending",
+      updatedAt: set.now,
+      ...(set.otpAttempts === undefined ? {} : { otpAttempts: set.otpAttempts }),
+    })
+    .where(and(eq(paymentSessions.id, sessionId), eq(paymentSessions.status, "processing")));
+}
+
+export async function failSession(
+  db: DbOrTx,
+  sessionId: string,
+  set: { reason: string; otpAttempts?: number; now: Date },
+) {
+  const rows = await db
+    .update(paymentSessions)
+    .set({
+      status: "failed",
+      failureReason: set.reason,
+      updatedAt: set.now,
+      ...(set.otpAttempts === undefined ? {} : { otpAttempts: set.otpAttempts }),
+    })
+    .where(
+      and(eq(paymentSessions.id, sessionId), sql`${paymentSessions.status} in ('pending', 'processing')`),
+    )
+    .returning({ id: paymentSessions.id });
+  return rows.length > 0;
+}
+
+export function sessionPaymentKey(sessionId: string) {
+  return `session:${sessionId}`;
+}
+
+export async function getSessionPayment(db: DbOrTx, sessionId: string) {
+  const [row] = await db
+    .select()
+    .from(payments)
+    .where(eq(payments.idempotencyKey, sessionPaymentKey(sessionId)))
+    .limit(1);
+  return row ?? null;
+}
+
+/** The attempt is recorded before ATMOS is asked to move money. */
+export async function ensurePendingPayment(
+  db: DbOrTx,
+  input: {
+    sessionId: string;
+    userId: number;
+    amount: number;
+    transactionId: number;
+    cardMasked: string | null;
+  },
+) {
+  await db
+    .insert(payments)
+    .values({
+      userId: input.userId,
+      sessionId: input.sessionId,
+      kind: "initial",
+      status: "pending",
+      amount: input.amount,
+      transactionId: input.transactionId,
+      cardMasked: input.cardMasked,
+      idempotencyKey: sessionPaymentKey(input.sessionId),
+    })
+    .onConflictDoNothing({ target: payments.idempotencyKey });
+}
+
+export async function setSessionPaymentStatus(
+  db: DbOrTx,
+  sessionId: string,
+  set: { status: "failed" | "unknown" | "pending"; errorCode?: string | null; errorMessage?: string | null },
+) {
+  await db
+    .update(payments)
+    .set({
+      status: set.status,
+      errorCode: set.errorCode ?? null,
+      errorMessage: set.errorMessage ?? null,
+      updatedAt: new Date(),
+    })
+    .where(
+      and(eq(payments.idempotencyKey, sessionPaymentKey(sessionId)), sql`${payments.status} <> 'success'`),
+    );
+}
+
+/**
+ * A card bound at ATMOS during a payment but not yet confirmed by a successful payment is kept
+ * "parked": saved encrypted with `removed_at` set, so it is neither listed nor charged. The
+ * successful payment un-parks it in the same transaction that records the payment.
+ */
+export async function parkBoundCard(db: DbOrTx, boundCardId: number, now: Date) {
+  await db
+    .update(boundCards)
+    .set({ removedAt: now, isActive: false, updatedAt: now })
+    .where(eq(boundCards.id, boundCardId));
+}
+
+export async function findParkedCard(db: DbOrTx, userId: number, panMasked: string) {
+  const [row] = await db
+    .select()
+    .from(boundCards)
+    .where(
+      and(
+        eq(boundCards.userId, userId),
+        eq(boundCards.panMasked, panMasked),
+        isNotNull(boundCards.cardToken),
+      ),
+    )
+    .orderBy(desc(boundCards.updatedAt))
+    .limit(1);
+  return row ?? null;
+}

@@ -1,0 +1,33 @@
+import { AtmosApplyRequestSchema, AtmosApplyResponseSchema } from "@obuna/contracts/http";
+import { requireCaller } from "../middleware/auth";
+import { idempotency } from "../middleware/idempotency";
+import { applyPayment } from "../services/payment-flow";
+import {
+  createRoute,
+  eitherSecurity,
+  type GatewayApp,
+  idempotencyHeader,
+  jsonBody,
+  okResponse,
+} from "./_shared";
+
+export const route = createRoute({
+  method: "post",
+  path: "/api/v1/atmos/apply",
+  tags: ["atmos"],
+  summary: "Confirm the payment with the SMS code; repeating it for a paid session charges nothing",
+  security: eitherSecurity,
+  middleware: [requireCaller, idempotency] as const,
+  request: { headers: idempotencyHeader, body: jsonBody(AtmosApplyRequestSchema) },
+  responses: okResponse(
+    AtmosApplyResponseSchema,
+    "Paid (completed) or not known yet (processing: poll the session)",
+  ),
+});
+
+export function registerAtmosApply(app: GatewayApp) {
+  app.openapi(route, async (c) => {
+    const data = await applyPayment(c.get("deps"), c.get("caller"), c.req.valid("json"));
+    return c.json({ success: true as const, data }, 200);
+  });
+}

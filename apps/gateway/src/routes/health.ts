@@ -1,0 +1,45 @@
+import { sql } from "drizzle-orm";
+import type { Redis } from "ioredis";
+import type { GatewayApp } from "./_shared";
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("timeout")), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** /healthz (process up), /readyz (database and Redis answer), /metrics (Prometheus). */
+export function registerHealth(app: GatewayApp) {
+  app.get("/healthz", (c) => c.json({ status: "ok" }, 200));
+  app.get("/readyz", async (c) => {
+    const deps = c.get("deps");
+    const checks = { database: "ok", redis: "ok" };
+    try {
+      await withTimeout(deps.db.execute(sql`select 1`), 2000);
+    } catch {
+      checks.database = "down";
+    }
+    try {
+      const redis =
+        deps.redis ??
+        ((await (deps.notificationsQueue as unknown as { client: Promise<Redis> }).client) as Redis);
+      await withTimeout(redis.ping(), 2000);
+    } catch {
+      checks.redis = "down";
+    }
+    const ready = checks.database === "ok" && checks.redis === "ok";
+    return c.json({ status: ready ? "ready" : "not_ready", checks }, ready ? 200 : 503);
+  });
+  app.get("/metrics", async (c) => {
+    const { registry } = c.get("deps").metrics;
+    return c.body(await registry.metrics(), 200, { "content-type": registry.contentType });
+  });
+}

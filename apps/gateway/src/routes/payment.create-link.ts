@@ -1,0 +1,69 @@
+import { CreateLinkRequestSchema, CreateLinkResponseSchema, pickLanguage } from "@obuna/contracts/http";
+import { getPlanBySlug, upsertTelegramUser } from "@obuna/db/queries";
+import { ApiError } from "../errors";
+import { requireInternal } from "../middleware/auth";
+import { idempotency } from "../middleware/idempotency";
+import { insertPaymentSession } from "../queries/payment-sessions";
+import { DEFAULT_SESSION_TTL_MS, planSummary } from "../services/payment-flow";
+import {
+  bearerSecurity,
+  createRoute,
+  type GatewayApp,
+  idempotencyHeader,
+  jsonBody,
+  okResponse,
+  z,
+} from "./_shared";
+
+// An unknown slug is a 404 PLAN_NOT_FOUND rather than a validation error.
+const RequestSchema = CreateLinkRequestSchema.extend({ plan_slug: z.string().min(1).max(64) });
+
+export const route = createRoute({
+  method: "post",
+  path: "/api/v1/payment/create-link",
+  tags: ["payment"],
+  summary: "Create a 30-minute payment session and its Mini App link (bot only)",
+  security: bearerSecurity,
+  middleware: [requireInternal, idempotency] as const,
+  request: { headers: idempotencyHeader, body: jsonBody(RequestSchema) },
+  responses: okResponse(CreateLinkResponseSchema, "The payment session"),
+});
+
+export function registerCreateLink(app: GatewayApp) {
+  app.openapi(route, async (c) => {
+    const input = c.req.valid("json");
+    const deps = c.get("deps");
+    const plan = await getPlanBySlug(deps.db, input.plan_slug);
+    if (!plan || !plan.isActive) throw new ApiError("PLAN_NOT_FOUND", "No such plan", { field: "plan_slug" });
+    const now = deps.clock();
+    const expiresAt = new Date(now.getTime() + (deps.config.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS));
+    const session = await deps.db.transaction(async (tx) => {
+      const user = await upsertTelegramUser(tx, {
+        telegramId: input.telegram_id,
+        username: input.username ?? null,
+        firstName: input.first_name ?? null,
+        languageCode: input.language_code ?? null,
+      });
+      return insertPaymentSession(tx, {
+        userId: user.id,
+        planId: plan.id,
+        amount: plan.price,
+        expiresAt,
+        now,
+      });
+    });
+    const base = deps.config.miniappUrl.replace(/\/+$/, "");
+    return c.json(
+      {
+        success: true as const,
+        data: {
+          session_id: session.id,
+          payment_url: `${base}/?session_id=${session.id}`,
+          expires_at: session.expiresAt.toISOString(),
+          plan: planSummary(plan, pickLanguage(input.language_code)),
+        },
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,25 @@
+import { PaymentSessionResponseSchema, SessionIdSchema } from "@obuna/contracts/http";
+import { requireCaller } from "../middleware/auth";
+import { getSessionForCaller } from "../services/payment-flow";
+import { createRoute, eitherSecurity, type GatewayApp, okResponse, z } from "./_shared";
+
+export const route = createRoute({
+  method: "get",
+  path: "/api/v1/payment/session/{session_id}",
+  tags: ["payment"],
+  summary: "A payment session (re-checks ATMOS when an earlier apply outcome is unknown)",
+  security: eitherSecurity,
+  middleware: [requireCaller] as const,
+  request: {
+    params: z.object({ session_id: SessionIdSchema.openapi({ param: { name: "session_id", in: "path" } }) }),
+  },
+  responses: okResponse(PaymentSessionResponseSchema, "The session"),
+});
+
+export function registerPaymentSession(app: GatewayApp) {
+  app.openapi(route, async (c) => {
+    const { session_id } = c.req.valid("param");
+    const data = await getSessionForCaller(c.get("deps"), c.get("caller"), session_id);
+    return c.json({ success: true as const, data }, 200);
+  });
+}

@@ -1,0 +1,214 @@
+import { isAtmosError } from "@obuna/atmos";
+import type { BoundCard as BoundCardView, Subscription as SubscriptionView } from "@obuna/contracts/http";
+import { formatSom } from "@obuna/contracts/money";
+import type { BoundCard, Subscription } from "@obuna/db";
+import {
+  getBoundCard,
+  getLatestSubscription,
+  getLiveSubscription,
+  getPlanById,
+  getSubscriptionById,
+  getUserById,
+  getUserByTelegramId,
+  listCardsByUser,
+  listPaymentsByUser,
+  planName,
+  revealCardToken,
+} from "@obuna/db/queries";
+import { auditLog, boundCards, subscriptions } from "@obuna/db/schema";
+import { and, eq } from "drizzle-orm";
+import type { Caller, GatewayDeps } from "../context";
+import { ApiError } from "../errors";
+import { assertOwner } from "../middleware/auth";
+
+type Deps = GatewayDeps & { metrics: NonNullable<GatewayDeps["metrics"]> };
+
+async function userFor(deps: Deps, caller: Caller, telegramId: number) {
+  assertOwner(caller, telegramId);
+  const user = await getUserByTelegramId(deps.db, telegramId);
+  if (!user) throw new ApiError("USER_NOT_FOUND", "No such user");
+  return user;
+}
+
+function cardView(
+  card: Pick<BoundCard, "id" | "panMasked" | "cardType" | "expiry" | "isActive" | "createdAt" | "lastUsedAt">,
+): BoundCardView {
+  return {
+    id: card.id,
+    pan_masked: card.panMasked,
+    card_type: card.cardType,
+    expiry: card.expiry,
+    is_active: card.isActive,
+    created_at: card.createdAt.toISOString(),
+    last_used_at: card.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+export async function paymentHistory(deps: Deps, caller: Caller, telegramId: number) {
+  const user = await userFor(deps, caller, telegramId);
+  const rows = await listPaymentsByUser(deps.db, user.id, 50);
+  return {
+    payments: rows.map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      status: row.status,
+      amount: row.amount,
+      amount_formatted: formatSom(row.amount),
+      card_masked: row.cardMasked,
+      plan_slug: (row.planSlug as "monthly" | null) ?? null,
+      created_at: row.createdAt.toISOString(),
+    })),
+  };
+}
+
+async function subscriptionView(
+  deps: Deps,
+  sub: Subscription,
+  lang: "uz" | "ru" | "en",
+): Promise<SubscriptionView> {
+  const plan = (await getPlanById(deps.db, sub.planId))!;
+  const card = sub.boundCardId ? await getBoundCard(deps.db, sub.boundCardId) : null;
+  const usableCard = card && card.isActive && card.removedAt === null ? card : null;
+  return {
+    id: sub.id,
+    plan: {
+      slug: plan.slug as "monthly",
+      name: planName(plan, lang),
+      price: formatSom(plan.price),
+      price_raw: plan.price,
+    },
+    status: sub.status,
+    is_active: sub.isActive,
+    auto_renew: sub.autoRenew,
+    start_date: sub.startDate.toISOString(),
+    end_date: sub.endDate.toISOString(),
+    cancelled_at: sub.cancelledAt?.toISOString() ?? null,
+    card: usableCard ? cardView(usableCard) : null,
+    next_charge:
+      sub.autoRenew && usableCard && sub.isActive
+        ? {
+            date: sub.endDate.toISOString(),
+            amount: plan.price,
+            amount_formatted: formatSom(plan.price),
+            card_masked: usableCard.panMasked,
+          }
+        : null,
+  };
+}
+
+function langOf(code: string | null): "uz" | "ru" | "en" {
+  const base = (code ?? "").toLowerCase().slice(0, 2);
+  return base === "ru" || base === "en" ? base : "uz";
+}
+
+export async function currentSubscription(deps: Deps, caller: Caller, telegramId: number) {
+  const user = await userFor(deps, caller, telegramId);
+  const sub =
+    (await getLiveSubscription(deps.db, user.id)) ?? (await getLatestSubscription(deps.db, user.id));
+  return { subscription: sub ? await subscriptionView(deps, sub, langOf(user.languageCode)) : null };
+}
+
+async function ownedSubscription(deps: Deps, caller: Caller, subscriptionId: number) {
+  const sub = await getSubscriptionById(deps.db, subscriptionId);
+  if (!sub) throw new ApiError("SUBSCRIPTION_NOT_FOUND", "Subscription not found");
+  const user = (await getUserById(deps.db, sub.userId))!;
+  assertOwner(caller, user.telegramId);
+  return { sub, user };
+}
+
+/** Auto-renew off; access stays until end_date. Repeating it changes nothing. */
+export async function cancelSubscription(deps: Deps, caller: Caller, subscriptionId: number) {
+  const { sub, user } = await ownedSubscription(deps, caller, subscriptionId);
+  if (!sub.isActive) throw new ApiError("INVALID_STATE", "The subscription is not active");
+  const now = deps.clock();
+  if (sub.autoRenew || sub.cancelledAt === null) {
+    await deps.db.transaction(async (tx) => {
+      await tx
+        .update(subscriptions)
+        .set({ autoRenew: false, cancelledAt: sub.cancelledAt ?? now, nextRenewalAt: null, updatedAt: now })
+        .where(eq(subscriptions.id, sub.id));
+      await tx.insert(auditLog).values({
+        actor: caller.kind === "internal" ? "bot" : `tg:${caller.telegramId}`,
+        action: "subscription.cancelled",
+        entityType: "subscription",
+        entityId: String(sub.id),
+        reason: "user request",
+      });
+    });
+  }
+  const fresh = (await getSubscriptionById(deps.db, sub.id))!;
+  return { subscription: await subscriptionView(deps, fresh, langOf(user.languageCode)) };
+}
+
+/** Auto-renew back on: needs a live subscription and a usable saved card. */
+export async function resumeSubscription(deps: Deps, caller: Caller, subscriptionId: number) {
+  const { sub, user } = await ownedSubscription(deps, caller, subscriptionId);
+  if (!sub.isActive) throw new ApiError("INVALID_STATE", "The subscription is not active");
+  const card = sub.boundCardId ? await getBoundCard(deps.db, sub.boundCardId) : null;
+  if (!card || !card.isActive || card.removedAt !== null) {
+    throw new ApiError("CARD_NOT_FOUND", "No saved card to renew with: pay once with auto-renew on");
+  }
+  const now = deps.clock();
+  await deps.db.transaction(async (tx) => {
+    await tx
+      .update(subscriptions)
+      .set({ autoRenew: true, cancelledAt: null, updatedAt: now })
+      .where(eq(subscriptions.id, sub.id));
+    await tx.insert(auditLog).values({
+      actor: caller.kind === "internal" ? "bot" : `tg:${caller.telegramId}`,
+      action: "subscription.resumed",
+      entityType: "subscription",
+      entityId: String(sub.id),
+      reason: "user request",
+    });
+  });
+  const fresh = (await getSubscriptionById(deps.db, sub.id))!;
+  return { subscription: await subscriptionView(deps, fresh, langOf(user.languageCode)) };
+}
+
+export async function listCards(deps: Deps, caller: Caller, telegramId: number) {
+  const user = await userFor(deps, caller, telegramId);
+  const cards = await listCardsByUser(deps.db, user.id);
+  return { cards: cards.map(cardView) };
+}
+
+/** Removes the card at ATMOS and here; subscriptions that renewed with it stop auto-renewing. */
+export async function removeCard(deps: Deps, caller: Caller, telegramId: number, cardId: number) {
+  const user = await userFor(deps, caller, telegramId);
+  const card = await getBoundCard(deps.db, cardId);
+  if (!card || card.userId !== user.id || card.removedAt !== null)
+    throw new ApiError("CARD_NOT_FOUND", "Card not found");
+  try {
+    await deps.atmos.removeCard({
+      cardId: card.cardId,
+      cardToken: revealCardToken(card, deps.config.cardTokenKey),
+    });
+  } catch (error) {
+    // Already gone at ATMOS is what we wanted; anything else keeps the card so it can be retried.
+    if (!(isAtmosError(error) && error.kind === "card_not_found")) {
+      throw new ApiError(
+        "PAYMENT_PROVIDER_UNAVAILABLE",
+        "The card could not be removed at the bank; try again",
+      );
+    }
+  }
+  const now = deps.clock();
+  await deps.db.transaction(async (tx) => {
+    await tx
+      .update(boundCards)
+      .set({ isActive: false, removedAt: now, updatedAt: now })
+      .where(eq(boundCards.id, card.id));
+    await tx
+      .update(subscriptions)
+      .set({ autoRenew: false, boundCardId: null, updatedAt: now })
+      .where(and(eq(subscriptions.userId, user.id), eq(subscriptions.boundCardId, card.id)));
+    await tx.insert(auditLog).values({
+      actor: caller.kind === "internal" ? "bot" : `tg:${caller.telegramId}`,
+      action: "card.removed",
+      entityType: "bound_card",
+      entityId: String(card.id),
+      reason: "user request",
+    });
+  });
+  return listCards(deps, caller, telegramId);
+}

@@ -1,0 +1,792 @@
+import { randomInt } from "node:crypto";
+import { type AtmosTransaction, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
+import { checkPan, isExpired, maskPan, parseExpiry, toAtmosExpiry } from "@obuna/contracts/card";
+import type {
+  AtmosApplyResponse,
+  AtmosPreApplyResponse,
+  PaymentSessionResponse,
+} from "@obuna/contracts/http";
+import { pickLanguage } from "@obuna/contracts/http";
+import { NotificationJobSchema, notificationJobId } from "@obuna/contracts/jobs";
+import { formatPeriod, formatSom } from "@obuna/contracts/money";
+import type { PaymentSession, Plan, Transaction } from "@obuna/db";
+import {
+  extendedEndDate,
+  getPlanById,
+  lockLiveSubscription,
+  planName,
+  saveBoundCard,
+  setUserRole,
+} from "@obuna/db/queries";
+import { auditLog, boundCards, paymentSessions, payments, subscriptions } from "@obuna/db/schema";
+import { and, eq } from "drizzle-orm";
+import type { Caller, GatewayDeps } from "../context";
+import { ApiError } from "../errors";
+import { assertOwner } from "../middleware/auth";
+import {
+  attachTransaction,
+  claimSessionForApply,
+  ensurePendingPayment,
+  expireSession,
+  failSession,
+  findParkedCard,
+  getSessionPayment,
+  getSessionView,
+  lockSession,
+  parkBoundCard,
+  releaseSession,
+  type SessionView,
+  sessionPaymentKey,
+  setSessionPaymentStatus,
+  updatePendingSession,
+} from "../queries/payment-sessions";
+import { atmosErrorCode, isTerminalDecline } from "./atmos-errors";
+
+export const MAX_OTP_ATTEMPTS = 5;
+export const DEFAULT_SESSION_TTL_MS = 30 * 60 * 1000;
+export const DEFAULT_OTP_RESEND_COOLDOWN_MS = 60 * 1000;
+/** A `processing` session whose apply request vanished is re-checked at ATMOS after this long. */
+const STALE_PROCESSING_MS = 2 * 60 * 1000;
+
+type Deps = GatewayDeps & { metrics: NonNullable<GatewayDeps["metrics"]> };
+
+export function planSummary(plan: Plan, lang: "uz" | "ru" | "en" = "uz") {
+  return {
+    slug: plan.slug as "monthly" | "quarterly" | "yearly",
+    name: planName(plan, lang),
+    price: formatSom(plan.price),
+    price_raw: plan.price,
+    duration_days: plan.durationDays,
+    period: formatPeriod(plan.durationDays, lang),
+  };
+}
+
+/** Loads a session the caller may reach; a pending session past its time becomes `expired` (410). */
+export async function loadSession(deps: Deps, caller: Caller, sessionId: string): Promise<SessionView> {
+  const view = await getSessionView(deps.db, sessionId);
+  if (!view) throw new ApiError("SESSION_NOT_FOUND", "Payment session not found");
+  assertOwner(caller, view.telegramId);
+  const now = deps.clock();
+  if (view.session.status === "pending" && view.session.expiresAt <= now) {
+    await expireSession(
+      deps.db,
+      sessionId,
+      new Date(Math.max(now.getTime(), view.session.expiresAt.getTime() + 1)),
+    );
+    view.session.status = "expired";
+  }
+  return view;
+}
+
+function assertPayable(session: PaymentSession): void {
+  switch (session.status) {
+    case "pending":
+      return;
+    case "expired":
+      throw new ApiError("SESSION_EXPIRED", "The payment session has expired; ask the bot for a new link");
+    case "completed":
+      throw new ApiError("SESSION_ALREADY_COMPLETED", "This session is already paid");
+    case "failed":
+      throw new ApiError(
+        "SESSION_FAILED",
+        `This session has failed (${session.failureReason ?? "declined"}); ask the bot for a new link`,
+      );
+    case "processing":
+      throw new ApiError("INVALID_STATE", "The payment is being processed");
+  }
+}
+
+function assertTransaction(session: PaymentSession, transactionId: number): number {
+  if (session.transactionId === null) {
+    throw new ApiError("INVALID_STATE", "No ATMOS transaction yet: call /api/v1/atmos/create first");
+  }
+  if (session.transactionId !== transactionId) {
+    throw new ApiError("TRANSACTION_MISMATCH", "transaction_id does not belong to this session", {
+      field: "transaction_id",
+    });
+  }
+  return session.transactionId;
+}
+
+/** A digit-only, unique ATMOS `account` (callbacks are matched by it). */
+function newAtmosAccount(now: Date): string {
+  return `${now.getTime()}${String(randomInt(0, 1_000_000)).padStart(6, "0")}`;
+}
+
+// ------------------------------------------------------------------ GET session
+
+export async function describeSession(deps: Deps, view: SessionView): Promise<PaymentSessionResponse> {
+  const { session, plan } = view;
+  const lang = pickLanguage(view.languageCode);
+  let subscription: PaymentSessionResponse["subscription"] = null;
+  if (session.status === "completed") {
+    const payment = await getSessionPayment(deps.db, session.id);
+    if (payment?.subscriptionId) {
+      const [sub] = await deps.db
+        .select()
+        .from(subscriptions)
+        .where(eq(subscriptions.id, payment.subscriptionId));
+      if (sub) subscription = { id: sub.id, end_date: sub.endDate.toISOString(), auto_renew: sub.autoRenew };
+    }
+  }
+  return {
+    session_id: session.id,
+    user_id: session.userId,
+    plan: planSummary(plan, lang),
+    status: session.status,
+    auto_renew: session.autoRenew,
+    amount: session.amount,
+    expires_at: session.expiresAt.toISOString(),
+    transaction_id: session.transactionId,
+    card_masked: session.cardMasked,
+    otp_attempts_left: Math.max(0, MAX_OTP_ATTEMPTS - session.otpAttempts),
+    language: lang,
+    failure_reason: session.failureReason,
+    completed_at: session.completedAt?.toISOString() ?? null,
+    subscription,
+  };
+}
+
+/** GET session: a `processing` session whose outcome is unknown is re-checked at ATMOS first. */
+export async function getSessionForCaller(deps: Deps, caller: Caller, sessionId: string) {
+  let view = await loadSession(deps, caller, sessionId);
+  if (view.session.status === "expired") {
+    throw new ApiError("SESSION_EXPIRED", "The payment session has expired; ask the bot for a new link");
+  }
+  if (view.session.status === "processing") {
+    const payment = await getSessionPayment(deps.db, sessionId);
+    const stale = deps.clock().getTime() - view.session.updatedAt.getTime() > STALE_PROCESSING_MS;
+    if (payment?.status === "unknown" || stale) {
+      await reconcileSession(deps, sessionId);
+      view = (await getSessionView(deps.db, sessionId))!;
+    }
+  }
+  return describeSession(deps, view);
+}
+
+// ------------------------------------------------------------------ create
+
+export async function createAtmosTransaction(
+  deps: Deps,
+  caller: Caller,
+  input: { session_id: string; amount: number; auto_renew: boolean },
+) {
+  const view = await loadSession(deps, caller, input.session_id);
+  const { session } = view;
+  assertPayable(session);
+  if (input.amount !== session.amount) {
+    deps.logger.warn(
+      { sessionId: session.id, expected: session.amount, given: input.amount },
+      "amount mismatch refused",
+    );
+    throw new ApiError("AMOUNT_MISMATCH", "amount does not match the plan price", {
+      field: "amount",
+      details: { expected: session.amount },
+    });
+  }
+  const now = deps.clock();
+  let current: PaymentSession | null = session;
+  if (session.transactionId === null) {
+    const account = newAtmosAccount(now);
+    const transaction = await callAtmos(() =>
+      deps.atmos.createTransaction({
+        amount: session.amount,
+        account,
+        lang: pickLanguage(view.languageCode),
+      }),
+    );
+    current = await attachTransaction(deps.db, session.id, {
+      transactionId: transaction.transactionId,
+      atmosAccount: account,
+      autoRenew: input.auto_renew,
+      now,
+    });
+    // Lost a race with a concurrent create: the other transaction is the session's (ours is never charged).
+    if (!current) current = (await getSessionView(deps.db, session.id))!.session;
+  } else if (session.autoRenew !== input.auto_renew) {
+    // The choice can change until a card is entered.
+    if (session.otpSentAt !== null) {
+      throw new ApiError("INVALID_STATE", "auto_renew cannot change after the card was entered", {
+        field: "auto_renew",
+      });
+    }
+    current =
+      (await updatePendingSession(deps.db, session.id, { autoRenew: input.auto_renew, now })) ?? session;
+  }
+  return {
+    session_id: current.id,
+    transaction_id: current.transactionId!,
+    amount: current.amount,
+    auto_renew: current.autoRenew,
+    status: current.status,
+  };
+}
+
+/** Runs an ATMOS call whose failure leaves nothing changed; maps its error to the envelope. */
+async function callAtmos<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isAtmosError(error)) {
+      const mapped = atmosErrorCode(error);
+      throw new ApiError(mapped.code, mapped.message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+// ------------------------------------------------------------------ pre-apply
+
+export async function preApply(
+  deps: Deps,
+  caller: Caller,
+  input: { session_id: string; transaction_id: number; card_number: string; expiry: string },
+): Promise<AtmosPreApplyResponse> {
+  const view = await loadSession(deps, caller, input.session_id);
+  const { session } = view;
+  assertPayable(session);
+  const transactionId = assertTransaction(session, input.transaction_id);
+  if (session.otpAttempts >= MAX_OTP_ATTEMPTS) {
+    throw new ApiError("OTP_ATTEMPTS_EXCEEDED", "Too many wrong SMS codes for this session");
+  }
+  const card = checkPan(input.card_number);
+  if (!card.ok) {
+    if (card.problem === "unsupported_card") {
+      throw new ApiError("UNSUPPORTED_CARD", "Only UzCard and Humo cards are accepted", {
+        field: "card_number",
+      });
+    }
+    throw new ApiError("INVALID_CARD", "The card number is not valid", { field: "card_number" });
+  }
+  const expiry = parseExpiry(input.expiry);
+  if (!expiry) throw new ApiError("VALIDATION_ERROR", "expiry must be MM/YY or YYMM", { field: "expiry" });
+  const now = deps.clock();
+  if (isExpired(expiry, now)) throw new ApiError("CARD_EXPIRED", "The card has expired", { field: "expiry" });
+  const atmosExpiry = toAtmosExpiry(expiry);
+  const cardMasked = maskPan(card.pan);
+
+  let phone: string | null = null;
+  let bindTransactionId: number | null = null;
+  if (session.autoRenew) {
+    const bind = await callAtmos(() =>
+      deps.atmos.bindCardInit({ cardNumber: card.pan, expiry: atmosExpiry }),
+    );
+    if (bind.status === "otp_sent") {
+      bindTransactionId = bind.transactionId;
+      phone = bind.phone;
+    } else {
+      // ERR-133: ATMOS already holds this card for us and hands back its token. The token alone
+      // proves nothing about the payer, so the payment still needs the cardholder's SMS code: the
+      // card is parked (stored encrypted, not usable) and the merchant pre-apply sends the OTP.
+      const existing = await deps.db
+        .select({ id: boundCards.id, isActive: boundCards.isActive, removedAt: boundCards.removedAt })
+        .from(boundCards)
+        .where(and(eq(boundCards.userId, session.userId), eq(boundCards.cardId, bind.card.cardId)));
+      const wasLive = existing[0] && existing[0].isActive && existing[0].removedAt === null;
+      await deps.db.transaction(async (tx) => {
+        const saved = await saveBoundCard(
+          tx,
+          {
+            userId: session.userId,
+            cardToken: bind.card.cardToken,
+            cardId: bind.card.cardId,
+            panMasked: bind.card.panMasked || cardMasked,
+            expiry: bind.card.expiry || atmosExpiry,
+            cardType: card.type,
+          },
+          deps.config.cardTokenKey,
+        );
+        if (!wasLive) await parkBoundCard(tx, saved.id, now);
+      });
+      const pre = await callAtmos(() =>
+        deps.atmos.preApplyCard({ transactionId, cardNumber: card.pan, expiry: atmosExpiry }),
+      );
+      phone = pre.phone;
+    }
+  } else {
+    const pre = await callAtmos(() =>
+      deps.atmos.preApplyCard({ transactionId, cardNumber: card.pan, expiry: atmosExpiry }),
+    );
+    phone = pre.phone;
+  }
+  const updated = await updatePendingSession(deps.db, session.id, {
+    cardMasked,
+    bindTransactionId,
+    otpSentAt: now,
+    now,
+  });
+  if (!updated) throw new ApiError("INVALID_STATE", "The session changed while the card was being checked");
+  return {
+    session_id: session.id,
+    transaction_id: transactionId,
+    card_masked: cardMasked,
+    card_type: card.type,
+    phone_masked: maskPhone(phone),
+    otp_length: 6,
+    otp_attempts_left: Math.max(0, MAX_OTP_ATTEMPTS - updated.otpAttempts),
+    resend_available_at: new Date(now.getTime() + cooldownMs(deps)).toISOString(),
+  };
+}
+
+function cooldownMs(deps: Deps) {
+  return deps.config.otpResendCooldownMs ?? DEFAULT_OTP_RESEND_COOLDOWN_MS;
+}
+
+export function maskPhone(phone: string | null): string | null {
+  if (!phone) return null;
+  const digits = phone.replace(/\D/g, "");
+  if (digits.length < 4) return null;
+  if (phone.includes("*")) return phone;
+  return `${"*".repeat(Math.max(0, digits.length - 4))}${digits.slice(-4)}`;
+}
+
+// ------------------------------------------------------------------ resend OTP
+
+export async function resendOtp(
+  deps: Deps,
+  caller: Caller,
+  input: { session_id: string; transaction_id: number },
+) {
+  const view = await loadSession(deps, caller, input.session_id);
+  const { session } = view;
+  assertPayable(session);
+  const transactionId = assertTransaction(session, input.transaction_id);
+  if (session.otpSentAt === null)
+    throw new ApiError("INVALID_STATE", "No SMS code was sent yet: enter the card first");
+  const now = deps.clock();
+  const availableAt = new Date(session.otpSentAt.getTime() + cooldownMs(deps));
+  if (now < availableAt) {
+    throw new ApiError("OTP_RESEND_TOO_SOON", "Wait before asking for a new SMS code", {
+      details: {
+        resend_available_at: availableAt.toISOString(),
+        retry_after_s: Math.ceil((availableAt.getTime() - now.getTime()) / 1000),
+      },
+    });
+  }
+  await callAtmos(() => deps.atmos.resendOtp(session.bindTransactionId ?? transactionId));
+  await updatePendingSession(deps.db, session.id, { otpSentAt: now, now });
+  return {
+    session_id: session.id,
+    resend_available_at: new Date(now.getTime() + cooldownMs(deps)).toISOString(),
+  };
+}
+
+// ------------------------------------------------------------------ apply
+
+export async function applyPayment(
+  deps: Deps,
+  caller: Caller,
+  input: { session_id: string; transaction_id: number; otp: string },
+): Promise<AtmosApplyResponse> {
+  const view = await loadSession(deps, caller, input.session_id);
+  const { session } = view;
+  if (session.status === "completed" || session.status === "processing") {
+    if (session.transactionId !== input.transaction_id) assertTransaction(session, input.transaction_id);
+    return applyResult(deps, session.id);
+  }
+  assertPayable(session);
+  const transactionId = assertTransaction(session, input.transaction_id);
+  if (session.otpSentAt === null) throw new ApiError("INVALID_STATE", "Enter the card first (pre-apply)");
+  if (session.otpAttempts >= MAX_OTP_ATTEMPTS) {
+    await failSession(deps.db, session.id, { reason: "otp_attempts_exceeded", now: deps.clock() });
+    throw new ApiError("OTP_ATTEMPTS_EXCEEDED", "Too many wrong SMS codes for this session");
+  }
+
+  const claimed = await claimSessionForApply(deps.db, session.id, deps.clock());
+  if (!claimed) {
+    // A concurrent apply won, or the session just expired/changed: answer from the stored state.
+    const again = await loadSession(deps, caller, session.id);
+    if (again.session.status === "completed" || again.session.status === "processing")
+      return applyResult(deps, session.id);
+    assertPayable(again.session);
+    throw new ApiError("INVALID_STATE", "The session changed; try again");
+  }
+  const log = deps.logger.child({ sessionId: session.id, transactionId });
+
+  await ensurePendingPayment(deps.db, {
+    sessionId: session.id,
+    userId: session.userId,
+    amount: session.amount,
+    transactionId,
+    cardMasked: claimed.cardMasked,
+  });
+
+  // Step 1 (auto-renew with a fresh binding): the user's code confirms the card binding.
+  let chargeOtp = input.otp;
+  if (claimed.autoRenew && claimed.bindTransactionId !== null) {
+    let bound: Awaited<ReturnType<typeof deps.atmos.bindCardConfirm>>;
+    try {
+      bound = await deps.atmos.bindCardConfirm({ transactionId: claimed.bindTransactionId, otp: input.otp });
+    } catch (error) {
+      return handleApplyError(deps, claimed, error, "bind-confirm");
+    }
+    const now = deps.clock();
+    await deps.db.transaction(async (tx) => {
+      const existing = await tx
+        .select({ isActive: boundCards.isActive, removedAt: boundCards.removedAt })
+        .from(boundCards)
+        .where(and(eq(boundCards.userId, claimed.userId), eq(boundCards.cardId, bound.cardId)));
+      const wasLive = existing[0] && existing[0].isActive && existing[0].removedAt === null;
+      const saved = await saveBoundCard(
+        tx,
+        {
+          userId: claimed.userId,
+          cardToken: bound.cardToken,
+          cardId: bound.cardId,
+          panMasked: claimed.cardMasked ?? bound.panMasked,
+          expiry: bound.expiry,
+          cardType: bound.panMasked.startsWith("9860") ? "humo" : "uzcard",
+        },
+        deps.config.cardTokenKey,
+      );
+      if (!wasLive) await parkBoundCard(tx, saved.id, now);
+    });
+    try {
+      await deps.atmos.preApplyToken({ transactionId, cardToken: bound.cardToken });
+    } catch (error) {
+      // Pre-apply moves no money: any failure here ends the attempt cleanly.
+      return handleApplyError(deps, claimed, error, "pre-apply-token", { terminal: true });
+    }
+    chargeOtp = TOKEN_PAYMENT_OTP;
+  }
+
+  // Step 2: the money moves.
+  let transaction: AtmosTransaction;
+  try {
+    transaction = await deps.atmos.apply({ transactionId, otp: chargeOtp });
+  } catch (error) {
+    if (isAtmosError(error) && (error.outcomeUnknown || error.kind === "timeout")) {
+      log.warn({ kind: error.kind }, "apply outcome unknown: asking ATMOS");
+      return resolveUnknown(deps, claimed);
+    }
+    return handleApplyError(deps, claimed, error, "apply");
+  }
+  if (!transaction.confirmed) {
+    log.warn({ state: transaction.state }, "apply answered without confirmation: asking ATMOS");
+    return resolveUnknown(deps, claimed);
+  }
+  await finalizeSuccess(deps, claimed.id, transaction, "apply");
+  return applyResult(deps, claimed.id);
+}
+
+/** After a lost/unclear apply answer: ask ATMOS; record `unknown` if it still cannot tell. */
+async function resolveUnknown(deps: Deps, session: PaymentSession): Promise<AtmosApplyResponse> {
+  const outcome = await reconcileSession(deps, session.id, { recordUnknown: true });
+  if (outcome === "failed") {
+    const failed = (await getSessionView(deps.db, session.id))!.session;
+    throw new ApiError(
+      "CARD_DECLINED",
+      `The payment did not go through (${failed.failureReason ?? "closed"})`,
+    );
+  }
+  return applyResult(deps, session.id);
+}
+
+/**
+ * Asks ATMOS for the session's transaction and finishes the session accordingly: confirmed →
+ * success (exactly once), closed/reversed → failed, otherwise unchanged (payment `unknown` when
+ * `recordUnknown`). Serves apply, the callback and GET session.
+ */
+export async function reconcileSession(
+  deps: Deps,
+  sessionId: string,
+  options: { recordUnknown?: boolean } = {},
+): Promise<"completed" | "failed" | "unknown"> {
+  const view = await getSessionView(deps.db, sessionId);
+  if (!view || view.session.transactionId === null) return "unknown";
+  if (view.session.status === "completed") return "completed";
+  if (view.session.status !== "processing") return view.session.status === "failed" ? "failed" : "unknown";
+  let transaction: AtmosTransaction | null = null;
+  try {
+    transaction = await deps.atmos.getTransaction(view.session.transactionId);
+  } catch (error) {
+    deps.logger.warn(
+      { sessionId, kind: isAtmosError(error) ? error.kind : "error" },
+      "could not read the ATMOS transaction",
+    );
+  }
+  if (transaction?.confirmed) {
+    await finalizeSuccess(deps, sessionId, transaction, "reconcile");
+    return "completed";
+  }
+  if (transaction && (transaction.state === "closed" || transaction.state === "reversed")) {
+    await failPayment(deps, sessionId, "transaction_closed", "ATMOS closed the transaction without payment");
+    return "failed";
+  }
+  if (options.recordUnknown) {
+    await setSessionPaymentStatus(deps.db, sessionId, { status: "unknown", errorCode: "outcome_unknown" });
+    deps.metrics.payments.inc({ outcome: "unknown" });
+  }
+  return "unknown";
+}
+
+async function failPayment(
+  deps: Deps,
+  sessionId: string,
+  reason: string,
+  message: string,
+  otpAttempts?: number,
+) {
+  const now = deps.clock();
+  await deps.db.transaction(async (tx) => {
+    const changed = await failSession(tx, sessionId, {
+      reason,
+      now,
+      ...(otpAttempts === undefined ? {} : { otpAttempts }),
+    });
+    if (changed) {
+      await setSessionPaymentStatus(tx, sessionId, {
+        status: "failed",
+        errorCode: reason,
+        errorMessage: message,
+      });
+    }
+  });
+  deps.metrics.payments.inc({ outcome: "failed" });
+}
+
+async function handleApplyError(
+  deps: Deps,
+  session: PaymentSession,
+  error: unknown,
+  step: string,
+  options: { terminal?: boolean } = {},
+): Promise<never> {
+  const now = deps.clock();
+  if (!isAtmosError(error)) {
+    await releaseSession(deps.db, session.id, { now });
+    throw error;
+  }
+  deps.logger.info({ sessionId: session.id, step, kind: error.kind, code: error.code }, "ATMOS refused");
+  const mapped = atmosErrorCode(error);
+  if (error.kind === "wrong_otp" && !options.terminal) {
+    const attempts = session.otpAttempts + 1;
+    if (attempts >= MAX_OTP_ATTEMPTS) {
+      await failPayment(deps, session.id, "otp_attempts_exceeded", "Too many wrong SMS codes", attempts);
+      throw new ApiError("OTP_ATTEMPTS_EXCEEDED", "Too many wrong SMS codes; the session has failed", {
+        details: { attempts_left: 0 },
+      });
+    }
+    await releaseSession(deps.db, session.id, { otpAttempts: attempts, now });
+    throw new ApiError("WRONG_OTP", "Wrong SMS code", {
+      field: "otp",
+      details: { attempts_left: MAX_OTP_ATTEMPTS - attempts },
+    });
+  }
+  if (error.kind === "otp_expired" && !options.terminal) {
+    await releaseSession(deps.db, session.id, { now });
+    throw new ApiError("OTP_EXPIRED", mapped.message, { field: "otp" });
+  }
+  if (options.terminal || isTerminalDecline(error)) {
+    await failPayment(deps, session.id, error.kind, mapped.message);
+    const code =
+      options.terminal && mapped.code === "PAYMENT_PROVIDER_UNAVAILABLE" ? "CARD_DECLINED" : mapped.code;
+    throw new ApiError(
+      code,
+      options.terminal && code === "CARD_DECLINED"
+        ? "The payment could not be started; ask the bot for a new link"
+        : mapped.message,
+    );
+  }
+  // Nothing happened at ATMOS (e.g. a refused connection): the session stays payable.
+  await releaseSession(deps.db, session.id, { now });
+  throw new ApiError(mapped.code, mapped.message);
+}
+
+/**
+ * The one place a first payment succeeds. In one database transaction: payment success, the
+ * subscription created or extended, the bound card un-parked, the user premium, the session
+ * completed, an audit row. Runs at most once per session (the locked session row decides); the
+ * notification job is queued after the commit.
+ */
+export async function finalizeSuccess(
+  deps: Deps,
+  sessionId: string,
+  transaction: AtmosTransaction,
+  source: string,
+) {
+  const now = deps.clock();
+  let done: { userId: number; paymentId: number; subscriptionId: number } | null = null;
+  for (let attempt = 1; attempt <= 3 && !done; attempt++) {
+    try {
+      done = await deps.db.transaction((tx) =>
+        finalizeInTransaction(deps, tx, sessionId, transaction, now, source),
+      );
+      break;
+    } catch (error) {
+      // Two first payments of one user can race to create the subscription: the unique index
+      // refuses one, which then extends the other's subscription on retry.
+      if ((error as { code?: string }).code === "23505" && attempt < 3) continue;
+      throw error;
+    }
+  }
+  if (!done) return;
+  deps.metrics.payments.inc({ outcome: "success" });
+  const job = NotificationJobSchema.parse({ kind: "payment_succeeded", ...done });
+  try {
+    await deps.notificationsQueue.add(job.kind, job, {
+      jobId: notificationJobId(job, done.paymentId),
+      attempts: 5,
+      backoff: { type: "exponential", delay: 5000 },
+      removeOnComplete: { age: 7 * 86400, count: 10000 },
+      removeOnFail: { age: 30 * 86400 },
+    });
+  } catch (error) {
+    deps.logger.error(
+      { sessionId, paymentId: done.paymentId, err: (error as Error).message },
+      "notification not queued",
+    );
+  }
+}
+
+async function finalizeInTransaction(
+  deps: Deps,
+  tx: Transaction,
+  sessionId: string,
+  transaction: AtmosTransaction,
+  now: Date,
+  source: string,
+) {
+  const session = await lockSession(tx, sessionId);
+  if (!session || session.status === "completed") return null;
+  const plan = await getPlanById(tx, session.planId);
+  if (!plan) throw new Error(`plan ${session.planId} missing`);
+
+  let boundCardId: number | null = null;
+  if (session.autoRenew && session.cardMasked) {
+    const card = await findParkedCard(tx, session.userId, session.cardMasked);
+    if (card) {
+      await tx
+        .update(boundCards)
+        .set({ isActive: true, removedAt: null, lastUsedAt: now, updatedAt: now })
+        .where(eq(boundCards.id, card.id));
+      boundCardId = card.id;
+    }
+  }
+
+  const live = await lockLiveSubscription(tx, session.userId);
+  const period = extendedEndDate(live?.endDate ?? null, now, plan.durationDays);
+  let subscriptionId: number;
+  if (live) {
+    await tx
+      .update(subscriptions)
+      .set({
+        planId: plan.id,
+        status: "active",
+        endDate: period.end,
+        autoRenew: session.autoRenew && boundCardId !== null ? true : live.autoRenew,
+        boundCardId: boundCardId ?? live.boundCardId,
+        cancelledAt: session.autoRenew && boundCardId !== null ? null : live.cancelledAt,
+        graceUntil: null,
+        renewalAttempts: 0,
+        renewalError: null,
+        updatedAt: now,
+      })
+      .where(eq(subscriptions.id, live.id));
+    subscriptionId = live.id;
+  } else {
+    const [created] = await tx
+      .insert(subscriptions)
+      .values({
+        userId: session.userId,
+        planId: plan.id,
+        status: "active",
+        autoRenew: session.autoRenew && boundCardId !== null,
+        startDate: period.start,
+        endDate: period.end,
+        boundCardId,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning({ id: subscriptions.id });
+    subscriptionId = created!.id;
+  }
+
+  const values = {
+    status: "success" as const,
+    subscriptionId,
+    boundCardId,
+    transactionId: transaction.transactionId,
+    successTransId: transaction.successTransId,
+    cardMasked: session.cardMasked,
+    errorCode: null,
+    errorMessage: null,
+    periodStart: period.start,
+    periodEnd: period.end,
+    updatedAt: now,
+  };
+  const [payment] = await tx
+    .insert(payments)
+    .values({
+      ...values,
+      userId: session.userId,
+      sessionId: session.id,
+      kind: "initial",
+      amount: session.amount,
+      idempotencyKey: sessionPaymentKey(session.id),
+      createdAt: now,
+    })
+    .onConflictDoUpdate({ target: payments.idempotencyKey, set: values })
+    .returning({ id: payments.id });
+
+  await setUserRole(tx, session.userId, "premium");
+  await tx
+    .update(paymentSessions)
+    .set({ status: "completed", completedAt: now, failureReason: null, updatedAt: now })
+    .where(eq(paymentSessions.id, session.id));
+  await tx.insert(auditLog).values({
+    actor: "gateway",
+    action: "payment.succeeded",
+    entityType: "payment",
+    entityId: String(payment!.id),
+    reason: source,
+    details: {
+      sessionId: session.id,
+      subscriptionId,
+      transactionId: transaction.transactionId,
+      amount: session.amount,
+    },
+  });
+  return { userId: session.userId, paymentId: payment!.id, subscriptionId };
+}
+
+/** The apply answer for a session, from the stored state (used for repeats and concurrent calls). */
+export async function applyResult(deps: Deps, sessionId: string): Promise<AtmosApplyResponse> {
+  const view = (await getSessionView(deps.db, sessionId))!;
+  const { session, plan } = view;
+  if (session.status === "failed") {
+    throw new ApiError("SESSION_FAILED", `This session has failed (${session.failureReason ?? "declined"})`);
+  }
+  const payment = await getSessionPayment(deps.db, sessionId);
+  if (session.status !== "completed" || !payment || payment.status !== "success") {
+    return {
+      session_id: sessionId,
+      status: "processing",
+      payment_id: payment?.id ?? null,
+      amount: session.amount,
+      card_masked: session.cardMasked,
+      card_saved: false,
+      subscription: null,
+    };
+  }
+  const [sub] = payment.subscriptionId
+    ? await deps.db.select().from(subscriptions).where(eq(subscriptions.id, payment.subscriptionId))
+    : [];
+  return {
+    session_id: sessionId,
+    status: "completed",
+    payment_id: payment.id,
+    amount: payment.amount,
+    card_masked: payment.cardMasked,
+    card_saved: payment.boundCardId !== null,
+    subscription: sub
+      ? {
+          id: sub.id,
+          plan_slug: plan.slug as "monthly",
+          start_date: (payment.periodStart ?? sub.startDate).toISOString(),
+          end_date: (payment.periodEnd ?? sub.endDate).toISOString(),
+          auto_renew: sub.autoRenew,
+        }
+      : null,
+  };
+}
