@@ -134,7 +134,10 @@ const boundTokens = new WeakMap<
 /** Binds a sandbox card through ATMOS (OTP 111111) once per sandbox and returns its token. */
 export async function bindSandboxCard(world: World, name: SandboxCardName) {
   let cache = boundTokens.get(world.sandbox);
-  if (!cache) boundTokens.set(world.sandbox, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    boundTokens.set(world.sandbox, cache);
+  }
   const hit = cache.get(name);
   if (hit) return hit;
   const card = SANDBOX_CARDS[name];
