@@ -7,31 +7,14 @@
  *
  *   pnpm --filter @obuna/miniapp bench:bundle      (or: node bench/miniapp-bundle.bench.mjs)
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { ensureBuild, miniappDir } from "../apps/miniapp/scripts/ensure-build.mjs";
 
-const appDir = join(dirname(fileURLToPath(import.meta.url)), "../apps/miniapp");
-const nextDir = join(appDir, ".next");
+const nextDir = join(miniappDir, ".next");
 const route = process.argv[2] ?? "/";
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-const buildId = join(nextDir, "BUILD_ID");
-const stale = !existsSync(buildId) || newestMtime(join(appDir, "src")) > statSync(buildId).mtimeMs;
-if (stale) {
-  process.stderr.write("miniapp: building (next build)…\n");
-  execFileSync("pnpm", ["run", "build"], { cwd: appDir, stdio: ["ignore", "ignore", "inherit"] });
-}
+ensureBuild();
 
 const manifest = JSON.parse(readFileSync(join(nextDir, "build-manifest.json"), "utf8"));
 if (!manifest.pages[route]) throw new Error(`route ${route} not in the build manifest`);

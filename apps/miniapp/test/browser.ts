@@ -1,0 +1,149 @@
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { signInitData } from "@obuna/contracts/telegram-init-data";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { inject } from "vitest";
+import { TEST_SECRETS } from "./secrets";
+
+const ARTIFACTS = join(import.meta.dirname, "../test-artifacts");
+
+/**
+ * Stand-in for https://telegram.org/js/telegram-web-app.js (no internet in tests): the same
+ * `window.Telegram.WebApp` surface, recording every call in `window.__tgCalls`.
+ */
+const TELEGRAM_STUB = `
+(() => {
+  const calls = [];
+  window.__tgCalls = calls;
+  const record = (name) => (...args) => { calls.push([name, ...args]); };
+  const handlers = { main: [], back: [] };
+  window.__tgHandlers = handlers;
+  const button = (prefix, list) => ({
+    setText: record(prefix + ".setText"), show: record(prefix + ".show"), hide: record(prefix + ".hide"),
+    enable: record(prefix + ".enable"), disable: record(prefix + ".disable"),
+    showProgress: record(prefix + ".showProgress"), hideProgress: record(prefix + ".hideProgress"),
+    onClick: (h) => { calls.push([prefix + ".onClick"]); list.push(h); },
+    offClick: (h) => { calls.push([prefix + ".offClick"]); const i = list.indexOf(h); if (i >= 0) list.splice(i, 1); },
+  });
+  const hash = new URLSearchParams(location.hash.slice(1));
+  window.Telegram = { WebApp: {
+    initData: hash.get("tgWebAppData") || "",
+    platform: "unknown",
+    colorScheme: "light",
+    themeParams: {},
+    ready: record("ready"), expand: record("expand"), close: record("close"),
+    enableClosingConfirmation: record("enableClosingConfirmation"),
+    disableClosingConfirmation: record("disableClosingConfirmation"),
+    onEvent: record("onEvent"), offEvent: record("offEvent"),
+    MainButton: button("MainButton", handlers.main),
+    BackButton: { show: record("BackButton.show"), hide: record("BackButton.hide"),
+      onClick: (h) => { calls.push(["BackButton.onClick"]); handlers.back.push(h); },
+      offClick: (h) => { const i = handlers.back.indexOf(h); if (i >= 0) handlers.back.splice(i, 1); } },
+    HapticFeedback: { notificationOccurred: record("HapticFeedback.notificationOccurred") },
+  } };
+})();
+`;
+
+export const LIGHT_THEME = {
+  bg_color: "#ffffff",
+  text_color: "#000000",
+  hint_color: "#999999",
+  link_color: "#2481cc",
+  button_color: "#2481cc",
+  button_text_color: "#ffffff",
+  secondary_bg_color: "#efeff3",
+};
+export const DARK_THEME = {
+  bg_color: "#212d3b",
+  text_color: "#ffffff",
+  hint_color: "#7d8b99",
+  link_color: "#5eabe1",
+  button_color: "#50a8eb",
+  button_text_color: "#ffffff",
+  secondary_bg_color: "#151e27",
+};
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const userDataDir = mkdtempSync(join(tmpdir(), "obuna-miniapp-chromium-"));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 390, height: 844 },
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  await context.route("https://telegram.org/**", (route) =>
+    route.fulfill({ status: 200, contentType: "application/javascript", body: TELEGRAM_STUB }),
+  );
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestUser {
+  id: number;
+  first_name: string;
+  language_code: string;
+}
+
+let nextTelegramId = 700_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
+export function newUser(language_code = "uz"): TestUser {
+  nextTelegramId += 1;
+  return { id: nextTelegramId, first_name: "Test", language_code };
+}
+
+/** What the bot does: ask the gateway for a payment link (internal token). */
+export async function createPaymentLink(user: TestUser, planSlug = "monthly"): Promise<{ session_id: string; payment_url: string }> {
+  const response = await fetch(`${inject("gatewayUrl")}/api/v1/payment/create-link`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TEST_SECRETS.internalApiToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ telegram_id: user.id, plan_slug: planSlug, first_name: user.first_name, language_code: user.language_code }),
+  });
+  const body = (await response.json()) as { success: boolean; data: { session_id: string; payment_url: string } };
+  if (!response.ok || !body.success) throw new Error(`create-link failed: ${response.status} ${JSON.stringify(body)}`);
+  return body.data;
+}
+
+/** The URL Telegram opens: our page plus the signed launch fragment. */
+export function launchUrl(path: string, user: TestUser, theme: Record<string, string> = LIGHT_THEME): string {
+  const initData = signInitData(user, TEST_SECRETS.botToken);
+  const fragment = new URLSearchParams({
+    tgWebAppData: initData,
+    tgWebAppVersion: "8.0",
+    tgWebAppPlatform: "unknown",
+    tgWebAppThemeParams: JSON.stringify(theme),
+  });
+  return `${inject("miniappUrl")}${path}#${fragment.toString()}`;
+}
+
+/** Saves `test-artifacts/<test>/<nn>-<step>.png`. */
+export function screenshotter(page: Page, testName: string) {
+  const dir = join(ARTIFACTS, testName.replace(/[^a-z0-9-]+/gi, "-").toLowerCase());
+  mkdirSync(dir, { recursive: true });
+  let n = 0;
+  return async (step: string) => {
+    n += 1;
+    await page.screenshot({ path: join(dir, `${String(n).padStart(2, "0")}-${step}.png`), fullPage: true });
+  };
+}
+
+export async function telegramCalls(page: Page): Promise<string[][]> {
+  return page.evaluate(() => (window as unknown as { __tgCalls: string[][] }).__tgCalls);
+}

@@ -1,0 +1,234 @@
+import { SANDBOX_CARDS, SANDBOX_OTP } from "@obuna/atmos/sandbox";
+import { createDb, type DbHandle } from "@obuna/db";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import {
+  type Browser,
+  createPaymentLink,
+  launchBrowser,
+  launchUrl,
+  newUser,
+  screenshotter,
+  type TestUser,
+  telegramCalls,
+} from "./browser";
+
+let browser: Browser;
+let db: DbHandle;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  db = createDb(inject("databaseUrl"), { max: 2 });
+});
+afterAll(async () => {
+  await browser?.close();
+  await db?.close();
+});
+
+async function openCheckout(user: TestUser) {
+  const link = await createPaymentLink(user);
+  const page = await browser.context.newPage();
+  await page.goto(launchUrl(`/?session_id=${link.session_id}`, user));
+  await page.locator('[data-step="card"]').waitFor();
+  return { page, sessionId: link.session_id };
+}
+
+async function enterCard(page: Page, card: { pan: string; expiry: string }, autoRenew: boolean) {
+  await page.getByLabel("Card number").pressSequentially(card.pan);
+  await page.getByLabel("Valid thru (MM/YY)").pressSequentially(card.expiry.replace("/", ""));
+  const toggle = page.getByRole("switch");
+  if ((await toggle.isChecked()) !== autoRenew) await toggle.click();
+}
+
+async function paymentRows(telegramId: number) {
+  const sql = db.client;
+  const [user] = await sql<{ id: number }[]>`select id from users where telegram_id = ${telegramId}`;
+  if (!user) throw new Error("user not created");
+  const payments = await sql<{ status: string; amount: string; kind: string; card_masked: string | null }[]>`
+    select status, amount::text, kind, card_masked from payments where user_id = ${user.id}`;
+  const subscriptions = await sql<{ status: string; auto_renew: boolean; end_date: string | Date }[]>`
+    select status, auto_renew, end_date from subscriptions where user_id = ${user.id}`;
+  const cards = await sql<{ pan_masked: string; is_active: boolean }[]>`
+    select pan_masked, is_active from bound_cards where user_id = ${user.id}`;
+  const sessions = await sql<{ status: string }[]>`select status from payment_sessions where user_id = ${user.id}`;
+  return { payments, subscriptions, cards, sessions };
+}
+
+describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgres", () => {
+  it("pays with auto-renew on: subscription, payment and bound card are in the database", async () => {
+    const user = newUser("en");
+    const { page } = await openCheckout(user);
+    const shot = screenshotter(page, "checkout-autorenew-on");
+    await expect(page.getByTestId("plan-name").textContent()).resolves.toBeTruthy();
+    await expect(page.getByTestId("price").textContent()).resolves.toMatch(/^\d[\d ]* so'm$/);
+    await shot("plan");
+
+    const card = SANDBOX_CARDS.uzcard2;
+    await enterCard(page, card, true);
+    await expect(page.getByTestId("card-type").textContent()).resolves.toBe("UzCard");
+    await expect(page.getByLabel("Card number").inputValue()).resolves.toBe(card.pan.replace(/(\d{4})(?=\d)/g, "$1 "));
+    await shot("card-entered");
+
+    await page.getByRole("button", { name: /^Pay / }).click();
+    await page.locator('[data-step="otp"]').waitFor();
+    await expect(page.getByTestId("otp-sent").textContent()).resolves.toMatch(/code/);
+    await expect(page.getByRole("button", { name: /New code in \d+ s/ }).isDisabled()).resolves.toBe(true);
+    await shot("otp");
+
+    await page.getByLabel("Code from SMS").fill(SANDBOX_OTP);
+    await page.getByRole("button", { name: "Confirm payment" }).click();
+    await page.locator('[data-step="success"]').waitFor();
+    await expect(page.getByTestId("saved-card").textContent()).resolves.toContain(card.pan.slice(-4));
+    await shot("success");
+
+    const rows = await paymentRows(user.id);
+    expect(rows.payments).toHaveLength(1);
+    expect(rows.payments[0]).toMatchObject({ status: "success", kind: "initial" });
+    expect(rows.subscriptions).toHaveLength(1);
+    expect(rows.subscriptions[0]).toMatchObject({ status: "active", auto_renew: true });
+    expect(new Date(rows.subscriptions[0]!.end_date).getTime()).toBeGreaterThan(Date.now() + 25 * 24 * 3600 * 1000);
+    expect(rows.cards).toHaveLength(1);
+    expect(rows.cards[0]!.is_active).toBe(true);
+    expect(rows.cards[0]!.pan_masked).toContain(card.pan.slice(-4));
+    expect(rows.cards[0]!.pan_masked).not.toContain(card.pan.slice(6, 12));
+    expect(rows.sessions).toEqual([{ status: "completed" }]);
+
+    const calls = (await telegramCalls(page)).map((call) => call.join(":"));
+    expect(calls).toContain("ready");
+    expect(calls).toContain("expand");
+    expect(calls).toContain("enableClosingConfirmation");
+    expect(calls).toContain("HapticFeedback.notificationOccurred:success");
+    expect(calls).toContain("BackButton.show");
+    expect(calls.some((call) => call.startsWith("MainButton.setText:Pay "))).toBe(true);
+    await page.close();
+  });
+
+  it("pays with auto-renew off: no card is saved", async () => {
+    const user = newUser("en");
+    const { page } = await openCheckout(user);
+    const shot = screenshotter(page, "checkout-autorenew-off");
+    await enterCard(page, SANDBOX_CARDS.humo1, false);
+    await expect(page.getByTestId("card-type").textContent()).resolves.toBe("Humo");
+    await expect(page.getByText("One payment.").isVisible()).resolves.toBe(true);
+    await shot("card-entered");
+    await page.getByRole("button", { name: /^Pay / }).click();
+    await page.getByLabel("Code from SMS").fill(SANDBOX_OTP);
+    await shot("otp");
+    await page.getByRole("button", { name: "Confirm payment" }).click();
+    await page.locator('[data-step="success"]').waitFor();
+    await expect(page.getByTestId("saved-card").count()).resolves.toBe(0);
+    await expect(page.getByText("Auto-renew is off.").isVisible()).resolves.toBe(true);
+    await shot("success");
+
+    const rows = await paymentRows(user.id);
+    expect(rows.payments).toHaveLength(1);
+    expect(rows.payments[0]!.status).toBe("success");
+    expect(rows.subscriptions).toHaveLength(1);
+    expect(rows.subscriptions[0]).toMatchObject({ status: "active", auto_renew: false });
+    expect(rows.cards).toHaveLength(0);
+    await page.close();
+  });
+
+  it("wrong OTP shows the attempts left, then the right OTP pays once", async () => {
+    const user = newUser("en");
+    const { page } = await openCheckout(user);
+    const shot = screenshotter(page, "checkout-wrong-otp");
+    await enterCard(page, SANDBOX_CARDS.humo2, true);
+    await page.getByRole("button", { name: /^Pay / }).click();
+    await page.locator('[data-step="otp"]').waitFor();
+    await page.getByLabel("Code from SMS").fill("000000");
+    await page.getByRole("button", { name: "Confirm payment" }).click();
+    await page.getByRole("alert").filter({ hasText: "Wrong code." }).waitFor();
+    await expect(page.getByTestId("attempts-left").textContent()).resolves.toMatch(/Attempts left: \d/);
+    await shot("wrong-otp");
+    const calls = (await telegramCalls(page)).map((call) => call.join(":"));
+    expect(calls).toContain("HapticFeedback.notificationOccurred:error");
+
+    await page.getByLabel("Code from SMS").fill(SANDBOX_OTP);
+    await page.getByRole("button", { name: "Confirm payment" }).click();
+    await page.locator('[data-step="success"]').waitFor();
+    await shot("success");
+    const rows = await paymentRows(user.id);
+    expect(rows.payments.filter((p) => p.status === "success")).toHaveLength(1);
+    expect(rows.subscriptions).toHaveLength(1);
+    await page.close();
+  });
+
+  it("a declined card (insufficient funds) says why and offers another card", async () => {
+    const user = newUser("en");
+    const { page } = await openCheckout(user);
+    const shot = screenshotter(page, "checkout-declined");
+    await enterCard(page, SANDBOX_CARDS.insufficientFunds, false);
+    await page.getByRole("button", { name: /^Pay / }).click();
+    // The decline may come at pre-apply (shown on the form) or at apply (result screen).
+    const otpOrError = await Promise.race([
+      page.locator('[data-step="otp"]').waitFor().then(() => "otp" as const),
+      page.getByText("Not enough money on the card.").waitFor().then(() => "declined" as const),
+    ]);
+    if (otpOrError === "otp") {
+      await page.getByLabel("Code from SMS").fill(SANDBOX_OTP);
+      await page.getByRole("button", { name: "Confirm payment" }).click();
+      await page.locator('[data-step="failure"]').waitFor();
+      await expect(page.getByTestId("failure-reason").textContent()).resolves.toBe("Not enough money on the card.");
+      await shot("declined");
+      await page.getByRole("button", { name: "Try another card" }).click();
+      await page.locator('[data-step="card"]').waitFor();
+    } else {
+      await shot("declined");
+    }
+    await shot("another-card");
+    const rows = await paymentRows(user.id);
+    expect(rows.payments.filter((p) => p.status === "success")).toHaveLength(0);
+    expect(rows.subscriptions).toHaveLength(0);
+    await page.close();
+  });
+
+  it("an expired session tells the person to get a new link from the bot", async () => {
+    const user = newUser("en");
+    const link = await createPaymentLink(user);
+    await db.client`update payment_sessions set expires_at = now() - interval '1 minute' where id = ${link.session_id}`;
+    const page = await browser.context.newPage();
+    const shot = screenshotter(page, "checkout-expired");
+    await page.goto(launchUrl(`/?session_id=${link.session_id}`, user));
+    await page.locator('[data-step="expired"]').waitFor();
+    await expect(page.getByText("This payment link has expired").isVisible()).resolves.toBe(true);
+    await expect(page.getByText("get a new payment link").isVisible()).resolves.toBe(true);
+    await shot("expired");
+    await page.close();
+  });
+
+  it("a double tap on Pay sends one create and one pre-apply", async () => {
+    const user = newUser("en");
+    const { page } = await openCheckout(user);
+    const gatewayCalls: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes("/api/gw/atmos/")) gatewayCalls.push(new URL(request.url()).pathname);
+    });
+    await enterCard(page, SANDBOX_CARDS.humo3, false);
+    await page.getByRole("button", { name: /^Pay / }).dblclick();
+    await page.locator('[data-step="otp"]').waitFor();
+    expect(gatewayCalls).toEqual(["/api/gw/atmos/create", "/api/gw/atmos/pre-apply"]);
+    await page.close();
+  });
+
+  it("card checks run before anything is sent", async () => {
+    const user = newUser("en");
+    const { page } = await openCheckout(user);
+    const shot = screenshotter(page, "checkout-card-checks");
+    let sent = 0;
+    page.on("request", (request) => {
+      if (request.url().includes("/api/gw/atmos/")) sent += 1;
+    });
+    await page.getByLabel("Card number").pressSequentially("8600123412341235");
+    await page.getByLabel("Valid thru (MM/YY)").pressSequentially("0120");
+    await page.getByRole("button", { name: /^Pay / }).click();
+    await expect(page.getByText("This card number has a typo.").isVisible()).resolves.toBe(true);
+    await expect(page.getByText("This card has expired.").isVisible()).resolves.toBe(true);
+    await shot("invalid");
+    await page.getByLabel("Card number").fill("4111111111111111");
+    await page.getByRole("button", { name: /^Pay / }).click();
+    await expect(page.getByText("Only UzCard and Humo cards are accepted.").isVisible()).resolves.toBe(true);
+    expect(sent).toBe(0);
+    await page.close();
+  });
+});
