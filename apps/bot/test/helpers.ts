@@ -47,22 +47,17 @@ export function recordApiCalls(api: Api, respond?: Responder): RecordedCall[] {
     const record = { method, payload: (payload ?? {}) as Record<string, unknown>, at: Date.now() };
     calls.push(record);
     const custom = respond?.(method, record.payload);
-    // biome-ignore lint/suspicious/noExplicitAny: the transformer returns raw Bot API answers
-    if (custom) return custom as any;
+    if (custom) return custom as never;
     if (method === "sendMessage") {
-      return {
-        ok: true,
-        // biome-ignore lint/suspicious/noExplicitAny: raw Bot API answer
-        result: {
-          message_id: messageId++,
-          date: Math.floor(Date.now() / 1000),
-          chat: { id: Number(record.payload.chat_id), type: "private", first_name: "U" },
-          text: String(record.payload.text),
-        } as any,
+      const message = {
+        message_id: messageId++,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: Number(record.payload.chat_id), type: "private", first_name: "U" },
+        text: String(record.payload.text),
       };
+      return { ok: true, result: message } as never;
     }
-    // biome-ignore lint/suspicious/noExplicitAny: raw Bot API answer
-    return { ok: true, result: true as any };
+    return { ok: true, result: true } as never;
   });
   return calls;
 }
@@ -219,11 +214,11 @@ export async function waitFor<T>(
   condition: () => T | Promise<T>,
   timeoutMs = 10_000,
   what = "condition",
-): Promise<T> {
+): Promise<Exclude<T, null | undefined | false | 0 | "">> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await condition();
-    if (value) return value;
+    if (value) return value as Exclude<T, null | undefined | false | 0 | "">;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

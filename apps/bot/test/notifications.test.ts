@@ -12,14 +12,7 @@ import {
   processNotification,
 } from "../src/notifications/worker";
 import { createExpiredUsers, createPayingUser, openTestDb } from "./fixtures";
-import {
-  BOT_TOKEN,
-  type RecordedCall,
-  type Responder,
-  recordApiCalls,
-  silentLogger,
-  waitFor,
-} from "./helpers";
+import { BOT_TOKEN, type Responder, recordApiCalls, silentLogger, waitFor } from "./helpers";
 
 const ADMIN_CHAT_ID = -100_123;
 const dbHandle = openTestDb();
