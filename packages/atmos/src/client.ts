@@ -4,9 +4,10 @@
  * backoff only for idempotent calls (`/token`, `getTransaction`). Mutating calls are never repeated:
  * when the request may have reached ATMOS they fail with `outcomeUnknown: true`.
  */
-import { maskPan, normalizeExpiry } from "@obuna/contracts/card";
+import { maskPan } from "@obuna/contracts/card";
 import type { z } from "zod";
 import { AtmosError, type AtmosErrorKind } from "./errors";
+import { inputSchemas, parseInput } from "./inputs";
 import type {
   AtmosBoundCard,
   AtmosCardSummary,
@@ -45,7 +46,7 @@ export interface AtmosClientConfig {
   lang?: AtmosLanguage;
   /** Timeout of one HTTP request in ms (default 30 000). */
   timeoutMs?: number;
-  /** Refresh the token this long before it expires (default 60 000; at most half the lifetime). */
+  /** Refresh the token this long before it expires (default 300 000 = 5 min; at most half the lifetime). */
   tokenRefreshMarginMs?: number;
   /** Retries of idempotent calls (token, get): attempts in total and backoff base/max in ms. */
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
@@ -87,7 +88,7 @@ function snippet(text: string): string {
 export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
   const baseUrl = config.baseUrl.replace(/\/+$/, "");
   const timeoutMs = config.timeoutMs ?? 30_000;
-  const marginMs = config.tokenRefreshMarginMs ?? 60_000;
+  const marginMs = config.tokenRefreshMarginMs ?? 300_000;
   const attempts = Math.max(1, config.retry?.attempts ?? 3);
   const baseDelayMs = config.retry?.baseDelayMs ?? 250;
   const maxDelayMs = config.retry?.maxDelayMs ?? 4_000;
@@ -337,16 +338,19 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
     }
   }
 
-  function businessError(envelope: Envelope, endpoint: string, transactionId?: number | null): AtmosError {
+  function businessError(envelope: Envelope, endpoint: string, options: CallOptions): AtmosError {
     const code = envelope.result.code;
     const info = describeResultCode(code);
+    // An internal error at ATMOS on a mutating call: we cannot know whether it took effect.
+    const unknown = info.kind === "internal" && options.mutating;
     return new AtmosError({
       kind: info.kind,
       message: `ATMOS ${endpoint}: ${code} ${envelope.result.description ?? info.description}`,
       code,
       httpStatus: 200,
-      retryable: info.retryable,
-      transactionId,
+      retryable: info.retryable && !unknown,
+      outcomeUnknown: unknown,
+      transactionId: options.transactionId,
       endpoint,
     });
   }
@@ -382,38 +386,17 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
     options: CallOptions,
   ): Promise<z.infer<S>> {
     const envelope = await post(endpoint, body, options);
-    if (!isOkCode(envelope.result.code)) throw businessError(envelope, endpoint, options.transactionId);
+    if (!isOkCode(envelope.result.code)) throw businessError(envelope, endpoint, options);
     return payload(schema, envelope, endpoint, options);
-  }
-
-  function requireExpiry(expiry: string): string {
-    const yymm = normalizeExpiry(expiry);
-    if (!yymm)
-      throw new AtmosError({ kind: "invalid_params", message: "card expiry must be MM/YY, MMYY or YYMM" });
-    return yymm;
-  }
-
-  function requireCardNumber(cardNumber: string): string {
-    const pan = cardNumber.replace(/[\s-]/g, "");
-    if (!/^\d{16}$/.test(pan))
-      throw new AtmosError({ kind: "invalid_params", message: "card number must be 16 digits" });
-    return pan;
-  }
-
-  function requireAmount(amount: number): void {
-    if (!Number.isSafeInteger(amount) || amount <= 0)
-      throw new AtmosError({ kind: "invalid_params", message: "amount must be a positive integer of tiyin" });
   }
 
   const lang = config.lang;
   const withLang = (body: Record<string, unknown>) => (lang ? { ...body, lang } : body);
 
   const client: AtmosClient = {
-    async createTransaction(input) {
-      requireAmount(input.amount);
-      if (input.account.length === 0)
-        throw new AtmosError({ kind: "invalid_params", message: "account is required" });
+    async createTransaction(raw) {
       const endpoint = "/merchant/pay/create";
+      const input = parseInput(inputSchemas.create, raw, endpoint);
       const body: Record<string, unknown> = {
         amount: input.amount,
         account: input.account,
@@ -440,9 +423,9 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
       return { ...transaction, transactionId: data.transaction_id, state: "created" };
     },
 
-    async preApplyCard(input) {
-      const pan = requireCardNumber(input.cardNumber);
-      const expiry = requireExpiry(input.expiry);
+    async preApplyCard(raw) {
+      const input = parseInput(inputSchemas.preApplyCard, raw, "/merchant/pay/pre-apply");
+      const { cardNumber: pan, expiry } = input;
       const options = { mutating: true, transactionId: input.transactionId };
       log.debug({ transactionId: input.transactionId, card: maskPan(pan) }, "atmos pre-apply with card");
       const data = await call(
@@ -454,9 +437,8 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
       return { transactionId: data.transaction_id ?? input.transactionId, phone: data.phone };
     },
 
-    async preApplyToken(input) {
-      if (input.cardToken.length === 0)
-        throw new AtmosError({ kind: "invalid_params", message: "card token is required" });
+    async preApplyToken(raw) {
+      const input = parseInput(inputSchemas.preApplyToken, raw, "/merchant/pay/pre-apply");
       const data = await call(
         "/merchant/pay/pre-apply",
         withLang({ transaction_id: input.transactionId, store_id: storeId, card_token: input.cardToken }),
@@ -466,10 +448,9 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
       return { transactionId: data.transaction_id ?? input.transactionId };
     },
 
-    async apply(input) {
-      if (!/^\d{4,8}$/.test(input.otp))
-        throw new AtmosError({ kind: "invalid_params", message: "OTP must be digits" });
+    async apply(raw) {
       const endpoint = "/merchant/pay/apply";
+      const input = parseInput(inputSchemas.apply, raw, endpoint);
       const options = { mutating: true, transactionId: input.transactionId };
       const data = await call(
         endpoint,
@@ -491,8 +472,9 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
       return transaction;
     },
 
-    async getTransaction(transactionId) {
+    async getTransaction(rawId) {
       const endpoint = "/merchant/pay/get";
+      const transactionId = parseInput(inputSchemas.transactionId, rawId, endpoint);
       const options = { mutating: false, transactionId };
       let lastError: AtmosError | null = null;
       for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -506,7 +488,7 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
           // ERR-092 on a closed transaction still carries store_transaction: decide by its data.
           const hasData = (envelope as { store_transaction?: unknown }).store_transaction != null;
           if (!isOkCode(code) && !(code === "STPIMS-ERR-092" && hasData))
-            throw businessError(envelope, endpoint, transactionId);
+            throw businessError(envelope, endpoint, options);
           const data = payload(getResponseSchema, envelope, endpoint, options);
           return toAtmosTransaction(data.store_transaction, code, transactionId, data.ofd_url);
         } catch (error) {
@@ -519,7 +501,8 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
       throw lastError ?? new AtmosError({ kind: "internal", message: "unreachable", endpoint });
     },
 
-    async reverse(input) {
+    async reverse(raw) {
+      const input = parseInput(inputSchemas.reverse, raw, "/merchant/pay/reverse");
       const data = await call(
         "/merchant/pay/reverse",
         withLang({ transaction_id: input.transactionId, reason: input.reason, store_id: storeId }),
@@ -529,7 +512,8 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
       return { transactionId: data.transaction_id ?? input.transactionId };
     },
 
-    async resendOtp(transactionId) {
+    async resendOtp(rawId) {
+      const transactionId = parseInput(inputSchemas.transactionId, rawId, "/merchant/pay/otp-resend");
       await call(
         "/merchant/pay/otp-resend",
         withLang({ transaction_id: transactionId, store_id: storeId }),
@@ -538,10 +522,9 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
       );
     },
 
-    async bindCardInit(input): Promise<BindCardInitResult> {
-      const pan = requireCardNumber(input.cardNumber);
-      const expiry = requireExpiry(input.expiry);
+    async bindCardInit(raw): Promise<BindCardInitResult> {
       const endpoint = "/partner/bind-card/init";
+      const { cardNumber: pan, expiry } = parseInput(inputSchemas.bindCardInit, raw, endpoint);
       const options = { mutating: true };
       log.debug({ card: maskPan(pan) }, "atmos bind-card init");
       const envelope = await post(endpoint, withLang({ card_number: pan, expiry }), options);
@@ -549,14 +532,15 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
       if (code === "STPIMS-ERR-133") {
         const existing = alreadyBoundSchema.safeParse(envelope);
         if (existing.success) return { status: "already_bound", card: toBoundCard(existing.data.data) };
-        throw businessError(envelope, endpoint);
+        throw businessError(envelope, endpoint, options);
       }
-      if (!isOkCode(code)) throw businessError(envelope, endpoint);
+      if (!isOkCode(code)) throw businessError(envelope, endpoint, options);
       const data = payload(bindInitResponseSchema, envelope, endpoint, options);
       return { status: "otp_sent", transactionId: data.transaction_id, phone: data.phone };
     },
 
-    async bindCardConfirm(input): Promise<AtmosBoundCard> {
+    async bindCardConfirm(raw): Promise<AtmosBoundCard> {
+      const input = parseInput(inputSchemas.bindCardConfirm, raw, "/partner/bind-card/confirm");
       const data = await call(
         "/partner/bind-card/confirm",
         withLang({ transaction_id: input.transactionId, otp: input.otp }),
@@ -566,17 +550,19 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
       return toBoundCard(data.data);
     },
 
-    async listCards(input): Promise<AtmosCardSummary[]> {
+    async listCards(raw): Promise<AtmosCardSummary[]> {
+      const input = parseInput(inputSchemas.listCards, raw ?? {}, "/partner/list-cards");
       const cards = await call(
         "/partner/list-cards",
-        withLang({ page: input?.page ?? 1, page_size: input?.pageSize ?? 50 }),
+        withLang({ page: input.page ?? 1, page_size: input.pageSize ?? 50 }),
         listCardsResponseSchema,
         { mutating: false },
       );
       return cards.map(toCardSummary);
     },
 
-    async removeCard(input) {
+    async removeCard(raw) {
+      const input = parseInput(inputSchemas.removeCard, raw, "/partner/remove-card");
       await call(
         "/partner/remove-card",
         withLang({ id: input.cardId, token: input.cardToken }),

@@ -156,7 +156,11 @@ describe("preApplyCard + apply", () => {
     const b = await atmosFailure(() =>
       h.client.preApplyCard({ transactionId: 1, cardNumber: "1234", expiry: "02/28" }),
     );
-    expect([a.kind, b.kind]).toEqual(["invalid_params", "invalid_params"]);
+    const c = await atmosFailure(() =>
+      h.client.preApplyCard({ transactionId: 1, cardNumber: "986009010101436", expiry: "02/28" }),
+    );
+    expect([a.kind, b.kind, c.kind]).toEqual(["invalid_params", "invalid_params", "invalid_params"]);
+    expect(c.message).not.toContain("986009010101436");
     expect(h.calls("/merchant/pay/pre-apply")).toBe(0);
   });
 

@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAtmosClient } from "../src/index";
 import { SANDBOX_CARDS, SANDBOX_OTP } from "../src/sandbox/index";
+import { startCallbackReceiver } from "./callback-receiver";
 import { atmosFailure, CREDENTIALS, setup } from "./helpers";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -116,6 +117,54 @@ describe("outcome unknown on mutating calls", () => {
     });
     const error = await atmosFailure(() => client.createTransaction({ amount: 100, account: "1" }));
     expect(error).toMatchObject({ kind: "network", outcomeUnknown: false, retryable: true });
+  });
+});
+
+describe("STPIMS-ERR-001 (internal)", () => {
+  it("on apply it is outcomeUnknown; two concurrent applies charge once", async () => {
+    const receiver = await startCallbackReceiver();
+    cleanups.push(receiver.close);
+    const h = await harness({ sandbox: { callbackUrl: receiver.url } });
+    const id = await preApplied(h.client);
+    const results = await Promise.allSettled([
+      h.client.apply({ transactionId: id, otp: SANDBOX_OTP }),
+      h.client.apply({ transactionId: id, otp: SANDBOX_OTP }),
+    ]);
+    const failed = results
+      .filter((r) => r.status === "rejected")
+      .map((r) => (r as PromiseRejectedResult).reason);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      kind: "internal",
+      code: "STPIMS-ERR-001",
+      outcomeUnknown: true,
+      retryable: false,
+    });
+    expect(receiver.received).toHaveLength(1);
+    expect(h.sandbox.ledger().filter((e) => e.state === "confirmed")).toHaveLength(1);
+    expect((await h.client.getTransaction(id)).state).toBe("confirmed");
+  });
+
+  it("on get it is retried", async () => {
+    const h = await harness();
+    let first = true;
+    const client = createAtmosClient({
+      baseUrl: h.sandbox.url,
+      consumerKey: CREDENTIALS.consumerKey,
+      consumerSecret: CREDENTIALS.consumerSecret,
+      storeId: CREDENTIALS.storeId,
+      retry: { attempts: 2, baseDelayMs: 1 },
+      fetch: async (input, init) => {
+        if (first && String(input).includes("/merchant/pay/get")) {
+          first = false;
+          return Response.json({ result: { code: "STPIMS-ERR-001", description: "Внутренняя ошибка" } });
+        }
+        return fetch(input, init);
+      },
+    });
+    const created = await client.createTransaction({ amount: 100, account: "1" });
+    expect((await client.getTransaction(created.transactionId)).state).toBe("created");
   });
 });
 
