@@ -41,8 +41,18 @@ export interface Harness {
  * A real gateway: test database, Redis db 2, the ATMOS sandbox in-process on a random port with
  * its callback pointed at the gateway listening on a random port. Most calls use `app.request()`.
  */
-export async function startHarness(configPatch: Partial<GatewayConfig> = {}): Promise<Harness> {
+export async function startHarness(
+  configPatch: Partial<GatewayConfig> = {},
+  options: { resetData?: boolean } = {},
+): Promise<Harness> {
   const db = createDb(testDatabaseUrl("gateway"), { max: 20 });
+  // Each sandbox numbers its transactions from the same start: every test file begins with empty
+  // payment tables (the plans stay).
+  if (options.resetData ?? true) {
+    await db.client.unsafe(
+      "truncate atmos_callbacks, audit_log, idempotency_keys, renewal_attempts, payments, subscriptions, bound_cards, payment_sessions, users restart identity cascade",
+    );
+  }
   const redis = new Redis(testRedisUrl(REDIS_DB_INDEX), { maxRetriesPerRequest: 1 });
   const queue = new Queue(QUEUES.notifications, {
     connection: new Redis(testRedisUrl(REDIS_DB_INDEX), {

@@ -34,7 +34,7 @@ export function registerCreateLink(app: GatewayApp) {
     const input = c.req.valid("json");
     const deps = c.get("deps");
     const plan = await getPlanBySlug(deps.db, input.plan_slug);
-    if (!plan || !plan.isActive) throw new ApiError("PLAN_NOT_FOUND", "No such plan", { field: "plan_slug" });
+    if (!plan?.isActive) throw new ApiError("PLAN_NOT_FOUND", "No such plan", { field: "plan_slug" });
     const now = deps.clock();
     const expiresAt = new Date(now.getTime() + (deps.config.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS));
     const session = await deps.db.transaction(async (tx) => {

@@ -68,7 +68,7 @@ async function subscriptionView(
 ): Promise<SubscriptionView> {
   const plan = (await getPlanById(deps.db, sub.planId))!;
   const card = sub.boundCardId ? await getBoundCard(deps.db, sub.boundCardId) : null;
-  const usableCard = card && card.isActive && card.removedAt === null ? card : null;
+  const usableCard = card?.isActive && card.removedAt === null ? card : null;
   return {
     id: sub.id,
     plan: {
@@ -145,7 +145,7 @@ export async function resumeSubscription(deps: Deps, caller: Caller, subscriptio
   const { sub, user } = await ownedSubscription(deps, caller, subscriptionId);
   if (!sub.isActive) throw new ApiError("INVALID_STATE", "The subscription is not active");
   const card = sub.boundCardId ? await getBoundCard(deps.db, sub.boundCardId) : null;
-  if (!card || !card.isActive || card.removedAt !== null) {
+  if (!card?.isActive || card.removedAt !== null) {
     throw new ApiError("CARD_NOT_FOUND", "No saved card to renew with: pay once with auto-renew on");
   }
   const now = deps.clock();

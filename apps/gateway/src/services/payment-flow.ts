@@ -282,7 +282,7 @@ export async function preApply(
         .select({ id: boundCards.id, isActive: boundCards.isActive, removedAt: boundCards.removedAt })
         .from(boundCards)
         .where(and(eq(boundCards.userId, session.userId), eq(boundCards.cardId, bind.card.cardId)));
-      const wasLive = existing[0] && existing[0].isActive && existing[0].removedAt === null;
+      const wasLive = existing[0]?.isActive && existing[0].removedAt === null;
       await deps.db.transaction(async (tx) => {
         const saved = await saveBoundCard(
           tx,
@@ -426,7 +426,7 @@ export async function applyPayment(
         .select({ isActive: boundCards.isActive, removedAt: boundCards.removedAt })
         .from(boundCards)
         .where(and(eq(boundCards.userId, claimed.userId), eq(boundCards.cardId, bound.cardId)));
-      const wasLive = existing[0] && existing[0].isActive && existing[0].removedAt === null;
+      const wasLive = existing[0]?.isActive && existing[0].removedAt === null;
       const saved = await saveBoundCard(
         tx,
         {
@@ -573,6 +573,14 @@ async function handleApplyError(
       details: { attempts_left: MAX_OTP_ATTEMPTS - attempts },
     });
   }
+  if (error.kind === "otp_attempts_exceeded" && !options.terminal) {
+    // ATMOS closed the transaction after its own limit of wrong codes: this one counts too.
+    const attempts = Math.max(session.otpAttempts + 1, MAX_OTP_ATTEMPTS);
+    await failPayment(deps, session.id, "otp_attempts_exceeded", "Too many wrong SMS codes", attempts);
+    throw new ApiError("OTP_ATTEMPTS_EXCEEDED", "Too many wrong SMS codes; the session has failed", {
+      details: { attempts_left: 0 },
+    });
+  }
   if (error.kind === "otp_expired" && !options.terminal) {
     await releaseSession(deps.db, session.id, { now });
     throw new ApiError("OTP_EXPIRED", mapped.message, { field: "otp" });
@@ -616,7 +624,7 @@ export async function finalizeSuccess(
     } catch (error) {
       // Two first payments of one user can race to create the subscription: the unique index
       // refuses one, which then extends the other's subscription on retry.
-      if ((error as { code?: string }).code === "23505" && attempt < 3) continue;
+      if (isUniqueViolation(error) && attempt < 3) continue;
       throw error;
     }
   }
@@ -639,8 +647,18 @@ export async function finalizeSuccess(
   }
 }
 
+/** Postgres 23505, possibly wrapped by drizzle (DrizzleQueryError.cause). */
+function isUniqueViolation(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    if ((current as { code?: unknown }).code === "23505") return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 async function finalizeInTransaction(
-  deps: Deps,
+  _deps: Deps,
   tx: Transaction,
   sessionId: string,
   transaction: AtmosTransaction,

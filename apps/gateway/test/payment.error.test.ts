@@ -1,0 +1,304 @@
+import { paymentSessions, payments } from "@obuna/db/schema";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  apply,
+  call,
+  createSession,
+  type Harness,
+  internalAuth,
+  prepareSession,
+  randomTelegramId,
+  SANDBOX_CARDS,
+  startHarness,
+  tma,
+  uniqueKey,
+} from "./harness";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+function expectError(res: { status: number; body: any; headers: Headers }, status: number, code: string) {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.body.success).toBe(false);
+  expect(res.body.error.code).toBe(code);
+  expect(res.body.error.requestId).toBe(res.headers.get("x-request-id"));
+  expect(typeof res.body.error.message).toBe("string");
+}
+
+async function sessionRow(id: string) {
+  const [row] = await h.db.db.select().from(paymentSessions).where(eq(paymentSessions.id, id));
+  return row!;
+}
+
+describe("OTP", () => {
+  it("a wrong OTP answers WRONG_OTP with attempts left, then the right one still pays", async () => {
+    const prepared = await prepareSession(h);
+    const wrong = await apply(h, prepared, "000000");
+    expectError(wrong, 400, "WRONG_OTP");
+    expect(wrong.body.error.details).toEqual({ attempts_left: 4 });
+    expect(wrong.body.error.field).toBe("otp");
+    expect((await sessionRow(prepared.sessionId)).status).toBe("pending");
+    const ok = await apply(h, prepared);
+    expect(ok.body.data.status).toBe("completed");
+  });
+
+  it("five wrong OTPs fail the session; nothing more can be paid", async () => {
+    const prepared = await prepareSession(h);
+    for (let i = 1; i <= 4; i++) {
+      const res = await apply(h, prepared, "000000");
+      expect(res.body.error.details.attempts_left).toBe(5 - i);
+    }
+    const fifth = await apply(h, prepared, "000000");
+    expectError(fifth, 429, "OTP_ATTEMPTS_EXCEEDED");
+    expect(await sessionRow(prepared.sessionId)).toMatchObject({ status: "failed", otpAttempts: 5 });
+    expectError(await apply(h, prepared), 409, "SESSION_FAILED");
+    const [payment] = await h.db.db.select().from(payments).where(eq(payments.sessionId, prepared.sessionId));
+    expect(payment?.status).toBe("failed");
+    expect(h.sandbox.ledger().find((t) => t.transactionId === prepared.transactionId)?.state).not.toBe(
+      "confirmed",
+    );
+  });
+
+  it("OTP resend has a cooldown", async () => {
+    const prepared = await prepareSession(h);
+    const body = { session_id: prepared.sessionId, transaction_id: prepared.transactionId };
+    const soon = await call(h, "POST", "/api/v1/atmos/resend-otp", { auth: prepared.auth, body });
+    expectError(soon, 429, "OTP_RESEND_TOO_SOON");
+    expect(soon.body.error.details.retry_after_s).toBeGreaterThan(0);
+    h.clock.offsetMs = 61_000;
+    try {
+      const later = await call(h, "POST", "/api/v1/atmos/resend-otp", { auth: prepared.auth, body });
+      expect(later.status, JSON.stringify(later.body)).toBe(200);
+    } finally {
+      h.clock.offsetMs = 0;
+    }
+  });
+});
+
+describe("session rules", () => {
+  it("an expired session answers 410 SESSION_EXPIRED and is marked expired", async () => {
+    const prepared = await prepareSession(h);
+    h.clock.offsetMs = 31 * 60_000;
+    try {
+      expectError(await apply(h, prepared), 410, "SESSION_EXPIRED");
+      expectError(
+        await call(h, "GET", `/api/v1/payment/session/${prepared.sessionId}`, { auth: prepared.auth }),
+        410,
+        "SESSION_EXPIRED",
+      );
+    } finally {
+      h.clock.offsetMs = 0;
+    }
+    expect((await sessionRow(prepared.sessionId)).status).toBe("expired");
+    expectError(await apply(h, prepared), 410, "SESSION_EXPIRED");
+    expect(h.sandbox.ledger().find((t) => t.transactionId === prepared.transactionId)?.state).not.toBe(
+      "confirmed",
+    );
+  });
+
+  it("amount tampering is refused and nothing is created at ATMOS", async () => {
+    const telegramId = randomTelegramId();
+    const link = await createSession(h, telegramId);
+    const before = h.sandbox.ledger().length;
+    const res = await call(h, "POST", "/api/v1/atmos/create", {
+      auth: tma(telegramId),
+      body: { session_id: link.session_id, amount: 100, auto_renew: false },
+    });
+    expectError(res, 400, "AMOUNT_MISMATCH");
+    expect(res.body.error.field).toBe("amount");
+    expect(h.sandbox.ledger().length).toBe(before);
+  });
+
+  it("an unknown plan is 404 PLAN_NOT_FOUND", async () => {
+    const res = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      body: { telegram_id: randomTelegramId(), plan_slug: "lifetime" },
+    });
+    expectError(res, 404, "PLAN_NOT_FOUND");
+    expect(res.body.error.field).toBe("plan_slug");
+  });
+
+  it("an unknown session is 404 SESSION_NOT_FOUND; a malformed id names the field", async () => {
+    expectError(
+      await call(h, "GET", "/api/v1/payment/session/00000000-0000-4000-8000-000000000000", {
+        auth: internalAuth,
+      }),
+      404,
+      "SESSION_NOT_FOUND",
+    );
+    const bad = await call(h, "GET", "/api/v1/payment/session/not-a-uuid", { auth: internalAuth });
+    expectError(bad, 400, "VALIDATION_ERROR");
+    expect(bad.body.error.field).toBe("session_id");
+  });
+
+  it("a transaction id of another session is TRANSACTION_MISMATCH", async () => {
+    const a = await prepareSession(h);
+    const b = await prepareSession(h, { telegramId: a.telegramId });
+    const res = await apply(h, { ...a, transactionId: b.transactionId });
+    expectError(res, 400, "TRANSACTION_MISMATCH");
+  });
+});
+
+describe("cards", () => {
+  const cases: Array<[string, string, string, number, string, string]> = [
+    ["Luhn failure", "9860090101014365", "02/28", 400, "INVALID_CARD", "card_number"],
+    ["short number", "986009010101", "02/28", 400, "INVALID_CARD", "card_number"],
+    ["Visa", "4111111111111111", "02/28", 400, "UNSUPPORTED_CARD", "card_number"],
+    ["expiry in the past", SANDBOX_CARDS.humo1.pan, "01/20", 400, "CARD_EXPIRED", "expiry"],
+    ["unreadable expiry", SANDBOX_CARDS.humo1.pan, "13/99", 400, "VALIDATION_ERROR", "expiry"],
+    [
+      "expired sandbox card",
+      SANDBOX_CARDS.expired.pan,
+      SANDBOX_CARDS.expired.expiry,
+      400,
+      "CARD_EXPIRED",
+      "expiry",
+    ],
+  ];
+  for (const [name, pan, expiry, status, code, field] of cases) {
+    it(`refuses ${name} before calling ATMOS`, async () => {
+      const telegramId = randomTelegramId();
+      const link = await createSession(h, telegramId);
+      const created = await call(h, "POST", "/api/v1/atmos/create", {
+        auth: tma(telegramId),
+        body: { session_id: link.session_id, amount: 2_900_000, auto_renew: false },
+      });
+      const res = await call(h, "POST", "/api/v1/atmos/pre-apply", {
+        auth: tma(telegramId),
+        body: {
+          session_id: link.session_id,
+          transaction_id: created.body.data.transaction_id,
+          card_number: pan,
+          expiry,
+        },
+      });
+      expectError(res, status, code);
+      expect(res.body.error.field).toBe(field);
+      expect(JSON.stringify(res.body)).not.toContain(pan);
+    });
+  }
+
+  it("a blocked card is refused at pre-apply by ATMOS (402 CARD_BLOCKED), session stays payable", async () => {
+    const prepared = await prepareSession(h, { card: "blocked" });
+    expectError(prepared.pre, 402, "CARD_BLOCKED");
+    expect((await sessionRow(prepared.sessionId)).status).toBe("pending");
+  });
+
+  it("a declined card (insufficient funds) → 402 INSUFFICIENT_FUNDS, session and payment failed", async () => {
+    const prepared = await prepareSession(h, { card: "insufficientFunds" });
+    expect(prepared.pre.status).toBe(200);
+    const res = await apply(h, prepared);
+    expectError(res, 402, "INSUFFICIENT_FUNDS");
+    expect(await sessionRow(prepared.sessionId)).toMatchObject({
+      status: "failed",
+      failureReason: "insufficient_funds",
+    });
+    const [payment] = await h.db.db.select().from(payments).where(eq(payments.sessionId, prepared.sessionId));
+    expect(payment).toMatchObject({ status: "failed", errorCode: "insufficient_funds" });
+  });
+});
+
+describe("request handling", () => {
+  it("invalid JSON is 400 INVALID_JSON", async () => {
+    const res = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      rawBody: "{not json",
+    });
+    expectError(res, 400, "INVALID_JSON");
+  });
+
+  it("validation errors name the field", async () => {
+    const res = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      body: { telegram_id: "abc", plan_slug: "monthly" },
+    });
+    expectError(res, 400, "VALIDATION_ERROR");
+    expect(res.body.error.field).toBe("telegram_id");
+    const otp = await call(h, "POST", "/api/v1/atmos/apply", {
+      auth: internalAuth,
+      body: { session_id: "00000000-0000-4000-8000-000000000000", transaction_id: 1, otp: "12ab" },
+    });
+    expect(otp.body.error.field).toBe("otp");
+  });
+
+  it("an unknown route is 404 NOT_FOUND in the envelope", async () => {
+    expectError(await call(h, "GET", "/api/v1/nope"), 404, "NOT_FOUND");
+  });
+
+  it("a body over the limit is 413 PAYLOAD_TOO_LARGE", async () => {
+    const res = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      rawBody: JSON.stringify({ telegram_id: 1, plan_slug: "monthly", first_name: "x".repeat(100_000) }),
+    });
+    expectError(res, 413, "PAYLOAD_TOO_LARGE");
+  });
+
+  it("a reused Idempotency-Key with another body is 422", async () => {
+    const key = uniqueKey();
+    const first = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      body: { telegram_id: randomTelegramId(), plan_slug: "monthly" },
+      headers: { "idempotency-key": key },
+    });
+    expect(first.status).toBe(200);
+    const second = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      body: { telegram_id: randomTelegramId(), plan_slug: "yearly" },
+      headers: { "idempotency-key": key },
+    });
+    expectError(second, 422, "IDEMPOTENCY_KEY_REUSED");
+  });
+
+  it("a request while the first with the same key is in flight is 409 IDEMPOTENCY_IN_PROGRESS", async () => {
+    const key = uniqueKey();
+    const body = { telegram_id: randomTelegramId(), plan_slug: "monthly" };
+    await h.db.client`insert into idempotency_keys (scope, key, endpoint, request_hash, expires_at)
+      values ('internal', ${key}, 'POST /api/v1/payment/create-link', 'x', now() + interval '1 hour')`;
+    // Same hash as the real request so only the in-flight state decides.
+    const { createHash } = await import("node:crypto");
+    const hash = createHash("sha256")
+      .update("POST /api/v1/payment/create-link")
+      .update("\n")
+      .update(JSON.stringify(body))
+      .digest("hex");
+    await h.db.client`update idempotency_keys set request_hash = ${hash} where key = ${key}`;
+    const res = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      body,
+      headers: { "idempotency-key": key },
+    });
+    expectError(res, 409, "IDEMPOTENCY_IN_PROGRESS");
+  });
+
+  it("no malformed input gets a 500", async () => {
+    const bodies = ["", "null", "[]", "123", '"x"', "{}", '{"session_id":null}', "\u0000", "{".repeat(1000)];
+    const paths = [
+      "/api/v1/payment/create-link",
+      "/api/v1/atmos/create",
+      "/api/v1/atmos/pre-apply",
+      "/api/v1/atmos/apply",
+      "/api/v1/atmos/resend-otp",
+      "/api/v1/atmos/callback",
+      "/api/v1/subscription/1/cancel",
+    ];
+    for (const path of paths) {
+      for (const rawBody of bodies) {
+        const res = await call(h, "POST", path, { auth: internalAuth, rawBody });
+        expect(res.status, `${path} ${rawBody.slice(0, 10)}`).toBeLessThan(500);
+      }
+    }
+    for (const path of [
+      "/api/v1/user/abc/payments",
+      "/api/v1/user/-1/cards",
+      "/api/v1/user/99999999999999999999/subscription",
+    ]) {
+      expect((await call(h, "GET", path, { auth: internalAuth })).status).toBe(400);
+    }
+  });
+});
