@@ -1,0 +1,222 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { run } from "@grammyjs/runner";
+import { type RunningSandbox, SANDBOX_CARDS, SANDBOX_OTP, startSandbox } from "@obuna/atmos/sandbox";
+import { QUEUES } from "@obuna/contracts/jobs";
+import { signInitData } from "@obuna/contracts/telegram-init-data";
+import { schema } from "@obuna/db";
+import { getUserByTelegramId } from "@obuna/db/queries";
+import { testDatabaseUrl, testRedisUrl } from "@obuna/db/testing";
+import type { Worker } from "bullmq";
+import { eq } from "drizzle-orm";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBot } from "../src/bot/index";
+import { createGatewayClient } from "../src/gateway-client";
+import { createRedisLanguageStore } from "../src/language-store";
+import { createNotificationWorker } from "../src/notifications/worker";
+import { buttonsOf, startEmulator } from "./emulator";
+import { openTestDb } from "./fixtures";
+import { BOT_TOKEN, silentLogger, waitFor } from "./helpers";
+
+/**
+ * The whole path with real pieces: telegram-test-api ⇄ bot (runner) ⇄ the real gateway process
+ * (`apps/gateway/src/index.ts`, spawned) ⇄ the ATMOS sandbox in-process, Postgres and Redis.
+ * The Mini App's part (create → pre-apply → apply) is played over HTTP with signed initData.
+ */
+const gatewayDir = fileURLToPath(new URL("../../gateway/", import.meta.url));
+const INTERNAL_TOKEN = "internal-token-for-the-e2e-test";
+const TELEGRAM_ID = 4_300_001;
+
+let sandbox: RunningSandbox;
+let emulator: Awaited<ReturnType<typeof startEmulator>>;
+let gatewayProcess: ChildProcess;
+let gatewayUrl = "";
+let runner: ReturnType<typeof run> | null = null;
+let worker: Worker;
+const dbHandle = openTestDb();
+const redis = new Redis(testRedisUrl(3));
+const workerConnection = new Redis(testRedisUrl(3), { maxRetriesPerRequest: null });
+
+function startGateway(atmosUrl: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    gatewayProcess = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
+      cwd: gatewayDir,
+      env: {
+        PATH: process.env.PATH ?? "",
+        DATABASE_URL: testDatabaseUrl("bot"),
+        REDIS_URL: testRedisUrl(3),
+        LOG_LEVEL: "info",
+        GATEWAY_PORT: "0",
+        INTERNAL_API_TOKEN: INTERNAL_TOKEN,
+        BOT_TOKEN,
+        CARD_TOKEN_KEY: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        MINIAPP_URL: "https://miniapp.example",
+        ATMOS_BASE_URL: atmosUrl,
+        ATMOS_CONSUMER_KEY: "sandbox_consumer_key",
+        ATMOS_CONSUMER_SECRET: "sandbox_consumer_secret",
+        ATMOS_STORE_ID: "11054",
+        ATMOS_CALLBACK_API_KEY: "sandbox_callback_api_key",
+        ATMOS_TIMEOUT_MS: "5000",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /gateway listening on (\d+)/.exec(output);
+      if (match) resolve(`http://127.0.0.1:${match[1]}`);
+    };
+    gatewayProcess.stdout!.on("data", onData);
+    gatewayProcess.stderr!.on("data", onData);
+    gatewayProcess.once("exit", (code) =>
+      reject(new Error(`gateway exited (${code}) before listening:\n${output}`)),
+    );
+  });
+}
+
+async function miniApp<T>(path: string, body: unknown): Promise<T> {
+  const initData = signInitData({ id: TELEGRAM_ID, first_name: "Dilnoza", language_code: "uz" }, BOT_TOKEN);
+  const response = await fetch(`${gatewayUrl}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `tma ${initData}` },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as { success: boolean; data: T };
+  if (!response.ok || !json.success) throw new Error(`${path} → ${response.status} ${JSON.stringify(json)}`);
+  return json.data;
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ storeId: "11054" });
+  emulator = await startEmulator();
+  gatewayUrl = await startGateway(sandbox.url);
+  sandbox.configure({ callbackUrl: `${gatewayUrl}/api/v1/atmos/callback` });
+
+  const languages = createRedisLanguageStore(redis, `bot:lang:e2e:${Date.now()}:`);
+  const bot = createBot(
+    BOT_TOKEN,
+    {
+      gateway: createGatewayClient({ baseUrl: gatewayUrl, internalToken: INTERNAL_TOKEN }),
+      languages,
+      logger: silentLogger,
+      enqueueRetryNow: async () => {},
+    },
+    { apiRoot: emulator.apiRoot },
+  );
+  await bot.init();
+  worker = createNotificationWorker({
+    connection: workerConnection,
+    redis,
+    db: dbHandle.db,
+    api: bot.api,
+    languages,
+    adminChatId: null,
+    logger: silentLogger,
+    queueName: QUEUES.notifications,
+  });
+  runner = run(bot);
+}, 60_000);
+
+afterAll(async () => {
+  if (runner?.isRunning()) await runner.stop();
+  await worker?.close();
+  if (gatewayProcess && gatewayProcess.exitCode === null) {
+    const exited = new Promise((resolve) => gatewayProcess.once("exit", resolve));
+    gatewayProcess.kill("SIGTERM");
+    await exited;
+  }
+  await emulator?.stop();
+  await sandbox?.close();
+  await dbHandle.close();
+  redis.disconnect();
+  workerConnection.disconnect();
+});
+
+describe("end to end: bot + real gateway + ATMOS sandbox + Postgres", () => {
+  it("/premium → plan → pay the session → notified → /status and /payments show it → /cancel turns auto-renew off", async () => {
+    const client = emulator.server.getClient(BOT_TOKEN, {
+      userId: TELEGRAM_ID,
+      chatId: TELEGRAM_ID,
+      firstName: "Dilnoza",
+      timeout: 5_000,
+    });
+    const messages = () => emulator.botMessages(TELEGRAM_ID);
+    const nth = (n: number, what: string) => waitFor(() => messages()[n], 15_000, what);
+
+    await client.sendCommand(client.makeCommand("/premium"));
+    const plans = await nth(0, "plans");
+    expect(buttonsOf(plans).map((b) => b.callback_data)).toEqual([
+      "plan:monthly",
+      "plan:quarterly",
+      "plan:yearly",
+    ]);
+
+    await client.sendCallback(
+      client.makeCallbackQuery("plan:monthly", { message: { message_id: plans.messageId } }),
+    );
+    const link = await nth(1, "payment link");
+    const [payButton] = buttonsOf(link);
+    expect(payButton?.text).toBe("💳 Kartani ulash va to'lash");
+    const sessionId = new URL(payButton!.web_app!.url).searchParams.get("session_id")!;
+    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+
+    // The gateway knows the session.
+    const session = await fetch(`${gatewayUrl}/api/v1/payment/session/${sessionId}`, {
+      headers: { authorization: `Bearer ${INTERNAL_TOKEN}` },
+    }).then((r) => r.json() as Promise<{ data: { status: string; amount: number } }>);
+    expect(session.data.status).toBe("pending");
+    expect(session.data.amount).toBe(2_900_000);
+
+    // Pay it as the Mini App would.
+    const card = SANDBOX_CARDS.humo1;
+    const created = await miniApp<{ transaction_id: number }>("/api/v1/atmos/create", {
+      session_id: sessionId,
+      amount: 2_900_000,
+      auto_renew: true,
+    });
+    await miniApp("/api/v1/atmos/pre-apply", {
+      session_id: sessionId,
+      transaction_id: created.transaction_id,
+      card_number: card.pan,
+      expiry: card.expiry,
+    });
+    const applied = await miniApp<{ status: string }>("/api/v1/atmos/apply", {
+      session_id: sessionId,
+      transaction_id: created.transaction_id,
+      otp: SANDBOX_OTP,
+    });
+    expect(applied.status).toBe("completed");
+
+    // The gateway's payment_succeeded job reaches the chat through the bot's worker.
+    const receipt = await nth(2, "payment notification");
+    expect(receipt.message.text).toContain("To'lov qabul qilindi: 29 000 so'm");
+
+    await client.sendCommand(client.makeCommand("/status"));
+    const status = await nth(3, "status");
+    expect(status.message.text).toContain("Holat: faol");
+    expect(status.message.text).toContain("Avtomatik yangilash: yoqilgan");
+    expect(status.message.text).toContain(`${card.pan.slice(0, 6)}******${card.pan.slice(-4)}`);
+
+    await client.sendCommand(client.makeCommand("/payments"));
+    const history = await nth(4, "payments");
+    expect(history.message.text).toContain("29 000 so'm · muvaffaqiyatli");
+
+    await client.sendCommand(client.makeCommand("/cancel"));
+    const confirm = await nth(5, "cancel confirmation");
+    const yes = buttonsOf(confirm).find((b) => b.callback_data?.startsWith("cancel:yes:"));
+    await client.sendCallback(
+      client.makeCallbackQuery(yes!.callback_data!, { message: { message_id: confirm.messageId } }),
+    );
+    await waitFor(() => messages()[5]?.message.text.includes("o'chirildi"), 15_000, "cancel done");
+
+    const user = await getUserByTelegramId(dbHandle.db, TELEGRAM_ID);
+    const [subscription] = await dbHandle.db
+      .select()
+      .from(schema.subscriptions)
+      .where(eq(schema.subscriptions.userId, user!.id));
+    expect(subscription!.autoRenew).toBe(false);
+    expect(subscription!.status).toBe("active");
+    expect(subscription!.cancelledAt).toBeInstanceOf(Date);
+  }, 60_000);
+});
