@@ -229,6 +229,33 @@ describe("the whole flow against the ATMOS sandbox", () => {
     });
   });
 
+  it("auto-renew with a card ATMOS already holds (ERR-133): still one OTP, one card row, renewals keep it", async () => {
+    const first = await prepareSession(h, { card: "uzcard2", autoRenew: true });
+    expect((await apply(h, first)).body.data.card_saved).toBe(true);
+    const second = await prepareSession(h, { card: "uzcard2", autoRenew: true, telegramId: first.telegramId });
+    expect(second.pre.status).toBe(200);
+    const wrong = await apply(h, second, "000000");
+    expect(wrong.body.error.code).toBe("WRONG_OTP");
+    const res = await apply(h, second);
+    expect(res.body.data).toMatchObject({ status: "completed", card_saved: true, subscription: { auto_renew: true } });
+    const rows = await rowsFor(second.sessionId);
+    expect(rows.cards).toHaveLength(1);
+    expect(rows.cards[0]).toMatchObject({ isActive: true, removedAt: null });
+    expect(rows.subscriptions[0]).toMatchObject({ autoRenew: true, boundCardId: rows.cards[0]!.id });
+    // The second charge went through the SMS code (not the token alone).
+    expect(h.sandbox.ledger().find((t) => t.transactionId === second.transactionId)).toMatchObject({
+      state: "confirmed",
+      viaToken: false,
+    });
+  });
+
+  it("a card bound for a payment that never completes is not listed nor usable", async () => {
+    const prepared = await prepareSession(h, { card: "humo3", autoRenew: true });
+    expect((await apply(h, prepared, "000000")).status).toBe(400);
+    const cards = await call(h, "GET", `/api/v1/user/${prepared.telegramId}/cards`, { auth: prepared.auth });
+    expect(cards.body.data.cards).toEqual([]);
+  });
+
   it("replays a stored response for a repeated Idempotency-Key", async () => {
     const telegramId = 700_000_002;
     const key = uniqueKey();

@@ -363,7 +363,13 @@ export async function resendOtp(
       },
     });
   }
-  await callAtmos(() => deps.atmos.resendOtp(session.bindTransactionId ?? transactionId));
+  if (session.bindTransactionId !== null) {
+    // The AtmosClient port has no resend for a card binding: a fresh pre-apply sends a new code.
+    throw new ApiError("INVALID_STATE", "Enter the card again to receive a new SMS code", {
+      details: { action: "pre_apply_again" },
+    });
+  }
+  await callAtmos(() => deps.atmos.resendOtp(transactionId));
   await updatePendingSession(deps.db, session.id, { otpSentAt: now, now });
   return {
     session_id: session.id,

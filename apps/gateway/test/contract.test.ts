@@ -1,0 +1,41 @@
+import { readFileSync } from "node:fs";
+import { ERROR_CODES, ERROR_STATUS } from "@obuna/contracts/errors";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, type Harness, startHarness } from "./harness";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({}, { resetData: false });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe("documented contract = runtime", () => {
+  it("docs/errors.md lists every error code with its HTTP status", () => {
+    const doc = readFileSync(new URL("../../../docs/errors.md", import.meta.url), "utf8");
+    for (const code of ERROR_CODES) {
+      const row = new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*(\\d{3})\\s*\\|`).exec(doc);
+      expect(row, code).not.toBeNull();
+      expect(Number(row![1]), code).toBe(ERROR_STATUS[code]);
+    }
+  });
+
+  it("every /api route in openapi.json documents the error envelope for its error statuses", async () => {
+    const spec = (await call(h, "GET", "/openapi.json")).body;
+    // METHOD_NOT_ALLOWED is reserved (unknown method/route pairs answer NOT_FOUND).
+    const statuses = new Set(
+      Object.entries(ERROR_STATUS)
+        .filter(([code]) => code !== "METHOD_NOT_ALLOWED")
+        .map(([, status]) => String(status)),
+    );
+    for (const [path, item] of Object.entries<Record<string, { responses: Record<string, unknown> }>>(spec.paths)) {
+      if (path === "/api/v1/atmos/callback") continue;
+      for (const operation of Object.values(item)) {
+        for (const status of statuses) expect(operation.responses[status], `${path} ${status}`).toBeDefined();
+      }
+    }
+    expect(spec.components.securitySchemes).toHaveProperty("internalToken");
+    expect(spec.components.securitySchemes).toHaveProperty("telegramInitData");
+  });
+});
