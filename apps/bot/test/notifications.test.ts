@@ -4,8 +4,9 @@ import { testRedisUrl } from "@obuna/db/testing";
 import { type Job, Queue, type Worker } from "bullmq";
 import { Api } from "grammy";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createRedisLanguageStore } from "../src/language-store";
+import { clearBotBlocked } from "../src/notifications/queries";
 import {
   createNotificationWorker,
   type NotificationWorkerDeps,
@@ -86,10 +87,6 @@ afterAll(async () => {
   await dbHandle.close();
   redis.disconnect();
   connection.disconnect();
-});
-
-beforeAll(async () => {
-  // Nothing to prepare beyond the global setup: each test creates its own users.
 });
 
 describe("each notification kind", () => {
@@ -268,6 +265,10 @@ describe("delivery rules", () => {
     const later = await settled(await enqueue(next, "403-later"));
     expect(later.job.returnvalue).toMatchObject({ status: "skipped" });
     expect(sends()).toHaveLength(1);
+    // Writing to the bot again unblocks it (the bot calls this for every update's sender).
+    expect(await clearBotBlocked(db, paid.user.telegramId)).toBe(true);
+    expect((await getUserById(db, paid.user.id))!.botBlockedAt).toBeNull();
+    expect(await clearBotBlocked(db, paid.user.telegramId)).toBe(false);
   });
 
   it("rejects an invalid payload before any side effect, without retrying", async () => {
