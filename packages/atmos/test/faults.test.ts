@@ -1,7 +1,7 @@
 /** Real-world failures: timeouts, lost answers, 5xx, HTML pages, resets. */
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createAtmosClient } from "../src/index";
 import { SANDBOX_CARDS, SANDBOX_OTP } from "../src/sandbox/index";
 import { startCallbackReceiver } from "./callback-receiver";
@@ -266,5 +266,19 @@ describe("sandbox latency knob", () => {
     });
     const error = await atmosFailure(() => h.client.listCards());
     expect(error.kind).toBe("timeout");
+  });
+});
+
+describe("sandbox close", () => {
+  it("releases a call that is being held (timeout knob) with a typed error", async () => {
+    const h = await setup({
+      sandbox: { faultPath: "/partner/list-cards", timeoutNext: 1 },
+      client: { timeoutMs: 60_000 },
+    });
+    const pending = atmosFailure(() => h.client.listCards());
+    await vi.waitFor(() => expect(h.calls("/partner/list-cards")).toBe(1));
+    await h.sandbox.close();
+    const error = await pending;
+    expect(["server_error", "network"]).toContain(error.kind);
   });
 });

@@ -187,7 +187,10 @@ export function createSandbox(initial: SandboxConfigPatch = {}, options: Sandbox
         resolve();
       };
       hangers.add(done);
-      c.env?.incoming?.once("close", done);
+      // the socket, not the request: a request whose body was read has already emitted "close"
+      const socket = c.env?.incoming?.socket;
+      if (socket?.destroyed) return done();
+      socket?.once("close", done);
     });
   }
 
