@@ -103,11 +103,13 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
       "update failed",
     );
     const text = unavailable ? ctx.t.gatewayUnavailable : ctx.t.somethingWrong;
-    try {
-      if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: true });
-      else if (ctx.chat) await ctx.reply(text);
-    } catch {
-      // The user could not be told (blocked bot, network): logged above, nothing more to do.
+    // The handler may already have answered the callback query (Telegram allows one answer), so the
+    // explanation goes to the chat; answering again is only to stop the button's spinner.
+    if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => {});
+    if (ctx.chat) {
+      await ctx.reply(text).catch(() => {
+        // The user could not be told (blocked bot, network): logged above, nothing more to do.
+      });
     }
   });
 
