@@ -111,9 +111,11 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
     options: CallOptions,
   ): Promise<{ status: number; text: string; contentType: string }> {
     const started = now();
+    const path = endpoint;
+    endpoint = path.split("?")[0]!; // the label in errors and logs: no query string
     let response: Response;
     try {
-      response = await doFetch(`${baseUrl}${endpoint}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      response = await doFetch(`${baseUrl}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     } catch (cause) {
       const timedOut = (cause as { name?: string }).name === "TimeoutError";
       const code = errorCode(cause);
