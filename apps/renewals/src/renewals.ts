@@ -10,7 +10,7 @@ import {
 } from "@obuna/contracts/jobs";
 import { type Database, parseCardTokenKey } from "@obuna/db";
 import type { DueRenewal } from "@obuna/db/queries";
-import { type Job, Queue, Worker } from "bullmq";
+import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { RenewalContext } from "./core/deps";
@@ -103,7 +103,6 @@ export function createRenewals(deps: RenewalsDeps) {
     async (job) => {
       const processor = processors[job.name];
       if (!processor) {
-        const { UnrecoverableError } = await import("bullmq");
         throw new UnrecoverableError(`no processor for job ${job.name}`);
       }
       return processor(job);

@@ -1,4 +1,4 @@
-import type { Job } from "bullmq";
+import { type Job, UnrecoverableError } from "bullmq";
 import type { z } from "zod";
 import type { RenewalContext } from "../core/deps";
 
@@ -10,7 +10,6 @@ export function defineProcessor<S extends z.ZodType>(
   return async (ctx: RenewalContext, job: Job) => {
     const parsed = schema.safeParse(job.data);
     if (!parsed.success) {
-      const { UnrecoverableError } = await import("bullmq");
       throw new UnrecoverableError(
         `invalid ${job.name} payload: ${parsed.error.issues.map((i) => i.message).join("; ")}`,
       );

@@ -1,0 +1,4 @@
+import { runRenewalsBench } from "./renewals-bench";
+
+await runRenewalsBench();
+process.exit(0);

@@ -1,0 +1,256 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createAtmosClient } from "@obuna/atmos";
+import { startSandbox } from "@obuna/atmos/sandbox";
+import { createDb, encryptCardToken, parseCardTokenKey } from "@obuna/db";
+import { findDueRenewals } from "@obuna/db/queries";
+import { prepareTestDatabase, testRedisUrl } from "@obuna/db/testing";
+import { sql } from "drizzle-orm";
+import pino from "pino";
+import { renewalsEnvSchema } from "../src/env";
+import { createRenewals } from "../src/renewals";
+
+/**
+ * 1. 10 000 due subscriptions renewed through the real worker (BullMQ on Redis, Postgres) against the
+ *    ATMOS sandbox with 50 ms added to every call: total time vs the ideal ATMOS calls × latency ÷ concurrency.
+ * 2. The due-sweep query with 1 000 due rows in a table of 10 000 and of 1 000 000 subscriptions.
+ * Uses its own database (obuna_test_renewals_bench) and a unique BullMQ prefix on Redis index 4.
+ */
+const SUBS = 10_000;
+const LATENCY_MS = 50;
+const CONCURRENCY = 100;
+const DUE_FOR_SWEEP = 1_000;
+const CARD_TOKEN_KEY = "0f".repeat(32);
+const DAY = 86_400_000;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const docsFile = join(here, "../../../docs/benchmarks.md");
+
+function median(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+export async function runRenewalsBench() {
+  const url = await prepareTestDatabase("renewals_bench", { seed: true });
+  const handle = createDb(url, { max: 20 });
+  const { db } = handle;
+  const sandbox = await startSandbox({ latencyMs: LATENCY_MS });
+  const atmos = createAtmosClient({
+    baseUrl: sandbox.url,
+    consumerKey: "sandbox_consumer_key",
+    consumerSecret: "sandbox_consumer_secret",
+    storeId: "11054",
+    timeoutMs: 30_000,
+  });
+  const env = renewalsEnvSchema.parse({
+    DATABASE_URL: url,
+    REDIS_URL: testRedisUrl(4),
+    ATMOS_BASE_URL: sandbox.url,
+    ATMOS_CONSUMER_KEY: "sandbox_consumer_key",
+    ATMOS_CONSUMER_SECRET: "sandbox_consumer_secret",
+    ATMOS_STORE_ID: "11054",
+    CARD_TOKEN_KEY,
+    ADMIN_TOKEN: "bench-admin-token-0123456789",
+    RENEWALS_CONCURRENCY: String(CONCURRENCY),
+    RENEWALS_ATMOS_RATE_PER_S: "100000",
+  });
+  const rows: [string, string][] = [];
+  try {
+    // ---- fixtures: one card bound at ATMOS, its token reused by every subscriber
+    const init = await atmos.bindCardInit({ cardNumber: "9860090101014364", expiry: "2802" });
+    const card =
+      init.status === "already_bound"
+        ? init.card
+        : await atmos.bindCardConfirm({ transactionId: init.transactionId, otp: "111111" });
+    const encrypted = encryptCardToken(card.cardToken, parseCardTokenKey(CARD_TOKEN_KEY));
+    const now = new Date();
+    const [{ id: planId }] = (await db.execute(
+      sql`select id from plans where slug = 'monthly'`,
+    )) as unknown as [{ id: number }];
+    await insertSubscribers(db, {
+      from: 1,
+      count: SUBS,
+      planId,
+      encrypted,
+      cardId: card.cardId,
+      endFrom: now,
+      dueWithCard: true,
+    });
+
+    // ---- 1. renew 10 000 due subscriptions
+    const renewals = createRenewals({
+      db,
+      atmos,
+      redisUrl: env.REDIS_URL,
+      config: env,
+      logger: pino({ level: "warn" }),
+      prefix: `bench-${Date.now()}`,
+    });
+    const callsBefore = sandbox.requests().length;
+    const started = performance.now();
+    await renewals.start({ schedulers: false });
+    const enqueued = await renewals.sweep();
+    for (;;) {
+      const [{ n }] = (await db.execute(
+        sql`select count(*)::int as n from renewal_attempts where status <> 'pending'`,
+      )) as unknown as [{ n: number }];
+      if (n >= enqueued) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const totalMs = performance.now() - started;
+    await renewals.close();
+    await renewals.queue.obliterate({ force: true });
+    await renewals.notifications.obliterate({ force: true });
+    const calls = sandbox.requests().length - callsBefore;
+    const [{ ok }] = (await db.execute(
+      sql`select count(*)::int as ok from payments where status = 'success'`,
+    )) as unknown as [{ ok: number }];
+    const confirmed = sandbox.ledger().filter((t) => t.state === "confirmed").length;
+    const idealMs = (calls * LATENCY_MS) / CONCURRENCY;
+    rows.push(
+      ["subscriptions renewed (payments / ATMOS confirmed)", `${ok} / ${confirmed} of ${SUBS}`],
+      ["ATMOS calls (incl. token)", String(calls)],
+      ["concurrency / added latency", `${CONCURRENCY} / ${LATENCY_MS} ms`],
+      ["total time", `${(totalMs / 1000).toFixed(1)} s`],
+      ["ideal (calls × latency ÷ concurrency)", `${(idealMs / 1000).toFixed(1)} s`],
+      ["ratio to ideal", (totalMs / idealMs).toFixed(2)],
+    );
+
+    // ---- 2. sweep query: 1 000 due rows among 10 000, then among 1 000 000 subscriptions
+    await db.execute(sql`truncate renewal_attempts, payments, subscriptions, bound_cards, users cascade`);
+    await insertSubscribers(db, {
+      from: 1,
+      count: DUE_FOR_SWEEP,
+      planId,
+      encrypted,
+      cardId: card.cardId,
+      endFrom: now,
+      dueWithCard: true,
+    });
+    await insertSubscribers(db, {
+      from: DUE_FOR_SWEEP + 1,
+      count: 10_000 - DUE_FOR_SWEEP,
+      planId,
+      encrypted,
+      cardId: card.cardId,
+      endFrom: now,
+      dueWithCard: false,
+    });
+    await db.execute(sql`analyze`);
+    const small = await timeSweep(db, now);
+    const fillStart = performance.now();
+    await insertSubscribers(db, {
+      from: 10_001,
+      count: 990_000,
+      planId,
+      encrypted,
+      cardId: card.cardId,
+      endFrom: now,
+      dueWithCard: false,
+    });
+    await db.execute(sql`analyze`);
+    const fillS = (performance.now() - fillStart) / 1000;
+    const large = await timeSweep(db, now);
+    rows.push(
+      ["sweep, 1 000 due of 10 000 (median of 7)", `${small.ms.toFixed(1)} ms (${small.found} found)`],
+      ["sweep, 1 000 due of 1 000 000 (median of 7)", `${large.ms.toFixed(1)} ms (${large.found} found)`],
+      ["sweep ratio 1M / 10k", (large.ms / small.ms).toFixed(2)],
+      ["bulk insert of 990 000 subscriptions (generate_series)", `${fillS.toFixed(1)} s`],
+    );
+  } finally {
+    await sandbox.close();
+    await handle.close();
+  }
+
+  const table = ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
+  console.log(`\nrenewals benchmark (${new Date().toISOString()})\n${table}\n`);
+  writeSection(table);
+}
+
+/** Users, their card (same token) and monthly subscriptions, in three set-based inserts. */
+async function insertSubscribers(
+  db: ReturnType<typeof createDb>["db"],
+  o: {
+    from: number;
+    count: number;
+    planId: number;
+    encrypted: string;
+    cardId: number;
+    endFrom: Date;
+    dueWithCard: boolean;
+  },
+) {
+  const to = o.from + o.count - 1;
+  const base = 9_000_000_000;
+  await db.execute(sql`insert into users (telegram_id, role)
+    select ${base}::bigint + g, 'premium' from generate_series(${o.from}::int, ${to}::int) g`);
+  const endFrom = o.endFrom.toISOString();
+  if (o.dueWithCard) {
+    await db.execute(sql`insert into bound_cards (user_id, card_token, card_id, pan_masked, expiry, card_type)
+      select u.id, ${o.encrypted}, ${o.cardId}, '986009******4364', '2802', 'humo'
+      from users u where u.telegram_id between ${base + o.from}::bigint and ${base + to}::bigint`);
+    // Due: end_date within the next 23 h (inside the 24 h lead time), spread over the window.
+    await db.execute(sql`insert into subscriptions (user_id, plan_id, status, auto_renew, start_date, end_date, bound_card_id)
+      select u.id, ${o.planId}, 'active', true, ${endFrom}::timestamptz - interval '30 days',
+        ${endFrom}::timestamptz + ((u.telegram_id - ${base}::bigint) % 82800) * interval '1 second', c.id
+      from users u join bound_cards c on c.user_id = u.id
+      where u.telegram_id between ${base + o.from}::bigint and ${base + to}::bigint`);
+  } else {
+    // Not due: auto-renewing and live (so inside the partial index) but ending 2..29 days out.
+    await db.execute(sql`insert into subscriptions (user_id, plan_id, status, auto_renew, start_date, end_date)
+      select u.id, ${o.planId}, 'active', true, ${endFrom}::timestamptz,
+        ${endFrom}::timestamptz + interval '2 days' + ((u.telegram_id - ${base}::bigint) % (27 * 86400)) * interval '1 second'
+      from users u where u.telegram_id between ${base + o.from}::bigint and ${base + to}::bigint`);
+  }
+}
+
+async function timeSweep(db: ReturnType<typeof createDb>["db"], now: Date) {
+  const times: number[] = [];
+  let found = 0;
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now();
+    let after: { endDate: Date; id: number } | undefined;
+    found = 0;
+    for (;;) {
+      const page = await findDueRenewals(db, { now, leadMs: DAY, limit: 500, after });
+      found += page.length;
+      if (page.length < 500) break;
+      const last = page.at(-1)!;
+      after = { endDate: last.periodEnd, id: last.subscriptionId };
+    }
+    times.push(performance.now() - t);
+  }
+  return { ms: median(times), found };
+}
+
+/** Replaces this benchmark's section of docs/benchmarks.md (other benchmarks keep theirs). */
+function writeSection(table: string) {
+  const start = "<!-- renewals-bench:start -->";
+  const end = "<!-- renewals-bench:end -->";
+  const section = `${start}
+## Renewals (\`bench/renewals.bench.ts\`)
+
+Last run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.version}.
+${SUBS.toLocaleString("en")} due subscriptions renewed by the real worker (BullMQ + Postgres) against the in-process
+ATMOS sandbox with ${LATENCY_MS} ms added to every call; the sandbox runs in the same process, so it shares the CPU.
+The sweep query pages through the due rows (500 per page) with the partial index \`subscriptions_due_renewal_idx\`.
+
+${table}
+${end}`;
+  mkdirSync(dirname(docsFile), { recursive: true });
+  let text = "";
+  try {
+    text = readFileSync(docsFile, "utf8");
+  } catch {
+    text = "# Benchmarks\n\nEach benchmark rewrites its own section when `pnpm bench` runs it.\n";
+  }
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  text =
+    from >= 0 && to > from
+      ? text.slice(0, from) + section + text.slice(to + end.length)
+      : `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync(docsFile, text);
+}
