@@ -29,7 +29,9 @@ describe("documented contract = runtime", () => {
         .filter(([code]) => code !== "METHOD_NOT_ALLOWED")
         .map(([, status]) => String(status)),
     );
-    for (const [path, item] of Object.entries<Record<string, { responses: Record<string, unknown> }>>(spec.paths)) {
+    for (const [path, item] of Object.entries<Record<string, { responses: Record<string, unknown> }>>(
+      spec.paths,
+    )) {
       if (path === "/api/v1/atmos/callback") continue;
       for (const operation of Object.values(item)) {
         for (const status of statuses) expect(operation.responses[status], `${path} ${status}`).toBeDefined();

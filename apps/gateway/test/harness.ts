@@ -130,13 +130,17 @@ export function tma(telegramId: number, options: { authDate?: Date; botToken?: s
 
 export const internalAuth = `Bearer ${INTERNAL_TOKEN}`;
 
-export interface CallResult<T = any> {
+/** Parsed JSON answers in tests are read loosely. */
+// biome-ignore lint/suspicious/noExplicitAny: test JSON is checked by assertions, not types
+export type Json = any;
+
+export interface CallResult<T = Json> {
   status: number;
   body: T;
   headers: Headers;
 }
 
-export async function call<T = any>(
+export async function call<T = Json>(
   h: Harness,
   method: string,
   path: string,
@@ -166,7 +170,7 @@ export async function createSession(h: Harness, telegramId: number, planSlug = "
     body: { telegram_id: telegramId, plan_slug: planSlug, first_name: "Test", language_code: "uz" },
   });
   if (res.status !== 200) throw new Error(`create-link ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body.data as { session_id: string; payment_url: string; expires_at: string; plan: any };
+  return res.body.data as { session_id: string; payment_url: string; expires_at: string; plan: Json };
 }
 
 /** create-link → create → pre-apply, as the Mini App user; returns ids for apply. */

@@ -1,6 +1,8 @@
+import { signCallback } from "@obuna/atmos";
 import { paymentSessions, payments } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CALLBACK_API_KEY, STORE_ID } from "./constants";
 import { apply, call, type Harness, prepareSession, startHarness } from "./harness";
 
 let h: Harness;
@@ -66,5 +68,52 @@ describe("lost apply answer", () => {
     expect(rows[0]!.boundCardId).not.toBeNull();
     expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
     expect((await apply(h, prepared)).body.data.status).toBe("completed");
+  });
+
+  it("a callback arriving instead of the apply answer finishes an `unknown` payment exactly once", async () => {
+    const prepared = await prepareSession(h, { card: "humo3" });
+    h.sandbox.configure({
+      loseNextApply: 1,
+      lostApplyMode: "reset",
+      faultPath: "/merchant/pay/get",
+      failNext: 10,
+    });
+    expect((await apply(h, prepared)).body.data.status).toBe("processing");
+    h.sandbox.configure({ failNext: 0, faultPath: null });
+    const [session] = await h.db.db
+      .select()
+      .from(paymentSessions)
+      .where(eq(paymentSessions.id, prepared.sessionId));
+    const fields = {
+      store_id: STORE_ID,
+      transaction_id: String(prepared.transactionId),
+      amount: String(prepared.amount),
+      account: session!.atmosAccount!,
+    };
+    const body = { ...fields, sign: signCallback(fields, CALLBACK_API_KEY) };
+    const send = () =>
+      fetch(`${h.baseUrl}/api/v1/atmos/callback`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).then((r) => r.json());
+    const [first, second] = await Promise.all([send(), send()]);
+    expect(first).toEqual({ status: 1, message: "Success" });
+    expect(second).toEqual({ status: 1, message: "Success" });
+    // The re-check runs after the reply: wait for the session to finish.
+    for (let i = 0; i < 100; i++) {
+      const [row] = await h.db.db
+        .select()
+        .from(paymentSessions)
+        .where(eq(paymentSessions.id, prepared.sessionId));
+      if (row!.status === "completed") break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const rows = await h.db.db.select().from(payments).where(eq(payments.sessionId, prepared.sessionId));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.status).toBe("success");
+    expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
+    const jobs = await h.queue.getJobs(["waiting", "delayed", "completed", "failed"]);
+    expect(jobs.filter((j) => j.data.paymentId === rows[0]!.id)).toHaveLength(1);
   });
 });

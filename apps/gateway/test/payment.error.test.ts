@@ -7,6 +7,7 @@ import {
   createSession,
   type Harness,
   internalAuth,
+  type Json,
   prepareSession,
   randomTelegramId,
   SANDBOX_CARDS,
@@ -23,7 +24,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-function expectError(res: { status: number; body: any; headers: Headers }, status: number, code: string) {
+function expectError(res: { status: number; body: Json; headers: Headers }, status: number, code: string) {
   expect(res.status, JSON.stringify(res.body)).toBe(status);
   expect(res.body.success).toBe(false);
   expect(res.body.error.code).toBe(code);

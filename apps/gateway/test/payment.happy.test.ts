@@ -232,12 +232,20 @@ describe("the whole flow against the ATMOS sandbox", () => {
   it("auto-renew with a card ATMOS already holds (ERR-133): still one OTP, one card row, renewals keep it", async () => {
     const first = await prepareSession(h, { card: "uzcard2", autoRenew: true });
     expect((await apply(h, first)).body.data.card_saved).toBe(true);
-    const second = await prepareSession(h, { card: "uzcard2", autoRenew: true, telegramId: first.telegramId });
+    const second = await prepareSession(h, {
+      card: "uzcard2",
+      autoRenew: true,
+      telegramId: first.telegramId,
+    });
     expect(second.pre.status).toBe(200);
     const wrong = await apply(h, second, "000000");
     expect(wrong.body.error.code).toBe("WRONG_OTP");
     const res = await apply(h, second);
-    expect(res.body.data).toMatchObject({ status: "completed", card_saved: true, subscription: { auto_renew: true } });
+    expect(res.body.data).toMatchObject({
+      status: "completed",
+      card_saved: true,
+      subscription: { auto_renew: true },
+    });
     const rows = await rowsFor(second.sessionId);
     expect(rows.cards).toHaveLength(1);
     expect(rows.cards[0]).toMatchObject({ isActive: true, removedAt: null });

@@ -6,6 +6,7 @@ import {
   createSession,
   type Harness,
   internalAuth,
+  type Json,
   prepareSession,
   randomTelegramId,
   startHarness,
@@ -20,7 +21,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-function expectCode(res: { status: number; body: any }, status: number, code: string) {
+function expectCode(res: { status: number; body: Json }, status: number, code: string) {
   expect(res.status, JSON.stringify(res.body)).toBe(status);
   expect(res.body.error.code).toBe(code);
 }
