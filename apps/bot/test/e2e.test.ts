@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { run } from "@grammyjs/runner";
 import { type RunningSandbox, SANDBOX_CARDS, SANDBOX_OTP, startSandbox } from "@obuna/atmos/sandbox";
+import { findCardNumbers } from "@obuna/contracts/card";
 import { QUEUES } from "@obuna/contracts/jobs";
 import { signInitData } from "@obuna/contracts/telegram-init-data";
 import { schema } from "@obuna/db";
@@ -10,6 +11,7 @@ import { testDatabaseUrl, testRedisUrl } from "@obuna/db/testing";
 import type { Worker } from "bullmq";
 import { eq } from "drizzle-orm";
 import { Redis } from "ioredis";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBot } from "../src/bot/index";
 import { createGatewayClient } from "../src/gateway-client";
@@ -17,7 +19,7 @@ import { createRedisLanguageStore } from "../src/language-store";
 import { createNotificationWorker } from "../src/notifications/worker";
 import { buttonsOf, startEmulator } from "./emulator";
 import { openTestDb } from "./fixtures";
-import { BOT_TOKEN, silentLogger, waitFor } from "./helpers";
+import { BOT_TOKEN, waitFor } from "./helpers";
 
 /**
  * The whole path with real pieces: telegram-test-api ⇄ bot (runner) ⇄ the real gateway process
@@ -37,6 +39,9 @@ let worker: Worker;
 const dbHandle = openTestDb();
 const redis = new Redis(testRedisUrl(3));
 const workerConnection = new Redis(testRedisUrl(3), { maxRetriesPerRequest: null });
+/** Everything the bot logs during the test, to check no card number or secret ever reaches a log line. */
+const botLogLines: string[] = [];
+const botLogger = pino({ level: "debug" }, { write: (line: string) => void botLogLines.push(line) });
 
 function startGateway(atmosUrl: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -99,7 +104,7 @@ beforeAll(async () => {
     {
       gateway: createGatewayClient({ baseUrl: gatewayUrl, internalToken: INTERNAL_TOKEN }),
       languages,
-      logger: silentLogger,
+      logger: botLogger,
       enqueueRetryNow: async () => {},
     },
     { apiRoot: emulator.apiRoot },
@@ -112,7 +117,7 @@ beforeAll(async () => {
     api: bot.api,
     languages,
     adminChatId: null,
-    logger: silentLogger,
+    logger: botLogger,
     queueName: QUEUES.notifications,
   });
   runner = run(bot);
@@ -218,5 +223,12 @@ describe("end to end: bot + real gateway + ATMOS sandbox + Postgres", () => {
     expect(subscription!.autoRenew).toBe(false);
     expect(subscription!.status).toBe("active");
     expect(subscription!.cancelledAt).toBeInstanceOf(Date);
+
+    const logs = botLogLines.join("\n");
+    expect(logs).toContain("payment link created");
+    expect(logs).toContain("notification sent");
+    expect(findCardNumbers(logs)).toEqual([]);
+    expect(logs).not.toContain(INTERNAL_TOKEN);
+    expect(logs).not.toContain(BOT_TOKEN.split(":")[1]);
   }, 60_000);
 });
