@@ -1,6 +1,14 @@
 import { randomInt } from "node:crypto";
 import { type AtmosTransaction, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
-import { checkPan, isExpired, maskPan, parseExpiry, toAtmosExpiry } from "@obuna/contracts/card";
+import {
+  checkPan,
+  detectCardType,
+  isExpired,
+  isLocalCardType,
+  maskPan,
+  parseExpiry,
+  toAtmosExpiry,
+} from "@obuna/contracts/card";
 import type {
   AtmosApplyResponse,
   AtmosPreApplyResponse,
@@ -409,51 +417,14 @@ export async function applyPayment(
   }
   const log = deps.logger.child({ sessionId: session.id, transactionId });
 
-  await ensurePendingPayment(deps.db, {
-    sessionId: session.id,
-    userId: session.userId,
-    amount: session.amount,
-    transactionId,
-    cardMasked: claimed.cardMasked,
-  });
-
-  // Step 1 (auto-renew with a fresh binding): the user's code confirms the card binding.
-  let chargeOtp = input.otp;
-  if (claimed.autoRenew && claimed.bindTransactionId !== null) {
-    let bound: Awaited<ReturnType<typeof deps.atmos.bindCardConfirm>>;
-    try {
-      bound = await deps.atmos.bindCardConfirm({ transactionId: claimed.bindTransactionId, otp: input.otp });
-    } catch (error) {
-      return handleApplyError(deps, claimed, error, "bind-confirm");
-    }
-    const now = deps.clock();
-    await deps.db.transaction(async (tx) => {
-      const existing = await tx
-        .select({ isActive: boundCards.isActive, removedAt: boundCards.removedAt })
-        .from(boundCards)
-        .where(and(eq(boundCards.userId, claimed.userId), eq(boundCards.cardId, bound.cardId)));
-      const wasLive = existing[0]?.isActive && existing[0].removedAt === null;
-      const saved = await saveBoundCard(
-        tx,
-        {
-          userId: claimed.userId,
-          cardToken: bound.cardToken,
-          cardId: bound.cardId,
-          panMasked: claimed.cardMasked ?? bound.panMasked,
-          expiry: bound.expiry,
-          cardType: bound.panMasked.startsWith("9860") ? "humo" : "uzcard",
-        },
-        deps.config.cardTokenKey,
-      );
-      if (!wasLive) await parkBoundCard(tx, saved.id, now);
-    });
-    try {
-      await deps.atmos.preApplyToken({ transactionId, cardToken: bound.cardToken });
-    } catch (error) {
-      // Pre-apply moves no money: any failure here ends the attempt cleanly.
-      return handleApplyError(deps, claimed, error, "pre-apply-token", { terminal: true });
-    }
-    chargeOtp = TOKEN_PAYMENT_OTP;
+  let chargeOtp: string;
+  try {
+    chargeOtp = await prepareCharge(deps, claimed, transactionId, input.otp);
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    // An unexpected failure before any money moved: the session stays payable.
+    await releaseSession(deps.db, claimed.id, { now: deps.clock() });
+    throw error;
   }
 
   // Step 2: the money moves.
@@ -473,6 +444,63 @@ export async function applyPayment(
   }
   await finalizeSuccess(deps, claimed.id, transaction, "apply");
   return applyResult(deps, claimed.id);
+}
+
+/**
+ * Everything before the charge: records the pending payment and, for a fresh card binding,
+ * confirms it with the user's code, stores the card (parked) and pre-applies its token.
+ * Returns the OTP the merchant apply needs.
+ */
+async function prepareCharge(
+  deps: Deps,
+  claimed: PaymentSession,
+  transactionId: number,
+  otp: string,
+): Promise<string> {
+  await ensurePendingPayment(deps.db, {
+    sessionId: claimed.id,
+    userId: claimed.userId,
+    amount: claimed.amount,
+    transactionId,
+    cardMasked: claimed.cardMasked,
+  });
+  if (!claimed.autoRenew || claimed.bindTransactionId === null) return otp;
+
+  let bound: Awaited<ReturnType<typeof deps.atmos.bindCardConfirm>>;
+  try {
+    bound = await deps.atmos.bindCardConfirm({ transactionId: claimed.bindTransactionId, otp });
+  } catch (error) {
+    return handleApplyError(deps, claimed, error, "bind-confirm");
+  }
+  const now = deps.clock();
+  const detected = detectCardType(bound.panMasked);
+  await deps.db.transaction(async (tx) => {
+    const existing = await tx
+      .select({ isActive: boundCards.isActive, removedAt: boundCards.removedAt })
+      .from(boundCards)
+      .where(and(eq(boundCards.userId, claimed.userId), eq(boundCards.cardId, bound.cardId)));
+    const wasLive = existing[0]?.isActive && existing[0].removedAt === null;
+    const saved = await saveBoundCard(
+      tx,
+      {
+        userId: claimed.userId,
+        cardToken: bound.cardToken,
+        cardId: bound.cardId,
+        panMasked: claimed.cardMasked ?? bound.panMasked,
+        expiry: bound.expiry,
+        cardType: isLocalCardType(detected) ? detected : "uzcard",
+      },
+      deps.config.cardTokenKey,
+    );
+    if (!wasLive) await parkBoundCard(tx, saved.id, now);
+  });
+  try {
+    await deps.atmos.preApplyToken({ transactionId, cardToken: bound.cardToken });
+  } catch (error) {
+    // Pre-apply moves no money: any failure here ends the attempt cleanly.
+    return handleApplyError(deps, claimed, error, "pre-apply-token", { terminal: true });
+  }
+  return TOKEN_PAYMENT_OTP;
 }
 
 /** After a lost/unclear apply answer: ask ATMOS; record `unknown` if it still cannot tell. */
