@@ -8,7 +8,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const miniappDir = join(dirname(fileURLToPath(import.meta.url)), "..");
-const SOURCES = ["src", "next.config.ts", "postcss.config.mjs", "package.json", "tsconfig.json", "../../packages/contracts/src"];
+const SOURCES = [
+  "src",
+  "next.config.ts",
+  "postcss.config.mjs",
+  "package.json",
+  "tsconfig.json",
+  "../../packages/contracts/src",
+];
 
 function newestMtime(path) {
   if (!existsSync(path)) return 0;

@@ -110,14 +110,26 @@ export function newUser(language_code = "uz"): TestUser {
 }
 
 /** What the bot does: ask the gateway for a payment link (internal token). */
-export async function createPaymentLink(user: TestUser, planSlug = "monthly"): Promise<{ session_id: string; payment_url: string }> {
+export async function createPaymentLink(
+  user: TestUser,
+  planSlug = "monthly",
+): Promise<{ session_id: string; payment_url: string }> {
   const response = await fetch(`${inject("gatewayUrl")}/api/v1/payment/create-link`, {
     method: "POST",
     headers: { authorization: `Bearer ${TEST_SECRETS.internalApiToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ telegram_id: user.id, plan_slug: planSlug, first_name: user.first_name, language_code: user.language_code }),
+    body: JSON.stringify({
+      telegram_id: user.id,
+      plan_slug: planSlug,
+      first_name: user.first_name,
+      language_code: user.language_code,
+    }),
   });
-  const body = (await response.json()) as { success: boolean; data: { session_id: string; payment_url: string } };
-  if (!response.ok || !body.success) throw new Error(`create-link failed: ${response.status} ${JSON.stringify(body)}`);
+  const body = (await response.json()) as {
+    success: boolean;
+    data: { session_id: string; payment_url: string };
+  };
+  if (!response.ok || !body.success)
+    throw new Error(`create-link failed: ${response.status} ${JSON.stringify(body)}`);
   return body.data;
 }
 
@@ -146,4 +158,16 @@ export function screenshotter(page: Page, testName: string) {
 
 export async function telegramCalls(page: Page): Promise<string[][]> {
   return page.evaluate(() => (window as unknown as { __tgCalls: string[][] }).__tgCalls);
+}
+
+/** A fresh tab: the language a previous test picked (localStorage) is forgotten on its first load. */
+export async function newPage(browser: Browser): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.addInitScript(() => {
+    if (!sessionStorage.getItem("__fresh_tab")) {
+      localStorage.clear();
+      sessionStorage.setItem("__fresh_tab", "1");
+    }
+  });
+  return page;
 }

@@ -7,6 +7,7 @@ import {
   createPaymentLink,
   launchBrowser,
   launchUrl,
+  newPage,
   newUser,
   screenshotter,
   type TestUser,
@@ -27,7 +28,7 @@ afterAll(async () => {
 
 async function openCheckout(user: TestUser) {
   const link = await createPaymentLink(user);
-  const page = await browser.context.newPage();
+  const page = await newPage(browser);
   await page.goto(launchUrl(`/?session_id=${link.session_id}`, user));
   await page.locator('[data-step="card"]').waitFor();
   return { page, sessionId: link.session_id };
@@ -50,7 +51,9 @@ async function paymentRows(telegramId: number) {
     select status, auto_renew, end_date from subscriptions where user_id = ${user.id}`;
   const cards = await sql<{ pan_masked: string; is_active: boolean }[]>`
     select pan_masked, is_active from bound_cards where user_id = ${user.id}`;
-  const sessions = await sql<{ status: string }[]>`select status from payment_sessions where user_id = ${user.id}`;
+  const sessions = await sql<
+    { status: string }[]
+  >`select status from payment_sessions where user_id = ${user.id}`;
   return { payments, subscriptions, cards, sessions };
 }
 
@@ -66,7 +69,9 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
     const card = SANDBOX_CARDS.uzcard2;
     await enterCard(page, card, true);
     await expect(page.getByTestId("card-type").textContent()).resolves.toBe("UzCard");
-    await expect(page.getByLabel("Card number").inputValue()).resolves.toBe(card.pan.replace(/(\d{4})(?=\d)/g, "$1 "));
+    await expect(page.getByLabel("Card number").inputValue()).resolves.toBe(
+      card.pan.replace(/(\d{4})(?=\d)/g, "$1 "),
+    );
     await shot("card-entered");
 
     await page.getByRole("button", { name: /^Pay / }).click();
@@ -86,7 +91,9 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
     expect(rows.payments[0]).toMatchObject({ status: "success", kind: "initial" });
     expect(rows.subscriptions).toHaveLength(1);
     expect(rows.subscriptions[0]).toMatchObject({ status: "active", auto_renew: true });
-    expect(new Date(rows.subscriptions[0]!.end_date).getTime()).toBeGreaterThan(Date.now() + 25 * 24 * 3600 * 1000);
+    expect(new Date(rows.subscriptions[0]!.end_date).getTime()).toBeGreaterThan(
+      Date.now() + 25 * 24 * 3600 * 1000,
+    );
     expect(rows.cards).toHaveLength(1);
     expect(rows.cards[0]!.is_active).toBe(true);
     expect(rows.cards[0]!.pan_masked).toContain(card.pan.slice(-4));
@@ -154,32 +161,27 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
     await page.close();
   });
 
-  it("a declined card (insufficient funds) says why and offers another card", async () => {
+  it("a declined card (insufficient funds) says why and what to do next", async () => {
     const user = newUser("en");
     const { page } = await openCheckout(user);
     const shot = screenshotter(page, "checkout-declined");
     await enterCard(page, SANDBOX_CARDS.insufficientFunds, false);
     await page.getByRole("button", { name: /^Pay / }).click();
-    // The decline may come at pre-apply (shown on the form) or at apply (result screen).
-    const otpOrError = await Promise.race([
-      page.locator('[data-step="otp"]').waitFor().then(() => "otp" as const),
-      page.getByText("Not enough money on the card.").waitFor().then(() => "declined" as const),
-    ]);
-    if (otpOrError === "otp") {
-      await page.getByLabel("Code from SMS").fill(SANDBOX_OTP);
-      await page.getByRole("button", { name: "Confirm payment" }).click();
-      await page.locator('[data-step="failure"]').waitFor();
-      await expect(page.getByTestId("failure-reason").textContent()).resolves.toBe("Not enough money on the card.");
-      await shot("declined");
-      await page.getByRole("button", { name: "Try another card" }).click();
-      await page.locator('[data-step="card"]').waitFor();
-    } else {
-      await shot("declined");
-    }
-    await shot("another-card");
+    // ATMOS declines at apply: the gateway fails the session, so the next step is a new link.
+    await page.getByLabel("Code from SMS").fill(SANDBOX_OTP);
+    await page.getByRole("button", { name: "Confirm payment" }).click();
+    await page.locator('[data-step="failure"]').waitFor();
+    await expect(page.getByTestId("failure-reason").textContent()).resolves.toBe(
+      "Not enough money on the card.",
+    );
+    await page.getByText("get a new payment link").waitFor();
+    await shot("declined");
     const rows = await paymentRows(user.id);
     expect(rows.payments.filter((p) => p.status === "success")).toHaveLength(0);
     expect(rows.subscriptions).toHaveLength(0);
+    expect(rows.sessions).toEqual([{ status: "failed" }]);
+    const calls = (await telegramCalls(page)).map((call) => call.join(":"));
+    expect(calls).toContain("HapticFeedback.notificationOccurred:error");
     await page.close();
   });
 
@@ -187,7 +189,7 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
     const user = newUser("en");
     const link = await createPaymentLink(user);
     await db.client`update payment_sessions set expires_at = now() - interval '1 minute' where id = ${link.session_id}`;
-    const page = await browser.context.newPage();
+    const page = await newPage(browser);
     const shot = screenshotter(page, "checkout-expired");
     await page.goto(launchUrl(`/?session_id=${link.session_id}`, user));
     await page.locator('[data-step="expired"]').waitFor();

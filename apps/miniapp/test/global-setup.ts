@@ -1,11 +1,10 @@
 import { join } from "node:path";
-import type { TestProject } from "vitest/node";
 import { startSandbox } from "@obuna/atmos/sandbox";
 import { prepareTestDatabase, testRedisUrl } from "@obuna/db/testing";
-// @ts-expect-error plain .mjs helper shared with the bundle bench
+import type { TestProject } from "vitest/node";
 import { ensureBuild, miniappDir } from "../scripts/ensure-build.mjs";
-import { type Child, freePort, spawnUntil } from "./services";
 import { TEST_SECRETS } from "./secrets";
+import { type Child, freePort, spawnUntil } from "./services";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -20,7 +19,7 @@ declare module "vitest" {
  * gateway (child process, `tsx ../gateway/src/index.ts`) and the built Mini App (`next start`).
  */
 export default async function setup(project: TestProject) {
-  (ensureBuild as () => boolean)();
+  ensureBuild();
   const databaseUrl = await prepareTestDatabase("miniapp");
   const sandbox = await startSandbox({
     storeId: TEST_SECRETS.atmosStoreId,
@@ -37,45 +36,56 @@ export default async function setup(project: TestProject) {
   try {
     const miniappPort = await freePort();
     const miniappUrl = `http://127.0.0.1:${miniappPort}`;
-    const gatewayDir = join(miniappDir as string, "../gateway");
-    const gateway = await spawnUntil(process.execPath, [join(miniappDir as string, "node_modules/tsx/dist/cli.mjs"), "src/index.ts"], {
-      name: "gateway",
-      cwd: gatewayDir,
-      timeoutMs: 60_000,
-      ready: /gateway listening on (\d+)/,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: "test",
-        LOG_LEVEL: "info",
-        GATEWAY_PORT: "0",
-        DATABASE_URL: databaseUrl,
-        REDIS_URL: testRedisUrl(5),
-        INTERNAL_API_TOKEN: TEST_SECRETS.internalApiToken,
-        ADMIN_TOKEN: TEST_SECRETS.adminToken,
-        BOT_TOKEN: TEST_SECRETS.botToken,
-        CARD_TOKEN_KEY: TEST_SECRETS.cardTokenKey,
-        TMA_INIT_DATA_MAX_AGE_S: "86400",
-        DEV_ALLOW_UNSIGNED_INIT_DATA: "true",
-        MINIAPP_URL: miniappUrl,
-        ATMOS_BASE_URL: sandbox.url,
-        ATMOS_CONSUMER_KEY: TEST_SECRETS.atmosConsumerKey,
-        ATMOS_CONSUMER_SECRET: TEST_SECRETS.atmosConsumerSecret,
-        ATMOS_STORE_ID: TEST_SECRETS.atmosStoreId,
-        ATMOS_CALLBACK_API_KEY: TEST_SECRETS.atmosCallbackApiKey,
-        ATMOS_CALLBACK_HASH: "md5",
-        ATMOS_TIMEOUT_MS: "10000",
+    const gatewayDir = join(miniappDir, "../gateway");
+    const gateway = await spawnUntil(
+      process.execPath,
+      [join(miniappDir, "node_modules/tsx/dist/cli.mjs"), "src/index.ts"],
+      {
+        name: "gateway",
+        cwd: gatewayDir,
+        timeoutMs: 60_000,
+        ready: /gateway listening on (\d+)/,
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: "test",
+          LOG_LEVEL: "info",
+          GATEWAY_PORT: "0",
+          DATABASE_URL: databaseUrl,
+          REDIS_URL: testRedisUrl(5),
+          INTERNAL_API_TOKEN: TEST_SECRETS.internalApiToken,
+          ADMIN_TOKEN: TEST_SECRETS.adminToken,
+          BOT_TOKEN: TEST_SECRETS.botToken,
+          CARD_TOKEN_KEY: TEST_SECRETS.cardTokenKey,
+          TMA_INIT_DATA_MAX_AGE_S: "86400",
+          DEV_ALLOW_UNSIGNED_INIT_DATA: "true",
+          MINIAPP_URL: miniappUrl,
+          ATMOS_BASE_URL: sandbox.url,
+          ATMOS_CONSUMER_KEY: TEST_SECRETS.atmosConsumerKey,
+          ATMOS_CONSUMER_SECRET: TEST_SECRETS.atmosConsumerSecret,
+          ATMOS_STORE_ID: TEST_SECRETS.atmosStoreId,
+          ATMOS_CALLBACK_API_KEY: TEST_SECRETS.atmosCallbackApiKey,
+          ATMOS_CALLBACK_HASH: "md5",
+          ATMOS_TIMEOUT_MS: "10000",
+        },
       },
-    });
+    );
     children.push(gateway.child);
     const gatewayUrl = `http://127.0.0.1:${gateway.match[1]}`;
     sandbox.configure({ callbackUrl: `${gatewayUrl}/api/v1/atmos/callback` });
 
     const miniapp = await spawnUntil(
       process.execPath,
-      [join(miniappDir as string, "node_modules/next/dist/bin/next"), "start", "-p", String(miniappPort), "-H", "127.0.0.1"],
+      [
+        join(miniappDir, "node_modules/next/dist/bin/next"),
+        "start",
+        "-p",
+        String(miniappPort),
+        "-H",
+        "127.0.0.1",
+      ],
       {
         name: "next start",
-        cwd: miniappDir as string,
+        cwd: miniappDir,
         timeoutMs: 60_000,
         ready: /Ready in|started server|Local:/i,
         env: {

@@ -26,7 +26,11 @@ export function spawnUntil(
   args: string[],
   options: { cwd: string; env: NodeJS.ProcessEnv; ready: RegExp; timeoutMs: number; name: string },
 ): Promise<{ child: Child; match: RegExpMatchArray }> {
-  const proc = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const child: Child = {
     process: proc,

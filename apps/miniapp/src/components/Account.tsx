@@ -99,6 +99,7 @@ export function Account() {
   }
 
   const sub = data.subscription;
+  const activeCards = data.cards.filter((card) => card.is_active);
   return (
     <div className="flex flex-col gap-4" data-page="account">
       {error && <Alert tone="error">{error}</Alert>}
@@ -161,9 +162,9 @@ export function Account() {
       )}
       <Card>
         <h2 className="mb-2 text-base font-semibold">{t("account.cards")}</h2>
-        {data.cards.length === 0 && <p className="text-sm text-tg-hint">{t("account.no_cards")}</p>}
+        {activeCards.length === 0 && <p className="text-sm text-tg-hint">{t("account.no_cards")}</p>}
         <ul className="flex flex-col gap-2">
-          {data.cards.map((card) => (
+          {activeCards.map((card) => (
             <li
               key={card.id}
               className="flex items-center justify-between gap-2"

@@ -88,11 +88,21 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
     setStep({ name: "success", result });
   }, []);
 
-  const fail = useCallback((code: string) => {
+  const fail = useCallback((code: string, sessionStillOpen = true) => {
     haptic("error");
     if (code === "SESSION_EXPIRED" || code === "SESSION_NOT_FOUND") setStep({ name: "expired" });
-    else setStep({ name: "failure", code, canTryAnotherCard: !DEAD_SESSION.has(code) });
+    else setStep({ name: "failure", code, canTryAnotherCard: sessionStillOpen && !DEAD_SESSION.has(code) });
   }, []);
+
+  /** After a decline only the gateway knows whether this link can take another card. */
+  const failAfterDecline = useCallback(
+    async (code: string) => {
+      if (!auth || !sessionId) return fail(code);
+      const current = await callGateway<PaymentSessionResponse>(auth, "GET", `payment/session/${sessionId}`);
+      fail(code, current.ok && (current.data.status === "pending" || current.data.status === "processing"));
+    },
+    [auth, sessionId, fail],
+  );
 
   /** Shows what the gateway says the session is; the page never decides a payment succeeded. */
   const showSession = useCallback(
@@ -171,9 +181,9 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
     }
   }
 
-  function handleActionError(error: GatewayError, stage: "card" | "otp") {
+  async function handleActionError(error: GatewayError, stage: "card" | "otp"): Promise<void> {
     const message = t(errorMessageKey(error.code));
-    if (error.code === "SESSION_ALREADY_COMPLETED") return void loadSession();
+    if (error.code === "SESSION_ALREADY_COMPLETED") return loadSession();
     if (
       error.code === "SESSION_EXPIRED" ||
       error.code === "SESSION_NOT_FOUND" ||
@@ -183,7 +193,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
     }
     if (error.code === "INVALID_STATE" || error.code === "TRANSACTION_MISMATCH") transaction.current = null;
     if (stage === "otp" && CARD_PROBLEMS.has(error.code) && error.code !== "OTP_EXPIRED")
-      return fail(error.code);
+      return failAfterDecline(error.code);
     if (stage === "otp" && step.name === "otp" && error.code === "WRONG_OTP") {
       setStep({ ...step, attemptsLeft: attemptsFrom(error) ?? step.attemptsLeft });
     }
@@ -200,7 +210,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
           body: request,
           idempotencyKey: keys.current.keyFor("create", request),
         });
-        if (!created.ok) return handleActionError(created.error, "card");
+        if (!created.ok) return await handleActionError(created.error, "card");
         keys.current.done("create");
         transaction.current = { id: created.data.transaction_id, autoRenew };
       }
@@ -214,7 +224,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
         body: request,
         idempotencyKey: keys.current.keyFor("pre-apply", request),
       });
-      if (!preApplied.ok) return handleActionError(preApplied.error, "card");
+      if (!preApplied.ok) return await handleActionError(preApplied.error, "card");
       keys.current.done("pre-apply");
       resendCount.current = 0;
       setResendAt(Date.parse(preApplied.data.resend_available_at) || 0);
@@ -231,7 +241,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
         body: request,
         idempotencyKey: keys.current.keyFor("apply", request),
       });
-      if (!applied.ok) return handleActionError(applied.error, "otp");
+      if (!applied.ok) return await handleActionError(applied.error, "otp");
       keys.current.done("apply");
       if (applied.data.status === "completed" && applied.data.subscription) {
         succeed({
@@ -258,7 +268,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
         body: { session_id: request.session_id, transaction_id: request.transaction_id },
         idempotencyKey: keys.current.keyFor("resend", request),
       });
-      if (!resent.ok) return handleActionError(resent.error, "otp");
+      if (!resent.ok) return await handleActionError(resent.error, "otp");
       keys.current.done("resend");
       resendCount.current += 1;
       setResendAt(Date.parse(resent.data.resend_available_at) || 0);

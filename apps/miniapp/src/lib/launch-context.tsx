@@ -42,7 +42,7 @@ export function LaunchProvider({ children }: { children: ReactNode }) {
     setLangState(
       saved && (LANGUAGES as readonly string[]).includes(saved)
         ? (saved as Language)
-        : pickLanguage(launch.user?.language_code),
+        : pickLanguage(launch.user?.language_code ?? navigator.language),
     );
     if (launch.initData && launch.user) {
       setState({ ready: true, auth: { token: launch.initData }, telegramId: launch.user.id, devMode: false });
