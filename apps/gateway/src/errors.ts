@@ -85,6 +85,21 @@ export function handleError(error: Error, c: Context<HonoEnv>) {
     if (status === 400 && /json/i.test(error.message)) {
       return errorResponse(c, "INVALID_JSON", "The request body is not valid JSON");
     }
+    const contentType = c.req.header("content-type") ?? "";
+    if (
+      (status === 400 || status === 415) &&
+      c.req.method !== "GET" &&
+      !/application\/json/i.test(contentType)
+    ) {
+      return errorResponse(
+        c,
+        "VALIDATION_ERROR",
+        "The body must be JSON with Content-Type: application/json",
+        {
+          field: "Content-Type",
+        },
+      );
+    }
     if (status === 413) return errorResponse(c, "PAYLOAD_TOO_LARGE", "The request body is too large");
     if (status === 401) return errorResponse(c, "UNAUTHORIZED", "Authentication required");
     if (status === 404) return errorResponse(c, "NOT_FOUND", "Not found");

@@ -214,6 +214,16 @@ describe("request handling", () => {
     expectError(res, 400, "INVALID_JSON");
   });
 
+  it("a body that is not declared as JSON is a 400 naming Content-Type", async () => {
+    const res = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      rawBody: '{"telegram_id":5,"plan_slug":"monthly"}',
+      headers: { "content-type": "text/plain" },
+    });
+    expectError(res, 400, "VALIDATION_ERROR");
+    expect(res.body.error.field).toBe("Content-Type");
+  });
+
   it("validation errors name the field", async () => {
     const res = await call(h, "POST", "/api/v1/payment/create-link", {
       auth: internalAuth,
