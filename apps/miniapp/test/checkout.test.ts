@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { SANDBOX_CARDS, SANDBOX_OTP } from "@obuna/atmos/sandbox";
+import { findCardNumbers } from "@obuna/contracts/card";
 import { createDb, type DbHandle } from "@obuna/db";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -232,5 +235,51 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
     await expect(page.getByText("Only UzCard and Humo cards are accepted.").isVisible()).resolves.toBe(true);
     expect(sent).toBe(0);
     await page.close();
+  });
+
+  it("when ATMOS's answer to the charge is lost, the page shows only what the gateway confirms, and charges once", async () => {
+    const configured = await fetch(`${inject("sandboxUrl")}/_sandbox/config`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ loseNextApply: 1, faultPath: "/merchant/pay/apply" }),
+    });
+    expect(configured.ok).toBe(true);
+    try {
+      const user = newUser("en");
+      const { page } = await openCheckout(user);
+      const shot = screenshotter(page, "checkout-lost-answer");
+      await enterCard(page, SANDBOX_CARDS.humo1, false);
+      await page.getByRole("button", { name: /^Pay / }).click();
+      await page.getByLabel("Code from SMS").fill(SANDBOX_OTP);
+      await page.getByRole("button", { name: "Confirm payment" }).click();
+      await page.locator('[data-step="success"], [data-step="slow"]').first().waitFor({ timeout: 45_000 });
+      await shot("result");
+      const rows = await paymentRows(user.id);
+      const succeeded = rows.payments.filter((p) => p.status === "success");
+      if (await page.locator('[data-step="success"]').count()) {
+        expect(succeeded).toHaveLength(1);
+        expect(rows.subscriptions).toHaveLength(1);
+      } else {
+        expect(succeeded.length).toBeLessThanOrEqual(1);
+      }
+      await page.close();
+    } finally {
+      await fetch(`${inject("sandboxUrl")}/_sandbox/config`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ loseNextApply: 0, faultPath: null }),
+      });
+    }
+  });
+
+  it("no card number reaches the gateway's or the Mini App server's logs", async () => {
+    const logs = join(import.meta.dirname, "../test-artifacts/logs");
+    for (const name of ["gateway.log", "miniapp.log"]) {
+      const text = readFileSync(join(logs, name), "utf8");
+      expect(findCardNumbers(text), name).toEqual([]);
+      for (const card of Object.values(SANDBOX_CARDS))
+        expect(text.includes(card.pan), `${name}: ${card.pan.slice(-4)}`).toBe(false);
+    }
+    expect(readFileSync(join(logs, "gateway.log"), "utf8")).toContain("gateway listening on");
   });
 });

@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startSandbox } from "@obuna/atmos/sandbox";
 import { prepareTestDatabase, testRedisUrl } from "@obuna/db/testing";
@@ -11,6 +12,7 @@ declare module "vitest" {
     miniappUrl: string;
     gatewayUrl: string;
     databaseUrl: string;
+    sandboxUrl: string;
   }
 }
 
@@ -18,6 +20,15 @@ declare module "vitest" {
  * One stack for the whole run: the test database, the ATMOS sandbox (in this process), the real
  * gateway (child process, `tsx ../gateway/src/index.ts`) and the built Mini App (`next start`).
  */
+/** Every line the servers print goes to test-artifacts/logs/<name>.log (the tests scan them for card numbers). */
+function logFile(name: string): string {
+  const dir = join(miniappDir, "test-artifacts/logs");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.log`);
+  writeFileSync(path, "");
+  return path;
+}
+
 export default async function setup(project: TestProject) {
   ensureBuild();
   const databaseUrl = await prepareTestDatabase("miniapp");
@@ -42,6 +53,7 @@ export default async function setup(project: TestProject) {
       [join(miniappDir, "node_modules/tsx/dist/cli.mjs"), "src/index.ts"],
       {
         name: "gateway",
+        logFile: logFile("gateway"),
         cwd: gatewayDir,
         timeoutMs: 60_000,
         ready: /gateway listening on (\d+)/,
@@ -85,6 +97,7 @@ export default async function setup(project: TestProject) {
       ],
       {
         name: "next start",
+        logFile: logFile("miniapp"),
         cwd: miniappDir,
         timeoutMs: 60_000,
         ready: /Ready in|started server|Local:/i,
@@ -102,6 +115,7 @@ export default async function setup(project: TestProject) {
     project.provide("miniappUrl", miniappUrl);
     project.provide("gatewayUrl", gatewayUrl);
     project.provide("databaseUrl", databaseUrl);
+    project.provide("sandboxUrl", sandbox.url);
   } catch (error) {
     await teardown();
     throw error;

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 /** A free TCP port on 127.0.0.1 (for servers whose CLI cannot report the port they got). */
@@ -24,7 +25,14 @@ export interface Child {
 export function spawnUntil(
   command: string,
   args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; ready: RegExp; timeoutMs: number; name: string },
+  options: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    ready: RegExp;
+    timeoutMs: number;
+    name: string;
+    logFile?: string;
+  },
 ): Promise<{ child: Child; match: RegExpMatchArray }> {
   const proc = spawn(command, args, {
     cwd: options.cwd,
@@ -53,6 +61,7 @@ export function spawnUntil(
     }, options.timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      if (options.logFile) appendFileSync(options.logFile, chunk);
       if (output.length > 2_000_000) output = output.slice(-1_000_000);
       const match = output.match(options.ready);
       if (match) {
