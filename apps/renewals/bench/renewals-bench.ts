@@ -100,9 +100,10 @@ export async function runRenewalsBench() {
       await new Promise((r) => setTimeout(r, 250));
     }
     const totalMs = performance.now() - started;
-    await renewals.close();
+    await renewals.worker.close();
     await renewals.queue.obliterate({ force: true });
     await renewals.notifications.obliterate({ force: true });
+    await renewals.close();
     const calls = sandbox.requests().length - callsBefore;
     const [{ ok }] = (await db.execute(
       sql`select count(*)::int as ok from payments where status = 'success'`,
@@ -117,6 +118,7 @@ export async function runRenewalsBench() {
       ["ideal (calls × latency ÷ concurrency)", `${(idealMs / 1000).toFixed(1)} s`],
       ["ratio to ideal", (totalMs / idealMs).toFixed(2)],
     );
+    console.log(rows.map(([k, v]) => `${k}: ${v}`).join("\n"));
 
     // ---- 2. sweep query: 1 000 due rows among 10 000, then among 1 000 000 subscriptions
     await db.execute(sql`truncate renewal_attempts, payments, subscriptions, bound_cards, users cascade`);

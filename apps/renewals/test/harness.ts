@@ -116,11 +116,10 @@ export async function createWorld(
     renewals,
     spawnInstance,
     async close() {
-      for (const r of instances) {
-        await r.close();
-      }
-      await renewals.queue.obliterate({ force: true }).catch(() => {});
-      await renewals.notifications.obliterate({ force: true }).catch(() => {});
+      for (const r of instances) await r.worker.close();
+      await renewals.queue.obliterate({ force: true });
+      await renewals.notifications.obliterate({ force: true });
+      for (const r of instances) await r.close();
       await sandbox.close();
     },
   };

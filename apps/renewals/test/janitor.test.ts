@@ -3,7 +3,7 @@ import { findDueRenewals } from "@obuna/db/queries";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { resolveAttemptSuccess } from "../src/core/attempts";
 import { chargeSubscription } from "../src/core/charge";
-import { runJanitor } from "../src/core/janitor";
+import { resolveAttempt, runJanitor } from "../src/core/janitor";
 import {
   attemptsOf,
   confirmedCharges,
@@ -174,5 +174,23 @@ describe("janitor for unknown outcomes", () => {
     // The period is free again: the next charge goes through exactly once.
     expect(await charge(w, sub)).toMatchObject({ status: "success" });
     expect(confirmedCharges(w)).toHaveLength(1);
+  });
+
+  it("never closes as not-charged an attempt whose transaction was recorded after the janitor looked", async () => {
+    const point = { at: "after_create" as KillPoint };
+    world = await createWorld(START, { atmos: killableAtmos(point) });
+    const w = world;
+    const { sub } = await createSubscriber(w, { endsInMs: 10 * HOUR });
+    void charge(w, sub);
+    await vi.waitFor(async () => expect((await attemptsOf(sub.id))[0]?.transactionId).toBeGreaterThan(0));
+    const [current] = await attemptsOf(sub.id);
+    // The janitor's stale read: still pending, no transaction yet.
+    expect(await resolveAttempt(w.renewals.ctx, { ...current!, transactionId: null })).toBe(
+      "already_resolved",
+    );
+    expect((await attemptsOf(sub.id))[0]).toMatchObject({
+      status: "pending",
+      transactionId: current!.transactionId,
+    });
   });
 });

@@ -138,10 +138,11 @@ describe("two worker processes started from env alone", () => {
     const subs = [];
     for (let i = 0; i < 8; i++) subs.push((await createSubscriber(w, { endsInMs: (i + 1) * HOUR })).sub);
     // The processes use the default "bull" prefix on this package's Redis index: start it empty.
-    const queue = new Queue("renewals", {
-      connection: redisConnection(testRedisUrl(REDIS_INDEX), "producer"),
-    });
+    const connection = redisConnection(testRedisUrl(REDIS_INDEX), "producer");
+    const queue = new Queue("renewals", { connection });
+    const notifications = new Queue("notifications", { connection });
     await queue.obliterate({ force: true });
+    await notifications.obliterate({ force: true });
     const env = {
       ...process.env,
       DATABASE_URL: testDatabaseUrl("renewals"),
@@ -176,7 +177,8 @@ describe("two worker processes started from env alone", () => {
       expect(codes).toEqual([0, 0]);
     } finally {
       await queue.obliterate({ force: true }).catch(() => {});
-      await queue.close();
+      await notifications.obliterate({ force: true }).catch(() => {});
+      await Promise.all([queue.close(), notifications.close()]);
     }
   }, 90_000);
 });

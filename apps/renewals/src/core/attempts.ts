@@ -175,6 +175,11 @@ export interface FailureInput {
   isDecline: boolean;
   /** Expired/blocked/unknown card: no retries, ask for a new card. */
   hardDecline: boolean;
+  /**
+   * Janitor only: apply this failure only if, under the row lock, the attempt still has no ATMOS
+   * transaction (a worker that recorded one in the meantime is alive and may charge).
+   */
+  onlyIfNoTransaction?: boolean;
 }
 
 export type FailureResolution =
@@ -212,6 +217,8 @@ export async function resolveAttemptFailure(
     if (!attempt || (attempt.status !== "pending" && attempt.status !== "unknown")) {
       return { status: "already_resolved" as const };
     }
+    if (input.onlyIfNoTransaction && attempt.transactionId !== null)
+      return { status: "already_resolved" as const };
     await tx
       .update(renewalAttempts)
       .set({

@@ -45,6 +45,7 @@ export async function resolveAttempt(
       kind: null,
       isDecline: false,
       hardDecline: false,
+      onlyIfNoTransaction: true,
     });
     log.info({ result: r.status }, "janitor: stale attempt without transaction closed as not charged");
     return r.status === "already_resolved" ? "already_resolved" : "not_charged";
