@@ -1,13 +1,7 @@
-import {
-  checkPan,
-  detectCardType,
-  groupPan,
-  isExpired,
-  isLocalCardType,
-  parseExpiry,
-} from "@obuna/contracts/card";
+import { detectCardType, groupPan, isLocalCardType } from "@obuna/contracts/card";
 import { type FormEvent, useId, useState } from "react";
-import type { MessageKey, Translate } from "../lib/i18n";
+import { validateCard } from "../lib/card-checks";
+import type { Translate } from "../lib/i18n";
 
 export interface CardFormValue {
   pan: string;
@@ -22,16 +16,6 @@ function formatExpiryInput(value: string, previous: string): string {
   if (digits.length === 2 && value.length > previous.length) return `${digits}/`;
   if (digits.length <= 2) return digits;
   return `${digits.slice(0, 2)}/${digits.slice(2)}`;
-}
-
-export function validateCard(pan: string, expiry: string): { pan?: MessageKey; expiry?: MessageKey } {
-  const problems: { pan?: MessageKey; expiry?: MessageKey } = {};
-  const checked = checkPan(pan);
-  if (!checked.ok) problems.pan = `card.error.${checked.problem}`;
-  const parsed = /^\d{2}\/\d{2}$/.test(expiry) ? parseExpiry(expiry) : null;
-  if (!parsed) problems.expiry = "card.error.expiry_format";
-  else if (isExpired(parsed)) problems.expiry = "card.error.expiry_past";
-  return problems;
 }
 
 export function CardForm(props: {

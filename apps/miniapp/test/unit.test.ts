@@ -1,0 +1,148 @@
+import { ERROR_CODES } from "@obuna/contracts/errors";
+import { describe, expect, inject, it } from "vitest";
+import { parseMiniappEnv } from "../src/env";
+import { validateCard } from "../src/lib/card-checks";
+import { IdempotencyKeys, isRetryable } from "../src/lib/gateway-client";
+import { errorMessageKey, LANGUAGES, type MessageKey, pickLanguage, translator } from "../src/lib/i18n";
+import { parseLaunchHash } from "../src/lib/telegram";
+import { gatewayPathOf, isAllowedRoute } from "../src/server/gateway-proxy";
+
+describe("i18n", () => {
+  const english = translator("en");
+
+  it("every language has every text, with the same placeholders", async () => {
+    const source = await import("node:fs").then((fs) =>
+      fs.readFileSync(new URL("../src/lib/i18n.ts", import.meta.url), "utf8"),
+    );
+    const allKeys = [...new Set([...source.matchAll(/^ {2}"([a-z_.A-Z]+)":/gm)].map((m) => m[1]!))];
+    expect(allKeys.length).toBeGreaterThan(100);
+    for (const lang of LANGUAGES) {
+      const t = translator(lang);
+      for (const key of allKeys as MessageKey[]) {
+        const text = t(key);
+        expect(text, `${lang} ${key}`).not.toBe(key);
+        const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+        expect(placeholders(text), `${lang} ${key}`).toEqual(placeholders(english(key)));
+      }
+    }
+  });
+
+  it("fills placeholders and picks the language from Telegram's language_code", () => {
+    expect(translator("uz")("checkout.pay", { price: "29 000 so'm" })).toBe("29 000 so'm to'lash");
+    expect(pickLanguage("ru-RU")).toBe("ru");
+    expect(pickLanguage("en")).toBe("en");
+    expect(pickLanguage("de")).toBe("uz");
+    expect(pickLanguage(undefined)).toBe("uz");
+  });
+
+  it("has a plain-language message for every error a payer can meet", () => {
+    const payerFacing = [
+      "WRONG_OTP",
+      "OTP_EXPIRED",
+      "OTP_ATTEMPTS_EXCEEDED",
+      "INSUFFICIENT_FUNDS",
+      "CARD_EXPIRED",
+      "CARD_BLOCKED",
+      "CARD_DECLINED",
+      "SMS_NOT_CONNECTED",
+      "SESSION_EXPIRED",
+      "SESSION_FAILED",
+      "PAYMENT_PROVIDER_UNAVAILABLE",
+    ];
+    for (const code of payerFacing) expect(errorMessageKey(code)).toBe(`error.${code}`);
+    for (const code of ERROR_CODES) expect(translator("ru")(errorMessageKey(code))).toMatch(/\S/);
+    expect(errorMessageKey("SOMETHING_NEW")).toBe("error.UNKNOWN");
+  });
+});
+
+describe("card form checks", () => {
+  it("accepts a valid UzCard/Humo number with a future MM/YY", () => {
+    expect(validateCard("9860 0901 0101 4364", "02/40")).toEqual({});
+  });
+  it("names the problem", () => {
+    expect(validateCard("8600 1234", "12/40").pan).toBe("card.error.length");
+    expect(validateCard("8600123412341235", "12/40").pan).toBe("card.error.luhn");
+    expect(validateCard("4111111111111111", "12/40").pan).toBe("card.error.unsupported_card");
+    expect(validateCard("9860090101014364", "13/40").expiry).toBe("card.error.expiry_format");
+    expect(validateCard("9860090101014364", "01/20").expiry).toBe("card.error.expiry_past");
+  });
+});
+
+describe("idempotency keys", () => {
+  it("reuses the key when the same action is retried and changes it for a new action", () => {
+    const keys = new IdempotencyKeys();
+    const first = keys.keyFor("apply", { otp: "000000" });
+    expect(keys.keyFor("apply", { otp: "000000" })).toBe(first);
+    const second = keys.keyFor("apply", { otp: "111111" });
+    expect(second).not.toBe(first);
+    keys.done("apply");
+    expect(keys.keyFor("apply", { otp: "111111" })).not.toBe(second);
+    expect(first).toMatch(/^[\x21-\x7e]{1,255}$/);
+  });
+  it("retries only errors after which the same request may be sent again", () => {
+    expect(isRetryable({ code: "NETWORK", message: "", status: 0 })).toBe(true);
+    expect(isRetryable({ code: "WRONG_OTP", message: "", status: 400 })).toBe(false);
+  });
+});
+
+describe("Telegram launch parameters", () => {
+  it("reads initData, the user and the theme from the fragment", () => {
+    const initData = new URLSearchParams({
+      user: JSON.stringify({ id: 42, language_code: "ru" }),
+      auth_date: "1",
+      hash: "x",
+    });
+    const hash = `#tgWebAppData=${encodeURIComponent(initData.toString())}&tgWebAppThemeParams=${encodeURIComponent('{"bg_color":"#000000"}')}`;
+    const launch = parseLaunchHash(hash);
+    expect(launch.initData).toBe(initData.toString());
+    expect(launch.user).toMatchObject({ id: 42, language_code: "ru" });
+    expect(launch.themeParams).toEqual({ bg_color: "#000000" });
+  });
+  it("ignores a fragment without a usable user", () => {
+    expect(parseLaunchHash("#tgWebAppData=auth_date%3D1").initData).toBeNull();
+    expect(parseLaunchHash("#tgWebAppThemeParams=not-json").themeParams).toBeNull();
+    expect(parseLaunchHash("").initData).toBeNull();
+  });
+});
+
+describe("gateway proxy", () => {
+  it("forwards only the Mini App's endpoints", () => {
+    expect(gatewayPathOf("/api/gw/atmos/apply?x=1")).toBe("atmos/apply");
+    expect(isAllowedRoute("GET", "payment/session/0b7e4a52-8a0f-4b4f-9d0a-3f1f6f3a9a11")).toBe("ok");
+    expect(isAllowedRoute("POST", "atmos/pre-apply")).toBe("ok");
+    expect(isAllowedRoute("DELETE", "user/42/cards/7")).toBe("ok");
+    expect(isAllowedRoute("POST", "subscription/5/cancel")).toBe("ok");
+    expect(isAllowedRoute("GET", "atmos/apply")).toBe("method_not_allowed");
+    expect(isAllowedRoute("POST", "payment/create-link")).toBe("not_found");
+    expect(isAllowedRoute("POST", "atmos/callback")).toBe("not_found");
+    expect(isAllowedRoute("GET", "admin/payments")).toBe("not_found");
+    expect(isAllowedRoute("GET", "user/42/../../admin")).toBe("not_found");
+  });
+
+  it("answers in the gateway's error envelope, through the running Mini App server", async () => {
+    const base = inject("miniappUrl");
+    const unknown = await fetch(`${base}/api/gw/payment/create-link`, { method: "POST", body: "{}" });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ success: false, error: { code: "NOT_FOUND" } });
+    const wrongMethod = await fetch(`${base}/api/gw/atmos/apply`);
+    expect(wrongMethod.status).toBe(405);
+    const tooBig = await fetch(`${base}/api/gw/atmos/apply`, { method: "POST", body: "x".repeat(20_000) });
+    expect(tooBig.status).toBe(413);
+    // Forwarded to the real gateway, which wants Telegram initData.
+    const unauthenticated = await fetch(`${base}/api/gw/atmos/create`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(unauthenticated.status).toBe(401);
+    expect(await unauthenticated.json()).toMatchObject({ success: false, error: { code: "UNAUTHORIZED" } });
+    expect(unauthenticated.headers.get("cache-control")).toBe("no-store");
+  });
+});
+
+describe("env", () => {
+  it("defaults to the local gateway and rejects a bad URL", () => {
+    expect(parseMiniappEnv({}).GATEWAY_URL).toBe("http://127.0.0.1:8030");
+    expect(() => parseMiniappEnv({ GATEWAY_URL: "not a url" })).toThrow(/GATEWAY_URL/);
+  });
+});
