@@ -205,6 +205,36 @@ describe("cards", () => {
   });
 });
 
+describe("ATMOS unavailable", () => {
+  it("a 502 from ATMOS at pre-apply is 503 PAYMENT_PROVIDER_UNAVAILABLE; the session stays payable", async () => {
+    h.sandbox.configure({ faultPath: "/merchant/pay/pre-apply", failNext: 1 });
+    try {
+      const prepared = await prepareSession(h);
+      expectError(prepared.pre, 503, "PAYMENT_PROVIDER_UNAVAILABLE");
+      expect((await sessionRow(prepared.sessionId)).status).toBe("pending");
+    } finally {
+      h.sandbox.configure({ faultPath: null, failNext: 0 });
+    }
+  });
+
+  it("a 502 at apply is resolved through get: not charged → `processing` with payment `unknown`, never a 500", async () => {
+    const prepared = await prepareSession(h);
+    h.sandbox.configure({ faultPath: "/merchant/pay/apply", failNext: 1 });
+    try {
+      const res = await apply(h, prepared);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.data.status).toBe("processing");
+    } finally {
+      h.sandbox.configure({ faultPath: null, failNext: 0 });
+    }
+    const [payment] = await h.db.db.select().from(payments).where(eq(payments.sessionId, prepared.sessionId));
+    expect(payment?.status).toBe("unknown");
+    expect(h.sandbox.ledger().find((t) => t.transactionId === prepared.transactionId)?.state).toBe(
+      "pre_applied",
+    );
+  });
+});
+
 describe("request handling", () => {
   it("invalid JSON is 400 INVALID_JSON", async () => {
     const res = await call(h, "POST", "/api/v1/payment/create-link", {

@@ -432,7 +432,9 @@ export async function applyPayment(
   try {
     transaction = await deps.atmos.apply({ transactionId, otp: chargeOtp });
   } catch (error) {
-    if (isAtmosError(error) && (error.outcomeUnknown || error.kind === "timeout")) {
+    // "Closed" may mean "already paid" (an earlier apply went through): ask before failing.
+    const unclear = ["timeout", "server_error", "bad_response", "transaction_closed"];
+    if (isAtmosError(error) && (error.outcomeUnknown || unclear.includes(error.kind))) {
       log.warn({ kind: error.kind }, "apply outcome unknown: asking ATMOS");
       return resolveUnknown(deps, claimed);
     }
