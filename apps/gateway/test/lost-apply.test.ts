@@ -1,4 +1,4 @@
-import { signCallback } from "@obuna/atmos";
+import { createAtmosClient, signCallback } from "@obuna/atmos";
 import { paymentSessions, payments } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -115,5 +115,41 @@ describe("lost apply answer", () => {
     expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
     const jobs = await h.queue.getJobs(["waiting", "delayed", "completed", "failed"]);
     expect(jobs.filter((j) => j.data.paymentId === rows[0]!.id)).toHaveLength(1);
+  });
+
+  it("an apply whose process died after ATMOS charged is finished by a later GET session", async () => {
+    const prepared = await prepareSession(h, { card: "uzcard1" });
+    // The gateway claimed the session and recorded the attempt, then vanished mid-call.
+    await h.db.db
+      .update(paymentSessions)
+      .set({ status: "processing" })
+      .where(eq(paymentSessions.id, prepared.sessionId));
+    const atmos = createAtmosClient({
+      baseUrl: h.sandbox.url,
+      consumerKey: "sandbox_consumer_key",
+      consumerSecret: "sandbox_consumer_secret",
+      storeId: STORE_ID,
+    });
+    const charged = await atmos.apply({ transactionId: prepared.transactionId, otp: "111111" });
+    expect(charged.confirmed).toBe(true);
+
+    // Too early: an apply may still be in flight, so nothing is decided yet.
+    const early = await call(h, "GET", `/api/v1/payment/session/${prepared.sessionId}`, {
+      auth: prepared.auth,
+    });
+    expect(early.body.data.status).toBe("processing");
+    h.clock.offsetMs = 3 * 60_000;
+    try {
+      const late = await call(h, "GET", `/api/v1/payment/session/${prepared.sessionId}`, {
+        auth: prepared.auth,
+      });
+      expect(late.body.data.status).toBe("completed");
+    } finally {
+      h.clock.offsetMs = 0;
+    }
+    const rows = await h.db.db.select().from(payments).where(eq(payments.sessionId, prepared.sessionId));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.status).toBe("success");
+    expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
   });
 });
