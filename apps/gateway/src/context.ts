@@ -47,5 +47,7 @@ export interface HonoEnv {
     logger: Logger;
     deps: GatewayDeps & { metrics: GatewayMetrics };
     caller: Caller;
+    /** Set by a handler whose answer is provisional (apply → `processing`): not stored for replay. */
+    idempotencyProvisional?: boolean;
   };
 }

@@ -53,7 +53,7 @@ describe("lost apply answer", () => {
     expect(payment!.status).toBe("unknown");
 
     // Retrying apply meanwhile never charges again.
-    const retry = await apply(h, prepared);
+    const retry = await apply(h, prepared, "111111", { "idempotency-key": "lost-apply-retry" });
     expect(retry.status).toBe(200);
     expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
 
@@ -67,7 +67,9 @@ describe("lost apply answer", () => {
     expect(rows[0]!.status).toBe("success");
     expect(rows[0]!.boundCardId).not.toBeNull();
     expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
-    expect((await apply(h, prepared)).body.data.status).toBe("completed");
+    // The provisional `processing` answer was not stored: the same key now sees the outcome.
+    const replay = await apply(h, prepared, "111111", { "idempotency-key": "lost-apply-retry" });
+    expect(replay.body.data.status).toBe("completed");
   });
 
   it("a callback arriving instead of the apply answer finishes an `unknown` payment exactly once", async () => {

@@ -16,7 +16,8 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 /**
  * `Idempotency-Key` on a mutating endpoint: the first response (2xx/4xx) is stored for 24 h and
  * replayed for the same caller + key; the same key with another body → 422; while the first
- * request still runs → 409. A 5xx is not stored, so the client may retry with the same key.
+ * request still runs → 409. A 5xx or a provisional answer (apply → `processing`) is not stored,
+ * so the client may retry with the same key (apply is idempotent per session anyway).
  * Runs after authentication (the scope is the caller identity). Only a hash of the body is stored.
  */
 export const idempotency = createMiddleware<HonoEnv>(async (c, next) => {
@@ -65,7 +66,7 @@ export const idempotency = createMiddleware<HonoEnv>(async (c, next) => {
   }
   // Errors thrown by the handler were already turned into a response by onError at this point.
   const status = c.res.status;
-  if (status >= 500) {
+  if (status >= 500 || c.get("idempotencyProvisional")) {
     await releaseIdempotencyKey(db, scope, key);
     return;
   }

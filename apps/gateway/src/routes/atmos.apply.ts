@@ -28,6 +28,7 @@ export const route = createRoute({
 export function registerAtmosApply(app: GatewayApp) {
   app.openapi(route, async (c) => {
     const data = await applyPayment(c.get("deps"), c.get("caller"), c.req.valid("json"));
+    if (data.status === "processing") c.set("idempotencyProvisional", true);
     return c.json({ success: true as const, data }, 200);
   });
 }
