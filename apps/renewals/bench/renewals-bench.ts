@@ -232,12 +232,14 @@ function writeSection(table: string) {
   const start = "<!-- renewals-bench:start -->";
   const end = "<!-- renewals-bench:end -->";
   const section = `${start}
-## Renewals (\`bench/renewals.bench.ts\`)
+## Renewals (\`bench/renewals.bench.mjs\` → \`apps/renewals/bench/renewals-bench.ts\`)
 
 Last run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.version}.
 ${SUBS.toLocaleString("en")} due subscriptions renewed by the real worker (BullMQ + Postgres) against the in-process
 ATMOS sandbox with ${LATENCY_MS} ms added to every call; the sandbox runs in the same process, so it shares the CPU.
 The sweep query pages through the due rows (500 per page) with the partial index \`subscriptions_due_renewal_idx\`.
+The ratio to ideal is bounded by CPU, not by waiting: the worker and the sandbox share one Node thread, and
+every charge also runs two Postgres transactions and several Redis commands on the same (shared) cores.
 
 ${table}
 ${end}`;

@@ -125,6 +125,23 @@ describe("renewals through real BullMQ workers", () => {
   });
 });
 
+describe("payload validation", () => {
+  it("a malformed job fails at once, before any side effect", async () => {
+    world = await createWorld(new Date("2032-01-13T12:00:00.000Z"));
+    const w = world;
+    await w.renewals.start({ schedulers: false });
+    const bad = await w.renewals.queue.add(RENEWAL_JOBS.charge, {
+      subscriptionId: "1; drop table",
+      periodEnd: "soon",
+    });
+    await vi.waitFor(async () => expect(await bad.getState()).toBe("failed"), { timeout: 10_000 });
+    const job = await w.renewals.queue.getJob(bad.id!);
+    expect(job!.attemptsMade).toBe(1);
+    expect(job!.failedReason).toMatch(/invalid renewal-charge payload/);
+    expect(w.sandbox.ledger()).toHaveLength(0);
+  });
+});
+
 describe("two worker processes started from env alone", () => {
   const children: ChildProcess[] = [];
   afterEach(() => {
