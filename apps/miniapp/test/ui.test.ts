@@ -162,7 +162,8 @@ describe("Mini App look, language and Telegram integration", () => {
 
     await page.getByRole("button", { name: "Remove" }).click();
     await page.getByText("Card removed.").waitFor();
-    await expect(page.getByTestId("saved-card-row").count()).resolves.toBe(0);
+    await page.getByTestId("saved-card-row").waitFor({ state: "detached" });
+    await expect(page.getByText("No saved cards.").isVisible()).resolves.toBe(true);
     await shot("card-removed");
     await page.close();
   });

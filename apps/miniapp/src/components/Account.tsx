@@ -76,8 +76,8 @@ export function Account() {
       }
       keys.current.done(name);
       haptic("success");
-      if (doneText) setNotice(doneText);
       await refresh();
+      if (doneText) setNotice(doneText);
     } finally {
       inFlight.current = false;
       setBusy(null);
