@@ -11,16 +11,24 @@ export function testAdminUrl(): string {
   return process.env.TEST_DATABASE_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 }
 
+/**
+ * `TEST_DB_SUFFIX` (optional) keeps a second test run on the same machine (e.g. a fresh-clone CI check
+ * while developing) from dropping the databases of the first one.
+ */
 export function testDatabaseUrl(name: string): string {
   const url = new URL(testAdminUrl());
-  url.pathname = `/obuna_test_${name.replace(/[^a-z0-9_]/gi, "_")}`;
+  const suffix = (process.env.TEST_DB_SUFFIX ?? "").replace(/[^a-z0-9_]/gi, "_");
+  url.pathname = `/obuna_test_${name.replace(/[^a-z0-9_]/gi, "_")}${suffix}`;
   return url.toString();
 }
 
-/** Redis for tests: one logical database per package so parallel suites never share keys. */
+/**
+ * Redis for tests: one logical database per package so suites never share keys.
+ * `TEST_REDIS_DB_OFFSET` (optional) shifts every index, for a second concurrent run.
+ */
 export function testRedisUrl(dbIndex: number): string {
   const base = new URL(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379");
-  base.pathname = `/${dbIndex}`;
+  base.pathname = `/${dbIndex + Number(process.env.TEST_REDIS_DB_OFFSET ?? 0)}`;
   return base.toString();
 }
 
