@@ -1,0 +1,319 @@
+import { z } from "zod";
+import {
+  CardTypeSchema,
+  IsoDateTimeSchema,
+  PaymentKindSchema,
+  PaymentSessionStatusSchema,
+  PaymentStatusSchema,
+  PlanSlugSchema,
+  SessionIdSchema,
+  SubscriptionStatusSchema,
+  TiyinSchema,
+} from "./common";
+
+/**
+ * Admin API (`/api/v1/admin/*`), used by the Mini App's server-rendered admin panel.
+ *
+ * Auth: `Authorization: Bearer <ADMIN_TOKEN>`, or `Bearer <session_token>` from
+ * `POST /api/v1/admin/session` (keep it in an httpOnly cookie), or `tma <initData>` of a Telegram
+ * user listed in ADMIN_TELEGRAM_IDS. Anything else → 401 in the error envelope.
+ * Every action takes a `reason`, writes one `audit_log` row in the same transaction as the change,
+ * and honours `Idempotency-Key`. Money is integer tiyin (`*_formatted` for people); times ISO UTC.
+ */
+
+// ------------------------------------------------------------------ session
+
+/** POST /api/v1/admin/session — exchange ADMIN_TOKEN for a signed, expiring session token. */
+export const AdminSessionRequestSchema = z.object({
+  token: z.string().min(1).max(512),
+  /** Who is signing in, recorded as the actor of every action (default "admin"). */
+  actor: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .regex(/^[\p{L}\p{N} ._@-]+$/u, "letters, digits, space, . _ @ -")
+    .optional(),
+});
+export type AdminSessionRequest = z.infer<typeof AdminSessionRequestSchema>;
+export const AdminSessionResponseSchema = z.object({
+  /** Send back as `Authorization: Bearer <session_token>`. */
+  session_token: z.string(),
+  actor: z.string(),
+  expires_at: IsoDateTimeSchema,
+});
+export type AdminSessionResponse = z.infer<typeof AdminSessionResponseSchema>;
+
+/** GET /api/v1/admin/me — who the credentials belong to. */
+export const AdminMeResponseSchema = z.object({
+  actor: z.string(),
+  /** token = ADMIN_TOKEN itself, session = a session token, telegram = an ADMIN_TELEGRAM_IDS user. */
+  via: z.enum(["token", "session", "telegram"]),
+  expires_at: IsoDateTimeSchema.nullable(),
+});
+export type AdminMeResponse = z.infer<typeof AdminMeResponseSchema>;
+
+// ------------------------------------------------------------------ dashboard
+
+/** GET /api/v1/admin/dashboard */
+export const AdminDashboardSchema = z.object({
+  generated_at: IsoDateTimeSchema,
+  active_subscriptions: z.number().int().nonnegative(),
+  /** Each active auto-renewing subscription's plan price normalised to 30 days, summed (tiyin). */
+  mrr: TiyinSchema,
+  mrr_formatted: z.string(),
+  renewals_last_30_days: z.object({
+    succeeded: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+  }),
+  /** Successful payments since midnight Asia/Tashkent (UTC+5). */
+  payments_today: z.object({
+    count: z.number().int().nonnegative(),
+    sum: TiyinSchema,
+    sum_formatted: z.string(),
+    /** Start of the Tashkent day, as UTC. */
+    since: IsoDateTimeSchema,
+  }),
+  /** Payment sessions in `processing` for more than 10 minutes. */
+  stuck_sessions: z.number().int().nonnegative(),
+  unknown_outcomes: z.object({
+    payments: z.number().int().nonnegative(),
+    renewal_attempts: z.number().int().nonnegative(),
+  }),
+});
+export type AdminDashboard = z.infer<typeof AdminDashboardSchema>;
+
+// ------------------------------------------------------------------ lists
+
+const limit = z.coerce.number().int().min(1).max(200).default(50);
+const offset = z.coerce.number().int().min(0).max(1_000_000).default(0);
+/** Telegram id (digits), username (with or without @) or a masked card fragment (e.g. `1840`, `986009`). */
+const search = z.string().trim().min(1).max(64).optional();
+const boolParam = z.enum(["true", "false"]).transform((v) => v === "true");
+
+export const AdminPageQuerySchema = z.object({ limit, offset, search });
+export type AdminPageQuery = z.infer<typeof AdminPageQuerySchema>;
+
+function page<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    /** Rows matching the filters, all pages. */
+    total: z.number().int().nonnegative(),
+    limit: z.number().int(),
+    offset: z.number().int(),
+  });
+}
+
+export const AdminUserRefSchema = z.object({
+  id: z.number().int(),
+  telegram_id: z.number().int(),
+  username: z.string().nullable(),
+  first_name: z.string().nullable(),
+});
+export type AdminUserRef = z.infer<typeof AdminUserRefSchema>;
+
+/** GET /api/v1/admin/payment-sessions?status=&search=&limit=&offset= */
+export const AdminPaymentSessionsQuerySchema = AdminPageQuerySchema.extend({
+  status: PaymentSessionStatusSchema.optional(),
+});
+export type AdminPaymentSessionsQuery = z.infer<typeof AdminPaymentSessionsQuerySchema>;
+export const AdminPaymentSessionSchema = z.object({
+  id: SessionIdSchema,
+  user: AdminUserRefSchema,
+  plan_slug: PlanSlugSchema,
+  status: PaymentSessionStatusSchema,
+  amount: TiyinSchema,
+  amount_formatted: z.string(),
+  /** MINIAPP_URL/?session_id=<id> */
+  payment_url: z.string(),
+  transaction_id: z.number().int().nullable(),
+  card_masked: z.string().nullable(),
+  auto_renew: z.boolean(),
+  otp_attempts: z.number().int(),
+  failure_reason: z.string().nullable(),
+  /** The session's payment, if one was recorded. */
+  payment_id: z.number().int().nullable(),
+  payment_status: PaymentStatusSchema.nullable(),
+  expires_at: IsoDateTimeSchema,
+  completed_at: IsoDateTimeSchema.nullable(),
+  created_at: IsoDateTimeSchema,
+  updated_at: IsoDateTimeSchema,
+});
+export type AdminPaymentSession = z.infer<typeof AdminPaymentSessionSchema>;
+export const AdminPaymentSessionListSchema = page(AdminPaymentSessionSchema);
+export type AdminPaymentSessionList = z.infer<typeof AdminPaymentSessionListSchema>;
+
+/** GET /api/v1/admin/payments?status=&kind=&search=&limit=&offset= */
+export const AdminPaymentsQuerySchema = AdminPageQuerySchema.extend({
+  status: PaymentStatusSchema.optional(),
+  kind: PaymentKindSchema.optional(),
+});
+export type AdminPaymentsQuery = z.infer<typeof AdminPaymentsQuerySchema>;
+export const AdminPaymentSchema = z.object({
+  id: z.number().int(),
+  user: AdminUserRefSchema,
+  kind: PaymentKindSchema,
+  status: PaymentStatusSchema,
+  amount: TiyinSchema,
+  amount_formatted: z.string(),
+  session_id: SessionIdSchema.nullable(),
+  subscription_id: z.number().int().nullable(),
+  bound_card_id: z.number().int().nullable(),
+  transaction_id: z.number().int().nullable(),
+  success_trans_id: z.number().int().nullable(),
+  card_masked: z.string().nullable(),
+  error_code: z.string().nullable(),
+  error_message: z.string().nullable(),
+  period_start: IsoDateTimeSchema.nullable(),
+  period_end: IsoDateTimeSchema.nullable(),
+  reversed_at: IsoDateTimeSchema.nullable(),
+  reverse_reason: z.string().nullable(),
+  /** Only `success` payments can be refunded. */
+  refundable: z.boolean(),
+  created_at: IsoDateTimeSchema,
+  updated_at: IsoDateTimeSchema,
+});
+export type AdminPayment = z.infer<typeof AdminPaymentSchema>;
+export const AdminPaymentListSchema = page(AdminPaymentSchema);
+export type AdminPaymentList = z.infer<typeof AdminPaymentListSchema>;
+
+/** GET /api/v1/admin/subscriptions?status=&auto_renew=&search=&limit=&offset= */
+export const AdminSubscriptionsQuerySchema = AdminPageQuerySchema.extend({
+  status: SubscriptionStatusSchema.optional(),
+  auto_renew: boolParam.optional(),
+});
+export type AdminSubscriptionsQuery = z.input<typeof AdminSubscriptionsQuerySchema>;
+export const AdminSubscriptionSchema = z.object({
+  id: z.number().int(),
+  user: AdminUserRefSchema,
+  plan_slug: PlanSlugSchema,
+  plan_price: TiyinSchema,
+  status: SubscriptionStatusSchema,
+  is_active: z.boolean(),
+  auto_renew: z.boolean(),
+  start_date: IsoDateTimeSchema,
+  end_date: IsoDateTimeSchema,
+  bound_card_id: z.number().int().nullable(),
+  card_masked: z.string().nullable(),
+  renewal_attempts: z.number().int(),
+  renewal_error: z.string().nullable(),
+  grace_until: IsoDateTimeSchema.nullable(),
+  next_renewal_at: IsoDateTimeSchema.nullable(),
+  cancelled_at: IsoDateTimeSchema.nullable(),
+  created_at: IsoDateTimeSchema,
+  updated_at: IsoDateTimeSchema,
+});
+export type AdminSubscription = z.infer<typeof AdminSubscriptionSchema>;
+export const AdminSubscriptionListSchema = page(AdminSubscriptionSchema);
+export type AdminSubscriptionList = z.infer<typeof AdminSubscriptionListSchema>;
+
+/** GET /api/v1/admin/cards?active=&search=&limit=&offset= */
+export const AdminCardsQuerySchema = AdminPageQuerySchema.extend({
+  /** true = usable (active, not removed); false = deactivated or removed. */
+  active: boolParam.optional(),
+});
+export type AdminCardsQuery = z.input<typeof AdminCardsQuerySchema>;
+export const AdminBoundCardSchema = z.object({
+  id: z.number().int(),
+  user: AdminUserRefSchema,
+  /** ATMOS card_id */
+  card_id: z.number().int(),
+  pan_masked: z.string(),
+  card_type: CardTypeSchema,
+  /** YYMM */
+  expiry: z.string(),
+  is_active: z.boolean(),
+  removed_at: IsoDateTimeSchema.nullable(),
+  last_used_at: IsoDateTimeSchema.nullable(),
+  created_at: IsoDateTimeSchema,
+  updated_at: IsoDateTimeSchema,
+});
+export type AdminBoundCard = z.infer<typeof AdminBoundCardSchema>;
+export const AdminCardListSchema = page(AdminBoundCardSchema);
+export type AdminCardList = z.infer<typeof AdminCardListSchema>;
+
+/** GET /api/v1/admin/users?role=&search=&limit=&offset= */
+export const AdminUsersQuerySchema = AdminPageQuerySchema.extend({
+  role: z.enum(["user", "premium", "admin"]).optional(),
+});
+export type AdminUsersQuery = z.infer<typeof AdminUsersQuerySchema>;
+export const AdminUserSchema = AdminUserRefSchema.extend({
+  language_code: z.string().nullable(),
+  role: z.enum(["user", "premium", "admin"]),
+  bot_blocked_at: IsoDateTimeSchema.nullable(),
+  /** The live (active/past_due) subscription, if any. */
+  subscription_id: z.number().int().nullable(),
+  subscription_end_date: IsoDateTimeSchema.nullable(),
+  created_at: IsoDateTimeSchema,
+});
+export type AdminUser = z.infer<typeof AdminUserSchema>;
+export const AdminUserListSchema = page(AdminUserSchema);
+export type AdminUserList = z.infer<typeof AdminUserListSchema>;
+
+/** GET /api/v1/admin/audit-log?entity_type=&entity_id=&actor=&action=&limit=&offset= (newest first) */
+export const AdminAuditQuerySchema = z.object({
+  limit,
+  offset,
+  entity_type: z.string().trim().min(1).max(64).optional(),
+  entity_id: z.string().trim().min(1).max(64).optional(),
+  actor: z.string().trim().min(1).max(80).optional(),
+  action: z.string().trim().min(1).max(64).optional(),
+});
+export type AdminAuditQuery = z.infer<typeof AdminAuditQuerySchema>;
+export const AdminAuditEntrySchema = z.object({
+  id: z.number().int(),
+  actor: z.string(),
+  action: z.string(),
+  entity_type: z.string(),
+  entity_id: z.string(),
+  reason: z.string().nullable(),
+  details: z.unknown().nullable(),
+  created_at: IsoDateTimeSchema,
+});
+export type AdminAuditEntry = z.infer<typeof AdminAuditEntrySchema>;
+export const AdminAuditListSchema = page(AdminAuditEntrySchema);
+export type AdminAuditList = z.infer<typeof AdminAuditListSchema>;
+
+// ------------------------------------------------------------------ actions
+
+/** Every action says why (shown in the audit log). */
+export const AdminReasonSchema = z.string().trim().min(3).max(500);
+export const AdminActionRequestSchema = z.object({ reason: AdminReasonSchema });
+export type AdminActionRequest = z.infer<typeof AdminActionRequestSchema>;
+
+/**
+ * POST /api/v1/admin/cards/{id}/deactivate | /reactivate | /remove   body {reason}
+ * remove = ATMOS remove-card, then removed_at + inactive (subscriptions using it stop auto-renewing).
+ */
+export const AdminCardActionResponseSchema = z.object({
+  card: AdminBoundCardSchema,
+  audit_id: z.number().int(),
+});
+export type AdminCardActionResponse = z.infer<typeof AdminCardActionResponseSchema>;
+
+/**
+ * POST /api/v1/admin/payments/{id}/refund   body {reason}
+ * ATMOS reverse with the payment's success_trans_id; payment → `reversed`; the subscription loses
+ * the payment's period (expires, role back to `user`, when its end falls into the past).
+ * A second refund of the same payment → 409 INVALID_STATE. ATMOS answer unknown → 503, nothing
+ * marked reversed (the attempt is in the audit log; run `pnpm reconcile`).
+ */
+export const AdminRefundResponseSchema = z.object({
+  payment: AdminPaymentSchema,
+  subscription: AdminSubscriptionSchema.nullable(),
+  audit_id: z.number().int(),
+});
+export type AdminRefundResponse = z.infer<typeof AdminRefundResponseSchema>;
+
+/** POST /api/v1/admin/subscriptions/{id}/extend   body {days, reason} */
+export const AdminExtendRequestSchema = z.object({
+  days: z.number().int().min(1).max(3660),
+  reason: AdminReasonSchema,
+});
+export type AdminExtendRequest = z.infer<typeof AdminExtendRequestSchema>;
+/** POST /api/v1/admin/subscriptions/{id}/cancel   body {reason} — status `canceled` now, role back to `user`. */
+export const AdminSubscriptionActionResponseSchema = z.object({
+  subscription: AdminSubscriptionSchema,
+  audit_id: z.number().int(),
+});
+export type AdminSubscriptionActionResponse = z.infer<typeof AdminSubscriptionActionResponseSchema>;
