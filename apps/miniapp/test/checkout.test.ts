@@ -164,6 +164,33 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
     await page.close();
   });
 
+  it("too many wrong codes stop the payment and send the person back to the bot", async () => {
+    const user = newUser("en");
+    const { page } = await openCheckout(user);
+    const shot = screenshotter(page, "checkout-otp-attempts-exceeded");
+    await enterCard(page, SANDBOX_CARDS.humo1, false);
+    await page.getByRole("button", { name: /^Pay / }).click();
+    await page.locator('[data-step="otp"]').waitFor();
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      await page.getByLabel("Code from SMS").fill("000000");
+      const answered = page.waitForResponse((response) => response.url().endsWith("/api/gw/atmos/apply"));
+      await page.getByRole("button", { name: "Confirm payment" }).click();
+      await answered;
+      // Either the next try is possible (input enabled again) or the payment was stopped.
+      await page.locator('[data-step="failure"], input[name="otp"]:enabled').first().waitFor();
+      if (await page.locator('[data-step="failure"]').count()) break;
+      if (attempt === 2) await shot("attempts-left");
+    }
+    await expect(page.getByTestId("failure-reason").textContent()).resolves.toMatch(/^Too many wrong codes/);
+    await expect(page.getByText("get a new payment link").isVisible()).resolves.toBe(true);
+    await expect(page.getByRole("button", { name: "Try another card" }).count()).resolves.toBe(0);
+    await shot("stopped");
+    const rows = await paymentRows(user.id);
+    expect(rows.payments.filter((p) => p.status === "success")).toHaveLength(0);
+    expect(rows.subscriptions).toHaveLength(0);
+    await page.close();
+  });
+
   it("a declined card (insufficient funds) says why and what to do next", async () => {
     const user = newUser("en");
     const { page } = await openCheckout(user);

@@ -7,7 +7,7 @@ import type {
 import { formatSom } from "@obuna/contracts/money";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { formatCardExpiry, formatDate, formatMaskedPan } from "../lib/format";
-import { callGateway, type GatewayAuth, IdempotencyKeys } from "../lib/gateway-client";
+import { callGateway, type GatewayAuth, IdempotencyKeys, sendAction } from "../lib/gateway-client";
 import { errorMessageKey } from "../lib/i18n";
 import { useLaunch } from "../lib/launch-context";
 import { haptic } from "../lib/telegram";
@@ -65,16 +65,20 @@ export function Account() {
     setError(null);
     setNotice(null);
     try {
-      const result = await callGateway<unknown>(auth, method, path, {
-        body: method === "POST" ? {} : undefined,
-        idempotencyKey: keys.current.keyFor(name, path),
-      });
+      const result = await sendAction<unknown>(
+        auth,
+        keys.current,
+        name,
+        method,
+        path,
+        method === "POST" ? {} : undefined,
+        path,
+      );
       if (!result.ok) {
         haptic("error");
         setError(t(errorMessageKey(result.error.code)));
         return;
       }
-      keys.current.done(name);
       haptic("success");
       await refresh();
       if (doneText) setNotice(doneText);
@@ -206,7 +210,7 @@ export function Account() {
                 {formatDate(payment.created_at)} · {t(`account.kind.${payment.kind}`)}
                 {payment.card_masked ? ` · ${formatMaskedPan(payment.card_masked)}` : ""}
               </span>
-              <span className="text-right">
+              <span className="text-right whitespace-nowrap">
                 {formatSom(payment.amount)}
                 <br />
                 <span className={payment.status === "success" ? "text-tg-success" : "text-tg-hint"}>

@@ -7,7 +7,13 @@ import type {
 import { formatSom } from "@obuna/contracts/money";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { formatDate, formatMaskedPan } from "../lib/format";
-import { callGateway, type GatewayError, IdempotencyKeys, isRetryable } from "../lib/gateway-client";
+import {
+  callGateway,
+  type GatewayError,
+  IdempotencyKeys,
+  isRetryable,
+  sendAction,
+} from "../lib/gateway-client";
 import { errorMessageKey } from "../lib/i18n";
 import { useLaunch } from "../lib/launch-context";
 import { haptic, insideTelegram, telegramWebApp } from "../lib/telegram";
@@ -206,12 +212,15 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
     await runAction(async () => {
       if (!transaction.current || transaction.current.autoRenew !== autoRenew) {
         const request = { session_id: session.session_id, amount: session.amount, auto_renew: autoRenew };
-        const created = await callGateway<AtmosCreateResponse>(auth, "POST", "atmos/create", {
-          body: request,
-          idempotencyKey: keys.current.keyFor("create", request),
-        });
+        const created = await sendAction<AtmosCreateResponse>(
+          auth,
+          keys.current,
+          "create",
+          "POST",
+          "atmos/create",
+          request,
+        );
         if (!created.ok) return await handleActionError(created.error, "card");
-        keys.current.done("create");
         transaction.current = { id: created.data.transaction_id, autoRenew };
       }
       const request = {
@@ -220,12 +229,15 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
         card_number: card.pan,
         expiry: card.expiry,
       };
-      const preApplied = await callGateway<AtmosPreApplyResponse>(auth, "POST", "atmos/pre-apply", {
-        body: request,
-        idempotencyKey: keys.current.keyFor("pre-apply", request),
-      });
+      const preApplied = await sendAction<AtmosPreApplyResponse>(
+        auth,
+        keys.current,
+        "pre-apply",
+        "POST",
+        "atmos/pre-apply",
+        request,
+      );
       if (!preApplied.ok) return await handleActionError(preApplied.error, "card");
-      keys.current.done("pre-apply");
       resendCount.current = 0;
       setResendAt(Date.parse(preApplied.data.resend_available_at) || 0);
       setStep({ name: "otp", preApply: preApplied.data, attemptsLeft: null });
@@ -237,12 +249,15 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
     const { preApply } = step;
     await runAction(async () => {
       const request = { session_id: session.session_id, transaction_id: preApply.transaction_id, otp };
-      const applied = await callGateway<AtmosApplyResponse>(auth, "POST", "atmos/apply", {
-        body: request,
-        idempotencyKey: keys.current.keyFor("apply", request),
-      });
+      const applied = await sendAction<AtmosApplyResponse>(
+        auth,
+        keys.current,
+        "apply",
+        "POST",
+        "atmos/apply",
+        request,
+      );
       if (!applied.ok) return await handleActionError(applied.error, "otp");
-      keys.current.done("apply");
       if (applied.data.status === "completed" && applied.data.subscription) {
         succeed({
           endDate: applied.data.subscription.end_date,
@@ -264,12 +279,16 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
         transaction_id: preApply.transaction_id,
         n: resendCount.current,
       };
-      const resent = await callGateway<{ resend_available_at: string }>(auth, "POST", "atmos/resend-otp", {
-        body: { session_id: request.session_id, transaction_id: request.transaction_id },
-        idempotencyKey: keys.current.keyFor("resend", request),
-      });
+      const resent = await sendAction<{ resend_available_at: string }>(
+        auth,
+        keys.current,
+        "resend",
+        "POST",
+        "atmos/resend-otp",
+        { session_id: request.session_id, transaction_id: request.transaction_id },
+        request,
+      );
       if (!resent.ok) return await handleActionError(resent.error, "otp");
-      keys.current.done("resend");
       resendCount.current += 1;
       setResendAt(Date.parse(resent.data.resend_available_at) || 0);
       setNotice(t("otp.resent"));

@@ -104,3 +104,25 @@ export function isRetryable(error: GatewayError): boolean {
     error.code === "INTERNAL_ERROR"
   );
 }
+
+/**
+ * A mutating call as one user action: the key is kept only when the answer says "send the same
+ * request again" (network, 5xx, in progress); after a definite answer — success or a 4xx such as
+ * WRONG_OTP — the action is over, so the next tap (even with the same code) is a new action.
+ */
+export async function sendAction<T>(
+  auth: GatewayAuth,
+  keys: IdempotencyKeys,
+  operation: string,
+  method: "POST" | "DELETE",
+  path: string,
+  body: unknown,
+  fingerprint: unknown = body,
+): Promise<GatewayResult<T>> {
+  const result = await callGateway<T>(auth, method, path, {
+    body,
+    idempotencyKey: keys.keyFor(operation, fingerprint),
+  });
+  if (result.ok || !isRetryable(result.error)) keys.done(operation);
+  return result;
+}
