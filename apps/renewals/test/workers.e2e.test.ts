@@ -7,8 +7,10 @@ import { testDatabaseUrl, testRedisUrl } from "@obuna/db/testing";
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { chargeSubscription } from "../src/core/charge";
+import { runJanitor } from "../src/core/janitor";
 import { redisConnection } from "../src/redis";
 import {
+  attemptsOf,
   confirmedCharges,
   createSubscriber,
   createWorld,
@@ -142,7 +144,25 @@ describe("payload validation", () => {
   });
 });
 
-describe("two worker processes started from env alone", () => {
+/** The environment of a worker process started from env alone, pointing at this test's sandbox. */
+function processEnv(w: World) {
+  return {
+    ...process.env,
+    DATABASE_URL: testDatabaseUrl("renewals"),
+    REDIS_URL: testRedisUrl(REDIS_INDEX),
+    ATMOS_BASE_URL: w.sandbox.url,
+    ATMOS_CONSUMER_KEY: "sandbox_consumer_key",
+    ATMOS_CONSUMER_SECRET: "sandbox_consumer_secret",
+    ATMOS_STORE_ID: "11054",
+    CARD_TOKEN_KEY: "0f".repeat(32),
+    ADMIN_TOKEN: "test-admin-token-0123456789",
+    RENEWALS_PORT: "0",
+    RENEWALS_SWEEP_INTERVAL_MS: "1000",
+    LOG_LEVEL: "warn",
+  };
+}
+
+describe("worker processes started from env alone", () => {
   const children: ChildProcess[] = [];
   afterEach(() => {
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
@@ -160,23 +180,14 @@ describe("two worker processes started from env alone", () => {
     const notifications = new Queue("notifications", { connection });
     await queue.obliterate({ force: true });
     await notifications.obliterate({ force: true });
-    const env = {
-      ...process.env,
-      DATABASE_URL: testDatabaseUrl("renewals"),
-      REDIS_URL: testRedisUrl(REDIS_INDEX),
-      ATMOS_BASE_URL: w.sandbox.url,
-      ATMOS_CONSUMER_KEY: "sandbox_consumer_key",
-      ATMOS_CONSUMER_SECRET: "sandbox_consumer_secret",
-      ATMOS_STORE_ID: "11054",
-      CARD_TOKEN_KEY: "0f".repeat(32),
-      ADMIN_TOKEN: "test-admin-token-0123456789",
-      RENEWALS_PORT: "0",
-      RENEWALS_SWEEP_INTERVAL_MS: "1000",
-      LOG_LEVEL: "warn",
-    };
+    const env = processEnv(w);
     for (let i = 0; i < 2; i++) {
       children.push(
-        spawn("pnpm", ["exec", "tsx", "src/index.ts"], { cwd: `${__dirname}/..`, env, stdio: "pipe" }),
+        spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
+          cwd: `${__dirname}/..`,
+          env,
+          stdio: "pipe",
+        }),
       );
     }
     try {
@@ -192,6 +203,59 @@ describe("two worker processes started from env alone", () => {
       for (const c of children) c.kill("SIGTERM");
       const codes = (await Promise.all(exits)).map(([code]) => code);
       expect(codes).toEqual([0, 0]);
+    } finally {
+      await queue.obliterate({ force: true }).catch(() => {});
+      await notifications.obliterate({ force: true }).catch(() => {});
+      await Promise.all([queue.close(), notifications.close()]);
+    }
+  }, 90_000);
+
+  it("a worker process SIGKILLed during apply: the janitor ends it as the ledger shows, with no second charge", async () => {
+    world = await createWorld(new Date());
+    const w = world;
+    w.sandbox.configure({ latencyMs: 300 });
+    const { sub, plan } = await createSubscriber(w, { endsInMs: HOUR });
+    const connection = redisConnection(testRedisUrl(REDIS_INDEX), "producer");
+    const queue = new Queue("renewals", { connection });
+    const notifications = new Queue("notifications", { connection });
+    await queue.obliterate({ force: true });
+    await notifications.obliterate({ force: true });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
+      cwd: `${__dirname}/..`,
+      env: processEnv(w),
+      stdio: "pipe",
+    });
+    children.push(child);
+    try {
+      // The apply request reached ATMOS: kill the worker before it can hear the answer.
+      await vi.waitFor(
+        () => expect(w.sandbox.requests().some((r) => r.path === "/merchant/pay/apply")).toBe(true),
+        {
+          timeout: 60_000,
+          interval: 5,
+        },
+      );
+      const exited = once(child, "exit");
+      child.kill("SIGKILL");
+      await exited;
+      await vi.waitFor(() => expect(confirmedCharges(w)).toHaveLength(1), { timeout: 10_000 });
+      const [attempt] = await attemptsOf(sub.id);
+      expect(attempt).toMatchObject({
+        status: "pending",
+        transactionId: confirmedCharges(w)[0]!.transactionId,
+      });
+
+      w.clock.set(new Date(Date.now() + 6 * 60_000));
+      expect(await runJanitor(w.renewals.ctx)).toMatchObject({ success: 1 });
+      const after = await loadSubscription(sub.id);
+      expect(after.endDate.getTime()).toBe(sub.endDate.getTime() + plan.durationDays * DAY);
+      expect(await paymentsOf(sub.id)).toHaveLength(1);
+      expect(
+        await chargeSubscription(w.renewals.ctx, { subscriptionId: sub.id, periodEnd: sub.endDate }),
+      ).toMatchObject({
+        status: "skipped",
+      });
+      expect(confirmedCharges(w)).toHaveLength(1);
     } finally {
       await queue.obliterate({ force: true }).catch(() => {});
       await notifications.obliterate({ force: true }).catch(() => {});
