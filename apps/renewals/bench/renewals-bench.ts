@@ -166,7 +166,7 @@ export async function runRenewalsBench() {
     await handle.close();
   }
 
-  const table = ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
+  const table = markdownTable(["measure", "value"], rows);
   console.log(`\nrenewals benchmark (${new Date().toISOString()})\n${table}\n`);
   writeSection(table);
 }
@@ -225,6 +225,14 @@ async function timeSweep(db: ReturnType<typeof createDb>["db"], now: Date) {
     times.push(performance.now() - t);
   }
   return { ms: median(times), found };
+}
+
+/** A column-aligned Markdown table (the form Biome's formatter keeps). */
+function markdownTable(header: [string, string], body: [string, string][]) {
+  const all = [header, ...body];
+  const width = [0, 1].map((i) => Math.max(3, ...all.map((r) => r[i]!.length)));
+  const line = (r: [string, string]) => `| ${r.map((c, i) => c.padEnd(width[i]!)).join(" | ")} |`;
+  return [line(header), `| ${width.map((w) => "-".repeat(w)).join(" | ")} |`, ...body.map(line)].join("\n");
 }
 
 /** Replaces this benchmark's section of docs/benchmarks.md (other benchmarks keep theirs). */
