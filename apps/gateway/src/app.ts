@@ -1,6 +1,9 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import type { AdminConfig } from "./admin/auth";
+import { registerOpsMetrics } from "./admin/metrics";
+import { registerAdmin } from "./admin/routes";
 import { instrumentAtmos } from "./atmos-instrumented";
 import type { GatewayDeps, HonoEnv } from "./context";
 import { ApiError, errorResponse, handleError, validationHook } from "./errors";
@@ -23,7 +26,7 @@ import { registerUserSubscription } from "./routes/user.subscription";
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 
 /** The gateway as a Hono app; everything it touches comes in through `deps` (no globals). */
-export function createApp(inputDeps: GatewayDeps) {
+export function createApp(inputDeps: GatewayDeps, options: { admin?: AdminConfig } = {}) {
   const metrics = inputDeps.metrics ?? createMetrics();
   const deps = { ...inputDeps, metrics, atmos: instrumentAtmos(inputDeps.atmos, metrics) };
   const app = new OpenAPIHono<HonoEnv>({ defaultHook: validationHook });
@@ -67,6 +70,8 @@ export function createApp(inputDeps: GatewayDeps) {
   registerUserSubscription(app);
   registerUserCards(app);
   registerSubscriptionCancelResume(app);
+  registerAdmin(app, options.admin);
+  registerOpsMetrics(metrics, deps.db, deps.clock);
 
   app.doc("/openapi.json", {
     openapi: "3.0.3",

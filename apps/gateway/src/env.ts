@@ -25,6 +25,31 @@ export const gatewayEnvSchema = z.object({
   ATMOS_CALLBACK_API_KEY: z.string().min(1),
   ATMOS_CALLBACK_HASH: z.enum(["md5", "sha256"]).default("md5"),
   ATMOS_TIMEOUT_MS: z.coerce.number().int().positive().default(30000),
+  /** Admin API secret; unset = every /api/v1/admin/* answers 401. */
+  ADMIN_TOKEN: z.string().min(16, "use at least 16 characters").optional(),
+  ADMIN_SESSION_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86400)
+    .default(43200),
+  /** Telegram user ids that may use the admin API with `tma <initData>`: `1,2,3`, empty = none. */
+  ADMIN_TELEGRAM_IDS: z
+    .string()
+    .regex(/^\s*(\d+(\s*,\s*\d+)*)?\s*$/, "expected a comma-separated list of Telegram ids")
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((part) => part.trim())
+        .filter(Boolean)
+        .map(Number),
+    ),
+  /** How often the gateway re-checks stuck sessions and the alert thresholds (ms); 0 = off. */
+  MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(60000),
+  ALERT_FAILED_PAYMENTS_PER_HOUR: z.coerce.number().int().min(1).default(10),
+  /** reconcile: pending/unknown outcomes older than this many minutes are reported. */
+  RECONCILE_UNRESOLVED_AFTER_MIN: z.coerce.number().int().min(1).default(15),
 });
 
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;

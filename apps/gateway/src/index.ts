@@ -6,6 +6,7 @@ import { createDb, parseCardTokenKey } from "@obuna/db";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pino from "pino";
+import { startMaintenance } from "./admin/maintenance";
 import { createApp } from "./app";
 import { type GatewayEnv, loadGatewayEnv } from "./env";
 import { createMetrics } from "./metrics";
@@ -39,7 +40,7 @@ async function main(env: GatewayEnv) {
     timeoutMs: env.ATMOS_TIMEOUT_MS,
     logger: logger.child({ component: "atmos" }),
   });
-  const app = createApp({
+  const deps = {
     db: dbHandle.db,
     atmos,
     notificationsQueue,
@@ -58,7 +59,25 @@ async function main(env: GatewayEnv) {
       atmosCallbackApiKey: env.ATMOS_CALLBACK_API_KEY,
       atmosCallbackHash: env.ATMOS_CALLBACK_HASH,
     },
+  };
+  const app = createApp(deps, {
+    ...(env.ADMIN_TOKEN
+      ? {
+          admin: {
+            adminToken: env.ADMIN_TOKEN,
+            sessionTtlS: env.ADMIN_SESSION_TTL_S,
+            telegramIds: env.ADMIN_TELEGRAM_IDS,
+          },
+        }
+      : {}),
   });
+  const stopMaintenance =
+    env.MAINTENANCE_INTERVAL_MS > 0
+      ? startMaintenance(deps, {
+          intervalMs: env.MAINTENANCE_INTERVAL_MS,
+          failedPaymentsPerHour: env.ALERT_FAILED_PAYMENTS_PER_HOUR,
+        })
+      : async () => {};
   if (env.DEV_ALLOW_UNSIGNED_INIT_DATA)
     logger.warn("DEV_ALLOW_UNSIGNED_INIT_DATA is on: never in production");
 
@@ -74,6 +93,7 @@ async function main(env: GatewayEnv) {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await stopMaintenance();
     await Promise.allSettled([notificationsQueue.close(), redis.quit(), dbHandle.close()]);
     logger.info("gateway stopped");
     process.exit(0);

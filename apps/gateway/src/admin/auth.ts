@@ -1,0 +1,133 @@
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createMiddleware } from "hono/factory";
+import type { HonoEnv } from "../context";
+import { ApiError } from "../errors";
+import { authenticate } from "../middleware/auth";
+
+/** Admin settings, from ADMIN_TOKEN / ADMIN_SESSION_TTL_S / ADMIN_TELEGRAM_IDS. */
+export interface AdminConfig {
+  /** The shared admin secret; also the root of the session-signing key (rotating it ends every session). */
+  adminToken: string;
+  /** Lifetime of a session token from POST /api/v1/admin/session (default 12 h). */
+  sessionTtlS?: number;
+  /** Telegram users who may use the admin API with `tma <initData>`. */
+  telegramIds?: number[];
+}
+
+export const DEFAULT_ADMIN_SESSION_TTL_S = 12 * 3600;
+
+/** Who is acting: recorded as `actor` in every audit row. */
+export interface AdminIdentity {
+  actor: string;
+  via: "token" | "session" | "telegram";
+  expiresAt: Date | null;
+}
+
+declare module "hono" {
+  interface ContextVariableMap {
+    admin: AdminIdentity;
+  }
+}
+
+const SESSION_PREFIX = "adm1";
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** The session-signing key: derived from ADMIN_TOKEN, never the token itself. */
+function sessionKey(adminToken: string): Buffer {
+  return createHmac("sha256", adminToken).update("obuna-admin-session-v1").digest();
+}
+
+function sign(payload: string, adminToken: string): string {
+  return createHmac("sha256", sessionKey(adminToken)).update(payload).digest("base64url");
+}
+
+/** `adm1.<base64url {"a":actor,"exp":unix s}>.<hmac>` */
+export function issueAdminSession(
+  config: AdminConfig,
+  actor: string,
+  now: Date,
+): { token: string; expiresAt: Date } {
+  const ttl = config.sessionTtlS ?? DEFAULT_ADMIN_SESSION_TTL_S;
+  const exp = Math.floor(now.getTime() / 1000) + ttl;
+  const payload = Buffer.from(JSON.stringify({ a: actor, exp })).toString("base64url");
+  const body = `${SESSION_PREFIX}.${payload}`;
+  return { token: `${body}.${sign(body, config.adminToken)}`, expiresAt: new Date(exp * 1000) };
+}
+
+export function verifyAdminSession(
+  token: string,
+  config: AdminConfig,
+  now: Date,
+): { ok: true; actor: string; expiresAt: Date } | { ok: false; problem: "invalid" | "expired" } {
+  const parts = token.split(".");
+  if (parts.length !== 3 || parts[0] !== SESSION_PREFIX) return { ok: false, problem: "invalid" };
+  const body = `${parts[0]}.${parts[1]}`;
+  const expected = Buffer.from(sign(body, config.adminToken));
+  const given = Buffer.from(parts[2]!);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return { ok: false, problem: "invalid" };
+  }
+  let claims: { a?: unknown; exp?: unknown };
+  try {
+    claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
+  } catch {
+    return { ok: false, problem: "invalid" };
+  }
+  if (typeof claims.a !== "string" || typeof claims.exp !== "number")
+    return { ok: false, problem: "invalid" };
+  const expiresAt = new Date(claims.exp * 1000);
+  if (expiresAt <= now) return { ok: false, problem: "expired" };
+  return { ok: true, actor: claims.a, expiresAt };
+}
+
+/** Checks the ADMIN_TOKEN given to POST /admin/session. */
+export function isAdminToken(given: string, config: AdminConfig | undefined): boolean {
+  return Boolean(config?.adminToken) && sameSecret(given, config!.adminToken);
+}
+
+/**
+ * `/api/v1/admin/*`: Bearer ADMIN_TOKEN, Bearer <session token>, or `tma <initData>` of a user in
+ * ADMIN_TELEGRAM_IDS. The bot's INTERNAL_API_TOKEN is not an admin credential. Sets `admin`, and
+ * `caller` = internal (the idempotency scope of admin actions is `internal` + the endpoint).
+ */
+export function requireAdmin(config: AdminConfig | undefined) {
+  return createMiddleware<HonoEnv>(async (c, next) => {
+    const { config: gateway, clock } = c.get("deps");
+    const header = c.req.header("authorization");
+    if (!config?.adminToken) throw new ApiError("UNAUTHORIZED", "The admin API is not configured");
+    if (!header) throw new ApiError("UNAUTHORIZED", "Authorization header required");
+    const space = header.indexOf(" ");
+    const scheme = space > 0 ? header.slice(0, space).toLowerCase() : "";
+    const credentials = space > 0 ? header.slice(space + 1).trim() : "";
+    const now = clock();
+    let identity: AdminIdentity | null = null;
+    if (scheme === "bearer" && credentials) {
+      if (sameSecret(credentials, config.adminToken)) {
+        identity = { actor: "admin", via: "token", expiresAt: null };
+      } else if (credentials.startsWith(`${SESSION_PREFIX}.`)) {
+        const verified = verifyAdminSession(credentials, config, now);
+        if (!verified.ok) {
+          throw new ApiError(
+            "UNAUTHORIZED",
+            verified.problem === "expired" ? "The admin session has expired" : "Invalid admin session",
+          );
+        }
+        identity = { actor: verified.actor, via: "session", expiresAt: verified.expiresAt };
+      }
+    } else if (scheme === "tma" && (config.telegramIds?.length ?? 0) > 0) {
+      const caller = authenticate(header, { ...gateway, devAllowUnsignedInitData: false }, now);
+      if (caller.kind === "user" && config.telegramIds!.includes(caller.telegramId)) {
+        identity = { actor: `tg:${caller.telegramId}`, via: "telegram", expiresAt: null };
+      }
+    }
+    if (!identity) throw new ApiError("UNAUTHORIZED", "Admin credentials required");
+    c.set("admin", identity);
+    c.set("caller", { kind: "internal" });
+    await next();
+  });
+}

@@ -1,0 +1,132 @@
+import type { Database } from "@obuna/db";
+import { paymentSessions, payments, renewalAttempts } from "@obuna/db/schema";
+import { and, count, eq, gte, lt, sql } from "drizzle-orm";
+import { Counter, Gauge } from "prom-client";
+import type { GatewayMetrics } from "../metrics";
+
+/**
+ * Operations metrics on the gateway's registry (served at /metrics):
+ * - gateway_admin_actions_total{action,outcome}
+ * - gateway_maintenance_sessions_total{outcome}: stuck sessions re-checked by the maintenance loop
+ * - gateway_reconcile_discrepancies{kind}: from the last reconcile run in this process
+ * - obuna_payments_24h{kind,status}: payments created in the last 24 h, from the database — this
+ *   covers renewals (kind="renewal") whichever process charged them
+ * - obuna_renewal_attempts_24h{status}, obuna_unknown_outcomes{source}, obuna_stuck_sessions
+ * ATMOS latency and errors are `gateway_atmos_call_duration_seconds{method,outcome}` (outcome = ok or
+ * the AtmosError kind); payment outcomes of this process are `gateway_payments_total{outcome}`.
+ */
+export function registerOpsMetrics(metrics: GatewayMetrics, db: Database, clock: () => Date) {
+  const registry = metrics.registry;
+  if (registry.getSingleMetric("gateway_admin_actions_total")) return;
+  new Counter({
+    name: "gateway_admin_actions_total",
+    help: "Admin actions by action and outcome",
+    labelNames: ["action", "outcome"] as const,
+    registers: [registry],
+  });
+  new Counter({
+    name: "gateway_maintenance_sessions_total",
+    help: "Payment sessions stuck in processing that the maintenance loop re-checked, by outcome",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: "gateway_reconcile_discrepancies",
+    help: "Discrepancies found by the last reconcile run in this process, by kind",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  const since = () => new Date(clock().getTime() - 86_400_000);
+  new Gauge({
+    name: "obuna_payments_24h",
+    help: "Payments created in the last 24 hours, by kind (initial/renewal) and status (database)",
+    labelNames: ["kind", "status"] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        const rows = await db
+          .select({ kind: payments.kind, status: payments.status, n: count() })
+          .from(payments)
+          .where(gte(payments.createdAt, since()))
+          .groupBy(payments.kind, payments.status);
+        for (const r of rows) this.set({ kind: r.kind, status: r.status }, Number(r.n));
+      } catch {
+        // /metrics must answer even when the database does not.
+      }
+    },
+  });
+  new Gauge({
+    name: "obuna_renewal_attempts_24h",
+    help: "Renewal attempts created in the last 24 hours, by status (database)",
+    labelNames: ["status"] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        const rows = await db
+          .select({ status: renewalAttempts.status, n: count() })
+          .from(renewalAttempts)
+          .where(gte(renewalAttempts.createdAt, since()))
+          .groupBy(renewalAttempts.status);
+        for (const r of rows) this.set({ status: r.status }, Number(r.n));
+      } catch {
+        // ignore
+      }
+    },
+  });
+  new Gauge({
+    name: "obuna_unknown_outcomes",
+    help: "Charges whose outcome is still unknown, by source (payments / renewal_attempts)",
+    labelNames: ["source"] as const,
+    registers: [registry],
+    async collect() {
+      try {
+        const [p] = await db.select({ n: count() }).from(payments).where(eq(payments.status, "unknown"));
+        const [a] = await db
+          .select({ n: count() })
+          .from(renewalAttempts)
+          .where(eq(renewalAttempts.status, "unknown"));
+        this.set({ source: "payments" }, Number(p?.n ?? 0));
+        this.set({ source: "renewal_attempts" }, Number(a?.n ?? 0));
+      } catch {
+        // ignore
+      }
+    },
+  });
+  new Gauge({
+    name: "obuna_stuck_sessions",
+    help: "Payment sessions in processing for more than 10 minutes",
+    registers: [registry],
+    async collect() {
+      try {
+        const [s] = await db
+          .select({ n: count() })
+          .from(paymentSessions)
+          .where(
+            and(
+              eq(paymentSessions.status, "processing"),
+              lt(
+                paymentSessions.updatedAt,
+                sql`${new Date(clock().getTime() - 600_000).toISOString()}::timestamptz`,
+              ),
+            ),
+          );
+        this.set(Number(s?.n ?? 0));
+      } catch {
+        // ignore
+      }
+    },
+  });
+}
+
+type LabelledCounter = { inc(labels: Record<string, string>, value?: number): void };
+type LabelledGauge = { set(labels: Record<string, string>, value: number): void; reset(): void };
+
+export function opsCounter(metrics: GatewayMetrics, name: string): LabelledCounter | undefined {
+  return metrics.registry.getSingleMetric(name) as unknown as LabelledCounter | undefined;
+}
+
+export function opsGauge(metrics: GatewayMetrics, name: string): LabelledGauge | undefined {
+  return metrics.registry.getSingleMetric(name) as unknown as LabelledGauge | undefined;
+}

@@ -1,0 +1,340 @@
+import type { AtmosClient, AtmosTransaction } from "@obuna/atmos";
+import { isAtmosError } from "@obuna/atmos";
+import type { Database } from "@obuna/db";
+import { paymentSessions, payments, renewalAttempts } from "@obuna/db/schema";
+import { and, gte, inArray, isNotNull, lt } from "drizzle-orm";
+
+/**
+ * Reconciliation: our rows against ATMOS. Pure reads — it never changes a row or calls a mutating
+ * ATMOS method; what to do about a discrepancy is an operator's decision (refund, re-check, fix).
+ */
+
+export const DISCREPANCY_KINDS = [
+  /** We hold a successful/reversed payment ATMOS has never heard of. */
+  "missing_at_atmos",
+  /** Our amount differs from ATMOS's. */
+  "amount_mismatch",
+  /** Our status disagrees with ATMOS's state (e.g. success here, not confirmed or reversed there). */
+  "state_mismatch",
+  /** A payment or renewal attempt still pending/unknown after the grace time (the janitor's leftovers). */
+  "unresolved_outcome",
+  /** ATMOS confirmed a transaction we hold no successful payment for. */
+  "lost_payment",
+  /** Two or more confirmed ATMOS transactions for one payment session or one renewal period. */
+  "double_charge",
+] as const;
+export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
+
+export interface Discrepancy {
+  kind: DiscrepancyKind;
+  transactionId: number | null;
+  paymentId: number | null;
+  /** session uuid, `attempt:<id>` or `subscription:<id>:<periodEnd>` */
+  ref: string | null;
+  ours: string;
+  atmos: string;
+  message: string;
+}
+
+/** One transaction as the sandbox ledger (`GET /_sandbox/ledger`) lists it. */
+export interface LedgerTransaction {
+  transactionId: number;
+  storeId: string;
+  state: "created" | "pre_applied" | "confirmed" | "reversed" | "closed";
+  amount: number;
+  account: string;
+  successTransId: number | null;
+  createdAt: string;
+}
+
+export interface ReconcileDeps {
+  db: Database;
+  atmos: Pick<AtmosClient, "getTransaction">;
+  /** The ATMOS store whose ledger rows are ours. */
+  storeId: string;
+  /** All ATMOS transactions, or null when no ledger is available (real ATMOS). */
+  ledger?: () => Promise<LedgerTransaction[] | null>;
+  clock?: () => Date;
+}
+
+export interface ReconcileOptions {
+  /** Only payments/attempts/ledger transactions created at or after this instant. */
+  since?: Date;
+  /** Pending/unknown outcomes older than this are reported (default 15 minutes). */
+  unresolvedAfterMs?: number;
+  /** Parallel ATMOS `get` calls (default 8). */
+  concurrency?: number;
+}
+
+export interface ReconcileReport {
+  discrepancies: Discrepancy[];
+  checkedPayments: number;
+  checkedLedger: number | null;
+  notes: string[];
+}
+
+/** Renewal charges use the account `7` + 12-digit attempt id (apps/renewals core/attempts.ts). */
+function renewalAttemptIdOf(account: string): number | null {
+  return /^7\d{12}$/.test(account) ? Number(account.slice(1)) : null;
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      out[index] = await fn(items[index]!);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+/** Fetches `GET <baseUrl>/_sandbox/ledger`; null when the host has none (real ATMOS). */
+export async function fetchSandboxLedger(baseUrl: string, fetchImpl: typeof fetch = fetch) {
+  try {
+    const res = await fetchImpl(new URL("/_sandbox/ledger", baseUrl), {
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { transactions?: LedgerTransaction[] };
+    return Array.isArray(body.transactions) ? body.transactions : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function reconcile(
+  deps: ReconcileDeps,
+  options: ReconcileOptions = {},
+): Promise<ReconcileReport> {
+  const now = (deps.clock ?? (() => new Date()))();
+  const since = options.since ?? new Date(0);
+  const unresolvedBefore = new Date(now.getTime() - (options.unresolvedAfterMs ?? 15 * 60_000));
+  const discrepancies: Discrepancy[] = [];
+  const notes: string[] = [];
+
+  // ---------------------------------------------------------------- our payments vs ATMOS get
+  const ours = await deps.db
+    .select()
+    .from(payments)
+    .where(and(gte(payments.createdAt, since), isNotNull(payments.transactionId)));
+  const answers = await mapLimit(ours, options.concurrency ?? 8, async (payment) => {
+    try {
+      return { payment, tx: await deps.atmos.getTransaction(payment.transactionId!), error: null };
+    } catch (error) {
+      return { payment, tx: null as AtmosTransaction | null, error };
+    }
+  });
+  for (const { payment, tx, error } of answers) {
+    const base = {
+      transactionId: payment.transactionId,
+      paymentId: payment.id,
+      ref: payment.sessionId ?? `payment:${payment.id}`,
+    };
+    const ourState = `${payment.status} ${payment.amount}`;
+    const settled = payment.status === "success" || payment.status === "reversed";
+    if (!tx) {
+      const notFound = isAtmosError(error) && error.kind === "transaction_not_found";
+      if (notFound && settled) {
+        discrepancies.push({
+          ...base,
+          kind: "missing_at_atmos",
+          ours: ourState,
+          atmos: "not found",
+          message: `payment ${payment.id} is ${payment.status} but ATMOS has no transaction ${payment.transactionId}`,
+        });
+      } else if (!notFound) {
+        notes.push(
+          `payment ${payment.id}: ATMOS get failed (${isAtmosError(error) ? error.kind : "error"}); not checked`,
+        );
+      }
+      continue;
+    }
+    const atmosState = `${tx.state} ${tx.amount ?? "?"}`;
+    if (tx.amount !== null && tx.amount !== payment.amount) {
+      discrepancies.push({
+        ...base,
+        kind: "amount_mismatch",
+        ours: ourState,
+        atmos: atmosState,
+        message: `payment ${payment.id}: we hold ${payment.amount}, ATMOS ${tx.amount}`,
+      });
+    }
+    const paidThere = tx.state === "confirmed";
+    let mismatch: string | null = null;
+    if (payment.status === "success" && tx.state !== "confirmed") {
+      mismatch =
+        tx.state === "reversed"
+          ? "reversed at ATMOS but success here"
+          : "success here but ATMOS never confirmed";
+    } else if (payment.status === "reversed" && tx.state !== "reversed") {
+      mismatch = "refunded here but not reversed at ATMOS";
+    } else if (payment.status === "failed" && (paidThere || tx.state === "reversed")) {
+      mismatch = "failed here but ATMOS confirmed the payment";
+    }
+    if (mismatch) {
+      discrepancies.push({
+        ...base,
+        kind: "state_mismatch",
+        ours: ourState,
+        atmos: atmosState,
+        message: `payment ${payment.id}: ${mismatch}`,
+      });
+    }
+    if (
+      (payment.status === "pending" || payment.status === "unknown") &&
+      payment.updatedAt < unresolvedBefore
+    ) {
+      discrepancies.push({
+        ...base,
+        kind: "unresolved_outcome",
+        ours: ourState,
+        atmos: atmosState,
+        message: `payment ${payment.id} still ${payment.status} (ATMOS: ${tx.state})`,
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------- renewal attempts left open
+  const open = await deps.db
+    .select()
+    .from(renewalAttempts)
+    .where(
+      and(
+        inArray(renewalAttempts.status, ["pending", "unknown"]),
+        gte(renewalAttempts.createdAt, since),
+        lt(renewalAttempts.updatedAt, unresolvedBefore),
+      ),
+    );
+  for (const attempt of open) {
+    discrepancies.push({
+      kind: "unresolved_outcome",
+      transactionId: attempt.transactionId,
+      paymentId: attempt.paymentId,
+      ref: `attempt:${attempt.id}`,
+      ours: `${attempt.status} ${attempt.amount}`,
+      atmos: "-",
+      message: `renewal attempt ${attempt.id} (subscription ${attempt.subscriptionId}) still ${attempt.status} after ${attempt.checkCount} checks`,
+    });
+  }
+
+  // ---------------------------------------------------------------- the ATMOS ledger vs our rows
+  let checkedLedger: number | null = null;
+  const ledger = deps.ledger ? await deps.ledger() : null;
+  if (!ledger) {
+    notes.push("no ATMOS ledger available (real ATMOS): lost payments and double charges were not checked");
+  } else {
+    const mine = ledger.filter(
+      (t) => String(t.storeId) === String(deps.storeId) && Date.parse(t.createdAt) >= since.getTime(),
+    );
+    checkedLedger = mine.length;
+    const ids = mine.map((t) => t.transactionId);
+    const paid = ids.length
+      ? await deps.db
+          .select({ id: payments.id, transactionId: payments.transactionId, status: payments.status })
+          .from(payments)
+          .where(inArray(payments.transactionId, ids))
+      : [];
+    const sessionRows = await deps.db
+      .select({ id: paymentSessions.id, account: paymentSessions.atmosAccount })
+      .from(paymentSessions)
+      .where(inArray(paymentSessions.atmosAccount, mine.map((t) => t.account).concat("-")));
+    const sessionByAccount = new Map(sessionRows.map((s) => [s.account, s.id]));
+    const attemptIds = mine
+      .map((t) => renewalAttemptIdOf(t.account))
+      .filter((id): id is number => id !== null);
+    const attemptRows = attemptIds.length
+      ? await deps.db
+          .select({
+            id: renewalAttempts.id,
+            subscriptionId: renewalAttempts.subscriptionId,
+            periodEnd: renewalAttempts.periodEnd,
+          })
+          .from(renewalAttempts)
+          .where(inArray(renewalAttempts.id, attemptIds))
+      : [];
+    const attemptById = new Map(attemptRows.map((a) => [a.id, a]));
+
+    const groups = new Map<string, LedgerTransaction[]>();
+    for (const t of mine) {
+      if (t.state !== "confirmed" && t.state !== "reversed") continue;
+      const rows = paid.filter((p) => p.transactionId === t.transactionId);
+      if (t.state === "confirmed" && !rows.some((p) => p.status === "success" || p.status === "reversed")) {
+        discrepancies.push({
+          kind: "lost_payment",
+          transactionId: t.transactionId,
+          paymentId: rows[0]?.id ?? null,
+          ref:
+            sessionByAccount.get(t.account) ??
+            (renewalAttemptIdOf(t.account)
+              ? `attempt:${renewalAttemptIdOf(t.account)}`
+              : `account:${t.account}`),
+          ours: rows.length ? rows.map((p) => p.status).join(",") : "no payment",
+          atmos: `confirmed ${t.amount}`,
+          message: `ATMOS confirmed transaction ${t.transactionId} (${t.amount} tiyin, account ${t.account}) but we hold no successful payment for it`,
+        });
+      }
+      if (t.state !== "confirmed") continue;
+      const attemptId = renewalAttemptIdOf(t.account);
+      const attempt = attemptId ? attemptById.get(attemptId) : undefined;
+      const key = sessionByAccount.get(t.account)
+        ? `session:${sessionByAccount.get(t.account)}`
+        : attempt
+          ? `subscription:${attempt.subscriptionId}:${attempt.periodEnd.toISOString()}`
+          : null;
+      if (!key) continue;
+      groups.set(key, [...(groups.get(key) ?? []), t]);
+    }
+    for (const [key, charges] of groups) {
+      if (charges.length < 2) continue;
+      discrepancies.push({
+        kind: "double_charge",
+        transactionId: charges[0]!.transactionId,
+        paymentId: null,
+        ref: key,
+        ours: "-",
+        atmos: charges.map((c) => `${c.transactionId}:${c.amount}`).join(" "),
+        message: `${charges.length} confirmed ATMOS charges for ${key}: ${charges.map((c) => c.transactionId).join(", ")}`,
+      });
+    }
+  }
+  return { discrepancies, checkedPayments: ours.length, checkedLedger, notes };
+}
+
+export function summarise(discrepancies: Discrepancy[]): Record<DiscrepancyKind, number> {
+  const out = Object.fromEntries(DISCREPANCY_KINDS.map((k) => [k, 0])) as Record<DiscrepancyKind, number>;
+  for (const d of discrepancies) out[d.kind]++;
+  return out;
+}
+
+/** A plain-text table for the terminal (and the admin alert). */
+export function formatReport(report: ReconcileReport): string {
+  const lines: string[] = [];
+  const cols = ["kind", "transaction", "payment", "ref", "ours", "atmos", "message"] as const;
+  const rows = report.discrepancies.map((d) => [
+    d.kind,
+    String(d.transactionId ?? "-"),
+    String(d.paymentId ?? "-"),
+    d.ref ?? "-",
+    d.ours,
+    d.atmos,
+    d.message,
+  ]);
+  if (rows.length) {
+    const widths = cols.map((c, i) => Math.min(60, Math.max(c.length, ...rows.map((r) => r[i]!.length))));
+    const fmt = (r: readonly string[]) =>
+      r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]!))).join("  ");
+    lines.push(fmt(cols), fmt(widths.map((w) => "-".repeat(w))), ...rows.map(fmt));
+    lines.push("");
+  }
+  const s = summarise(report.discrepancies);
+  lines.push(
+    `checked ${report.checkedPayments} payments, ${report.checkedLedger ?? "no"} ATMOS ledger transactions`,
+    `double charges: ${s.double_charge}, lost payments: ${s.lost_payment}, missing at ATMOS: ${s.missing_at_atmos}, amount mismatches: ${s.amount_mismatch}, state mismatches: ${s.state_mismatch}, unresolved: ${s.unresolved_outcome}`,
+    report.discrepancies.length ? `${report.discrepancies.length} discrepancies` : "no discrepancies",
+  );
+  for (const note of report.notes) lines.push(`note: ${note}`);
+  return lines.join("\n");
+}
