@@ -1,0 +1,519 @@
+import { createAtmosClient } from "@obuna/atmos";
+import { parseCardTokenKey } from "@obuna/db";
+import { auditLog, boundCards, payments, subscriptions, users } from "@obuna/db/schema";
+import { eq } from "drizzle-orm";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueAdminSession } from "../src/admin/auth";
+import { createApp } from "../src/app";
+import { BOT_TOKEN, CALLBACK_API_KEY, CARD_TOKEN_KEY_HEX, INTERNAL_TOKEN, STORE_ID } from "./constants";
+import {
+  apply,
+  type Harness,
+  internalAuth,
+  type Json,
+  prepareSession,
+  randomTelegramId,
+  startHarness,
+  tma,
+} from "./harness";
+
+const ADMIN_TOKEN = "gateway-test-admin-token-0123456789";
+const ADMIN_TG = 424242;
+const bearer = `Bearer ${ADMIN_TOKEN}`;
+const DAY = 86_400_000;
+
+let h: Harness;
+let adminApp: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  h = await startHarness();
+  const logger = pino({ level: "silent" });
+  adminApp = createApp(
+    {
+      db: h.db.db,
+      atmos: createAtmosClient({
+        baseUrl: h.sandbox.url,
+        consumerKey: "sandbox_consumer_key",
+        consumerSecret: "sandbox_consumer_secret",
+        storeId: STORE_ID,
+        timeoutMs: 5_000,
+        retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+      }),
+      notificationsQueue: h.queue,
+      redis: h.redis,
+      logger,
+      clock: () => new Date(Date.now() + h.clock.offsetMs),
+      config: {
+        internalApiToken: INTERNAL_TOKEN,
+        botToken: BOT_TOKEN,
+        cardTokenKey: parseCardTokenKey(CARD_TOKEN_KEY_HEX),
+        initDataMaxAgeS: 3600,
+        devAllowUnsignedInitData: false,
+        miniappUrl: "http://miniapp.test",
+        atmosStoreId: STORE_ID,
+        atmosCallbackApiKey: CALLBACK_API_KEY,
+        atmosCallbackHash: "md5",
+      },
+    },
+    { admin: { adminToken: ADMIN_TOKEN, telegramIds: [ADMIN_TG], sessionTtlS: 3600 } },
+  );
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function admin(
+  method: string,
+  path: string,
+  options: { auth?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: Json }> {
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  const auth = options.auth === undefined ? bearer : options.auth;
+  if (auth) headers.authorization = auth;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers["content-type"] = "application/json";
+  }
+  const res = await adminApp.request(path, { method, headers, ...(body ? { body } : {}) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = text;
+  }
+  return { status: res.status, body: parsed as Json };
+}
+
+async function auditRows(entityType: string, entityId: number | string) {
+  return h.db.db
+    .select()
+    .from(auditLog)
+    .where(eq(auditLog.entityId, String(entityId)))
+    .then((rows) => rows.filter((r) => r.entityType === entityType && r.actor !== "gateway"));
+}
+
+/** A completed first payment through the real flow. */
+async function paid(
+  options: {
+    autoRenew?: boolean;
+    card?: "humo1" | "humo2" | "humo3" | "humo4" | "uzcard1" | "uzcard2";
+    telegramId?: number;
+  } = {},
+) {
+  const prepared = await prepareSession(h, {
+    card: options.card ?? "humo1",
+    autoRenew: options.autoRenew ?? false,
+    ...(options.telegramId ? { telegramId: options.telegramId } : {}),
+  });
+  const res = await apply(h, prepared);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  expect(res.body.data.status).toBe("completed");
+  const [payment] = await h.db.db.select().from(payments).where(eq(payments.sessionId, prepared.sessionId));
+  return { prepared, payment: payment!, subscriptionId: res.body.data.subscription.id as number };
+}
+
+const ENDPOINTS: Array<[string, string, unknown?]> = [
+  ["GET", "/api/v1/admin/me"],
+  ["GET", "/api/v1/admin/dashboard"],
+  ["GET", "/api/v1/admin/payment-sessions"],
+  ["GET", "/api/v1/admin/payments"],
+  ["GET", "/api/v1/admin/subscriptions"],
+  ["GET", "/api/v1/admin/cards"],
+  ["GET", "/api/v1/admin/users"],
+  ["GET", "/api/v1/admin/audit-log"],
+  ["POST", "/api/v1/admin/cards/1/deactivate", { reason: "test reason" }],
+  ["POST", "/api/v1/admin/cards/1/reactivate", { reason: "test reason" }],
+  ["POST", "/api/v1/admin/cards/1/remove", { reason: "test reason" }],
+  ["POST", "/api/v1/admin/payments/1/refund", { reason: "test reason" }],
+  ["POST", "/api/v1/admin/subscriptions/1/extend", { days: 3, reason: "test reason" }],
+  ["POST", "/api/v1/admin/subscriptions/1/cancel", { reason: "test reason" }],
+];
+
+describe("admin auth", () => {
+  it("every admin endpoint refuses a missing, wrong, internal, user, expired or forged credential with 401", async () => {
+    const expired = issueAdminSession(
+      { adminToken: ADMIN_TOKEN, sessionTtlS: 60 },
+      "old",
+      new Date(Date.now() - 3600_000),
+    );
+    const forged = issueAdminSession({ adminToken: "another-admin-token-entirely" }, "mallory", new Date());
+    const bad = [
+      null,
+      "Bearer wrong-token",
+      `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString("base64")}`,
+      internalAuth,
+      tma(randomTelegramId()),
+      `Bearer ${expired.token}`,
+      `Bearer ${forged.token}`,
+      `Bearer ${ADMIN_TOKEN}x`,
+    ];
+    for (const [method, path, body] of ENDPOINTS) {
+      for (const auth of bad) {
+        const res = await admin(method, path, { auth, ...(body ? { body } : {}) });
+        expect(res.status, `${method} ${path} with ${auth?.slice(0, 12)}`).toBe(401);
+        expect(res.body).toMatchObject({ success: false, error: { code: "UNAUTHORIZED" } });
+        expect(typeof res.body.error.requestId).toBe("string");
+      }
+    }
+    // Nothing was written by the refused actions.
+    expect(await h.db.db.select().from(auditLog).where(eq(auditLog.entityId, "1"))).toHaveLength(0);
+  });
+
+  it("an app without admin config refuses even the right token", async () => {
+    const res = await h.app.request("/api/v1/admin/dashboard", { headers: { authorization: bearer } });
+    expect(res.status).toBe(401);
+  });
+
+  it("session sign-in: wrong token 401; right token → a signed session token that works and names the actor", async () => {
+    const wrong = await admin("POST", "/api/v1/admin/session", { auth: null, body: { token: "nope" } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error.code).toBe("UNAUTHORIZED");
+    const invalid = await admin("POST", "/api/v1/admin/session", { auth: null, body: {} });
+    expect(invalid.status).toBe(400);
+    const ok = await admin("POST", "/api/v1/admin/session", {
+      auth: null,
+      body: { token: ADMIN_TOKEN, actor: "dilnoza" },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.data.session_token).not.toContain(ADMIN_TOKEN);
+    expect(Date.parse(ok.body.data.expires_at)).toBeGreaterThan(Date.now() + 3500_000);
+    const me = await admin("GET", "/api/v1/admin/me", { auth: `Bearer ${ok.body.data.session_token}` });
+    expect(me.body.data).toMatchObject({ actor: "dilnoza", via: "session" });
+    // A tampered payload (another actor) fails the signature.
+    const [p, payload, sig] = ok.body.data.session_token.split(".");
+    const other = Buffer.from(JSON.stringify({ a: "root", exp: 9_999_999_999 })).toString("base64url");
+    expect(payload).not.toBe(other);
+    expect((await admin("GET", "/api/v1/admin/me", { auth: `Bearer ${p}.${other}.${sig}` })).status).toBe(
+      401,
+    );
+  });
+
+  it("a Telegram user listed in ADMIN_TELEGRAM_IDS signs in with tma initData", async () => {
+    const me = await admin("GET", "/api/v1/admin/me", { auth: tma(ADMIN_TG) });
+    expect(me.status).toBe(200);
+    expect(me.body.data).toMatchObject({ actor: `tg:${ADMIN_TG}`, via: "telegram" });
+  });
+});
+
+describe("admin reads", () => {
+  it("dashboard, lists, search and pagination after real payments", async () => {
+    const telegramId = randomTelegramId();
+    const first = await paid({ autoRenew: true, card: "humo2", telegramId });
+    await paid({ card: "uzcard1" });
+
+    const dash = await admin("GET", "/api/v1/admin/dashboard");
+    expect(dash.status).toBe(200);
+    const [plan] = await h.db.db
+      .select()
+      .from(subscriptions)
+      .where(eq(subscriptions.id, first.subscriptionId));
+    expect(plan!.autoRenew).toBe(true);
+    expect(dash.body.data.active_subscriptions).toBe(2);
+    expect(dash.body.data.payments_today.count).toBe(2);
+    expect(dash.body.data.payments_today.sum).toBe(first.payment.amount * 2);
+    expect(dash.body.data.mrr).toBe(first.payment.amount); // monthly plan (30 days), only the auto-renewing one
+    expect(dash.body.data.stuck_sessions).toBe(0);
+
+    const byTg = await admin("GET", `/api/v1/admin/payments?search=${telegramId}`);
+    expect(byTg.body.data.total).toBe(1);
+    expect(byTg.body.data.items[0]).toMatchObject({
+      id: first.payment.id,
+      status: "success",
+      refundable: true,
+    });
+    const byCard = await admin("GET", `/api/v1/admin/payments?search=${first.payment.cardMasked!.slice(-4)}`);
+    expect(byCard.body.data.items.map((p: Json) => p.id)).toEqual([first.payment.id]);
+
+    const page1 = await admin("GET", "/api/v1/admin/payments?limit=1&offset=0");
+    const page2 = await admin("GET", "/api/v1/admin/payments?limit=1&offset=1");
+    expect(page1.body.data.total).toBe(2);
+    expect(page1.body.data.items[0].id).not.toBe(page2.body.data.items[0].id);
+
+    const sessions = await admin(
+      "GET",
+      `/api/v1/admin/payment-sessions?status=completed&search=${telegramId}`,
+    );
+    expect(sessions.body.data.items[0]).toMatchObject({
+      id: first.prepared.sessionId,
+      payment_url: `http://miniapp.test/?session_id=${first.prepared.sessionId}`,
+      card_masked: first.payment.cardMasked,
+      auto_renew: true,
+      payment_status: "success",
+    });
+
+    const cards = await admin("GET", `/api/v1/admin/cards?active=true&search=${telegramId}`);
+    expect(cards.body.data.total).toBe(1);
+    expect(JSON.stringify(cards.body)).not.toMatch(/token/i);
+
+    const subs = await admin("GET", "/api/v1/admin/subscriptions?auto_renew=true");
+    expect(subs.body.data.items.map((s: Json) => s.id)).toEqual([first.subscriptionId]);
+    const usersList = await admin("GET", `/api/v1/admin/users?search=${telegramId}`);
+    expect(usersList.body.data.items[0]).toMatchObject({ telegram_id: telegramId, role: "premium" });
+
+    const badQuery = await admin("GET", "/api/v1/admin/payments?limit=5000");
+    expect(badQuery.status).toBe(400);
+    expect(badQuery.body.error).toMatchObject({ code: "VALIDATION_ERROR", field: "limit" });
+  });
+});
+
+describe("admin actions", () => {
+  it("deactivate/reactivate a card: one audit row each, in the same transaction; refusals write none", async () => {
+    const { prepared } = await paid({ autoRenew: true, card: "humo3" });
+    const [user] = await h.db.db.select().from(users).where(eq(users.telegramId, prepared.telegramId));
+    const [card] = await h.db.db.select().from(boundCards).where(eq(boundCards.userId, user!.id));
+    const path = `/api/v1/admin/cards/${card!.id}`;
+
+    const noReason = await admin("POST", `${path}/deactivate`, { body: {} });
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.error.field).toBe("reason");
+    expect(await auditRows("bound_card", card!.id)).toHaveLength(0);
+
+    const off = await admin("POST", `${path}/deactivate`, {
+      body: { reason: "customer asked by phone" },
+      headers: { "idempotency-key": "deact-1" },
+    });
+    expect(off.status, JSON.stringify(off.body)).toBe(200);
+    expect(off.body.data.card.is_active).toBe(false);
+    const replay = await admin("POST", `${path}/deactivate`, {
+      body: { reason: "customer asked by phone" },
+      headers: { "idempotency-key": "deact-1" },
+    });
+    expect(replay.status).toBe(200);
+    expect(replay.body).toEqual(off.body);
+    const again = await admin("POST", `${path}/deactivate`, { body: { reason: "second time" } });
+    expect(again.status).toBe(409);
+    let rows = await auditRows("bound_card", card!.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      actor: "admin",
+      action: "card.deactivated",
+      reason: "customer asked by phone",
+    });
+    expect(rows[0]!.id).toBe(off.body.data.audit_id);
+
+    const on = await admin("POST", `${path}/reactivate`, { body: { reason: "phone call resolved" } });
+    expect(on.body.data.card.is_active).toBe(true);
+    rows = await auditRows("bound_card", card!.id);
+    expect(rows.map((r) => r.action).sort()).toEqual(["card.deactivated", "card.reactivated"]);
+
+    expect(
+      (await admin("POST", "/api/v1/admin/cards/999999/deactivate", { body: { reason: "nothing" } })).status,
+    ).toBe(404);
+  });
+
+  it("remove a card at ATMOS: an ATMOS failure changes nothing and writes no audit row; then removed + auto-renew off", async () => {
+    const { prepared, subscriptionId } = await paid({ autoRenew: true, card: "humo4" });
+    const [user] = await h.db.db.select().from(users).where(eq(users.telegramId, prepared.telegramId));
+    const [card] = await h.db.db.select().from(boundCards).where(eq(boundCards.userId, user!.id));
+    h.sandbox.configure({ faultPath: "/partner/remove-card", failNext: 5 });
+    try {
+      const failed = await admin("POST", `/api/v1/admin/cards/${card!.id}/remove`, {
+        body: { reason: "fraud report" },
+      });
+      expect(failed.status).toBe(503);
+      expect(failed.body.error.code).toBe("PAYMENT_PROVIDER_UNAVAILABLE");
+    } finally {
+      h.sandbox.configure({ faultPath: null, failNext: 0 });
+    }
+    expect(await auditRows("bound_card", card!.id)).toHaveLength(0);
+    const [unchanged] = await h.db.db.select().from(boundCards).where(eq(boundCards.id, card!.id));
+    expect(unchanged!.removedAt).toBeNull();
+
+    const removed = await admin("POST", `/api/v1/admin/cards/${card!.id}/remove`, {
+      body: { reason: "fraud report" },
+    });
+    expect(removed.status, JSON.stringify(removed.body)).toBe(200);
+    expect(removed.body.data.card).toMatchObject({ is_active: false });
+    expect(removed.body.data.card.removed_at).not.toBeNull();
+    const [sub] = await h.db.db.select().from(subscriptions).where(eq(subscriptions.id, subscriptionId));
+    expect(sub!.autoRenew).toBe(false);
+    expect(await auditRows("bound_card", card!.id)).toHaveLength(1);
+    expect(
+      (await admin("POST", `/api/v1/admin/cards/${card!.id}/reactivate`, { body: { reason: "undo" } }))
+        .status,
+    ).toBe(409);
+  });
+
+  it("refund: ATMOS reverse in the ledger, payment reversed, the subscription loses the period, role back; a second refund is refused", async () => {
+    const { prepared, payment, subscriptionId } = await paid({ card: "uzcard2" });
+    const refund = await admin("POST", `/api/v1/admin/payments/${payment.id}/refund`, {
+      body: { reason: "double purchase by mistake" },
+      headers: { "idempotency-key": "refund-1" },
+    });
+    expect(refund.status, JSON.stringify(refund.body)).toBe(200);
+    expect(refund.body.data.payment).toMatchObject({
+      status: "reversed",
+      reverse_reason: "double purchase by mistake",
+      refundable: false,
+    });
+    expect(refund.body.data.subscription).toMatchObject({
+      id: subscriptionId,
+      status: "expired",
+      is_active: false,
+    });
+    const ledger = h.sandbox.ledger().find((t) => t.transactionId === prepared.transactionId);
+    expect(ledger).toMatchObject({ state: "reversed", reversed: true });
+    const [sub] = await h.db.db.select().from(subscriptions).where(eq(subscriptions.id, subscriptionId));
+    expect(sub!.endDate.getTime()).toBe(payment.periodStart!.getTime());
+    const [user] = await h.db.db.select().from(users).where(eq(users.telegramId, prepared.telegramId));
+    expect(user!.role).toBe("user");
+
+    const replay = await admin("POST", `/api/v1/admin/payments/${payment.id}/refund`, {
+      body: { reason: "double purchase by mistake" },
+      headers: { "idempotency-key": "refund-1" },
+    });
+    expect(replay.body).toEqual(refund.body);
+    const second = await admin("POST", `/api/v1/admin/payments/${payment.id}/refund`, {
+      body: { reason: "again please" },
+    });
+    expect(second.status).toBe(409);
+    expect(second.body.error.code).toBe("INVALID_STATE");
+    const rows = await auditRows("payment", payment.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ action: "payment.refunded", reason: "double purchase by mistake" });
+    expect(h.sandbox.ledger().filter((t) => t.transactionId === prepared.transactionId)).toHaveLength(1);
+  });
+
+  it("refund of a renewed subscription moves end_date back by the period only", async () => {
+    const telegramId = randomTelegramId();
+    const first = await paid({ card: "humo1", telegramId });
+    const second = await paid({ card: "humo1", telegramId });
+    expect(second.subscriptionId).toBe(first.subscriptionId);
+    const [before] = await h.db.db
+      .select()
+      .from(subscriptions)
+      .where(eq(subscriptions.id, first.subscriptionId));
+    const res = await admin("POST", `/api/v1/admin/payments/${second.payment.id}/refund`, {
+      body: { reason: "paid twice" },
+    });
+    expect(res.status).toBe(200);
+    const length = second.payment.periodEnd!.getTime() - second.payment.periodStart!.getTime();
+    expect(Date.parse(res.body.data.subscription.end_date)).toBe(before!.endDate.getTime() - length);
+    expect(res.body.data.subscription.status).toBe("active");
+  });
+
+  it("refund whose ATMOS answer is unknown: nothing marked reversed, a refund_unknown audit row, 503", async () => {
+    const { payment } = await paid({ card: "humo2" });
+    h.sandbox.configure({ faultPath: "/merchant/pay/", failNext: 20 });
+    let res: { status: number; body: Json };
+    try {
+      res = await admin("POST", `/api/v1/admin/payments/${payment.id}/refund`, {
+        body: { reason: "customer complaint" },
+      });
+    } finally {
+      h.sandbox.configure({ faultPath: null, failNext: 0 });
+    }
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({
+      code: "PAYMENT_PROVIDER_UNAVAILABLE",
+      details: { outcome: "unknown" },
+    });
+    const [row] = await h.db.db.select().from(payments).where(eq(payments.id, payment.id));
+    expect(row!.status).toBe("success");
+    const rows = await auditRows("payment", payment.id);
+    expect(rows.map((r) => r.action)).toEqual(["payment.refund_unknown"]);
+  });
+
+  it("refusing to refund a payment that is not successful", async () => {
+    const prepared = await prepareSession(h, { card: "humo1" });
+    await apply(h, prepared, "000000"); // wrong code: payment stays pending
+    const [row] = await h.db.db.select().from(payments).where(eq(payments.sessionId, prepared.sessionId));
+    const res = await admin("POST", `/api/v1/admin/payments/${row!.id}/refund`, {
+      body: { reason: "not paid" },
+    });
+    expect(res.status).toBe(409);
+    expect(await auditRows("payment", row!.id)).toHaveLength(0);
+    expect(
+      (await admin("POST", "/api/v1/admin/payments/987654/refund", { body: { reason: "nothing" } })).status,
+    ).toBe(404);
+  });
+
+  it("the change and its audit row commit together: a failing audit insert rolls the change back", async () => {
+    const { subscriptionId } = await paid({ card: "humo4" });
+    const [before] = await h.db.db.select().from(subscriptions).where(eq(subscriptions.id, subscriptionId));
+    await h.db.client.unsafe(`
+      create or replace function admin_test_refuse_audit() returns trigger language plpgsql as $$
+      begin if new.reason = 'make the audit fail' then raise exception 'audit refused'; end if; return new; end $$;
+      create trigger admin_test_refuse_audit before insert on audit_log
+        for each row execute function admin_test_refuse_audit();`);
+    try {
+      const res = await admin("POST", `/api/v1/admin/subscriptions/${subscriptionId}/extend`, {
+        body: { days: 5, reason: "make the audit fail" },
+      });
+      expect(res.status).toBe(500);
+      expect(res.body.error.code).toBe("INTERNAL_ERROR");
+    } finally {
+      await h.db.client.unsafe(
+        "drop trigger admin_test_refuse_audit on audit_log; drop function admin_test_refuse_audit();",
+      );
+    }
+    const [after] = await h.db.db.select().from(subscriptions).where(eq(subscriptions.id, subscriptionId));
+    expect(after!.endDate.getTime()).toBe(before!.endDate.getTime());
+    expect(await auditRows("subscription", subscriptionId)).toHaveLength(0);
+  });
+
+  it("extend by N days and cancel now: audit rows, role back to user on cancel", async () => {
+    const { prepared, subscriptionId } = await paid({ card: "humo3" });
+    const [before] = await h.db.db.select().from(subscriptions).where(eq(subscriptions.id, subscriptionId));
+    const ext = await admin("POST", `/api/v1/admin/subscriptions/${subscriptionId}/extend`, {
+      body: { days: 10, reason: "outage compensation" },
+    });
+    expect(ext.status, JSON.stringify(ext.body)).toBe(200);
+    expect(Date.parse(ext.body.data.subscription.end_date)).toBe(before!.endDate.getTime() + 10 * DAY);
+    const zero = await admin("POST", `/api/v1/admin/subscriptions/${subscriptionId}/extend`, {
+      body: { days: 0, reason: "nothing" },
+    });
+    expect(zero.status).toBe(400);
+
+    const cancel = await admin("POST", `/api/v1/admin/subscriptions/${subscriptionId}/cancel`, {
+      auth: tma(ADMIN_TG),
+      body: { reason: "terms violation" },
+    });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body.data.subscription).toMatchObject({
+      status: "canceled",
+      is_active: false,
+      auto_renew: false,
+    });
+    const [user] = await h.db.db.select().from(users).where(eq(users.telegramId, prepared.telegramId));
+    expect(user!.role).toBe("user");
+    const again = await admin("POST", `/api/v1/admin/subscriptions/${subscriptionId}/cancel`, {
+      body: { reason: "again" },
+    });
+    expect(again.status).toBe(409);
+    const rows = await auditRows("subscription", subscriptionId);
+    expect(rows.map((r) => [r.action, r.actor])).toEqual([
+      ["subscription.extended", "admin"],
+      ["subscription.canceled", `tg:${ADMIN_TG}`],
+    ]);
+
+    const log = await admin(
+      "GET",
+      `/api/v1/admin/audit-log?entity_type=subscription&entity_id=${subscriptionId}`,
+    );
+    expect(log.body.data.total).toBe(2);
+    expect(log.body.data.items[0]).toMatchObject({
+      action: "subscription.canceled",
+      reason: "terms violation",
+    });
+  });
+
+  it("the OpenAPI document lists the admin endpoints with the shared error responses", async () => {
+    const doc = (await (await adminApp.request("/openapi.json")).json()) as Json;
+    expect(doc.paths["/api/v1/admin/payments/{id}/refund"].post.responses["401"]).toBeDefined();
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith("/api/v1/admin"))).toHaveLength(
+      ENDPOINTS.length + 1,
+    );
+  });
+
+  it("metrics expose admin actions and database-derived payment and renewal figures", async () => {
+    const text = await (await adminApp.request("/metrics")).text();
+    expect(text).toMatch(/gateway_admin_actions_total\{action="payment.refunded",outcome="ok"\} \d+/);
+    expect(text).toMatch(/obuna_payments_24h\{kind="initial",status="success"\} \d+/);
+    expect(text).toContain("obuna_unknown_outcomes");
+    expect(text).toContain("gateway_atmos_call_duration_seconds");
+  });
+});
