@@ -1,26 +1,49 @@
 import type { NextConfig } from "next";
+import { PHASE_DEVELOPMENT_SERVER } from "next/constants";
+
+/**
+ * The card number is typed on this page: scripts only from this origin and Telegram's web-app script,
+ * requests only to this origin (the gateway is reached through /api/gw), framing only by Telegram Web.
+ */
+function contentSecurityPolicy(isDev: boolean): string {
+  return [
+    "default-src 'self'",
+    // 'unsafe-inline': the statically prerendered pages carry Turbopack's inline bootstrap script
+    // (a nonce would need dynamic rendering); no other origin may serve scripts, and connect-src
+    // 'self' keeps a typed card number from being sent anywhere but this origin.
+    `script-src 'self' 'unsafe-inline' https://telegram.org${isDev ? " 'unsafe-eval'" : ""}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    `connect-src 'self'${isDev ? " ws:" : ""}`,
+    "frame-ancestors 'self' https://web.telegram.org https://*.telegram.org",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ].join("; ");
+}
 
 /**
  * One build serves every environment: the gateway address is read at run time by the
  * `/api/gw/*` proxy (src/env.ts), never baked into the JavaScript.
  */
-const config: NextConfig = {
-  reactStrictMode: true,
-  poweredByHeader: false,
-  transpilePackages: ["@obuna/contracts"],
-  // The proxy and pages are served by `next start`; the repo's own tsc/biome checks run separately.
-  typescript: { ignoreBuildErrors: false },
-  async headers() {
-    return [
-      {
-        source: "/:path*",
-        headers: [
-          { key: "X-Content-Type-Options", value: "nosniff" },
-          { key: "Referrer-Policy", value: "no-referrer" },
-        ],
-      },
-    ];
-  },
-};
-
-export default config;
+export default function config(phase: string): NextConfig {
+  const isDev = phase === PHASE_DEVELOPMENT_SERVER;
+  return {
+    reactStrictMode: true,
+    poweredByHeader: false,
+    transpilePackages: ["@obuna/contracts"],
+    async headers() {
+      return [
+        {
+          source: "/:path*",
+          headers: [
+            { key: "Content-Security-Policy", value: contentSecurityPolicy(isDev) },
+            { key: "X-Content-Type-Options", value: "nosniff" },
+            { key: "Referrer-Policy", value: "no-referrer" },
+          ],
+        },
+      ];
+    },
+  };
+}

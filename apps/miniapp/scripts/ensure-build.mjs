@@ -40,7 +40,7 @@ export function ensureBuild({ force = false } = {}) {
   execFileSync(process.execPath, [join(miniappDir, "node_modules/next/dist/bin/next"), "build"], {
     cwd: miniappDir,
     stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
   });
   return true;
 }

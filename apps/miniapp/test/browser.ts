@@ -171,3 +171,13 @@ export async function newPage(browser: Browser): Promise<Page> {
   });
   return page;
 }
+
+/** Console errors and uncaught exceptions of a page (CSP violations, hydration errors…). */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  return errors;
+}

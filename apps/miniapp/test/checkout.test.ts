@@ -7,6 +7,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   type Browser,
+  collectErrors,
   createPaymentLink,
   launchBrowser,
   launchUrl,
@@ -32,9 +33,10 @@ afterAll(async () => {
 async function openCheckout(user: TestUser) {
   const link = await createPaymentLink(user);
   const page = await newPage(browser);
+  const errors = collectErrors(page);
   await page.goto(launchUrl(`/?session_id=${link.session_id}`, user));
   await page.locator('[data-step="card"]').waitFor();
-  return { page, sessionId: link.session_id };
+  return { page, sessionId: link.session_id, errors };
 }
 
 async function enterCard(page: Page, card: { pan: string; expiry: string }, autoRenew: boolean) {
@@ -63,7 +65,7 @@ async function paymentRows(telegramId: number) {
 describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgres", () => {
   it("pays with auto-renew on: subscription, payment and bound card are in the database", async () => {
     const user = newUser("en");
-    const { page } = await openCheckout(user);
+    const { page, errors } = await openCheckout(user);
     const shot = screenshotter(page, "checkout-autorenew-on");
     await expect(page.getByTestId("plan-name").textContent()).resolves.toBeTruthy();
     await expect(page.getByTestId("price").textContent()).resolves.toMatch(/^\d[\d ]* so'm$/);
@@ -110,6 +112,8 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
     expect(calls).toContain("HapticFeedback.notificationOccurred:success");
     expect(calls).toContain("BackButton.show");
     expect(calls.some((call) => call.startsWith("MainButton.setText:Pay "))).toBe(true);
+    // Nothing was blocked by the Content-Security-Policy, no hydration or script errors.
+    expect(errors).toEqual([]);
     await page.close();
   });
 

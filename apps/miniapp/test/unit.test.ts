@@ -137,6 +137,12 @@ describe("gateway proxy", () => {
     expect(unauthenticated.status).toBe(401);
     expect(await unauthenticated.json()).toMatchObject({ success: false, error: { code: "UNAUTHORIZED" } });
     expect(unauthenticated.headers.get("cache-control")).toBe("no-store");
+    // The page where the card is typed may send requests only to its own origin.
+    const page = await fetch(`${base}/`);
+    expect(page.headers.get("content-security-policy")).toContain("connect-src 'self';");
+    expect(page.headers.get("content-security-policy")).toContain(
+      "script-src 'self' 'unsafe-inline' https://telegram.org;",
+    );
   });
 });
 
