@@ -161,6 +161,9 @@ describe("Mini App look, language and Telegram integration", () => {
     await page.getByTestId("autorenew-state").filter({ hasText: "Auto-renew is on." }).waitFor();
 
     await page.getByRole("button", { name: "Remove" }).click();
+    await page.getByText("Remove this card?").waitFor();
+    await shot("confirm-removal");
+    await page.getByRole("button", { name: "Yes, remove" }).click();
     await page.getByText("Card removed.").waitFor();
     await page.getByTestId("saved-card-row").waitFor({ state: "detached" });
     await expect(page.getByText("No saved cards.").isVisible()).resolves.toBe(true);

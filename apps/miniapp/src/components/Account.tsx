@@ -44,6 +44,7 @@ export function Account() {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<number | null>(null);
   const inFlight = useRef(false);
   const keys = useRef(new IdempotencyKeys());
 
@@ -181,21 +182,40 @@ export function Account() {
                   {t("account.card_expiry", { expiry: formatCardExpiry(card.expiry) })}
                 </span>
               </span>
-              <button
-                type="button"
-                className="text-sm text-tg-destructive disabled:opacity-50"
-                disabled={busy !== null}
-                onClick={() =>
-                  void mutate(
-                    `card-${card.id}`,
-                    "DELETE",
-                    `user/${telegramId}/cards/${card.id}`,
-                    t("account.removed"),
-                  )
-                }
-              >
-                {t("account.remove")}
-              </button>
+              {confirming === card.id ? (
+                <span className="flex flex-col items-end gap-1 text-sm">
+                  <span>{t("account.remove_confirm")}</span>
+                  <span className="flex gap-3">
+                    <button type="button" className="text-tg-link" onClick={() => setConfirming(null)}>
+                      {t("account.keep")}
+                    </button>
+                    <button
+                      type="button"
+                      className="font-semibold text-tg-destructive disabled:opacity-50"
+                      disabled={busy !== null}
+                      onClick={() =>
+                        void mutate(
+                          `card-${card.id}`,
+                          "DELETE",
+                          `user/${telegramId}/cards/${card.id}`,
+                          t("account.removed"),
+                        ).then(() => setConfirming(null))
+                      }
+                    >
+                      {t("account.remove_yes")}
+                    </button>
+                  </span>
+                </span>
+              ) : (
+                <button
+                  type="button"
+                  className="text-sm text-tg-destructive disabled:opacity-50"
+                  disabled={busy !== null}
+                  onClick={() => setConfirming(card.id)}
+                >
+                  {t("account.remove")}
+                </button>
+              )}
             </li>
           ))}
         </ul>
