@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import { createAtmosClient } from "@obuna/atmos";
-import { exitOnEnvError } from "@obuna/contracts/env";
+import { EnvError } from "@obuna/contracts/env";
 import { QUEUES } from "@obuna/contracts/jobs";
 import { createDb } from "@obuna/db";
 import { Queue } from "bullmq";
@@ -101,7 +101,9 @@ let env: GatewayEnv;
 try {
   env = loadGatewayEnv();
 } catch (error) {
-  exitOnEnvError(error);
+  // Exit 2, not 1: 1 means "discrepancies found" to whoever runs this from cron.
+  if (error instanceof EnvError) usage(error.message);
+  throw error;
 }
 main(env, process.argv.slice(2)).then(
   (code) => process.exit(code),
