@@ -8,7 +8,6 @@ import type { GatewayMetrics } from "../metrics";
  * Operations metrics on the gateway's registry (served at /metrics):
  * - gateway_admin_actions_total{action,outcome}
  * - gateway_maintenance_sessions_total{outcome}: stuck sessions re-checked by the maintenance loop
- * - gateway_reconcile_discrepancies{kind}: from the last reconcile run in this process
  * - obuna_payments_24h{kind,status}: payments created in the last 24 h, from the database — this
  *   covers renewals (kind="renewal") whichever process charged them
  * - obuna_renewal_attempts_24h{status}, obuna_unknown_outcomes{source}, obuna_stuck_sessions
@@ -28,12 +27,6 @@ export function registerOpsMetrics(metrics: GatewayMetrics, db: Database, clock:
     name: "gateway_maintenance_sessions_total",
     help: "Payment sessions stuck in processing that the maintenance loop re-checked, by outcome",
     labelNames: ["outcome"] as const,
-    registers: [registry],
-  });
-  new Gauge({
-    name: "gateway_reconcile_discrepancies",
-    help: "Discrepancies found by the last reconcile run in this process, by kind",
-    labelNames: ["kind"] as const,
     registers: [registry],
   });
   const since = () => new Date(clock().getTime() - 86_400_000);
@@ -121,12 +114,7 @@ export function registerOpsMetrics(metrics: GatewayMetrics, db: Database, clock:
 }
 
 type LabelledCounter = { inc(labels: Record<string, string>, value?: number): void };
-type LabelledGauge = { set(labels: Record<string, string>, value: number): void; reset(): void };
 
 export function opsCounter(metrics: GatewayMetrics, name: string): LabelledCounter | undefined {
   return metrics.registry.getSingleMetric(name) as unknown as LabelledCounter | undefined;
-}
-
-export function opsGauge(metrics: GatewayMetrics, name: string): LabelledGauge | undefined {
-  return metrics.registry.getSingleMetric(name) as unknown as LabelledGauge | undefined;
 }
