@@ -3,6 +3,7 @@ import { atmosCallbacks } from "@obuna/db/schema";
 import type { GatewayDeps } from "../context";
 import { getSessionByAccount, getSessionPayment } from "../queries/payment-sessions";
 import { reconcileSession } from "./payment-flow";
+import { renewalCallbackReply } from "./renewal-callback";
 
 type Deps = GatewayDeps & { metrics: NonNullable<GatewayDeps["metrics"]> };
 
@@ -52,7 +53,10 @@ export async function handleAtmosCallback(deps: Deps, body: unknown): Promise<Ca
   } else {
     const session = account ? await getSessionByAccount(deps.db, account) : null;
     if (!session) {
-      reply = { status: 0, message: "Invoice not found" };
+      reply = (account && (await renewalCallbackReply(deps.db, account, transactionId, amount))) || {
+        status: 0,
+        message: "Invoice not found",
+      };
     } else if (transactionId === null || session.transactionId !== transactionId) {
       reply = { status: 0, message: "Transaction not found" };
     } else if (amount === null || amount !== session.amount) {
