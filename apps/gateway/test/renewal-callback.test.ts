@@ -79,7 +79,9 @@ describe("ATMOS callback for renewal charges", () => {
     expect(await postCallback({ transaction_id: 910_999, amount: attempt.amount, account })).toMatchObject({
       status: 0,
     });
-    expect(await postCallback({ transaction_id: 910_003, amount: attempt.amount + 1, account })).toMatchObject({
+    expect(
+      await postCallback({ transaction_id: 910_003, amount: attempt.amount + 1, account }),
+    ).toMatchObject({
       status: 0,
     });
     const closed = await renewalAttempt("failed", 910_004);
