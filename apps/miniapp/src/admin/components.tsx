@@ -1,0 +1,287 @@
+import Head from "next/head";
+import Link from "next/link";
+import { useRouter } from "next/router";
+import type { ReactNode } from "react";
+import { type AdminActionName, confirmHref } from "./actions";
+import { returnPath, withQuery } from "./format";
+
+const NAV: ReadonlyArray<{ href: string; label: string }> = [
+  { href: "/admin", label: "Dashboard" },
+  { href: "/admin/payment-sessions", label: "Payment sessions" },
+  { href: "/admin/payments", label: "Payments" },
+  { href: "/admin/subscriptions", label: "Subscriptions" },
+  { href: "/admin/cards", label: "Bound cards" },
+  { href: "/admin/users", label: "Users" },
+  { href: "/admin/audit-log", label: "Audit log" },
+];
+
+function one(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Frame of every signed-in admin page: navigation, who is signed in, sign-out, one-off notices. */
+export function AdminLayout({
+  title,
+  actor,
+  children,
+}: {
+  title: string;
+  actor?: string;
+  children: ReactNode;
+}) {
+  const router = useRouter();
+  const notice = one(router.query.notice)?.slice(0, 300);
+  const error = one(router.query.error)?.slice(0, 500);
+  return (
+    <div className="min-h-dvh bg-gray-50 text-gray-900" data-admin>
+      <Head>
+        <title>{`${title} · Obuna admin`}</title>
+        <meta name="robots" content="noindex" />
+      </Head>
+      <header className="flex flex-wrap items-center gap-x-4 gap-y-2 border-b border-gray-200 bg-white px-4 py-3">
+        <span className="font-semibold">Obuna admin</span>
+        {actor !== undefined && (
+          <nav aria-label="Admin sections" className="flex flex-wrap gap-1 text-sm">
+            {NAV.map((item) => (
+              <Link
+                key={item.href}
+                href={item.href}
+                aria-current={router.pathname === item.href ? "page" : undefined}
+                className={`rounded px-2 py-1 ${router.pathname === item.href ? "bg-blue-600 text-white" : "text-blue-700 hover:bg-blue-50"}`}
+              >
+                {item.label}
+              </Link>
+            ))}
+          </nav>
+        )}
+        {actor !== undefined && (
+          <form method="post" action="/api/admin/logout" className="ml-auto flex items-center gap-2 text-sm">
+            <span className="text-gray-600" data-testid="admin-actor">
+              {actor}
+            </span>
+            <button type="submit" className="rounded border border-gray-300 px-2 py-1 hover:bg-gray-100">
+              Sign out
+            </button>
+          </form>
+        )}
+      </header>
+      <main className="mx-auto flex max-w-7xl flex-col gap-4 p-4">
+        <h1 className="text-xl font-semibold">{title}</h1>
+        {notice && (
+          <p role="status" className="rounded border border-green-300 bg-green-50 p-3 text-green-900">
+            {notice}
+          </p>
+        )}
+        {error && <ErrorBox message={error} />}
+        {children}
+      </main>
+    </div>
+  );
+}
+
+export function ErrorBox({ message }: { message: string }) {
+  return (
+    <p role="alert" className="rounded border border-red-300 bg-red-50 p-3 text-red-900">
+      {message}
+    </p>
+  );
+}
+
+export interface Column<T> {
+  header: string;
+  cell(row: T): ReactNode;
+}
+
+/** A plain table; each row carries `data-row-id` for tests and links. */
+export function DataTable<T extends { id: number | string }>({
+  rows,
+  columns,
+  empty = "Nothing found.",
+}: {
+  rows: readonly T[];
+  columns: ReadonlyArray<Column<T>>;
+  empty?: string;
+}) {
+  if (rows.length === 0) return <p className="text-gray-600">{empty}</p>;
+  return (
+    <div className="overflow-x-auto rounded border border-gray-200 bg-white">
+      <table className="min-w-full text-left text-sm">
+        <thead className="bg-gray-100 text-xs uppercase text-gray-600">
+          <tr>
+            {columns.map((column) => (
+              <th key={column.header} scope="col" className="whitespace-nowrap px-3 py-2">
+                {column.header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.id} data-row-id={row.id} className="border-t border-gray-100 align-top">
+              {columns.map((column) => (
+                <td key={column.header} className="px-3 py-2">
+                  {column.cell(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export interface FilterSelect {
+  name: string;
+  label: string;
+  options: readonly string[];
+}
+
+/** A GET form: search box and selects; submitting starts again at the first page. */
+export function Filters({
+  search = true,
+  searchLabel = "Search (Telegram id, @username, card digits)",
+  selects = [],
+  texts = [],
+}: {
+  search?: boolean;
+  searchLabel?: string;
+  selects?: readonly FilterSelect[];
+  texts?: ReadonlyArray<{ name: string; label: string }>;
+}) {
+  const router = useRouter();
+  const value = (name: string) => one(router.query[name]) ?? "";
+  return (
+    <form
+      method="get"
+      className="flex flex-wrap items-end gap-3 rounded border border-gray-200 bg-white p-3 text-sm"
+    >
+      {search && (
+        <label className="flex flex-col gap-1">
+          <span className="text-gray-600">{searchLabel}</span>
+          <input
+            type="search"
+            name="search"
+            defaultValue={value("search")}
+            maxLength={64}
+            className="w-72 rounded border border-gray-300 px-2 py-1"
+          />
+        </label>
+      )}
+      {texts.map((text) => (
+        <label key={text.name} className="flex flex-col gap-1">
+          <span className="text-gray-600">{text.label}</span>
+          <input
+            type="text"
+            name={text.name}
+            defaultValue={value(text.name)}
+            maxLength={80}
+            className="w-44 rounded border border-gray-300 px-2 py-1"
+          />
+        </label>
+      ))}
+      {selects.map((select) => (
+        <label key={select.name} className="flex flex-col gap-1">
+          <span className="text-gray-600">{select.label}</span>
+          <select
+            name={select.name}
+            defaultValue={value(select.name)}
+            className="rounded border border-gray-300 px-2 py-1"
+          >
+            <option value="">any</option>
+            {select.options.map((option) => (
+              <option key={option} value={option}>
+                {option}
+              </option>
+            ))}
+          </select>
+        </label>
+      ))}
+      <button type="submit" className="rounded bg-blue-600 px-3 py-1.5 font-semibold text-white">
+        Apply
+      </button>
+      <Link href={router.pathname} className="px-2 py-1.5 text-blue-700">
+        Clear
+      </Link>
+    </form>
+  );
+}
+
+/** "41–60 of 200" with previous/next links that keep the filters. */
+export function Pagination({ total, limit, offset }: { total: number; limit: number; offset: number }) {
+  const router = useRouter();
+  const href = (nextOffset: number) =>
+    withQuery(router.pathname, router.query, { offset: nextOffset > 0 ? String(nextOffset) : undefined });
+  const first = total === 0 ? 0 : offset + 1;
+  const last = Math.min(offset + limit, total);
+  return (
+    <nav aria-label="Pages" className="flex items-center gap-3 text-sm">
+      <span data-testid="page-range">
+        {first}–{last} of {total}
+      </span>
+      {offset > 0 && (
+        <Link href={href(Math.max(0, offset - limit))} className="text-blue-700" rel="prev">
+          ← Previous
+        </Link>
+      )}
+      {offset + limit < total && (
+        <Link href={href(offset + limit)} className="text-blue-700" rel="next">
+          Next →
+        </Link>
+      )}
+    </nav>
+  );
+}
+
+/** A link to the confirmation step of an action on a row (nothing changes until it is confirmed). */
+export function ActionLink({
+  action,
+  id,
+  label,
+  danger = false,
+}: {
+  action: AdminActionName;
+  id: number;
+  label: string;
+  danger?: boolean;
+}) {
+  const router = useRouter();
+  return (
+    <Link
+      href={confirmHref(action, id, returnPath(router.pathname, router.query))}
+      className={`mr-2 whitespace-nowrap rounded border px-2 py-0.5 text-xs font-semibold ${danger ? "border-red-400 text-red-700 hover:bg-red-50" : "border-blue-400 text-blue-700 hover:bg-blue-50"}`}
+    >
+      {label}
+    </Link>
+  );
+}
+
+export function Badge({
+  value,
+  tone = "gray",
+}: {
+  value: string;
+  tone?: "gray" | "green" | "red" | "amber";
+}) {
+  const look = {
+    gray: "bg-gray-100 text-gray-800",
+    green: "bg-green-100 text-green-800",
+    red: "bg-red-100 text-red-800",
+    amber: "bg-amber-100 text-amber-900",
+  }[tone];
+  return (
+    <span className={`whitespace-nowrap rounded px-1.5 py-0.5 text-xs font-semibold ${look}`}>{value}</span>
+  );
+}
+
+/** The page's data, or the gateway's error message as it was given. */
+export function Loaded<T>({
+  result,
+  children,
+}: {
+  result: { ok: true; data: T } | { ok: false; code: string; message: string };
+  children: (data: T) => ReactNode;
+}) {
+  if (!result.ok) return <ErrorBox message={`${result.message} (${result.code})`} />;
+  return <>{children(result.data)}</>;
+}

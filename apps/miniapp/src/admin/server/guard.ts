@@ -1,0 +1,58 @@
+import type { AdminMeResponse } from "@obuna/contracts/http";
+import type { GetServerSidePropsContext, GetServerSidePropsResult } from "next";
+import { type AdminCall, type AdminResult, adminGateway } from "./gateway";
+import { clearAdminSession, readAdminSession } from "./session";
+
+/** What every admin page gets: who is signed in and the page's data, or the gateway's error in plain words. */
+export interface AdminPageProps<T> {
+  actor: string;
+  result: { ok: true; data: T } | { ok: false; code: string; message: string };
+}
+
+function toLogin(ctx: GetServerSidePropsContext): { redirect: { destination: string; permanent: false } } {
+  const next = encodeURIComponent(ctx.resolvedUrl);
+  return { redirect: { destination: `/admin/login?next=${next}`, permanent: false } };
+}
+
+/**
+ * getServerSideProps of an admin page: without a valid session → the login page; otherwise loads the
+ * page's data from the gateway with the session as Bearer. A 401 anywhere (expired or rotated
+ * session) ends the session and goes to the login page too.
+ */
+export async function loadAdminPage<T>(
+  ctx: GetServerSidePropsContext,
+  load: (call: AdminCall, bearer: string) => Promise<AdminResult<T>>,
+): Promise<GetServerSidePropsResult<AdminPageProps<T>>> {
+  ctx.res.setHeader("cache-control", "no-store");
+  const bearer = readAdminSession(ctx.req);
+  if (!bearer) return toLogin(ctx);
+  const call = adminGateway();
+  const [me, result] = await Promise.all([call<AdminMeResponse>({ path: "me", bearer }), load(call, bearer)]);
+  if ((!me.ok && me.status === 401) || (!result.ok && result.status === 401)) {
+    clearAdminSession(ctx.req, ctx.res);
+    return toLogin(ctx);
+  }
+  return {
+    props: {
+      actor: me.ok ? me.data.actor : "admin",
+      result: result.ok
+        ? { ok: true, data: result.data }
+        : { ok: false, code: result.code, message: result.message },
+    },
+  };
+}
+
+/** The string value of a query parameter (first one when repeated). */
+export function queryValue(ctx: GetServerSidePropsContext, name: string): string | undefined {
+  const value = ctx.query[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === "" ? undefined : first;
+}
+
+/** Forwards the named query parameters (only those) to a gateway list endpoint. */
+export function listQuery(
+  ctx: GetServerSidePropsContext,
+  names: readonly string[],
+): Record<string, string | undefined> {
+  return Object.fromEntries(names.map((name) => [name, queryValue(ctx, name)]));
+}

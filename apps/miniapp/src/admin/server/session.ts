@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
+
+/** The admin session cookie: the gateway's signed session token, never readable by page scripts. */
+export const ADMIN_COOKIE = "obuna_admin";
+
+/** The session token from the request's cookie, if any. */
+export function readAdminSession(req: IncomingMessage): string | null {
+  const header = req.headers.cookie;
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() !== ADMIN_COOKIE) continue;
+    const value = part.slice(eq + 1).trim();
+    try {
+      return value ? decodeURIComponent(value) : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** https directly, or behind a proxy that says so (then the cookie gets `Secure`). */
+export function isHttps(req: IncomingMessage): boolean {
+  if ((req.socket as TLSSocket).encrypted) return true;
+  const forwarded = req.headers["x-forwarded-proto"];
+  const proto = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
+  return proto === "https";
+}
+
+function cookie(value: string, maxAgeS: number, secure: boolean): string {
+  return [
+    `${ADMIN_COOKIE}=${encodeURIComponent(value)}`,
+    "Path=/",
+    `Max-Age=${Math.max(0, Math.floor(maxAgeS))}`,
+    "HttpOnly",
+    "SameSite=Strict",
+    ...(secure ? ["Secure"] : []),
+  ].join("; ");
+}
+
+export function setAdminSession(
+  req: IncomingMessage,
+  res: ServerResponse,
+  token: string,
+  expiresAt: Date,
+  now = new Date(),
+): void {
+  res.setHeader("set-cookie", cookie(token, (expiresAt.getTime() - now.getTime()) / 1000, isHttps(req)));
+}
+
+export function clearAdminSession(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader("set-cookie", cookie("", 0, isHttps(req)));
+}
+
+/**
+ * A form post must come from this origin (the cookie is SameSite=Strict already; this also refuses
+ * a post whose Origin names another site). Requests without Origin (old browsers, curl) pass.
+ */
+export function isSameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin || origin === "null") return origin !== "null";
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** A place inside the admin panel to go back to (never another site). */
+export function safeAdminPath(value: unknown, fallback = "/admin"): string {
+  if (typeof value !== "string") return fallback;
+  if (!/^\/admin(\/[a-z-]*)?(\?[^#\\]*)?$/.test(value)) return fallback;
+  return value;
+}

@@ -1,0 +1,59 @@
+import type { AdminAuditEntry, AdminAuditList } from "@obuna/contracts/http";
+import type { GetServerSideProps } from "next";
+import { AdminLayout, type Column, DataTable, Filters, Loaded, Pagination } from "../../admin/components";
+import { formatTashkent, orDash } from "../../admin/format";
+import { type AdminPageProps, listQuery, loadAdminPage } from "../../admin/server/guard";
+
+const COLUMNS: ReadonlyArray<Column<AdminAuditEntry>> = [
+  { header: "#", cell: (a) => a.id },
+  { header: "When", cell: (a) => <span className="whitespace-nowrap">{formatTashkent(a.created_at)}</span> },
+  { header: "Who", cell: (a) => a.actor },
+  { header: "What", cell: (a) => <span className="font-mono text-xs">{a.action}</span> },
+  { header: "On", cell: (a) => `${a.entity_type} #${a.entity_id}` },
+  { header: "Why", cell: (a) => orDash(a.reason) },
+  {
+    header: "Details",
+    cell: (a) =>
+      a.details === null || a.details === undefined ? (
+        "—"
+      ) : (
+        <pre className="max-w-md whitespace-pre-wrap break-all font-mono text-xs">
+          {JSON.stringify(a.details)}
+        </pre>
+      ),
+  },
+];
+
+/** `/admin/audit-log`: who did what, why and when (newest first). */
+export default function AdminAuditLogPage({ actor, result }: AdminPageProps<AdminAuditList>) {
+  return (
+    <AdminLayout title="Audit log" actor={actor}>
+      <Filters
+        search={false}
+        texts={[
+          { name: "entity_type", label: "Entity type" },
+          { name: "entity_id", label: "Entity id" },
+          { name: "actor", label: "Who" },
+          { name: "action", label: "Action" },
+        ]}
+      />
+      <Loaded result={result}>
+        {(page) => (
+          <>
+            <DataTable rows={page.items} columns={COLUMNS} empty="No audit entries match." />
+            <Pagination total={page.total} limit={page.limit} offset={page.offset} />
+          </>
+        )}
+      </Loaded>
+    </AdminLayout>
+  );
+}
+
+export const getServerSideProps: GetServerSideProps<AdminPageProps<AdminAuditList>> = (ctx) =>
+  loadAdminPage(ctx, (call, bearer) =>
+    call<AdminAuditList>({
+      path: "audit-log",
+      bearer,
+      query: listQuery(ctx, ["entity_type", "entity_id", "actor", "action", "limit", "offset"]),
+    }),
+  );

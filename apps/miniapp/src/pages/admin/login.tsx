@@ -1,0 +1,59 @@
+import type { GetServerSideProps } from "next";
+import { AdminLayout } from "../../admin/components";
+import { readAdminSession, safeAdminPath } from "../../admin/server/session";
+
+interface LoginProps {
+  next: string;
+  signedOut: boolean;
+}
+
+/** `/admin/login`: the ADMIN_TOKEN goes to our own server (POST /api/admin/session), never to script. */
+export default function AdminLogin({ next, signedOut }: LoginProps) {
+  return (
+    <AdminLayout title="Sign in">
+      {signedOut && <p role="status">You are signed out.</p>}
+      <form
+        method="post"
+        action="/api/admin/session"
+        className="flex max-w-sm flex-col gap-3 rounded border border-gray-200 bg-white p-4"
+      >
+        <input type="hidden" name="next" value={next} />
+        <label className="flex flex-col gap-1">
+          <span>Admin token</span>
+          <input
+            type="password"
+            name="token"
+            required
+            maxLength={512}
+            autoComplete="current-password"
+            className="rounded border border-gray-300 px-2 py-1"
+          />
+        </label>
+        <label className="flex flex-col gap-1">
+          <span>Your name (recorded in the audit log)</span>
+          <input
+            type="text"
+            name="actor"
+            maxLength={64}
+            autoComplete="username"
+            placeholder="admin"
+            className="rounded border border-gray-300 px-2 py-1"
+          />
+        </label>
+        <button type="submit" className="rounded bg-blue-600 px-3 py-2 font-semibold text-white">
+          Sign in
+        </button>
+      </form>
+    </AdminLayout>
+  );
+}
+
+export const getServerSideProps: GetServerSideProps<LoginProps> = async (ctx) => {
+  ctx.res.setHeader("cache-control", "no-store");
+  const next = safeAdminPath(ctx.query.next);
+  // A cookie is not proof of a valid session; the next page checks it with the gateway.
+  if (readAdminSession(ctx.req) && !ctx.query.error && !ctx.query.signed_out) {
+    return { redirect: { destination: next, permanent: false } };
+  }
+  return { props: { next, signedOut: ctx.query.signed_out === "1" } };
+};

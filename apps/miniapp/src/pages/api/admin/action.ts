@@ -1,0 +1,95 @@
+import type { NextApiRequest, NextApiResponse } from "next";
+import { ADMIN_ACTIONS, isAdminAction, REASON_MAX, REASON_MIN } from "../../../admin/actions";
+import { adminGateway } from "../../../admin/server/gateway";
+import {
+  clearAdminSession,
+  isSameOrigin,
+  readAdminSession,
+  safeAdminPath,
+} from "../../../admin/server/session";
+
+export const config = { api: { bodyParser: { sizeLimit: "8kb" } } };
+
+const KEY_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
+
+function field(body: unknown, name: string): string {
+  const value =
+    typeof body === "object" && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+  return typeof value === "string" ? value : "";
+}
+
+/**
+ * POST /api/admin/action (the confirmation form): runs one admin action at the gateway with the
+ * session as Bearer and the form's Idempotency-Key (a resubmitted form is the same action), then
+ * goes back to the list with a notice, or back to the confirmation page with the gateway's message.
+ */
+export default async function handler(req: NextApiRequest, res: NextApiResponse): Promise<void> {
+  res.setHeader("cache-control", "no-store");
+  if (req.method !== "POST") {
+    res.setHeader("allow", "POST");
+    res.status(405).json({ success: false, error: { code: "METHOD_NOT_ALLOWED", message: "Use POST" } });
+    return;
+  }
+  const bearer = readAdminSession(req);
+  if (!bearer) {
+    res.redirect(303, "/admin/login");
+    return;
+  }
+  if (!isSameOrigin(req)) {
+    res.status(403).json({ success: false, error: { code: "FORBIDDEN", message: "Cross-site form" } });
+    return;
+  }
+
+  const body = req.body as unknown;
+  const action = field(body, "action");
+  const idText = field(body, "id");
+  const returnTo = safeAdminPath(field(body, "return_to"));
+  const reason = field(body, "reason").trim();
+  const daysText = field(body, "days").trim();
+  const key = field(body, "idempotency_key");
+
+  /** Back to the confirmation page; the same key only when the outcome is not known (5xx, in progress). */
+  const again = (message: string, retryWithSameKey = false) => {
+    const query = new URLSearchParams({ action, id: idText, return_to: returnTo, reason, error: message });
+    if (daysText) query.set("days", daysText);
+    if (retryWithSameKey && KEY_PATTERN.test(key)) query.set("key", key);
+    res.redirect(303, `/admin/confirm?${query.toString()}`);
+  };
+
+  if (!isAdminAction(action) || !/^\d{1,12}$/.test(idText)) {
+    res.redirect(
+      303,
+      `${returnTo}${returnTo.includes("?") ? "&" : "?"}error=${encodeURIComponent("Unknown action")}`,
+    );
+    return;
+  }
+  if (reason.length < REASON_MIN || reason.length > REASON_MAX) {
+    return again(`Give a reason of ${REASON_MIN} to ${REASON_MAX} characters.`);
+  }
+  let days: number | undefined;
+  if (action === "subscription.extend") {
+    days = /^\d{1,4}$/.test(daysText) ? Number(daysText) : Number.NaN;
+    if (!Number.isInteger(days) || days < 1 || days > 3660)
+      return again("Days must be a whole number from 1 to 3660.");
+  }
+
+  const definition = ADMIN_ACTIONS[action];
+  const result = await adminGateway()({
+    method: "POST",
+    path: definition.path(Number(idText)),
+    bearer,
+    body: days === undefined ? { reason } : { days, reason },
+    idempotencyKey: KEY_PATTERN.test(key) ? key : undefined,
+  });
+  if (!result.ok) {
+    if (result.status === 401) {
+      clearAdminSession(req, res);
+      res.redirect(303, "/admin/login");
+      return;
+    }
+    const unknownOutcome = result.status >= 500 || result.code === "IDEMPOTENCY_IN_PROGRESS";
+    return again(`${result.message} (${result.code})`, unknownOutcome);
+  }
+  const notice = `${definition.title} #${idText}: done.`;
+  res.redirect(303, `${returnTo}${returnTo.includes("?") ? "&" : "?"}notice=${encodeURIComponent(notice)}`);
+}

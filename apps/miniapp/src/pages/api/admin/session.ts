@@ -1,0 +1,47 @@
+import type { AdminSessionResponse } from "@obuna/contracts/http";
+import type { NextApiRequest, NextApiResponse } from "next";
+import { adminGateway } from "../../../admin/server/gateway";
+import { isSameOrigin, safeAdminPath, setAdminSession } from "../../../admin/server/session";
+
+export const config = { api: { bodyParser: { sizeLimit: "8kb" } } };
+
+function field(body: unknown, name: string): string {
+  const value =
+    typeof body === "object" && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+  return typeof value === "string" ? value : "";
+}
+
+function backToLogin(res: NextApiResponse, message: string, next: string): void {
+  const query = new URLSearchParams({ error: message, next });
+  res.redirect(303, `/admin/login?${query.toString()}`);
+}
+
+/**
+ * POST /api/admin/session (the login form): exchanges ADMIN_TOKEN at the gateway for a session token
+ * and keeps it in an httpOnly, SameSite=Strict cookie. The token itself is never stored or echoed.
+ */
+export default async function handler(req: NextApiRequest, res: NextApiResponse): Promise<void> {
+  res.setHeader("cache-control", "no-store");
+  if (req.method !== "POST") {
+    res.setHeader("allow", "POST");
+    res.status(405).json({ success: false, error: { code: "METHOD_NOT_ALLOWED", message: "Use POST" } });
+    return;
+  }
+  const next = safeAdminPath(field(req.body, "next"));
+  if (!isSameOrigin(req)) return backToLogin(res, "The form was sent from another site.", next);
+  const token = field(req.body, "token").trim();
+  const actor = field(req.body, "actor").trim();
+  if (!token) return backToLogin(res, "Enter the admin token.", next);
+  const result = await adminGateway()<AdminSessionResponse>({
+    method: "POST",
+    path: "session",
+    body: actor ? { token, actor } : { token },
+  });
+  if (!result.ok) {
+    const message =
+      result.status === 401 ? "That admin token is not valid." : `${result.message} (${result.code})`;
+    return backToLogin(res, message, next);
+  }
+  setAdminSession(req, res, result.data.session_token, new Date(result.data.expires_at));
+  res.redirect(303, next);
+}
