@@ -18,7 +18,12 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 let buffer = "";
-const strip = (s) => s.replace(/\u001b\[[0-9;]*m/g, "");
+const ESC = String.fromCharCode(27);
+const strip = (s) =>
+  s
+    .split(ESC)
+    .map((part, i) => (i === 0 ? part : part.replace(/^\[[0-9;]*m/, "")))
+    .join("");
 child.stdout.on("data", (chunk) => {
   process.stdout.write(chunk);
   buffer += chunk.toString();
