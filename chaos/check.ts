@@ -108,7 +108,7 @@ export async function checkEndState(
   for (const p of payments) {
     if (p.status !== "success") continue;
     const t = p.transaction_id === null ? undefined : ledgerById.get(p.transaction_id);
-    if (!t || t.state !== "confirmed") {
+    if (t?.state !== "confirmed") {
       phantomPayments++;
       problems.push(
         `payment ${p.id} is success but ATMOS transaction ${p.transaction_id} is ${t?.state ?? "absent"}`,

@@ -376,3 +376,27 @@ export async function withRetries(
   }
   return last;
 }
+
+/**
+ * Sessions still `processing` (an apply whose answer never came and that ATMOS never confirmed) are
+ * finished by the gateway's maintenance loop after 30 minutes. Moves them 31 minutes into the past
+ * and waits for the running gateway (MAINTENANCE_INTERVAL_MS=2000) to finish them itself.
+ */
+export async function settleSessions(handle: DbHandle, log: (line: string) => void) {
+  const [row] = await handle.client<{ n: number }[]>`
+    select count(*)::int as n from payment_sessions where status = 'processing'`;
+  if (!row || row.n === 0) return 0;
+  await handle.client`update payment_sessions set updated_at = updated_at - interval '31 minutes'
+    where status = 'processing'`;
+  await waitFor(
+    "the gateway to finish processing sessions",
+    async () => {
+      const [r] = await handle.client<{ n: number }[]>`
+        select count(*)::int as n from payment_sessions where status = 'processing'`;
+      return r?.n === 0;
+    },
+    { timeoutMs: 60_000, everyMs: 500 },
+  );
+  log(`  ${row.n} sessions left processing were finished by the gateway's maintenance (moved in time)`);
+  return row.n;
+}

@@ -18,6 +18,7 @@ import {
   NO_FAULTS,
   prepareChaosDatabase,
   seedDueSubscriptions,
+  settleSessions,
   sleep,
   startChaosSandbox,
   startGateway,
@@ -193,6 +194,7 @@ export async function faultsScenario(log: Log): Promise<Omit<ScenarioResult, "se
     for (const s of processing) {
       await api.call("GET", `/api/v1/payment/session/${s.id}`, GatewayCaller.tma(Number(s.telegram_id)));
     }
+    const sessionsMovedInTime = await settleSessions(handle, log);
     const settled = await settleRenewals({ handle, sandbox, databaseUrl, worker, startWorker: start, log });
     worker = null;
     const { counts, problems } = await checkEndState(handle, sandbox, seeded);
@@ -215,6 +217,7 @@ export async function faultsScenario(log: Log): Promise<Omit<ScenarioResult, "se
         "due renewals": RENEWALS,
         renewed: settled.success,
         "janitor runs (moved in time)": settled.janitorRuns,
+        "sessions finished by gateway maintenance (moved in time)": sessionsMovedInTime,
       },
       counts,
       violations: [],

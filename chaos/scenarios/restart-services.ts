@@ -15,6 +15,7 @@ import {
   GatewayCaller,
   prepareChaosDatabase,
   seedDueSubscriptions,
+  settleSessions,
   sleep,
   startChaosSandbox,
   startGateway,
@@ -191,6 +192,7 @@ export async function restartServicesScenario(
     for (const s of processing) {
       await api.call("GET", `/api/v1/payment/session/${s.id}`, GatewayCaller.tma(Number(s.telegram_id)));
     }
+    const sessionsMovedInTime = await settleSessions(handle, log);
     const settled = await settleRenewals({ handle, sandbox, databaseUrl, worker, startWorker: start, log });
     worker = null;
     const { counts, problems } = await checkEndState(handle, sandbox, seeded);
@@ -204,6 +206,7 @@ export async function restartServicesScenario(
         "worker resumed by itself after Redis restart": resumed ? "yes" : "no",
         renewed: settled.success,
         "janitor runs (moved in time)": settled.janitorRuns,
+        "sessions finished by gateway maintenance (moved in time)": sessionsMovedInTime,
         "first payments at the client": [...outcomes].map(([k, v]) => `${k} ${v}`).join(", "),
         "gateway answers": [...tally]
           .sort()
