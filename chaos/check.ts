@@ -27,6 +27,8 @@ export interface CheckCounts {
 export interface CheckResult {
   counts: CheckCounts;
   problems: string[];
+  /** The ATMOS ledger by end state (closed ones by reason), e.g. "confirmed 385, pre_applied 12". */
+  ledgerStates: string;
 }
 
 const RENEWAL_ACCOUNT = /^7\d{12}$/;
@@ -216,7 +218,16 @@ export async function checkEndState(
   for (const d of report.discrepancies.slice(0, 20)) problems.push(`reconcile ${d.kind}: ${d.message}`);
   for (const note of report.notes.slice(0, 5)) problems.push(`reconcile note: ${note}`);
 
+  const states = new Map<string, number>();
+  for (const t of ledger) {
+    const key = t.state === "closed" ? `closed (${t.closedReason ?? "?"})` : t.state;
+    states.set(key, (states.get(key) ?? 0) + 1);
+  }
   return {
+    ledgerStates: [...states]
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", "),
     counts: {
       subscriptions: subscriptions.length,
       consistent,

@@ -91,6 +91,7 @@ function print(r: ScenarioResult) {
     return;
   }
   for (const [k, v] of Object.entries(r.facts)) console.log(`  ${k}: ${v}`);
+  if (r.ledgerStates) console.log(`  ATMOS ledger: ${r.ledgerStates}`);
   if (r.counts) {
     const c = r.counts;
     console.log(

@@ -167,7 +167,7 @@ export async function duplicatesScenario(log: Log): Promise<Omit<ScenarioResult,
     }
 
     sandbox.configure(NO_FAULTS);
-    const { counts, problems } = await checkEndState(handle, sandbox);
+    const { counts, problems, ledgerStates } = await checkEndState(handle, sandbox);
     const [{ n: successPayments }] = (await handle.client<{ n: number }[]>`
       select count(*)::int as n from payments where status = 'success'`) as unknown as [{ n: number }];
     if (counts.confirmedCharges !== prepared.length) {
@@ -189,6 +189,7 @@ export async function duplicatesScenario(log: Log): Promise<Omit<ScenarioResult,
         "successful payments": successPayments,
       },
       counts,
+      ledgerStates,
       violations,
       problems,
     };

@@ -197,7 +197,7 @@ export async function faultsScenario(log: Log): Promise<Omit<ScenarioResult, "se
     const sessionsMovedInTime = await settleSessions(handle, log);
     const settled = await settleRenewals({ handle, sandbox, databaseUrl, worker, startWorker: start, log });
     worker = null;
-    const { counts, problems } = await checkEndState(handle, sandbox, seeded);
+    const { counts, problems, ledgerStates } = await checkEndState(handle, sandbox, seeded);
     const [{ n: paidFirst }] = (await handle.client<{ n: number }[]>`
       select count(*)::int as n from payments where status = 'success' and kind = 'initial'`) as unknown as [
       { n: number },
@@ -220,6 +220,7 @@ export async function faultsScenario(log: Log): Promise<Omit<ScenarioResult, "se
         "sessions finished by gateway maintenance (moved in time)": sessionsMovedInTime,
       },
       counts,
+      ledgerStates,
       violations: [],
       problems,
     };

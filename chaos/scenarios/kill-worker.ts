@@ -61,7 +61,7 @@ export async function killWorkerScenario(log: Log): Promise<Omit<ScenarioResult,
     });
     worker = null;
     sandbox.configure(NO_FAULTS);
-    const { counts, problems } = await checkEndState(handle, sandbox, seeded);
+    const { counts, problems, ledgerStates } = await checkEndState(handle, sandbox, seeded);
     const violations: string[] = [];
     if (settled.success !== KILL_SUBSCRIPTIONS) {
       violations.push(`${settled.success} of ${KILL_SUBSCRIPTIONS} subscriptions renewed`);
@@ -75,6 +75,7 @@ export async function killWorkerScenario(log: Log): Promise<Omit<ScenarioResult,
         "janitor runs (moved in time)": settled.janitorRuns,
       },
       counts,
+      ledgerStates,
       violations,
       problems,
     };

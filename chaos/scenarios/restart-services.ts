@@ -195,7 +195,7 @@ export async function restartServicesScenario(
     const sessionsMovedInTime = await settleSessions(handle, log);
     const settled = await settleRenewals({ handle, sandbox, databaseUrl, worker, startWorker: start, log });
     worker = null;
-    const { counts, problems } = await checkEndState(handle, sandbox, seeded);
+    const { counts, problems, ledgerStates } = await checkEndState(handle, sandbox, seeded);
     const violations: string[] = [];
     if (!resumed) violations.push("the renewals worker did not resume by itself after the Redis restart");
     return {
@@ -214,6 +214,7 @@ export async function restartServicesScenario(
           .join(", "),
       },
       counts,
+      ledgerStates,
       violations,
       problems,
     };

@@ -5,6 +5,8 @@ export interface ScenarioResult {
   /** What the scenario did (kills, faults seen, payments tried...). */
   facts: Record<string, number | string>;
   counts: CheckCounts | null;
+  /** The ATMOS ledger at the end, by state. */
+  ledgerStates?: string;
   /** Scenario-specific violations on top of the end-state check. */
   violations: string[];
   problems: string[];
