@@ -80,6 +80,26 @@ async function restartRedis() {
   await waitFor("redis back", () => portOpen(6379), { timeoutMs: 20_000, everyMs: 100 });
 }
 
+/** Why this machine's services cannot be restarted from here, or null when they can. */
+function restartPrerequisites(): string | null {
+  try {
+    execFileSync(
+      "bash",
+      [
+        "-c",
+        "command -v pg_ctlcluster && command -v redis-server && command -v redis-cli && ls /etc/postgresql",
+      ],
+      {
+        stdio: "ignore",
+      },
+    );
+  } catch {
+    return "needs the Debian Postgres cluster (pg_ctlcluster, /etc/postgresql) and redis-server/redis-cli on this machine";
+  }
+  if (process.getuid?.() !== 0) return "needs root to restart Postgres and Redis";
+  return null;
+}
+
 /** Whatever happened: Postgres and Redis answer again when the scenario ends. */
 export async function ensureServicesUp(log: Log) {
   if (!(await portOpen(5432))) {
@@ -115,6 +135,24 @@ export async function restartServicesScenario(
         "restarts this machine's Postgres and Redis; run `pnpm chaos --scenario restart-services` or pass --allow-restart",
     };
   }
+  const missing = restartPrerequisites();
+  if (missing) {
+    return {
+      name: "restart-services",
+      facts: {},
+      counts: null,
+      violations: [],
+      problems: [],
+      skipped: missing,
+    };
+  }
+  // Ctrl-C in the middle must not leave the machine without Postgres or Redis either.
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`  ${signal}: bringing the services back before exiting`);
+    ensureServicesUp(log).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const databaseUrl = await prepareChaosDatabase();
   await flushChaosRedis();
   const port = await freePort();
@@ -220,6 +258,8 @@ export async function restartServicesScenario(
     };
   } finally {
     await ensureServicesUp(log);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await worker?.kill();
     await gateway?.stop();
     await handle.close().catch(() => {});
