@@ -56,12 +56,16 @@ export function clearAdminSession(req: IncomingMessage, res: ServerResponse): vo
 }
 
 /**
- * A form post must come from this origin (the cookie is SameSite=Strict already; this also refuses
- * a post whose Origin names another site). Requests without Origin (old browsers, curl) pass.
+ * A form post must come from this origin (the cookie is SameSite=Strict already). Browsers say so in
+ * `Sec-Fetch-Site`; with `Referrer-Policy: no-referrer` their Origin is "null", so Origin is only
+ * compared when there is no Sec-Fetch-Site. Requests with neither (curl, old browsers) pass.
  */
 export function isSameOrigin(req: IncomingMessage): boolean {
+  const site = req.headers["sec-fetch-site"];
+  if (typeof site === "string") return site === "same-origin";
   const origin = req.headers.origin;
-  if (!origin || origin === "null") return origin !== "null";
+  if (!origin) return true;
+  if (origin === "null") return false;
   try {
     return new URL(origin).host === req.headers.host;
   } catch {

@@ -1,0 +1,239 @@
+import { createDb, type DbHandle } from "@obuna/db";
+import { findDueRenewals } from "@obuna/db/queries";
+import type { Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { confirmAction, newAdminTestUser, payThroughGateway, sandboxLedger, signIn } from "./admin-helpers";
+import { type Browser, collectErrors, launchBrowser, screenshotter } from "./browser";
+import { TEST_SECRETS } from "./secrets";
+
+let browser: Browser;
+let db: DbHandle;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  db = createDb(inject("databaseUrl"), { max: 2 });
+});
+afterAll(async () => {
+  await browser?.close();
+  await db?.close();
+});
+beforeEach(async () => {
+  await browser.context.clearCookies();
+});
+
+/** Visible text of an element (waits for it to exist). */
+async function text(locator: Locator): Promise<string> {
+  return ((await locator.textContent()) ?? "").trim();
+}
+
+async function adminPage(): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1400, height: 900 });
+  return { page, errors: collectErrors(page) };
+}
+
+async function subscriptionOf(telegramId: number) {
+  const [row] = await db.client<
+    { id: number; status: string; end_date: Date; start_date: Date; auto_renew: boolean }[]
+  >`select s.id, s.status, s.end_date, s.start_date, s.auto_renew from subscriptions s
+    join users u on u.id = s.user_id where u.telegram_id = ${telegramId} order by s.id desc limit 1`;
+  if (!row) throw new Error("no subscription");
+  return {
+    ...row,
+    id: Number(row.id),
+    end_date: new Date(row.end_date),
+    start_date: new Date(row.start_date),
+  };
+}
+
+/** Is the subscription among those the renewals sweep would charge once its end date has come? */
+async function renewalsWouldCharge(subscriptionId: number, endDate: Date): Promise<boolean> {
+  const due = await findDueRenewals(db.db, { now: new Date(endDate), leadMs: 60_000, limit: 100_000 });
+  return due.some((row) => row.subscriptionId === subscriptionId);
+}
+
+describe("admin panel in Chromium against the gateway admin API, the ATMOS sandbox and Postgres", () => {
+  it("a wrong token stays on the login page and sets no cookie; pages without a session go to login", async () => {
+    const { page, errors } = await adminPage();
+    const shot = screenshotter(page, "admin-login");
+    await page.goto(`${inject("miniappUrl")}/admin/payments?status=success`);
+    await page.waitForURL(/\/admin\/login\?next=/);
+    await shot("redirected-to-login");
+
+    await signIn(page, "not-the-admin-token", "login-tester", { stayOnPage: true });
+    await page.waitForURL(/\/admin\/login\?error=/);
+    await expect.poll(() => text(page.locator("main [role=alert]"))).toBe("That admin token is not valid.");
+    await shot("wrong-token");
+    expect(await browser.context.cookies()).toEqual([]);
+    // Still not signed in.
+    await page.goto(`${inject("miniappUrl")}/admin/payments?status=success`);
+    expect(new URL(page.url()).pathname).toBe("/admin/login");
+
+    await signIn(page, TEST_SECRETS.adminToken, "login-tester", { stayOnPage: true });
+    // Back where it was going before the login page.
+    await page.waitForURL(/\/admin\/payments\?status=success$/);
+    const [cookie] = await browser.context.cookies();
+    expect(cookie).toMatchObject({ name: "obuna_admin", httpOnly: true, sameSite: "Strict", secure: false });
+    expect(cookie?.value).not.toContain(TEST_SECRETS.adminToken);
+    expect(await page.content()).not.toContain(TEST_SECRETS.adminToken);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/admin\/login\?signed_out=1/);
+    expect(await browser.context.cookies()).toEqual([]);
+    await page.goto(`${inject("miniappUrl")}/admin/cards`);
+    expect(new URL(page.url()).pathname).toBe("/admin/login");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("refunds a payment made through the flow: sandbox ledger shows the reverse, the subscription loses that period", async () => {
+    const user = newAdminTestUser();
+    const paid = await payThroughGateway(user, { autoRenew: true });
+    const before = await subscriptionOf(user.id);
+    const [payment] = await db.client<{ id: number; period_start: Date; period_end: Date }[]>`
+      select id, period_start, period_end from payments where session_id = ${paid.sessionId}`;
+    if (!payment) throw new Error("no payment row");
+
+    const { page, errors } = await adminPage();
+    const shot = screenshotter(page, "admin-refund");
+    await signIn(page, TEST_SECRETS.adminToken, "refund-tester");
+    await page.waitForURL(/\/admin$/);
+    await page.getByTestId("tile-active-subscriptions").waitFor();
+    await expect.poll(() => text(page.getByTestId("admin-actor"))).toBe("refund-tester");
+    await shot("dashboard");
+
+    await page.getByRole("link", { name: "Payments", exact: true }).click();
+    await page.getByLabel(/^Search/).fill(String(user.id));
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.waitForURL(new RegExp(`search=${user.id}`));
+    const row = page.locator(`tr[data-row-id="${payment.id}"]`);
+    await expect.poll(() => text(row)).toContain("success");
+    await expect.poll(() => text(row)).toContain(`@${user.username}`);
+    await expect.poll(() => text(page.getByTestId("page-range"))).toBe("1–1 of 1");
+    await shot("payments-found");
+
+    await row.getByRole("link", { name: "Refund" }).click();
+    await page.waitForURL(/\/admin\/confirm\?/);
+    await expect
+      .poll(() => text(page.getByRole("heading", { level: 1 })))
+      .toBe(`Refund payment #${payment.id}?`);
+    await shot("refund-confirm");
+    // Nothing happened yet.
+    expect((await sandboxLedger()).find((t) => t.transactionId === paid.transactionId)?.reversed).toBe(false);
+
+    await page.getByLabel("Reason (kept in the audit log)").fill("customer asked for a refund");
+    await page.getByRole("button", { name: /^Confirm:/ }).click();
+    await page.waitForURL(/\/admin\/payments\?.*notice=/);
+    await expect
+      .poll(() => text(page.locator("main [role=status]")))
+      .toBe(`Refund payment #${payment.id}: done.`);
+    await expect.poll(() => text(row)).toContain("reversed");
+    await expect.poll(() => text(row)).toContain("customer asked for a refund");
+    await expect.poll(() => row.getByRole("link", { name: "Refund" }).count()).toBe(0);
+    await shot("refunded");
+
+    const ledger = (await sandboxLedger()).find((t) => t.transactionId === paid.transactionId);
+    expect(ledger).toMatchObject({ reversed: true, state: "reversed" });
+    const after = await subscriptionOf(user.id);
+    const periodMs = new Date(payment.period_end).getTime() - new Date(payment.period_start).getTime();
+    expect(after.end_date.getTime()).toBe(
+      Math.max(before.end_date.getTime() - periodMs, before.start_date.getTime()),
+    );
+    expect(after.end_date.getTime()).toBeLessThan(before.end_date.getTime());
+    expect(after.status).toBe("expired");
+
+    // A second refund of the same payment: the gateway's message, shown as it is.
+    await page.goto(
+      `${inject("miniappUrl")}/admin/confirm?action=payment.refund&id=${payment.id}&return_to=/admin/payments`,
+    );
+    await page.getByLabel("Reason (kept in the audit log)").fill("double click");
+    await page.getByRole("button", { name: /^Confirm:/ }).click();
+    await page.waitForURL(/\/admin\/confirm\?.*error=/);
+    await expect
+      .poll(() => text(page.locator("main [role=alert]")))
+      .toBe("This payment was already refunded (INVALID_STATE)");
+    expect(await page.getByLabel("Reason (kept in the audit log)").inputValue()).toBe("double click");
+    await shot("refund-again-refused");
+
+    await page.goto(
+      `${inject("miniappUrl")}/admin/audit-log?entity_type=payment&entity_id=${payment.id}&action=payment.refunded`,
+    );
+    const audit = page.locator("tbody tr");
+    await expect.poll(() => audit.count()).toBe(1);
+    await expect.poll(() => text(audit)).toContain("refund-tester");
+    await expect.poll(() => text(audit)).toContain("customer asked for a refund");
+    await shot("audit-log");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("deactivates a card: it shows inactive, the row is is_active=false and renewals skip the subscription", async () => {
+    const user = newAdminTestUser();
+    await payThroughGateway(user, { autoRenew: true });
+    const subscription = await subscriptionOf(user.id);
+    const [card] = await db.client<{ id: number }[]>`
+      select c.id from bound_cards c join users u on u.id = c.user_id where u.telegram_id = ${user.id}`;
+    if (!card) throw new Error("no bound card");
+    expect(await renewalsWouldCharge(subscription.id, subscription.end_date)).toBe(true);
+
+    const { page, errors } = await adminPage();
+    const shot = screenshotter(page, "admin-card");
+    await signIn(page, TEST_SECRETS.adminToken, "card-tester");
+    await page.waitForURL(/\/admin$/);
+    await page.goto(`${inject("miniappUrl")}/admin/cards?search=${user.username}`);
+    const row = page.locator(`tr[data-row-id="${card.id}"]`);
+    await expect.poll(() => text(row.getByTestId("card-state"))).toBe("active");
+    await shot("card-active");
+
+    // Going back from the confirmation page changes nothing.
+    await row.getByRole("link", { name: "Deactivate" }).click();
+    await page.getByRole("link", { name: "Back without changing anything" }).click();
+    await expect.poll(() => text(row.getByTestId("card-state"))).toBe("active");
+
+    await confirmAction(page, card.id, "Deactivate", "suspected fraud");
+    await page.waitForURL(/\/admin\/cards\?.*notice=/);
+    await expect.poll(() => text(row.getByTestId("card-state"))).toBe("inactive");
+    await row.getByRole("link", { name: "Reactivate" }).waitFor();
+    await shot("card-inactive");
+
+    const [stored] = await db.client<
+      { is_active: boolean }[]
+    >`select is_active from bound_cards where id = ${card.id}`;
+    expect(stored?.is_active).toBe(false);
+    expect(await renewalsWouldCharge(subscription.id, subscription.end_date)).toBe(false);
+
+    const [audit] = await db.client<{ actor: string; action: string; reason: string }[]>`
+      select actor, action, reason from audit_log where entity_type = 'bound_card' and entity_id = ${String(card.id)}
+      order by id desc limit 1`;
+    expect(audit).toMatchObject({ actor: "card-tester", reason: "suspected fraud" });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("extends a subscription by a number of days and lists it everywhere", async () => {
+    const user = newAdminTestUser();
+    await payThroughGateway(user, { autoRenew: false });
+    const before = await subscriptionOf(user.id);
+
+    const { page, errors } = await adminPage();
+    const shot = screenshotter(page, "admin-extend");
+    await signIn(page, TEST_SECRETS.adminToken);
+    await page.waitForURL(/\/admin$/);
+    for (const path of ["payment-sessions", "users", "subscriptions"]) {
+      await page.goto(`${inject("miniappUrl")}/admin/${path}?search=${user.id}`);
+      await expect.poll(() => text(page.getByTestId("page-range"))).toBe("1–1 of 1");
+      await expect.poll(() => text(page.locator("tbody"))).toContain(String(user.id));
+      await shot(path);
+    }
+    await page.locator(`tr[data-row-id="${before.id}"]`).getByRole("link", { name: "Extend" }).click();
+    await page.getByLabel("Days to add").fill("7");
+    await page.getByLabel("Reason (kept in the audit log)").fill("service outage compensation");
+    await page.getByRole("button", { name: /^Confirm:/ }).click();
+    await page.waitForURL(/\/admin\/subscriptions\?.*notice=/);
+    await shot("extended");
+    const after = await subscriptionOf(user.id);
+    expect(after.end_date.getTime() - before.end_date.getTime()).toBe(7 * 24 * 3600 * 1000);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
