@@ -236,4 +236,54 @@ describe("admin panel in Chromium against the gateway admin API, the ATMOS sandb
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it("reactivates, then removes a card at ATMOS, and cancels a subscription; the dashboard counts match the database", async () => {
+    const user = newAdminTestUser();
+    await payThroughGateway(user, { autoRenew: true });
+    const subscription = await subscriptionOf(user.id);
+    const [card] = await db.client<{ id: number; card_id: number }[]>`
+      select c.id, c.card_id from bound_cards c join users u on u.id = c.user_id where u.telegram_id = ${user.id}`;
+    if (!card) throw new Error("no bound card");
+
+    const { page, errors } = await adminPage();
+    const shot = screenshotter(page, "admin-remove-cancel");
+    await signIn(page, TEST_SECRETS.adminToken, "ops-tester");
+    await page.waitForURL(/\/admin$/);
+    const [counts] = await db.client<{ active: string }[]>`
+      select count(*)::text as active from subscriptions where status = 'active'`;
+    await expect
+      .poll(() => text(page.getByTestId("tile-active-subscriptions").locator("span").nth(1)))
+      .toBe(counts?.active);
+
+    await page.goto(`${inject("miniappUrl")}/admin/cards?search=${user.id}`);
+    const row = page.locator(`tr[data-row-id="${card.id}"]`);
+    await confirmAction(page, card.id, "Deactivate", "checking with the bank");
+    await page.waitForURL(/notice=/);
+    await confirmAction(page, card.id, "Reactivate", "bank confirmed the card");
+    await page.waitForURL(/notice=.*Reactivate/);
+    await expect.poll(() => text(row.getByTestId("card-state"))).toBe("active");
+
+    await confirmAction(page, card.id, "Remove at ATMOS", "user asked to forget the card");
+    await page.waitForURL(/notice=.*Remove/);
+    await expect.poll(() => text(row.getByTestId("card-state"))).toBe("removed");
+    await expect.poll(() => row.getByRole("link").count()).toBe(0);
+    await shot("card-removed");
+    const [stored] = await db.client<{ is_active: boolean; removed_at: Date | null }[]>`
+      select is_active, removed_at from bound_cards where id = ${card.id}`;
+    expect(stored?.is_active).toBe(false);
+    expect(stored?.removed_at).not.toBeNull();
+
+    await page.goto(`${inject("miniappUrl")}/admin/subscriptions?search=${user.id}`);
+    await confirmAction(page, subscription.id, "Cancel", "chargeback dispute");
+    await page.waitForURL(/notice=/);
+    await expect.poll(() => text(page.locator(`tr[data-row-id="${subscription.id}"]`))).toContain("canceled");
+    await shot("subscription-cancelled");
+    expect((await subscriptionOf(user.id)).status).toBe("canceled");
+
+    await page.goto(`${inject("miniappUrl")}/admin/audit-log?actor=ops-tester`);
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(4);
+    await shot("audit-log");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
