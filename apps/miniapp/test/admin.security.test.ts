@@ -157,4 +157,12 @@ describe("admin panel: sessions and forms", () => {
     expect(html).toContain('name="next" value="/admin"');
     expect(html).not.toMatch(/(href|action|value)="[^"]*evil\.example/);
   });
+
+  it("a filter the gateway refuses is shown as its message on the page, not a server error", async () => {
+    const cookie = sessionCookie(await signIn());
+    const response = await fetch(url("/admin/payments?status=bogus&limit=5000"), { headers: { cookie } });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toMatch(/role="alert"[^>]*>[^<]+\(VALIDATION_ERROR\)/);
+  });
 });
