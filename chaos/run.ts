@@ -23,7 +23,8 @@ const SCENARIOS: Record<
 > = {
   "kill-worker": (log) => killWorkerScenario(log),
   "atmos-faults": (log) => faultsScenario(log),
-  "restart-services": (log, allow) => restartServicesScenario(log, allow),
+  "drop-connections": (log) => restartServicesScenario(log, false, "drop-connections"),
+  "restart-services": (log, allow) => restartServicesScenario(log, allow, "restart"),
   duplicates: (log) => duplicatesScenario(log),
 };
 

@@ -7,7 +7,10 @@
 import { execFileSync } from "node:child_process";
 import { createConnection } from "node:net";
 import { createDb } from "@obuna/db";
+import { Redis } from "ioredis";
+import postgres from "postgres";
 import { checkEndState } from "../check";
+import { CHAOS } from "../env";
 import {
   type Child,
   flushChaosRedis,
@@ -102,6 +105,37 @@ function restartPrerequisites(): string | null {
   return null;
 }
 
+/**
+ * The "soft" variant, safe on a shared machine: what our processes see of a restart without touching
+ * anyone else — every connection to `obuna_chaos` terminated, every connection on Redis index 9
+ * killed and that index flushed (all queued jobs, schedulers and locks lost).
+ */
+async function dropPostgresConnections() {
+  const admin = postgres(CHAOS.pgAdminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin`select pg_terminate_backend(pid) from pg_stat_activity
+      where datname = ${CHAOS.dbName} and pid <> pg_backend_pid()`;
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+async function dropRedisData() {
+  const redis = new Redis(CHAOS.redisUrl, { maxRetriesPerRequest: 2 });
+  try {
+    const db = new URL(CHAOS.redisUrl).pathname.slice(1) || "0";
+    const me = await redis.client("ID");
+    const clients = String(await redis.client("LIST"))
+      .split("\n")
+      .map((line) => Object.fromEntries(line.split(" ").map((kv) => kv.split("=") as [string, string])))
+      .filter((c) => c.db === db && c.id && c.id !== String(me));
+    await redis.flushdb();
+    for (const c of clients) await redis.client("KILL", "ID", c.id!).catch(() => 0);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Whatever happened: Postgres and Redis answer again when the scenario ends. */
 export async function ensureServicesUp(log: Log) {
   if (!(await portOpen(5432))) {
@@ -125,10 +159,12 @@ export async function ensureServicesUp(log: Log) {
 export async function restartServicesScenario(
   log: Log,
   allowRestart: boolean,
+  mode: "restart" | "drop-connections" = "restart",
 ): Promise<Omit<ScenarioResult, "seconds">> {
-  if (!allowRestart) {
+  const name = mode === "restart" ? "restart-services" : "drop-connections";
+  if (mode === "restart" && !allowRestart) {
     return {
-      name: "restart-services",
+      name,
       facts: {},
       counts: null,
       violations: [],
@@ -137,10 +173,10 @@ export async function restartServicesScenario(
         "restarts this machine's Postgres and Redis; run `pnpm chaos --scenario restart-services` or pass --allow-restart",
     };
   }
-  const missing = restartPrerequisites();
+  const missing = mode === "restart" ? restartPrerequisites() : null;
   if (missing) {
     return {
-      name: "restart-services",
+      name,
       facts: {},
       counts: null,
       violations: [],
@@ -180,7 +216,7 @@ export async function restartServicesScenario(
       startRenewals({
         databaseUrl,
         atmosUrl: sandbox.url,
-        logFile: "restart.renewals.log",
+        logFile: `${name}.renewals.log`,
         concurrency: IN_FLIGHT,
         ratePerS: 10,
       });
@@ -200,12 +236,18 @@ export async function restartServicesScenario(
 
     await sleep(3_000);
     const before = await renewalProgress(handle);
-    log(`  restarting Postgres (renewed so far ${before.success}, due ${before.due})`);
-    await restartPostgres();
+    log(
+      `  ${mode === "restart" ? "restarting Postgres" : "terminating every obuna_chaos connection"} (renewed so far ${before.success}, due ${before.due})`,
+    );
+    if (mode === "restart") await restartPostgres();
+    else await dropPostgresConnections();
     await sleep(3_000);
     const mid = await waitFor("the database after its restart", () => renewalProgress(handle));
-    log(`  restarting Redis, losing every queued job (renewed so far ${mid.success}, due ${mid.due})`);
-    await restartRedis();
+    log(
+      `  ${mode === "restart" ? "restarting Redis" : "flushing Redis index 9 and killing its connections"}, losing every queued job (renewed so far ${mid.success}, due ${mid.due})`,
+    );
+    if (mode === "restart") await restartRedis();
+    else await dropRedisData();
     const afterRestart = await renewalProgress(handle);
     // The running worker must carry on by itself: no process restart.
     let resumed = false;
@@ -240,7 +282,7 @@ export async function restartServicesScenario(
     const violations: string[] = [];
     if (!resumed) violations.push("the renewals worker did not resume by itself after the Redis restart");
     return {
-      name: "restart-services",
+      name,
       facts: {
         "due renewals": RENEWALS,
         "renewed before / after the restarts": `${before.success} / ${afterRestart.success}`,
@@ -260,7 +302,7 @@ export async function restartServicesScenario(
       problems,
     };
   } finally {
-    await ensureServicesUp(log);
+    if (mode === "restart") await ensureServicesUp(log);
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await worker?.kill();
