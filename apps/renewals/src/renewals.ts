@@ -38,6 +38,8 @@ export interface RenewalsDeps {
   logger: Logger;
   /** BullMQ key prefix (tests and the benchmark isolate themselves with it). */
   prefix?: string;
+  /** How often a started worker checks that its job schedulers still exist in Redis (default 15 s). */
+  schedulerGuardMs?: number;
 }
 
 /** The janitor looks for unknown outcomes and dead workers' attempts every minute. */
@@ -139,24 +141,50 @@ export function createRenewals(deps: RenewalsDeps) {
     },
   });
 
+  async function upsertSchedulers() {
+    await queue.upsertJobScheduler(
+      RENEWAL_JOBS.sweep,
+      { every: config.RENEWALS_SWEEP_INTERVAL_MS },
+      { name: RENEWAL_JOBS.sweep, data: {}, opts: schedulerJobOptions },
+    );
+    await queue.upsertJobScheduler(
+      RENEWAL_JOBS.janitor,
+      { every: JANITOR_EVERY_MS },
+      { name: RENEWAL_JOBS.janitor, data: {}, opts: schedulerJobOptions },
+    );
+    await queue.upsertJobScheduler(
+      RENEWAL_JOBS.maintenance,
+      { every: config.RENEWALS_SWEEP_INTERVAL_MS },
+      { name: RENEWAL_JOBS.maintenance, data: {}, opts: schedulerJobOptions },
+    );
+  }
+
+  /**
+   * The schedulers live only in Redis: a Redis that lost its data (restart without persistence,
+   * failover) would leave the worker running with no sweep, janitor or maintenance ever again.
+   * Re-creates them when one is missing; the database then re-supplies the lost charge jobs.
+   */
+  async function ensureSchedulers(): Promise<boolean> {
+    const ids = [RENEWAL_JOBS.sweep, RENEWAL_JOBS.janitor, RENEWAL_JOBS.maintenance];
+    const found = await Promise.all(ids.map((id) => queue.getJobScheduler(id)));
+    if (found.every(Boolean)) return false;
+    logger.warn("renewals job schedulers missing in Redis (data lost?); re-creating them");
+    await upsertSchedulers();
+    return true;
+  }
+
+  let schedulerGuard: ReturnType<typeof setInterval> | null = null;
+
   /** Upserts the job schedulers (idempotent at every boot) and starts processing. */
   async function start(options: { schedulers?: boolean } = {}) {
     if (options.schedulers ?? true) {
-      await queue.upsertJobScheduler(
-        RENEWAL_JOBS.sweep,
-        { every: config.RENEWALS_SWEEP_INTERVAL_MS },
-        { name: RENEWAL_JOBS.sweep, data: {}, opts: schedulerJobOptions },
-      );
-      await queue.upsertJobScheduler(
-        RENEWAL_JOBS.janitor,
-        { every: JANITOR_EVERY_MS },
-        { name: RENEWAL_JOBS.janitor, data: {}, opts: schedulerJobOptions },
-      );
-      await queue.upsertJobScheduler(
-        RENEWAL_JOBS.maintenance,
-        { every: config.RENEWALS_SWEEP_INTERVAL_MS },
-        { name: RENEWAL_JOBS.maintenance, data: {}, opts: schedulerJobOptions },
-      );
+      await upsertSchedulers();
+      schedulerGuard = setInterval(() => {
+        ensureSchedulers().catch((error) =>
+          logger.warn({ err: String(error) }, "renewals scheduler check failed"),
+        );
+      }, deps.schedulerGuardMs ?? 15_000);
+      schedulerGuard.unref();
     }
     void worker.run().catch((error) => logger.error({ err: String(error) }, "renewals worker stopped"));
     await worker.waitUntilReady();
@@ -170,11 +198,12 @@ export function createRenewals(deps: RenewalsDeps) {
   /** Graceful: stops taking jobs and waits for running charges to finish, then closes the queues. */
   async function close() {
     running = false;
+    if (schedulerGuard) clearInterval(schedulerGuard);
     await worker.close();
     await Promise.all([queue.close(), notifications.close()]);
   }
 
-  return { ctx, queue, notifications, worker, app, sweep, start, close };
+  return { ctx, queue, notifications, worker, app, sweep, start, close, ensureSchedulers };
 }
 
 export type Renewals = ReturnType<typeof createRenewals>;
