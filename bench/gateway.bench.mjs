@@ -1,0 +1,223 @@
+#!/usr/bin/env node
+// `pnpm bench gateway`: gateway throughput at 64 connections (autocannon) against the practical limit,
+// a bare Hono + postgres.js server doing the same database work, in the same run on the same database:
+//   GET  /api/v1/payment/session/{id}  vs  bare GET /session/:id     (goal ≥ 60 %)
+//   POST /api/v1/payment/create-link   vs  bare POST /create-link    (goal ≥ 50 %)
+// The gateway runs as its real process (apps/gateway `src/index.ts` through tsx, LOG_LEVEL=info as in
+// production, logs to /dev/null); the bare server is bench/lib/bare-gateway.mjs. Both use the same
+// Postgres database (obuna_bench_gateway, rebuilt from the migrations) and a pool of 10 connections.
+// Env: BENCH_DURATION_S (default 10 per measurement), BENCH_CONNECTIONS (default 64).
+import { randomInt } from "node:crypto";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import {
+  freePort,
+  machineLine,
+  prepareDatabase,
+  ROOT,
+  startProcess,
+  table,
+  writeDocsSection,
+} from "./lib/common.mjs";
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const INTERNAL_TOKEN = "bench-internal-api-token-0123456789";
+const SESSIONS = 500;
+
+let warmup = false;
+
+function run(options) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { connections: CONNECTIONS, duration: warmup ? 2 : DURATION_S, ...options },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+function figures(result) {
+  const non2xx = result.non2xx + result.errors + result.timeouts;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    total: result.requests.total,
+    failed: non2xx,
+  };
+}
+
+const randomTelegramId = () => randomInt(100_000_000, 2_000_000_000);
+
+async function main() {
+  const databaseUrl = prepareDatabase("obuna_bench_gateway");
+  const gatewayPort = await freePort();
+  const barePort = await freePort();
+  const gateway = await startProcess({
+    name: "gateway",
+    command: join(ROOT, "apps", "gateway", "node_modules", ".bin", "tsx"),
+    args: ["src/index.ts"],
+    cwd: join(ROOT, "apps", "gateway"),
+    env: {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: "redis://127.0.0.1:6379/13",
+      LOG_LEVEL: process.env.BENCH_GATEWAY_LOG_LEVEL ?? "info",
+      GATEWAY_PORT: String(gatewayPort),
+      INTERNAL_API_TOKEN: INTERNAL_TOKEN,
+      BOT_TOKEN: "123456:bench-bot-token",
+      CARD_TOKEN_KEY: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+      MINIAPP_URL: "http://127.0.0.1:8050",
+      // Neither measured endpoint calls ATMOS.
+      ATMOS_BASE_URL: "http://127.0.0.1:9",
+      ATMOS_CONSUMER_KEY: "bench",
+      ATMOS_CONSUMER_SECRET: "bench",
+      ATMOS_STORE_ID: "11054",
+      ATMOS_CALLBACK_API_KEY: "bench",
+    },
+    readyUrl: `http://127.0.0.1:${gatewayPort}/healthz`,
+  });
+  const bare = await startProcess({
+    onFailure: () => gateway.stop(),
+    name: "bare",
+    command: process.execPath,
+    args: [join(ROOT, "bench", "lib", "bare-gateway.mjs"), String(barePort)],
+    cwd: ROOT,
+    env: { DATABASE_URL: databaseUrl },
+    readyUrl: `http://127.0.0.1:${barePort}/healthz`,
+  });
+  try {
+    const gw = `http://127.0.0.1:${gatewayPort}`;
+    const bareUrl = `http://127.0.0.1:${barePort}`;
+    const auth = { authorization: `Bearer ${INTERNAL_TOKEN}`, "content-type": "application/json" };
+    // Sessions to read, created through the gateway itself.
+    const ids = [];
+    for (let i = 0; i < SESSIONS; i++) {
+      const res = await fetch(`${gw}/api/v1/payment/create-link`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ telegram_id: randomTelegramId(), plan_slug: "monthly", first_name: "Bench" }),
+      });
+      if (res.status !== 200) throw new Error(`create-link ${res.status}: ${await res.text()}`);
+      ids.push((await res.json()).data.session_id);
+    }
+    const pick = () => ids[randomInt(ids.length)];
+    const createBody = () =>
+      JSON.stringify({
+        telegram_id: randomTelegramId(),
+        plan_slug: "monthly",
+        first_name: "Bench",
+        language_code: "uz",
+      });
+
+    const scenarios = {
+      "bare GET /session/:id": () =>
+        run({
+          url: bareUrl,
+          requests: [{ method: "GET", setupRequest: (r) => ({ ...r, path: `/session/${pick()}` }) }],
+        }),
+      "gateway GET /api/v1/payment/session/{id}": () =>
+        run({
+          url: gw,
+          headers: auth,
+          requests: [
+            { method: "GET", setupRequest: (r) => ({ ...r, path: `/api/v1/payment/session/${pick()}` }) },
+          ],
+        }),
+      "bare POST /create-link": () =>
+        run({
+          url: bareUrl,
+          headers: { "content-type": "application/json" },
+          requests: [
+            { method: "POST", setupRequest: (r) => ({ ...r, path: "/create-link", body: createBody() }) },
+          ],
+        }),
+      "gateway POST /api/v1/payment/create-link": () =>
+        run({
+          url: gw,
+          headers: auth,
+          requests: [
+            {
+              method: "POST",
+              setupRequest: (r) => ({ ...r, path: "/api/v1/payment/create-link", body: createBody() }),
+            },
+          ],
+        }),
+    };
+    // Warm-up (JIT, pools, plan cache) for every target, then the measured runs.
+    for (const [name, scenario] of Object.entries(scenarios)) {
+      process.stdout.write(`warm-up ${name}\n`);
+      await runShort(scenario);
+    }
+    const results = {};
+    for (const [name, scenario] of Object.entries(scenarios)) {
+      process.stdout.write(`measuring ${name} (${DURATION_S} s, ${CONNECTIONS} connections)\n`);
+      results[name] = figures(await scenario());
+    }
+    const r = (name) => results[name];
+    const getRatio = r("gateway GET /api/v1/payment/session/{id}").rps / r("bare GET /session/:id").rps;
+    const postRatio = r("gateway POST /api/v1/payment/create-link").rps / r("bare POST /create-link").rps;
+    const rows = Object.entries(results).map(([name, f]) => [
+      name,
+      Math.round(f.rps),
+      `${f.p50} ms`,
+      `${f.p99} ms`,
+      f.total,
+      f.failed,
+    ]);
+    console.log("");
+    const md = table(["target", "req/s", "p50", "p99", "requests", "non-2xx/errors"], rows);
+    const ratios = table(
+      ["ratio", "value", "goal", "met"],
+      [
+        [
+          "GET session: gateway / bare",
+          `${(getRatio * 100).toFixed(1)} %`,
+          "≥ 60 %",
+          getRatio >= 0.6 ? "yes" : "NO",
+        ],
+        [
+          "POST create-link: gateway / bare",
+          `${(postRatio * 100).toFixed(1)} %`,
+          "≥ 50 %",
+          postRatio >= 0.5 ? "yes" : "NO",
+        ],
+      ],
+    );
+    writeDocsSection(
+      "gateway-bench",
+      `## Gateway throughput (\`bench/gateway.bench.mjs\`)
+
+Command: \`pnpm bench gateway\` (autocannon, ${CONNECTIONS} connections, ${DURATION_S} s per target after a 2 s warm-up each).
+Last run ${new Date().toISOString()}. ${machineLine()}
+The gateway runs as its real process (\`apps/gateway/src/index.ts\` via tsx, LOG_LEVEL=info, logs discarded);
+the baseline is a bare Hono + postgres.js server (\`bench/lib/bare-gateway.mjs\`) doing the same database work:
+the session read joined to its user and plan, and for create-link the user upsert plus session insert in one
+transaction. Same database (\`obuna_bench_gateway\`, from the migrations), pool of 10 connections each, load
+generator, servers and Postgres all on the same cores. GETs read ${SESSIONS} sessions at random (internal token).
+
+${md}
+
+${ratios}
+`,
+    );
+    console.log("");
+    console.log("docs/benchmarks.md updated (gateway-bench section)");
+  } finally {
+    await gateway.stop();
+    await bare.stop();
+  }
+}
+
+async function runShort(scenario) {
+  warmup = true;
+  try {
+    await scenario();
+  } finally {
+    warmup = false;
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,50 @@
+// The practical limit for the gateway bench: a bare Hono + postgres.js server doing the same database
+// work as the two measured endpoints, with nothing else (no auth, validation, logging, metrics).
+//   GET  /session/:id   — the same single-row read as GET /api/v1/payment/session/{id}
+//                          (the session joined to its user and plan)
+//   POST /create-link   — the same writes as POST /api/v1/payment/create-link, in one transaction
+//                          (upsert the user, insert the session)
+// Usage: node bench/lib/bare-gateway.mjs <port>   (DATABASE_URL in the environment)
+import { requireFrom } from "./common.mjs";
+
+const require = requireFrom("apps/gateway");
+const { Hono } = require("hono");
+const { serve } = require("@hono/node-server");
+const postgres = requireFrom("packages/db")("postgres");
+
+const sql = postgres(process.env.DATABASE_URL, { max: 10, prepare: true, onnotice: () => {} });
+const [plan] = await sql`select id, price from plans where slug = 'monthly'`;
+const app = new Hono();
+
+app.get("/session/:id", async (c) => {
+  const [row] = await sql`
+    select s.*, u.telegram_id, u.language_code, p.slug, p.price, p.duration_days, p.name_uz
+    from payment_sessions s join users u on u.id = s.user_id join plans p on p.id = s.plan_id
+    where s.id = ${c.req.param("id")}`;
+  if (!row) return c.json({ success: false }, 404);
+  return c.json({ success: true, data: row });
+});
+
+app.post("/create-link", async (c) => {
+  const body = await c.req.json();
+  const session = await sql.begin(async (tx) => {
+    const [user] = await tx`
+      insert into users (telegram_id, first_name, language_code) values (${body.telegram_id}, ${body.first_name ?? null}, ${body.language_code ?? null})
+      on conflict (telegram_id) do update set first_name = coalesce(excluded.first_name, users.first_name), updated_at = now()
+      returning id`;
+    const now = new Date();
+    const [row] = await tx`
+      insert into payment_sessions (user_id, plan_id, amount, expires_at, created_at, updated_at)
+      values (${user.id}, ${plan.id}, ${plan.price}, ${new Date(now.getTime() + 30 * 60_000)}, ${now}, ${now})
+      returning id, expires_at`;
+    return row;
+  });
+  return c.json({ success: true, data: { session_id: session.id, expires_at: session.expires_at } });
+});
+
+app.get("/healthz", (c) => c.text("ok"));
+serve({ fetch: app.fetch, port: Number(process.argv[2]), hostname: "127.0.0.1" });
+process.on("SIGTERM", async () => {
+  await sql.end({ timeout: 2 });
+  process.exit(0);
+});
