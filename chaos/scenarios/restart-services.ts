@@ -210,7 +210,7 @@ export async function restartServicesScenario(
       databaseUrl,
       atmosUrl: sandbox.url,
       port,
-      logFile: "restart.gateway.log",
+      logFile: `${name}.gateway.log`,
     });
     const start = () =>
       startRenewals({
