@@ -72,6 +72,20 @@ export function validationHook(
   });
 }
 
+/**
+ * Postgres refuses U+0000 in text (22021) and in jsonb (22P05). Such a value comes only from the
+ * request, so it is the caller's error (found by the fuzz tests), not a 500. Drizzle wraps the
+ * driver's error in `cause`.
+ */
+function isUnstorableText(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "22021" || code === "22P05") return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Maps anything thrown in a handler to the envelope; never leaks internals, never a card number. */
 export function handleError(error: Error, c: Context<HonoEnv>) {
   if (error instanceof ApiError) {
@@ -107,6 +121,9 @@ export function handleError(error: Error, c: Context<HonoEnv>) {
   }
   if (error instanceof SyntaxError) {
     return errorResponse(c, "INVALID_JSON", "The request body is not valid JSON");
+  }
+  if (isUnstorableText(error)) {
+    return errorResponse(c, "VALIDATION_ERROR", "A text value contains U+0000, which is not allowed");
   }
   c.get("logger")?.error(
     { err: { name: error.name, message: error.message, stack: error.stack } },

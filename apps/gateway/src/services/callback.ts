@@ -18,8 +18,13 @@ function asInteger(value: unknown): number | null {
   return null;
 }
 
+/** Postgres text and jsonb cannot hold U+0000: a NUL in a received value would make the insert fail. */
+function withoutNul(value: string): string {
+  return value.replaceAll("\u0000", "");
+}
+
 function asText(value: unknown): string | null {
-  return typeof value === "string" || typeof value === "number" ? String(value) : null;
+  return typeof value === "string" || typeof value === "number" ? withoutNul(String(value)) : null;
 }
 
 /**
@@ -105,7 +110,8 @@ function stripUnexpected(fields: Record<string, unknown>) {
   const out: Record<string, string | number> = {};
   for (const key of keep) {
     const value = fields[key];
-    if ((typeof value === "string" && value.length <= 128) || typeof value === "number") out[key] = value;
+    if (typeof value === "string" && value.length <= 128) out[key] = withoutNul(value);
+    else if (typeof value === "number") out[key] = value;
   }
   return out;
 }
