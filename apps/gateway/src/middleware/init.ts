@@ -11,6 +11,9 @@ export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics }) 
     const incoming = c.req.header("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;
     c.set("requestId", requestId);
+    // Set before the response exists: headers added to a finished Response force the Node adapter
+    // off its fast path. Error responses built by onError keep it too.
+    c.header("x-request-id", requestId);
     c.set("deps", deps);
     // Only the method and path are logged: never bodies (card numbers, OTPs) or auth headers.
     c.set("logger", deps.logger.child({ requestId }));
@@ -18,7 +21,7 @@ export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics }) 
     try {
       await next();
     } finally {
-      c.header("x-request-id", requestId);
+      if (!c.res.headers.has("x-request-id")) c.header("x-request-id", requestId);
       const route = c.req.routePath || "unmatched";
       deps.metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
       deps.metrics.httpDuration.observe(

@@ -20,9 +20,8 @@ export async function insertPaymentSession(
   return row!;
 }
 
-/** The session with its owner's telegram id and its plan (for ownership checks and responses). */
-export async function getSessionView(db: DbOrTx, sessionId: string) {
-  const [row] = await db
+function buildSessionViewQuery(db: DbOrTx) {
+  return db
     .select({
       session: paymentSessions,
       telegramId: users.telegramId,
@@ -32,8 +31,22 @@ export async function getSessionView(db: DbOrTx, sessionId: string) {
     .from(paymentSessions)
     .innerJoin(users, eq(users.id, paymentSessions.userId))
     .innerJoin(plans, eq(plans.id, paymentSessions.planId))
-    .where(eq(paymentSessions.id, sessionId))
-    .limit(1);
+    .where(eq(paymentSessions.id, sql.placeholder("sessionId")))
+    .limit(1)
+    .prepare("payment_session_view");
+}
+
+/** Built once per database handle: building the SQL was a quarter of a session read's CPU time. */
+const sessionViewQueries = new WeakMap<DbOrTx, ReturnType<typeof buildSessionViewQuery>>();
+
+/** The session with its owner's telegram id and its plan (for ownership checks and responses). */
+export async function getSessionView(db: DbOrTx, sessionId: string) {
+  let query = sessionViewQueries.get(db);
+  if (!query) {
+    query = buildSessionViewQuery(db);
+    sessionViewQueries.set(db, query);
+  }
+  const [row] = await query.execute({ sessionId });
   return row ?? null;
 }
 
