@@ -1,9 +1,10 @@
 import { CreateLinkRequestSchema, CreateLinkResponseSchema, pickLanguage } from "@obuna/contracts/http";
-import { getPlanBySlug, upsertTelegramUser } from "@obuna/db/queries";
+import { upsertTelegramUser } from "@obuna/db/queries";
 import { ApiError } from "../errors";
 import { requireInternal } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { insertPaymentSession } from "../queries/payment-sessions";
+import { getPlanBySlugPrepared } from "../queries/plans";
 import { DEFAULT_SESSION_TTL_MS, planSummary } from "../services/payment-flow";
 import {
   bearerSecurity,
@@ -33,7 +34,7 @@ export function registerCreateLink(app: GatewayApp) {
   app.openapi(route, async (c) => {
     const input = c.req.valid("json");
     const deps = c.get("deps");
-    const plan = await getPlanBySlug(deps.db, input.plan_slug);
+    const plan = await getPlanBySlugPrepared(deps.db, input.plan_slug);
     if (!plan?.isActive) throw new ApiError("PLAN_NOT_FOUND", "No such plan", { field: "plan_slug" });
     const now = deps.clock();
     const expiresAt = new Date(now.getTime() + (deps.config.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS));
