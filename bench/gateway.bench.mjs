@@ -198,6 +198,19 @@ generator, servers and Postgres all on the same cores. GETs read ${SESSIONS} ses
 ${md}
 
 ${ratios}
+
+Profiled with \`node --cpu-prof --import tsx src/index.ts\` under the same load. The first run (2026-11-28, same
+machine) gave GET session 360 req/s against 4 360 bare (8.3 %) and create-link 263 against 908 (29.0 %). Three
+changes in the gateway, each found in the profile:
+1. \`bodyLimit\` ran on GET requests too; touching the body made the Node adapter build a full \`Request\`.
+   Now it runs only for methods that carry a body (\`apps/gateway/src/app.ts\`).
+2. \`x-request-id\` was set after the response existed, which pushed every response off the Node adapter's
+   fast path (\`/healthz\` alone went from ~2 100 to ~14 000 req/s). Now it is set before \`next()\`
+   (\`apps/gateway/src/middleware/init.ts\`).
+3. Drizzle rebuilt the session-view SQL (a three-table join) on every read, about a quarter of the CPU time.
+   It is now a prepared query built once per database handle (\`apps/gateway/src/queries/payment-sessions.ts\`).
+The machine was shared with other test suites while this ran (load average 5–8 on 2 cores), so single
+figures move by ±30 % between runs; the ratios come from back-to-back runs of the same load.
 `,
     );
     console.log("");
