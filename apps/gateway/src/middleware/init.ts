@@ -11,8 +11,9 @@ export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics }) 
     const incoming = c.req.header("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;
     c.set("requestId", requestId);
-    // Set before the response exists: headers added to a finished Response force the Node adapter
-    // off its fast path. Error responses built by onError keep it too.
+    // Set before the response exists (and never read back from it): touching a finished Response's
+    // headers forces the Node adapter off its fast path. Responses built later (onError, notFound)
+    // carry it too.
     c.header("x-request-id", requestId);
     c.set("deps", deps);
     // Only the method and path are logged: never bodies (card numbers, OTPs) or auth headers.
@@ -21,7 +22,6 @@ export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics }) 
     try {
       await next();
     } finally {
-      if (!c.res.headers.has("x-request-id")) c.header("x-request-id", requestId);
       const route = c.req.routePath || "unmatched";
       deps.metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
       deps.metrics.httpDuration.observe(
