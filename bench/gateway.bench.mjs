@@ -200,15 +200,20 @@ ${md}
 ${ratios}
 
 Profiled with \`node --cpu-prof --import tsx src/index.ts\` under the same load. The first run (2026-11-28, same
-machine) gave GET session 360 req/s against 4 360 bare (8.3 %) and create-link 263 against 908 (29.0 %). Three
-changes in the gateway, each found in the profile:
+machine) gave GET session 360 req/s against 4 360 bare (8.3 %) and create-link 263 against 908 (29.0 %). Changes
+in the gateway, each found in the profile:
 1. \`bodyLimit\` ran on GET requests too; touching the body made the Node adapter build a full \`Request\`.
    Now it runs only for methods that carry a body (\`apps/gateway/src/app.ts\`).
-2. \`x-request-id\` was set after the response existed, which pushed every response off the Node adapter's
-   fast path (\`/healthz\` alone went from ~2 100 to ~14 000 req/s). Now it is set before \`next()\`
-   (\`apps/gateway/src/middleware/init.ts\`).
+2. \`x-request-id\` was set (and read back) after the response existed, which pushed every response off the
+   Node adapter's fast path (\`/healthz\` alone went from ~2 100 to ~14 000–20 000 req/s). Now it is set once
+   before \`next()\` (\`apps/gateway/src/middleware/init.ts\`).
 3. Drizzle rebuilt the session-view SQL (a three-table join) on every read, about a quarter of the CPU time.
-   It is now a prepared query built once per database handle (\`apps/gateway/src/queries/payment-sessions.ts\`).
+   It is now a prepared query built once per database handle (\`apps/gateway/src/queries/payment-sessions.ts\`);
+   create-link's plan lookup likewise (\`apps/gateway/src/queries/plans.ts\`).
+create-link is still short of its goal: measured in-process, Drizzle's query building adds ~1.25 ms to the
+user-upsert + session-insert transaction (2.5 ms against 1.25 ms for the same two statements through postgres.js)
+and these statements cannot be prepared once, because a prepared Drizzle query is bound to its transaction.
+The next step would be the upsert + insert as one prepared statement (a CTE), which also saves BEGIN/COMMIT.
 The machine was shared with other test suites while this ran (load average 5–8 on 2 cores), so single
 figures move by ±30 % between runs; the ratios come from back-to-back runs of the same load.
 `,
