@@ -296,6 +296,24 @@ describe("request handling", () => {
     expectError(second, 422, "IDEMPOTENCY_KEY_REUSED");
   });
 
+  it("a request refused by validation does not use up its Idempotency-Key", async () => {
+    const key = uniqueKey();
+    const telegramId = randomTelegramId();
+    const bad = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      body: { telegram_id: telegramId, plan_slug: 42 },
+      headers: { "idempotency-key": key },
+    });
+    expectError(bad, 400, "VALIDATION_ERROR");
+    const fixed = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      body: { telegram_id: telegramId, plan_slug: "monthly" },
+      headers: { "idempotency-key": key },
+    });
+    expect(fixed.status).toBe(200);
+    expect(fixed.headers.get("idempotent-replayed")).toBeNull();
+  });
+
   it("a request while the first with the same key is in flight is 409 IDEMPOTENCY_IN_PROGRESS", async () => {
     const key = uniqueKey();
     const body = { telegram_id: randomTelegramId(), plan_slug: "monthly" };

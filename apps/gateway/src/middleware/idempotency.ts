@@ -12,12 +12,16 @@ import { callerScope } from "./auth";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** Answers given before the endpoint ran: nothing happened, so the key is not used up. */
+const NOT_EXECUTED_CODES = new Set(["VALIDATION_ERROR", "INVALID_JSON", "PAYLOAD_TOO_LARGE"]);
 
 /**
  * `Idempotency-Key` on a mutating endpoint: the first response (2xx/4xx) is stored for 24 h and
  * replayed for the same caller + key; the same key with another body → 422; while the first
- * request still runs → 409. A 5xx or a provisional answer (apply → `processing`) is not stored,
- * so the client may retry with the same key (apply is idempotent per session anyway).
+ * request still runs → 409. Not stored, so the client may retry with the same key: a 5xx, a
+ * provisional answer (apply → `processing`; apply is idempotent per session anyway), and a request
+ * refused before the endpoint ran (malformed body or fields), as Stripe does — fixing the body and
+ * retrying with the same key then works.
  * Runs after authentication (the scope is the caller identity). Only a hash of the body is stored.
  */
 export const idempotency = createMiddleware<HonoEnv>(async (c, next) => {
@@ -75,6 +79,11 @@ export const idempotency = createMiddleware<HonoEnv>(async (c, next) => {
     stored = await c.res.clone().json();
   } catch {
     stored = null;
+  }
+  const errorCode = (stored as { error?: { code?: unknown } } | null)?.error?.code;
+  if (typeof errorCode === "string" && NOT_EXECUTED_CODES.has(errorCode)) {
+    await releaseIdempotencyKey(db, scope, key);
+    return;
   }
   await completeIdempotencyKey(db, scope, key, { status, body: stored });
 });
