@@ -1,6 +1,3 @@
-// Side effect first: @hono/zod-openapi adds `.openapi()` to zod schemas created after it loads, and
-// this module (imported by src/index.ts before ./app) pulls in the route contracts via payment-flow.
-import "@hono/zod-openapi";
 import { isAtmosError } from "@obuna/atmos";
 import { type NotificationJob, NotificationJobSchema, notificationJobId } from "@obuna/contracts/jobs";
 import { auditLog, paymentSessions, payments, renewalAttempts } from "@obuna/db/schema";
