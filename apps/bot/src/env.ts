@@ -13,6 +13,8 @@ const schema = z
     DATABASE_URL: z.string().url().startsWith("postgres"),
     REDIS_URL: z.string().url().startsWith("redis"),
     LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+    /** Optional: errors in updates are also sent to Sentry. */
+    SENTRY_DSN: z.string().url().optional(),
     BOT_TOKEN: BotTokenSchema,
     TELEGRAM_API_ROOT: z.string().url().default("https://api.telegram.org"),
     BOT_MODE: z.enum(["polling", "webhook"]).default("polling"),
@@ -50,6 +52,7 @@ export interface BotConfig {
   adminChatId: number | null;
   gatewayUrl: string;
   internalApiToken: string;
+  sentryDsn: string | null;
 }
 
 /** Reads and validates the bot's environment once at start; throws an EnvError naming every bad variable. */
@@ -74,5 +77,6 @@ export function loadBotConfig(source: Record<string, string | undefined> = proce
     adminChatId: env.ADMIN_CHAT_ID ?? null,
     gatewayUrl: env.GATEWAY_URL.replace(/\/+$/, ""),
     internalApiToken: env.INTERNAL_API_TOKEN,
+    sentryDsn: env.SENTRY_DSN ?? null,
   };
 }

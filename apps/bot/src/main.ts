@@ -1,5 +1,6 @@
 import { run } from "@grammyjs/runner";
 import { exitOnEnvError } from "@obuna/contracts/env";
+import { createErrorReporter } from "@obuna/contracts/error-reporting";
 import { QUEUES, RENEWAL_JOBS } from "@obuna/contracts/jobs";
 import { createDb } from "@obuna/db";
 import { Queue } from "bullmq";
@@ -21,6 +22,7 @@ async function main() {
     exitOnEnvError(error);
   }
   const logger = createLogger(config.logLevel);
+  const errorReporter = await createErrorReporter({ dsn: config.sentryDsn ?? undefined, app: "bot" });
   const dbHandle = createDb(config.databaseUrl, { max: 5, applicationName: "obuna-bot" });
   // Workers need maxRetriesPerRequest: null; the producer side fails fast when Redis is down.
   const workerRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
@@ -36,6 +38,7 @@ async function main() {
       gateway: createGatewayClient({ baseUrl: config.gatewayUrl, internalToken: config.internalApiToken }),
       languages,
       logger,
+      errorReporter,
       async enqueueRetryNow(job, jobId) {
         await renewalsQueue.add(RENEWAL_JOBS.retryNow, job, {
           jobId,
@@ -104,6 +107,7 @@ async function main() {
       await worker.close();
       await renewalsQueue.close();
       await dbHandle.close();
+      await errorReporter.flush();
       redis.disconnect();
       workerRedis.disconnect();
       clearTimeout(force);

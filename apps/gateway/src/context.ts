@@ -1,4 +1,5 @@
 import type { AtmosClient } from "@obuna/atmos";
+import type { ErrorReporter } from "@obuna/contracts/error-reporting";
 import type { CardTokenKey, Database } from "@obuna/db";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -34,6 +35,8 @@ export interface GatewayDeps {
   logger: Logger;
   clock: () => Date;
   metrics?: GatewayMetrics;
+  /** Optional Sentry (SENTRY_DSN): unexpected errors are reported there too. */
+  errorReporter?: ErrorReporter;
 }
 
 /** Who is calling: the bot (internal token, may act for anyone) or one Mini App user. */

@@ -10,6 +10,8 @@ export const gatewayEnvSchema = z.object({
   DATABASE_URL: z.string().url().startsWith("postgres"),
   REDIS_URL: z.string().url().startsWith("redis"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Optional: unexpected errors are also sent to Sentry (card numbers masked). */
+  SENTRY_DSN: z.string().url().optional(),
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8030),
   INTERNAL_API_TOKEN: z.string().min(16),
   BOT_TOKEN: z.string().min(10),

@@ -129,6 +129,10 @@ export function handleError(error: Error, c: Context<HonoEnv>) {
     { err: { name: error.name, message: error.message, stack: error.stack } },
     "unhandled error",
   );
+  c.get("deps")?.errorReporter?.capture(error, {
+    requestId: c.get("requestId") ?? null,
+    route: `${c.req.method} ${c.req.routePath}`,
+  });
   return errorResponse(c, "INTERNAL_ERROR", "Internal error");
 }
 

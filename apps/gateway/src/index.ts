@@ -4,6 +4,7 @@ import "@hono/zod-openapi";
 import { serve } from "@hono/node-server";
 import { createAtmosClient } from "@obuna/atmos";
 import { exitOnEnvError } from "@obuna/contracts/env";
+import { createErrorReporter } from "@obuna/contracts/error-reporting";
 import { QUEUES } from "@obuna/contracts/jobs";
 import { createDb, parseCardTokenKey } from "@obuna/db";
 import { Queue } from "bullmq";
@@ -51,6 +52,7 @@ async function main(env: GatewayEnv) {
     logger,
     clock: () => new Date(),
     metrics: createMetrics({ defaultMetrics: true }),
+    errorReporter: await createErrorReporter({ dsn: env.SENTRY_DSN, app: "gateway" }),
     config: {
       internalApiToken: env.INTERNAL_API_TOKEN,
       botToken: env.BOT_TOKEN,
@@ -97,7 +99,12 @@ async function main(env: GatewayEnv) {
     force.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await stopMaintenance();
-    await Promise.allSettled([notificationsQueue.close(), redis.quit(), dbHandle.close()]);
+    await Promise.allSettled([
+      notificationsQueue.close(),
+      redis.quit(),
+      dbHandle.close(),
+      deps.errorReporter.flush(),
+    ]);
     logger.info("gateway stopped");
     process.exit(0);
   };

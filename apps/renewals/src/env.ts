@@ -15,6 +15,8 @@ export const renewalsEnvSchema = z.object({
   DATABASE_URL: z.string().url().startsWith("postgres"),
   REDIS_URL: z.string().url().startsWith("redis"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+  /** Optional: worker errors and unexpected job failures are also sent to Sentry. */
+  SENTRY_DSN: z.string().url().optional(),
   ATMOS_BASE_URL: z.string().url(),
   ATMOS_CONSUMER_KEY: z.string().min(1),
   ATMOS_CONSUMER_SECRET: z.string().min(1),

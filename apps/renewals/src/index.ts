@@ -1,6 +1,7 @@
 import { serve } from "@hono/node-server";
 import { createAtmosClient } from "@obuna/atmos";
 import { exitOnEnvError } from "@obuna/contracts/env";
+import { createErrorReporter } from "@obuna/contracts/error-reporting";
 import { createDb } from "@obuna/db";
 import pino from "pino";
 import { loadRenewalsEnv, type RenewalsEnv } from "./env";
@@ -28,7 +29,15 @@ async function main() {
     timeoutMs: env.ATMOS_TIMEOUT_MS,
     logger,
   });
-  const renewals = createRenewals({ db: dbHandle.db, atmos, redisUrl: env.REDIS_URL, config: env, logger });
+  const errorReporter = await createErrorReporter({ dsn: env.SENTRY_DSN, app: "renewals" });
+  const renewals = createRenewals({
+    db: dbHandle.db,
+    atmos,
+    redisUrl: env.REDIS_URL,
+    config: env,
+    logger,
+    errorReporter,
+  });
   await renewals.start();
   const server = serve({ fetch: renewals.app.fetch, port: env.RENEWALS_PORT, hostname: "0.0.0.0" }, (info) =>
     logger.info({ port: info.port }, "renewals http listening"),
@@ -47,6 +56,7 @@ async function main() {
     server.close();
     await renewals.close();
     await dbHandle.close();
+    await errorReporter.flush();
     logger.info("renewals stopped");
     process.exit(0);
   };

@@ -1,4 +1,5 @@
-import type { AtmosClient } from "@obuna/atmos";
+import { type AtmosClient, isAtmosError } from "@obuna/atmos";
+import type { ErrorReporter } from "@obuna/contracts/error-reporting";
 import {
   NotificationJobSchema,
   notificationJobId,
@@ -40,6 +41,8 @@ export interface RenewalsDeps {
   prefix?: string;
   /** How often a started worker checks that its job schedulers still exist in Redis (default 15 s). */
   schedulerGuardMs?: number;
+  /** Optional Sentry (SENTRY_DSN): worker errors and unexpected job failures are reported there too. */
+  errorReporter?: ErrorReporter;
 }
 
 /** The janitor looks for unknown outcomes and dead workers' attempts every minute. */
@@ -118,13 +121,20 @@ export function createRenewals(deps: RenewalsDeps) {
       }),
     },
   );
-  worker.on("error", (error) => logger.error({ err: error.message }, "renewals worker error"));
-  worker.on("failed", (job, error) =>
+  worker.on("error", (error) => {
+    logger.error({ err: error.message }, "renewals worker error");
+    deps.errorReporter?.capture(error, { component: "renewals-worker" });
+  });
+  worker.on("failed", (job, error) => {
     logger.warn(
       { jobId: job?.id, job: job?.name, attemptsMade: job?.attemptsMade, err: error.message },
       "renewals job failed",
-    ),
-  );
+    );
+    // A card decline is business as usual; anything else is worth a look.
+    if (!isAtmosError(error) && !(error instanceof UnrecoverableError)) {
+      deps.errorReporter?.capture(error, { jobId: job?.id ?? null, job: job?.name ?? null });
+    }
+  });
 
   let running = false;
   const app = createServer({

@@ -1,3 +1,4 @@
+import type { ErrorReporter } from "@obuna/contracts/error-reporting";
 import type { RenewalRetryNowJob } from "@obuna/contracts/jobs";
 import type { Context } from "grammy";
 import type { Logger } from "pino";
@@ -17,6 +18,8 @@ export interface BotDeps {
   enqueueRetryNow(job: RenewalRetryNowJob, jobId: string): Promise<void>;
   /** Called for every update with a sender (e.g. to clear a "blocked the bot" mark). Errors are ignored. */
   onUserSeen?(telegramId: number): Promise<void>;
+  /** Optional Sentry (SENTRY_DSN): errors in updates are reported there too. */
+  errorReporter?: ErrorReporter;
 }
 
 export interface BotContextFlavor {

@@ -95,6 +95,7 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
     const ctx = error.ctx;
     const cause = error.error;
     const unavailable = cause instanceof GatewayError && (cause.code === null || (cause.status ?? 0) >= 500);
+    deps.errorReporter?.capture(cause, { updateId: ctx.update.update_id });
     ctx.logger.error(
       {
         err: { name: (cause as Error)?.name, message: (cause as Error)?.message },
@@ -123,6 +124,7 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
 
   // Last resort (errors outside the boundary, e.g. in the context middleware).
   bot.catch((error: BotError<BotContext>) => {
+    deps.errorReporter?.capture(error.error, { updateId: error.ctx.update.update_id });
     deps.logger.error(
       { err: { message: (error.error as Error)?.message }, updateId: error.ctx.update.update_id },
       "unhandled bot error",
