@@ -1,6 +1,3 @@
-// First, before anything builds a zod schema: @hono/zod-openapi extends zod so that the route
-// contracts (packages/contracts) get `.openapi()`; a schema built earlier breaks route registration.
-import "@hono/zod-openapi";
 import { serve } from "@hono/node-server";
 import { createAtmosClient } from "@obuna/atmos";
 import { exitOnEnvError } from "@obuna/contracts/env";

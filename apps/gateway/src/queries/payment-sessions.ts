@@ -2,22 +2,42 @@ import type { DbOrTx } from "@obuna/db";
 import { boundCards, paymentSessions, payments, plans, users } from "@obuna/db/schema";
 import { and, desc, eq, isNotNull, lt, sql } from "drizzle-orm";
 
-export async function insertPaymentSession(
+/**
+ * create-link's writes as ONE statement: upsert the Telegram user (profile refreshed, role kept) and
+ * insert the payment session for them. One statement is atomic without BEGIN/COMMIT, and a plain SQL
+ * template skips the query builder on the busiest write path (see docs/benchmarks.md).
+ */
+export async function createSessionForTelegramUser(
   db: DbOrTx,
-  input: { userId: number; planId: number; amount: number; expiresAt: Date; now: Date },
-) {
-  const [row] = await db
-    .insert(paymentSessions)
-    .values({
-      userId: input.userId,
-      planId: input.planId,
-      amount: input.amount,
-      expiresAt: input.expiresAt,
-      createdAt: input.now,
-      updatedAt: input.now,
-    })
-    .returning();
-  return row!;
+  input: {
+    telegramId: number;
+    username: string | null;
+    firstName: string | null;
+    languageCode: string | null;
+    planId: number;
+    amount: number;
+    expiresAt: Date;
+    now: Date;
+  },
+): Promise<{ id: string; userId: number; expiresAt: Date }> {
+  const rows = await db.execute<{ id: string; user_id: string | number; expires_at: string }>(sql`
+    with upserted_user as (
+      insert into users (telegram_id, username, first_name, language_code)
+      values (${input.telegramId}, ${input.username}, ${input.firstName}, ${input.languageCode})
+      on conflict (telegram_id) do update set
+        username = coalesce(excluded.username, users.username),
+        first_name = coalesce(excluded.first_name, users.first_name),
+        language_code = coalesce(excluded.language_code, users.language_code),
+        updated_at = now()
+      returning id
+    )
+    insert into payment_sessions (user_id, plan_id, amount, expires_at, created_at, updated_at)
+    select id, ${input.planId}, ${input.amount}, ${input.expiresAt.toISOString()},
+      ${input.now.toISOString()}, ${input.now.toISOString()}
+    from upserted_user
+    returning id, user_id, expires_at`);
+  const row = rows[0]!;
+  return { id: row.id, userId: Number(row.user_id), expiresAt: new Date(row.expires_at) };
 }
 
 function buildSessionViewQuery(db: DbOrTx) {

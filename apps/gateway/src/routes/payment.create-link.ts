@@ -1,9 +1,8 @@
 import { CreateLinkRequestSchema, CreateLinkResponseSchema, pickLanguage } from "@obuna/contracts/http";
-import { upsertTelegramUser } from "@obuna/db/queries";
 import { ApiError } from "../errors";
 import { requireInternal } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
-import { insertPaymentSession } from "../queries/payment-sessions";
+import { createSessionForTelegramUser } from "../queries/payment-sessions";
 import { getPlanBySlugPrepared } from "../queries/plans";
 import { DEFAULT_SESSION_TTL_MS, planSummary } from "../services/payment-flow";
 import {
@@ -38,20 +37,15 @@ export function registerCreateLink(app: GatewayApp) {
     if (!plan?.isActive) throw new ApiError("PLAN_NOT_FOUND", "No such plan", { field: "plan_slug" });
     const now = deps.clock();
     const expiresAt = new Date(now.getTime() + (deps.config.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS));
-    const session = await deps.db.transaction(async (tx) => {
-      const user = await upsertTelegramUser(tx, {
-        telegramId: input.telegram_id,
-        username: input.username ?? null,
-        firstName: input.first_name ?? null,
-        languageCode: input.language_code ?? null,
-      });
-      return insertPaymentSession(tx, {
-        userId: user.id,
-        planId: plan.id,
-        amount: plan.price,
-        expiresAt,
-        now,
-      });
+    const session = await createSessionForTelegramUser(deps.db, {
+      telegramId: input.telegram_id,
+      username: input.username ?? null,
+      firstName: input.first_name ?? null,
+      languageCode: input.language_code ?? null,
+      planId: plan.id,
+      amount: plan.price,
+      expiresAt,
+      now,
     });
     const base = deps.config.miniappUrl.replace(/\/+$/, "");
     return c.json(

@@ -1,4 +1,4 @@
-import { PaymentSessionResponseSchema, SessionIdSchema } from "@obuna/contracts/http";
+import { PaymentSessionResponseSchema } from "@obuna/contracts/http";
 import { requireCaller } from "../middleware/auth";
 import { getSessionForCaller } from "../services/payment-flow";
 import { createRoute, eitherSecurity, type GatewayApp, okResponse, z } from "./_shared";
@@ -11,7 +11,14 @@ export const route = createRoute({
   security: eitherSecurity,
   middleware: [requireCaller] as const,
   request: {
-    params: z.object({ session_id: SessionIdSchema.openapi({ param: { name: "session_id", in: "path" } }) }),
+    // Built here with the zod-openapi `z` (not the contracts' SessionIdSchema): a schema created before
+    // @hono/zod-openapi loaded has no `.openapi()`, and module load order must not matter.
+    params: z.object({
+      session_id: z
+        .string()
+        .uuid()
+        .openapi({ param: { name: "session_id", in: "path" } }),
+    }),
   },
   responses: okResponse(PaymentSessionResponseSchema, "The session"),
 });
