@@ -191,8 +191,9 @@ Command: \`pnpm bench gateway\` (autocannon, ${CONNECTIONS} connections, ${DURAT
 Last run ${new Date().toISOString()}. ${machineLine()}
 The gateway runs as its real process (\`apps/gateway/src/index.ts\` via tsx, LOG_LEVEL=info, logs discarded);
 the baseline is a bare Hono + postgres.js server (\`bench/lib/bare-gateway.mjs\`) doing the same database work:
-the session read joined to its user and plan, and for create-link the user upsert plus session insert in one
-transaction. Same database (\`obuna_bench_gateway\`, from the migrations), pool of 10 connections each, load
+the session read joined to its user and plan, and for create-link the user upsert plus session insert as one
+statement (the bare server looks its plan up once at start; the gateway finds it in the same statement).
+Same database (\`obuna_bench_gateway\`, from the migrations), pool of 10 connections each, load
 generator, servers and Postgres all on the same cores. GETs read ${SESSIONS} sessions at random (internal token).
 
 ${md}
@@ -208,14 +209,15 @@ in the gateway, each found in the profile:
    Node adapter's fast path (\`/healthz\` alone went from ~2 100 to ~14 000–20 000 req/s). Now it is set once
    before \`next()\` (\`apps/gateway/src/middleware/init.ts\`).
 3. Drizzle rebuilt the session-view SQL (a three-table join) on every read, about a quarter of the CPU time.
-   It is now a prepared query built once per database handle (\`apps/gateway/src/queries/payment-sessions.ts\`);
-   create-link's plan lookup likewise (\`apps/gateway/src/queries/plans.ts\`).
-create-link is still short of its goal: measured in-process, Drizzle's query building adds ~1.25 ms to the
-user-upsert + session-insert transaction (2.5 ms against 1.25 ms for the same two statements through postgres.js)
-and these statements cannot be prepared once, because a prepared Drizzle query is bound to its transaction.
-The next step would be the upsert + insert as one prepared statement (a CTE), which also saves BEGIN/COMMIT.
-The machine was shared with other test suites while this ran (load average 5–8 on 2 cores), so single
-figures move by ±30 % between runs; the ratios come from back-to-back runs of the same load.
+   It is now a prepared query built once per database handle (\`apps/gateway/src/queries/payment-sessions.ts\`).
+4. create-link ran the plan lookup, then BEGIN, the user upsert, the session insert and COMMIT through Drizzle:
+   five round trips holding a pooled connection, plus query building. It is now one prepared statement (a CTE:
+   plan → user upsert → session insert, \`createSessionForTelegramUser\`), which took create-link from ~490 to
+   ~1 000–1 500 req/s. Against a baseline doing the same single statement, the ratio moved from 24 % to 40–50 %
+   over four runs; the ≥ 50 % goal is not reliably met. What remains is the request pipeline of a POST in
+   the gateway (body parsing through the zod-openapi validator, auth, idempotency check, metrics, logging).
+Load generator, servers and Postgres share 2 cores, so single figures move by ±30 % between runs (GET has
+measured 51–72 % across runs); the ratios come from back-to-back runs of the same load.
 `,
     );
     console.log("");

@@ -2,8 +2,8 @@
 // work as the two measured endpoints, with nothing else (no auth, validation, logging, metrics).
 //   GET  /session/:id   — the same single-row read as GET /api/v1/payment/session/{id}
 //                          (the session joined to its user and plan)
-//   POST /create-link   — the same writes as POST /api/v1/payment/create-link, in one transaction
-//                          (upsert the user, insert the session)
+//   POST /create-link   — the same writes as POST /api/v1/payment/create-link, in the same one
+//                          statement (upsert the user, insert the session)
 // Usage: node bench/lib/bare-gateway.mjs <port>   (DATABASE_URL in the environment)
 import { requireFrom } from "./common.mjs";
 
@@ -27,18 +27,23 @@ app.get("/session/:id", async (c) => {
 
 app.post("/create-link", async (c) => {
   const body = await c.req.json();
-  const session = await sql.begin(async (tx) => {
-    const [user] = await tx`
-      insert into users (telegram_id, first_name, language_code) values (${body.telegram_id}, ${body.first_name ?? null}, ${body.language_code ?? null})
-      on conflict (telegram_id) do update set first_name = coalesce(excluded.first_name, users.first_name), updated_at = now()
-      returning id`;
-    const now = new Date();
-    const [row] = await tx`
-      insert into payment_sessions (user_id, plan_id, amount, expires_at, created_at, updated_at)
-      values (${user.id}, ${plan.id}, ${plan.price}, ${new Date(now.getTime() + 30 * 60_000)}, ${now}, ${now})
-      returning id, expires_at`;
-    return row;
-  });
+  const now = new Date();
+  // The same single statement as the gateway's createSessionForTelegramUser: upsert + insert.
+  const [session] = await sql`
+    with upserted_user as (
+      insert into users (telegram_id, username, first_name, language_code)
+      values (${body.telegram_id}, ${body.username ?? null}, ${body.first_name ?? null}, ${body.language_code ?? null})
+      on conflict (telegram_id) do update set
+        username = coalesce(excluded.username, users.username),
+        first_name = coalesce(excluded.first_name, users.first_name),
+        language_code = coalesce(excluded.language_code, users.language_code),
+        updated_at = now()
+      returning id
+    )
+    insert into payment_sessions (user_id, plan_id, amount, expires_at, created_at, updated_at)
+    select id, ${plan.id}, ${plan.price}, ${new Date(now.getTime() + 30 * 60_000)}, ${now}, ${now}
+    from upserted_user
+    returning id, expires_at`;
   return c.json({ success: true, data: { session_id: session.id, expires_at: session.expires_at } });
 });
 

@@ -3,7 +3,8 @@ import postgres from "postgres";
 import * as schema from "./schema/index";
 
 export type Schema = typeof schema;
-export type Database = PostgresJsDatabase<Schema>;
+/** Drizzle over postgres.js; `$client` is the postgres.js pool, for the rare hot path written as plain SQL. */
+export type Database = PostgresJsDatabase<Schema> & { $client: postgres.Sql };
 export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 /** Query helpers take either, so the same helper runs inside or outside a transaction. */
 export type DbOrTx = Database | Transaction;

@@ -1,43 +1,76 @@
-import type { DbOrTx } from "@obuna/db";
+import type { Database, DbOrTx } from "@obuna/db";
 import { boundCards, paymentSessions, payments, plans, users } from "@obuna/db/schema";
 import { and, desc, eq, isNotNull, lt, sql } from "drizzle-orm";
 
 /**
- * create-link's writes as ONE statement: upsert the Telegram user (profile refreshed, role kept) and
- * insert the payment session for them. One statement is atomic without BEGIN/COMMIT, and a plain SQL
- * template skips the query builder on the busiest write path (see docs/benchmarks.md).
+ * create-link as ONE statement: find the active plan, upsert the Telegram user (profile refreshed,
+ * role kept) and insert the payment session at the plan's price. One statement is atomic without
+ * BEGIN/COMMIT and costs one round trip on the busiest write path (docs/benchmarks.md). Returns null,
+ * having written nothing, when no active plan has that slug.
  */
 export async function createSessionForTelegramUser(
-  db: DbOrTx,
+  db: Database,
   input: {
     telegramId: number;
     username: string | null;
     firstName: string | null;
     languageCode: string | null;
-    planId: number;
-    amount: number;
+    planSlug: string;
     expiresAt: Date;
     now: Date;
   },
-): Promise<{ id: string; userId: number; expiresAt: Date }> {
-  const rows = await db.execute<{ id: string; user_id: string | number; expires_at: string }>(sql`
-    with upserted_user as (
+) {
+  // postgres.js tagged template: prepared once per connection and reused.
+  const [row] = await db.$client<
+    {
+      id: string;
+      user_id: string;
+      expires_at: string | Date;
+      slug: string;
+      name_uz: string;
+      name_ru: string;
+      name_en: string;
+      price: string;
+      duration_days: number;
+    }[]
+  >`
+    with plan as (
+      select id, slug, name_uz, name_ru, name_en, price, duration_days
+      from plans where slug = ${input.planSlug}::text and is_active
+    ), upserted_user as (
       insert into users (telegram_id, username, first_name, language_code)
-      values (${input.telegramId}, ${input.username}, ${input.firstName}, ${input.languageCode})
+      select ${input.telegramId}::bigint, ${input.username}::text, ${input.firstName}::text,
+        ${input.languageCode}::text
+      where exists (select 1 from plan)
       on conflict (telegram_id) do update set
         username = coalesce(excluded.username, users.username),
         first_name = coalesce(excluded.first_name, users.first_name),
         language_code = coalesce(excluded.language_code, users.language_code),
         updated_at = now()
       returning id
+    ), session as (
+      insert into payment_sessions (user_id, plan_id, amount, expires_at, created_at, updated_at)
+      select u.id, p.id, p.price, ${input.expiresAt.toISOString()}::timestamptz,
+        ${input.now.toISOString()}::timestamptz, ${input.now.toISOString()}::timestamptz
+      from upserted_user u cross join plan p
+      returning id, user_id, expires_at
     )
-    insert into payment_sessions (user_id, plan_id, amount, expires_at, created_at, updated_at)
-    select id, ${input.planId}, ${input.amount}, ${input.expiresAt.toISOString()},
-      ${input.now.toISOString()}, ${input.now.toISOString()}
-    from upserted_user
-    returning id, user_id, expires_at`);
-  const row = rows[0]!;
-  return { id: row.id, userId: Number(row.user_id), expiresAt: new Date(row.expires_at) };
+    select s.id, s.user_id, s.expires_at, p.slug, p.name_uz, p.name_ru, p.name_en, p.price, p.duration_days
+    from session s cross join plan p`;
+  if (!row) return null;
+  return {
+    id: row.id,
+    userId: Number(row.user_id),
+    expiresAt: new Date(row.expires_at),
+    plan: {
+      slug: row.slug,
+      nameUz: row.name_uz,
+      nameRu: row.name_ru,
+      nameEn: row.name_en,
+      price: Number(row.price),
+      durationDays: row.duration_days,
+    },
+  };
 }
 
 function buildSessionViewQuery(db: DbOrTx) {

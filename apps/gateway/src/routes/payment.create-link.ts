@@ -3,7 +3,6 @@ import { ApiError } from "../errors";
 import { requireInternal } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { createSessionForTelegramUser } from "../queries/payment-sessions";
-import { getPlanBySlugPrepared } from "../queries/plans";
 import { DEFAULT_SESSION_TTL_MS, planSummary } from "../services/payment-flow";
 import {
   bearerSecurity,
@@ -33,8 +32,6 @@ export function registerCreateLink(app: GatewayApp) {
   app.openapi(route, async (c) => {
     const input = c.req.valid("json");
     const deps = c.get("deps");
-    const plan = await getPlanBySlugPrepared(deps.db, input.plan_slug);
-    if (!plan?.isActive) throw new ApiError("PLAN_NOT_FOUND", "No such plan", { field: "plan_slug" });
     const now = deps.clock();
     const expiresAt = new Date(now.getTime() + (deps.config.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS));
     const session = await createSessionForTelegramUser(deps.db, {
@@ -42,11 +39,12 @@ export function registerCreateLink(app: GatewayApp) {
       username: input.username ?? null,
       firstName: input.first_name ?? null,
       languageCode: input.language_code ?? null,
-      planId: plan.id,
-      amount: plan.price,
+      planSlug: input.plan_slug,
       expiresAt,
       now,
     });
+    if (!session) throw new ApiError("PLAN_NOT_FOUND", "No such plan", { field: "plan_slug" });
+    const { plan } = session;
     const base = deps.config.miniappUrl.replace(/\/+$/, "");
     return c.json(
       {

@@ -58,7 +58,10 @@ const STALE_PROCESSING_MS = 2 * 60 * 1000;
 
 type Deps = GatewayDeps & { metrics: NonNullable<GatewayDeps["metrics"]> };
 
-export function planSummary(plan: Plan, lang: "uz" | "ru" | "en" = "uz") {
+export function planSummary(
+  plan: Pick<Plan, "slug" | "nameUz" | "nameRu" | "nameEn" | "price" | "durationDays">,
+  lang: "uz" | "ru" | "en" = "uz",
+) {
   return {
     slug: plan.slug as "monthly" | "quarterly" | "yearly",
     name: planName(plan, lang),
