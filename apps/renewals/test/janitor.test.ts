@@ -29,28 +29,36 @@ afterEach(async () => {
 /** Where a "killed" worker stops: its ATMOS call never returns, like a process that died. */
 type KillPoint = "none" | "before_create" | "after_create" | "after_apply";
 
-function killableAtmos(point: { at: KillPoint }) {
+/**
+ * ATMOS as seen by a worker that dies at `point.at`: the call never returns. `point.hit` is set when
+ * the worker reached that point, so a test changes `point.at` only after the "death" really happened.
+ */
+function killableAtmos(point: { at: KillPoint; hit?: KillPoint }) {
   const never = new Promise<never>(() => {});
+  const die = (at: KillPoint) => {
+    point.hit = at;
+    return never;
+  };
   return (real: AtmosClient): AtmosClient =>
     new Proxy(real, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver);
         if (prop === "createTransaction") {
           return async (input: Parameters<AtmosClient["createTransaction"]>[0]) => {
-            if (point.at === "before_create") return never;
+            if (point.at === "before_create") return die("before_create");
             return target.createTransaction(input);
           };
         }
         if (prop === "preApplyToken") {
           return async (input: Parameters<AtmosClient["preApplyToken"]>[0]) => {
-            if (point.at === "after_create") return never;
+            if (point.at === "after_create") return die("after_create");
             return target.preApplyToken(input);
           };
         }
         if (prop === "apply") {
           return async (input: Parameters<AtmosClient["apply"]>[0]) => {
             const result = await target.apply(input);
-            if (point.at === "after_apply") return never;
+            if (point.at === "after_apply") return die("after_apply");
             return result;
           };
         }
@@ -99,12 +107,13 @@ describe("janitor for unknown outcomes", () => {
   });
 
   it("a worker killed after ATMOS charged: the stale pending attempt ends as the ledger shows, no second charge", async () => {
-    const point = { at: "after_apply" as KillPoint };
+    const point: { at: KillPoint; hit?: KillPoint } = { at: "after_apply" };
     world = await createWorld(START, { atmos: killableAtmos(point) });
     const w = world;
     const { sub, plan } = await createSubscriber(w, { endsInMs: 10 * HOUR });
     void charge(w, sub); // this worker "dies" once apply went through
-    await vi.waitFor(() => expect(confirmedCharges(w)).toHaveLength(1));
+    await vi.waitFor(() => expect(point.hit).toBe("after_apply"));
+    expect(confirmedCharges(w)).toHaveLength(1);
     const [attempt] = await attemptsOf(sub.id);
     expect(attempt).toMatchObject({ status: "pending" });
     expect(attempt!.transactionId).toBe(confirmedCharges(w)[0]!.transactionId);
@@ -121,12 +130,13 @@ describe("janitor for unknown outcomes", () => {
   });
 
   it("a worker killed before any ATMOS transaction: closed as not charged, then charged once", async () => {
-    const point = { at: "before_create" as KillPoint };
+    const point: { at: KillPoint; hit?: KillPoint } = { at: "before_create" };
     world = await createWorld(START, { atmos: killableAtmos(point) });
     const w = world;
     const { sub } = await createSubscriber(w, { endsInMs: 10 * HOUR });
     void charge(w, sub);
-    await vi.waitFor(async () => expect(await attemptsOf(sub.id)).toHaveLength(1));
+    await vi.waitFor(() => expect(point.hit).toBe("before_create"));
+    expect(await attemptsOf(sub.id)).toHaveLength(1);
     point.at = "none";
     w.clock.advance(5 * MIN);
     expect(await runJanitor(w.renewals.ctx)).toMatchObject({ not_charged: 1 });
@@ -146,12 +156,13 @@ describe("janitor for unknown outcomes", () => {
   });
 
   it("a transaction ATMOS never saw applied is checked at 5 min, 1 h, 1 day, then closed as not charged", async () => {
-    const point = { at: "after_create" as KillPoint };
+    const point: { at: KillPoint; hit?: KillPoint } = { at: "after_create" };
     world = await createWorld(START, { atmos: killableAtmos(point) });
     const w = world;
     const { sub } = await createSubscriber(w, { endsInMs: 10 * HOUR });
     void charge(w, sub);
-    await vi.waitFor(async () => expect((await attemptsOf(sub.id))[0]?.transactionId).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(point.hit).toBe("after_create"));
+    expect((await attemptsOf(sub.id))[0]?.transactionId).toBeGreaterThan(0);
     point.at = "none";
 
     w.clock.advance(5 * MIN);
@@ -177,7 +188,7 @@ describe("janitor for unknown outcomes", () => {
   });
 
   it("never closes as not-charged an attempt whose transaction was recorded after the janitor looked", async () => {
-    const point = { at: "after_create" as KillPoint };
+    const point: { at: KillPoint; hit?: KillPoint } = { at: "after_create" };
     world = await createWorld(START, { atmos: killableAtmos(point) });
     const w = world;
     const { sub } = await createSubscriber(w, { endsInMs: 10 * HOUR });
