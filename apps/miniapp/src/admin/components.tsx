@@ -285,3 +285,27 @@ export function Loaded<T>({
   if (!result.ok) return <ErrorBox message={`${result.message} (${result.code})`} />;
   return <>{children(result.data)}</>;
 }
+
+/** A list page's body: the gateway's error, or the page of rows and its pagination. */
+export function PagedTable<T extends { id: number | string }>({
+  result,
+  columns,
+  empty,
+}: {
+  result:
+    | { ok: true; data: { items: readonly T[]; total: number; limit: number; offset: number } }
+    | { ok: false; code: string; message: string };
+  columns: ReadonlyArray<Column<T>>;
+  empty: string;
+}) {
+  return (
+    <Loaded result={result}>
+      {(page) => (
+        <>
+          <DataTable rows={page.items} columns={columns} empty={empty} />
+          <Pagination total={page.total} limit={page.limit} offset={page.offset} />
+        </>
+      )}
+    </Loaded>
+  );
+}

@@ -1,6 +1,6 @@
 import type { AdminAuditEntry, AdminAuditList } from "@obuna/contracts/http";
 import type { GetServerSideProps } from "next";
-import { AdminLayout, type Column, DataTable, Filters, Loaded, Pagination } from "../../admin/components";
+import { AdminLayout, type Column, Filters, PagedTable } from "../../admin/components";
 import { formatTashkent, orDash } from "../../admin/format";
 import { type AdminPageProps, listQuery, loadAdminPage } from "../../admin/server/guard";
 
@@ -37,14 +37,7 @@ export default function AdminAuditLogPage({ actor, result }: AdminPageProps<Admi
           { name: "action", label: "Action" },
         ]}
       />
-      <Loaded result={result}>
-        {(page) => (
-          <>
-            <DataTable rows={page.items} columns={COLUMNS} empty="No audit entries match." />
-            <Pagination total={page.total} limit={page.limit} offset={page.offset} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable result={result} columns={COLUMNS} empty="No audit entries match." />
     </AdminLayout>
   );
 }

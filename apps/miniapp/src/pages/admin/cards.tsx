@@ -1,15 +1,6 @@
 import type { AdminBoundCard, AdminCardList } from "@obuna/contracts/http";
 import type { GetServerSideProps } from "next";
-import {
-  ActionLink,
-  AdminLayout,
-  Badge,
-  type Column,
-  DataTable,
-  Filters,
-  Loaded,
-  Pagination,
-} from "../../admin/components";
+import { ActionLink, AdminLayout, Badge, type Column, Filters, PagedTable } from "../../admin/components";
 import { formatTashkent, userLabel } from "../../admin/format";
 import { type AdminPageProps, listQuery, loadAdminPage } from "../../admin/server/guard";
 
@@ -49,14 +40,7 @@ export default function AdminCardsPage({ actor, result }: AdminPageProps<AdminCa
   return (
     <AdminLayout title="Bound cards" actor={actor}>
       <Filters selects={[{ name: "active", label: "Usable", options: ["true", "false"] }]} />
-      <Loaded result={result}>
-        {(page) => (
-          <>
-            <DataTable rows={page.items} columns={COLUMNS} empty="No cards match." />
-            <Pagination total={page.total} limit={page.limit} offset={page.offset} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable result={result} columns={COLUMNS} empty="No cards match." />
     </AdminLayout>
   );
 }

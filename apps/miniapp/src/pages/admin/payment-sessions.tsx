@@ -1,14 +1,6 @@
 import type { AdminPaymentSession, AdminPaymentSessionList } from "@obuna/contracts/http";
 import type { GetServerSideProps } from "next";
-import {
-  AdminLayout,
-  Badge,
-  type Column,
-  DataTable,
-  Filters,
-  Loaded,
-  Pagination,
-} from "../../admin/components";
+import { AdminLayout, Badge, type Column, Filters, PagedTable } from "../../admin/components";
 import { formatTashkent, orDash, userLabel } from "../../admin/format";
 import { type AdminPageProps, listQuery, loadAdminPage } from "../../admin/server/guard";
 
@@ -79,14 +71,7 @@ export default function AdminPaymentSessionsPage({ actor, result }: AdminPagePro
           },
         ]}
       />
-      <Loaded result={result}>
-        {(page) => (
-          <>
-            <DataTable rows={page.items} columns={COLUMNS} empty="No payment sessions match." />
-            <Pagination total={page.total} limit={page.limit} offset={page.offset} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable result={result} columns={COLUMNS} empty="No payment sessions match." />
     </AdminLayout>
   );
 }

@@ -1,15 +1,6 @@
 import type { AdminPayment, AdminPaymentList } from "@obuna/contracts/http";
 import type { GetServerSideProps } from "next";
-import {
-  ActionLink,
-  AdminLayout,
-  Badge,
-  type Column,
-  DataTable,
-  Filters,
-  Loaded,
-  Pagination,
-} from "../../admin/components";
+import { ActionLink, AdminLayout, Badge, type Column, Filters, PagedTable } from "../../admin/components";
 import { formatTashkent, orDash, userLabel } from "../../admin/format";
 import { type AdminPageProps, listQuery, loadAdminPage } from "../../admin/server/guard";
 
@@ -65,14 +56,7 @@ export default function AdminPaymentsPage({ actor, result }: AdminPageProps<Admi
           { name: "kind", label: "Kind", options: ["initial", "renewal"] },
         ]}
       />
-      <Loaded result={result}>
-        {(page) => (
-          <>
-            <DataTable rows={page.items} columns={COLUMNS} empty="No payments match." />
-            <Pagination total={page.total} limit={page.limit} offset={page.offset} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable result={result} columns={COLUMNS} empty="No payments match." />
     </AdminLayout>
   );
 }

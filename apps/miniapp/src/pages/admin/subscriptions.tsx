@@ -1,15 +1,6 @@
 import type { AdminSubscription, AdminSubscriptionList } from "@obuna/contracts/http";
 import type { GetServerSideProps } from "next";
-import {
-  ActionLink,
-  AdminLayout,
-  Badge,
-  type Column,
-  DataTable,
-  Filters,
-  Loaded,
-  Pagination,
-} from "../../admin/components";
+import { ActionLink, AdminLayout, Badge, type Column, Filters, PagedTable } from "../../admin/components";
 import { formatTashkent, orDash, userLabel } from "../../admin/format";
 import { type AdminPageProps, listQuery, loadAdminPage } from "../../admin/server/guard";
 
@@ -54,14 +45,7 @@ export default function AdminSubscriptionsPage({ actor, result }: AdminPageProps
           { name: "auto_renew", label: "Auto-renew", options: ["true", "false"] },
         ]}
       />
-      <Loaded result={result}>
-        {(page) => (
-          <>
-            <DataTable rows={page.items} columns={COLUMNS} empty="No subscriptions match." />
-            <Pagination total={page.total} limit={page.limit} offset={page.offset} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable result={result} columns={COLUMNS} empty="No subscriptions match." />
     </AdminLayout>
   );
 }

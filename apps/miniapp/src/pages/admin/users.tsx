@@ -1,15 +1,7 @@
 import type { AdminUser, AdminUserList } from "@obuna/contracts/http";
 import type { GetServerSideProps } from "next";
 import Link from "next/link";
-import {
-  AdminLayout,
-  Badge,
-  type Column,
-  DataTable,
-  Filters,
-  Loaded,
-  Pagination,
-} from "../../admin/components";
+import { AdminLayout, Badge, type Column, Filters, PagedTable } from "../../admin/components";
 import { formatTashkent, orDash } from "../../admin/format";
 import { type AdminPageProps, listQuery, loadAdminPage } from "../../admin/server/guard";
 
@@ -56,14 +48,7 @@ export default function AdminUsersPage({ actor, result }: AdminPageProps<AdminUs
         searchLabel="Search (Telegram id, @username)"
         selects={[{ name: "role", label: "Role", options: ["user", "premium", "admin"] }]}
       />
-      <Loaded result={result}>
-        {(page) => (
-          <>
-            <DataTable rows={page.items} columns={COLUMNS} empty="No users match." />
-            <Pagination total={page.total} limit={page.limit} offset={page.offset} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable result={result} columns={COLUMNS} empty="No users match." />
     </AdminLayout>
   );
 }
