@@ -1,8 +1,8 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { createMiddleware } from "hono/factory";
 import type { HonoEnv } from "../context";
 import { ApiError } from "../errors";
-import { authenticate } from "../middleware/auth";
+import { authenticate, sameSecret } from "../middleware/auth";
 
 /** Admin settings, from ADMIN_TOKEN / ADMIN_SESSION_TTL_S / ADMIN_TELEGRAM_IDS. */
 export interface AdminConfig {
@@ -30,12 +30,6 @@ declare module "hono" {
 }
 
 const SESSION_PREFIX = "adm1";
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 /** The session-signing key: derived from ADMIN_TOKEN, never the token itself. */
 function sessionKey(adminToken: string): Buffer {

@@ -4,11 +4,20 @@ import { createMiddleware } from "hono/factory";
 import type { Caller, HonoEnv } from "../context";
 import { ApiError } from "../errors";
 
-function sameSecret(given: string, expected: string): boolean {
+const sha256 = (value: string) => createHash("sha256").update(value).digest();
+
+/** The expected secret's digest, hashed once per secret instead of on every request. */
+const expectedDigests = new Map<string, Buffer>();
+
+/** Constant-time comparison of a presented secret with the configured one. */
+export function sameSecret(given: string, expected: string): boolean {
   // Hash both sides so the comparison is constant-time whatever the lengths.
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
+  let expectedDigest = expectedDigests.get(expected);
+  if (!expectedDigest) {
+    expectedDigest = sha256(expected);
+    expectedDigests.set(expected, expectedDigest);
+  }
+  return timingSafeEqual(sha256(given), expectedDigest);
 }
 
 export function authenticate(
