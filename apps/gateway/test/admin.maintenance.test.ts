@@ -4,7 +4,7 @@ import { paymentSessions, payments, users } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkAlerts, recheckStuckSessions } from "../src/admin/maintenance";
+import { checkAlerts, purgeIdempotencyKeys, recheckStuckSessions } from "../src/admin/maintenance";
 import { registerOpsMetrics } from "../src/admin/metrics";
 import { createMetrics } from "../src/metrics";
 import { BOT_TOKEN, CALLBACK_API_KEY, CARD_TOKEN_KEY_HEX, INTERNAL_TOKEN, STORE_ID } from "./constants";
@@ -179,5 +179,31 @@ describe("admin alerts", () => {
       expect(job.id).toMatch(
         /^ntf-admin_alert-admin-(failed_payments|unknown_outcomes)-\d{4}-\d\d-\d\dT\d\d$/,
       );
+  });
+});
+
+describe("idempotency key purge", () => {
+  it("deletes expired records in bounded batches and keeps live ones", async () => {
+    const tag = `purge-${randomTelegramId()}`;
+    await h.db.client`
+      insert into idempotency_keys (scope, key, endpoint, request_hash, response_status, expires_at)
+      select 'internal', ${tag} || '-expired-' || n, 'POST /x', 'h', 200, now() - interval '1 minute'
+      from generate_series(1, 7) n`;
+    await h.db.client`
+      insert into idempotency_keys (scope, key, endpoint, request_hash, response_status, expires_at)
+      values ('internal', ${`${tag}-live`}, 'POST /x', 'h', 200, now() + interval '1 hour')`;
+    const remaining = async () =>
+      (
+        await h.db.client<{ key: string }[]>`
+          select key from idempotency_keys where key like ${`${tag}-%`} order by key`
+      ).map((r) => r.key);
+
+    // A run deletes at most its limit…
+    expect(await purgeIdempotencyKeys(deps, { purgeLimit: 5 })).toBe(5);
+    // …and the next runs finish the job without touching the live record.
+    for (let run = 0; run < 5 && (await remaining()).length > 1; run++) {
+      await purgeIdempotencyKeys(deps, { purgeLimit: 5 });
+    }
+    expect(await remaining()).toEqual([`${tag}-live`]);
   });
 });

@@ -335,6 +335,45 @@ describe("request handling", () => {
     expectError(res, 409, "IDEMPOTENCY_IN_PROGRESS");
   });
 
+  it("a claim whose request died without answering is taken over after 10 minutes, not held for 24 h", async () => {
+    const key = uniqueKey();
+    const body = { telegram_id: randomTelegramId(), plan_slug: "monthly" };
+    const { createHash } = await import("node:crypto");
+    const hash = createHash("sha256")
+      .update("POST /api/v1/payment/create-link")
+      .update("\n")
+      .update(JSON.stringify(body))
+      .digest("hex");
+    // A claim 9 minutes old is still in flight…
+    await h.db
+      .client`insert into idempotency_keys (scope, key, endpoint, request_hash, created_at, expires_at)
+      values ('internal', ${key}, 'POST /api/v1/payment/create-link', ${hash},
+        now() - interval '9 minutes', now() + interval '23 hours')`;
+    const early = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      body,
+      headers: { "idempotency-key": key },
+    });
+    expectError(early, 409, "IDEMPOTENCY_IN_PROGRESS");
+    // …one 11 minutes old belongs to a process that died: the retry runs and its answer is stored.
+    await h.db
+      .client`update idempotency_keys set created_at = now() - interval '11 minutes' where key = ${key}`;
+    const retried = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      body,
+      headers: { "idempotency-key": key },
+    });
+    expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+    const replayed = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      body,
+      headers: { "idempotency-key": key },
+    });
+    expect(replayed.status).toBe(200);
+    expect(replayed.headers.get("idempotent-replayed")).toBe("true");
+    expect(replayed.body.data.session_id).toBe(retried.body.data.session_id);
+  });
+
   it("no malformed input gets a 500", async () => {
     const bodies = ["", "null", "[]", "123", '"x"', "{}", '{"session_id":null}', "\u0000", "{".repeat(1000)];
     const paths = [

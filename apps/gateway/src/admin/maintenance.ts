@@ -5,6 +5,7 @@ import { and, count, eq, gte, inArray, lt } from "drizzle-orm";
 import { instrumentAtmos } from "../atmos-instrumented";
 import type { GatewayDeps } from "../context";
 import { createMetrics, type GatewayMetrics } from "../metrics";
+import { purgeExpiredIdempotencyKeys } from "../queries/idempotency";
 import { failSession, getSessionView, setSessionPaymentStatus } from "../queries/payment-sessions";
 import { reconcileSession } from "../services/payment-flow";
 import { opsCounter } from "./metrics";
@@ -26,6 +27,8 @@ export interface MaintenanceOptions {
   /** Alert when at least this many payments failed in the last hour (ALERT_FAILED_PAYMENTS_PER_HOUR). */
   failedPaymentsPerHour?: number;
   limit?: number;
+  /** Expired Idempotency-Key records deleted per run at most (default 5 000). */
+  purgeLimit?: number;
 }
 
 export interface RecheckResult {
@@ -213,9 +216,16 @@ export async function checkAlerts(deps: Deps, options: MaintenanceOptions = {}):
   return result;
 }
 
+/** Deletes expired Idempotency-Key records (a bounded batch per run); returns how many went. */
+export async function purgeIdempotencyKeys(deps: Deps, options: MaintenanceOptions = {}): Promise<number> {
+  const purged = await purgeExpiredIdempotencyKeys(deps.db, deps.clock(), options.purgeLimit ?? 5000);
+  if (purged > 0) deps.logger.info({ purged }, "expired idempotency keys purged");
+  return purged;
+}
+
 /**
- * The gateway's periodic maintenance (MAINTENANCE_INTERVAL_MS): re-check stuck sessions, then the
- * alerts. Runs are never concurrent within a process; several gateway instances are harmless
+ * The gateway's periodic maintenance (MAINTENANCE_INTERVAL_MS): re-check stuck sessions, the
+ * alerts, then the purge of expired Idempotency-Key records. Runs are never concurrent within a process; several gateway instances are harmless
  * (finalisation runs once per session, alert job ids are deterministic). Returns a stop function.
  */
 export function startMaintenance(
@@ -231,6 +241,7 @@ export function startMaintenance(
       try {
         await recheckStuckSessions(deps, options);
         await checkAlerts(deps, options);
+        await purgeIdempotencyKeys(deps, options);
       } catch (error) {
         deps.logger.error({ err: (error as Error).message }, "maintenance run failed");
       }

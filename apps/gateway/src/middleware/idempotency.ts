@@ -11,6 +11,12 @@ import {
 import { callerScope } from "./auth";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/**
+ * A claim with no answer after this long is taken over by the next request with the key: its
+ * process died mid-request (no request runs this long: ATMOS calls time out after 30 s, three tries).
+ * Without it a crash would answer IDEMPOTENCY_IN_PROGRESS to every retry for 24 h.
+ */
+export const IDEMPOTENCY_ABANDONED_AFTER_MS = 10 * 60 * 1000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 /** Answers given before the endpoint ran: nothing happened, so the key is not used up. */
 const NOT_EXECUTED_CODES = new Set(["VALIDATION_ERROR", "INVALID_JSON", "PAYLOAD_TOO_LARGE"]);
@@ -18,7 +24,7 @@ const NOT_EXECUTED_CODES = new Set(["VALIDATION_ERROR", "INVALID_JSON", "PAYLOAD
 /**
  * `Idempotency-Key` on a mutating endpoint: the first response (2xx/4xx) is stored for 24 h and
  * replayed for the same caller + key; the same key with another body → 422; while the first
- * request still runs → 409. Not stored, so the client may retry with the same key: a 5xx, a
+ * request still runs → 409 (a claim left without an answer for 10 min is taken over). Not stored, so the client may retry with the same key: a 5xx, a
  * provisional answer (apply → `processing`; apply is idempotent per session anyway), and a request
  * refused before the endpoint ran (malformed body or fields), as Stripe does — fixing the body and
  * retrying with the same key then works.
@@ -45,6 +51,7 @@ export const idempotency = createMiddleware<HonoEnv>(async (c, next) => {
     requestHash,
     now: clock(),
     ttlMs: IDEMPOTENCY_TTL_MS,
+    abandonedAfterMs: IDEMPOTENCY_ABANDONED_AFTER_MS,
   });
   if (!claimed) {
     const record = await getIdempotencyRecord(db, scope, key);
@@ -65,13 +72,13 @@ export const idempotency = createMiddleware<HonoEnv>(async (c, next) => {
   try {
     await next();
   } catch (error) {
-    await releaseIdempotencyKey(db, scope, key);
+    await releaseIdempotencyKey(db, claimed);
     throw error;
   }
   // Errors thrown by the handler were already turned into a response by onError at this point.
   const status = c.res.status;
   if (status >= 500 || c.get("idempotencyProvisional")) {
-    await releaseIdempotencyKey(db, scope, key);
+    await releaseIdempotencyKey(db, claimed);
     return;
   }
   let stored: unknown = null;
@@ -82,8 +89,8 @@ export const idempotency = createMiddleware<HonoEnv>(async (c, next) => {
   }
   const errorCode = (stored as { error?: { code?: unknown } } | null)?.error?.code;
   if (typeof errorCode === "string" && NOT_EXECUTED_CODES.has(errorCode)) {
-    await releaseIdempotencyKey(db, scope, key);
+    await releaseIdempotencyKey(db, claimed);
     return;
   }
-  await completeIdempotencyKey(db, scope, key, { status, body: stored });
+  await completeIdempotencyKey(db, claimed, { status, body: stored });
 });

@@ -1,6 +1,6 @@
 import type { DbOrTx } from "@obuna/db";
 import { idempotencyKeys } from "@obuna/db/schema";
-import { and, eq, lte } from "drizzle-orm";
+import { and, eq, isNull, lte, or, sql } from "drizzle-orm";
 
 export interface IdempotencyClaim {
   scope: string;
@@ -9,18 +9,40 @@ export interface IdempotencyClaim {
   requestHash: string;
   now: Date;
   ttlMs: number;
+  /** A claim still without a response after this long was abandoned (its process died mid-request). */
+  abandonedAfterMs: number;
 }
 
-/** Claims a key for a first request; returns null when the key already exists (replay or in flight). */
-export async function claimIdempotencyKey(db: DbOrTx, claim: IdempotencyClaim) {
-  // An expired record no longer protects anything: drop it so the key can be used afresh.
+/** The claim a request holds: completing or releasing it touches that claim only, never a successor's. */
+export interface IdempotencyClaimed {
+  scope: string;
+  key: string;
+  claimedAt: Date;
+}
+
+/**
+ * Claims a key for a first request; returns null when the key is held (stored answer or in flight).
+ * An expired record no longer protects anything, and a claim that never got an answer within
+ * `abandonedAfterMs` belongs to a request whose process died: both are dropped so the key can be
+ * claimed afresh (the endpoints behind the keys are themselves safe to run again).
+ */
+export async function claimIdempotencyKey(
+  db: DbOrTx,
+  claim: IdempotencyClaim,
+): Promise<IdempotencyClaimed | null> {
   await db
     .delete(idempotencyKeys)
     .where(
       and(
         eq(idempotencyKeys.scope, claim.scope),
         eq(idempotencyKeys.key, claim.key),
-        lte(idempotencyKeys.expiresAt, claim.now),
+        or(
+          lte(idempotencyKeys.expiresAt, claim.now),
+          and(
+            isNull(idempotencyKeys.responseStatus),
+            lte(idempotencyKeys.createdAt, new Date(claim.now.getTime() - claim.abandonedAfterMs)),
+          ),
+        ),
       ),
     );
   const [row] = await db
@@ -34,8 +56,20 @@ export async function claimIdempotencyKey(db: DbOrTx, claim: IdempotencyClaim) {
       expiresAt: new Date(claim.now.getTime() + claim.ttlMs),
     })
     .onConflictDoNothing()
-    .returning({ key: idempotencyKeys.key });
+    .returning({
+      scope: idempotencyKeys.scope,
+      key: idempotencyKeys.key,
+      claimedAt: idempotencyKeys.createdAt,
+    });
   return row ?? null;
+}
+
+function sameClaim(claim: IdempotencyClaimed) {
+  return and(
+    eq(idempotencyKeys.scope, claim.scope),
+    eq(idempotencyKeys.key, claim.key),
+    eq(idempotencyKeys.createdAt, claim.claimedAt),
+  );
 }
 
 export async function getIdempotencyRecord(db: DbOrTx, scope: string, key: string) {
@@ -49,16 +83,31 @@ export async function getIdempotencyRecord(db: DbOrTx, scope: string, key: strin
 
 export async function completeIdempotencyKey(
   db: DbOrTx,
-  scope: string,
-  key: string,
+  claim: IdempotencyClaimed,
   response: { status: number; body: unknown },
 ) {
   await db
     .update(idempotencyKeys)
     .set({ responseStatus: response.status, responseBody: response.body })
-    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+    .where(sameClaim(claim));
 }
 
-export async function releaseIdempotencyKey(db: DbOrTx, scope: string, key: string) {
-  await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+export async function releaseIdempotencyKey(db: DbOrTx, claim: IdempotencyClaimed) {
+  await db.delete(idempotencyKeys).where(sameClaim(claim));
+}
+
+/**
+ * Deletes expired records, at most `limit` per call (oldest first, by `idempotency_keys_expires_at_idx`);
+ * returns how many went. Run by the gateway's maintenance so the table does not grow without bound.
+ */
+export async function purgeExpiredIdempotencyKeys(db: DbOrTx, now: Date, limit: number): Promise<number> {
+  const rows = await db.execute<{ key: string }>(sql`
+    delete from ${idempotencyKeys} where (scope, key) in (
+      select scope, key from ${idempotencyKeys}
+      where ${idempotencyKeys.expiresAt} <= ${now.toISOString()}::timestamptz
+      order by ${idempotencyKeys.expiresAt}
+      limit ${limit}
+      for update skip locked
+    ) returning key`);
+  return rows.length;
 }

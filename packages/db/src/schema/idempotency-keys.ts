@@ -1,4 +1,4 @@
-import { integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { timestamptz } from "./columns";
 
 /** Stored first responses of mutating gateway calls, replayed for a reused Idempotency-Key. */
@@ -18,5 +18,9 @@ export const idempotencyKeys = pgTable(
     createdAt: timestamptz().notNull().defaultNow(),
     expiresAt: timestamptz().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.scope, t.key] })],
+  (t) => [
+    primaryKey({ columns: [t.scope, t.key] }),
+    // The gateway's maintenance purges expired records oldest first.
+    index("idempotency_keys_expires_at_idx").on(t.expiresAt),
+  ],
 );
