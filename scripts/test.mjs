@@ -17,6 +17,7 @@ const child = spawn("pnpm", ["exec", "turbo", "run", "test", "--concurrency=1", 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+let failedFiles = 0;
 let buffer = "";
 const ESC = String.fromCharCode(27);
 const strip = (s) =>
@@ -30,6 +31,9 @@ child.stdout.on("data", (chunk) => {
   const lines = buffer.split("\n");
   buffer = lines.pop() ?? "";
   for (const line of lines) {
+    // vitest: " Test Files  3 failed | 2 passed (5)": a file whose setup failed counts its tests as skipped.
+    const files = /^\s*(?:\S+:test:\s+)?Test Files\s+(\d+) failed/.exec(strip(line));
+    if (files) failedFiles += Number(files[1]);
     // vitest: "      Tests  2 failed | 11 passed | 1 skipped (14)"
     const m = /^\s*(?:\S+:test:\s+)?Tests\s+(.+)\(\d+\)\s*$/.exec(strip(line));
     if (!m) continue;
@@ -43,6 +47,7 @@ child.stdout.on("data", (chunk) => {
 });
 child.on("close", (code) => {
   const summary = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`;
-  console.log(`\ntests: ${summary}`);
+  const files = failedFiles ? ` (${failedFiles} test files failed, e.g. in their setup)` : "";
+  console.log(`\ntests: ${summary}${files}${code === 0 ? "" : " — FAILED"}`);
   process.exit(code ?? 1);
 });
