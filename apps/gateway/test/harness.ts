@@ -43,14 +43,14 @@ export interface Harness {
  */
 export async function startHarness(
   configPatch: Partial<GatewayConfig> = {},
-  options: { resetData?: boolean } = {},
+  options: { resetData?: boolean; notificationsQueue?: Queue } = {},
 ): Promise<Harness> {
   const db = createDb(testDatabaseUrl("gateway"), { max: 20 });
   // Each sandbox numbers its transactions from the same start: every test file begins with empty
   // payment tables (the plans stay).
   if (options.resetData ?? true) {
     await db.client.unsafe(
-      "truncate atmos_callbacks, audit_log, idempotency_keys, renewal_attempts, payments, subscriptions, bound_cards, payment_sessions, users restart identity cascade",
+      "truncate atmos_callbacks, audit_log, idempotency_keys, notification_outbox, renewal_attempts, payments, subscriptions, bound_cards, payment_sessions, users restart identity cascade",
     );
   }
   const redis = new Redis(testRedisUrl(REDIS_DB_INDEX), { maxRetriesPerRequest: 1 });
@@ -76,7 +76,7 @@ export async function startHarness(
       retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
       logger,
     }),
-    notificationsQueue: queue,
+    notificationsQueue: options.notificationsQueue ?? queue,
     redis,
     logger,
     clock: () => new Date(Date.now() + clock.offsetMs),

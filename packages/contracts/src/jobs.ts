@@ -52,6 +52,18 @@ export function notificationJobId(job: NotificationJob, discriminator: string | 
   return `ntf-${job.kind}-${who}-${String(discriminator).replace(/:/g, "_")}`;
 }
 
+/**
+ * Options of every notification job, whoever queues it (gateway, renewals, the outbox relay).
+ * Completed jobs stay 8 days so re-adding a job id (an outbox relay after a lost acknowledgement)
+ * is a no-op rather than a second message; failed ones 30 days for inspection.
+ */
+export const NOTIFICATION_JOB_OPTIONS = {
+  attempts: 8,
+  backoff: { type: "exponential", delay: 5_000 },
+  removeOnComplete: { age: 8 * 86_400, count: 100_000 },
+  removeOnFail: { age: 30 * 86_400, count: 10_000 },
+} as const;
+
 export const RenewalChargeJobSchema = z.object({
   subscriptionId: id,
   /** The end_date being renewed (ISO): the billing period this charge pays for. */

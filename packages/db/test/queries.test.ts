@@ -1,3 +1,4 @@
+import type { NotificationJob } from "@obuna/contracts/jobs";
 import { eq } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/client";
@@ -7,6 +8,9 @@ import {
   getLiveSubscription,
   getPlanBySlug,
   listActivePlans,
+  owedNotifications,
+  recordNotification,
+  relayNotifications,
   revealCardToken,
   saveBoundCard,
   setUserRole,
@@ -125,5 +129,95 @@ describe("extendedEndDate", () => {
   it("adds the period after the time a user still has", () => {
     const end = new Date(now.getTime() + 5 * day);
     expect(extendedEndDate(end, now, 30).end.getTime()).toBe(now.getTime() + 35 * day);
+  });
+});
+
+describe("notification outbox", () => {
+  const job = (userId: number) =>
+    ({ kind: "subscription_expired", userId, subscriptionId: 1 }) as const satisfies NotificationJob;
+
+  it("keeps one row per job id, relays only what the queue accepted, and never relays twice", async () => {
+    const userId = nextTelegramId++;
+    const now = new Date();
+    const ids = [
+      await recordNotification(db, job(userId), "a"),
+      await recordNotification(db, job(userId), "a"), // the same notification again: still one row
+      await recordNotification(db, job(userId), "b"),
+      await recordNotification(db, job(userId), "c"),
+    ];
+    expect(ids[0]).toBe(ids[1]);
+    const owedIds = [...new Set(ids)];
+    expect(owedIds).toHaveLength(3);
+
+    // The queue takes the first and then refuses (Redis down): one marked, the rest left owed.
+    const accepted: string[] = [];
+    let calls = 0;
+    const partial = await relayNotifications(
+      db,
+      async (n) => {
+        if (++calls > 1) throw new Error("Connection is closed.");
+        accepted.push(n.jobId);
+      },
+      { now, jobIds: owedIds },
+    );
+    expect(partial).toEqual({ queued: 1, left: 2 });
+    // The database is fresh for this suite: exactly these two are owed.
+    expect((await owedNotifications(db)).count).toBe(2);
+
+    // The periodic relay leaves rows younger than minAgeMs to their producer…
+    const fresh = await relayNotifications(db, async (n) => void accepted.push(n.jobId), {
+      now,
+      minAgeMs: 60_000,
+    });
+    expect(fresh.queued).toBe(0);
+    // …and hands over the rest once they are old enough, with their payloads intact.
+    const payloads: unknown[] = [];
+    const later = await relayNotifications(
+      db,
+      async (n) => {
+        if (!owedIds.includes(n.jobId)) return; // rows of other tests in this database
+        accepted.push(n.jobId);
+        payloads.push(n.payload);
+      },
+      { now: new Date(now.getTime() + 120_000), minAgeMs: 60_000 },
+    );
+    expect(later.left).toBe(0);
+    expect(accepted.sort()).toEqual([...owedIds].sort());
+    expect(payloads).toContainEqual(job(userId));
+    // Nothing of these is owed any more.
+    const again = await relayNotifications(db, async () => {}, { now, jobIds: owedIds });
+    expect(again).toEqual({ queued: 0, left: 0 });
+  });
+
+  it("an enqueue that never answers (Redis unreachable) counts as refused after the timeout", async () => {
+    const jobId = await recordNotification(db, job(nextTelegramId++), "hang");
+    const result = await relayNotifications(db, () => new Promise(() => {}), {
+      now: new Date(),
+      jobIds: [jobId],
+      enqueueTimeoutMs: 50,
+    });
+    expect(result).toEqual({ queued: 0, left: 1 });
+    expect(await relayNotifications(db, async () => {}, { now: new Date(), jobIds: [jobId] })).toEqual({
+      queued: 1,
+      left: 0,
+    });
+  });
+
+  it("two relays at once never hand the same row over twice", async () => {
+    const userId = nextTelegramId++;
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => recordNotification(db, job(userId), `concurrent-${i}`)),
+    );
+    const handed: string[] = [];
+    const slowEnqueue = async (n: { jobId: string }) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      handed.push(n.jobId);
+    };
+    const now = new Date();
+    await Promise.all([
+      relayNotifications(db, slowEnqueue, { now, jobIds: ids }),
+      relayNotifications(db, slowEnqueue, { now, jobIds: ids }),
+    ]);
+    expect(handed.sort()).toEqual([...ids].sort());
   });
 });

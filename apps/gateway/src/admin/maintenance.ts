@@ -7,6 +7,7 @@ import type { GatewayDeps } from "../context";
 import { createMetrics, type GatewayMetrics } from "../metrics";
 import { purgeExpiredIdempotencyKeys } from "../queries/idempotency";
 import { failSession, getSessionView, setSessionPaymentStatus } from "../queries/payment-sessions";
+import { relayOwedNotifications } from "../services/notifications";
 import { reconcileSession } from "../services/payment-flow";
 import { opsCounter } from "./metrics";
 
@@ -224,8 +225,9 @@ export async function purgeIdempotencyKeys(deps: Deps, options: MaintenanceOptio
 }
 
 /**
- * The gateway's periodic maintenance (MAINTENANCE_INTERVAL_MS): re-check stuck sessions, the
- * alerts, then the purge of expired Idempotency-Key records. Runs are never concurrent within a process; several gateway instances are harmless
+ * The gateway's periodic maintenance (MAINTENANCE_INTERVAL_MS): re-check stuck sessions, relay the
+ * notifications still owed in the outbox, the alerts, then the purge of expired Idempotency-Key
+ * records. Runs are never concurrent within a process; several gateway instances are harmless
  * (finalisation runs once per session, alert job ids are deterministic). Returns a stop function.
  */
 export function startMaintenance(
@@ -240,6 +242,8 @@ export function startMaintenance(
     running = (async () => {
       try {
         await recheckStuckSessions(deps, options);
+        const relayed = await relayOwedNotifications(deps);
+        if (relayed.queued + relayed.left > 0) deps.logger.info(relayed, "owed notifications relayed");
         await checkAlerts(deps, options);
         await purgeIdempotencyKeys(deps, options);
       } catch (error) {

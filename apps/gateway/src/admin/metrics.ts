@@ -1,4 +1,5 @@
 import type { Database } from "@obuna/db";
+import { owedNotifications } from "@obuna/db/queries";
 import { paymentSessions, payments, renewalAttempts } from "@obuna/db/schema";
 import { and, count, eq, gte, lt, sql } from "drizzle-orm";
 import { Counter, Gauge } from "prom-client";
@@ -11,6 +12,7 @@ import type { GatewayMetrics } from "../metrics";
  * - obuna_payments_24h{kind,status}: payments created in the last 24 h, from the database — this
  *   covers renewals (kind="renewal") whichever process charged them
  * - obuna_renewal_attempts_24h{status}, obuna_unknown_outcomes{source}, obuna_stuck_sessions
+ * - obuna_notifications_owed, obuna_notifications_owed_oldest_seconds: the notification outbox
  * ATMOS latency and errors are `gateway_atmos_call_duration_seconds{method,outcome}` (outcome = ok or
  * the AtmosError kind); payment outcomes of this process are `gateway_payments_total{outcome}`.
  */
@@ -46,6 +48,31 @@ export function registerOpsMetrics(metrics: GatewayMetrics, db: Database, clock:
         for (const r of rows) this.set({ kind: r.kind, status: r.status }, Number(r.n));
       } catch {
         // /metrics must answer even when the database does not.
+      }
+    },
+  });
+  new Gauge({
+    name: "obuna_notifications_owed",
+    help: "Notifications recorded in the outbox that the queue has not taken yet",
+    registers: [registry],
+    async collect() {
+      try {
+        this.set((await owedNotifications(db)).count);
+      } catch {
+        // /metrics must answer even when the database does not.
+      }
+    },
+  });
+  new Gauge({
+    name: "obuna_notifications_owed_oldest_seconds",
+    help: "Age of the oldest notification still owed (0 when none)",
+    registers: [registry],
+    async collect() {
+      try {
+        const { oldest } = await owedNotifications(db);
+        this.set(oldest ? Math.max(0, (clock().getTime() - oldest.getTime()) / 1000) : 0);
+      } catch {
+        // ignore
       }
     },
   });

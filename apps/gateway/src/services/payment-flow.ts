@@ -15,7 +15,7 @@ import type {
   PaymentSessionResponse,
 } from "@obuna/contracts/http";
 import { pickLanguage } from "@obuna/contracts/http";
-import { NotificationJobSchema, notificationJobId } from "@obuna/contracts/jobs";
+import { NotificationJobSchema } from "@obuna/contracts/jobs";
 import { formatPeriod, formatSom } from "@obuna/contracts/money";
 import type { PaymentSession, Plan, Transaction } from "@obuna/db";
 import {
@@ -23,6 +23,7 @@ import {
   getPlanById,
   lockLiveSubscription,
   planName,
+  recordNotification,
   saveBoundCard,
   setUserRole,
 } from "@obuna/db/queries";
@@ -49,6 +50,7 @@ import {
   updatePendingSession,
 } from "../queries/payment-sessions";
 import { atmosErrorCode, isTerminalDecline } from "./atmos-errors";
+import { flushNotifications } from "./notifications";
 
 export const MAX_OTP_ATTEMPTS = 5;
 export const DEFAULT_SESSION_TTL_MS = 30 * 60 * 1000;
@@ -643,8 +645,8 @@ async function handleApplyError(
 /**
  * The one place a first payment succeeds. In one database transaction: payment success, the
  * subscription created or extended, the bound card un-parked, the user premium, the session
- * completed, an audit row. Runs at most once per session (the locked session row decides); the
- * notification job is queued after the commit.
+ * completed, an audit row, the user's notification in the outbox. Runs at most once per session
+ * (the locked session row decides); the notification is handed to the queue after the commit.
  */
 export async function finalizeSuccess(
   deps: Deps,
@@ -653,7 +655,7 @@ export async function finalizeSuccess(
   source: string,
 ) {
   const now = deps.clock();
-  let done: { userId: number; paymentId: number; subscriptionId: number } | null = null;
+  let done: Awaited<ReturnType<typeof finalizeInTransaction>> = null;
   for (let attempt = 1; attempt <= 3 && !done; attempt++) {
     try {
       done = await deps.db.transaction((tx) =>
@@ -669,21 +671,7 @@ export async function finalizeSuccess(
   }
   if (!done) return;
   deps.metrics.payments.inc({ outcome: "success" });
-  const job = NotificationJobSchema.parse({ kind: "payment_succeeded", ...done });
-  try {
-    await deps.notificationsQueue.add(job.kind, job, {
-      jobId: notificationJobId(job, done.paymentId),
-      attempts: 5,
-      backoff: { type: "exponential", delay: 5000 },
-      removeOnComplete: { age: 7 * 86400, count: 10000 },
-      removeOnFail: { age: 30 * 86400 },
-    });
-  } catch (error) {
-    deps.logger.error(
-      { sessionId, paymentId: done.paymentId, err: (error as Error).message },
-      "notification not queued",
-    );
-  }
+  await flushNotifications(deps, [done.notificationId]);
 }
 
 /** Postgres 23505, possibly wrapped by drizzle (DrizzleQueryError.cause). */
@@ -804,7 +792,18 @@ async function finalizeInTransaction(
       amount: session.amount,
     },
   });
-  return { userId: session.userId, paymentId: payment!.id, subscriptionId };
+  // The user's "payment succeeded" message is owed from this commit on (transactional outbox).
+  const notificationId = await recordNotification(
+    tx,
+    NotificationJobSchema.parse({
+      kind: "payment_succeeded",
+      userId: session.userId,
+      paymentId: payment!.id,
+      subscriptionId,
+    }),
+    payment!.id,
+  );
+  return { userId: session.userId, paymentId: payment!.id, subscriptionId, notificationId };
 }
 
 /** The apply answer for a session, from the stored state (used for repeats and concurrent calls). */

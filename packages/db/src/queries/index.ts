@@ -1,4 +1,5 @@
 export * from "./bound-cards";
+export * from "./notification-outbox";
 export * from "./payments";
 export * from "./plans";
 export * from "./renewals";

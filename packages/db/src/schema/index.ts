@@ -3,6 +3,7 @@ export * from "./audit-log";
 export * from "./bound-cards";
 export * from "./enums";
 export * from "./idempotency-keys";
+export * from "./notification-outbox";
 export * from "./payment-sessions";
 export * from "./payments";
 export * from "./plans";

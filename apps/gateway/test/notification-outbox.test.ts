@@ -1,0 +1,73 @@
+// The "payment succeeded" message is recorded in the same transaction as the payment (outbox). When
+// Redis cannot take it at that moment, the payment still answers and commits, the message stays owed,
+// and the maintenance relay hands it to the queue later: delayed, never lost, never doubled.
+import { QUEUES } from "@obuna/contracts/jobs";
+import { notificationOutbox, payments } from "@obuna/db/schema";
+import { Queue } from "bullmq";
+import { eq } from "drizzle-orm";
+import { Redis } from "ioredis";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { relayOwedNotifications } from "../src/services/notifications";
+import { apply, type Harness, prepareSession, startHarness } from "./harness";
+
+let h: Harness;
+let unreachable: Queue;
+let unreachableRedis: Redis;
+beforeAll(async () => {
+  // A real BullMQ queue whose Redis does not answer (nothing listens on port 1).
+  unreachableRedis = new Redis("redis://127.0.0.1:1", {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => 1_000,
+  });
+  unreachableRedis.on("error", () => {});
+  unreachable = new Queue(QUEUES.notifications, { connection: unreachableRedis });
+  unreachable.on("error", () => {});
+  h = await startHarness({}, { notificationsQueue: unreachable });
+});
+afterAll(async () => {
+  await h?.close();
+  // Its connection never became ready: drop it without waiting for Redis.
+  unreachableRedis?.disconnect();
+});
+
+describe("notification outbox", () => {
+  it("a payment made while Redis is unreachable commits, and its message is relayed once Redis is back", async () => {
+    const prepared = await prepareSession(h);
+    const res = await apply(h, prepared);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.data.status).toBe("completed");
+
+    const [payment] = await h.db.db.select().from(payments).where(eq(payments.sessionId, prepared.sessionId));
+    expect(payment?.status).toBe("success");
+    const jobId = `ntf-payment_succeeded-${payment!.userId}-${payment!.id}`;
+    const [owed] = await h.db.db.select().from(notificationOutbox).where(eq(notificationOutbox.jobId, jobId));
+    expect(owed).toMatchObject({ kind: "payment_succeeded", queuedAt: null });
+    expect(await h.queue.getJob(jobId)).toBeUndefined();
+
+    // Redis is back (the harness queue reaches the real one): the periodic relay sends it.
+    const relayDeps = {
+      db: h.db.db,
+      notificationsQueue: h.queue,
+      logger: pino({ level: "silent" }),
+      clock: () => new Date(),
+    };
+    expect(await relayOwedNotifications(relayDeps, { minAgeMs: 0 })).toEqual({ queued: 1, left: 0 });
+    const job = await h.queue.getJob(jobId);
+    expect(job?.data).toEqual({
+      kind: "payment_succeeded",
+      userId: payment!.userId,
+      paymentId: payment!.id,
+      subscriptionId: payment!.subscriptionId,
+    });
+    const [sent] = await h.db.db.select().from(notificationOutbox).where(eq(notificationOutbox.jobId, jobId));
+    expect(sent?.queuedAt).toBeInstanceOf(Date);
+
+    // A second relay has nothing left to send.
+    expect(await relayOwedNotifications(relayDeps, { minAgeMs: 0 })).toEqual({ queued: 0, left: 0 });
+    expect(
+      await h.queue.getJobCountByTypes("waiting", "delayed", "completed", "active"),
+    ).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -1,0 +1,112 @@
+import { type NotificationJob, notificationJobId } from "@obuna/contracts/jobs";
+import { and, asc, count, inArray, isNull, lte, min } from "drizzle-orm";
+import type { Database, DbOrTx } from "../client";
+import { notificationOutbox } from "../schema/index";
+
+/** A notification owed to someone: what the relay hands to the `notifications` queue. */
+export interface OwedNotification {
+  jobId: string;
+  kind: string;
+  payload: NotificationJob;
+}
+
+/**
+ * Records a notification in the outbox, inside the transaction of the event that owes it. The job
+ * id is deterministic, so recording the same notification twice keeps one row. Returns the job id.
+ */
+export async function recordNotification(
+  tx: DbOrTx,
+  job: NotificationJob,
+  discriminator: string | number,
+): Promise<string> {
+  const jobId = notificationJobId(job, discriminator);
+  await tx
+    .insert(notificationOutbox)
+    .values({ jobId, kind: job.kind, payload: job })
+    .onConflictDoNothing({ target: notificationOutbox.jobId });
+  return jobId;
+}
+
+export interface RelayResult {
+  /** Handed to the queue and marked. */
+  queued: number;
+  /** Left owed because the queue refused (Redis down): the next relay tries again. */
+  left: number;
+}
+
+/**
+ * Hands owed notifications to the queue: either the given job ids (right after their commit) or
+ * every row owed for at least `minAgeMs` (the periodic relay, which leaves fresh rows to their own
+ * producer). Rows are locked `for update skip locked`, so concurrent relays never send one twice;
+ * a row is marked only after `enqueue` resolved, and the first refusal stops the batch (Redis is
+ * down: the rest would fail too). `enqueue` must be idempotent per job id (BullMQ's jobId is).
+ * An `enqueue` that has not answered within `enqueueTimeoutMs` (default 2 s) counts as a refusal:
+ * BullMQ waits for an unreachable Redis indefinitely, and a payment's answer must not wait with it.
+ * Should it still land later, the next relay's add of the same job id is a no-op.
+ */
+export async function relayNotifications(
+  db: Database,
+  enqueue: (notification: OwedNotification) => Promise<unknown>,
+  options: { now: Date; jobIds?: string[]; minAgeMs?: number; limit?: number; enqueueTimeoutMs?: number },
+): Promise<RelayResult> {
+  const timeoutMs = options.enqueueTimeoutMs ?? 2_000;
+  if (options.jobIds?.length === 0) return { queued: 0, left: 0 };
+  return db.transaction(async (tx) => {
+    const owed = await tx
+      .select({
+        id: notificationOutbox.id,
+        jobId: notificationOutbox.jobId,
+        kind: notificationOutbox.kind,
+        payload: notificationOutbox.payload,
+      })
+      .from(notificationOutbox)
+      .where(
+        and(
+          isNull(notificationOutbox.queuedAt),
+          options.jobIds
+            ? inArray(notificationOutbox.jobId, options.jobIds)
+            : lte(notificationOutbox.createdAt, new Date(options.now.getTime() - (options.minAgeMs ?? 0))),
+        ),
+      )
+      .orderBy(asc(notificationOutbox.createdAt))
+      .limit(options.limit ?? 500)
+      .for("update", { skipLocked: true });
+    const done: number[] = [];
+    for (const row of owed) {
+      try {
+        await withTimeout(
+          enqueue({ jobId: row.jobId, kind: row.kind, payload: row.payload as NotificationJob }),
+          timeoutMs,
+        );
+      } catch {
+        break;
+      }
+      done.push(row.id);
+    }
+    if (done.length > 0) {
+      await tx
+        .update(notificationOutbox)
+        .set({ queuedAt: options.now })
+        .where(inArray(notificationOutbox.id, done));
+    }
+    return { queued: done.length, left: owed.length - done.length };
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  promise.catch(() => {}); // a late rejection after the timeout must not be unhandled
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** How many notifications are owed and since when (for metrics and alerts). */
+export async function owedNotifications(db: DbOrTx): Promise<{ count: number; oldest: Date | null }> {
+  const [row] = await db
+    .select({ count: count(), oldest: min(notificationOutbox.createdAt) })
+    .from(notificationOutbox)
+    .where(isNull(notificationOutbox.queuedAt));
+  return { count: Number(row?.count ?? 0), oldest: row?.oldest ? new Date(row.oldest) : null };
+}
