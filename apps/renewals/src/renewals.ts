@@ -15,6 +15,7 @@ import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { RenewalContext } from "./core/deps";
+import { outboxRelay } from "./core/notifications";
 import { sweepDueRenewals } from "./core/sweep";
 import { policyFromEnv, type RenewalsEnv } from "./env";
 import { chargeProcessor } from "./processors/charge";
@@ -63,17 +64,19 @@ export function createRenewals(deps: RenewalsDeps) {
     defaultJobOptions: notificationJobOptions,
   });
 
+  const clock = deps.clock ?? (() => new Date());
   const ctx: RenewalContext = {
     db: deps.db,
     atmos: deps.atmos,
     policy: policyFromEnv(config),
     cardTokenKey: parseCardTokenKey(config.CARD_TOKEN_KEY),
-    clock: deps.clock ?? (() => new Date()),
+    clock,
     logger,
     notify: async (job, discriminator) => {
       const data = NotificationJobSchema.parse(job);
       await notifications.add(data.kind, data, { jobId: notificationJobId(data, discriminator) });
     },
+    ...outboxRelay({ db: deps.db, notifications, logger, clock }),
   };
 
   async function enqueueCharges(due: DueRenewal[]) {

@@ -70,7 +70,7 @@ export interface World {
 /** Empties every table but the plans: each test starts from a clean, migrated database. */
 export async function resetDatabase() {
   await db.execute(
-    sql`truncate renewal_attempts, payments, atmos_callbacks, payment_sessions, subscriptions, bound_cards, audit_log, idempotency_keys, users cascade`,
+    sql`truncate renewal_attempts, payments, atmos_callbacks, payment_sessions, subscriptions, bound_cards, audit_log, idempotency_keys, notification_outbox, users cascade`,
   );
 }
 

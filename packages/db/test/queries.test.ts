@@ -140,10 +140,10 @@ describe("notification outbox", () => {
     const userId = nextTelegramId++;
     const now = new Date();
     const ids = [
-      await recordNotification(db, job(userId), "a"),
-      await recordNotification(db, job(userId), "a"), // the same notification again: still one row
-      await recordNotification(db, job(userId), "b"),
-      await recordNotification(db, job(userId), "c"),
+      await recordNotification(db, job(userId), "a", new Date()),
+      await recordNotification(db, job(userId), "a", new Date()), // the same notification again: still one row
+      await recordNotification(db, job(userId), "b", new Date()),
+      await recordNotification(db, job(userId), "c", new Date()),
     ];
     expect(ids[0]).toBe(ids[1]);
     const owedIds = [...new Set(ids)];
@@ -190,7 +190,7 @@ describe("notification outbox", () => {
   });
 
   it("an enqueue that never answers (Redis unreachable) counts as refused after the timeout", async () => {
-    const jobId = await recordNotification(db, job(nextTelegramId++), "hang");
+    const jobId = await recordNotification(db, job(nextTelegramId++), "hang", new Date());
     const result = await relayNotifications(db, () => new Promise(() => {}), {
       now: new Date(),
       jobIds: [jobId],
@@ -206,7 +206,7 @@ describe("notification outbox", () => {
   it("two relays at once never hand the same row over twice", async () => {
     const userId = nextTelegramId++;
     const ids = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => recordNotification(db, job(userId), `concurrent-${i}`)),
+      Array.from({ length: 20 }, (_, i) => recordNotification(db, job(userId), `concurrent-${i}`, new Date())),
     );
     const handed: string[] = [];
     const slowEnqueue = async (n: { jobId: string }) => {

@@ -15,7 +15,6 @@ import type {
   PaymentSessionResponse,
 } from "@obuna/contracts/http";
 import { pickLanguage } from "@obuna/contracts/http";
-import { NotificationJobSchema } from "@obuna/contracts/jobs";
 import { formatPeriod, formatSom } from "@obuna/contracts/money";
 import type { PaymentSession, Plan, Transaction } from "@obuna/db";
 import {
@@ -795,13 +794,9 @@ async function finalizeInTransaction(
   // The user's "payment succeeded" message is owed from this commit on (transactional outbox).
   const notificationId = await recordNotification(
     tx,
-    NotificationJobSchema.parse({
-      kind: "payment_succeeded",
-      userId: session.userId,
-      paymentId: payment!.id,
-      subscriptionId,
-    }),
+    { kind: "payment_succeeded", userId: session.userId, paymentId: payment!.id, subscriptionId },
     payment!.id,
+    now,
   );
   return { userId: session.userId, paymentId: payment!.id, subscriptionId, notificationId };
 }

@@ -1,6 +1,6 @@
 import type { AtmosTransaction } from "@obuna/atmos";
 import type { Database, RenewalAttempt, Subscription } from "@obuna/db";
-import { lockRenewalAttempt, lockSubscription, setUserRole } from "@obuna/db/queries";
+import { lockRenewalAttempt, lockSubscription, recordNotification, setUserRole } from "@obuna/db/queries";
 import { auditLog, boundCards, payments, plans, renewalAttempts, subscriptions } from "@obuna/db/schema";
 import { eq, sql } from "drizzle-orm";
 import type { RenewalContext } from "./deps";
@@ -120,41 +120,47 @@ export async function resolveAttemptSuccess(
       },
       createdAt: now,
     });
+    // What the charge owes: the user's receipt, or an operator's review when the period could not be
+    // extended. Recorded with the payment (outbox), handed to the queue after the commit.
+    const notificationId = extended
+      ? await recordNotification(
+          tx,
+          {
+            kind: "renewal_succeeded",
+            userId: sub.userId,
+            paymentId: payment!.id,
+            subscriptionId: sub.id,
+          },
+          payment!.id,
+          now,
+        )
+      : await recordNotification(
+          tx,
+          {
+            kind: "admin_alert",
+            alert: "reconciliation",
+            text: `Renewal attempt ${attempt.id} was charged (payment ${payment!.id}) but subscription ${sub.id} could not be extended; review and refund if needed.`,
+          },
+          `renewal-unextended-${attempt.id}`,
+          now,
+        );
     return {
       status: "success" as const,
       paymentId: payment!.id,
       extended,
       newEndDate: extended ? periodEnd : null,
-      userId: sub.userId,
-      subscriptionId: sub.id,
+      notificationId,
     };
   });
   if (result.status === "success") {
-    if (result.extended) {
-      await ctx.notify(
-        {
-          kind: "renewal_succeeded",
-          userId: result.userId,
-          paymentId: result.paymentId,
-          subscriptionId: result.subscriptionId,
-        },
-        result.paymentId,
-      );
-    } else {
+    if (!result.extended) {
       // Money moved for a period we could not extend (the subscription changed meanwhile): an operator decides.
       ctx.logger.error(
         { attemptId, paymentId: result.paymentId },
         "renewal charged but subscription not extended",
       );
-      await ctx.notify(
-        {
-          kind: "admin_alert",
-          alert: "reconciliation",
-          text: `Renewal attempt ${attemptId} was charged (payment ${result.paymentId}) but subscription ${result.subscriptionId} could not be extended; review and refund if needed.`,
-        },
-        `renewal-unextended-${attemptId}`,
-      );
     }
+    await ctx.flushNotifications([result.notificationId]);
     return {
       status: "success",
       paymentId: result.paymentId,
@@ -283,30 +289,33 @@ export async function resolveAttemptFailure(
         createdAt: now,
       });
     }
+    // The user is told of the decline (and of the expiry it caused): recorded with it (outbox).
+    const notificationIds = [
+      await recordNotification(
+        tx,
+        {
+          kind: "renewal_failed",
+          userId: sub.userId,
+          subscriptionId: sub.id,
+          hardDecline: input.hardDecline,
+          nextAttemptAt: nextAttemptAt?.toISOString() ?? null,
+          errorKind: input.kind,
+        },
+        attempt.id,
+        now,
+      ),
+    ];
+    if (expire) notificationIds.push(await recordExpiryNotice(tx, sub, attempt.id, now));
     return {
       status: "declined" as const,
       nextAttemptAt,
       expired: expire,
       hardDecline: input.hardDecline,
-      userId: sub.userId,
-      subscriptionId: sub.id,
+      notificationIds,
     };
   });
   if (result.status !== "declined") return result;
-  await ctx.notify(
-    {
-      kind: "renewal_failed",
-      userId: result.userId,
-      subscriptionId: result.subscriptionId,
-      hardDecline: result.hardDecline,
-      nextAttemptAt: result.nextAttemptAt?.toISOString() ?? null,
-      errorKind: input.kind,
-    },
-    attemptId,
-  );
-  if (result.expired) {
-    await notifyExpired(ctx, result.userId, result.subscriptionId, attemptId);
-  }
+  await ctx.flushNotifications(result.notificationIds);
   return {
     status: "declined",
     nextAttemptAt: result.nextAttemptAt,
@@ -315,15 +324,18 @@ export async function resolveAttemptFailure(
   };
 }
 
-export async function notifyExpired(
-  ctx: RenewalContext,
-  userId: number,
-  subscriptionId: number,
+/** Records the "subscription expired" message in the outbox, in the expiring transaction. */
+export function recordExpiryNotice(
+  tx: Tx,
+  sub: Pick<Subscription, "id" | "userId">,
   discriminator: string | number,
-) {
-  await ctx.notify(
-    { kind: "subscription_expired", userId, subscriptionId },
-    `${subscriptionId}-${discriminator}`,
+  now: Date,
+): Promise<string> {
+  return recordNotification(
+    tx,
+    { kind: "subscription_expired", userId: sub.userId, subscriptionId: sub.id },
+    `${sub.id}-${discriminator}`,
+    now,
   );
 }
 

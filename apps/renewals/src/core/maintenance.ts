@@ -7,7 +7,7 @@ import {
   lockSubscription,
   markReminderSent,
 } from "@obuna/db/queries";
-import { expireInTx, notifyExpired } from "./attempts";
+import { expireInTx, recordExpiryNotice } from "./attempts";
 import type { RenewalContext } from "./deps";
 
 /** Last moment a YYMM card can be used: the end of its expiry month (UTC). */
@@ -41,10 +41,10 @@ async function expireIfStill(
       now,
       check === "ended" ? "end date passed without renewal" : "grace period over",
     );
-    return sub;
+    return recordExpiryNotice(tx, sub, sub.endDate.getTime(), now);
   });
   if (!result) return false;
-  await notifyExpired(ctx, result.userId, result.id, result.endDate.getTime());
+  await ctx.flushNotifications([result]);
   return true;
 }
 
@@ -105,12 +105,17 @@ export async function sendReminders(ctx: RenewalContext, options: { limit?: numb
   return { reminders, cardNudges };
 }
 
-/** The periodic housekeeping job: expiries, stale payment sessions, reminders. */
+/**
+ * The periodic housekeeping job: notifications still owed in the outbox (Redis was down when their
+ * event committed), expiries, stale payment sessions, reminders.
+ */
 export async function runMaintenance(ctx: RenewalContext) {
+  const relayed = await ctx.relayOwedNotifications();
   const expired = await expireSubscriptions(ctx);
   const sessionsExpired = await expireStalePaymentSessions(ctx.db, ctx.clock());
   const { reminders, cardNudges } = await sendReminders(ctx);
-  const summary = { expired, sessionsExpired, reminders, cardNudges };
-  if (expired + sessionsExpired + reminders + cardNudges > 0) ctx.logger.info(summary, "maintenance pass");
+  const summary = { notificationsRelayed: relayed.queued, expired, sessionsExpired, reminders, cardNudges };
+  if (relayed.queued + relayed.left + expired + sessionsExpired + reminders + cardNudges > 0)
+    ctx.logger.info({ ...summary, notificationsLeft: relayed.left }, "maintenance pass");
   return summary;
 }

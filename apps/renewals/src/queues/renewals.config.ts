@@ -1,3 +1,4 @@
+import { NOTIFICATION_JOB_OPTIONS } from "@obuna/contracts/jobs";
 import type { DefaultJobOptions, WorkerOptions } from "bullmq";
 
 const DAY_S = 86_400;
@@ -22,12 +23,7 @@ export const schedulerJobOptions: DefaultJobOptions = {
   removeOnFail: { age: 7 * DAY_S, count: 1_000 },
 };
 
-export const notificationJobOptions: DefaultJobOptions = {
-  attempts: 8,
-  backoff: { type: "exponential", delay: 5_000 },
-  removeOnComplete: { age: 8 * DAY_S, count: 100_000 },
-  removeOnFail: { age: 30 * DAY_S, count: 10_000 },
-};
+export const notificationJobOptions: DefaultJobOptions = NOTIFICATION_JOB_OPTIONS;
 
 export function renewalWorkerOptions(config: {
   concurrency: number;

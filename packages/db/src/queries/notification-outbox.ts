@@ -1,4 +1,4 @@
-import { type NotificationJob, notificationJobId } from "@obuna/contracts/jobs";
+import { type NotificationJob, NotificationJobSchema, notificationJobId } from "@obuna/contracts/jobs";
 import { and, asc, count, inArray, isNull, lte, min } from "drizzle-orm";
 import type { Database, DbOrTx } from "../client";
 import { notificationOutbox } from "../schema/index";
@@ -12,17 +12,20 @@ export interface OwedNotification {
 
 /**
  * Records a notification in the outbox, inside the transaction of the event that owes it. The job
- * id is deterministic, so recording the same notification twice keeps one row. Returns the job id.
+ * is validated here (a bad payload fails the event's transaction, not a relay later). The job id is
+ * deterministic, so recording the same notification twice keeps one row. Returns the job id.
  */
 export async function recordNotification(
   tx: DbOrTx,
   job: NotificationJob,
   discriminator: string | number,
+  now: Date,
 ): Promise<string> {
-  const jobId = notificationJobId(job, discriminator);
+  const payload = NotificationJobSchema.parse(job);
+  const jobId = notificationJobId(payload, discriminator);
   await tx
     .insert(notificationOutbox)
-    .values({ jobId, kind: job.kind, payload: job })
+    .values({ jobId, kind: payload.kind, payload, createdAt: now })
     .onConflictDoNothing({ target: notificationOutbox.jobId });
   return jobId;
 }

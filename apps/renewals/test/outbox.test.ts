@@ -1,0 +1,111 @@
+// Renewal messages are recorded in the charge's own transaction (outbox). A charge made while the
+// notifications queue cannot be reached still commits; its receipt (or decline notice) is owed and
+// the maintenance job relays it once Redis answers: delayed, never lost, never doubled.
+import { SANDBOX_CARDS } from "@obuna/atmos/sandbox";
+import { QUEUES } from "@obuna/contracts/jobs";
+import { notificationOutbox } from "@obuna/db/schema";
+import { Queue } from "bullmq";
+import { eq, isNull } from "drizzle-orm";
+import { Redis } from "ioredis";
+import pino from "pino";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { chargeSubscription } from "../src/core/charge";
+import type { RenewalContext } from "../src/core/deps";
+import { runMaintenance } from "../src/core/maintenance";
+import { outboxRelay } from "../src/core/notifications";
+import { createSubscriber, createWorld, db, HOUR, notificationJob, paymentsOf, type World } from "./harness";
+
+const START = new Date("2031-09-01T04:00:00.000Z");
+let world: World;
+let unreachableRedis: Redis;
+let unreachable: Queue;
+
+beforeAll(() => {
+  // A real BullMQ queue on a Redis that does not answer (nothing listens on port 1).
+  unreachableRedis = new Redis("redis://127.0.0.1:1", {
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => 1_000,
+  });
+  unreachableRedis.on("error", () => {});
+  unreachable = new Queue(QUEUES.notifications, { connection: unreachableRedis });
+  unreachable.on("error", () => {});
+});
+afterAll(() => {
+  unreachableRedis.disconnect();
+});
+beforeEach(async () => {
+  world = await createWorld(START);
+});
+afterEach(async () => {
+  await world.close();
+});
+
+/** The world's worker context, but its messages go to the unreachable queue. */
+function contextWithoutRedis(): RenewalContext {
+  const ctx = world.renewals.ctx;
+  return {
+    ...ctx,
+    ...outboxRelay({ db, notifications: unreachable, logger: pino({ level: "silent" }), clock: ctx.clock }),
+  };
+}
+
+async function owedRows() {
+  return db.select().from(notificationOutbox).where(isNull(notificationOutbox.queuedAt));
+}
+
+describe("renewal notifications through the outbox", () => {
+  it("a renewal charged while Redis is unreachable commits, and its receipt is relayed by maintenance", async () => {
+    const { sub, user } = await createSubscriber(world, { endsInMs: 20 * HOUR });
+    const result = await chargeSubscription(contextWithoutRedis(), {
+      subscriptionId: sub.id,
+      periodEnd: sub.endDate,
+    });
+    expect(result).toMatchObject({ status: "success" });
+    const [payment] = await paymentsOf(sub.id);
+    expect(payment?.status).toBe("success");
+
+    const receipt = {
+      kind: "renewal_succeeded",
+      userId: user.id,
+      paymentId: payment!.id,
+      subscriptionId: sub.id,
+    } as const;
+    expect(await notificationJob(world, receipt, payment!.id)).toBeUndefined();
+    expect((await owedRows()).map((r) => r.kind)).toEqual(["renewal_succeeded"]);
+
+    // Too fresh for the periodic relay (its producer may still be flushing it)…
+    expect((await runMaintenance(world.renewals.ctx)).notificationsRelayed).toBe(0);
+    // …then, a minute later, the maintenance job hands it to the (reachable) queue.
+    world.clock.advance(60_000);
+    expect((await runMaintenance(world.renewals.ctx)).notificationsRelayed).toBe(1);
+    expect((await notificationJob(world, receipt, payment!.id))?.data).toEqual(receipt);
+    expect(await owedRows()).toEqual([]);
+    expect((await runMaintenance(world.renewals.ctx)).notificationsRelayed).toBe(0);
+  });
+
+  it("a declined renewal owes its notice, recorded with the decline", async () => {
+    const { sub, user } = await createSubscriber(world, { endsInMs: 20 * HOUR, card: "humo1" });
+    world.sandbox.configure({ cardOutcomes: { [SANDBOX_CARDS.humo1.pan]: "insufficient_funds" } });
+    const result = await chargeSubscription(contextWithoutRedis(), {
+      subscriptionId: sub.id,
+      periodEnd: sub.endDate,
+    });
+    expect(result).toMatchObject({ status: "declined" });
+    const owed = await owedRows();
+    expect(owed.map((r) => r.kind)).toEqual(["renewal_failed"]);
+    expect(owed[0]!.payload).toMatchObject({ userId: user.id, subscriptionId: sub.id, hardDecline: false });
+
+    world.clock.advance(60_000);
+    await runMaintenance(world.renewals.ctx);
+    expect(await owedRows()).toEqual([]);
+    const [sent] = await db
+      .select()
+      .from(notificationOutbox)
+      .where(eq(notificationOutbox.kind, "renewal_failed"));
+    expect((await world.renewals.notifications.getJob(sent!.jobId))?.data).toMatchObject({
+      kind: "renewal_failed",
+      userId: user.id,
+      subscriptionId: sub.id,
+    });
+  });
+});
