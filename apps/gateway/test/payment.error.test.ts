@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { paymentSessions, payments } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,6 +31,15 @@ function expectError(res: { status: number; body: Json; headers: Headers }, stat
   expect(res.body.error.code).toBe(code);
   expect(res.body.error.requestId).toBe(res.headers.get("x-request-id"));
   expect(typeof res.body.error.message).toBe("string");
+}
+
+/** The hash the idempotency middleware stores for a create-link request with this body. */
+function createLinkRequestHash(body: unknown): string {
+  return createHash("sha256")
+    .update("POST /api/v1/payment/create-link")
+    .update("\n")
+    .update(JSON.stringify(body))
+    .digest("hex");
 }
 
 async function sessionRow(id: string) {
@@ -317,16 +327,10 @@ describe("request handling", () => {
   it("a request while the first with the same key is in flight is 409 IDEMPOTENCY_IN_PROGRESS", async () => {
     const key = uniqueKey();
     const body = { telegram_id: randomTelegramId(), plan_slug: "monthly" };
-    await h.db.client`insert into idempotency_keys (scope, key, endpoint, request_hash, expires_at)
-      values ('internal', ${key}, 'POST /api/v1/payment/create-link', 'x', now() + interval '1 hour')`;
     // Same hash as the real request so only the in-flight state decides.
-    const { createHash } = await import("node:crypto");
-    const hash = createHash("sha256")
-      .update("POST /api/v1/payment/create-link")
-      .update("\n")
-      .update(JSON.stringify(body))
-      .digest("hex");
-    await h.db.client`update idempotency_keys set request_hash = ${hash} where key = ${key}`;
+    await h.db.client`insert into idempotency_keys (scope, key, endpoint, request_hash, expires_at)
+      values ('internal', ${key}, 'POST /api/v1/payment/create-link', ${createLinkRequestHash(body)},
+        now() + interval '1 hour')`;
     const res = await call(h, "POST", "/api/v1/payment/create-link", {
       auth: internalAuth,
       body,
@@ -338,12 +342,7 @@ describe("request handling", () => {
   it("a claim whose request died without answering is taken over after 10 minutes, not held for 24 h", async () => {
     const key = uniqueKey();
     const body = { telegram_id: randomTelegramId(), plan_slug: "monthly" };
-    const { createHash } = await import("node:crypto");
-    const hash = createHash("sha256")
-      .update("POST /api/v1/payment/create-link")
-      .update("\n")
-      .update(JSON.stringify(body))
-      .digest("hex");
+    const hash = createLinkRequestHash(body);
     // A claim 9 minutes old is still in flight…
     await h.db
       .client`insert into idempotency_keys (scope, key, endpoint, request_hash, created_at, expires_at)
