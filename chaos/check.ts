@@ -22,6 +22,10 @@ export interface CheckCounts {
   confirmedCharges: number;
   /** Discrepancies found by the gateway's reconcile(). */
   reconcileDiscrepancies: number;
+  /** Successful payments whose message to the user was never recorded (notification outbox). */
+  unannouncedPayments: number;
+  /** Messages recorded but not yet taken by the queue at check time (informational: the maintenance relays them). */
+  owedNotifications: number;
 }
 
 export interface CheckResult {
@@ -204,6 +208,29 @@ export async function checkEndState(
     }
   }
 
+  // ---- every successful payment owes its user a message, recorded with it (notification outbox):
+  // payment_succeeded / renewal_succeeded carry the payment id; a renewal charged without extending
+  // its subscription records an admin alert naming the payment instead.
+  const announced = new Set(
+    (
+      await sql<{ payment_id: string | null; text: string | null }[]>`
+        select payload->>'paymentId' as payment_id, payload->>'text' as text from notification_outbox
+        where kind in ('payment_succeeded', 'renewal_succeeded', 'admin_alert')`
+    ).flatMap((r) => {
+      if (r.payment_id !== null) return [Number(r.payment_id)];
+      const named = r.text ? /\(payment (\d+)\)/.exec(r.text) : null;
+      return named ? [Number(named[1])] : [];
+    }),
+  );
+  let unannouncedPayments = 0;
+  for (const p of payments) {
+    if (p.status !== "success" || announced.has(p.id)) continue;
+    unannouncedPayments++;
+    problems.push(`payment ${p.id} (${p.kind}) succeeded but no message to its user was recorded`);
+  }
+  const [owed] = await sql<{ n: string }[]>`
+    select count(*) as n from notification_outbox where queued_at is null`;
+
   // ---- the gateway's reconcile (pnpm reconcile), with no grace time
   const report = await reconcile(
     {
@@ -238,6 +265,8 @@ export async function checkEndState(
       unresolved,
       confirmedCharges: confirmed.length,
       reconcileDiscrepancies: report.discrepancies.length,
+      unannouncedPayments,
+      owedNotifications: Number(owed?.n ?? 0),
     },
     problems,
   };
@@ -250,6 +279,7 @@ export function isClean(c: CheckCounts): boolean {
     c.lostPayments === 0 &&
     c.phantomPayments === 0 &&
     c.unresolved === 0 &&
-    c.reconcileDiscrepancies === 0
+    c.reconcileDiscrepancies === 0 &&
+    c.unannouncedPayments === 0
   );
 }

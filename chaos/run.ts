@@ -103,6 +103,9 @@ function print(r: ScenarioResult) {
     console.log(
       `  phantom payments: ${c.phantomPayments}, unresolved: ${c.unresolved}, reconcile discrepancies: ${c.reconcileDiscrepancies}, confirmed ATMOS charges: ${c.confirmedCharges}`,
     );
+    console.log(
+      `  payments without a recorded message: ${c.unannouncedPayments}, messages still owed to the queue: ${c.owedNotifications}`,
+    );
   }
   for (const v of r.violations) console.log(`  VIOLATION: ${v}`);
   for (const p of r.problems.slice(0, 25)) console.log(`  problem: ${p}`);
@@ -124,7 +127,12 @@ function summaryTable(results: ScenarioResult[]): string {
     if (r.skipped) return [r.name, "-", "-", "-", "-", "skipped", "-"];
     const c = r.counts;
     const other = c
-      ? c.inconsistent + c.phantomPayments + c.unresolved + c.reconcileDiscrepancies + r.violations.length
+      ? c.inconsistent +
+        c.phantomPayments +
+        c.unresolved +
+        c.reconcileDiscrepancies +
+        c.unannouncedPayments +
+        r.violations.length
       : r.violations.length;
     const ok = c !== null && isClean(c) && r.violations.length === 0;
     return [
