@@ -22,6 +22,7 @@ import { chargeProcessor } from "./processors/charge";
 import { janitorProcessor, maintenanceProcessor } from "./processors/housekeeping";
 import { retryNowProcessor } from "./processors/retry-now";
 import {
+  CHARGE_JOB_PRIORITY,
   notificationJobOptions,
   renewalJobOptions,
   renewalWorkerOptions,
@@ -89,7 +90,7 @@ export function createRenewals(deps: RenewalsDeps) {
         return {
           name: RENEWAL_JOBS.charge,
           data,
-          opts: { jobId: renewalChargeJobId(data, d.nextAttemptNumber) },
+          opts: { jobId: renewalChargeJobId(data, d.nextAttemptNumber), priority: CHARGE_JOB_PRIORITY },
         };
       }),
     );

@@ -16,6 +16,13 @@ export const renewalJobOptions: DefaultJobOptions = {
   removeOnFail: { age: 30 * DAY_S, count: 50_000 },
 };
 
+/**
+ * Charge jobs are prioritized below everything else on the queue: BullMQ takes jobs without a
+ * priority first, so the sweep, janitor (unknown outcomes), maintenance (expiries, owed
+ * notifications) and a user's retry-now never wait behind a backlog of thousands of charges.
+ */
+export const CHARGE_JOB_PRIORITY = 10;
+
 /** Scheduler-made jobs (sweep, janitor, maintenance): the next tick repeats them anyway. */
 export const schedulerJobOptions: DefaultJobOptions = {
   attempts: 1,
