@@ -4,7 +4,7 @@ import { paymentSessions, payments, users } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkAlerts, purgeIdempotencyKeys, recheckStuckSessions } from "../src/admin/maintenance";
+import { checkAlerts, purgeOldRecords, recheckStuckSessions } from "../src/admin/maintenance";
 import { registerOpsMetrics } from "../src/admin/metrics";
 import { createMetrics } from "../src/metrics";
 import { BOT_TOKEN, CALLBACK_API_KEY, CARD_TOKEN_KEY_HEX, INTERNAL_TOKEN, STORE_ID } from "./constants";
@@ -182,7 +182,7 @@ describe("admin alerts", () => {
   });
 });
 
-describe("idempotency key purge", () => {
+describe("purge of old records", () => {
   it("deletes expired records in bounded batches and keeps live ones", async () => {
     const tag = `purge-${randomTelegramId()}`;
     await h.db.client`
@@ -199,10 +199,10 @@ describe("idempotency key purge", () => {
       ).map((r) => r.key);
 
     // A run deletes at most its limit…
-    expect(await purgeIdempotencyKeys(deps, { purgeLimit: 5 })).toBe(5);
+    expect((await purgeOldRecords(deps, { purgeLimit: 5 })).idempotencyKeys).toBe(5);
     // …and the next runs finish the job without touching the live record.
     for (let run = 0; run < 5 && (await remaining()).length > 1; run++) {
-      await purgeIdempotencyKeys(deps, { purgeLimit: 5 });
+      await purgeOldRecords(deps, { purgeLimit: 5 });
     }
     expect(await remaining()).toEqual([`${tag}-live`]);
   });

@@ -1,5 +1,5 @@
 import type { NotificationJob } from "@obuna/contracts/jobs";
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/client";
 import { decryptCardToken, encryptCardToken, parseCardTokenKey } from "../src/crypto";
@@ -9,6 +9,7 @@ import {
   getPlanBySlug,
   listActivePlans,
   owedNotifications,
+  purgeRelayedNotifications,
   recordNotification,
   relayNotifications,
   revealCardToken,
@@ -16,7 +17,7 @@ import {
   setUserRole,
   upsertTelegramUser,
 } from "../src/queries/index";
-import { boundCards, subscriptions, users } from "../src/schema/index";
+import { boundCards, notificationOutbox, subscriptions, users } from "../src/schema/index";
 import { testDatabaseUrl } from "../src/testing/index";
 
 const handle = createDb(testDatabaseUrl("db"), { max: 4 });
@@ -206,7 +207,9 @@ describe("notification outbox", () => {
   it("two relays at once never hand the same row over twice", async () => {
     const userId = nextTelegramId++;
     const ids = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => recordNotification(db, job(userId), `concurrent-${i}`, new Date())),
+      Array.from({ length: 20 }, (_, i) =>
+        recordNotification(db, job(userId), `concurrent-${i}`, new Date()),
+      ),
     );
     const handed: string[] = [];
     const slowEnqueue = async (n: { jobId: string }) => {
@@ -219,5 +222,20 @@ describe("notification outbox", () => {
       relayNotifications(db, slowEnqueue, { now, jobIds: ids }),
     ]);
     expect(handed.sort()).toEqual([...ids].sort());
+  });
+
+  it("purges relayed rows older than the cut-off, never owed ones", async () => {
+    const userId = nextTelegramId++;
+    const longAgo = new Date(Date.now() - 40 * 86_400_000);
+    const relayed = await recordNotification(db, job(userId), "purge-relayed", longAgo);
+    const owed = await recordNotification(db, job(userId), "purge-owed", longAgo);
+    await relayNotifications(db, async () => {}, { now: longAgo, jobIds: [relayed] });
+    const cutOff = new Date(Date.now() - 30 * 86_400_000);
+    expect(await purgeRelayedNotifications(db, cutOff, 1_000)).toBeGreaterThanOrEqual(1);
+    const left = await db
+      .select({ jobId: notificationOutbox.jobId })
+      .from(notificationOutbox)
+      .where(inArray(notificationOutbox.jobId, [relayed, owed]));
+    expect(left.map((r) => r.jobId)).toEqual([owed]);
   });
 });

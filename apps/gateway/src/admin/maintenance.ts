@@ -1,5 +1,6 @@
 import { isAtmosError } from "@obuna/atmos";
 import { type NotificationJob, NotificationJobSchema, notificationJobId } from "@obuna/contracts/jobs";
+import { purgeRelayedNotifications } from "@obuna/db/queries";
 import { auditLog, paymentSessions, payments, renewalAttempts } from "@obuna/db/schema";
 import { and, count, eq, gte, inArray, lt } from "drizzle-orm";
 import { instrumentAtmos } from "../atmos-instrumented";
@@ -28,7 +29,7 @@ export interface MaintenanceOptions {
   /** Alert when at least this many payments failed in the last hour (ALERT_FAILED_PAYMENTS_PER_HOUR). */
   failedPaymentsPerHour?: number;
   limit?: number;
-  /** Expired Idempotency-Key records deleted per run at most (default 5 000). */
+  /** Expired Idempotency-Key records and old relayed notifications deleted per run at most (default 5 000 each). */
   purgeLimit?: number;
 }
 
@@ -217,10 +218,29 @@ export async function checkAlerts(deps: Deps, options: MaintenanceOptions = {}):
   return result;
 }
 
-/** Deletes expired Idempotency-Key records (a bounded batch per run); returns how many went. */
-export async function purgeIdempotencyKeys(deps: Deps, options: MaintenanceOptions = {}): Promise<number> {
-  const purged = await purgeExpiredIdempotencyKeys(deps.db, deps.clock(), options.purgeLimit ?? 5000);
-  if (purged > 0) deps.logger.info({ purged }, "expired idempotency keys purged");
+/** Relayed notification-outbox rows are kept this long (for support), then deleted. */
+export const RELAYED_NOTIFICATIONS_KEPT_MS = 30 * 24 * HOUR;
+
+/**
+ * Deletes expired Idempotency-Key records and notification-outbox rows relayed more than 30 days ago
+ * (a bounded batch of each per run); returns how many went.
+ */
+export async function purgeOldRecords(
+  deps: Deps,
+  options: MaintenanceOptions = {},
+): Promise<{ idempotencyKeys: number; relayedNotifications: number }> {
+  const now = deps.clock();
+  const limit = options.purgeLimit ?? 5000;
+  const purged = {
+    idempotencyKeys: await purgeExpiredIdempotencyKeys(deps.db, now, limit),
+    relayedNotifications: await purgeRelayedNotifications(
+      deps.db,
+      new Date(now.getTime() - RELAYED_NOTIFICATIONS_KEPT_MS),
+      limit,
+    ),
+  };
+  if (purged.idempotencyKeys + purged.relayedNotifications > 0)
+    deps.logger.info(purged, "old records purged");
   return purged;
 }
 
@@ -245,7 +265,7 @@ export function startMaintenance(
         const relayed = await relayOwedNotifications(deps);
         if (relayed.queued + relayed.left > 0) deps.logger.info(relayed, "owed notifications relayed");
         await checkAlerts(deps, options);
-        await purgeIdempotencyKeys(deps, options);
+        await purgeOldRecords(deps, options);
       } catch (error) {
         deps.logger.error({ err: (error as Error).message }, "maintenance run failed");
       }

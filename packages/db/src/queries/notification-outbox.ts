@@ -1,5 +1,5 @@
 import { type NotificationJob, NotificationJobSchema, notificationJobId } from "@obuna/contracts/jobs";
-import { and, asc, count, inArray, isNull, lte, min } from "drizzle-orm";
+import { and, asc, count, inArray, isNull, lte, min, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "../client";
 import { notificationOutbox } from "../schema/index";
 
@@ -112,4 +112,20 @@ export async function owedNotifications(db: DbOrTx): Promise<{ count: number; ol
     .from(notificationOutbox)
     .where(isNull(notificationOutbox.queuedAt));
   return { count: Number(row?.count ?? 0), oldest: row?.oldest ? new Date(row.oldest) : null };
+}
+
+/**
+ * Deletes rows the queue took before `before` (the bot keeps its own sent markers), at most `limit`
+ * per call; returns how many went. Owed rows are never deleted.
+ */
+export async function purgeRelayedNotifications(db: DbOrTx, before: Date, limit: number): Promise<number> {
+  const rows = await db.execute<{ id: string }>(sql`
+    delete from ${notificationOutbox} where ${notificationOutbox.id} in (
+      select ${notificationOutbox.id} from ${notificationOutbox}
+      where ${notificationOutbox.queuedAt} < ${before.toISOString()}::timestamptz
+      order by ${notificationOutbox.id}
+      limit ${limit}
+      for update skip locked
+    ) returning ${notificationOutbox.id}`);
+  return rows.length;
 }
