@@ -72,7 +72,7 @@ async function startAttempt(
       }
       if (!sub.boundCardId) return { skipped: "no bound card" };
       const [card] = await tx.select().from(boundCards).where(eq(boundCards.id, sub.boundCardId));
-      if (!card?.isActive || card.removedAt) return { skipped: "card not active" };
+      if (!card?.isActive || card.removedAt || card.cardToken === null) return { skipped: "card not active" };
       const attempts = await listPeriodAttempts(tx, sub.id, sub.endDate);
       const open = attempts.find(
         (a) => a.status === "pending" || a.status === "unknown" || a.status === "success",

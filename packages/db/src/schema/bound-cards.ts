@@ -11,8 +11,12 @@ export const boundCards = pgTable(
     userId: refId()
       .notNull()
       .references(() => users.id),
-    /** ATMOS card token, AES-256-GCM encrypted with CARD_TOKEN_KEY (see src/crypto.ts). Never logged. */
-    cardToken: text().notNull(),
+    /**
+     * ATMOS card token, AES-256-GCM encrypted with CARD_TOKEN_KEY (see src/crypto.ts). Never logged.
+     * Null once erased: a card removed or parked for over a day is removed at ATMOS and its token
+     * dropped by the renewals maintenance (data we no longer need is data we cannot leak).
+     */
+    cardToken: text(),
     /** ATMOS card_id */
     cardId: bigint({ mode: "number" }).notNull(),
     /** 986009******1840 */

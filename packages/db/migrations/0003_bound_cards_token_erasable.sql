@@ -1,0 +1,1 @@
+ALTER TABLE "bound_cards" ALTER COLUMN "card_token" DROP NOT NULL;
