@@ -47,6 +47,11 @@ export const gatewayEnvSchema = z.object({
         .filter(Boolean)
         .map(Number),
     ),
+  /**
+   * Seconds before the Mini App may ask ATMOS to send another SMS code for one payment (resend-otp);
+   * match it to what ATMOS and the SMS gateway tolerate.
+   */
+  OTP_RESEND_COOLDOWN_S: z.coerce.number().int().min(10).max(600).default(60),
   /** How often the gateway re-checks stuck sessions and the alert thresholds (ms); 0 = off. */
   MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(60000),
   ALERT_FAILED_PAYMENTS_PER_HOUR: z.coerce.number().int().min(1).default(10),

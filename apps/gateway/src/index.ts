@@ -60,6 +60,7 @@ async function main(env: GatewayEnv) {
       atmosStoreId: env.ATMOS_STORE_ID,
       atmosCallbackApiKey: env.ATMOS_CALLBACK_API_KEY,
       atmosCallbackHash: env.ATMOS_CALLBACK_HASH,
+      otpResendCooldownMs: env.OTP_RESEND_COOLDOWN_S * 1000,
     },
   };
   const app = createApp(deps, {
