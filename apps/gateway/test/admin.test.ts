@@ -28,40 +28,43 @@ let adminApp: ReturnType<typeof createApp>;
 
 beforeAll(async () => {
   h = await startHarness();
-  const logger = pino({ level: "silent" });
-  adminApp = createApp(
-    {
-      db: h.db.db,
-      atmos: createAtmosClient({
-        baseUrl: h.sandbox.url,
-        consumerKey: "sandbox_consumer_key",
-        consumerSecret: "sandbox_consumer_secret",
-        storeId: STORE_ID,
-        timeoutMs: 5_000,
-        retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
-      }),
-      notificationsQueue: h.queue,
-      redis: h.redis,
-      logger,
-      clock: () => new Date(Date.now() + h.clock.offsetMs),
-      config: {
-        internalApiToken: INTERNAL_TOKEN,
-        botToken: BOT_TOKEN,
-        cardTokenKey: parseCardTokenKey(CARD_TOKEN_KEY_HEX),
-        initDataMaxAgeS: 3600,
-        devAllowUnsignedInitData: false,
-        miniappUrl: "http://miniapp.test",
-        atmosStoreId: STORE_ID,
-        atmosCallbackApiKey: CALLBACK_API_KEY,
-        atmosCallbackHash: "md5",
-      },
-    },
-    { admin: { adminToken: ADMIN_TOKEN, telegramIds: [ADMIN_TG], sessionTtlS: 3600 } },
-  );
+  adminApp = createApp(gatewayDeps(), {
+    admin: { adminToken: ADMIN_TOKEN, telegramIds: [ADMIN_TG], sessionTtlS: 3600 },
+  });
 });
 afterAll(async () => {
   await h?.close();
 });
+
+/** The harness's gateway dependencies (its database, sandbox, queue and clock). */
+function gatewayDeps() {
+  return {
+    db: h.db.db,
+    atmos: createAtmosClient({
+      baseUrl: h.sandbox.url,
+      consumerKey: "sandbox_consumer_key",
+      consumerSecret: "sandbox_consumer_secret",
+      storeId: STORE_ID,
+      timeoutMs: 5_000,
+      retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+    }),
+    notificationsQueue: h.queue,
+    redis: h.redis,
+    logger: pino({ level: "silent" }),
+    clock: () => new Date(Date.now() + h.clock.offsetMs),
+    config: {
+      internalApiToken: INTERNAL_TOKEN,
+      botToken: BOT_TOKEN,
+      cardTokenKey: parseCardTokenKey(CARD_TOKEN_KEY_HEX),
+      initDataMaxAgeS: 3600,
+      devAllowUnsignedInitData: false,
+      miniappUrl: "http://miniapp.test",
+      atmosStoreId: STORE_ID,
+      atmosCallbackApiKey: CALLBACK_API_KEY,
+      atmosCallbackHash: "md5" as const,
+    },
+  };
+}
 
 async function admin(
   method: string,
@@ -116,6 +119,7 @@ async function paid(
 }
 
 const ENDPOINTS: Array<[string, string, unknown?]> = [
+  ["POST", "/api/v1/admin/session/telegram"],
   ["GET", "/api/v1/admin/me"],
   ["GET", "/api/v1/admin/dashboard"],
   ["GET", "/api/v1/admin/payment-sessions"],
@@ -195,6 +199,28 @@ describe("admin auth", () => {
     const me = await admin("GET", "/api/v1/admin/me", { auth: tma(ADMIN_TG) });
     expect(me.status).toBe(200);
     expect(me.body.data).toMatchObject({ actor: `tg:${ADMIN_TG}`, via: "telegram" });
+  });
+
+  it("a Telegram admin exchanges initData for a session; it ends when the user leaves ADMIN_TELEGRAM_IDS", async () => {
+    const path = "/api/v1/admin/session/telegram";
+    for (const auth of [null, tma(randomTelegramId()), bearer, internalAuth]) {
+      const refused = await admin("POST", path, { auth });
+      expect(refused.status, String(auth?.slice(0, 12))).toBe(401);
+      expect(refused.body.error.code).toBe("UNAUTHORIZED");
+    }
+    const ok = await admin("POST", path, { auth: tma(ADMIN_TG) });
+    expect(ok.status).toBe(200);
+    expect(ok.body.data.actor).toBe(`tg:${ADMIN_TG}`);
+    const session = `Bearer ${ok.body.data.session_token}`;
+    const me = await admin("GET", "/api/v1/admin/me", { auth: session });
+    expect(me.body.data).toMatchObject({ actor: `tg:${ADMIN_TG}`, via: "session" });
+
+    // The same gateway configuration without that user: the session is refused at once.
+    const withoutHim = createApp(gatewayDeps(), {
+      admin: { adminToken: ADMIN_TOKEN, telegramIds: [], sessionTtlS: 3600 },
+    });
+    const res = await withoutHim.request("/api/v1/admin/me", { headers: { authorization: session } });
+    expect(res.status).toBe(401);
   });
 });
 

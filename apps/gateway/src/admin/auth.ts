@@ -111,6 +111,11 @@ export function requireAdmin(config: AdminConfig | undefined) {
             verified.problem === "expired" ? "The admin session has expired" : "Invalid admin session",
           );
         }
+        // A session signed in with Telegram ends as soon as its user leaves ADMIN_TELEGRAM_IDS.
+        const telegramId = /^tg:(\d+)$/.exec(verified.actor)?.[1];
+        if (telegramId !== undefined && !config.telegramIds?.includes(Number(telegramId))) {
+          throw new ApiError("UNAUTHORIZED", "This Telegram user is no longer an admin");
+        }
         identity = { actor: verified.actor, via: "session", expiresAt: verified.expiresAt };
       }
     } else if (scheme === "tma" && (config.telegramIds?.length ?? 0) > 0) {

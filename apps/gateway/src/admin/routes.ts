@@ -97,6 +97,39 @@ export function registerAdmin(app: GatewayApp, config: AdminConfig | undefined) 
 
   app.openapi(
     createRoute({
+      method: "post",
+      path: "/api/v1/admin/session/telegram",
+      tags: [TAG],
+      summary:
+        "Exchange the Mini App initData of a user in ADMIN_TELEGRAM_IDS for a session token (actor tg:<id>)",
+      security: [{ telegramInitData: [] }],
+      middleware: [admin] as const,
+      responses: okResponse(AdminSessionResponseSchema, "The session token"),
+    }),
+    (c) => {
+      const who = c.get("admin");
+      const deps = c.get("deps");
+      if (who.via !== "telegram") {
+        throw new ApiError("UNAUTHORIZED", "Sign in here with `tma <initData>` of a Telegram admin");
+      }
+      const session = issueAdminSession(config!, who.actor, deps.clock());
+      deps.logger.info({ actor: who.actor }, "admin signed in with Telegram");
+      return c.json(
+        {
+          success: true as const,
+          data: {
+            session_token: session.token,
+            actor: who.actor,
+            expires_at: session.expiresAt.toISOString(),
+          },
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
       method: "get",
       path: "/api/v1/admin/me",
       tags: [TAG],
