@@ -118,7 +118,7 @@ export async function signIn(
   if (!options.stayOnPage) await page.goto(`${inject("miniappUrl")}/admin/login`);
   await page.getByLabel("Admin token").fill(token);
   await page.getByLabel("Your name (recorded in the audit log)").fill(actor);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 /** Opens a row's action, gives the reason, confirms; resolves on the page the action returned to. */

@@ -3,7 +3,7 @@ import { findDueRenewals } from "@obuna/db/queries";
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { confirmAction, newAdminTestUser, payThroughGateway, sandboxLedger, signIn } from "./admin-helpers";
-import { type Browser, collectErrors, launchBrowser, screenshotter } from "./browser";
+import { type Browser, collectErrors, launchBrowser, launchUrl, newUser, screenshotter } from "./browser";
 import { TEST_SECRETS } from "./secrets";
 
 let browser: Browser;
@@ -82,6 +82,38 @@ describe("admin panel in Chromium against the gateway admin API, the ATMOS sandb
     expect(await browser.context.cookies()).toEqual([]);
     await page.goto(`${inject("miniappUrl")}/admin/cards`);
     expect(new URL(page.url()).pathname).toBe("/admin/login");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("inside Telegram, a user in ADMIN_TELEGRAM_IDS signs in with one tap; any other Telegram user is refused", async () => {
+    const { page, errors } = await adminPage();
+    const shot = screenshotter(page, "admin-telegram-login");
+    const stranger = newUser("en");
+    await page.goto(launchUrl("/admin/login", stranger));
+    await page.getByRole("button", { name: "Sign in with Telegram" }).click();
+    await page.waitForURL(/\/admin\/login\?error=/);
+    await expect
+      .poll(() => text(page.locator("main [role=alert]")))
+      .toBe("This Telegram account is not an admin (ADMIN_TELEGRAM_IDS).");
+    expect(await browser.context.cookies()).toEqual([]);
+    await shot("not-an-admin");
+
+    const adminUser = { id: TEST_SECRETS.adminTelegramId, first_name: "Admin", language_code: "en" };
+    await page.goto(launchUrl("/admin/login", adminUser));
+    await page.getByRole("button", { name: "Sign in with Telegram" }).waitFor();
+    await shot("telegram-button");
+    await page.getByRole("button", { name: "Sign in with Telegram" }).click();
+    await page.waitForURL(/\/admin$/);
+    await expect.poll(() => text(page.getByTestId("admin-actor"))).toBe(`tg:${adminUser.id}`);
+    const [cookie] = await browser.context.cookies();
+    expect(cookie).toMatchObject({ name: "obuna_admin", httpOnly: true, sameSite: "Strict" });
+    await shot("signed-in");
+    // Outside Telegram there is no initData, so no such button: the token form only.
+    await browser.context.clearCookies();
+    await page.goto(`${inject("miniappUrl")}/admin/login`);
+    await page.getByLabel("Admin token").waitFor();
+    expect(await page.getByRole("button", { name: "Sign in with Telegram" }).count()).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -66,6 +66,7 @@ export default async function setup(project: TestProject) {
           REDIS_URL: testRedisUrl(5),
           INTERNAL_API_TOKEN: TEST_SECRETS.internalApiToken,
           ADMIN_TOKEN: TEST_SECRETS.adminToken,
+          ADMIN_TELEGRAM_IDS: String(TEST_SECRETS.adminTelegramId),
           BOT_TOKEN: TEST_SECRETS.botToken,
           CARD_TOKEN_KEY: TEST_SECRETS.cardTokenKey,
           TMA_INIT_DATA_MAX_AGE_S: "86400",

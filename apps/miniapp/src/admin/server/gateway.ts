@@ -14,8 +14,10 @@ export interface AdminRequest {
   method?: "GET" | "POST";
   /** Below `/api/v1/admin/`, e.g. `payments` or `cards/12/deactivate`. */
   path: string;
-  /** Bearer credential: the session token from the cookie (absent only for `session`). */
+  /** Bearer credential: the session token from the cookie (absent only for the sign-in calls). */
   bearer?: string;
+  /** Telegram Mini App initData, sent as `tma <initData>` (only for `session/telegram`). */
+  telegramInitData?: string;
   query?: Record<string, string | undefined>;
   body?: unknown;
   idempotencyKey?: string;
@@ -41,6 +43,7 @@ export function createAdminGateway(config: AdminGatewayConfig) {
     }
     const headers = new Headers({ accept: "application/json" });
     if (request.bearer) headers.set("authorization", `Bearer ${request.bearer}`);
+    else if (request.telegramInitData) headers.set("authorization", `tma ${request.telegramInitData}`);
     if (request.body !== undefined) headers.set("content-type", "application/json");
     if (request.method === "POST") headers.set("idempotency-key", request.idempotencyKey ?? randomUUID());
     let response: Response;

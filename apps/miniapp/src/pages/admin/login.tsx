@@ -1,10 +1,39 @@
 import type { GetServerSideProps } from "next";
+import { useEffect, useState } from "react";
 import { AdminLayout } from "../../admin/components";
 import { readAdminSession, safeAdminPath } from "../../admin/server/session";
+import { telegramWebApp } from "../../lib/telegram";
 
 interface LoginProps {
   next: string;
   signedOut: boolean;
+}
+
+/**
+ * Inside Telegram (the panel opened from the bot as a Mini App), an admin listed in
+ * ADMIN_TELEGRAM_IDS signs in with the signed initData instead of the shared token. Shown only
+ * after mount: the initData exists only in the Telegram client.
+ */
+function TelegramSignIn({ next }: { next: string }) {
+  const [initData, setInitData] = useState("");
+  useEffect(() => {
+    setInitData(telegramWebApp()?.initData ?? "");
+  }, []);
+  if (!initData) return null;
+  return (
+    <form
+      method="post"
+      action="/api/admin/session"
+      className="mb-4 flex max-w-sm flex-col gap-2 rounded border border-gray-200 bg-white p-4"
+    >
+      <input type="hidden" name="next" value={next} />
+      <input type="hidden" name="init_data" value={initData} />
+      <button type="submit" className="rounded bg-sky-600 px-3 py-2 font-semibold text-white">
+        Sign in with Telegram
+      </button>
+      <p className="text-sm text-gray-600">For Telegram accounts listed in ADMIN_TELEGRAM_IDS.</p>
+    </form>
+  );
 }
 
 /** `/admin/login`: the ADMIN_TOKEN goes to our own server (POST /api/admin/session), never to script. */
@@ -12,6 +41,7 @@ export default function AdminLogin({ next, signedOut }: LoginProps) {
   return (
     <AdminLayout title="Sign in">
       {signedOut && <p role="status">You are signed out.</p>}
+      <TelegramSignIn next={next} />
       <form
         method="post"
         action="/api/admin/session"

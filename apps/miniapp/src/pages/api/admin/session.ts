@@ -17,8 +17,9 @@ function backToLogin(res: NextApiResponse, message: string, next: string): void 
 }
 
 /**
- * POST /api/admin/session (the login form): exchanges ADMIN_TOKEN at the gateway for a session token
- * and keeps it in an httpOnly, SameSite=Strict cookie. The token itself is never stored or echoed.
+ * POST /api/admin/session (the login form): exchanges ADMIN_TOKEN, or inside Telegram the Mini App
+ * initData of a user in ADMIN_TELEGRAM_IDS, at the gateway for a session token and keeps it in an
+ * httpOnly, SameSite=Strict cookie. The token itself is never stored or echoed.
  */
 export default async function handler(req: NextApiRequest, res: NextApiResponse): Promise<void> {
   res.setHeader("cache-control", "no-store");
@@ -29,6 +30,25 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
   }
   const next = safeAdminPath(field(req.body, "next"));
   if (!isSameOrigin(req)) return backToLogin(res, "The form was sent from another site.", next);
+  const initData = field(req.body, "init_data").trim();
+  if (initData) {
+    // Opened inside Telegram by a user in ADMIN_TELEGRAM_IDS: the gateway checks the signature.
+    const result = await adminGateway()<AdminSessionResponse>({
+      method: "POST",
+      path: "session/telegram",
+      telegramInitData: initData,
+    });
+    if (!result.ok) {
+      const message =
+        result.status === 401
+          ? "This Telegram account is not an admin (ADMIN_TELEGRAM_IDS)."
+          : `${result.message} (${result.code})`;
+      return backToLogin(res, message, next);
+    }
+    setAdminSession(req, res, result.data.session_token, new Date(result.data.expires_at));
+    res.redirect(303, next);
+    return;
+  }
   const token = field(req.body, "token").trim();
   const actor = field(req.body, "actor").trim();
   if (!token) return backToLogin(res, "Enter the admin token.", next);
