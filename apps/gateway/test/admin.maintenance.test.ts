@@ -1,5 +1,4 @@
 import { type AtmosClient, createAtmosClient } from "@obuna/atmos";
-import { parseCardTokenKey } from "@obuna/db";
 import { paymentSessions, payments, users } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import pino from "pino";
@@ -7,8 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkAlerts, purgeOldRecords, recheckStuckSessions } from "../src/admin/maintenance";
 import { registerOpsMetrics } from "../src/admin/metrics";
 import { createMetrics } from "../src/metrics";
-import { BOT_TOKEN, CALLBACK_API_KEY, CARD_TOKEN_KEY_HEX, INTERNAL_TOKEN, STORE_ID } from "./constants";
-import { type Harness, prepareSession, randomTelegramId, SANDBOX_OTP, startHarness } from "./harness";
+import { STORE_ID } from "./constants";
+import {
+  type Harness,
+  prepareSession,
+  randomTelegramId,
+  SANDBOX_OTP,
+  startHarness,
+  testGatewayConfig,
+} from "./harness";
 
 let h: Harness;
 let atmos: AtmosClient;
@@ -33,17 +39,7 @@ beforeAll(async () => {
     logger: pino({ level: "silent" }),
     clock: () => new Date(),
     metrics,
-    config: {
-      internalApiToken: INTERNAL_TOKEN,
-      botToken: BOT_TOKEN,
-      cardTokenKey: parseCardTokenKey(CARD_TOKEN_KEY_HEX),
-      initDataMaxAgeS: 3600,
-      devAllowUnsignedInitData: false,
-      miniappUrl: "http://miniapp.test",
-      atmosStoreId: STORE_ID,
-      atmosCallbackApiKey: CALLBACK_API_KEY,
-      atmosCallbackHash: "md5",
-    },
+    config: testGatewayConfig(),
   };
   registerOpsMetrics(metrics, h.db.db, deps.clock);
 });

@@ -1,12 +1,11 @@
 import { createAtmosClient } from "@obuna/atmos";
-import { parseCardTokenKey } from "@obuna/db";
 import { auditLog, boundCards, payments, subscriptions, users } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueAdminSession } from "../src/admin/auth";
 import { createApp } from "../src/app";
-import { BOT_TOKEN, CALLBACK_API_KEY, CARD_TOKEN_KEY_HEX, INTERNAL_TOKEN, STORE_ID } from "./constants";
+import { STORE_ID } from "./constants";
 import {
   apply,
   type Harness,
@@ -15,6 +14,7 @@ import {
   prepareSession,
   randomTelegramId,
   startHarness,
+  testGatewayConfig,
   tma,
 } from "./harness";
 
@@ -52,17 +52,7 @@ function gatewayDeps() {
     redis: h.redis,
     logger: pino({ level: "silent" }),
     clock: () => new Date(Date.now() + h.clock.offsetMs),
-    config: {
-      internalApiToken: INTERNAL_TOKEN,
-      botToken: BOT_TOKEN,
-      cardTokenKey: parseCardTokenKey(CARD_TOKEN_KEY_HEX),
-      initDataMaxAgeS: 3600,
-      devAllowUnsignedInitData: false,
-      miniappUrl: "http://miniapp.test",
-      atmosStoreId: STORE_ID,
-      atmosCallbackApiKey: CALLBACK_API_KEY,
-      atmosCallbackHash: "md5" as const,
-    },
+    config: testGatewayConfig(),
   };
 }
 

@@ -80,18 +80,7 @@ export async function startHarness(
     redis,
     logger,
     clock: () => new Date(Date.now() + clock.offsetMs),
-    config: {
-      internalApiToken: INTERNAL_TOKEN,
-      botToken: BOT_TOKEN,
-      cardTokenKey: parseCardTokenKey(CARD_TOKEN_KEY_HEX),
-      initDataMaxAgeS: 3600,
-      devAllowUnsignedInitData: false,
-      miniappUrl: "http://miniapp.test",
-      atmosStoreId: STORE_ID,
-      atmosCallbackApiKey: CALLBACK_API_KEY,
-      atmosCallbackHash: "md5",
-      ...configPatch,
-    },
+    config: testGatewayConfig(configPatch),
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
@@ -114,6 +103,22 @@ export async function startHarness(
       redis.disconnect();
       await db.close();
     },
+  };
+}
+
+/** The gateway configuration every test app uses (test secrets, sandbox store), with a patch. */
+export function testGatewayConfig(patch: Partial<GatewayConfig> = {}): GatewayConfig {
+  return {
+    internalApiToken: INTERNAL_TOKEN,
+    botToken: BOT_TOKEN,
+    cardTokenKey: parseCardTokenKey(CARD_TOKEN_KEY_HEX),
+    initDataMaxAgeS: 3600,
+    devAllowUnsignedInitData: false,
+    miniappUrl: "http://miniapp.test",
+    atmosStoreId: STORE_ID,
+    atmosCallbackApiKey: CALLBACK_API_KEY,
+    atmosCallbackHash: "md5",
+    ...patch,
   };
 }
 
