@@ -1,5 +1,4 @@
 import { serve } from "@hono/node-server";
-import { createAtmosClient } from "@obuna/atmos";
 import { exitOnEnvError } from "@obuna/contracts/env";
 import { createErrorReporter } from "@obuna/contracts/error-reporting";
 import { QUEUES } from "@obuna/contracts/jobs";
@@ -9,6 +8,7 @@ import { Redis } from "ioredis";
 import pino from "pino";
 import { startMaintenance } from "./admin/maintenance";
 import { createApp } from "./app";
+import { atmosClientFromEnv } from "./atmos-client";
 import { type GatewayEnv, loadGatewayEnv } from "./env";
 import { createMetrics } from "./metrics";
 
@@ -32,15 +32,7 @@ async function main(env: GatewayEnv) {
     connection: new Redis(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
   });
   notificationsQueue.on("error", (error) => logger.warn({ err: error.message }, "notifications queue error"));
-  const atmos = createAtmosClient({
-    baseUrl: env.ATMOS_BASE_URL,
-    consumerKey: env.ATMOS_CONSUMER_KEY,
-    consumerSecret: env.ATMOS_CONSUMER_SECRET,
-    storeId: env.ATMOS_STORE_ID,
-    terminalId: env.ATMOS_TERMINAL_ID ?? null,
-    timeoutMs: env.ATMOS_TIMEOUT_MS,
-    logger: logger.child({ component: "atmos" }),
-  });
+  const atmos = atmosClientFromEnv(env, logger);
   const deps = {
     db: dbHandle.db,
     atmos,

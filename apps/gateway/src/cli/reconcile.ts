@@ -6,7 +6,6 @@
  */
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
-import { createAtmosClient } from "@obuna/atmos";
 import { EnvError } from "@obuna/contracts/env";
 import { QUEUES } from "@obuna/contracts/jobs";
 import { createDb } from "@obuna/db";
@@ -15,6 +14,7 @@ import { Redis } from "ioredis";
 import pino from "pino";
 import { queueAdminAlert } from "../admin/maintenance";
 import { fetchSandboxLedger, formatReport, reconcile, summarise } from "../admin/reconcile";
+import { atmosClientFromEnv } from "../atmos-client";
 import { type GatewayEnv, loadGatewayEnv } from "../env";
 
 function usage(message: string): never {
@@ -40,15 +40,7 @@ async function main(env: GatewayEnv, argv: string[]) {
     base: { app: "reconcile" },
   });
   const db = createDb(env.DATABASE_URL, { applicationName: "obuna-reconcile", max: 4 });
-  const atmos = createAtmosClient({
-    baseUrl: env.ATMOS_BASE_URL,
-    consumerKey: env.ATMOS_CONSUMER_KEY,
-    consumerSecret: env.ATMOS_CONSUMER_SECRET,
-    storeId: env.ATMOS_STORE_ID,
-    terminalId: env.ATMOS_TERMINAL_ID ?? null,
-    timeoutMs: env.ATMOS_TIMEOUT_MS,
-    logger: logger.child({ component: "atmos" }),
-  });
+  const atmos = atmosClientFromEnv(env, logger);
   try {
     const report = await reconcile(
       { db: db.db, atmos, storeId: env.ATMOS_STORE_ID, ledger: () => fetchSandboxLedger(env.ATMOS_BASE_URL) },
