@@ -21,10 +21,16 @@ try {
       parseCardTokenKey(env.CARD_TOKEN_KEY_NEW),
     );
     console.log(
-      `db:rotate-card-key: ${result.rotated} rotated, ${result.alreadyNew} already under the new key, ${result.unreadable.length} unreadable`,
+      `db:rotate-card-key: ${result.rotated} rotated, ${result.alreadyNew} already under the new key, ${result.unreadable.length + result.unreadableSessions.length} unreadable`,
     );
     if (result.unreadable.length > 0) {
       console.error(`db:rotate-card-key: bound_cards ids neither key opens: ${result.unreadable.join(", ")}`);
+      process.exitCode = 1;
+    }
+    if (result.unreadableSessions.length > 0) {
+      console.error(
+        `db:rotate-card-key: payment_sessions ids neither key opens: ${result.unreadableSessions.join(", ")}`,
+      );
       process.exitCode = 1;
     }
   } finally {

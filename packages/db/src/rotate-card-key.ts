@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, isNotNull } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { type CardTokenKey, decryptCardToken, encryptCardToken } from "./crypto";
-import { boundCards } from "./schema/index";
+import { boundCards, paymentSessions } from "./schema/index";
 
 export interface CardKeyRotation {
   /** Tokens re-encrypted from the old key to the new one. */
@@ -10,6 +10,8 @@ export interface CardKeyRotation {
   alreadyNew: number;
   /** Ids of tokens neither key opens: left as they are, for an operator to look at. */
   unreadable: number[];
+  /** Ids of payment sessions whose pending-binding token neither key opens. */
+  unreadableSessions: string[];
 }
 
 function opensWith(stored: string, key: CardTokenKey): string | null {
@@ -33,7 +35,7 @@ export async function rotateCardTokenKey(
   newKey: CardTokenKey,
   options: { batchSize?: number } = {},
 ): Promise<CardKeyRotation> {
-  const result: CardKeyRotation = { rotated: 0, alreadyNew: 0, unreadable: [] };
+  const result: CardKeyRotation = { rotated: 0, alreadyNew: 0, unreadable: [], unreadableSessions: [] };
   const batchSize = options.batchSize ?? 500;
   let afterId = 0;
   for (;;) {
@@ -64,7 +66,42 @@ export async function rotateCardTokenKey(
       }
       return rows;
     });
-    if (batch.length === 0) return result;
+    if (batch.length === 0) break;
     afterId = batch.at(-1)!.id;
+  }
+  // A payment session's pending card binding holds a token too, until its payment succeeds or the
+  // renewals maintenance erases it.
+  let afterSession = "00000000-0000-0000-0000-000000000000";
+  for (;;) {
+    const batch = await db.transaction(async (tx) => {
+      const rows = await tx
+        .select({ id: paymentSessions.id, bindCardToken: paymentSessions.bindCardToken })
+        .from(paymentSessions)
+        .where(and(isNotNull(paymentSessions.bindCardToken), gt(paymentSessions.id, afterSession)))
+        .orderBy(asc(paymentSessions.id))
+        .limit(batchSize)
+        .for("update");
+      for (const row of rows) {
+        const stored = row.bindCardToken!;
+        if (opensWith(stored, newKey) !== null) {
+          result.alreadyNew++;
+          continue;
+        }
+        const token = opensWith(stored, oldKey);
+        if (token === null) {
+          result.unreadableSessions.push(row.id);
+          continue;
+        }
+        await tx
+          .update(paymentSessions)
+          // Keeps updated_at: the erasure job's day is counted from it.
+          .set({ bindCardToken: encryptCardToken(token, newKey), updatedAt: sql`${paymentSessions.updatedAt}` })
+          .where(eq(paymentSessions.id, row.id));
+        result.rotated++;
+      }
+      return rows;
+    });
+    if (batch.length === 0) return result;
+    afterSession = batch.at(-1)!.id;
   }
 }

@@ -9,7 +9,7 @@ import type {
 } from "@obuna/contracts/http";
 import { formatSom } from "@obuna/contracts/money";
 import type { Transaction } from "@obuna/db";
-import { getUserById, revealCardToken, setUserRole } from "@obuna/db/queries";
+import { atmosCardSharedByLiveRow, getUserById, revealCardToken, setUserRole } from "@obuna/db/queries";
 import { auditLog, boundCards, payments, subscriptions } from "@obuna/db/schema";
 import { and, eq } from "drizzle-orm";
 import type { GatewayDeps } from "../context";
@@ -251,21 +251,25 @@ export async function removeCardAtAtmos(
   const [card] = await deps.db.select().from(boundCards).where(eq(boundCards.id, cardId));
   if (!card) throw new ApiError("CARD_NOT_FOUND", "Card not found");
   if (card.removedAt !== null) throw new ApiError("INVALID_STATE", "The card was already removed");
-  try {
-    await deps.atmos.removeCard({
-      cardId: card.cardId,
-      cardToken: revealCardToken(card, deps.config.cardTokenKey),
-    });
-  } catch (error) {
-    if (!(isAtmosError(error) && error.kind === "card_not_found")) {
-      countAction(deps, "card.removed", "atmos_error");
-      throw new ApiError(
-        "PAYMENT_PROVIDER_UNAVAILABLE",
-        "The card could not be removed at ATMOS; try again",
-        {
-          ...(isAtmosError(error) ? { details: { atmos_error: error.kind } } : {}),
-        },
-      );
+  // One ATMOS binding per card for the merchant: while another live row uses it, only retire it here.
+  const shared = await atmosCardSharedByLiveRow(deps.db, card.cardId, card.id);
+  if (!shared) {
+    try {
+      await deps.atmos.removeCard({
+        cardId: card.cardId,
+        cardToken: revealCardToken(card, deps.config.cardTokenKey),
+      });
+    } catch (error) {
+      if (!(isAtmosError(error) && error.kind === "card_not_found")) {
+        countAction(deps, "card.removed", "atmos_error");
+        throw new ApiError(
+          "PAYMENT_PROVIDER_UNAVAILABLE",
+          "The card could not be removed at ATMOS; try again",
+          {
+            ...(isAtmosError(error) ? { details: { atmos_error: error.kind } } : {}),
+          },
+        );
+      }
     }
   }
   const now = deps.clock();
@@ -293,6 +297,7 @@ export async function removeCardAtAtmos(
           panMasked: locked.panMasked,
           userId: locked.userId,
           atmosCardId: locked.cardId,
+          atmos: shared ? "kept: shared with a live card row" : "removed",
           subscriptionsStopped: stopped.map((s) => s.id),
         },
       },

@@ -1,6 +1,6 @@
 import type { Database, DbOrTx } from "@obuna/db";
-import { boundCards, paymentSessions, payments, plans, users } from "@obuna/db/schema";
-import { and, desc, eq, isNotNull, lt, sql } from "drizzle-orm";
+import { paymentSessions, payments, plans, users } from "@obuna/db/schema";
+import { and, eq, lt, sql } from "drizzle-orm";
 
 /**
  * create-link as ONE statement: find the active plan, upsert the Telegram user (profile refreshed,
@@ -174,7 +174,8 @@ export async function updatePendingSession(
     bindTransactionId: number | null;
     otpSentAt: Date | null;
     otpAttempts: number;
-  }> & { now: Date },
+  }> &
+    Partial<PendingCardBinding> & { now: Date },
 ) {
   const { now, ...values } = set;
   const rows = await db
@@ -295,29 +296,37 @@ export async function setSessionPaymentStatus(
 }
 
 /**
- * A card bound at ATMOS during a payment but not yet confirmed by a successful payment is kept
- * "parked": saved encrypted with `removed_at` set, so it is neither listed nor charged. The
- * successful payment un-parks it in the same transaction that records the payment.
+ * A card bound at ATMOS during a payment (bind-card/confirm, or ERR-133's existing card) waits on the
+ * session, not in `bound_cards`: no user owns it until a payment that charged exactly this card
+ * succeeds. Token encrypted with CARD_TOKEN_KEY.
  */
-export async function parkBoundCard(db: DbOrTx, boundCardId: number, now: Date) {
-  await db
-    .update(boundCards)
-    .set({ removedAt: now, isActive: false, updatedAt: now })
-    .where(eq(boundCards.id, boundCardId));
+export interface PendingCardBinding {
+  bindCardId: number | null;
+  bindCardToken: string | null;
+  bindCardMasked: string | null;
+  bindCardExpiry: string | null;
+  bindCardType: "uzcard" | "humo" | "visa" | "mastercard" | null;
 }
 
-export async function findParkedCard(db: DbOrTx, userId: number, panMasked: string) {
-  const [row] = await db
-    .select()
-    .from(boundCards)
-    .where(
-      and(
-        eq(boundCards.userId, userId),
-        eq(boundCards.panMasked, panMasked),
-        isNotNull(boundCards.cardToken),
-      ),
-    )
-    .orderBy(desc(boundCards.updatedAt))
-    .limit(1);
-  return row ?? null;
+export const NO_PENDING_BINDING: PendingCardBinding = {
+  bindCardId: null,
+  bindCardToken: null,
+  bindCardMasked: null,
+  bindCardExpiry: null,
+  bindCardType: null,
+};
+
+/** Records the binding bind-card/confirm just made on a session this apply holds (`processing`). */
+export async function setProcessingBinding(
+  db: DbOrTx,
+  sessionId: string,
+  binding: PendingCardBinding & { now: Date },
+) {
+  const { now, ...values } = binding;
+  const rows = await db
+    .update(paymentSessions)
+    .set({ ...values, updatedAt: now })
+    .where(and(eq(paymentSessions.id, sessionId), eq(paymentSessions.status, "processing")))
+    .returning({ id: paymentSessions.id });
+  return rows.length > 0;
 }

@@ -3,6 +3,7 @@ import type { BoundCard as BoundCardView, Subscription as SubscriptionView } fro
 import { formatSom } from "@obuna/contracts/money";
 import type { BoundCard, Subscription } from "@obuna/db";
 import {
+  atmosCardSharedByLiveRow,
   getBoundCard,
   getLatestSubscription,
   getLiveSubscription,
@@ -178,18 +179,23 @@ export async function removeCard(deps: Deps, caller: Caller, telegramId: number,
   const card = await getBoundCard(deps.db, cardId);
   if (!card || card.userId !== user.id || card.removedAt !== null)
     throw new ApiError("CARD_NOT_FOUND", "Card not found");
-  try {
-    await deps.atmos.removeCard({
-      cardId: card.cardId,
-      cardToken: revealCardToken(card, deps.config.cardTokenKey),
-    });
-  } catch (error) {
-    // Already gone at ATMOS is what we wanted; anything else keeps the card so it can be retried.
-    if (!(isAtmosError(error) && error.kind === "card_not_found")) {
-      throw new ApiError(
-        "PAYMENT_PROVIDER_UNAVAILABLE",
-        "The card could not be removed at the bank; try again",
-      );
+  // ATMOS holds one binding per card for the whole merchant: while another user's live card row
+  // uses it, removing it there would break their renewals, so the card is only retired here.
+  const shared = await atmosCardSharedByLiveRow(deps.db, card.cardId, card.id);
+  if (!shared) {
+    try {
+      await deps.atmos.removeCard({
+        cardId: card.cardId,
+        cardToken: revealCardToken(card, deps.config.cardTokenKey),
+      });
+    } catch (error) {
+      // Already gone at ATMOS is what we wanted; anything else keeps the card so it can be retried.
+      if (!(isAtmosError(error) && error.kind === "card_not_found")) {
+        throw new ApiError(
+          "PAYMENT_PROVIDER_UNAVAILABLE",
+          "The card could not be removed at the bank; try again",
+        );
+      }
     }
   }
   const now = deps.clock();
@@ -208,6 +214,7 @@ export async function removeCard(deps: Deps, caller: Caller, telegramId: number,
       entityType: "bound_card",
       entityId: String(card.id),
       reason: "user request",
+      details: { atmosCardId: card.cardId, atmos: shared ? "kept: shared with a live card row" : "removed" },
     });
   });
   return listCards(deps, caller, telegramId);

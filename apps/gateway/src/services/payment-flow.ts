@@ -17,17 +17,18 @@ import type {
 import { pickLanguage } from "@obuna/contracts/http";
 import { formatPeriod, formatSom } from "@obuna/contracts/money";
 import type { PaymentSession, Plan, Transaction } from "@obuna/db";
+import { type CardTokenKey, decryptCardToken, encryptCardToken } from "@obuna/db/crypto";
 import {
   extendedEndDate,
   getPlanById,
   lockLiveSubscription,
   planName,
   recordNotification,
-  saveBoundCard,
+  saveEncryptedBoundCard,
   setUserRole,
 } from "@obuna/db/queries";
-import { auditLog, boundCards, paymentSessions, payments, subscriptions } from "@obuna/db/schema";
-import { and, eq } from "drizzle-orm";
+import { auditLog, paymentSessions, payments, subscriptions } from "@obuna/db/schema";
+import { eq } from "drizzle-orm";
 import type { Caller, GatewayDeps } from "../context";
 import { ApiError } from "../errors";
 import { assertOwner } from "../middleware/auth";
@@ -37,14 +38,15 @@ import {
   ensurePendingPayment,
   expireSession,
   failSession,
-  findParkedCard,
   getSessionPayment,
   getSessionView,
   lockSession,
-  parkBoundCard,
+  NO_PENDING_BINDING,
+  type PendingCardBinding,
   releaseSession,
   type SessionView,
   sessionPaymentKey,
+  setProcessingBinding,
   setSessionPaymentStatus,
   updatePendingSession,
 } from "../queries/payment-sessions";
@@ -279,6 +281,9 @@ export async function preApply(
 
   let phone: string | null = null;
   let bindTransactionId: number | null = null;
+  // Each card entry replaces the session's pending binding: which card this flow bound is decided
+  // by the last entry, and success activates only that card (and only if ATMOS charged it).
+  let binding: PendingCardBinding = NO_PENDING_BINDING;
   if (session.autoRenew) {
     const bind = await callAtmos(() =>
       deps.atmos.bindCardInit({ cardNumber: card.pan, expiry: atmosExpiry }),
@@ -287,29 +292,18 @@ export async function preApply(
       bindTransactionId = bind.transactionId;
       phone = bind.phone;
     } else {
-      // ERR-133: ATMOS already holds this card for us and hands back its token. The token alone
-      // proves nothing about the payer, so the payment still needs the cardholder's SMS code: the
-      // card is parked (stored encrypted, not usable) and the merchant pre-apply sends the OTP.
-      const existing = await deps.db
-        .select({ id: boundCards.id, isActive: boundCards.isActive, removedAt: boundCards.removedAt })
-        .from(boundCards)
-        .where(and(eq(boundCards.userId, session.userId), eq(boundCards.cardId, bind.card.cardId)));
-      const wasLive = existing[0]?.isActive && existing[0].removedAt === null;
-      await deps.db.transaction(async (tx) => {
-        const saved = await saveBoundCard(
-          tx,
-          {
-            userId: session.userId,
-            cardToken: bind.card.cardToken,
-            cardId: bind.card.cardId,
-            panMasked: bind.card.panMasked || cardMasked,
-            expiry: bind.card.expiry || atmosExpiry,
-            cardType: card.type,
-          },
-          deps.config.cardTokenKey,
-        );
-        if (!wasLive) await parkBoundCard(tx, saved.id, now);
-      });
+      // ERR-133: ATMOS already holds this card for the merchant (bound by whoever typed it first,
+      // maybe another user) and hands back its token. The token proves nothing about the payer: it
+      // stays on this session only (encrypted, no card row for anyone), the merchant pre-apply sends
+      // the SMS code to the cardholder, and only a success that charged this very card makes it the
+      // user's card.
+      binding = {
+        bindCardId: bind.card.cardId,
+        bindCardToken: encryptCardToken(bind.card.cardToken, deps.config.cardTokenKey),
+        bindCardMasked: bind.card.panMasked || cardMasked,
+        bindCardExpiry: bind.card.expiry || atmosExpiry,
+        bindCardType: card.type,
+      };
       const pre = await callAtmos(() =>
         deps.atmos.preApplyCard({ transactionId, cardNumber: card.pan, expiry: atmosExpiry }),
       );
@@ -324,6 +318,7 @@ export async function preApply(
   const updated = await updatePendingSession(deps.db, session.id, {
     cardMasked,
     bindTransactionId,
+    ...binding,
     otpSentAt: now,
     now,
   });
@@ -478,28 +473,21 @@ async function prepareCharge(
   } catch (error) {
     return handleApplyError(deps, claimed, error, "bind-confirm");
   }
-  const now = deps.clock();
+  // The confirmed binding is the session's pending binding (no card row yet): success makes it the
+  // user's card only if ATMOS charged this card.
   const detected = detectCardType(bound.panMasked);
-  await deps.db.transaction(async (tx) => {
-    const existing = await tx
-      .select({ isActive: boundCards.isActive, removedAt: boundCards.removedAt })
-      .from(boundCards)
-      .where(and(eq(boundCards.userId, claimed.userId), eq(boundCards.cardId, bound.cardId)));
-    const wasLive = existing[0]?.isActive && existing[0].removedAt === null;
-    const saved = await saveBoundCard(
-      tx,
-      {
-        userId: claimed.userId,
-        cardToken: bound.cardToken,
-        cardId: bound.cardId,
-        panMasked: claimed.cardMasked ?? bound.panMasked,
-        expiry: bound.expiry,
-        cardType: isLocalCardType(detected) ? detected : "uzcard",
-      },
-      deps.config.cardTokenKey,
-    );
-    if (!wasLive) await parkBoundCard(tx, saved.id, now);
+  const recorded = await setProcessingBinding(deps.db, claimed.id, {
+    bindCardId: bound.cardId,
+    bindCardToken: encryptCardToken(bound.cardToken, deps.config.cardTokenKey),
+    bindCardMasked: bound.panMasked || claimed.cardMasked,
+    bindCardExpiry: bound.expiry,
+    bindCardType: isLocalCardType(detected) ? detected : "uzcard",
+    now: deps.clock(),
   });
+  if (!recorded) {
+    // The session left `processing` under us (nothing charged yet): stop before the charge.
+    throw new ApiError("INVALID_STATE", "The session changed; try again");
+  }
   try {
     await deps.atmos.preApplyToken({ transactionId, cardToken: bound.cardToken });
   } catch (error) {
@@ -684,7 +672,7 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 async function finalizeInTransaction(
-  _deps: Deps,
+  deps: Deps,
   tx: Transaction,
   sessionId: string,
   transaction: AtmosTransaction,
@@ -696,17 +684,7 @@ async function finalizeInTransaction(
   const plan = await getPlanById(tx, session.planId);
   if (!plan) throw new Error(`plan ${session.planId} missing`);
 
-  let boundCardId: number | null = null;
-  if (session.autoRenew && session.cardMasked) {
-    const card = await findParkedCard(tx, session.userId, session.cardMasked);
-    if (card) {
-      await tx
-        .update(boundCards)
-        .set({ isActive: true, removedAt: null, lastUsedAt: now, updatedAt: now })
-        .where(eq(boundCards.id, card.id));
-      boundCardId = card.id;
-    }
-  }
+  const boundCardId = await activateSessionCard(deps, tx, session, transaction, now);
 
   const live = await lockLiveSubscription(tx, session.userId);
   const period = extendedEndDate(live?.endDate ?? null, now, plan.durationDays);
@@ -776,7 +754,14 @@ async function finalizeInTransaction(
   await setUserRole(tx, session.userId, "premium");
   await tx
     .update(paymentSessions)
-    .set({ status: "completed", completedAt: now, failureReason: null, updatedAt: now })
+    .set({
+      status: "completed",
+      completedAt: now,
+      failureReason: null,
+      // The token now lives on the user's card row; a refused binding keeps it for the erasure job.
+      ...(boundCardId !== null ? { bindCardToken: null } : {}),
+      updatedAt: now,
+    })
     .where(eq(paymentSessions.id, session.id));
   await tx.insert(auditLog).values({
     actor: "gateway",
@@ -799,6 +784,87 @@ async function finalizeInTransaction(
     now,
   );
   return { userId: session.userId, paymentId: payment!.id, subscriptionId, notificationId };
+}
+
+/**
+ * The one rule for a first payment's card, whichever path finalizes it (apply, callback, GET
+ * re-check, maintenance): the card this session bound (its pending binding, by ATMOS card id)
+ * becomes the user's card, created or re-activated, only if the card ATMOS charged (the
+ * transaction's card id) is that card. Otherwise nothing is activated and the refusal is audited.
+ * Returns the user's card row id, or null.
+ */
+async function activateSessionCard(
+  deps: Deps,
+  tx: Transaction,
+  session: PaymentSession,
+  transaction: AtmosTransaction,
+  now: Date,
+): Promise<number | null> {
+  if (!session.autoRenew || session.bindCardId === null || session.bindCardToken === null) return null;
+  const expected = {
+    cardId: session.bindCardId,
+    panMasked: session.bindCardMasked,
+    cardToken: session.bindCardToken,
+  };
+  if (!chargedCardIs(transaction.cardId, expected, deps.config.cardTokenKey)) {
+    deps.logger.warn(
+      {
+        sessionId: session.id,
+        transactionId: transaction.transactionId,
+        bindCardId: session.bindCardId,
+        chargedCard: transaction.cardId,
+      },
+      "SECURITY: ATMOS charged another card than the one this session bound: card not activated",
+    );
+    await tx.insert(auditLog).values({
+      actor: "gateway",
+      action: "card.binding_refused",
+      entityType: "payment_session",
+      entityId: session.id,
+      reason: "the charged card is not the card this session bound",
+      details: {
+        userId: session.userId,
+        transactionId: transaction.transactionId,
+        boundAtmosCardId: session.bindCardId,
+        boundPanMasked: session.bindCardMasked,
+        chargedCard: transaction.cardId,
+      },
+      createdAt: now,
+    });
+    return null;
+  }
+  const card = await saveEncryptedBoundCard(tx, {
+    userId: session.userId,
+    cardToken: session.bindCardToken,
+    cardId: session.bindCardId,
+    panMasked: session.bindCardMasked ?? session.cardMasked ?? "",
+    expiry: session.bindCardExpiry ?? "",
+    cardType: session.bindCardType ?? "uzcard",
+    lastUsedAt: now,
+    now,
+  });
+  return card.id;
+}
+
+/**
+ * Whether the card ATMOS reports for a transaction (`store_transaction.card_id`: the ATMOS card id,
+ * the token, or the masked PAN for a payment by card number) is the bound card.
+ */
+export function chargedCardIs(
+  charged: string | null,
+  bound: { cardId: number; panMasked: string | null; cardToken: string },
+  key: CardTokenKey,
+): boolean {
+  if (charged === null) return false;
+  const value = charged.replace(/\s/g, "");
+  if (value === "") return false;
+  if (/^\d+$/.test(value)) return value.length < 16 && Number(value) === bound.cardId;
+  if (value.includes("*")) return bound.panMasked !== null && value === bound.panMasked.replace(/\s/g, "");
+  try {
+    return value === decryptCardToken(bound.cardToken, key);
+  } catch {
+    return false;
+  }
 }
 
 /** The apply answer for a session, from the stored state (used for repeats and concurrent calls). */

@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, isNotNull, isNull, lte } from "drizzle-orm";
+import { and, asc, desc, eq, isNotNull, isNull, lte, ne, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { type CardTokenKey, decryptCardToken, encryptCardToken } from "../crypto";
-import { boundCards } from "../schema/index";
+import { boundCards, paymentSessions } from "../schema/index";
 
 export async function listCardsByUser(db: DbOrTx, userId: number) {
   return db
@@ -30,23 +30,56 @@ export interface BindCardInput {
 
 /** Saves (or re-activates) a card bound at ATMOS; the token is encrypted before it reaches SQL. */
 export async function saveBoundCard(db: DbOrTx, input: BindCardInput, key: CardTokenKey) {
-  const encrypted = encryptCardToken(input.cardToken, key);
+  return saveEncryptedBoundCard(db, { ...input, cardToken: encryptCardToken(input.cardToken, key) });
+}
+
+/**
+ * Saves (or re-activates) a card whose token is already encrypted with CARD_TOKEN_KEY (a payment
+ * session's pending binding becoming the user's card).
+ */
+export async function saveEncryptedBoundCard(
+  db: DbOrTx,
+  input: BindCardInput & { lastUsedAt?: Date; now?: Date },
+) {
+  const { now = new Date(), lastUsedAt, ...values } = input;
   const [card] = await db
     .insert(boundCards)
-    .values({ ...input, cardToken: encrypted, isActive: true })
+    .values({ ...values, isActive: true, lastUsedAt: lastUsedAt ?? null, createdAt: now, updatedAt: now })
     .onConflictDoUpdate({
       target: [boundCards.userId, boundCards.cardId],
       set: {
-        cardToken: encrypted,
-        panMasked: input.panMasked,
-        expiry: input.expiry,
+        cardToken: values.cardToken,
+        panMasked: values.panMasked,
+        expiry: values.expiry,
         isActive: true,
         removedAt: null,
-        updatedAt: new Date(),
+        ...(lastUsedAt ? { lastUsedAt } : {}),
+        updatedAt: now,
       },
     })
     .returning();
   return card!;
+}
+
+/**
+ * Whether a live card row (not removed, token kept) other than `exceptId` uses this ATMOS card id.
+ * ATMOS keeps one binding (card id + token) per card for the whole merchant, whoever typed the card:
+ * removing it at ATMOS while such a row exists would silently break that other row's renewals.
+ */
+export async function atmosCardSharedByLiveRow(db: DbOrTx, atmosCardId: number, exceptId?: number) {
+  const [row] = await db
+    .select({ id: boundCards.id })
+    .from(boundCards)
+    .where(
+      and(
+        eq(boundCards.cardId, atmosCardId),
+        isNull(boundCards.removedAt),
+        isNotNull(boundCards.cardToken),
+        ...(exceptId === undefined ? [] : [ne(boundCards.id, exceptId)]),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
 }
 
 export async function getBoundCard(db: DbOrTx, cardId: number) {
@@ -84,5 +117,49 @@ export async function eraseCardToken(db: DbOrTx, cardId: number, before: Date, n
     .set({ cardToken: null, isActive: false, updatedAt: now })
     .where(and(eq(boundCards.id, cardId), isNotNull(boundCards.cardToken), lte(boundCards.removedAt, before)))
     .returning({ id: boundCards.id });
+  return rows.length > 0;
+}
+
+/**
+ * Payment sessions still holding a pending card binding's token although they ended without using it
+ * (failed, expired, refused at success) and were last touched before `before`: the token-erasure
+ * job's second work list. A `processing` session may still complete and is left alone.
+ */
+export async function findSessionsWithStaleBinding(db: DbOrTx, before: Date, limit: number) {
+  return db
+    .select({
+      id: paymentSessions.id,
+      status: paymentSessions.status,
+      updatedAt: paymentSessions.updatedAt,
+      bindCardId: paymentSessions.bindCardId,
+      bindCardToken: paymentSessions.bindCardToken,
+      bindCardMasked: paymentSessions.bindCardMasked,
+    })
+    .from(paymentSessions)
+    .where(
+      and(
+        isNotNull(paymentSessions.bindCardToken),
+        lte(paymentSessions.updatedAt, before),
+        sql`${paymentSessions.status} <> 'processing'`,
+      ),
+    )
+    .orderBy(asc(paymentSessions.updatedAt))
+    .limit(limit);
+}
+
+/** Drops a session's pending binding token if it is still stale (compare-and-set); returns whether it did. */
+export async function eraseSessionBinding(db: DbOrTx, sessionId: string, before: Date) {
+  const rows = await db
+    .update(paymentSessions)
+    .set({ bindCardToken: null })
+    .where(
+      and(
+        eq(paymentSessions.id, sessionId),
+        isNotNull(paymentSessions.bindCardToken),
+        lte(paymentSessions.updatedAt, before),
+        sql`${paymentSessions.status} <> 'processing'`,
+      ),
+    )
+    .returning({ id: paymentSessions.id });
   return rows.length > 0;
 }

@@ -33,5 +33,10 @@ export const boundCards = pgTable(
   (t) => [
     uniqueIndex("bound_cards_user_id_card_id_key").on(t.userId, t.cardId),
     index("bound_cards_user_id_active_idx").on(t.userId, t.isActive),
+    /**
+     * ATMOS keeps one binding per card for the merchant, whoever typed it: a removal at ATMOS first
+     * asks whether another live row shares the card id.
+     */
+    index("bound_cards_card_id_idx").on(t.cardId),
   ],
 );

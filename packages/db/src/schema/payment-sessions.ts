@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, index, integer, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, char, index, integer, pgTable, text, uuid } from "drizzle-orm/pg-core";
 import { refId, timestamps, timestamptz, tiyin } from "./columns";
-import { paymentSessionStatus } from "./enums";
+import { cardType, paymentSessionStatus } from "./enums";
 import { plans } from "./plans";
 import { users } from "./users";
 
@@ -27,6 +27,24 @@ export const paymentSessions = pgTable(
     cardMasked: text(),
     /** ATMOS partner/bind-card/init transaction id when the card is being bound for renewals. */
     bindTransactionId: bigint({ mode: "number" }),
+    /**
+     * The card this flow bound at ATMOS (bind-card/confirm, or the card ATMOS already held: ERR-133),
+     * by its ATMOS card id. It is NOT a card of the user yet: the success that charged exactly this
+     * card (the transaction's card id) creates or re-activates the user's `bound_cards` row, in the
+     * same database transaction. Replaced by each new card entry (pre-apply).
+     */
+    bindCardId: bigint({ mode: "number" }),
+    /**
+     * That card's ATMOS token, AES-256-GCM encrypted with CARD_TOKEN_KEY; moved to `bound_cards` on
+     * success, or erased (and the card removed at ATMOS unless a live card row shares it) by the
+     * renewals maintenance a day after the session ended without using it. Never logged.
+     */
+    bindCardToken: text(),
+    /** The bound card as ATMOS masks it (986009******1840). */
+    bindCardMasked: text(),
+    /** YYMM */
+    bindCardExpiry: char({ length: 4 }),
+    bindCardType: cardType(),
     otpAttempts: integer().notNull().default(0),
     otpSentAt: timestamptz(),
     expiresAt: timestamptz().notNull(),
@@ -37,5 +55,9 @@ export const paymentSessions = pgTable(
   (t) => [
     index("payment_sessions_status_expires_at_idx").on(t.status, t.expiresAt),
     index("payment_sessions_user_id_idx").on(t.userId, t.createdAt),
+    /** The token-erasure job's work list: sessions still holding a pending binding's token. */
+    index("payment_sessions_bind_card_token_idx")
+      .on(t.updatedAt)
+      .where(sql`${t.bindCardToken} is not null`),
   ],
 );
