@@ -9,7 +9,7 @@ import { createDb, type DbHandle } from "../src/client";
 import { decryptCardToken, encryptCardToken, parseCardTokenKey } from "../src/crypto";
 import { saveBoundCard, upsertTelegramUser } from "../src/queries/index";
 import { rotateCardTokenKey } from "../src/rotate-card-key";
-import { boundCards } from "../src/schema/index";
+import { boundCards, paymentSessions, plans } from "../src/schema/index";
 import { dropDatabase, prepareTestDatabase } from "../src/testing/index";
 
 const OLD_HEX = "11".repeat(32);
@@ -20,6 +20,8 @@ const strangerKey = parseCardTokenKey("33".repeat(32));
 let url: string;
 let handle: DbHandle;
 const ids: Record<string, number> = {};
+let pendingSessionId: string;
+const sessionUpdatedAt = new Date("2031-01-02T03:04:05.000Z");
 
 beforeAll(async () => {
   url = await prepareTestDatabase("db_rotate", { seed: false });
@@ -46,6 +48,25 @@ beforeAll(async () => {
     .update(boundCards)
     .set({ cardToken: encryptCardToken("stranger-token", strangerKey) })
     .where(eq(boundCards.id, ids.stranger));
+  // A payment session's pending card binding holds a token too.
+  const [plan] = await handle.db
+    .insert(plans)
+    .values({ slug: "monthly", nameUz: "Oylik", nameRu: "Месяц", nameEn: "Monthly", price: 2_900_000, durationDays: 30 })
+    .returning();
+  const [session] = await handle.db
+    .insert(paymentSessions)
+    .values({
+      userId: user.id,
+      planId: plan!.id,
+      amount: plan!.price,
+      status: "failed",
+      bindCardId: 300,
+      bindCardToken: encryptCardToken("session-token", oldKey),
+      expiresAt: sessionUpdatedAt,
+      updatedAt: sessionUpdatedAt,
+    })
+    .returning();
+  pendingSessionId = session!.id;
 });
 afterAll(async () => {
   await handle?.close();
@@ -60,7 +81,7 @@ async function stored(id: number) {
 describe("CARD_TOKEN_KEY rotation", () => {
   it("re-encrypts every token under the new key in small batches, and a second run finds nothing to do", async () => {
     const first = await rotateCardTokenKey(handle.db, oldKey, newKey, { batchSize: 3 });
-    expect(first).toEqual({ rotated: 7, alreadyNew: 0, unreadable: [ids.stranger] });
+    expect(first).toEqual({ rotated: 8, alreadyNew: 0, unreadable: [ids.stranger], unreadableSessions: [] });
     for (let i = 1; i <= 7; i++) {
       const token = (await stored(ids[`token-${i}`]!))!;
       expect(decryptCardToken(token, newKey)).toBe(`token-${i}`);
@@ -68,9 +89,16 @@ describe("CARD_TOKEN_KEY rotation", () => {
     }
     expect(await stored(ids.erased!)).toBeNull();
     expect(decryptCardToken((await stored(ids.stranger!))!, strangerKey)).toBe("stranger-token");
+    const [session] = await handle.db
+      .select()
+      .from(paymentSessions)
+      .where(eq(paymentSessions.id, pendingSessionId));
+    expect(decryptCardToken(session!.bindCardToken!, newKey)).toBe("session-token");
+    // The erasure job counts its day from updated_at: rotation leaves it as it was.
+    expect(session!.updatedAt).toEqual(sessionUpdatedAt);
 
     const again = await rotateCardTokenKey(handle.db, oldKey, newKey, { batchSize: 3 });
-    expect(again).toEqual({ rotated: 0, alreadyNew: 7, unreadable: [ids.stranger] });
+    expect(again).toEqual({ rotated: 0, alreadyNew: 8, unreadable: [ids.stranger], unreadableSessions: [] });
   });
 
   it("the `pnpm db:rotate-card-key` script reads both keys from the environment and reports", async () => {
@@ -84,7 +112,7 @@ describe("CARD_TOKEN_KEY rotation", () => {
       env: { ...env, CARD_TOKEN_KEY_NEW: THIRD_HEX },
     }).catch((error: { code: number; stdout: string; stderr: string }) => error);
     expect("code" in failed && failed.code).toBe(1);
-    expect(failed.stdout).toContain("7 rotated, 0 already under the new key, 1 unreadable");
+    expect(failed.stdout).toContain("8 rotated, 0 already under the new key, 1 unreadable");
     expect(failed.stderr).toContain(String(ids.stranger));
     // The keys never appear in what it prints.
     expect(failed.stdout + failed.stderr).not.toContain(THIRD_HEX);
