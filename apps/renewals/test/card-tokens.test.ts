@@ -9,14 +9,7 @@ import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { eraseRetiredCardTokens } from "../src/core/card-tokens";
 import { runMaintenance } from "../src/core/maintenance";
-import {
-  bindSandboxCard,
-  createSubscriber,
-  createWorld,
-  db,
-  HOUR,
-  type World,
-} from "./harness";
+import { bindSandboxCard, createSubscriber, createWorld, db, HOUR, type World } from "./harness";
 
 const START = new Date("2031-10-01T04:00:00.000Z");
 let world: World;

@@ -95,7 +95,10 @@ export async function rotateCardTokenKey(
         await tx
           .update(paymentSessions)
           // Keeps updated_at: the erasure job's day is counted from it.
-          .set({ bindCardToken: encryptCardToken(token, newKey), updatedAt: sql`${paymentSessions.updatedAt}` })
+          .set({
+            bindCardToken: encryptCardToken(token, newKey),
+            updatedAt: sql`${paymentSessions.updatedAt}`,
+          })
           .where(eq(paymentSessions.id, row.id));
         result.rotated++;
       }

@@ -51,7 +51,14 @@ beforeAll(async () => {
   // A payment session's pending card binding holds a token too.
   const [plan] = await handle.db
     .insert(plans)
-    .values({ slug: "monthly", nameUz: "Oylik", nameRu: "Месяц", nameEn: "Monthly", price: 2_900_000, durationDays: 30 })
+    .values({
+      slug: "monthly",
+      nameUz: "Oylik",
+      nameRu: "Месяц",
+      nameEn: "Monthly",
+      price: 2_900_000,
+      durationDays: 30,
+    })
     .returning();
   const [session] = await handle.db
     .insert(paymentSessions)

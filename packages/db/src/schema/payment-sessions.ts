@@ -56,8 +56,6 @@ export const paymentSessions = pgTable(
     index("payment_sessions_status_expires_at_idx").on(t.status, t.expiresAt),
     index("payment_sessions_user_id_idx").on(t.userId, t.createdAt),
     /** The token-erasure job's work list: sessions still holding a pending binding's token. */
-    index("payment_sessions_bind_card_token_idx")
-      .on(t.updatedAt)
-      .where(sql`${t.bindCardToken} is not null`),
+    index("payment_sessions_bind_card_token_idx").on(t.updatedAt).where(sql`${t.bindCardToken} is not null`),
   ],
 );
