@@ -174,6 +174,36 @@ describe("another user's saved card (ERR-133)", () => {
   });
 });
 
+describe("one card entry at a time per session", () => {
+  it("concurrent pre-applies (A's card, B's card): one wins, the other and an apply are refused; ATMOS and the session agree", async () => {
+    const a = await ownCard("humo2");
+    const link = await prepareSession(h, { card: "humo4", autoRenew: true });
+    expect(link.pre.status).toBe(200);
+    h.sandbox.configure({ latencyMs: 300 });
+    try {
+      const attempts = await Promise.all([
+        preApplyAs(link.auth, link.sessionId, link.transactionId, "humo2"),
+        new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
+          preApplyAs(link.auth, link.sessionId, link.transactionId, "uzcard2"),
+        ),
+        new Promise((resolve) => setTimeout(resolve, 100)).then(() => apply(h, link)),
+      ]);
+      expect(attempts.map((r) => r.status)).toEqual([200, 409, 409]);
+      expect(attempts[1]!.body.error.code).toBe("INVALID_STATE");
+      expect(attempts[2]!.body.error.code).toBe("INVALID_STATE");
+    } finally {
+      h.sandbox.configure({ latencyMs: 0 });
+    }
+    const session = await sessionRow(link.sessionId);
+    expect(session).toMatchObject({ bindCardId: a.card.cardId, cardEntryUntil: null, status: "pending" });
+    const [ledger] = h.sandbox.ledger().filter((t) => t.transactionId === link.transactionId);
+    expect(ledger!.cardMask).toBe(session.cardMasked);
+    // The entry is over: the next card entry is accepted.
+    const next = await preApplyAs(link.auth, link.sessionId, link.transactionId, "humo4");
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+  });
+});
+
 describe("success activates exactly the session's card", () => {
   /** A session of a new user whose pending binding is `bound`'s card, left `processing` as by a lost apply. */
   async function lostApply(boundCard: SandboxCardName) {

@@ -174,6 +174,7 @@ export async function updatePendingSession(
     bindTransactionId: number | null;
     otpSentAt: Date | null;
     otpAttempts: number;
+    cardEntryUntil: Date | null;
   }> &
     Partial<PendingCardBinding> & { now: Date },
 ) {
@@ -186,6 +187,33 @@ export async function updatePendingSession(
   return rows[0] ?? null;
 }
 
+/**
+ * Starts a card entry (pre-apply): exactly one at a time per pending session, and none while an
+ * apply holds it. Returns false when another entry (not yet timed out) or an apply holds the session.
+ */
+export async function startCardEntry(db: DbOrTx, sessionId: string, now: Date, until: Date) {
+  const rows = await db
+    .update(paymentSessions)
+    .set({ cardEntryUntil: until, updatedAt: now })
+    .where(
+      and(
+        eq(paymentSessions.id, sessionId),
+        eq(paymentSessions.status, "pending"),
+        sql`(${paymentSessions.cardEntryUntil} is null or ${paymentSessions.cardEntryUntil} <= ${now.toISOString()})`,
+      ),
+    )
+    .returning({ id: paymentSessions.id });
+  return rows.length > 0;
+}
+
+/** Ends a card entry that failed before recording a card (the success path clears it with the card). */
+export async function endCardEntry(db: DbOrTx, sessionId: string, until: Date) {
+  await db
+    .update(paymentSessions)
+    .set({ cardEntryUntil: null })
+    .where(and(eq(paymentSessions.id, sessionId), eq(paymentSessions.cardEntryUntil, until)));
+}
+
 /** pending → processing: exactly one concurrent apply wins this compare-and-set. */
 export async function claimSessionForApply(db: DbOrTx, sessionId: string, now: Date) {
   const rows = await db
@@ -196,6 +224,7 @@ export async function claimSessionForApply(db: DbOrTx, sessionId: string, now: D
         eq(paymentSessions.id, sessionId),
         eq(paymentSessions.status, "pending"),
         sql`${paymentSessions.expiresAt} > ${now.toISOString()}`,
+        sql`(${paymentSessions.cardEntryUntil} is null or ${paymentSessions.cardEntryUntil} <= ${now.toISOString()})`,
       ),
     )
     .returning();

@@ -35,6 +35,7 @@ import { assertOwner } from "../middleware/auth";
 import {
   attachTransaction,
   claimSessionForApply,
+  endCardEntry,
   ensurePendingPayment,
   expireSession,
   failSession,
@@ -48,6 +49,7 @@ import {
   sessionPaymentKey,
   setProcessingBinding,
   setSessionPaymentStatus,
+  startCardEntry,
   updatePendingSession,
 } from "../queries/payment-sessions";
 import { atmosErrorCode, isTerminalDecline } from "./atmos-errors";
@@ -58,6 +60,8 @@ export const DEFAULT_SESSION_TTL_MS = 30 * 60 * 1000;
 export const DEFAULT_OTP_RESEND_COOLDOWN_MS = 60 * 1000;
 /** A `processing` session whose apply request vanished is re-checked at ATMOS after this long. */
 const STALE_PROCESSING_MS = 2 * 60 * 1000;
+/** A card entry (pre-apply) holds its session at most this long (bind-card/init + pre-apply at ATMOS). */
+const CARD_ENTRY_HOLD_MS = 3 * 60 * 1000;
 
 type Deps = GatewayDeps & { metrics: NonNullable<GatewayDeps["metrics"]> };
 
@@ -279,6 +283,28 @@ export async function preApply(
   const atmosExpiry = toAtmosExpiry(expiry);
   const cardMasked = maskPan(card.pan);
 
+  // One card entry at a time: two concurrent entries could leave ATMOS pre-applied with one card
+  // while the session records the other's binding.
+  const entryUntil = new Date(now.getTime() + CARD_ENTRY_HOLD_MS);
+  if (!(await startCardEntry(deps.db, session.id, now, entryUntil))) {
+    throw new ApiError("INVALID_STATE", "A card is already being checked for this session; try again");
+  }
+  try {
+    return await enterCard(deps, session, transactionId, card, atmosExpiry, cardMasked, now);
+  } finally {
+    await endCardEntry(deps.db, session.id, entryUntil);
+  }
+}
+
+async function enterCard(
+  deps: Deps,
+  session: PaymentSession,
+  transactionId: number,
+  card: { pan: string; type: "uzcard" | "humo" },
+  atmosExpiry: string,
+  cardMasked: string,
+  now: Date,
+): Promise<AtmosPreApplyResponse> {
   let phone: string | null = null;
   let bindTransactionId: number | null = null;
   // Each card entry replaces the session's pending binding: which card this flow bound is decided
@@ -320,6 +346,7 @@ export async function preApply(
     bindTransactionId,
     ...binding,
     otpSentAt: now,
+    cardEntryUntil: null,
     now,
   });
   if (!updated) throw new ApiError("INVALID_STATE", "The session changed while the card was being checked");

@@ -47,6 +47,12 @@ export const paymentSessions = pgTable(
     bindCardType: cardType(),
     otpAttempts: integer().notNull().default(0),
     otpSentAt: timestamptz(),
+    /**
+     * A card entry (pre-apply) holds the session until then: a second card entry or an apply is
+     * refused meanwhile, so the card ATMOS last pre-applied is the card this session recorded.
+     * Cleared when the entry ends; the time bounds a crashed request.
+     */
+    cardEntryUntil: timestamptz(),
     expiresAt: timestamptz().notNull(),
     completedAt: timestamptz(),
     failureReason: text(),
