@@ -7,6 +7,7 @@
 //    charged (the transaction's card id) is that card, whichever path finalizes (apply, GET re-check);
 //  - removing a card at ATMOS (user, admin) happens only when no other live row shares its card id.
 import { createAtmosClient } from "@obuna/atmos";
+import { encryptCardToken } from "@obuna/db";
 import { auditLog, boundCards, paymentSessions, payments, subscriptions, users } from "@obuna/db/schema";
 import { and, eq } from "drizzle-orm";
 import pino from "pino";
@@ -279,6 +280,8 @@ describe("success activates exactly the session's card", () => {
     expect(chargedCardIs("", bound, key)).toBe(false);
     expect(chargedCardIs("9860090101014364", bound, key)).toBe(false);
     expect(chargedCardIs("SOMETOKEN", bound, key)).toBe(false);
+    const token = "5B1C0FFEE5B1C0FFEE5B1C0FFEE5B1C0";
+    expect(chargedCardIs(token, { ...bound, cardToken: encryptCardToken(token, key) }, key)).toBe(true);
   });
 });
 

@@ -476,7 +476,7 @@ export async function applyPayment(
 
 /**
  * Everything before the charge: records the pending payment and, for a fresh card binding,
- * confirms it with the user's code, stores the card (parked) and pre-applies its token.
+ * confirms it with the user's code, records the binding on the session and pre-applies its token.
  * Returns the OTP the merchant apply needs.
  */
 async function prepareCharge(
@@ -658,7 +658,8 @@ async function handleApplyError(
 
 /**
  * The one place a first payment succeeds. In one database transaction: payment success, the
- * subscription created or extended, the bound card un-parked, the user premium, the session
+ * subscription created or extended, the session's card made the user's (only if ATMOS charged that
+ * card: `activateSessionCard`), the user premium, the session
  * completed, an audit row, the user's notification in the outbox. Runs at most once per session
  * (the locked session row decides); the notification is handed to the queue after the commit.
  */
@@ -839,7 +840,7 @@ async function activateSessionCard(
         sessionId: session.id,
         transactionId: transaction.transactionId,
         bindCardId: session.bindCardId,
-        chargedCard: transaction.cardId,
+        chargedCard: printableCardId(transaction.cardId),
       },
       "SECURITY: ATMOS charged another card than the one this session bound: card not activated",
     );
@@ -854,7 +855,7 @@ async function activateSessionCard(
         transactionId: transaction.transactionId,
         boundAtmosCardId: session.bindCardId,
         boundPanMasked: session.bindCardMasked,
-        chargedCard: transaction.cardId,
+        chargedCard: printableCardId(transaction.cardId),
       },
       createdAt: now,
     });
@@ -871,6 +872,14 @@ async function activateSessionCard(
     now,
   });
   return card.id;
+}
+
+/** A transaction's card id as it may be logged: a masked PAN or an ATMOS card id, never a token or a PAN. */
+function printableCardId(charged: string | null): string | null {
+  if (charged === null) return null;
+  const value = charged.replace(/\s/g, "");
+  if (/^\d{1,15}$/.test(value) || /^\d{4,6}\*+\d{4}$/.test(value)) return value;
+  return "[not printable]";
 }
 
 /**
