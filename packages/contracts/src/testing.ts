@@ -16,7 +16,6 @@ export interface TestTelegramUser {
   is_premium?: boolean;
   allows_write_to_pm?: boolean;
   photo_url?: string;
-  [key: string]: unknown;
 }
 
 export interface SignInitDataOptions {

@@ -71,9 +71,13 @@ export function authenticate(
       options.freshWithinS !== undefined &&
       now.getTime() - authDate.getTime() > options.freshWithinS * 1000
     ) {
-      throw new ApiError("UNAUTHORIZED", "Telegram initData is too old to pay: reopen the Mini App from the bot", {
-        details: { reason: "stale" },
-      });
+      throw new ApiError(
+        "UNAUTHORIZED",
+        "Telegram initData is too old to pay: reopen the Mini App from the bot",
+        {
+          details: { reason: "stale" },
+        },
+      );
     }
     return {
       kind: "user",
@@ -104,7 +108,9 @@ export async function authenticateRequest(
       ? await verifyInitDataThirdParty(credentials, botId)
       : ({ ok: false, problem: "bad_third_party_signature" } as const);
     if (!checked.ok)
-      throw new ApiError("UNAUTHORIZED", "Invalid Telegram initData", { details: { reason: checked.problem } });
+      throw new ApiError("UNAUTHORIZED", "Invalid Telegram initData", {
+        details: { reason: checked.problem },
+      });
   }
   return caller;
 }
@@ -133,7 +139,10 @@ export const requireCaller = createMiddleware<HonoEnv>(async (c, next) => {
 export const requireFreshCaller = createMiddleware<HonoEnv>(async (c, next) => {
   const { config, clock } = c.get("deps");
   const freshWithinS = config.initDataPayMaxAgeS ?? DEFAULT_INIT_DATA_PAY_MAX_AGE_S;
-  c.set("caller", await authenticateRequest(c.req.header("authorization"), config, clock(), { freshWithinS }));
+  c.set(
+    "caller",
+    await authenticateRequest(c.req.header("authorization"), config, clock(), { freshWithinS }),
+  );
   await next();
 });
 
