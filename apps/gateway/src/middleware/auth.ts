@@ -90,7 +90,7 @@ export function authenticate(
 }
 
 /**
- * {@link authenticate}, then (when INIT_DATA_THIRD_PARTY_CHECK is on) Telegram's Ed25519
+ * {@link authenticate}, then (when TMA_INIT_DATA_THIRD_PARTY_CHECK is on) Telegram's Ed25519
  * `signature` of the initData as well. `tma dev:<id>` carries no signature: dev mode skips it.
  */
 export async function authenticateRequest(
