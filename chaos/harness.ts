@@ -16,7 +16,7 @@ import {
   type SandboxConfigPatch,
   startSandbox,
 } from "@obuna/atmos/sandbox";
-import { signInitData } from "@obuna/contracts/telegram-init-data";
+import { signInitData } from "@obuna/contracts/testing";
 import {
   createDb,
   type DbHandle,

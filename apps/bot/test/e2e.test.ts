@@ -4,7 +4,7 @@ import { run } from "@grammyjs/runner";
 import { type RunningSandbox, SANDBOX_CARDS, SANDBOX_OTP, startSandbox } from "@obuna/atmos/sandbox";
 import { findCardNumbers } from "@obuna/contracts/card";
 import { QUEUES } from "@obuna/contracts/jobs";
-import { signInitData } from "@obuna/contracts/telegram-init-data";
+import { signInitData } from "@obuna/contracts/testing";
 import { schema } from "@obuna/db";
 import { getUserByTelegramId } from "@obuna/db/queries";
 import { testDatabaseUrl, testRedisUrl } from "@obuna/db/testing";

@@ -11,6 +11,13 @@ export interface GatewayConfig {
   botToken: string;
   cardTokenKey: CardTokenKey;
   initDataMaxAgeS: number;
+  /**
+   * Max age of the initData that may start or continue a payment (atmos create / pre-apply), far
+   * shorter than `initDataMaxAgeS` for reading (default 900 s). Older: 401 `stale`, "reopen from the bot".
+   */
+  initDataPayMaxAgeS?: number;
+  /** Also check initData's `signature` with Telegram's Ed25519 key (validate3rd). Default off. */
+  initDataThirdPartyCheck?: boolean;
   devAllowUnsignedInitData: boolean;
   miniappUrl: string;
   atmosStoreId: string;

@@ -17,6 +17,10 @@ export const gatewayEnvSchema = z.object({
   BOT_TOKEN: z.string().min(10),
   CARD_TOKEN_KEY: z.string().min(32),
   TMA_INIT_DATA_MAX_AGE_S: z.coerce.number().int().positive().default(86400),
+  /** Max age of initData that may start a payment (atmos create / pre-apply): minutes, not a day. */
+  TMA_INIT_DATA_PAY_MAX_AGE_S: z.coerce.number().int().min(60).max(3600).default(900),
+  /** Also verify initData's Ed25519 `signature` with Telegram's public key (off by default). */
+  TMA_INIT_DATA_THIRD_PARTY_CHECK: bool,
   DEV_ALLOW_UNSIGNED_INIT_DATA: bool,
   MINIAPP_URL: z.string().url().default("http://127.0.0.1:8050"),
   ATMOS_BASE_URL: z.string().url(),
@@ -35,6 +39,8 @@ export const gatewayEnvSchema = z.object({
     .min(60)
     .max(7 * 86400)
     .default(43200),
+  /** Max age of an admin's initData at POST /api/v1/admin/session/telegram (the only place it is accepted). */
+  ADMIN_INIT_DATA_MAX_AGE_S: z.coerce.number().int().min(30).max(3600).default(300),
   /** Telegram user ids that may use the admin API with `tma <initData>`: `1,2,3`, empty = none. */
   ADMIN_TELEGRAM_IDS: z
     .string()

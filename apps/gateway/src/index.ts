@@ -47,6 +47,8 @@ async function main(env: GatewayEnv) {
       botToken: env.BOT_TOKEN,
       cardTokenKey: parseCardTokenKey(env.CARD_TOKEN_KEY),
       initDataMaxAgeS: env.TMA_INIT_DATA_MAX_AGE_S,
+      initDataPayMaxAgeS: env.TMA_INIT_DATA_PAY_MAX_AGE_S,
+      initDataThirdPartyCheck: env.TMA_INIT_DATA_THIRD_PARTY_CHECK,
       devAllowUnsignedInitData: env.DEV_ALLOW_UNSIGNED_INIT_DATA,
       miniappUrl: env.MINIAPP_URL,
       atmosStoreId: env.ATMOS_STORE_ID,
@@ -62,6 +64,7 @@ async function main(env: GatewayEnv) {
             adminToken: env.ADMIN_TOKEN,
             sessionTtlS: env.ADMIN_SESSION_TTL_S,
             telegramIds: env.ADMIN_TELEGRAM_IDS,
+            telegramInitDataMaxAgeS: env.ADMIN_INIT_DATA_MAX_AGE_S,
           },
         }
       : {}),

@@ -185,10 +185,33 @@ describe("admin auth", () => {
     );
   });
 
-  it("a Telegram user listed in ADMIN_TELEGRAM_IDS signs in with tma initData", async () => {
+  it("an admin's initData is no admin credential anywhere but the session exchange", async () => {
+    // Launch data lives in the Mini App URL for a day: on admin routes it is refused outright.
+    for (const [method, path, body] of ENDPOINTS.filter(([, p]) => !p.endsWith("/session/telegram"))) {
+      const res = await admin(method, path, { auth: tma(ADMIN_TG), ...(body ? { body } : {}) });
+      expect(res.status, `${method} ${path}`).toBe(401);
+      expect(res.body.error.code).toBe("UNAUTHORIZED");
+    }
     const me = await admin("GET", "/api/v1/admin/me", { auth: tma(ADMIN_TG) });
-    expect(me.status).toBe(200);
-    expect(me.body.data).toMatchObject({ actor: `tg:${ADMIN_TG}`, via: "telegram" });
+    expect(me.status).toBe(401);
+  });
+
+  it("the session exchange takes only initData of the last ADMIN_INIT_DATA_MAX_AGE_S (default 5 minutes)", async () => {
+    const path = "/api/v1/admin/session/telegram";
+    const ago = (seconds: number) => ({ authDate: new Date(Date.now() - seconds * 1000) });
+    const stale = await admin("POST", path, { auth: tma(ADMIN_TG, ago(10 * 60)) });
+    expect(stale.status).toBe(401);
+    expect(stale.body.error.details).toEqual({ reason: "expired" });
+    expect((await admin("POST", path, { auth: tma(ADMIN_TG, ago(4 * 60)) })).status).toBe(200);
+    // The setting is honoured.
+    const strict = createApp(gatewayDeps(), {
+      admin: { adminToken: ADMIN_TOKEN, telegramIds: [ADMIN_TG], telegramInitDataMaxAgeS: 60 },
+    });
+    const res = await strict.request(path, {
+      method: "POST",
+      headers: { authorization: tma(ADMIN_TG, ago(2 * 60)) },
+    });
+    expect(res.status).toBe(401);
   });
 
   it("a Telegram admin exchanges initData for a session; it ends when the user leaves ADMIN_TELEGRAM_IDS", async () => {
@@ -484,8 +507,9 @@ describe("admin actions", () => {
     });
     expect(zero.status).toBe(400);
 
+    const exchanged = await admin("POST", "/api/v1/admin/session/telegram", { auth: tma(ADMIN_TG) });
     const cancel = await admin("POST", `/api/v1/admin/subscriptions/${subscriptionId}/cancel`, {
-      auth: tma(ADMIN_TG),
+      auth: `Bearer ${exchanged.body.data.session_token}`,
       body: { reason: "terms violation" },
     });
     expect(cancel.status).toBe(200);

@@ -20,7 +20,7 @@ import "@hono/zod-openapi";
 import { randomUUID } from "node:crypto";
 import { ERROR_STATUS, ErrorEnvelopeSchema } from "@obuna/contracts/errors";
 import { AtmosCallbackResponseSchema, TelegramIdSchema } from "@obuna/contracts/http";
-import { signInitData } from "@obuna/contracts/telegram-init-data";
+import { signInitData } from "@obuna/contracts/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BOT_TOKEN, INTERNAL_TOKEN } from "./constants";

@@ -4,7 +4,7 @@ import { serve } from "@hono/node-server";
 import { createAtmosClient } from "@obuna/atmos";
 import { type RunningSandbox, SANDBOX_CARDS, SANDBOX_OTP, startSandbox } from "@obuna/atmos/sandbox";
 import { QUEUES } from "@obuna/contracts/jobs";
-import { signInitData } from "@obuna/contracts/telegram-init-data";
+import { type SignInitDataOptions, signInitData } from "@obuna/contracts/testing";
 import { createDb, type DbHandle, parseCardTokenKey } from "@obuna/db";
 import { testDatabaseUrl, testRedisUrl } from "@obuna/db/testing";
 import { Queue } from "bullmq";
@@ -126,11 +126,20 @@ export function randomTelegramId(): number {
   return randomInt(100_000_000, 2_000_000_000);
 }
 
-export function tma(telegramId: number, options: { authDate?: Date; botToken?: string } = {}): string {
-  const init = signInitData({ id: telegramId, first_name: "Test" }, options.botToken ?? BOT_TOKEN, {
-    ...(options.authDate ? { authDate: options.authDate } : {}),
-  });
-  return `tma ${init}`;
+/** `tma <initData>` as a Telegram client sends it (with `signature`), from the shared test signer. */
+export function tma(
+  telegramId: number,
+  options: SignInitDataOptions & { botToken?: string; firstName?: string; username?: string } = {},
+): string {
+  const { botToken, firstName, username, ...signOptions } = options;
+  const user = {
+    id: telegramId,
+    first_name: firstName ?? "Test",
+    ...(username ? { username } : {}),
+    language_code: "uz",
+    allows_write_to_pm: true,
+  };
+  return `tma ${signInitData(user, botToken ?? BOT_TOKEN, signOptions)}`;
 }
 
 export const internalAuth = `Bearer ${INTERNAL_TOKEN}`;

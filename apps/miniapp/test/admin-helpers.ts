@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { SANDBOX_CARDS, SANDBOX_OTP } from "@obuna/atmos/sandbox";
-import { signInitData } from "@obuna/contracts/telegram-init-data";
+import { signInitData } from "@obuna/contracts/testing";
 import type { Page } from "playwright-core";
 import { inject } from "vitest";
 import { TEST_SECRETS } from "./secrets";

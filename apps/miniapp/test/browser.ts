@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signInitData } from "@obuna/contracts/telegram-init-data";
+import { type SignInitDataOptions, signInitData, telegramLaunchFragment } from "@obuna/contracts/testing";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { inject } from "vitest";
 import { TEST_SECRETS } from "./secrets";
@@ -10,7 +10,10 @@ const ARTIFACTS = join(import.meta.dirname, "../test-artifacts");
 
 /**
  * Stand-in for https://telegram.org/js/telegram-web-app.js (no internet in tests): the same
- * `window.Telegram.WebApp` surface, recording every call in `window.__tgCalls`.
+ * `window.Telegram.WebApp` surface, recording every call in `window.__tgCalls`. Like the real
+ * script it takes the launch params from the `#tgWebApp…` fragment, kept in sessionStorage for
+ * in-app navigation — unless the client handed it other launch data (`window.__tgClientLaunch`,
+ * see `asTelegramClient`), which lets a test tell the two sources apart.
  */
 const TELEGRAM_STUB = `
 (() => {
@@ -26,10 +29,19 @@ const TELEGRAM_STUB = `
     onClick: (h) => { calls.push([prefix + ".onClick"]); list.push(h); },
     offClick: (h) => { calls.push([prefix + ".offClick"]); const i = list.indexOf(h); if (i >= 0) list.splice(i, 1); },
   });
+  let params = {};
   const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.has("tgWebAppData")) {
+    params = Object.fromEntries(hash);
+    try { sessionStorage.setItem("__telegram__initParams", JSON.stringify(params)); } catch (e) {}
+  } else {
+    try { params = JSON.parse(sessionStorage.getItem("__telegram__initParams") || "{}"); } catch (e) {}
+  }
+  if (window.__tgClientLaunch) params = window.__tgClientLaunch;
   window.Telegram = { WebApp: {
-    initData: hash.get("tgWebAppData") || "",
-    platform: "unknown",
+    initData: params.tgWebAppData || "",
+    platform: params.tgWebAppPlatform || "unknown",
+    version: params.tgWebAppVersion || "6.0",
     colorScheme: "light",
     themeParams: {},
     ready: record("ready"), expand: record("expand"), close: record("close"),
@@ -43,6 +55,14 @@ const TELEGRAM_STUB = `
     HapticFeedback: { notificationOccurred: record("HapticFeedback.notificationOccurred") },
   } };
 })();
+`;
+
+/**
+ * What a Telegram client injects into its WebView before the page runs: the native bridge
+ * (`window.TelegramWebviewProxy`). A plain browser opening a link has none.
+ */
+const TELEGRAM_CLIENT_BRIDGE = `
+window.TelegramWebviewProxy = { postEvent: (type, data) => (window.__tgBridgeEvents = window.__tgBridgeEvents || []).push([type, data]) };
 `;
 
 export const LIGHT_THEME = {
@@ -69,7 +89,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** `telegramClient: false`: a plain browser (no Telegram bridge), as when someone opens a link. */
+export async function launchBrowser(options: { telegramClient?: boolean } = {}): Promise<Browser> {
   const userDataDir = mkdtempSync(join(tmpdir(), "obuna-miniapp-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
@@ -88,6 +109,7 @@ export async function launchBrowser(): Promise<Browser> {
   await context.route("https://telegram.org/**", (route) =>
     route.fulfill({ status: 200, contentType: "application/javascript", body: TELEGRAM_STUB }),
   );
+  if (options.telegramClient ?? true) await context.addInitScript({ content: TELEGRAM_CLIENT_BRIDGE });
   return {
     context,
     close: async () => {
@@ -95,12 +117,6 @@ export async function launchBrowser(): Promise<Browser> {
       rmSync(userDataDir, { recursive: true, force: true });
     },
   };
-}
-
-export interface TestUser {
-  id: number;
-  first_name: string;
-  language_code: string;
 }
 
 let nextTelegramId = 700_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
@@ -133,16 +149,46 @@ export async function createPaymentLink(
   return body.data;
 }
 
-/** The URL Telegram opens: our page plus the signed launch fragment. */
-export function launchUrl(path: string, user: TestUser, theme: Record<string, string> = LIGHT_THEME): string {
-  const initData = signInitData(user, TEST_SECRETS.botToken);
-  const fragment = new URLSearchParams({
-    tgWebAppData: initData,
-    tgWebAppVersion: "8.0",
-    tgWebAppPlatform: "unknown",
-    tgWebAppThemeParams: JSON.stringify(theme),
-  });
-  return `${inject("miniappUrl")}${path}#${fragment.toString()}`;
+export interface TestUser {
+  id: number;
+  first_name: string;
+  language_code: string;
+  username?: string;
+}
+
+/** initData as a Telegram client signs it for this user (shared signer, with `signature`). */
+export function testInitData(user: TestUser, options: SignInitDataOptions = {}): string {
+  return signInitData({ ...user, allows_write_to_pm: true }, TEST_SECRETS.botToken, options);
+}
+
+/**
+ * The URL Telegram opens: our page plus the launch fragment a client appends,
+ * `#tgWebAppData=…&tgWebAppVersion=…&tgWebAppPlatform=…&tgWebAppThemeParams=…`.
+ * (Platform `unknown` keeps the page's own buttons visible for the tests to click; the MainButton
+ * path is covered in ui.test.ts.)
+ */
+export function launchUrl(
+  path: string,
+  user: TestUser,
+  theme: Record<string, string> = LIGHT_THEME,
+  options: SignInitDataOptions = {},
+): string {
+  return `${inject("miniappUrl")}${path}${launchFragment(testInitData(user, options), theme)}`;
+}
+
+export function launchFragment(initData: string, theme: Record<string, string> = LIGHT_THEME): string {
+  return telegramLaunchFragment(initData, { version: "8.0", platform: "unknown", themeParams: theme });
+}
+
+/**
+ * Makes a page behave as a Telegram client that launched the Mini App with `initData` (what the
+ * client hands Telegram.WebApp), whatever fragment the URL carries.
+ */
+export async function asTelegramClient(page: Page, initData: string): Promise<void> {
+  const launch = { tgWebAppData: initData, tgWebAppVersion: "8.0", tgWebAppPlatform: "unknown" };
+  await page.addInitScript((value) => {
+    (window as unknown as { __tgClientLaunch: unknown }).__tgClientLaunch = value;
+  }, launch);
 }
 
 /** Saves `test-artifacts/<test>/<nn>-<step>.png`. */

@@ -4,7 +4,7 @@ import { parseMiniappEnv } from "../src/env";
 import { validateCard } from "../src/lib/card-checks";
 import { IdempotencyKeys, isRetryable } from "../src/lib/gateway-client";
 import { errorMessageKey, LANGUAGES, type MessageKey, pickLanguage, translator } from "../src/lib/i18n";
-import { parseLaunchHash } from "../src/lib/telegram";
+import { describeTelegramUser, parseInitDataUser, parseLaunchTheme } from "../src/lib/telegram";
 import { gatewayPathOf, isAllowedRoute } from "../src/server/gateway-proxy";
 
 describe("i18n", () => {
@@ -86,22 +86,28 @@ describe("idempotency keys", () => {
 });
 
 describe("Telegram launch parameters", () => {
-  it("reads initData, the user and the theme from the fragment", () => {
+  it("reads only the theme from the fragment (who is signed in comes from Telegram.WebApp)", () => {
+    expect(parseLaunchTheme(`#tgWebAppThemeParams=${encodeURIComponent('{"bg_color":"#000000"}')}`)).toEqual({
+      bg_color: "#000000",
+    });
+    expect(parseLaunchTheme("#tgWebAppThemeParams=not-json")).toBeNull();
+    expect(parseLaunchTheme("")).toBeNull();
+  });
+  it("reads the user of an initData string, and nothing from one without a usable user", () => {
     const initData = new URLSearchParams({
-      user: JSON.stringify({ id: 42, language_code: "ru" }),
+      user: JSON.stringify({ id: 42, first_name: "Ali", username: "ali", language_code: "ru" }),
       auth_date: "1",
       hash: "x",
     });
-    const hash = `#tgWebAppData=${encodeURIComponent(initData.toString())}&tgWebAppThemeParams=${encodeURIComponent('{"bg_color":"#000000"}')}`;
-    const launch = parseLaunchHash(hash);
-    expect(launch.initData).toBe(initData.toString());
-    expect(launch.user).toMatchObject({ id: 42, language_code: "ru" });
-    expect(launch.themeParams).toEqual({ bg_color: "#000000" });
+    expect(parseInitDataUser(initData.toString())).toMatchObject({ id: 42, language_code: "ru" });
+    expect(parseInitDataUser("auth_date=1")).toBeNull();
+    expect(parseInitDataUser(null)).toBeNull();
   });
-  it("ignores a fragment without a usable user", () => {
-    expect(parseLaunchHash("#tgWebAppData=auth_date%3D1").initData).toBeNull();
-    expect(parseLaunchHash("#tgWebAppThemeParams=not-json").themeParams).toBeNull();
-    expect(parseLaunchHash("").initData).toBeNull();
+  it("names the paying account with name, username and id", () => {
+    expect(
+      describeTelegramUser({ id: 42, first_name: "Oʻgʻiloy", last_name: "Toʼxtayeva", username: "ogi" }),
+    ).toBe("Oʻgʻiloy Toʼxtayeva (@ogi, id 42)");
+    expect(describeTelegramUser({ id: 7 })).toBe("id 7");
   });
 });
 

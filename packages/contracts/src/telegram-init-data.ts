@@ -1,10 +1,14 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { parse, SignatureInvalidError, signData, validate, validate3rd } from "@tma.js/init-data-node";
 
 /**
- * Telegram Mini App launch data (`initData`), signed by Telegram with the bot token:
- * secret = HMAC_SHA256(key="WebAppData", bot_token); hash = hex(HMAC_SHA256(key=secret, data_check_string)),
- * where data_check_string is every field but `hash` as `key=value`, sorted by key, joined by "\n".
- * Server-side only (node:crypto): the gateway verifies, tests sign.
+ * Telegram Mini App launch data (`initData`), checked with the maintained @tma.js/init-data-node.
+ *
+ * Telegram signs it with the bot token: `hash` = HMAC over every received field but `hash` itself
+ * (`signature` included: clients on Bot API 8.0+ send it), `key=value` sorted and joined by "\n".
+ * `signature` is a second, Ed25519 signature for third parties (Telegram's public key + the bot id),
+ * checked here only when asked ({@link verifyInitDataThirdParty}).
+ * Server-side only (node:crypto). Tests sign with `@obuna/contracts/testing`.
  */
 
 export interface InitDataUser {
@@ -22,69 +26,127 @@ export interface VerifiedInitData {
   raw: string;
 }
 
-export type InitDataProblem = "malformed" | "missing_hash" | "bad_signature" | "expired" | "no_user";
+export type InitDataProblem =
+  | "malformed"
+  | "missing_hash"
+  | "bad_signature"
+  | "expired"
+  | "no_user"
+  /** Third-party check only: no `signature`, or Telegram's Ed25519 key did not sign this data. */
+  | "bad_third_party_signature";
 
-function secretKey(botToken: string): Buffer {
-  return createHmac("sha256", "WebAppData").update(botToken).digest();
+/** Telegram's launch strings are a few hundred bytes; anything this long is not one. */
+const MAX_RAW_LENGTH = 8192;
+/** A device clock a little ahead of ours is tolerated, more is refused (replayed "future" data). */
+export const INIT_DATA_FUTURE_SKEW_S = 300;
+
+type Verdict<T> = { ok: true; data: T } | { ok: false; problem: InitDataProblem };
+
+function readParams(raw: string): URLSearchParams | null {
+  if (typeof raw !== "string" || raw.length === 0 || raw.length > MAX_RAW_LENGTH) return null;
+  let params: URLSearchParams;
+  try {
+    params = new URLSearchParams(raw);
+  } catch {
+    return null;
+  }
+  // Telegram never repeats a field. A repeated one would let the signature check and the reader
+  // below see different values (first vs. last), so it is refused outright.
+  const keys = [...params.keys()];
+  return new Set(keys).size === keys.length ? params : null;
 }
 
-function dataCheckString(params: URLSearchParams): string {
-  return [...params.entries()]
-    .filter(([key]) => key !== "hash" && key !== "signature")
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, value]) => `${key}=${value}`)
-    .join("\n");
+/**
+ * The expected `hash`, computed by the library's `signData` over the library's data-check string
+ * (every field but `hash`), so it can be compared in constant time. `validate` below re-checks with
+ * the library's own construction: both must agree.
+ */
+function expectedHash(params: URLSearchParams, botToken: string): Buffer {
+  const pairs: string[] = [];
+  params.forEach((value, key) => {
+    if (key !== "hash") pairs.push(`${key}=${value}`);
+  });
+  return Buffer.from(signData(pairs.sort().join("\n"), botToken), "hex");
 }
 
 export function verifyInitData(
   raw: string,
   botToken: string,
   options: { maxAgeSeconds: number; now?: Date },
-): { ok: true; data: VerifiedInitData } | { ok: false; problem: InitDataProblem } {
-  let params: URLSearchParams;
-  try {
-    params = new URLSearchParams(raw);
-  } catch {
-    return { ok: false, problem: "malformed" };
-  }
+): Verdict<VerifiedInitData> {
+  const params = readParams(raw);
+  if (!params) return { ok: false, problem: "malformed" };
   const hash = params.get("hash");
-  if (!hash || !/^[0-9a-f]{64}$/i.test(hash)) return { ok: false, problem: "missing_hash" };
-  const expected = createHmac("sha256", secretKey(botToken)).update(dataCheckString(params)).digest();
+  if (!hash || !/^[0-9a-f]{64}$/.test(hash)) return { ok: false, problem: "missing_hash" };
   const given = Buffer.from(hash, "hex");
-  // Also refuses data with a repeated `hash` or other tricks that change the checked string.
+  const expected = expectedHash(params, botToken);
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return { ok: false, problem: "bad_signature" };
+  try {
+    // Expiry is ours (below, with the injected clock): the library's uses Date.now().
+    validate(params, botToken, { expiresIn: 0 });
+  } catch (error) {
+    return { ok: false, problem: error instanceof SignatureInvalidError ? "bad_signature" : "malformed" };
+  }
+
+  // Only now, on signed data, read the fields. Clients older than Bot API 8.0 send no `signature`,
+  // which the library's parser requires: it reads a copy with an empty one.
+  let parsed: ReturnType<typeof parse>;
+  try {
+    const readable = new URLSearchParams(params);
+    if (!readable.has("signature")) readable.set("signature", "");
+    parsed = parse(readable);
+  } catch {
+    return { ok: false, problem: params.has("user") ? "malformed" : "no_user" };
+  }
   const authSeconds = Number(params.get("auth_date"));
   if (!Number.isInteger(authSeconds) || authSeconds <= 0) return { ok: false, problem: "malformed" };
   const now = options.now ?? new Date();
   const age = now.getTime() / 1000 - authSeconds;
-  if (age > options.maxAgeSeconds || age < -300) return { ok: false, problem: "expired" };
-  let user: InitDataUser;
-  try {
-    user = JSON.parse(params.get("user") ?? "null");
-  } catch {
-    return { ok: false, problem: "malformed" };
-  }
-  if (!user || typeof user !== "object" || !Number.isSafeInteger(user.id) || user.id <= 0) {
-    return { ok: false, problem: "no_user" };
-  }
+  if (age > options.maxAgeSeconds || age < -INIT_DATA_FUTURE_SKEW_S) return { ok: false, problem: "expired" };
+  const user = parsed.user;
+  if (!user || !Number.isSafeInteger(user.id) || user.id <= 0) return { ok: false, problem: "no_user" };
   return {
     ok: true,
-    data: { user, authDate: new Date(authSeconds * 1000), queryId: params.get("query_id"), raw },
+    data: {
+      user: {
+        id: user.id,
+        ...(user.first_name ? { first_name: user.first_name } : {}),
+        ...(user.last_name ? { last_name: user.last_name } : {}),
+        ...(user.username ? { username: user.username } : {}),
+        ...(user.language_code ? { language_code: user.language_code } : {}),
+      },
+      authDate: new Date(authSeconds * 1000),
+      queryId: parsed.query_id ?? null,
+      raw,
+    },
   };
 }
 
-/** Builds initData exactly as Telegram would (for tests and local tools). */
-export function signInitData(
-  user: InitDataUser,
-  botToken: string,
-  options: { authDate?: Date; queryId?: string } = {},
-): string {
-  const params = new URLSearchParams();
-  params.set("query_id", options.queryId ?? "AAHdF6IQAAAAAN0XohDhrOrc");
-  params.set("user", JSON.stringify(user));
-  params.set("auth_date", String(Math.floor((options.authDate ?? new Date()).getTime() / 1000)));
-  const hash = createHmac("sha256", secretKey(botToken)).update(dataCheckString(params)).digest("hex");
-  params.set("hash", hash);
-  return params.toString();
+/** The bot id is the part of the token before the colon. */
+export function botIdFromToken(botToken: string): number | null {
+  const id = Number(botToken.split(":", 1)[0]);
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
+}
+
+/**
+ * Third-party check: the `signature` field is Telegram's Ed25519 signature (its public key, this
+ * bot's id) over the launch data. Proves the data came from Telegram even to someone without the
+ * bot token. Run it after {@link verifyInitData} (which checks age and the bot-token `hash`).
+ * `test: true` uses the key of Telegram's test environment.
+ */
+export async function verifyInitDataThirdParty(
+  raw: string,
+  botId: number,
+  options: { test?: boolean } = {},
+): Promise<{ ok: true } | { ok: false; problem: InitDataProblem }> {
+  const params = readParams(raw);
+  if (!params) return { ok: false, problem: "malformed" };
+  if (!params.get("signature")) return { ok: false, problem: "bad_third_party_signature" };
+  try {
+    await validate3rd(params, botId, { expiresIn: 0, test: options.test ?? false });
+    return { ok: true };
+  } catch {
+    return { ok: false, problem: "bad_third_party_signature" };
+  }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { signInitData, verifyInitData } from "../src/telegram-init-data";
+import { verifyInitData } from "../src/telegram-init-data";
+import { signInitData } from "../src/testing";
 
 const token = "123456:test-token";
 const user = { id: 777000111, first_name: "Ali", language_code: "uz" };

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createMiddleware } from "hono/factory";
 import type { HonoEnv } from "../context";
 import { ApiError } from "../errors";
-import { authenticate, sameSecret } from "../middleware/auth";
+import { authenticateRequest, sameSecret } from "../middleware/auth";
 
 /** Admin settings, from ADMIN_TOKEN / ADMIN_SESSION_TTL_S / ADMIN_TELEGRAM_IDS. */
 export interface AdminConfig {
@@ -10,9 +10,13 @@ export interface AdminConfig {
   adminToken: string;
   /** Lifetime of a session token from POST /api/v1/admin/session (default 12 h). */
   sessionTtlS?: number;
-  /** Telegram users who may use the admin API with `tma <initData>`. */
+  /** Telegram users who may exchange their `tma <initData>` for a session (POST admin/session/telegram). */
   telegramIds?: number[];
+  /** Max age of that initData (ADMIN_INIT_DATA_MAX_AGE_S, default 300 s). */
+  telegramInitDataMaxAgeS?: number;
 }
+
+export const DEFAULT_ADMIN_INIT_DATA_MAX_AGE_S = 300;
 
 export const DEFAULT_ADMIN_SESSION_TTL_S = 12 * 3600;
 
@@ -85,11 +89,13 @@ export function isAdminToken(given: string, config: AdminConfig | undefined): bo
 }
 
 /**
- * `/api/v1/admin/*`: Bearer ADMIN_TOKEN, Bearer <session token>, or `tma <initData>` of a user in
- * ADMIN_TELEGRAM_IDS. The bot's INTERNAL_API_TOKEN is not an admin credential. Sets `admin`, and
- * `caller` = internal (the idempotency scope of admin actions is `internal` + the endpoint).
+ * `/api/v1/admin/*`: Bearer ADMIN_TOKEN or Bearer <session token>. `tma <initData>` of a user in
+ * ADMIN_TELEGRAM_IDS only where `options.telegramExchange` is set (POST admin/session/telegram), and
+ * only if at most ADMIN_INIT_DATA_MAX_AGE_S old: launch data is never a day-long admin credential.
+ * The bot's INTERNAL_API_TOKEN is not an admin credential. Sets `admin`, and `caller` = internal
+ * (the idempotency scope of admin actions is `internal` + the endpoint).
  */
-export function requireAdmin(config: AdminConfig | undefined) {
+export function requireAdmin(config: AdminConfig | undefined, options: { telegramExchange?: boolean } = {}) {
   return createMiddleware<HonoEnv>(async (c, next) => {
     const { config: gateway, clock } = c.get("deps");
     const header = c.req.header("authorization");
@@ -118,8 +124,16 @@ export function requireAdmin(config: AdminConfig | undefined) {
         }
         identity = { actor: verified.actor, via: "session", expiresAt: verified.expiresAt };
       }
-    } else if (scheme === "tma" && (config.telegramIds?.length ?? 0) > 0) {
-      const caller = authenticate(header, { ...gateway, devAllowUnsignedInitData: false }, now);
+    } else if (scheme === "tma" && options.telegramExchange && (config.telegramIds?.length ?? 0) > 0) {
+      const caller = await authenticateRequest(
+        header,
+        {
+          ...gateway,
+          devAllowUnsignedInitData: false,
+          initDataMaxAgeS: config.telegramInitDataMaxAgeS ?? DEFAULT_ADMIN_INIT_DATA_MAX_AGE_S,
+        },
+        now,
+      );
       if (caller.kind === "user" && config.telegramIds!.includes(caller.telegramId)) {
         identity = { actor: `tg:${caller.telegramId}`, via: "telegram", expiresAt: null };
       }

@@ -64,6 +64,7 @@ export function registerAdmin(app: GatewayApp, config: AdminConfig | undefined) 
     description: "ADMIN_TOKEN, or a session token from POST /api/v1/admin/session",
   });
   const admin = requireAdmin(config);
+  const adminTelegramExchange = requireAdmin(config, { telegramExchange: true });
 
   // ---------------------------------------------------------------- sign-in
   app.openapi(
@@ -103,7 +104,7 @@ export function registerAdmin(app: GatewayApp, config: AdminConfig | undefined) 
       summary:
         "Exchange the Mini App initData of a user in ADMIN_TELEGRAM_IDS for a session token (actor tg:<id>)",
       security: [{ telegramInitData: [] }],
-      middleware: [admin] as const,
+      middleware: [adminTelegramExchange] as const,
       responses: okResponse(AdminSessionResponseSchema, "The session token"),
     }),
     (c) => {

@@ -1,5 +1,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { verifyInitData } from "@obuna/contracts/telegram-init-data";
+import {
+  botIdFromToken,
+  verifyInitData,
+  verifyInitDataThirdParty,
+} from "@obuna/contracts/telegram-init-data";
 import { createMiddleware } from "hono/factory";
 import type { Caller, HonoEnv } from "../context";
 import { ApiError } from "../errors";
@@ -20,15 +24,22 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(sha256(given), expectedDigest);
 }
 
+/** Default of TMA_INIT_DATA_PAY_MAX_AGE_S: initData older than this may not start a payment. */
+export const DEFAULT_INIT_DATA_PAY_MAX_AGE_S = 900;
+
+export interface InitDataAuthConfig {
+  internalApiToken: string;
+  botToken: string;
+  initDataMaxAgeS: number;
+  devAllowUnsignedInitData: boolean;
+  initDataThirdPartyCheck?: boolean;
+}
+
 export function authenticate(
   header: string | undefined,
-  config: {
-    internalApiToken: string;
-    botToken: string;
-    initDataMaxAgeS: number;
-    devAllowUnsignedInitData: boolean;
-  },
+  config: InitDataAuthConfig,
   now: Date,
+  options: { freshWithinS?: number } = {},
 ): Caller {
   if (!header) throw new ApiError("UNAUTHORIZED", "Authorization header required");
   const space = header.indexOf(" ");
@@ -53,7 +64,21 @@ export function authenticate(
         verified.problem === "expired" ? "Telegram initData has expired" : "Invalid Telegram initData";
       throw new ApiError("UNAUTHORIZED", message, { details: { reason: verified.problem } });
     }
-    const { user } = verified.data;
+    const { user, authDate } = verified.data;
+    // Paying needs launch data from minutes ago: a link or a log line holding someone's initData
+    // must not start payments for a day. The Mini App shows "reopen from the bot".
+    if (
+      options.freshWithinS !== undefined &&
+      now.getTime() - authDate.getTime() > options.freshWithinS * 1000
+    ) {
+      throw new ApiError(
+        "UNAUTHORIZED",
+        "Telegram initData is too old to pay: reopen the Mini App from the bot",
+        {
+          details: { reason: "stale" },
+        },
+      );
+    }
     return {
       kind: "user",
       telegramId: user.id,
@@ -64,10 +89,36 @@ export function authenticate(
   throw new ApiError("UNAUTHORIZED", "Unsupported authorization scheme (use Bearer or tma)");
 }
 
+/**
+ * {@link authenticate}, then (when TMA_INIT_DATA_THIRD_PARTY_CHECK is on) Telegram's Ed25519
+ * `signature` of the initData as well. `tma dev:<id>` carries no signature: dev mode skips it.
+ */
+export async function authenticateRequest(
+  header: string | undefined,
+  config: InitDataAuthConfig,
+  now: Date,
+  options: { freshWithinS?: number } = {},
+): Promise<Caller> {
+  const caller = authenticate(header, config, now, options);
+  if (caller.kind === "user" && config.initDataThirdPartyCheck) {
+    const credentials = header!.slice(header!.indexOf(" ") + 1).trim();
+    if (config.devAllowUnsignedInitData && credentials.startsWith("dev:")) return caller;
+    const botId = botIdFromToken(config.botToken);
+    const checked = botId
+      ? await verifyInitDataThirdParty(credentials, botId)
+      : ({ ok: false, problem: "bad_third_party_signature" } as const);
+    if (!checked.ok)
+      throw new ApiError("UNAUTHORIZED", "Invalid Telegram initData", {
+        details: { reason: checked.problem },
+      });
+  }
+  return caller;
+}
+
 /** Bot-only endpoints (create-link): the internal token. */
 export const requireInternal = createMiddleware<HonoEnv>(async (c, next) => {
   const { config, clock } = c.get("deps");
-  const caller = authenticate(c.req.header("authorization"), config, clock());
+  const caller = await authenticateRequest(c.req.header("authorization"), config, clock());
   if (caller.kind !== "internal")
     throw new ApiError("FORBIDDEN", "This endpoint is for internal callers only");
   c.set("caller", caller);
@@ -77,7 +128,21 @@ export const requireInternal = createMiddleware<HonoEnv>(async (c, next) => {
 /** Endpoints for the bot (acting for anyone) and for Mini App users (acting for themselves). */
 export const requireCaller = createMiddleware<HonoEnv>(async (c, next) => {
   const { config, clock } = c.get("deps");
-  c.set("caller", authenticate(c.req.header("authorization"), config, clock()));
+  c.set("caller", await authenticateRequest(c.req.header("authorization"), config, clock()));
+  await next();
+});
+
+/**
+ * Calls that start or continue a payment (atmos create / pre-apply): as {@link requireCaller}, but a
+ * Mini App user's initData must be at most TMA_INIT_DATA_PAY_MAX_AGE_S old (401 reason `stale`).
+ */
+export const requireFreshCaller = createMiddleware<HonoEnv>(async (c, next) => {
+  const { config, clock } = c.get("deps");
+  const freshWithinS = config.initDataPayMaxAgeS ?? DEFAULT_INIT_DATA_PAY_MAX_AGE_S;
+  c.set(
+    "caller",
+    await authenticateRequest(c.req.header("authorization"), config, clock(), { freshWithinS }),
+  );
   await next();
 });
 

@@ -1,5 +1,5 @@
 import { AtmosPreApplyRequestSchema, AtmosPreApplyResponseSchema } from "@obuna/contracts/http";
-import { requireCaller } from "../middleware/auth";
+import { requireFreshCaller } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { preApply } from "../services/payment-flow";
 import {
@@ -17,7 +17,7 @@ export const route = createRoute({
   tags: ["atmos"],
   summary: "Check the card and have ATMOS send the SMS code (binds the card when auto_renew is on)",
   security: eitherSecurity,
-  middleware: [requireCaller, idempotency] as const,
+  middleware: [requireFreshCaller, idempotency] as const,
   request: { headers: idempotencyHeader, body: jsonBody(AtmosPreApplyRequestSchema) },
   responses: okResponse(AtmosPreApplyResponseSchema, "SMS code sent"),
 });

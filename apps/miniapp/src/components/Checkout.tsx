@@ -16,7 +16,7 @@ import {
 } from "../lib/gateway-client";
 import { errorMessageKey } from "../lib/i18n";
 import { useLaunch } from "../lib/launch-context";
-import { haptic, insideTelegram, telegramWebApp } from "../lib/telegram";
+import { describeTelegramUser, haptic, insideTelegram, telegramWebApp } from "../lib/telegram";
 import { useBackButton, useClosingConfirmation, useMainButton } from "../lib/telegram-hooks";
 import { CardForm, type CardFormValue } from "./CardForm";
 import { OtpForm } from "./OtpForm";
@@ -37,6 +37,8 @@ type Step =
   | { name: "success"; result: PaidResult }
   | { name: "failure"; code: string; canTryAnotherCard: boolean }
   | { name: "expired" }
+  /** The gateway wants launch data from minutes ago to pay: the page must be reopened from the bot. */
+  | { name: "reopen" }
   | { name: "load_error"; code: string };
 
 /** Declines the person can fix with another card; anything else needs a new link. */
@@ -67,7 +69,7 @@ function devSuffix(): string {
 }
 
 export function Checkout({ sessionId }: { sessionId: string | null }) {
-  const { t, auth, ready } = useLaunch();
+  const { t, auth, ready, user } = useLaunch();
   const [session, setSession] = useState<PaymentSessionResponse | null>(null);
   const [step, setStep] = useState<Step>({ name: "loading" });
   const [busy, setBusy] = useState(false);
@@ -188,6 +190,14 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
   }
 
   async function handleActionError(error: GatewayError, stage: "card" | "otp"): Promise<void> {
+    // Paying takes launch data at most TMA_INIT_DATA_PAY_MAX_AGE_S old (gateway 401 `stale`).
+    if (
+      error.code === "UNAUTHORIZED" &&
+      (error.details?.reason === "stale" || error.details?.reason === "expired")
+    ) {
+      haptic("error");
+      return setStep({ name: "reopen" });
+    }
     const message = t(errorMessageKey(error.code));
     if (error.code === "SESSION_ALREADY_COMPLETED") return loadSession();
     if (
@@ -334,6 +344,15 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
     return <Alert tone="error">{t("app.open_in_telegram")}</Alert>;
   }
 
+  const payer = user && (
+    <Card>
+      <p data-testid="paying-as" className="font-semibold">
+        {t("checkout.paying_as", { who: describeTelegramUser(user) })}
+      </p>
+      <p className="text-sm text-tg-hint">{t("checkout.paying_as_hint")}</p>
+    </Card>
+  );
+
   const planSummary = session && (
     <Card>
       <Row label={t("checkout.plan")} value={<span data-testid="plan-name">{session.plan.name}</span>} />
@@ -364,6 +383,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
       return (
         <div className="flex flex-col gap-4" data-step="card">
           {planSummary}
+          {payer}
           <CardForm
             key={formKey}
             t={t}
@@ -388,6 +408,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
       return (
         <div className="flex flex-col gap-4" data-step="otp">
           {planSummary}
+          {payer}
           <OtpForm
             t={t}
             formId={OTP_FORM}
@@ -472,6 +493,17 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
             <Button onClick={tryAnotherCard}>{t("result.try_another_card")}</Button>
           ) : (
             <p className="text-sm">{t("result.get_new_link")}</p>
+          )}
+        </div>
+      );
+    case "reopen":
+      return (
+        <div className="flex flex-col gap-4" data-step="reopen">
+          <Alert tone="error">{t("error.INIT_DATA_STALE")}</Alert>
+          {telegramWebApp()?.close && (
+            <Button variant="secondary" onClick={() => telegramWebApp()?.close?.()}>
+              {t("result.back_to_bot")}
+            </Button>
           )}
         </div>
       );

@@ -16,6 +16,9 @@ const en = {
   "app.retry": "Try again",
   "app.close": "Close",
 
+  "checkout.paying_as": "Paying as {who}",
+  "checkout.paying_as_hint":
+    "The subscription and a saved card go to this Telegram account. Not you? Do not pay: close this page and open the bot yourself.",
   "checkout.plan": "Plan",
   "checkout.price": "Price",
   "checkout.period": "Period",
@@ -87,6 +90,8 @@ const en = {
   "error.INVALID_STATE": "This step is no longer possible. Reload the page.",
   "error.AMOUNT_MISMATCH": "The price has changed. Get a new link from the bot.",
   "error.UNAUTHORIZED": "Could not confirm your Telegram account. Open the page from the bot again.",
+  "error.INIT_DATA_STALE":
+    "This page was opened too long ago. For your safety, close it and open the payment from the bot again.",
   "error.FORBIDDEN": "This page belongs to another Telegram account.",
   "error.RATE_LIMITED": "Too many attempts. Wait a minute and try again.",
   "error.IDEMPOTENCY_IN_PROGRESS": "Your previous request is still being processed.",
@@ -146,6 +151,9 @@ const uz: Dictionary = {
   "app.retry": "Qayta urinish",
   "app.close": "Yopish",
 
+  "checkout.paying_as": "To'lov hisobi: {who}",
+  "checkout.paying_as_hint":
+    "Obuna va saqlangan karta shu Telegram hisobiga bog'lanadi. Bu siz emasmisiz? To'lamang: sahifani yoping va botni o'zingiz oching.",
   "checkout.plan": "Tarif",
   "checkout.price": "Narxi",
   "checkout.period": "Muddat",
@@ -216,6 +224,8 @@ const uz: Dictionary = {
   "error.INVALID_STATE": "Bu qadam endi mumkin emas. Sahifani yangilang.",
   "error.AMOUNT_MISMATCH": "Narx o'zgargan. Botdan yangi havola oling.",
   "error.UNAUTHORIZED": "Telegram hisobingizni tasdiqlab bo'lmadi. Sahifani botdan qayta oching.",
+  "error.INIT_DATA_STALE":
+    "Sahifa ancha oldin ochilgan. Xavfsizlik uchun uni yoping va to'lovni botdan qayta oching.",
   "error.FORBIDDEN": "Bu sahifa boshqa Telegram hisobiga tegishli.",
   "error.RATE_LIMITED": "Urinishlar juda ko'p. Bir daqiqa kutib, qayta urining.",
   "error.IDEMPOTENCY_IN_PROGRESS": "Oldingi so'rovingiz hali bajarilmoqda.",
@@ -272,6 +282,9 @@ const ru: Dictionary = {
   "app.retry": "Повторить",
   "app.close": "Закрыть",
 
+  "checkout.paying_as": "Оплата за аккаунт {who}",
+  "checkout.paying_as_hint":
+    "Подписка и сохранённая карта будут привязаны к этому аккаунту Telegram. Это не вы? Не платите: закройте страницу и откройте бота сами.",
   "checkout.plan": "Тариф",
   "checkout.price": "Цена",
   "checkout.period": "Срок",
@@ -342,6 +355,8 @@ const ru: Dictionary = {
   "error.INVALID_STATE": "Этот шаг больше недоступен. Обновите страницу.",
   "error.AMOUNT_MISMATCH": "Цена изменилась. Получите новую ссылку в боте.",
   "error.UNAUTHORIZED": "Не удалось подтвердить ваш аккаунт Telegram. Откройте страницу из бота снова.",
+  "error.INIT_DATA_STALE":
+    "Страница открыта слишком давно. Для безопасности закройте её и снова откройте оплату из бота.",
   "error.FORBIDDEN": "Эта страница принадлежит другому аккаунту Telegram.",
   "error.RATE_LIMITED": "Слишком много попыток. Подождите минуту и попробуйте снова.",
   "error.IDEMPOTENCY_IN_PROGRESS": "Предыдущий запрос ещё обрабатывается.",

@@ -1,13 +1,15 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
 import type { GatewayAuth } from "./gateway-client";
 import { LANGUAGES, type Language, pickLanguage, type Translate, translator } from "./i18n";
-import { applyTheme, devTelegramId, readLaunchParams, telegramWebApp } from "./telegram";
+import { applyTheme, devTelegramId, type LaunchUser, readLaunchParams, telegramWebApp } from "./telegram";
 
 export interface Launch {
   /** False until the launch params were read in the browser (the server render knows nothing). */
   ready: boolean;
   auth: GatewayAuth | null;
   telegramId: number | null;
+  /** The Telegram account signed in (from Telegram.WebApp.initData; only the id in dev mode). */
+  user: LaunchUser | null;
   /** Opened in a plain browser with `?dev_user=`: the gateway must allow `tma dev:<id>`. */
   devMode: boolean;
   lang: Language;
@@ -19,10 +21,11 @@ const LANG_KEY = "obuna.lang";
 const LaunchContext = createContext<Launch | null>(null);
 
 export function LaunchProvider({ children }: { children: ReactNode }) {
-  const [state, setState] = useState<Pick<Launch, "ready" | "auth" | "telegramId" | "devMode">>({
+  const [state, setState] = useState<Pick<Launch, "ready" | "auth" | "telegramId" | "user" | "devMode">>({
     ready: false,
     auth: null,
     telegramId: null,
+    user: null,
     devMode: false,
   });
   const [lang, setLangState] = useState<Language>("uz");
@@ -45,13 +48,20 @@ export function LaunchProvider({ children }: { children: ReactNode }) {
         : pickLanguage(launch.user?.language_code ?? navigator.language),
     );
     if (launch.initData && launch.user) {
-      setState({ ready: true, auth: { token: launch.initData }, telegramId: launch.user.id, devMode: false });
+      setState({
+        ready: true,
+        auth: { token: launch.initData },
+        telegramId: launch.user.id,
+        user: launch.user,
+        devMode: false,
+      });
     } else {
       const devId = devTelegramId();
       setState({
         ready: true,
         auth: devId ? { token: `dev:${devId}` } : null,
         telegramId: devId,
+        user: devId ? { id: devId } : null,
         devMode: devId !== null,
       });
     }

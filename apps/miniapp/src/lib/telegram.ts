@@ -1,13 +1,19 @@
 /**
  * Telegram Mini App launch parameters and the optional `window.Telegram.WebApp` API.
- * Launch params come from the `#tgWebAppData=…&tgWebAppThemeParams=…` fragment Telegram appends;
- * they are kept in sessionStorage because in-app navigation drops the fragment.
- * initData is parsed here only to pick the language and the user id for URLs: the gateway verifies it.
+ *
+ * Whose account is paying comes ONLY from `Telegram.WebApp.initData`, and only inside a Telegram
+ * client (its native bridge is present). This file never reads `tgWebAppData` from the URL
+ * fragment itself and keeps no copy of it: a link such as `/?session_id=S#tgWebAppData=<someone
+ * else's initData>` opened in a browser must not sign the visitor in as that someone.
+ * The fragment is read only for the theme colours. initData is parsed here only for the language,
+ * the user id in URLs and the "paying as" line: the gateway verifies it.
  */
 
 export interface LaunchUser {
   id: number;
   first_name?: string;
+  last_name?: string;
+  username?: string;
   language_code?: string;
 }
 
@@ -29,12 +35,10 @@ export interface LaunchParams {
   themeParams: ThemeParams | null;
 }
 
-const STORAGE_KEY = "obuna.launch";
-
-function parseUser(raw: string | null): LaunchUser | null {
-  if (!raw) return null;
+export function parseInitDataUser(initData: string | null | undefined): LaunchUser | null {
+  if (!initData) return null;
   try {
-    const user = JSON.parse(raw) as LaunchUser;
+    const user = JSON.parse(new URLSearchParams(initData).get("user") ?? "null") as LaunchUser | null;
     return user && Number.isSafeInteger(user.id) && user.id > 0 ? user : null;
   } catch {
     return null;
@@ -51,41 +55,59 @@ function parseTheme(raw: string | null): ThemeParams | null {
   }
 }
 
-export function parseLaunchHash(hash: string): LaunchParams {
-  const params = new URLSearchParams(hash.replace(/^#/, ""));
-  const initData = params.get("tgWebAppData");
-  const user = initData ? parseUser(new URLSearchParams(initData).get("user")) : null;
+/** Theme colours from the launch fragment (harmless: colours only, never who is signed in). */
+export function parseLaunchTheme(hash: string): ThemeParams | null {
+  return parseTheme(new URLSearchParams(hash.replace(/^#/, "")).get("tgWebAppThemeParams"));
+}
+
+const TELEGRAM_ORIGIN = /^https:\/\/([a-z0-9-]+\.)*telegram\.org$/;
+
+/**
+ * True inside a Telegram client: the client injects its bridge (`TelegramWebviewProxy` on iOS,
+ * Android and Desktop; `external.notify` on older Windows clients) or frames the page in
+ * web.telegram.org. A plain browser opening a link has none of these, whatever the fragment says
+ * (`tgWebAppPlatform` is just text in the URL).
+ */
+export function telegramBridgePresent(): boolean {
+  if (typeof window === "undefined") return false;
+  const w = window as Window & {
+    TelegramWebviewProxy?: { postEvent?: unknown };
+    external?: { notify?: unknown };
+  };
+  if (typeof w.TelegramWebviewProxy?.postEvent === "function") return true;
+  if (w.external && typeof w.external.notify === "function") return true;
+  if (window.parent !== window) {
+    const ancestors = window.location.ancestorOrigins;
+    if (ancestors && ancestors.length > 0) return TELEGRAM_ORIGIN.test(ancestors[0]!);
+    try {
+      return TELEGRAM_ORIGIN.test(new URL(document.referrer).origin);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+/** Inside Telegram: `Telegram.WebApp.initData`. Anywhere else: no Telegram identity at all. */
+export function readLaunchParams(): LaunchParams {
+  const themeFromHash = parseLaunchTheme(window.location.hash);
+  const webApp = telegramWebApp();
+  if (!webApp || !telegramBridgePresent()) return { initData: null, user: null, themeParams: themeFromHash };
+  const initData = webApp.initData || null;
+  const user = parseInitDataUser(initData);
   return {
     initData: initData && user ? initData : null,
     user,
-    themeParams: parseTheme(params.get("tgWebAppThemeParams")),
+    themeParams:
+      webApp.themeParams && Object.keys(webApp.themeParams).length > 0 ? webApp.themeParams : themeFromHash,
   };
 }
 
-/** Fragment first, then what this tab stored, then Telegram's own script (if it loaded). */
-export function readLaunchParams(): LaunchParams {
-  const fromHash = parseLaunchHash(window.location.hash);
-  if (fromHash.initData) {
-    try {
-      window.sessionStorage.setItem(STORAGE_KEY, window.location.hash);
-    } catch {}
-    return fromHash;
-  }
-  let stored: LaunchParams | null = null;
-  try {
-    const hash = window.sessionStorage.getItem(STORAGE_KEY);
-    if (hash) stored = parseLaunchHash(hash);
-  } catch {}
-  if (stored?.initData) return { ...stored, themeParams: fromHash.themeParams ?? stored.themeParams };
-  const webApp = telegramWebApp();
-  if (webApp?.initData) {
-    return {
-      initData: webApp.initData,
-      user: parseUser(new URLSearchParams(webApp.initData).get("user")),
-      themeParams: webApp.themeParams ?? fromHash.themeParams,
-    };
-  }
-  return fromHash;
+/** "Ali Valiyev (@ali, id 123)": the account a payment goes to, as the checkout shows it. */
+export function describeTelegramUser(user: LaunchUser): string {
+  const name = [user.first_name, user.last_name].filter(Boolean).join(" ");
+  const handle = [user.username ? `@${user.username}` : null, `id ${user.id}`].filter(Boolean).join(", ");
+  return name ? `${name} (${handle})` : handle;
 }
 
 /** `?dev_user=<telegram_id>`: only for a plain browser against a gateway with its dev switch on. */
@@ -174,7 +196,10 @@ export function telegramWebApp(): TelegramWebApp | undefined {
   return typeof window === "undefined" ? undefined : window.Telegram?.WebApp;
 }
 
-/** Inside a real Telegram client (not a browser that merely loaded the script). */
+/**
+ * A Telegram client that shows its own MainButton (so the page hides its submit buttons). For the
+ * UI only: who is signed in is decided by {@link readLaunchParams} (the client's bridge).
+ */
 export function insideTelegram(): boolean {
   const platform = telegramWebApp()?.platform;
   return Boolean(platform && platform !== "unknown");
