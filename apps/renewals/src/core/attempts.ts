@@ -78,6 +78,9 @@ export async function resolveAttemptSuccess(
       .returning({ id: payments.id });
     const live = sub.status === "active" || sub.status === "past_due";
     const extended = live && sub.endDate.getTime() === attempt.periodEnd.getTime();
+    // The user turned auto-renew off or removed the card after the charge was sent (a cancel that
+    // commits first stops the charge: claimChargeSend). The charge is honoured and they are told so.
+    const cancelledInFlight = !sub.autoRenew || !card?.isActive || card.removedAt !== null;
     if (extended) {
       await tx
         .update(subscriptions)
@@ -126,7 +129,7 @@ export async function resolveAttemptSuccess(
       ? await recordNotification(
           tx,
           {
-            kind: "renewal_succeeded",
+            kind: cancelledInFlight ? "renewal_charged_after_cancel" : "renewal_succeeded",
             userId: sub.userId,
             paymentId: payment!.id,
             subscriptionId: sub.id,
@@ -374,5 +377,5 @@ export async function markAttemptUnknown(
       nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(0)),
       updatedAt: now,
     })
-    .where(sql`${renewalAttempts.id} = ${attemptId} and ${renewalAttempts.status} = 'pending'`);
+    .where(sql`${renewalAttempts.id} = ${attemptId} and ${renewalAttempts.status} in ('pending', 'unknown')`);
 }
