@@ -3,7 +3,7 @@
  * never renews; an unrecognised result code on the token apply is an unknown outcome, never a
  * decline; a cancel (auto-renew off, card removed) just before or just after the charge is sent.
  */
-import { boundCards, notificationOutbox, renewalAttempts, subscriptions } from "@obuna/db/schema";
+import { boundCards, notificationOutbox, payments, renewalAttempts, subscriptions } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { chargeSubscription } from "../src/core/charge";
@@ -65,7 +65,9 @@ describe("a renewal charge reversed by ATMOS after its outcome was unknown", () 
     expect(after.status).toBe("past_due");
     expect(await outboxKinds(user.id)).toEqual(["renewal_failed"]);
     // Nothing charged again meanwhile.
-    expect(w.sandbox.ledger().filter((t) => t.state === "confirmed" || t.state === "reversed")).toHaveLength(1);
+    expect(w.sandbox.ledger().filter((t) => t.state === "confirmed" || t.state === "reversed")).toHaveLength(
+      1,
+    );
   });
 });
 
@@ -112,6 +114,46 @@ describe("an unrecognised result code on the renewal's token apply", () => {
     expect((await loadSubscription(sub.id)).status).toBe("active");
     expect(await outboxKinds(user.id)).toEqual([]);
     expect(confirmedCharges(w)).toHaveLength(0);
+  });
+});
+
+describe("the database guard: one successful payment per renewal period", () => {
+  it("a second confirmed charge for a paid period is refused, parked for an operator, never granted", async () => {
+    world = await createWorld(START);
+    const w = world;
+    const { sub, user, plan } = await createSubscriber(w, { endsInMs: 10 * HOUR });
+    // This period already has a successful renewal payment (its extension went astray).
+    await db.insert(payments).values({
+      userId: user.id,
+      subscriptionId: sub.id,
+      kind: "renewal",
+      status: "success",
+      amount: plan.price,
+      transactionId: 1,
+      idempotencyKey: `renewal:${sub.id}:${sub.endDate.getTime()}:0`,
+      periodStart: sub.endDate,
+      periodEnd: new Date(sub.endDate.getTime() + plan.durationDays * DAY),
+    });
+    expect(await charge(w, sub)).toMatchObject({ status: "skipped" });
+    expect(confirmedCharges(w)).toHaveLength(1);
+    const [attempt] = await attemptsOf(sub.id);
+    expect(attempt).toMatchObject({
+      status: "unknown",
+      errorCode: "DUPLICATE_PERIOD_CHARGE",
+      nextCheckAt: null,
+      transactionId: confirmedCharges(w)[0]!.transactionId,
+    });
+    expect((await paymentsOf(sub.id)).map((p) => p.transactionId)).toEqual([1]);
+    expect((await loadSubscription(sub.id)).endDate.getTime()).toBe(sub.endDate.getTime());
+    const alerts = (await db.select().from(notificationOutbox)).filter((r) => r.kind === "admin_alert");
+    expect(alerts.map((r) => (r.payload as { text: string }).text)).toEqual([
+      expect.stringMatching(/double charge/),
+    ]);
+    // The janitor is not stuck on it, and no new attempt charges the period again.
+    w.clock.advance(DAY);
+    expect(await runJanitor(w.renewals.ctx)).toMatchObject({ checked: 0 });
+    expect(await charge(w, sub)).toMatchObject({ status: "skipped" });
+    expect(confirmedCharges(w)).toHaveLength(1);
   });
 });
 

@@ -3,7 +3,7 @@ import type { Database, RenewalAttempt, Subscription } from "@obuna/db";
 import { lockRenewalAttempt, lockSubscription, recordNotification, setUserRole } from "@obuna/db/queries";
 import { auditLog, boundCards, payments, plans, renewalAttempts, subscriptions } from "@obuna/db/schema";
 import { eq, sql } from "drizzle-orm";
-import type { RenewalContext } from "./deps";
+import { isUniqueViolation, type RenewalContext } from "./deps";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -40,6 +40,54 @@ export type SuccessResolution =
  * attempt success, audit row. Safe to call from the worker and the janitor concurrently.
  */
 export async function resolveAttemptSuccess(
+  ctx: RenewalContext,
+  attemptId: number,
+  atmosTx: Pick<AtmosTransaction, "transactionId" | "successTransId">,
+): Promise<SuccessResolution> {
+  try {
+    return await recordAttemptSuccess(ctx, attemptId, atmosTx);
+  } catch (error) {
+    // payments_one_success_per_renewal_period_key: this period is already paid, so ATMOS confirmed a
+    // second charge for it. Never a second grant: the attempt is parked for an operator (refund).
+    if (!isUniqueViolation(error)) throw error;
+    await parkDuplicatePeriodCharge(ctx, attemptId, atmosTx.transactionId);
+    return { status: "already_resolved" };
+  }
+}
+
+async function parkDuplicatePeriodCharge(ctx: RenewalContext, attemptId: number, transactionId: number) {
+  const now = ctx.clock();
+  const notificationId = await ctx.db.transaction(async (tx) => {
+    const attempt = await lockRenewalAttempt(tx, attemptId);
+    if (!attempt || (attempt.status !== "pending" && attempt.status !== "unknown")) return null;
+    // `unknown` without a next check: the janitor leaves it, the hourly alert and `pnpm reconcile` show it.
+    await tx
+      .update(renewalAttempts)
+      .set({
+        status: "unknown",
+        transactionId,
+        errorCode: "DUPLICATE_PERIOD_CHARGE",
+        errorMessage: "ATMOS confirmed a charge for a period that already has a successful payment",
+        nextCheckAt: null,
+        updatedAt: now,
+      })
+      .where(eq(renewalAttempts.id, attempt.id));
+    return recordNotification(
+      tx,
+      {
+        kind: "admin_alert",
+        alert: "reconciliation",
+        text: `Renewal attempt ${attempt.id}: ATMOS transaction ${transactionId} was confirmed but subscription ${attempt.subscriptionId} already has a successful payment for this period (double charge). Refund it.`,
+      },
+      `renewal-duplicate-${attempt.id}`,
+      now,
+    );
+  });
+  ctx.logger.error({ attemptId, transactionId }, "second confirmed charge for a paid renewal period");
+  if (notificationId) await ctx.flushNotifications([notificationId]);
+}
+
+async function recordAttemptSuccess(
   ctx: RenewalContext,
   attemptId: number,
   atmosTx: Pick<AtmosTransaction, "transactionId" | "successTransId">,

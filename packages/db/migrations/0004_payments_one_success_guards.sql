@@ -1,0 +1,2 @@
+CREATE UNIQUE INDEX "payments_one_success_per_session_key" ON "payments" USING btree ("session_id") WHERE status = 'success' and session_id is not null;--> statement-breakpoint
+CREATE UNIQUE INDEX "payments_one_success_per_renewal_period_key" ON "payments" USING btree ("subscription_id","period_start") WHERE status = 'success' and kind = 'renewal';
