@@ -124,7 +124,7 @@ async function claimChargeSend(
   const now = ctx.clock();
   return ctx.db.transaction(async (tx) => {
     const attempt = await lockRenewalAttempt(tx, attemptId);
-    if (!attempt || attempt.status !== "pending")
+    if (attempt?.status !== "pending")
       return { send: false, reason: "attempt resolved meanwhile" };
     const sub = await lockSubscription(tx, subscriptionId);
     let refused: string | null = null;
