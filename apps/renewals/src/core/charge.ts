@@ -124,8 +124,7 @@ async function claimChargeSend(
   const now = ctx.clock();
   return ctx.db.transaction(async (tx) => {
     const attempt = await lockRenewalAttempt(tx, attemptId);
-    if (attempt?.status !== "pending")
-      return { send: false, reason: "attempt resolved meanwhile" };
+    if (attempt?.status !== "pending") return { send: false, reason: "attempt resolved meanwhile" };
     const sub = await lockSubscription(tx, subscriptionId);
     let refused: string | null = null;
     if (!sub || (sub.status !== "active" && sub.status !== "past_due")) refused = "subscription not live";
