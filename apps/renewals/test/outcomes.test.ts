@@ -220,6 +220,30 @@ describe("cancel during a renewal in flight (real BullMQ worker, sandbox)", () =
     });
   }
 
+  it("the period renewed meanwhile (a payment in the Mini App) before the charge call: never charged", async () => {
+    world = await createWorld(START);
+    const w = world;
+    const { sub } = await createSubscriber(w, { endsInMs: HOUR });
+    w.sandbox.configure({ latencyMs: 600 });
+    await w.renewals.start({ schedulers: false });
+    await w.renewals.sweep();
+    await vi.waitFor(async () => expect((await attemptRow(sub.id))?.transactionId).toBeTruthy(), {
+      timeout: 15_000,
+      interval: 20,
+    });
+    await db
+      .update(subscriptions)
+      .set({ endDate: new Date(sub.endDate.getTime() + 30 * DAY) })
+      .where(eq(subscriptions.id, sub.id));
+    await vi.waitFor(async () => expect((await attemptRow(sub.id))!.status).toBe("failed"), {
+      timeout: 15_000,
+      interval: 20,
+    });
+    expect(await attemptRow(sub.id)).toMatchObject({ errorCode: "NOT_CHARGED:period_renewed" });
+    expect(applyCalls(w)).toBe(0);
+    expect(await paymentsOf(sub.id)).toEqual([]);
+  });
+
   it("auto-renew off just after the charge call was sent: honoured, recorded, the user told plainly", async () => {
     world = await createWorld(START);
     const w = world;

@@ -128,6 +128,7 @@ async function claimChargeSend(
     const sub = await lockSubscription(tx, subscriptionId);
     let refused: string | null = null;
     if (!sub || (sub.status !== "active" && sub.status !== "past_due")) refused = "subscription not live";
+    else if (sub.endDate.getTime() !== attempt.periodEnd.getTime()) refused = "period already renewed";
     else if (!sub.autoRenew) refused = "auto-renew turned off";
     else if (!sub.boundCardId) refused = "card removed";
     else {
@@ -145,7 +146,8 @@ async function claimChargeSend(
       .update(renewalAttempts)
       .set({
         status: "failed",
-        errorCode: "NOT_CHARGED:cancelled",
+        errorCode:
+          refused === "period already renewed" ? "NOT_CHARGED:period_renewed" : "NOT_CHARGED:cancelled",
         errorMessage: `${refused} before the charge was sent`,
         nextCheckAt: null,
         resolvedAt: now,
