@@ -209,13 +209,13 @@ export async function checkEndState(
   }
 
   // ---- every successful payment owes its user a message, recorded with it (notification outbox):
-  // payment_succeeded / renewal_succeeded carry the payment id; a renewal charged without extending
+  // payment_succeeded / renewal_succeeded / renewal_charged_after_cancel carry the payment id; a renewal charged without extending
   // its subscription records an admin alert naming the payment instead.
   const announced = new Set(
     (
       await sql<{ payment_id: string | null; text: string | null }[]>`
         select payload->>'paymentId' as payment_id, payload->>'text' as text from notification_outbox
-        where kind in ('payment_succeeded', 'renewal_succeeded', 'admin_alert')`
+        where kind in ('payment_succeeded', 'renewal_succeeded', 'renewal_charged_after_cancel', 'admin_alert')`
     ).flatMap((r) => {
       if (r.payment_id !== null) return [Number(r.payment_id)];
       const named = r.text ? /\(payment (\d+)\)/.exec(r.text) : null;

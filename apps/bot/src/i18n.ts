@@ -85,6 +85,7 @@ export interface Messages {
   // notifications
   paymentSucceeded(amount: string, plan: string, endDate: string, card: string | null): string;
   renewalSucceeded(amount: string, plan: string, endDate: string, card: string | null): string;
+  renewalChargedAfterCancel(amount: string, plan: string, endDate: string, card: string | null): string;
   renewalFailed(plan: string, accessUntil: string, hardDecline: boolean, nextAttempt: string | null): string;
   retryNowButton: string;
   otherCardButton: string;
@@ -166,6 +167,9 @@ const uz: Messages = {
     `✅ To'lov qabul qilindi: ${amount}${card ? ` (${card})` : ""}.\nPremium (${plan}) ${endDate} gacha faol.`,
   renewalSucceeded: (amount, plan, endDate, card) =>
     `🔄 Obuna yangilandi: ${amount}${card ? ` (${card})` : ""} yechildi.\nPremium (${plan}) ${endDate} gacha faol.`,
+  renewalChargedAfterCancel: (amount, plan, endDate, card) =>
+    `ℹ️ Avtomatik yangilashni (yoki kartani) o'chirganingizda to'lov bankka allaqachon yuborilgan edi: ${amount}${card ? ` (${card})` : ""} yechildi.\n` +
+    `Bu to'lov hisobga olindi: Premium (${plan}) ${endDate} gacha faol. Keyingi to'lovlar yechilmaydi.`,
   renewalFailed: (plan, accessUntil, hardDecline, nextAttempt) =>
     `⚠️ Premium (${plan}) uchun to'lov o'tmadi.\n` +
     (hardDecline ? "Karta yaroqsiz yoki bloklangan: boshqa karta bilan to'lang.\n" : "") +
@@ -254,6 +258,9 @@ const ru: Messages = {
     `✅ Оплата получена: ${amount}${card ? ` (${card})` : ""}.\nPremium (${plan}) активен до ${endDate}.`,
   renewalSucceeded: (amount, plan, endDate, card) =>
     `🔄 Подписка продлена: списано ${amount}${card ? ` (${card})` : ""}.\nPremium (${plan}) активен до ${endDate}.`,
+  renewalChargedAfterCancel: (amount, plan, endDate, card) =>
+    `ℹ️ Когда вы отключили автопродление (или удалили карту), платёж уже был отправлен в банк: списано ${amount}${card ? ` (${card})` : ""}.\n` +
+    `Этот платёж учтён: Premium (${plan}) активен до ${endDate}. Больше списаний не будет.`,
   renewalFailed: (plan, accessUntil, hardDecline, nextAttempt) =>
     `⚠️ Не удалось списать оплату за Premium (${plan}).\n` +
     (hardDecline ? "Карта недействительна или заблокирована: оплатите другой картой.\n" : "") +
@@ -339,6 +346,9 @@ const en: Messages = {
     `✅ Payment received: ${amount}${card ? ` (${card})` : ""}.\nPremium (${plan}) is active until ${endDate}.`,
   renewalSucceeded: (amount, plan, endDate, card) =>
     `🔄 Subscription renewed: ${amount} charged${card ? ` (${card})` : ""}.\nPremium (${plan}) is active until ${endDate}.`,
+  renewalChargedAfterCancel: (amount, plan, endDate, card) =>
+    `ℹ️ When you turned auto-renew off (or removed the card), this renewal had already been sent to the bank: ${amount} was charged${card ? ` (${card})` : ""}.\n` +
+    `The payment counts: Premium (${plan}) is active until ${endDate}. No further charges will be made.`,
   renewalFailed: (plan, accessUntil, hardDecline, nextAttempt) =>
     `⚠️ The payment for Premium (${plan}) did not go through.\n` +
     (hardDecline ? "The card is invalid or blocked: please pay with another card.\n" : "") +

@@ -98,6 +98,7 @@ describe("each notification kind", () => {
     const reminded = await createPayingUser(db);
     const expired = await createPayingUser(db, { status: "expired", autoRenew: false });
     const expiring = await createPayingUser(db);
+    const cancelledInFlight = await createPayingUser(db, { languageCode: "en", autoRenew: false });
 
     const jobs: [NotificationJob, number, string][] = [
       [
@@ -119,6 +120,16 @@ describe("each notification kind", () => {
         },
         renewed.user.telegramId,
         "Подписка продлена",
+      ],
+      [
+        {
+          kind: "renewal_charged_after_cancel",
+          userId: cancelledInFlight.user.id,
+          paymentId: cancelledInFlight.payment.id,
+          subscriptionId: cancelledInFlight.subscription.id,
+        },
+        cancelledInFlight.user.telegramId,
+        "had already been sent to the bank: 29 000 so'm was charged (860049******1234)",
       ],
       [
         {

@@ -115,7 +115,8 @@ describe("janitor for unknown outcomes", () => {
     await vi.waitFor(() => expect(point.hit).toBe("after_apply"));
     expect(confirmedCharges(w)).toHaveLength(1);
     const [attempt] = await attemptsOf(sub.id);
-    expect(attempt).toMatchObject({ status: "pending" });
+    // `unknown`: the worker recorded "charge about to be sent" (under the lock) before its apply.
+    expect(attempt).toMatchObject({ status: "unknown" });
     expect(attempt!.transactionId).toBe(confirmedCharges(w)[0]!.transactionId);
 
     point.at = "none"; // a healthy worker from here on

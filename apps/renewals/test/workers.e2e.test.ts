@@ -240,8 +240,9 @@ describe("worker processes started from env alone", () => {
       await exited;
       await vi.waitFor(() => expect(confirmedCharges(w)).toHaveLength(1), { timeout: 10_000 });
       const [attempt] = await attemptsOf(sub.id);
+      // `unknown`: the worker recorded "charge about to be sent" (under the lock) before its apply.
       expect(attempt).toMatchObject({
-        status: "pending",
+        status: "unknown",
         transactionId: confirmedCharges(w)[0]!.transactionId,
       });
 

@@ -343,8 +343,9 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
   function businessError(envelope: Envelope, endpoint: string, options: CallOptions): AtmosError {
     const code = envelope.result.code;
     const info = describeResultCode(code);
-    // An internal error at ATMOS on a mutating call: we cannot know whether it took effect.
-    const unknown = info.kind === "internal" && options.mutating;
+    // An internal error at ATMOS, or a code we do not know, on a mutating call: we cannot know
+    // whether it took effect (an unrecognised code is never a final decline).
+    const unknown = (info.kind === "internal" || info.kind === "unrecognised_result") && options.mutating;
     return new AtmosError({
       kind: info.kind,
       message: `ATMOS ${endpoint}: ${code} ${envelope.result.description ?? info.description}`,

@@ -18,6 +18,11 @@ export const ATMOS_ERROR_KINDS = [
   "transaction_closed",
   "invalid_params",
   "declined",
+  /**
+   * A result code we do not know. On a mutating call the outcome is unknown (ask getTransaction);
+   * it is never read as a decline.
+   */
+  "unrecognised_result",
   "unauthorized",
   "timeout",
   "network",

@@ -1,7 +1,8 @@
 /**
  * STPIMS-ERR-NNN → AtmosError kind. The official table could not be read (atmos-api.md §2.2, §13):
  * codes marked "sandbox" are our own choice for outcomes whose real code is unknown, so the sandbox
- * and the client agree. Unknown codes become `declined` (a business refusal, not retried).
+ * and the client agree. Unknown codes become `unrecognised_result`: never a decline; on a mutating
+ * call the client reports the outcome as unknown (the caller asks getTransaction, then reconciles).
  * Keep this table and docs/atmos.md in step.
  */
 import type { AtmosErrorKind } from "./errors";
@@ -58,5 +59,5 @@ export type KnownResultCode = keyof typeof RESULT_CODES;
 
 export function describeResultCode(code: string): ResultCodeInfo {
   const known = (RESULT_CODES as Record<string, ResultCodeInfo>)[code];
-  return known ?? { kind: "declined", retryable: false, description: "unknown ATMOS result code" };
+  return known ?? { kind: "unrecognised_result", retryable: false, description: "unknown ATMOS result code" };
 }

@@ -29,7 +29,8 @@ export function toAtmosTransaction(
     successTransId: st.success_trans_id !== null && st.success_trans_id > 0 ? st.success_trans_id : null,
     account: st.account,
     amount: st.amount,
-    confirmed: state === "confirmed" || state === "reversed",
+    // A reversed transaction was paid once and refunded: it is not a payment (never grant for it).
+    confirmed: state === "confirmed",
     state,
     cardId: st.card_id,
     statusCode: st.status_code,

@@ -168,6 +168,58 @@ describe("STPIMS-ERR-001 (internal)", () => {
   });
 });
 
+describe("unrecognised result codes", () => {
+  it("on apply that charged: outcomeUnknown (never a decline), get says confirmed", async () => {
+    const h = await harness({ sandbox: { faultPath: "/merchant/pay/apply" } });
+    const id = await preApplied(h.client);
+    h.sandbox.configure({ unrecognisedCodeNext: 1, unrecognisedCodeMode: "after" });
+    const error = await atmosFailure(() => h.client.apply({ transactionId: id, otp: SANDBOX_OTP }));
+    expect(error).toMatchObject({
+      kind: "unrecognised_result",
+      code: "STPIMS-ERR-999",
+      outcomeUnknown: true,
+      retryable: false,
+      transactionId: id,
+    });
+    expect(h.calls("/merchant/pay/apply")).toBe(1);
+    expect(await h.client.getTransaction(id)).toMatchObject({ state: "confirmed", confirmed: true });
+  });
+
+  it("on apply that did nothing: outcomeUnknown, get says still pre-applied", async () => {
+    const h = await harness({ sandbox: { faultPath: "/merchant/pay/apply" } });
+    const id = await preApplied(h.client);
+    h.sandbox.configure({ unrecognisedCodeNext: 1, unrecognisedCodeMode: "before" });
+    const error = await atmosFailure(() => h.client.apply({ transactionId: id, otp: SANDBOX_OTP }));
+    expect(error).toMatchObject({ kind: "unrecognised_result", outcomeUnknown: true });
+    expect((await h.client.getTransaction(id)).state).toBe("pre_applied");
+  });
+
+  it("on a read (list-cards) it is a plain error, not an unknown outcome", async () => {
+    const h = await harness({ sandbox: { faultPath: "/partner/list-cards" } });
+    h.sandbox.configure({ unrecognisedCodeNext: 1 });
+    const error = await atmosFailure(() => h.client.listCards());
+    expect(error).toMatchObject({ kind: "unrecognised_result", outcomeUnknown: false });
+  });
+});
+
+describe("reversal by ATMOS (ledger control)", () => {
+  it("a confirmed transaction reversed at ATMOS reads reversed and not confirmed", async () => {
+    const h = await harness();
+    const id = await preApplied(h.client);
+    h.sandbox.configure({ loseNextApply: 1 });
+    await atmosFailure(() => h.client.apply({ transactionId: id, otp: SANDBOX_OTP }));
+    const res = await fetch(`${h.sandbox.url}/_sandbox/reverse`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ transaction_id: id }),
+    });
+    expect(await res.json()).toEqual({ result: "reversed" });
+    expect(await h.client.getTransaction(id)).toMatchObject({ state: "reversed", confirmed: false });
+    expect(h.sandbox.ledger()[0]).toMatchObject({ state: "reversed", reversed: true });
+    expect(h.sandbox.reverseTransaction(id)).toBe("not_confirmed");
+  });
+});
+
 describe("idempotent calls are retried", () => {
   it("getTransaction retries 5xx and timeouts with backoff", async () => {
     const h = await harness({ sandbox: { faultPath: "/merchant/pay/get" } });

@@ -67,9 +67,29 @@ describe("transform", () => {
     expect(listCardsResponseSchema.parse({})).toEqual([]);
   });
 
-  it("maps result codes to kinds; unknown codes are a non-retryable decline", () => {
+  it("maps result codes to kinds; an unknown code is unrecognised_result, never a decline", () => {
     expect(describeResultCode("STPIMS-ERR-112").kind).toBe("insufficient_funds");
     expect(describeResultCode("STPIMS-ERR-001")).toMatchObject({ kind: "internal", retryable: true });
-    expect(describeResultCode("STPIMS-ERR-777")).toMatchObject({ kind: "declined", retryable: false });
+    expect(describeResultCode("STPIMS-ERR-777")).toMatchObject({
+      kind: "unrecognised_result",
+      retryable: false,
+    });
+  });
+
+  it("a reversed transaction is not confirmed (it must never grant anything)", () => {
+    const st = getResponseSchema.parse({
+      store_transaction: {
+        trans_id: 5,
+        confirmed: true,
+        success_trans_id: 9,
+        status_code: "0",
+        status_message: "Canceled",
+      },
+    }).store_transaction;
+    expect(toAtmosTransaction(st, "STPIMS-ERR-092", 5)).toMatchObject({
+      state: "reversed",
+      confirmed: false,
+      successTransId: 9,
+    });
   });
 });

@@ -16,6 +16,13 @@ const id = z.number().int().positive();
 export const NotificationJobSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("payment_succeeded"), userId: id, paymentId: id, subscriptionId: id }),
   z.object({ kind: z.literal("renewal_succeeded"), userId: id, paymentId: id, subscriptionId: id }),
+  /** A renewal charge already sent when the user turned auto-renew off or removed the card: honoured. */
+  z.object({
+    kind: z.literal("renewal_charged_after_cancel"),
+    userId: id,
+    paymentId: id,
+    subscriptionId: id,
+  }),
   z.object({
     kind: z.literal("renewal_failed"),
     userId: id,

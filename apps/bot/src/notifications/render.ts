@@ -75,12 +75,18 @@ export async function renderNotification(
 
   switch (job.kind) {
     case "payment_succeeded":
-    case "renewal_succeeded": {
+    case "renewal_succeeded":
+    case "renewal_charged_after_cancel": {
       const payment = await getPaymentForNotification(deps.db, job.paymentId);
       const loaded = await subscriptionWithPlan(job.subscriptionId);
       if (!payment || payment.userId !== user.id || !loaded)
         return { send: false, reason: "payment or subscription not found" };
-      const render = job.kind === "payment_succeeded" ? m.paymentSucceeded : m.renewalSucceeded;
+      const render =
+        job.kind === "payment_succeeded"
+          ? m.paymentSucceeded
+          : job.kind === "renewal_succeeded"
+            ? m.renewalSucceeded
+            : m.renewalChargedAfterCancel;
       return to(
         render(
           formatSom(payment.amount),

@@ -95,7 +95,7 @@ async function giveUpIfNeverConfirmed(
   } else {
     try {
       const transaction = await deps.atmos.getTransaction(view.session.transactionId);
-      if (transaction.confirmed) return "unknown"; // reconcileSession finishes it on the next run
+      if (transaction.state === "confirmed") return "unknown"; // reconcileSession finishes it on the next run
       neverConfirmed = transaction.state === "created" || transaction.state === "pre_applied";
     } catch (error) {
       neverConfirmed = isAtmosError(error) && error.kind === "transaction_not_found";

@@ -171,7 +171,8 @@ export async function reconcile(
           : "success here but ATMOS never confirmed";
     } else if (payment.status === "reversed" && tx.state !== "reversed") {
       mismatch = "refunded here but not reversed at ATMOS";
-    } else if (payment.status === "failed" && (paidThere || tx.state === "reversed")) {
+    } else if (payment.status === "failed" && paidThere) {
+      // failed here + reversed there agree: the money went back (e.g. reversed after a lost apply).
       mismatch = "failed here but ATMOS confirmed the payment";
     }
     if (mismatch) {
@@ -192,7 +193,10 @@ export async function reconcile(
         kind: "unresolved_outcome",
         ours: ourState,
         atmos: atmosState,
-        message: `payment ${payment.id} still ${payment.status} (ATMOS: ${tx.state})`,
+        message:
+          tx.state === "reversed"
+            ? `payment ${payment.id} still ${payment.status}; ATMOS reversed it: not paid, settle as failed (no access)`
+            : `payment ${payment.id} still ${payment.status} (ATMOS: ${tx.state})`,
       });
     }
   }

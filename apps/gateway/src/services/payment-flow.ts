@@ -466,7 +466,7 @@ export async function applyPayment(
     }
     return handleApplyError(deps, claimed, error, "apply");
   }
-  if (!transaction.confirmed) {
+  if (transaction.state !== "confirmed") {
     log.warn({ state: transaction.state }, "apply answered without confirmation: asking ATMOS");
     return resolveUnknown(deps, claimed);
   }
@@ -539,7 +539,7 @@ async function resolveUnknown(deps: Deps, session: PaymentSession): Promise<Atmo
 
 /**
  * Asks ATMOS for the session's transaction and finishes the session accordingly: confirmed →
- * success (exactly once), closed/reversed → failed, otherwise unchanged (payment `unknown` when
+ * success (exactly once), closed or reversed → failed (a reversed payment is never a success), otherwise unchanged (payment `unknown` when
  * `recordUnknown`). Serves apply, the callback and GET session.
  */
 export async function reconcileSession(
@@ -560,11 +560,17 @@ export async function reconcileSession(
       "could not read the ATMOS transaction",
     );
   }
-  if (transaction?.confirmed) {
+  if (transaction?.state === "confirmed") {
     await finalizeSuccess(deps, sessionId, transaction, "reconcile");
     return "completed";
   }
-  if (transaction && (transaction.state === "closed" || transaction.state === "reversed")) {
+  if (transaction?.state === "reversed") {
+    // Paid once, then reversed by ATMOS (e.g. after a lost apply answer): the money went back, so
+    // the session fails — no subscription, no premium.
+    await failPayment(deps, sessionId, "transaction_reversed", "ATMOS reversed the payment");
+    return "failed";
+  }
+  if (transaction?.state === "closed") {
     await failPayment(deps, sessionId, "transaction_closed", "ATMOS closed the transaction without payment");
     return "failed";
   }
@@ -669,6 +675,10 @@ export async function finalizeSuccess(
   transaction: AtmosTransaction,
   source: string,
 ) {
+  // Only a transaction ATMOS reports confirmed grants anything (a reversed one was refunded).
+  if (transaction.state !== "confirmed") {
+    throw new Error(`finalizeSuccess: transaction ${transaction.transactionId} is ${transaction.state}`);
+  }
   const now = deps.clock();
   let done: Awaited<ReturnType<typeof finalizeInTransaction>> = null;
   for (let attempt = 1; attempt <= 3 && !done; attempt++) {

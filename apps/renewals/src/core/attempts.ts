@@ -3,7 +3,7 @@ import type { Database, RenewalAttempt, Subscription } from "@obuna/db";
 import { lockRenewalAttempt, lockSubscription, recordNotification, setUserRole } from "@obuna/db/queries";
 import { auditLog, boundCards, payments, plans, renewalAttempts, subscriptions } from "@obuna/db/schema";
 import { eq, sql } from "drizzle-orm";
-import type { RenewalContext } from "./deps";
+import { isUniqueViolation, type RenewalContext } from "./deps";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -44,6 +44,54 @@ export async function resolveAttemptSuccess(
   attemptId: number,
   atmosTx: Pick<AtmosTransaction, "transactionId" | "successTransId">,
 ): Promise<SuccessResolution> {
+  try {
+    return await recordAttemptSuccess(ctx, attemptId, atmosTx);
+  } catch (error) {
+    // payments_one_success_per_renewal_period_key: this period is already paid, so ATMOS confirmed a
+    // second charge for it. Never a second grant: the attempt is parked for an operator (refund).
+    if (!isUniqueViolation(error)) throw error;
+    await parkDuplicatePeriodCharge(ctx, attemptId, atmosTx.transactionId);
+    return { status: "already_resolved" };
+  }
+}
+
+async function parkDuplicatePeriodCharge(ctx: RenewalContext, attemptId: number, transactionId: number) {
+  const now = ctx.clock();
+  const notificationId = await ctx.db.transaction(async (tx) => {
+    const attempt = await lockRenewalAttempt(tx, attemptId);
+    if (!attempt || (attempt.status !== "pending" && attempt.status !== "unknown")) return null;
+    // `unknown` without a next check: the janitor leaves it, the hourly alert and `pnpm reconcile` show it.
+    await tx
+      .update(renewalAttempts)
+      .set({
+        status: "unknown",
+        transactionId,
+        errorCode: "DUPLICATE_PERIOD_CHARGE",
+        errorMessage: "ATMOS confirmed a charge for a period that already has a successful payment",
+        nextCheckAt: null,
+        updatedAt: now,
+      })
+      .where(eq(renewalAttempts.id, attempt.id));
+    return recordNotification(
+      tx,
+      {
+        kind: "admin_alert",
+        alert: "reconciliation",
+        text: `Renewal attempt ${attempt.id}: ATMOS transaction ${transactionId} was confirmed but subscription ${attempt.subscriptionId} already has a successful payment for this period (double charge). Refund it.`,
+      },
+      `renewal-duplicate-${attempt.id}`,
+      now,
+    );
+  });
+  ctx.logger.error({ attemptId, transactionId }, "second confirmed charge for a paid renewal period");
+  if (notificationId) await ctx.flushNotifications([notificationId]);
+}
+
+async function recordAttemptSuccess(
+  ctx: RenewalContext,
+  attemptId: number,
+  atmosTx: Pick<AtmosTransaction, "transactionId" | "successTransId">,
+): Promise<SuccessResolution> {
   const now = ctx.clock();
   const result = await ctx.db.transaction(async (tx) => {
     const attempt = await lockRenewalAttempt(tx, attemptId);
@@ -78,6 +126,9 @@ export async function resolveAttemptSuccess(
       .returning({ id: payments.id });
     const live = sub.status === "active" || sub.status === "past_due";
     const extended = live && sub.endDate.getTime() === attempt.periodEnd.getTime();
+    // The user turned auto-renew off or removed the card after the charge was sent (a cancel that
+    // commits first stops the charge: claimChargeSend). The charge is honoured and they are told so.
+    const cancelledInFlight = !sub.autoRenew || !card?.isActive || card.removedAt !== null;
     if (extended) {
       await tx
         .update(subscriptions)
@@ -126,7 +177,7 @@ export async function resolveAttemptSuccess(
       ? await recordNotification(
           tx,
           {
-            kind: "renewal_succeeded",
+            kind: cancelledInFlight ? "renewal_charged_after_cancel" : "renewal_succeeded",
             userId: sub.userId,
             paymentId: payment!.id,
             subscriptionId: sub.id,
@@ -374,5 +425,5 @@ export async function markAttemptUnknown(
       nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(0)),
       updatedAt: now,
     })
-    .where(sql`${renewalAttempts.id} = ${attemptId} and ${renewalAttempts.status} = 'pending'`);
+    .where(sql`${renewalAttempts.id} = ${attemptId} and ${renewalAttempts.status} in ('pending', 'unknown')`);
 }

@@ -1,11 +1,12 @@
 import { type AtmosError, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
 import {
   listPeriodAttempts,
+  lockRenewalAttempt,
   lockSubscription,
   recordAttemptTransaction,
   revealCardToken,
 } from "@obuna/db/queries";
-import { boundCards, plans, renewalAttempts } from "@obuna/db/schema";
+import { auditLog, boundCards, plans, renewalAttempts } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import {
   type FailureInput,
@@ -107,6 +108,65 @@ async function startAttempt(
   }
 }
 
+/**
+ * The last check before the charge call, in one transaction with row locks on the attempt and the
+ * subscription: auto-renew still on, the subscription live and its card usable. A cancel (auto-renew
+ * off, card removed — both update the subscription row) that committed first wins: the attempt
+ * ends `failed` NOT_CHARGED:cancelled and apply is never sent. Otherwise the attempt becomes
+ * `unknown` (the charge may be sent from now on), so a cancel that commits after sees it in flight
+ * and the charge, if it goes through, is honoured (resolveAttemptSuccess tells the user plainly).
+ */
+async function claimChargeSend(
+  ctx: RenewalContext,
+  attemptId: number,
+  subscriptionId: number,
+): Promise<{ send: true } | { send: false; reason: string }> {
+  const now = ctx.clock();
+  return ctx.db.transaction(async (tx) => {
+    const attempt = await lockRenewalAttempt(tx, attemptId);
+    if (attempt?.status !== "pending") return { send: false, reason: "attempt resolved meanwhile" };
+    const sub = await lockSubscription(tx, subscriptionId);
+    let refused: string | null = null;
+    if (!sub || (sub.status !== "active" && sub.status !== "past_due")) refused = "subscription not live";
+    else if (sub.endDate.getTime() !== attempt.periodEnd.getTime()) refused = "period already renewed";
+    else if (!sub.autoRenew) refused = "auto-renew turned off";
+    else if (!sub.boundCardId) refused = "card removed";
+    else {
+      const [card] = await tx.select().from(boundCards).where(eq(boundCards.id, sub.boundCardId));
+      if (!card?.isActive || card.removedAt || card.cardToken === null) refused = "card removed";
+    }
+    if (refused === null) {
+      await tx
+        .update(renewalAttempts)
+        .set({ status: "unknown", updatedAt: now })
+        .where(eq(renewalAttempts.id, attemptId));
+      return { send: true as const };
+    }
+    await tx
+      .update(renewalAttempts)
+      .set({
+        status: "failed",
+        errorCode:
+          refused === "period already renewed" ? "NOT_CHARGED:period_renewed" : "NOT_CHARGED:cancelled",
+        errorMessage: `${refused} before the charge was sent`,
+        nextCheckAt: null,
+        resolvedAt: now,
+        updatedAt: now,
+      })
+      .where(eq(renewalAttempts.id, attemptId));
+    await tx.insert(auditLog).values({
+      actor: "renewals",
+      action: "renewal.cancelled_before_charge",
+      entityType: "subscription",
+      entityId: String(subscriptionId),
+      reason: refused,
+      details: { attemptId, transactionId: attempt.transactionId },
+      createdAt: now,
+    });
+    return { send: false as const, reason: `${refused} before the charge was sent` };
+  });
+}
+
 function failureFrom(error: AtmosError): FailureInput {
   return {
     code: error.code ?? error.kind,
@@ -153,9 +213,14 @@ export async function chargeSubscription(
     }
     stage = "pre_apply";
     await ctx.atmos.preApplyToken({ transactionId, cardToken });
+    const claim = await claimChargeSend(ctx, attemptId, started.subscriptionId);
+    if (!claim.send) {
+      log.info({ transactionId, reason: claim.reason }, "renewal not charged: cancelled before the charge");
+      return { status: "skipped", reason: claim.reason };
+    }
     stage = "apply";
     const applied = await ctx.atmos.apply({ transactionId, otp: TOKEN_PAYMENT_OTP });
-    if (applied.state !== "confirmed" && !applied.confirmed) {
+    if (applied.state !== "confirmed") {
       await markAttemptUnknown(ctx, attemptId, {
         transactionId,
         code: applied.statusCode ?? "NOT_CONFIRMED",
@@ -171,7 +236,9 @@ export async function chargeSubscription(
     return { status: "success", attemptId, paymentId: resolved.paymentId };
   } catch (error) {
     const atmosError = isAtmosError(error) ? error : null;
-    if (atmosError && DECLINE_KINDS.has(atmosError.kind)) {
+    // An answer that may hide a charge (lost answer, unrecognised code) is never a final decline.
+    const unclear = atmosError?.outcomeUnknown || atmosError?.kind === "unrecognised_result";
+    if (atmosError && !unclear && DECLINE_KINDS.has(atmosError.kind)) {
       const resolved = await resolveAttemptFailure(ctx, attemptId, failureFrom(atmosError));
       log.info({ transactionId, kind: atmosError.kind, code: atmosError.code }, "renewal declined");
       if (resolved.status !== "declined") return { status: "skipped", reason: "attempt resolved meanwhile" };

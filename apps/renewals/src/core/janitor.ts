@@ -70,7 +70,8 @@ export async function resolveAttempt(
     );
     return reschedule(ctx, attempt, "get transaction failed");
   }
-  if (state.state === "confirmed" || state.confirmed) {
+  // Only `confirmed` is a payment: a reversed transaction was paid once and refunded by ATMOS.
+  if (state.state === "confirmed") {
     const r = await resolveAttemptSuccess(ctx, attempt.id, state);
     log.info(
       { transactionId: attempt.transactionId, result: r.status },
@@ -79,10 +80,14 @@ export async function resolveAttempt(
     return r.status === "success" ? "success" : "already_resolved";
   }
   if (state.state === "closed" || state.state === "reversed") {
-    // Finished without payment. After an apply that was sent (unknown) this is the card's decline;
-    // for a worker that died before apply it is not the card's fault.
+    // Finished without payment (closed, or charged and then reversed: the money went back). After
+    // an apply that was sent (unknown) this is the card's decline; for a worker that died before
+    // apply it is not the card's fault. Never a success: the period is not extended.
     const r = await resolveAttemptFailure(ctx, attempt.id, {
-      code: state.statusCode ?? `ATMOS_${state.state.toUpperCase()}`,
+      code:
+        state.state === "reversed"
+          ? "ATMOS_REVERSED"
+          : (state.statusCode ?? `ATMOS_${state.state.toUpperCase()}`),
       message: state.statusMessage ?? `transaction ${state.state}`,
       kind: "declined",
       isDecline: attempt.status === "unknown",

@@ -194,6 +194,20 @@ export function createSandbox(initial: SandboxConfigPatch = {}, options: Sandbox
     });
   }
 
+  /**
+   * ATMOS reverses a confirmed payment on its own side (bank reversal, operator, dispute): the
+   * transaction reads `reversed` from then on. Ledger control, not an API call.
+   */
+  function reverseTransaction(transactionId: number): "reversed" | "not_found" | "not_confirmed" {
+    const t = transactions.get(transactionId);
+    if (!t) return "not_found";
+    if (t.state !== "confirmed") return "not_confirmed";
+    t.state = "reversed";
+    t.reversedAt = now();
+    log.info({ transactionId: t.id }, "sandbox: reversed by ATMOS");
+    return "reversed";
+  }
+
   function closeSandbox(): void {
     closed = true;
     for (const done of [...hangers]) done();
@@ -212,6 +226,12 @@ export function createSandbox(initial: SandboxConfigPatch = {}, options: Sandbox
   // ---------------------------------------------------------------- control endpoints
   app.get("/_sandbox/ledger", (c) => c.json({ transactions: ledger() }));
   app.get("/_sandbox/health", (c) => c.json({ ok: true }));
+  app.post("/_sandbox/reverse", async (c) => {
+    const b = await c.req.json().catch(() => null);
+    const id = int((b as Record<string, unknown> | null)?.transaction_id);
+    const result = id === null ? "not_found" : reverseTransaction(id);
+    return c.json({ result }, result === "reversed" ? 200 : 409);
+  });
   app.post("/_sandbox/config", async (c) => {
     const body = await c.req.json().catch(() => undefined);
     const parsed = sandboxConfigPatchSchema.safeParse(body);
@@ -243,6 +263,16 @@ export function createSandbox(initial: SandboxConfigPatch = {}, options: Sandbox
       if (config.htmlNext > 0) {
         config.htmlNext--;
         return c.html(HTML_403, 403);
+      }
+      if (config.unrecognisedCodeNext > 0) {
+        config.unrecognisedCodeNext--;
+        const unrecognised = () =>
+          c.json({ result: { code: config.unrecognisedCode, description: "Неизвестная ошибка" } });
+        log.info({ path, mode: config.unrecognisedCodeMode }, "sandbox fault: unrecognised result code");
+        if (config.unrecognisedCodeMode === "before") return unrecognised();
+        await next();
+        if (c.res.status === 200) c.res = unrecognised();
+        return;
       }
       if (config.timeoutRate > 0 && random() < config.timeoutRate) {
         await hang(c);
@@ -718,6 +748,8 @@ export function createSandbox(initial: SandboxConfigPatch = {}, options: Sandbox
     ledger,
     /** Method + path + time of every API call (no bodies): e.g. count `/token` requests. */
     requests: (): SandboxRequestRecord[] => [...requests],
+    /** ATMOS reverses a confirmed transaction on its own (also `POST /_sandbox/reverse`). */
+    reverseTransaction,
     /** Makes every issued access token invalid (the next call gets a WSO2 401). */
     expireTokens: (): void => tokens.clear(),
     /** The current settings (secrets included: for in-process tests only). */

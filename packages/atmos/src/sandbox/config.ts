@@ -45,6 +45,14 @@ export const sandboxConfigSchema = z.object({
   failNext: count,
   htmlNext: count,
   loseNextApply: count,
+  /**
+   * The next N calls answer HTTP 200 with `unrecognisedCode`, a result code the client does not know:
+   * `before` = without processing the call, `after` = the call takes effect (e.g. apply charges) and
+   * only its answer is replaced.
+   */
+  unrecognisedCodeNext: count,
+  unrecognisedCodeMode: z.enum(["before", "after"]),
+  unrecognisedCode: z.string().regex(/^STPIMS-ERR-\d{3}$/),
   /** Only calls whose path starts with this get the faults above (null = every API path). */
   faultPath: z.string().nullable(),
   /** What `merchant/pay/get` answers for a confirmed payment: OK, or ERR-092 with data. */
@@ -79,6 +87,9 @@ export const DEFAULT_SANDBOX_CONFIG: SandboxConfig = {
   failNext: 0,
   htmlNext: 0,
   loseNextApply: 0,
+  unrecognisedCodeNext: 0,
+  unrecognisedCodeMode: "before",
+  unrecognisedCode: "STPIMS-ERR-999",
   faultPath: null,
   confirmedGetCode: "OK",
   cardOutcomes: {},

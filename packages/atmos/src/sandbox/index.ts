@@ -43,6 +43,8 @@ export interface RunningSandbox {
   close(): Promise<void>;
   ledger(): import("./app").SandboxLedgerEntry[];
   configure(patch: SandboxConfigPatch): void;
+  /** ATMOS reverses a confirmed transaction on its own (bank reversal): it reads `reversed` from then on. */
+  reverseTransaction(transactionId: number): "reversed" | "not_found" | "not_confirmed";
   requests(): SandboxRequestRecord[];
   expireTokens(): void;
   config(): SandboxConfig;
@@ -61,6 +63,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     port: address.port,
     ledger: sandbox.ledger,
     configure: sandbox.configure,
+    reverseTransaction: sandbox.reverseTransaction,
     requests: sandbox.requests,
     expireTokens: sandbox.expireTokens,
     config: sandbox.config,

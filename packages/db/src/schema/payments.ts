@@ -1,4 +1,5 @@
-import { bigint, index, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigint, index, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { boundCards } from "./bound-cards";
 import { identityId, refId, timestamps, timestamptz, tiyin } from "./columns";
 import { paymentKind, paymentProvider, paymentStatus } from "./enums";
@@ -40,5 +41,13 @@ export const payments = pgTable(
     index("payments_user_id_created_at_idx").on(t.userId, t.createdAt),
     index("payments_transaction_id_idx").on(t.transactionId),
     index("payments_status_created_at_idx").on(t.status, t.createdAt),
+    // The last guard against a double grant: at most one successful payment per payment session and
+    // per subscription renewal period (a renewal's period starts at the end_date it renewed).
+    uniqueIndex("payments_one_success_per_session_key")
+      .on(t.sessionId)
+      .where(sql`status = 'success' and session_id is not null`),
+    uniqueIndex("payments_one_success_per_renewal_period_key")
+      .on(t.subscriptionId, t.periodStart)
+      .where(sql`status = 'success' and kind = 'renewal'`),
   ],
 );
