@@ -35,6 +35,11 @@ export const gatewayEnvSchema = z.object({
     .min(60)
     .max(7 * 86400)
     .default(43200),
+  /**
+   * Bearer token Prometheus sends to scrape `GET /metrics` (the port is also the public ATMOS callback
+   * port); unset = /metrics answers 401.
+   */
+  METRICS_TOKEN: z.string().min(16, "use at least 16 characters").optional(),
   /** Telegram user ids that may use the admin API with `tma <initData>`: `1,2,3`, empty = none. */
   ADMIN_TELEGRAM_IDS: z
     .string()
