@@ -81,6 +81,9 @@ export interface Messages {
   gatewayUnavailable: string;
   somethingWrong: string;
   unknownCommand: string;
+  /** A group chat: account commands and buttons answer only in the private chat with the bot. */
+  openInPrivate: string;
+  openInPrivateButton: string;
   buyPremiumButton: string;
   // notifications
   paymentSucceeded(amount: string, plan: string, endDate: string, card: string | null): string;
@@ -162,6 +165,8 @@ const uz: Messages = {
   gatewayUnavailable: "Xizmat vaqtincha ishlamayapti. Birozdan keyin qayta urinib ko'ring.",
   somethingWrong: "Xatolik yuz berdi. Qayta urinib ko'ring.",
   unknownCommand: "Tushunmadim. Buyruqlar ro'yxati: /help",
+  openInPrivate: "Obuna va to'lovlar bilan faqat shaxsiy chatda ishlayman. Meni shaxsiy chatda oching.",
+  openInPrivateButton: "Shaxsiy chatda ochish",
   buyPremiumButton: "⭐ Premium olish",
   paymentSucceeded: (amount, plan, endDate, card) =>
     `✅ To'lov qabul qilindi: ${amount}${card ? ` (${card})` : ""}.\nPremium (${plan}) ${endDate} gacha faol.`,
@@ -253,6 +258,8 @@ const ru: Messages = {
   gatewayUnavailable: "Сервис временно недоступен. Попробуйте чуть позже.",
   somethingWrong: "Произошла ошибка. Попробуйте ещё раз.",
   unknownCommand: "Не понял. Список команд: /help",
+  openInPrivate: "Подписка и платежи — только в личном чате. Откройте меня в личном чате.",
+  openInPrivateButton: "Открыть в личном чате",
   buyPremiumButton: "⭐ Оформить Premium",
   paymentSucceeded: (amount, plan, endDate, card) =>
     `✅ Оплата получена: ${amount}${card ? ` (${card})` : ""}.\nPremium (${plan}) активен до ${endDate}.`,
@@ -341,6 +348,8 @@ const en: Messages = {
   gatewayUnavailable: "The service is temporarily unavailable. Please try again shortly.",
   somethingWrong: "Something went wrong. Please try again.",
   unknownCommand: "I did not understand. Commands: /help",
+  openInPrivate: "Subscriptions and payments work only in a private chat. Open me in private.",
+  openInPrivateButton: "Open in private chat",
   buyPremiumButton: "⭐ Get Premium",
   paymentSucceeded: (amount, plan, endDate, card) =>
     `✅ Payment received: ${amount}${card ? ` (${card})` : ""}.\nPremium (${plan}) is active until ${endDate}.`,

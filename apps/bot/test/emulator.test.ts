@@ -109,6 +109,39 @@ describe("against telegram-test-api (long polling through @grammyjs/runner)", ()
     );
     expect(gateway.cancelled).toEqual([801]);
   });
+  it('/status@bot in a group answers "open me in private" and posts no account data', async () => {
+    const member = 4_100_003;
+    const groupId = -1_001_234_567;
+    gateway.subscriptions.set(member, subscriptionFixture({ id: 802 }));
+    const client = emulator.server.getClient(BOT_TOKEN, {
+      userId: member,
+      chatId: groupId,
+      chatTitle: "Family chat",
+      type: "group",
+      timeout: 5_000,
+    });
+    for (const command of ["/status@TestNameBot", "/payments@TestNameBot", "/cancel@TestNameBot"]) {
+      await client.sendCommand(client.makeCommand(command));
+    }
+    const answers = await waitFor(
+      () => {
+        const messages = emulator.botMessages(groupId);
+        return messages.length >= 3 ? messages : null;
+      },
+      5_000,
+      "group answers",
+    );
+    for (const answer of answers) {
+      expect(answer.message.text).toBe(
+        "Obuna va to'lovlar bilan faqat shaxsiy chatda ishlayman. Meni shaxsiy chatda oching.",
+      );
+      expect(answer.message.text).not.toMatch(/1234|Oylik|29 000/);
+      expect(buttonsOf(answer).map((b) => (b as { url?: string }).url)).toEqual(["https://t.me/TestNameBot"]);
+    }
+    // Nothing went to the member's private chat either, and nothing changed.
+    expect(emulator.botMessages(member)).toEqual([]);
+    expect(gateway.cancelled).not.toContain(802);
+  });
 });
 
 describe("webhook mode", () => {

@@ -60,6 +60,76 @@ type Keyboard = { inline_keyboard: { text: string; callback_data?: string; web_a
 const keyboardOf = (call: RecordedCall | undefined) =>
   (call?.payload.reply_markup as Keyboard | undefined)?.inline_keyboard.flat() ?? [];
 
+/** The same update, sent in a group chat (any member sees the bot's answer there). */
+function inGroup(update: ReturnType<typeof commandUpdate>): ReturnType<typeof commandUpdate> {
+  const group = { id: -1_009_876_543, type: "group" as const, title: "Family chat" };
+  if (update.message) return { ...update, message: { ...update.message, chat: group } } as typeof update;
+  const query = update.callback_query!;
+  return {
+    ...update,
+    callback_query: { ...query, message: { ...query.message!, chat: group } },
+  } as typeof update;
+}
+
+describe("group chats: account commands and buttons only in private", () => {
+  it('/status@bot in a group answers "open me in private" and asks the gateway nothing', async () => {
+    const from = user(nextUserId++, "en");
+    gateway.subscriptions.set(from.id, subscriptionFixture());
+    let asked = 0;
+    const getSubscription = gateway.getSubscription.bind(gateway);
+    gateway.getSubscription = async (id: number) => {
+      asked++;
+      return getSubscription(id);
+    };
+    for (const command of [
+      "/status@obuna_test_bot",
+      "/status",
+      "/payments",
+      "/premium",
+      "/start",
+      "/cancel",
+      "/resume",
+    ]) {
+      await bot.handleUpdate(inGroup(commandUpdate(command, from)));
+    }
+    expect(sent()).toHaveLength(7);
+    for (const call of sent()) {
+      expect(call.payload.chat_id).toBe(-1_009_876_543);
+      expect(call.payload.text).toBe(
+        "Subscriptions and payments work only in a private chat. Open me in private.",
+      );
+      expect(keyboardOf(call)).toEqual([
+        { text: "Open in private chat", url: "https://t.me/obuna_test_bot" },
+      ]);
+    }
+    expect(asked).toBe(0);
+    // /help still answers in the group; the same /status in private shows the account.
+    await bot.handleUpdate(inGroup(commandUpdate("/help", from)));
+    expect(lastText()).toContain("Commands:");
+    await bot.handleUpdate(commandUpdate("/status", from));
+    expect(sent().at(-1)!.payload.chat_id).toBe(from.id);
+    expect(lastText()).toContain("1234");
+  });
+
+  it("a button pressed in a group is refused and changes nothing", async () => {
+    const from = user(nextUserId++, "ru");
+    gateway.subscriptions.set(from.id, subscriptionFixture({ id: 7001 }));
+    for (const data of ["cancel:yes:7001", "plan:monthly", "premium", "lang:en"]) {
+      await bot.handleUpdate(inGroup(callbackUpdate(data, from)));
+    }
+    expect(answers()).toHaveLength(4);
+    for (const answer of answers()) {
+      expect(answer.payload).toMatchObject({
+        text: "Подписка и платежи — только в личном чате. Откройте меня в личном чате.",
+        show_alert: true,
+      });
+    }
+    expect(sent()).toEqual([]);
+    expect(gateway.cancelled).toEqual([]);
+    expect(gateway.links).toEqual([]);
+  });
+});
+
 describe("/start and languages", () => {
   it("welcomes in Uzbek by default and offers the language choice", async () => {
     const from = user(nextUserId++, "de");

@@ -1,6 +1,6 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { AdminConfig } from "./admin/auth";
+import { type AdminConfig, requireAdmin } from "./admin/auth";
 import { registerOpsMetrics } from "./admin/metrics";
 import { registerAdmin } from "./admin/routes";
 import { instrumentAtmos } from "./atmos-instrumented";
@@ -65,16 +65,33 @@ export function createApp(inputDeps: GatewayDeps, options: { admin?: AdminConfig
   registerAdmin(app, options.admin);
   registerOpsMetrics(metrics, deps.db, deps.clock);
 
-  app.doc("/openapi.json", {
+  // The public spec (and its UI) leave the admin API out; the whole spec, admin API included, is at
+  // /api/v1/admin/openapi.json for admin credentials only.
+  const documentConfig = {
     openapi: "3.0.3",
     info: {
       title: "Obuna gateway",
       version: "1.0.0",
       description: "Payment links, card + OTP payments through ATMOS, subscriptions. Errors: docs/errors.md.",
     },
-  });
+  };
+  app.get("/openapi.json", (c) => c.json(publicDocument(app.getOpenAPIDocument(documentConfig))));
+  app.get("/api/v1/admin/openapi.json", requireAdmin(options.admin), (c) =>
+    c.json(app.getOpenAPIDocument(documentConfig)),
+  );
   app.get("/docs", swaggerUI({ url: "/openapi.json" }));
   return app;
+}
+
+/** The spec without the admin API's paths and its security scheme. */
+function publicDocument<
+  D extends { paths?: Record<string, unknown>; components?: { securitySchemes?: Record<string, unknown> } },
+>(document: D): D {
+  const paths = Object.fromEntries(
+    Object.entries(document.paths ?? {}).filter(([path]) => !path.startsWith("/api/v1/admin/")),
+  );
+  const { adminToken: _admin, ...securitySchemes } = document.components?.securitySchemes ?? {};
+  return { ...document, paths, components: { ...document.components, securitySchemes } };
 }
 
 export type GatewayApp = ReturnType<typeof createApp>;

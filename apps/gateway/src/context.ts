@@ -29,6 +29,8 @@ export interface GatewayConfig {
   otpResendCooldownMs?: number;
   /** Largest accepted request body (default 64 KiB). */
   bodyLimitBytes?: number;
+  /** METRICS_TOKEN: `GET /metrics` needs `Authorization: Bearer <it>`; unset = /metrics answers 401. */
+  metricsToken?: string;
 }
 
 export interface GatewayDeps {

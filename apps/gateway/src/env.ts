@@ -41,6 +41,11 @@ export const gatewayEnvSchema = z.object({
     .default(43200),
   /** Max age of an admin's initData at POST /api/v1/admin/session/telegram (the only place it is accepted). */
   ADMIN_INIT_DATA_MAX_AGE_S: z.coerce.number().int().min(30).max(3600).default(300),
+  /**
+   * Bearer token Prometheus sends to scrape `GET /metrics` (the port is also the public ATMOS callback
+   * port); unset = /metrics answers 401.
+   */
+  METRICS_TOKEN: z.string().min(16, "use at least 16 characters").optional(),
   /** Telegram user ids that may use the admin API with `tma <initData>`: `1,2,3`, empty = none. */
   ADMIN_TELEGRAM_IDS: z
     .string()

@@ -55,6 +55,7 @@ async function main(env: GatewayEnv) {
       atmosCallbackApiKey: env.ATMOS_CALLBACK_API_KEY,
       atmosCallbackHash: env.ATMOS_CALLBACK_HASH,
       otpResendCooldownMs: env.OTP_RESEND_COOLDOWN_S * 1000,
+      metricsToken: env.METRICS_TOKEN,
     },
   };
   const app = createApp(deps, {

@@ -5,7 +5,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueAdminSession } from "../src/admin/auth";
 import { createApp } from "../src/app";
-import { STORE_ID } from "./constants";
+import { METRICS_TOKEN, STORE_ID } from "./constants";
 import {
   apply,
   type Harness,
@@ -110,6 +110,7 @@ async function paid(
 
 const ENDPOINTS: Array<[string, string, unknown?]> = [
   ["POST", "/api/v1/admin/session/telegram"],
+  ["POST", "/api/v1/admin/logout"],
   ["GET", "/api/v1/admin/me"],
   ["GET", "/api/v1/admin/dashboard"],
   ["GET", "/api/v1/admin/payment-sessions"],
@@ -161,7 +162,7 @@ describe("admin auth", () => {
     expect(res.status).toBe(401);
   });
 
-  it("session sign-in: wrong token 401; right token → a signed session token that works and names the actor", async () => {
+  it("session sign-in: wrong token 401; right token → a signed session token whose actor is `admin`, whatever the body claims", async () => {
     const wrong = await admin("POST", "/api/v1/admin/session", { auth: null, body: { token: "nope" } });
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe("UNAUTHORIZED");
@@ -172,17 +173,49 @@ describe("admin auth", () => {
       body: { token: ADMIN_TOKEN, actor: "dilnoza" },
     });
     expect(ok.status).toBe(200);
+    expect(ok.body.data.actor).toBe("admin");
     expect(ok.body.data.session_token).not.toContain(ADMIN_TOKEN);
     expect(Date.parse(ok.body.data.expires_at)).toBeGreaterThan(Date.now() + 3500_000);
     const me = await admin("GET", "/api/v1/admin/me", { auth: `Bearer ${ok.body.data.session_token}` });
-    expect(me.body.data).toMatchObject({ actor: "dilnoza", via: "session" });
+    expect(me.body.data).toMatchObject({ actor: "admin", via: "session" });
     // A tampered payload (another actor) fails the signature.
     const [p, payload, sig] = ok.body.data.session_token.split(".");
-    const other = Buffer.from(JSON.stringify({ a: "root", exp: 9_999_999_999 })).toString("base64url");
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+    const other = Buffer.from(JSON.stringify({ ...claims, a: "root", exp: 9_999_999_999 })).toString(
+      "base64url",
+    );
     expect(payload).not.toBe(other);
     expect((await admin("GET", "/api/v1/admin/me", { auth: `Bearer ${p}.${other}.${sig}` })).status).toBe(
       401,
     );
+  });
+
+  it("a correctly signed session token with no session on the server is refused", async () => {
+    // Signed with the right key but never recorded (or recorded and since deleted): 401.
+    const unrecorded = issueAdminSession({ adminToken: ADMIN_TOKEN, sessionTtlS: 3600 }, "admin", new Date());
+    const res = await admin("GET", "/api/v1/admin/me", { auth: `Bearer ${unrecorded.token}` });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe("UNAUTHORIZED");
+  });
+
+  it("sign-out ends the session on the server: the same token is refused afterwards", async () => {
+    const signIn = await admin("POST", "/api/v1/admin/session", { auth: null, body: { token: ADMIN_TOKEN } });
+    const session = `Bearer ${signIn.body.data.session_token}`;
+    const other = await admin("POST", "/api/v1/admin/session", { auth: null, body: { token: ADMIN_TOKEN } });
+    expect((await admin("GET", "/api/v1/admin/dashboard", { auth: session })).status).toBe(200);
+
+    const out = await admin("POST", "/api/v1/admin/logout", { auth: session });
+    expect(out.status).toBe(200);
+    expect(out.body.data).toEqual({ ended: true });
+    for (const [method, path, body] of ENDPOINTS) {
+      const res = await admin(method, path, { auth: session, ...(body ? { body } : {}) });
+      expect(res.status, `${method} ${path} after sign-out`).toBe(401);
+    }
+    expect((await admin("POST", "/api/v1/admin/logout", { auth: session })).status).toBe(401);
+    // Another session of the same admin is untouched; ADMIN_TOKEN itself has no session to end.
+    const stillIn = `Bearer ${other.body.data.session_token}`;
+    expect((await admin("GET", "/api/v1/admin/me", { auth: stillIn })).status).toBe(200);
+    expect((await admin("POST", "/api/v1/admin/logout")).body.data).toEqual({ ended: false });
   });
 
   it("an admin's initData is no admin credential anywhere but the session exchange", async () => {
@@ -234,6 +267,12 @@ describe("admin auth", () => {
     });
     const res = await withoutHim.request("/api/v1/admin/me", { headers: { authorization: session } });
     expect(res.status).toBe(401);
+
+    // Sign-out ends a Telegram session too.
+    expect((await admin("POST", "/api/v1/admin/logout", { auth: session })).body.data).toEqual({
+      ended: true,
+    });
+    expect((await admin("GET", "/api/v1/admin/me", { auth: session })).status).toBe(401);
   });
 });
 
@@ -299,6 +338,33 @@ describe("admin reads", () => {
 });
 
 describe("admin actions", () => {
+  it("the audit actor is the authenticated identity, whatever the request body claims", async () => {
+    const { prepared } = await paid({ autoRenew: true, card: "humo3" });
+    const [user] = await h.db.db.select().from(users).where(eq(users.telegramId, prepared.telegramId));
+    const [card] = await h.db.db.select().from(boundCards).where(eq(boundCards.userId, user!.id));
+    const path = `/api/v1/admin/cards/${card!.id}`;
+    const tokenSession = await admin("POST", "/api/v1/admin/session", {
+      auth: null,
+      body: { token: ADMIN_TOKEN, actor: "tg:1" },
+    });
+    const off = await admin("POST", `${path}/deactivate`, {
+      auth: `Bearer ${tokenSession.body.data.session_token}`,
+      body: { reason: "claims to be someone else", actor: "tg:1" },
+    });
+    expect(off.status, JSON.stringify(off.body)).toBe(200);
+    const tgSession = await admin("POST", "/api/v1/admin/session/telegram", { auth: tma(ADMIN_TG) });
+    const on = await admin("POST", `${path}/reactivate`, {
+      auth: `Bearer ${tgSession.body.data.session_token}`,
+      body: { reason: "claims to be the token admin", actor: "admin" },
+    });
+    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    const rows = await auditRows("bound_card", card!.id);
+    expect(rows.map((r) => [r.action, r.actor]).sort()).toEqual([
+      ["card.deactivated", "admin"],
+      ["card.reactivated", `tg:${ADMIN_TG}`],
+    ]);
+  });
+
   it("deactivate/reactivate a card: one audit row each, in the same transaction; refusals write none", async () => {
     const { prepared } = await paid({ autoRenew: true, card: "humo3" });
     const [user] = await h.db.db.select().from(users).where(eq(users.telegramId, prepared.telegramId));
@@ -541,16 +607,38 @@ describe("admin actions", () => {
     });
   });
 
-  it("the OpenAPI document lists the admin endpoints with the shared error responses", async () => {
-    const doc = (await (await adminApp.request("/openapi.json")).json()) as Json;
+  it("the admin OpenAPI document (admin credentials only) lists the admin endpoints; the public one does not", async () => {
+    const refused = await admin("GET", "/api/v1/admin/openapi.json", { auth: null });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.code).toBe("UNAUTHORIZED");
+    expect((await admin("GET", "/api/v1/admin/openapi.json", { auth: internalAuth })).status).toBe(401);
+    const doc = (await admin("GET", "/api/v1/admin/openapi.json")).body;
     expect(doc.paths["/api/v1/admin/payments/{id}/refund"].post.responses["401"]).toBeDefined();
     expect(Object.keys(doc.paths).filter((p) => p.startsWith("/api/v1/admin"))).toHaveLength(
       ENDPOINTS.length + 1,
     );
+    const publicDoc = (await (await adminApp.request("/openapi.json")).json()) as Json;
+    expect(Object.keys(publicDoc.paths).filter((p) => p.startsWith("/api/v1/admin"))).toEqual([]);
+    expect(publicDoc.paths["/api/v1/atmos/apply"]).toBeDefined();
+    expect(JSON.stringify(publicDoc)).not.toContain("adminToken");
+  });
+
+  it("/metrics needs the METRICS_TOKEN bearer; without METRICS_TOKEN it is never served", async () => {
+    for (const auth of [undefined, "Bearer wrong-metrics-token-0000", bearer, internalAuth]) {
+      const res = await adminApp.request("/metrics", auth ? { headers: { authorization: auth } } : {});
+      expect(res.status, String(auth)).toBe(401);
+      const body = (await res.json()) as Json;
+      expect(body.error.code).toBe("UNAUTHORIZED");
+    }
+    const off = createApp({ ...gatewayDeps(), config: testGatewayConfig({ metricsToken: undefined }) });
+    const res = await off.request("/metrics", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(res.status).toBe(401);
   });
 
   it("metrics expose admin actions and database-derived payment and renewal figures", async () => {
-    const text = await (await adminApp.request("/metrics")).text();
+    const text = await (
+      await adminApp.request("/metrics", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    ).text();
     expect(text).toMatch(/gateway_admin_actions_total\{action="payment.refunded",outcome="ok"\} \d+/);
     expect(text).toMatch(/obuna_payments_24h\{kind="initial",status="success"\} \d+/);
     expect(text).toContain("obuna_unknown_outcomes");

@@ -17,6 +17,7 @@ import {
   CALLBACK_API_KEY,
   CARD_TOKEN_KEY_HEX,
   INTERNAL_TOKEN,
+  METRICS_TOKEN,
   REDIS_DB_INDEX,
   STORE_ID,
 } from "./constants";
@@ -118,6 +119,7 @@ export function testGatewayConfig(patch: Partial<GatewayConfig> = {}): GatewayCo
     atmosStoreId: STORE_ID,
     atmosCallbackApiKey: CALLBACK_API_KEY,
     atmosCallbackHash: "md5",
+    metricsToken: METRICS_TOKEN,
     ...patch,
   };
 }

@@ -1,6 +1,7 @@
 import { boundCards, paymentSessions, payments, subscriptions, users } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { METRICS_TOKEN } from "./constants";
 import {
   apply,
   call,
@@ -292,7 +293,7 @@ describe("service endpoints", () => {
     expect(health.headers.get("x-request-id")).toBeTruthy();
     const ready = await call(h, "GET", "/readyz");
     expect(ready.body).toEqual({ status: "ready", checks: { database: "ok", redis: "ok" } });
-    const metrics = await call(h, "GET", "/metrics");
+    const metrics = await call(h, "GET", "/metrics", { auth: `Bearer ${METRICS_TOKEN}` });
     expect(metrics.body).toContain("gateway_http_requests_total");
     expect(metrics.body).toContain('gateway_payments_total{outcome="success"}');
     expect(metrics.body).toContain("gateway_atmos_call_duration_seconds");

@@ -112,13 +112,20 @@ export async function sandboxLedger(): Promise<LedgerEntry[]> {
 export async function signIn(
   page: Page,
   token: string,
-  actor = "test-admin",
   options: { stayOnPage?: boolean } = {},
 ): Promise<void> {
   if (!options.stayOnPage) await page.goto(`${inject("miniappUrl")}/admin/login`);
   await page.getByLabel("Admin token").fill(token);
-  await page.getByLabel("Your name (recorded in the audit log)").fill(actor);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
+}
+
+/**
+ * After "Confirm": waits until the action has returned to a list page and its notice (from the server's
+ * flash cookie, not the URL) says `pattern`.
+ */
+export async function waitForNotice(page: Page, pattern: RegExp): Promise<void> {
+  await page.waitForURL((url) => url.pathname !== "/admin/confirm" && !url.pathname.startsWith("/api/"));
+  await page.locator("main [role=status]").filter({ hasText: pattern }).waitFor();
 }
 
 /** Opens a row's action, gives the reason, confirms; resolves on the page the action returned to. */

@@ -29,12 +29,45 @@ async function signIn(headers: Record<string, string> = {}): Promise<Response> {
   });
 }
 
+/** The `name=value` pair of one cookie the response sets (null when it sets none by that name). */
+function setCookie(response: Response, name: string): string | null {
+  const header = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
+  return header ? header.split(";")[0]! : null;
+}
+
 function sessionCookie(response: Response): string {
-  const header = response.headers.get("set-cookie") ?? "";
-  const pair = header.split(";")[0] ?? "";
-  if (!pair.startsWith("obuna_admin=") || pair === "obuna_admin=")
-    throw new Error(`no session cookie: ${header}`);
+  const pair = setCookie(response, "obuna_admin");
+  if (!pair || pair === "obuna_admin=")
+    throw new Error(`no session cookie: ${response.headers.getSetCookie().join(" | ")}`);
   return pair;
+}
+
+/** Follows one redirect the way the browser would: with the session and the flash cookie it was given. */
+async function follow(response: Response, cookie: string | null): Promise<{ url: URL; html: string }> {
+  const location = new URL(response.headers.get("location") ?? "", url("/"));
+  const flash = setCookie(response, "obuna_admin_flash");
+  const cookies = [cookie, flash].filter(Boolean).join("; ");
+  const page = await fetch(location, { redirect: "manual", headers: cookies ? { cookie: cookies } : {} });
+  return { url: location, html: await page.text() };
+}
+
+/**
+ * The rendered page without Next's `__NEXT_DATA__` (a JSON data block, never rendered, that always
+ * echoes the URL's query).
+ */
+function rendered(html: string): string {
+  return html.replace(/<script id="__NEXT_DATA__"[^>]*>[\s\S]*?<\/script>/, "");
+}
+
+/** The page props the browser hydrates with. */
+function pageProps(html: string): Record<string, unknown> {
+  const json = /<script id="__NEXT_DATA__"[^>]*>([\s\S]*?)<\/script>/.exec(html)?.[1] ?? "{}";
+  return (JSON.parse(json) as { props?: { pageProps?: Record<string, unknown> } }).props?.pageProps ?? {};
+}
+
+/** The text of the page's banner (role=alert or role=status), if any. */
+function banner(html: string, role: "alert" | "status"): string | null {
+  return new RegExp(`role="${role}"[^>]*>([^<]*)<`).exec(html)?.[1] ?? null;
 }
 
 describe("admin panel: sessions and forms", () => {
@@ -54,8 +87,8 @@ describe("admin panel: sessions and forms", () => {
       });
       expect(response.status).toBe(307);
       expect(response.headers.get("location")).toMatch(/^\/admin\/login\?next=/);
-      expect(response.headers.get("set-cookie")).toMatch(
-        /^obuna_admin=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict$/,
+      expect(response.headers.getSetCookie()).toContain(
+        "obuna_admin=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict",
       );
     }
   });
@@ -64,7 +97,7 @@ describe("admin panel: sessions and forms", () => {
     const plain = await signIn();
     expect(plain.status).toBe(303);
     expect(plain.headers.get("location")).toBe("/admin/cards");
-    const cookie = plain.headers.get("set-cookie") ?? "";
+    const cookie = plain.headers.getSetCookie().find((c) => c.startsWith("obuna_admin=")) ?? "";
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(cookie).not.toMatch(/Secure/);
@@ -72,22 +105,32 @@ describe("admin panel: sessions and forms", () => {
     expect(Number(cookie.match(/Max-Age=(\d+)/)?.[1])).toBeGreaterThan(0);
 
     const behindHttps = await signIn({ "x-forwarded-proto": "https" });
-    expect(behindHttps.headers.get("set-cookie")).toMatch(/; Secure$/);
+    expect(behindHttps.headers.getSetCookie().find((c) => c.startsWith("obuna_admin="))).toMatch(/; Secure$/);
 
     const page = await fetch(url("/admin/cards"), { headers: { cookie: sessionCookie(plain) } });
     expect(page.status).toBe(200);
     expect(page.headers.get("cache-control")).toContain("no-store");
     const html = await page.text();
-    expect(html).toContain("security-test");
+    // The actor is who the credential says (ADMIN_TOKEN → admin), not the name the form sent.
+    expect(html).toMatch(/data-testid="admin-actor"[^>]*>admin</);
+    expect(html).not.toContain("security-test");
     expect(html).not.toContain(TEST_SECRETS.adminToken);
   });
 
   it("a wrong token, an empty token or a post from another site gets no cookie", async () => {
-    for (const [body, headers] of [
-      [{ token: "wrong-token" }, {}],
-      [{ token: "" }, {}],
-      [{ token: TEST_SECRETS.adminToken }, { origin: "https://evil.example" }],
-      [{ token: TEST_SECRETS.adminToken }, { "sec-fetch-site": "cross-site", origin: "null" }],
+    for (const [body, headers, message] of [
+      [{ token: "wrong-token" }, {}, "That admin token is not valid."],
+      [{ token: "" }, {}, "Enter the admin token."],
+      [
+        { token: TEST_SECRETS.adminToken },
+        { origin: "https://evil.example" },
+        "The form was sent from another site.",
+      ],
+      [
+        { token: TEST_SECRETS.adminToken },
+        { "sec-fetch-site": "cross-site", origin: "null" },
+        "The form was sent from another site.",
+      ],
     ] as const) {
       const response = await fetch(url("/api/admin/session"), {
         method: "POST",
@@ -96,8 +139,10 @@ describe("admin panel: sessions and forms", () => {
         body: form(body),
       });
       expect(response.status).toBe(303);
-      expect(response.headers.get("location")).toMatch(/^\/admin\/login\?error=/);
-      expect(response.headers.get("set-cookie")).toBeNull();
+      expect(response.headers.get("location")).toBe("/admin/login?next=%2Fadmin");
+      expect(setCookie(response, "obuna_admin")).toBeNull();
+      // The message comes through the flash cookie, not the URL.
+      expect(banner((await follow(response, null)).html, "alert")).toBe(message);
     }
     const get = await fetch(url("/api/admin/session"), { redirect: "manual" });
     expect(get.status).toBe(405);
@@ -126,7 +171,10 @@ describe("admin panel: sessions and forms", () => {
 
     const noReason = await post({ ...refund, reason: " x " }, { cookie });
     expect(noReason.status).toBe(303);
-    expect(new URL(noReason.headers.get("location") ?? "", "http://x").searchParams.get("error")).toBe(
+    expect(noReason.headers.get("location")).toBe(
+      "/admin/confirm?action=payment.refund&id=999999&return_to=%2Fadmin%2Fpayments",
+    );
+    expect(banner((await follow(noReason, cookie)).html, "alert")).toBe(
       "Give a reason of 3 to 500 characters.",
     );
 
@@ -134,21 +182,31 @@ describe("admin panel: sessions and forms", () => {
       { action: "subscription.extend", id: "1", days: "0", reason: "because", return_to: "/admin" },
       { cookie },
     );
-    expect(new URL(badDays.headers.get("location") ?? "", "http://x").searchParams.get("error")).toBe(
-      "Days must be a whole number from 1 to 3660.",
-    );
+    const badDaysPage = await follow(badDays, cookie);
+    expect(badDaysPage.url.search).toBe("?action=subscription.extend&id=1&return_to=%2Fadmin");
+    expect(banner(badDaysPage.html, "alert")).toBe("Days must be a whole number from 1 to 3660.");
+    // The form comes back as typed (from the flash, for this session only).
+    expect(badDaysPage.html).toMatch(/<textarea[^>]*name="reason"[^>]*>because<\/textarea>/);
 
     const unknown = await post({ ...refund, action: "payment.delete", reason: "because" }, { cookie });
-    expect(unknown.headers.get("location")).toBe("/admin/payments?error=Unknown%20action");
+    expect(unknown.headers.get("location")).toBe("/admin/payments");
+    expect(banner((await follow(unknown, cookie)).html, "alert")).toBe("Unknown action");
 
     // The gateway's own answer comes back in plain words; return_to cannot point elsewhere.
     const missing = await post({ ...refund, return_to: "//evil.example/x", reason: "because" }, { cookie });
-    const location = new URL(missing.headers.get("location") ?? "", "http://x");
-    expect(location.pathname).toBe("/admin/confirm");
-    expect(location.searchParams.get("return_to")).toBe("/admin");
-    expect(location.searchParams.get("error")).toBe("Payment not found (PAYMENT_NOT_FOUND)");
+    const missingPage = await follow(missing, cookie);
+    expect(missingPage.url.pathname).toBe("/admin/confirm");
+    expect(missingPage.url.searchParams.get("return_to")).toBe("/admin");
+    expect([...missingPage.url.searchParams.keys()].sort()).toEqual(["action", "id", "return_to"]);
+    expect(banner(missingPage.html, "alert")).toBe("Payment not found (PAYMENT_NOT_FOUND)");
     // A definite answer: the next try is a new action with a new Idempotency-Key.
-    expect(location.searchParams.get("key")).toBeNull();
+    const [, flashKey] = /name="idempotency_key" value="([^"]+)"/.exec(missingPage.html) ?? [];
+    expect(flashKey).toMatch(/^[0-9a-f-]{36}$/);
+
+    // Another admin session cannot read this session's flash.
+    const other = sessionCookie(await signIn());
+    const again = await post({ ...refund, reason: "because" }, { cookie });
+    expect(banner((await follow(again, other)).html, "alert")).toBeNull();
   });
 
   it("the login page never points back outside the admin panel", async () => {
@@ -164,5 +222,135 @@ describe("admin panel: sessions and forms", () => {
     expect(response.status).toBe(200);
     const html = await response.text();
     expect(html).toMatch(/role="alert"[^>]*>[^<]+\(VALIDATION_ERROR\)/);
+  });
+
+  it("banners never come from the URL: ?error= and ?notice= put no text on any admin page", async () => {
+    const cookie = sessionCookie(await signIn());
+    const attack = `?error=${encodeURIComponent("<script>alert(1)</script>Your session expired, call +998 90 000 00 00")}&notice=${encodeURIComponent("Refund approved by the CEO")}`;
+    for (const path of ["/admin/login", "/admin", "/admin/payments", "/admin/confirm"]) {
+      const response = await fetch(url(`${path}${attack}`), { headers: { cookie }, redirect: "manual" });
+      const raw = await response.text();
+      expect(JSON.stringify(pageProps(raw)), path).not.toMatch(/alert\(1\)|call \+998|CEO/);
+      const html = rendered(raw);
+      expect(html, path).not.toContain("alert(1)");
+      expect(html, path).not.toContain("call +998");
+      expect(html, path).not.toContain("approved by the CEO");
+    }
+    const login = rendered(await (await fetch(url(`/admin/login${attack}`))).text());
+    expect(login).not.toContain("call +998");
+    expect(banner(login, "alert")).toBeNull();
+    expect(banner(login, "status")).toBeNull();
+  });
+
+  it("the confirmation page takes no reason, days or Idempotency-Key from the URL", async () => {
+    const cookie = sessionCookie(await signIn());
+    const attackerKey = "attacker-chosen-key-0001";
+    const response = await fetch(
+      url(
+        `/admin/confirm?action=subscription.extend&id=1&return_to=%2Fadmin&reason=${encodeURIComponent("approved by support")}&days=3000&key=${attackerKey}`,
+      ),
+      { headers: { cookie } },
+    );
+    expect(response.status).toBe(200);
+    const raw = await response.text();
+    const props = pageProps(raw) as { result: { data: Record<string, unknown> } };
+    expect(props.result.data).toMatchObject({ reason: "", days: "30" });
+    expect(props.result.data.idempotencyKey).not.toBe(attackerKey);
+    const html = rendered(raw);
+    expect(html).toMatch(/<textarea[^>]*name="reason"[^>]*><\/textarea>/);
+    expect(html).not.toContain("approved by support");
+    expect(html).toMatch(/name="days"[^>]*value="30"/);
+    expect(html).not.toContain("3000");
+    expect(html).not.toContain(attackerKey);
+  });
+
+  it("GET /admin/logout signs nobody out and is never a redirect target; POST /api/admin/logout ends the session at the gateway", async () => {
+    const cookie = sessionCookie(await signIn());
+    const page = await fetch(url("/admin/logout"), { headers: { cookie }, redirect: "manual" });
+    expect(page.status).toBe(200);
+    expect(page.headers.getSetCookie()).toEqual([]);
+    expect(await page.text()).toContain('action="/api/admin/logout"');
+    expect((await fetch(url("/admin/cards"), { headers: { cookie }, redirect: "manual" })).status).toBe(200);
+    expect((await fetch(url("/api/admin/logout"), { headers: { cookie }, redirect: "manual" })).status).toBe(
+      405,
+    );
+
+    // Neither sign-in nor an action can be sent on to /admin/logout.
+    const signInNext = await fetch(url("/api/admin/session"), {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form({ token: TEST_SECRETS.adminToken, next: "/admin/logout" }),
+    });
+    expect(signInNext.headers.get("location")).toBe("/admin");
+    const loginPage = await (await fetch(url("/admin/login?next=%2Fadmin%2Flogout"))).text();
+    expect(loginPage).toContain('name="next" value="/admin"');
+
+    const crossSite = await fetch(url("/api/admin/logout"), {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie, "sec-fetch-site": "cross-site" },
+    });
+    expect(crossSite.status).toBe(403);
+
+    const out = await fetch(url("/api/admin/logout"), {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie, "sec-fetch-site": "same-origin" },
+    });
+    expect(out.status).toBe(303);
+    expect(out.headers.get("location")).toBe("/admin/login");
+    expect(out.headers.getSetCookie()).toContain(
+      "obuna_admin=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict",
+    );
+    expect(banner((await follow(out, null)).html, "status")).toBe("You are signed out.");
+    // The old cookie (copied before sign-out) no longer works: the gateway ended the session.
+    const reused = await fetch(url("/admin/cards"), { headers: { cookie }, redirect: "manual" });
+    expect(reused.status).toBe(307);
+    expect(reused.headers.get("location")).toMatch(/^\/admin\/login\?next=/);
+    const bearer = decodeURIComponent(cookie.slice("obuna_admin=".length));
+    const direct = await fetch(`${inject("gatewayUrl")}/api/v1/admin/me`, {
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+    expect(direct.status).toBe(401);
+  });
+
+  it("admin pages: a per-request nonce CSP with no third-party origin, and every script carries the nonce", async () => {
+    const cookie = sessionCookie(await signIn());
+    const nonces = new Set<string>();
+    for (const [path, headers] of [
+      ["/admin/login", {}],
+      ["/admin/payments", { cookie }],
+      ["/admin/confirm?action=payment.refund&id=1", { cookie }],
+      ["/admin/logout", {}],
+    ] as const) {
+      const response = await fetch(url(path), { headers, redirect: "manual" });
+      expect(response.status, path).toBe(200);
+      const csp = response.headers.get("content-security-policy") ?? "";
+      const nonce = /script-src 'nonce-([A-Za-z0-9+/=]+)' 'strict-dynamic'(;|$)/.exec(csp)?.[1];
+      expect(nonce, `${path}: ${csp}`).toBeTruthy();
+      nonces.add(nonce!);
+      // One policy only, and no origin but this one (frame-ancestors only says who may frame the panel).
+      expect(csp.split(",")).toHaveLength(1);
+      const loading = csp
+        .split(";")
+        .filter((d) => !d.trim().startsWith("frame-ancestors"))
+        .join(";");
+      expect(loading, path).not.toMatch(/https?:|\*/);
+      expect(csp, path).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+      expect(csp, path).not.toContain("telegram.org/js");
+      const html = await response.text();
+      const scripts = html.match(/<script\b[^>]*>/g) ?? [];
+      expect(scripts.length, path).toBeGreaterThan(0);
+      for (const tag of scripts) {
+        expect(tag, path).toContain(`nonce="${nonce}"`);
+        expect(tag, path).not.toMatch(/src="https?:/);
+      }
+      expect(html, path).not.toContain("telegram.org");
+    }
+    expect(nonces.size).toBe(4);
+    // The Mini App's own pages keep their policy (Telegram's script is allowed there).
+    const checkout = await fetch(url("/"));
+    expect(checkout.headers.get("content-security-policy")).toContain("https://telegram.org");
   });
 });

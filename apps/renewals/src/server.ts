@@ -1,14 +1,19 @@
-import { timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { HonoAdapter } from "@bull-board/hono";
 import { serveStatic } from "@hono/node-server/serve-static";
 import type { Queue } from "bullmq";
-import { Hono } from "hono";
-import { getCookie, setCookie } from "hono/cookie";
+import { type Context, Hono } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 
 export const ADMIN_COOKIE = "renewals_admin";
 const BOARD_PATH = "/admin/queues";
+const LOGIN_PATH = `${BOARD_PATH}/login`;
+const LOGOUT_PATH = `${BOARD_PATH}/logout`;
+/** Lifetime of a Bull Board session cookie. */
+export const BOARD_SESSION_TTL_S = 8 * 3600;
+const SESSION_PREFIX = "bb1";
 
 function sameSecret(given: string | undefined, expected: string): boolean {
   if (!given) return false;
@@ -17,19 +22,59 @@ function sameSecret(given: string | undefined, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The cookie-signing key: derived from ADMIN_TOKEN (rotating it ends every session), never the token. */
+function sessionKey(adminToken: string): Buffer {
+  return createHmac("sha256", adminToken).update("obuna-bull-board-session-v1").digest();
+}
+
+/** `bb1.<expires unix s>.<random>.<hmac>`: says only "an admin signed in, until exp". */
+export function signBoardSession(adminToken: string, now: Date, ttlS = BOARD_SESSION_TTL_S): string {
+  const exp = Math.floor(now.getTime() / 1000) + ttlS;
+  const body = `${SESSION_PREFIX}.${exp}.${randomBytes(12).toString("base64url")}`;
+  return `${body}.${createHmac("sha256", sessionKey(adminToken)).update(body).digest("base64url")}`;
+}
+
+export function verifyBoardSession(value: string | undefined, adminToken: string, now: Date): boolean {
+  if (!value) return false;
+  const parts = value.split(".");
+  if (parts.length !== 4 || parts[0] !== SESSION_PREFIX || !/^\d{1,12}$/.test(parts[1]!)) return false;
+  const body = parts.slice(0, 3).join(".");
+  const expected = createHmac("sha256", sessionKey(adminToken)).update(body).digest("base64url");
+  if (!sameSecret(parts[3], expected)) return false;
+  return Number(parts[1]) * 1000 > now.getTime();
+}
+
+function unauthorized(c: Context) {
+  return c.json({ success: false, error: { code: "UNAUTHORIZED", message: "admin token required" } }, 401);
+}
+
+/** A browser form post from another site (login CSRF) is refused; curl without the header passes. */
+function crossSite(c: Context): boolean {
+  const site = c.req.header("sec-fetch-site");
+  return site !== undefined && site !== "same-origin" && site !== "none";
+}
+
+const LOGIN_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">
+<title>Bull Board · sign in</title></head><body>
+<form method="post" action="${LOGIN_PATH}"><label>Admin token <input type="password" name="token" required maxlength="512" autocomplete="current-password"></label>
+<button type="submit">Sign in</button></form></body></html>`;
+
 /**
  * `/healthz` (liveness + readiness of Postgres and Redis) and Bull Board at `/admin/queues`.
- * Bull Board access: `Authorization: Bearer <ADMIN_TOKEN>`, or open `/admin/queues?token=<ADMIN_TOKEN>`
- * once in a browser — that sets an HttpOnly, SameSite=Strict cookie scoped to /admin/queues so the
- * board's own asset and API requests are authorised too.
+ * Bull Board access: `Authorization: Bearer <ADMIN_TOKEN>` (scripts), or in a browser the form at
+ * `/admin/queues/login`, which posts ADMIN_TOKEN in the body and gets back a signed, expiring session
+ * cookie (HttpOnly, SameSite=Strict, Path=/admin/queues; never the token itself). The token is never
+ * accepted in a URL: `?token=` authorises nothing. `POST /admin/queues/logout` drops the cookie.
  */
 export function createServer(deps: {
   adminToken: string;
   queues: Queue[];
   checks: { postgres: () => Promise<void>; redis: () => Promise<void> };
   isRunning: () => boolean;
+  clock?: () => Date;
 }) {
   const app = new Hono();
+  const clock = deps.clock ?? (() => new Date());
 
   app.get("/healthz", async (c) => {
     const results: Record<string, "ok" | "down"> = {};
@@ -43,24 +88,42 @@ export function createServer(deps: {
     return c.json({ ok, worker: deps.isRunning() ? "running" : "stopped", ...results }, ok ? 200 : 503);
   });
 
+  app.get(LOGIN_PATH, (c) => {
+    c.header("cache-control", "no-store");
+    c.header("content-security-policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
+    return c.html(LOGIN_PAGE);
+  });
+  app.post(LOGIN_PATH, async (c) => {
+    c.header("cache-control", "no-store");
+    if (crossSite(c))
+      return c.json({ success: false, error: { code: "FORBIDDEN", message: "cross-site form" } }, 403);
+    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const token = typeof form.token === "string" ? form.token : undefined;
+    if (!sameSecret(token, deps.adminToken)) return unauthorized(c);
+    setCookie(c, ADMIN_COOKIE, signBoardSession(deps.adminToken, clock()), {
+      path: BOARD_PATH,
+      httpOnly: true,
+      sameSite: "Strict",
+      secure: new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https",
+      maxAge: BOARD_SESSION_TTL_S,
+    });
+    return c.redirect(BOARD_PATH, 303);
+  });
+  app.post(LOGOUT_PATH, (c) => {
+    deleteCookie(c, ADMIN_COOKIE, { path: BOARD_PATH });
+    return c.redirect(LOGIN_PATH, 303);
+  });
+
   app.use(`${BOARD_PATH}/*`, async (c, next) => {
     const header = c.req.header("authorization");
     const bearer = header?.startsWith("Bearer ") ? header.slice(7) : undefined;
-    const query = c.req.query("token");
-    if (sameSecret(bearer, deps.adminToken) || sameSecret(getCookie(c, ADMIN_COOKIE), deps.adminToken)) {
+    if (
+      sameSecret(bearer, deps.adminToken) ||
+      verifyBoardSession(getCookie(c, ADMIN_COOKIE), deps.adminToken, clock())
+    ) {
       return next();
     }
-    if (sameSecret(query, deps.adminToken)) {
-      setCookie(c, ADMIN_COOKIE, deps.adminToken, {
-        path: BOARD_PATH,
-        httpOnly: true,
-        sameSite: "Strict",
-        secure: new URL(c.req.url).protocol === "https:",
-        maxAge: 8 * 3600,
-      });
-      return next();
-    }
-    return c.json({ success: false, error: { code: "UNAUTHORIZED", message: "admin token required" } }, 401);
+    return unauthorized(c);
   });
 
   const board = new HonoAdapter(serveStatic);

@@ -7,6 +7,7 @@ import { accountFeature } from "./features/account";
 import { autoRenewFeature } from "./features/auto-renew";
 import { helpFeature } from "./features/help";
 import { premiumFeature } from "./features/premium";
+import { privateOnlyFeature } from "./features/private-only";
 import { recoveryFeature } from "./features/recovery";
 import { startFeature } from "./features/start";
 import { unhandledFeature } from "./features/unhandled";
@@ -114,6 +115,8 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
     }
   });
 
+  // Account commands and buttons only in the private chat (a group would see the answer).
+  guarded.use(privateOnlyFeature());
   guarded.use(startFeature());
   guarded.use(premiumFeature());
   guarded.use(accountFeature());

@@ -1,8 +1,10 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import type { DbOrTx } from "@obuna/db";
 import { createMiddleware } from "hono/factory";
 import type { HonoEnv } from "../context";
 import { ApiError } from "../errors";
 import { authenticateRequest, sameSecret } from "../middleware/auth";
+import { findLiveAdminSession, insertAdminSession } from "./sessions";
 
 /** Admin settings, from ADMIN_TOKEN / ADMIN_SESSION_TTL_S / ADMIN_TELEGRAM_IDS. */
 export interface AdminConfig {
@@ -20,12 +22,21 @@ export const DEFAULT_ADMIN_INIT_DATA_MAX_AGE_S = 300;
 
 export const DEFAULT_ADMIN_SESSION_TTL_S = 12 * 3600;
 
-/** Who is acting: recorded as `actor` in every audit row. */
+/**
+ * Who is acting, from the credential alone: `admin` for ADMIN_TOKEN (and sessions signed in with it),
+ * `tg:<id>` for a Telegram admin. Recorded as `actor` in every audit row; nothing in a request body
+ * can change it.
+ */
 export interface AdminIdentity {
   actor: string;
   via: "token" | "session" | "telegram";
   expiresAt: Date | null;
+  /** The admin_sessions row behind a session token (what sign-out deletes). */
+  sessionId?: string;
 }
+
+/** The actor of everyone who signs in with the shared ADMIN_TOKEN. */
+export const TOKEN_ADMIN_ACTOR = "admin";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -44,24 +55,41 @@ function sign(payload: string, adminToken: string): string {
   return createHmac("sha256", sessionKey(adminToken)).update(payload).digest("base64url");
 }
 
-/** `adm1.<base64url {"a":actor,"exp":unix s}>.<hmac>` */
+/**
+ * `adm1.<base64url {"a":actor,"exp":unix s,"sid":session id}>.<hmac>` — only signs; a token is
+ * accepted only while its `sid` is a live row of admin_sessions (see startAdminSession).
+ */
 export function issueAdminSession(
   config: AdminConfig,
   actor: string,
   now: Date,
+  sid: string = randomUUID(),
 ): { token: string; expiresAt: Date } {
   const ttl = config.sessionTtlS ?? DEFAULT_ADMIN_SESSION_TTL_S;
   const exp = Math.floor(now.getTime() / 1000) + ttl;
-  const payload = Buffer.from(JSON.stringify({ a: actor, exp })).toString("base64url");
+  const payload = Buffer.from(JSON.stringify({ a: actor, exp, sid })).toString("base64url");
   const body = `${SESSION_PREFIX}.${payload}`;
   return { token: `${body}.${sign(body, config.adminToken)}`, expiresAt: new Date(exp * 1000) };
+}
+
+/** Records a server-side session for `actor` and returns its signed token. */
+export async function startAdminSession(
+  db: DbOrTx,
+  config: AdminConfig,
+  actor: string,
+  now: Date,
+): Promise<{ token: string; expiresAt: Date }> {
+  const ttl = config.sessionTtlS ?? DEFAULT_ADMIN_SESSION_TTL_S;
+  const expiresAt = new Date((Math.floor(now.getTime() / 1000) + ttl) * 1000);
+  const sid = await insertAdminSession(db, { actor, expiresAt }, now);
+  return issueAdminSession(config, actor, now, sid);
 }
 
 export function verifyAdminSession(
   token: string,
   config: AdminConfig,
   now: Date,
-): { ok: true; actor: string; expiresAt: Date } | { ok: false; problem: "invalid" | "expired" } {
+): { ok: true; actor: string; expiresAt: Date; sid: string } | { ok: false; problem: "invalid" | "expired" } {
   const parts = token.split(".");
   if (parts.length !== 3 || parts[0] !== SESSION_PREFIX) return { ok: false, problem: "invalid" };
   const body = `${parts[0]}.${parts[1]}`;
@@ -70,17 +98,17 @@ export function verifyAdminSession(
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { ok: false, problem: "invalid" };
   }
-  let claims: { a?: unknown; exp?: unknown };
+  let claims: { a?: unknown; exp?: unknown; sid?: unknown };
   try {
     claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
   } catch {
     return { ok: false, problem: "invalid" };
   }
-  if (typeof claims.a !== "string" || typeof claims.exp !== "number")
+  if (typeof claims.a !== "string" || typeof claims.exp !== "number" || typeof claims.sid !== "string")
     return { ok: false, problem: "invalid" };
   const expiresAt = new Date(claims.exp * 1000);
   if (expiresAt <= now) return { ok: false, problem: "expired" };
-  return { ok: true, actor: claims.a, expiresAt };
+  return { ok: true, actor: claims.a, expiresAt, sid: claims.sid };
 }
 
 /** Checks the ADMIN_TOKEN given to POST /admin/session. */
@@ -108,7 +136,7 @@ export function requireAdmin(config: AdminConfig | undefined, options: { telegra
     let identity: AdminIdentity | null = null;
     if (scheme === "bearer" && credentials) {
       if (sameSecret(credentials, config.adminToken)) {
-        identity = { actor: "admin", via: "token", expiresAt: null };
+        identity = { actor: TOKEN_ADMIN_ACTOR, via: "token", expiresAt: null };
       } else if (credentials.startsWith(`${SESSION_PREFIX}.`)) {
         const verified = verifyAdminSession(credentials, config, now);
         if (!verified.ok) {
@@ -122,7 +150,17 @@ export function requireAdmin(config: AdminConfig | undefined, options: { telegra
         if (telegramId !== undefined && !config.telegramIds?.includes(Number(telegramId))) {
           throw new ApiError("UNAUTHORIZED", "This Telegram user is no longer an admin");
         }
-        identity = { actor: verified.actor, via: "session", expiresAt: verified.expiresAt };
+        // Signed is not enough: the session must still exist on the server (sign-out deletes it).
+        const live = /^[0-9a-f-]{36}$/.test(verified.sid)
+          ? await findLiveAdminSession(c.get("deps").db, verified.sid, now)
+          : null;
+        if (live !== verified.actor) throw new ApiError("UNAUTHORIZED", "The admin session has ended");
+        identity = {
+          actor: verified.actor,
+          via: "session",
+          expiresAt: verified.expiresAt,
+          sessionId: verified.sid,
+        };
       }
     } else if (scheme === "tma" && options.telegramExchange && (config.telegramIds?.length ?? 0) > 0) {
       const caller = await authenticateRequest(

@@ -7,6 +7,7 @@ import {
   AdminCardsQuerySchema,
   AdminDashboardSchema,
   AdminExtendRequestSchema,
+  AdminLogoutResponseSchema,
   AdminMeResponseSchema,
   AdminPaymentListSchema,
   AdminPaymentSessionListSchema,
@@ -32,7 +33,7 @@ import {
   okResponse,
   z,
 } from "../routes/_shared";
-import { type AdminConfig, isAdminToken, issueAdminSession, requireAdmin } from "./auth";
+import { type AdminConfig, isAdminToken, requireAdmin, startAdminSession, TOKEN_ADMIN_ACTOR } from "./auth";
 import {
   auditPage,
   cancelSubscriptionNow,
@@ -47,6 +48,7 @@ import {
   subscriptionsPage,
   usersPage,
 } from "./service";
+import { deleteAdminSession } from "./sessions";
 
 const adminSecurity: Array<Record<string, string[]>> = [{ adminToken: [] }];
 const TAG = "admin";
@@ -83,8 +85,9 @@ export function registerAdmin(app: GatewayApp, config: AdminConfig | undefined) 
         deps.logger.warn("admin sign-in refused");
         throw new ApiError("UNAUTHORIZED", "Wrong admin token", { field: "token" });
       }
-      const actor = body.actor ?? "admin";
-      const session = issueAdminSession(config!, actor, deps.clock());
+      // The actor comes from the credential: everyone holding ADMIN_TOKEN is `admin`.
+      const actor = TOKEN_ADMIN_ACTOR;
+      const session = await startAdminSession(deps.db, config!, actor, deps.clock());
       deps.logger.info({ actor }, "admin signed in");
       return c.json(
         {
@@ -107,13 +110,13 @@ export function registerAdmin(app: GatewayApp, config: AdminConfig | undefined) 
       middleware: [adminTelegramExchange] as const,
       responses: okResponse(AdminSessionResponseSchema, "The session token"),
     }),
-    (c) => {
+    async (c) => {
       const who = c.get("admin");
       const deps = c.get("deps");
       if (who.via !== "telegram") {
         throw new ApiError("UNAUTHORIZED", "Sign in here with `tma <initData>` of a Telegram admin");
       }
-      const session = issueAdminSession(config!, who.actor, deps.clock());
+      const session = await startAdminSession(deps.db, config!, who.actor, deps.clock());
       deps.logger.info({ actor: who.actor }, "admin signed in with Telegram");
       return c.json(
         {
@@ -126,6 +129,25 @@ export function registerAdmin(app: GatewayApp, config: AdminConfig | undefined) 
         },
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/v1/admin/logout",
+      tags: [TAG],
+      summary: "End the Bearer session token on the server (a copy of it stops working at once)",
+      security: adminSecurity,
+      middleware: [admin] as const,
+      responses: okResponse(AdminLogoutResponseSchema, "Whether a live session was ended"),
+    }),
+    async (c) => {
+      const who = c.get("admin");
+      const deps = c.get("deps");
+      const ended = who.sessionId ? await deleteAdminSession(deps.db, who.sessionId) : false;
+      deps.logger.info({ actor: who.actor, ended }, "admin signed out");
+      return c.json({ success: true as const, data: { ended } }, 200);
     },
   );
 

@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
+import { ApiError } from "../errors";
+import { sameSecret } from "../middleware/auth";
 import type { GatewayApp } from "./_shared";
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -16,7 +18,11 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-/** /healthz (process up), /readyz (database and Redis answer), /metrics (Prometheus). */
+/**
+ * /healthz (process up), /readyz (database and Redis answer), /metrics (Prometheus). The gateway's one
+ * port is also the public ATMOS callback port, so /metrics (payment volumes, admin actions, error
+ * rates) needs `Authorization: Bearer <METRICS_TOKEN>`; without METRICS_TOKEN it is never served.
+ */
 export function registerHealth(app: GatewayApp) {
   app.get("/healthz", (c) => c.json({ status: "ok" }, 200));
   app.get("/readyz", async (c) => {
@@ -39,7 +45,14 @@ export function registerHealth(app: GatewayApp) {
     return c.json({ status: ready ? "ready" : "not_ready", checks }, ready ? 200 : 503);
   });
   app.get("/metrics", async (c) => {
-    const { registry } = c.get("deps").metrics;
+    const { metrics, config } = c.get("deps");
+    const { registry } = metrics;
+    const header = c.req.header("authorization") ?? "";
+    const given = header.toLowerCase().startsWith("bearer ") ? header.slice(7).trim() : "";
+    if (!config.metricsToken) throw new ApiError("UNAUTHORIZED", "Metrics are off: set METRICS_TOKEN");
+    if (!given || !sameSecret(given, config.metricsToken)) {
+      throw new ApiError("UNAUTHORIZED", "Authorization: Bearer <METRICS_TOKEN> required");
+    }
     return c.body(await registry.metrics(), 200, { "content-type": registry.contentType });
   });
 }

@@ -23,15 +23,18 @@ function one(value: string | string[] | undefined): string | undefined {
 export function AdminLayout({
   title,
   actor,
+  flash,
   children,
 }: {
   title: string;
   actor?: string;
+  /** From the server-set flash cookie only; the URL never puts text on an admin page. */
+  flash?: { notice: string | null; error: string | null };
   children: ReactNode;
 }) {
   const router = useRouter();
-  const notice = one(router.query.notice)?.slice(0, 300);
-  const error = one(router.query.error)?.slice(0, 500);
+  const notice = flash?.notice;
+  const error = flash?.error;
   return (
     <div className="min-h-dvh bg-gray-50 text-gray-900" data-admin>
       <Head>

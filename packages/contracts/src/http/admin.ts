@@ -23,17 +23,13 @@ import {
 
 // ------------------------------------------------------------------ session
 
-/** POST /api/v1/admin/session — exchange ADMIN_TOKEN for a signed, expiring session token. */
+/**
+ * POST /api/v1/admin/session — exchange ADMIN_TOKEN for a signed, expiring session token. The actor
+ * of such a session is always `admin`: who acts comes from the credential, never from a body field
+ * (an `actor` sent here is ignored).
+ */
 export const AdminSessionRequestSchema = z.object({
   token: z.string().min(1).max(512),
-  /** Who is signing in, recorded as the actor of every action (default "admin"). */
-  actor: z
-    .string()
-    .trim()
-    .min(1)
-    .max(64)
-    .regex(/^[\p{L}\p{N} ._@-]+$/u, "letters, digits, space, . _ @ -")
-    .optional(),
 });
 export type AdminSessionRequest = z.infer<typeof AdminSessionRequestSchema>;
 export const AdminSessionResponseSchema = z.object({
@@ -43,6 +39,13 @@ export const AdminSessionResponseSchema = z.object({
   expires_at: IsoDateTimeSchema,
 });
 export type AdminSessionResponse = z.infer<typeof AdminSessionResponseSchema>;
+
+/** POST /api/v1/admin/logout — ends the session of the Bearer session token on the server. */
+export const AdminLogoutResponseSchema = z.object({
+  /** false when the credential was not a live session (ADMIN_TOKEN itself, or already ended). */
+  ended: z.boolean(),
+});
+export type AdminLogoutResponse = z.infer<typeof AdminLogoutResponseSchema>;
 
 /** GET /api/v1/admin/me — who the credentials belong to. */
 export const AdminMeResponseSchema = z.object({

@@ -1,3 +1,4 @@
+export * from "./admin-sessions";
 export * from "./atmos-callbacks";
 export * from "./audit-log";
 export * from "./bound-cards";

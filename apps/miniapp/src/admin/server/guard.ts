@@ -1,5 +1,6 @@
 import type { AdminMeResponse } from "@obuna/contracts/http";
 import type { GetServerSidePropsContext, GetServerSidePropsResult } from "next";
+import { type Flash, takeFlash } from "./flash";
 import { type AdminCall, type AdminResult, adminGateway } from "./gateway";
 import { clearAdminSession, readAdminSession } from "./session";
 
@@ -7,6 +8,8 @@ import { clearAdminSession, readAdminSession } from "./session";
 export interface AdminPageProps<T> {
   actor: string;
   result: { ok: true; data: T } | { ok: false; code: string; message: string };
+  /** This page's one-off banner, set by our own API routes (never from the URL). */
+  flash: { notice: string | null; error: string | null };
 }
 
 function toLogin(ctx: GetServerSidePropsContext): { redirect: { destination: string; permanent: false } } {
@@ -21,13 +24,17 @@ function toLogin(ctx: GetServerSidePropsContext): { redirect: { destination: str
  */
 export async function loadAdminPage<T>(
   ctx: GetServerSidePropsContext,
-  load: (call: AdminCall, bearer: string) => Promise<AdminResult<T>>,
+  load: (call: AdminCall, bearer: string, flash: Flash | null) => Promise<AdminResult<T>>,
 ): Promise<GetServerSidePropsResult<AdminPageProps<T>>> {
   ctx.res.setHeader("cache-control", "no-store");
   const bearer = readAdminSession(ctx.req);
   if (!bearer) return toLogin(ctx);
+  const flash = takeFlash(ctx.req, ctx.res, bearer);
   const call = adminGateway();
-  const [me, result] = await Promise.all([call<AdminMeResponse>({ path: "me", bearer }), load(call, bearer)]);
+  const [me, result] = await Promise.all([
+    call<AdminMeResponse>({ path: "me", bearer }),
+    load(call, bearer, flash),
+  ]);
   if ((!me.ok && me.status === 401) || (!result.ok && result.status === 401)) {
     clearAdminSession(ctx.req, ctx.res);
     return toLogin(ctx);
@@ -38,6 +45,10 @@ export async function loadAdminPage<T>(
       result: result.ok
         ? { ok: true, data: result.data }
         : { ok: false, code: result.code, message: result.message },
+      flash: {
+        notice: typeof flash?.notice === "string" ? flash.notice.slice(0, 300) : null,
+        error: typeof flash?.error === "string" ? flash.error.slice(0, 500) : null,
+      },
     },
   };
 }

@@ -6,12 +6,17 @@ export const ADMIN_COOKIE = "obuna_admin";
 
 /** The session token from the request's cookie, if any. */
 export function readAdminSession(req: IncomingMessage): string | null {
+  return readCookie(req, ADMIN_COOKIE);
+}
+
+/** One cookie's value from the request, if any. */
+export function readCookie(req: IncomingMessage, name: string): string | null {
   const header = req.headers.cookie;
   if (!header) return null;
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
     if (eq < 0) continue;
-    if (part.slice(0, eq).trim() !== ADMIN_COOKIE) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
     const value = part.slice(eq + 1).trim();
     try {
       return value ? decodeURIComponent(value) : null;
@@ -41,6 +46,13 @@ function cookie(value: string, maxAgeS: number, secure: boolean): string {
   ].join("; ");
 }
 
+/** Adds a Set-Cookie header, keeping the ones already set (session and flash cookies in one response). */
+export function appendSetCookie(res: ServerResponse, value: string): void {
+  const current = res.getHeader("set-cookie");
+  const list = current === undefined ? [] : Array.isArray(current) ? current : [String(current)];
+  res.setHeader("set-cookie", [...list, value]);
+}
+
 export function setAdminSession(
   req: IncomingMessage,
   res: ServerResponse,
@@ -48,11 +60,11 @@ export function setAdminSession(
   expiresAt: Date,
   now = new Date(),
 ): void {
-  res.setHeader("set-cookie", cookie(token, (expiresAt.getTime() - now.getTime()) / 1000, isHttps(req)));
+  appendSetCookie(res, cookie(token, (expiresAt.getTime() - now.getTime()) / 1000, isHttps(req)));
 }
 
 export function clearAdminSession(req: IncomingMessage, res: ServerResponse): void {
-  res.setHeader("set-cookie", cookie("", 0, isHttps(req)));
+  appendSetCookie(res, cookie("", 0, isHttps(req)));
 }
 
 /**
@@ -73,9 +85,14 @@ export function isSameOrigin(req: IncomingMessage): boolean {
   }
 }
 
-/** A place inside the admin panel to go back to (never another site). */
+/**
+ * A place inside the admin panel to go back to (never another site, and never /admin/logout or
+ * /admin/login: a redirect must not sign anyone out).
+ */
 export function safeAdminPath(value: unknown, fallback = "/admin"): string {
   if (typeof value !== "string") return fallback;
-  if (!/^\/admin(\/[a-z-]*)?(\?[^#\\]*)?$/.test(value)) return fallback;
+  const match = /^\/admin(\/[a-z-]*)?(\?[^#\\]*)?$/.exec(value);
+  if (!match) return fallback;
+  if (match[1] === "/logout" || match[1] === "/login") return fallback;
   return value;
 }

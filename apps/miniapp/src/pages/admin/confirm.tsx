@@ -22,11 +22,14 @@ interface ConfirmData {
   idempotencyKey: string;
 }
 
-/** `/admin/confirm?action=&id=&return_to=`: says what will happen and asks why; nothing changes before "Confirm". */
-export default function AdminConfirmPage({ actor, result }: AdminPageProps<ConfirmData>) {
+/**
+ * `/admin/confirm?action=&id=&return_to=`: says what will happen and asks why; nothing changes before
+ * "Confirm". The reason and days are typed here, never pre-filled from the URL.
+ */
+export default function AdminConfirmPage({ actor, result, flash }: AdminPageProps<ConfirmData>) {
   if (!result.ok) {
     return (
-      <AdminLayout title="Confirm" actor={actor}>
+      <AdminLayout title="Confirm" actor={actor} flash={flash}>
         <ErrorBox message={result.message} />
       </AdminLayout>
     );
@@ -34,7 +37,7 @@ export default function AdminConfirmPage({ actor, result }: AdminPageProps<Confi
   const c = result.data;
   const definition = ADMIN_ACTIONS[c.action];
   return (
-    <AdminLayout title={`${definition.title} #${c.id}?`} actor={actor}>
+    <AdminLayout title={`${definition.title} #${c.id}?`} actor={actor} flash={flash}>
       <form
         method="post"
         action="/api/admin/action"
@@ -88,8 +91,13 @@ export default function AdminConfirmPage({ actor, result }: AdminPageProps<Confi
   );
 }
 
+/**
+ * Only `action`, `id` and `return_to` come from the URL: the reason, the days and the Idempotency-Key
+ * are never taken from a link. After a refused action, /api/admin/action puts the form back through
+ * the flash cookie (same session only), with the same key only when the outcome is unknown.
+ */
 export const getServerSideProps: GetServerSideProps<AdminPageProps<ConfirmData>> = (ctx) =>
-  loadAdminPage<ConfirmData>(ctx, async () => {
+  loadAdminPage<ConfirmData>(ctx, async (_call, _bearer, flash) => {
     const action = queryValue(ctx, "action");
     const id = queryValue(ctx, "id") ?? "";
     if (!isAdminAction(action) || !/^\d{1,12}$/.test(id)) {
@@ -101,16 +109,18 @@ export const getServerSideProps: GetServerSideProps<AdminPageProps<ConfirmData>>
         requestId: null,
       };
     }
-    const key = queryValue(ctx, "key");
+    const form = flash?.form?.action === action && flash.form.id === id ? flash.form : undefined;
+    const key = form?.key;
+    const days = form?.days ?? "";
     return {
       ok: true,
       data: {
         action,
         id: Number(id),
         returnTo: safeAdminPath(queryValue(ctx, "return_to")),
-        reason: (queryValue(ctx, "reason") ?? "").slice(0, REASON_MAX),
-        days: queryValue(ctx, "days") ?? "30",
-        idempotencyKey: key && /^[A-Za-z0-9_-]{8,128}$/.test(key) ? key : randomUUID(),
+        reason: (typeof form?.reason === "string" ? form.reason : "").slice(0, REASON_MAX),
+        days: /^\d{1,4}$/.test(days) ? days : "30",
+        idempotencyKey: typeof key === "string" && /^[A-Za-z0-9_-]{8,128}$/.test(key) ? key : randomUUID(),
       },
     };
   });

@@ -41,9 +41,9 @@ function Tile({
 }
 
 /** `/admin`: the numbers to look at first. */
-export default function AdminDashboardPage({ actor, result }: AdminPageProps<AdminDashboard>) {
+export default function AdminDashboardPage({ actor, result, flash }: AdminPageProps<AdminDashboard>) {
   return (
-    <AdminLayout title="Dashboard" actor={actor}>
+    <AdminLayout title="Dashboard" actor={actor} flash={flash}>
       <Loaded result={result}>
         {(d) => (
           <>

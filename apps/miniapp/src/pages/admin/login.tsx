@@ -1,23 +1,26 @@
 import type { GetServerSideProps } from "next";
 import { useEffect, useState } from "react";
 import { AdminLayout } from "../../admin/components";
+import { loginMessage, takeFlash } from "../../admin/server/flash";
 import { readAdminSession, safeAdminPath } from "../../admin/server/session";
-import { telegramWebApp } from "../../lib/telegram";
+import { parseLaunchHash } from "../../lib/telegram";
 
 interface LoginProps {
   next: string;
-  signedOut: boolean;
+  /** From the server-set flash cookie: one of the login page's own sentences, never text from the URL. */
+  message: { text: string; error: boolean } | null;
 }
 
 /**
  * Inside Telegram (the panel opened from the bot as a Mini App), an admin listed in
  * ADMIN_TELEGRAM_IDS signs in with the signed initData instead of the shared token. Shown only
- * after mount: the initData exists only in the Telegram client.
+ * after mount: the initData exists only in the Telegram client, which puts it in the launch URL's
+ * fragment (admin pages load no third-party script, so not from telegram-web-app.js).
  */
 function TelegramSignIn({ next }: { next: string }) {
   const [initData, setInitData] = useState("");
   useEffect(() => {
-    setInitData(telegramWebApp()?.initData ?? "");
+    setInitData(parseLaunchHash(window.location.hash).initData ?? "");
   }, []);
   if (!initData) return null;
   return (
@@ -37,10 +40,15 @@ function TelegramSignIn({ next }: { next: string }) {
 }
 
 /** `/admin/login`: the ADMIN_TOKEN goes to our own server (POST /api/admin/session), never to script. */
-export default function AdminLogin({ next, signedOut }: LoginProps) {
+export default function AdminLogin({ next, message }: LoginProps) {
   return (
-    <AdminLayout title="Sign in">
-      {signedOut && <p role="status">You are signed out.</p>}
+    <AdminLayout
+      title="Sign in"
+      flash={{
+        notice: message && !message.error ? message.text : null,
+        error: message?.error ? message.text : null,
+      }}
+    >
       <TelegramSignIn next={next} />
       <form
         method="post"
@@ -59,17 +67,6 @@ export default function AdminLogin({ next, signedOut }: LoginProps) {
             className="rounded border border-gray-300 px-2 py-1"
           />
         </label>
-        <label className="flex flex-col gap-1">
-          <span>Your name (recorded in the audit log)</span>
-          <input
-            type="text"
-            name="actor"
-            maxLength={64}
-            autoComplete="username"
-            placeholder="admin"
-            className="rounded border border-gray-300 px-2 py-1"
-          />
-        </label>
         <button type="submit" className="rounded bg-blue-600 px-3 py-2 font-semibold text-white">
           Sign in
         </button>
@@ -81,9 +78,10 @@ export default function AdminLogin({ next, signedOut }: LoginProps) {
 export const getServerSideProps: GetServerSideProps<LoginProps> = async (ctx) => {
   ctx.res.setHeader("cache-control", "no-store");
   const next = safeAdminPath(ctx.query.next);
+  const message = loginMessage(takeFlash(ctx.req, ctx.res, null));
   // A cookie is not proof of a valid session; the next page checks it with the gateway.
-  if (readAdminSession(ctx.req) && !ctx.query.error && !ctx.query.signed_out) {
+  if (readAdminSession(ctx.req) && !message) {
     return { redirect: { destination: next, permanent: false } };
   }
-  return { props: { next, signedOut: ctx.query.signed_out === "1" } };
+  return { props: { next, message } };
 };

@@ -1,13 +1,23 @@
 import type { GetServerSideProps } from "next";
-import { clearAdminSession } from "../../admin/server/session";
+import { AdminLayout } from "../../admin/components";
 
-/** `/admin/logout`: forgets the session cookie and shows the login page. */
+/**
+ * `/admin/logout`: a page with a Sign out button. Opening it (a link, an image, a redirect) signs
+ * nobody out; only the form's POST to /api/admin/logout does.
+ */
 export default function AdminLogout() {
-  return null;
+  return (
+    <AdminLayout title="Sign out">
+      <form method="post" action="/api/admin/logout" className="flex max-w-sm flex-col gap-3">
+        <button type="submit" className="rounded bg-blue-600 px-3 py-2 font-semibold text-white">
+          Sign out
+        </button>
+      </form>
+    </AdminLayout>
+  );
 }
 
 export const getServerSideProps: GetServerSideProps = async (ctx) => {
   ctx.res.setHeader("cache-control", "no-store");
-  clearAdminSession(ctx.req, ctx.res);
-  return { redirect: { destination: "/admin/login?signed_out=1", permanent: false } };
+  return { props: {} };
 };

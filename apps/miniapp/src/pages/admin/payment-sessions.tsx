@@ -59,9 +59,13 @@ const COLUMNS: ReadonlyArray<Column<AdminPaymentSession>> = [
 ];
 
 /** `/admin/payment-sessions`: every checkout link the bot handed out and where it got to. */
-export default function AdminPaymentSessionsPage({ actor, result }: AdminPageProps<AdminPaymentSessionList>) {
+export default function AdminPaymentSessionsPage({
+  actor,
+  result,
+  flash,
+}: AdminPageProps<AdminPaymentSessionList>) {
   return (
-    <AdminLayout title="Payment sessions" actor={actor}>
+    <AdminLayout title="Payment sessions" actor={actor} flash={flash}>
       <Filters
         selects={[
           {

@@ -36,9 +36,13 @@ const COLUMNS: ReadonlyArray<Column<AdminSubscription>> = [
 ];
 
 /** `/admin/subscriptions`: extend or cancel by hand. */
-export default function AdminSubscriptionsPage({ actor, result }: AdminPageProps<AdminSubscriptionList>) {
+export default function AdminSubscriptionsPage({
+  actor,
+  result,
+  flash,
+}: AdminPageProps<AdminSubscriptionList>) {
   return (
-    <AdminLayout title="Subscriptions" actor={actor}>
+    <AdminLayout title="Subscriptions" actor={actor} flash={flash}>
       <Filters
         selects={[
           { name: "status", label: "Status", options: ["active", "past_due", "canceled", "expired"] },

@@ -1,5 +1,6 @@
 import type { NextApiRequest, NextApiResponse } from "next";
 import { ADMIN_ACTIONS, isAdminAction, REASON_MAX, REASON_MIN } from "../../../admin/actions";
+import { setFlash } from "../../../admin/server/flash";
 import { adminGateway } from "../../../admin/server/gateway";
 import {
   clearAdminSession,
@@ -21,7 +22,8 @@ function field(body: unknown, name: string): string {
 /**
  * POST /api/admin/action (the confirmation form): runs one admin action at the gateway with the
  * session as Bearer and the form's Idempotency-Key (a resubmitted form is the same action), then
- * goes back to the list with a notice, or back to the confirmation page with the gateway's message.
+ * goes back to the list with a notice, or back to the confirmation page with the gateway's message
+ * (both through the flash cookie, never the URL).
  */
 export default async function handler(req: NextApiRequest, res: NextApiResponse): Promise<void> {
   res.setHeader("cache-control", "no-store");
@@ -48,19 +50,33 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
   const daysText = field(body, "days").trim();
   const key = field(body, "idempotency_key");
 
-  /** Back to the confirmation page; the same key only when the outcome is not known (5xx, in progress). */
+  /**
+   * Back to the confirmation page with the message and the form as typed, both in the flash cookie
+   * (never in the URL); the same key only when the outcome is not known (5xx, in progress).
+   */
   const again = (message: string, retryWithSameKey = false) => {
-    const query = new URLSearchParams({ action, id: idText, return_to: returnTo, reason, error: message });
-    if (daysText) query.set("days", daysText);
-    if (retryWithSameKey && KEY_PATTERN.test(key)) query.set("key", key);
+    setFlash(
+      req,
+      res,
+      {
+        error: message,
+        form: {
+          action,
+          id: idText,
+          reason,
+          days: daysText,
+          ...(retryWithSameKey && KEY_PATTERN.test(key) ? { key } : {}),
+        },
+      },
+      bearer,
+    );
+    const query = new URLSearchParams({ action, id: idText, return_to: returnTo });
     res.redirect(303, `/admin/confirm?${query.toString()}`);
   };
 
   if (!isAdminAction(action) || !/^\d{1,12}$/.test(idText)) {
-    res.redirect(
-      303,
-      `${returnTo}${returnTo.includes("?") ? "&" : "?"}error=${encodeURIComponent("Unknown action")}`,
-    );
+    setFlash(req, res, { error: "Unknown action" }, bearer);
+    res.redirect(303, returnTo);
     return;
   }
   if (reason.length < REASON_MIN || reason.length > REASON_MAX) {
@@ -90,6 +106,6 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
     const unknownOutcome = result.status >= 500 || result.code === "IDEMPOTENCY_IN_PROGRESS";
     return again(`${result.message} (${result.code})`, unknownOutcome);
   }
-  const notice = `${definition.title} #${idText}: done.`;
-  res.redirect(303, `${returnTo}${returnTo.includes("?") ? "&" : "?"}notice=${encodeURIComponent(notice)}`);
+  setFlash(req, res, { notice: `${definition.title} #${idText}: done.` }, bearer);
+  res.redirect(303, returnTo);
 }

@@ -1,5 +1,6 @@
 import type { AdminSessionResponse } from "@obuna/contracts/http";
 import type { NextApiRequest, NextApiResponse } from "next";
+import { type LoginMessageCode, setFlash } from "../../../admin/server/flash";
 import { adminGateway } from "../../../admin/server/gateway";
 import { isSameOrigin, safeAdminPath, setAdminSession } from "../../../admin/server/session";
 
@@ -11,9 +12,16 @@ function field(body: unknown, name: string): string {
   return typeof value === "string" ? value : "";
 }
 
-function backToLogin(res: NextApiResponse, message: string, next: string): void {
-  const query = new URLSearchParams({ error: message, next });
-  res.redirect(303, `/admin/login?${query.toString()}`);
+/** Back to the login page; the message travels in the flash cookie as one of our own codes, never in the URL. */
+function backToLogin(
+  req: NextApiRequest,
+  res: NextApiResponse,
+  login: LoginMessageCode,
+  next: string,
+  gatewayCode?: string,
+): void {
+  setFlash(req, res, { login, ...(gatewayCode ? { gatewayCode } : {}) }, null);
+  res.redirect(303, `/admin/login?${new URLSearchParams({ next }).toString()}`);
 }
 
 /**
@@ -29,7 +37,7 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
     return;
   }
   const next = safeAdminPath(field(req.body, "next"));
-  if (!isSameOrigin(req)) return backToLogin(res, "The form was sent from another site.", next);
+  if (!isSameOrigin(req)) return backToLogin(req, res, "cross_site", next);
   const initData = field(req.body, "init_data").trim();
   if (initData) {
     // Opened inside Telegram by a user in ADMIN_TELEGRAM_IDS: the gateway checks the signature.
@@ -39,28 +47,26 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
       telegramInitData: initData,
     });
     if (!result.ok) {
-      const message =
-        result.status === 401
-          ? "This Telegram account is not an admin (ADMIN_TELEGRAM_IDS)."
-          : `${result.message} (${result.code})`;
-      return backToLogin(res, message, next);
+      return result.status === 401
+        ? backToLogin(req, res, "telegram_not_admin", next)
+        : backToLogin(req, res, "gateway_refused", next, result.code);
     }
     setAdminSession(req, res, result.data.session_token, new Date(result.data.expires_at));
     res.redirect(303, next);
     return;
   }
   const token = field(req.body, "token").trim();
-  const actor = field(req.body, "actor").trim();
-  if (!token) return backToLogin(res, "Enter the admin token.", next);
+  if (!token) return backToLogin(req, res, "empty_token", next);
+  // No actor here: the gateway records everyone signing in with ADMIN_TOKEN as `admin`.
   const result = await adminGateway()<AdminSessionResponse>({
     method: "POST",
     path: "session",
-    body: actor ? { token, actor } : { token },
+    body: { token },
   });
   if (!result.ok) {
-    const message =
-      result.status === 401 ? "That admin token is not valid." : `${result.message} (${result.code})`;
-    return backToLogin(res, message, next);
+    return result.status === 401
+      ? backToLogin(req, res, "invalid_token", next)
+      : backToLogin(req, res, "gateway_refused", next, result.code);
   }
   setAdminSession(req, res, result.data.session_token, new Date(result.data.expires_at));
   res.redirect(303, next);
