@@ -37,7 +37,12 @@ function runMain(env: Record<string, string>): Promise<{ code: number | null; st
     child.stderr.on("data", (chunk) => {
       stderr += chunk;
     });
-    child.on("exit", (code) => resolve({ code, stderr }));
+    // A process that should have refused to start is stopped, so a failing run leaves nothing behind.
+    const kill = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("exit", (code) => {
+      clearTimeout(kill);
+      resolve({ code, stderr });
+    });
   });
 }
 

@@ -97,8 +97,13 @@ describe("src/index.ts as a process", () => {
       child.stderr.on("data", (chunk: Buffer) => {
         output += chunk.toString();
       });
+      // Without the guard the gateway would keep serving: stop it so a failing run leaves nothing behind.
+      const kill = setTimeout(() => child.kill("SIGKILL"), 20_000);
       return new Promise<{ code: number | null; output: string }>((resolve) =>
-        child.once("exit", (code) => resolve({ code, output })),
+        child.once("exit", (code) => {
+          clearTimeout(kill);
+          resolve({ code, output });
+        }),
       );
     };
     const unsafe = await run({
