@@ -9,7 +9,19 @@
 //   (defaults: DATABASE_URL, REDIS_URL, and LOG_DIR if set; pass --no-database / --no-redis to skip one)
 //
 // pg_dump must be on PATH (postgresql-client); a dump that fails is an error, never a silent skip.
+//
+// It also tries what an attacker with the dump would: recover card numbers from every stored
+// `idempotency_keys.request_hash` of a card-carrying endpoint (pre-apply). The stored response (or the
+// user's payment session) gives the masked PAN, session and transaction id, so only the 6 hidden digits
+// (10^5 Luhn-valid) × the expiry (156 months) are unknown. Each record is brute-forced, within a time
+// budget, under the unkeyed sha256 the gateway used before issue 17, under HMAC with the published
+// example IDEMPOTENCY_HASH_KEY and an empty key (the keyed scheme without the key), and under
+// IDEMPOTENCY_HASH_KEY from the environment when set (a leaked key: card numbers are masked before
+// hashing, so even that must recover nothing). A recovered number counts as a card number found.
+//   --recover-budget-ms N   time per record (default 5000)   --recover-records N   newest N (default 25)
+//   --no-recover            skip the recovery attempt
 import { execFileSync } from "node:child_process";
+import { createHash, createHmac } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -100,10 +112,194 @@ function logFiles(path) {
     .filter((file) => statSync(file).isFile());
 }
 
-/** Runs every requested scan; returns `{ scanned: string[], hits: {where, masked}[] }`. */
-export async function scanForCardNumbers({ databaseUrl, redisUrl, logs = [] }) {
+/** The published example IDEMPOTENCY_HASH_KEY (.env.example; packages/contracts/src/env.ts). */
+const EXAMPLE_IDEMPOTENCY_HASH_KEY = "dev-idempotency-hash-key-change-me-0123456789";
+/** Endpoints whose request body carries a card number and an expiry. */
+const CARD_ENDPOINTS = new Set(["POST /api/v1/atmos/pre-apply"]);
+const MASKED_PAN = /\b(\d{6})\*{6}(\d{4})\b/;
+
+/** Decodes one field of pg_dump's COPY text format. */
+function copyField(text) {
+  if (text === "\\N") return null;
+  return text.replace(/\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|(.))/g, (_, octal, hex, char) => {
+    if (octal) return String.fromCharCode(Number.parseInt(octal, 8));
+    if (hex) return String.fromCharCode(Number.parseInt(hex, 16));
+    return { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v" }[char] ?? char;
+  });
+}
+
+/** The rows of `public.<table>` in a pg_dump, as objects keyed by column name. */
+export function copyRows(dump, table) {
+  const header = new RegExp(`^COPY public\\.${table} \\(([^)]*)\\) FROM stdin;$`, "m");
+  const match = header.exec(dump);
+  if (!match) return [];
+  const columns = match[1].split(", ").map((c) => c.replace(/^"|"$/g, ""));
+  const rows = [];
+  let start = match.index + match[0].length + 1;
+  for (;;) {
+    const end = dump.indexOf("\n", start);
+    const line = dump.slice(start, end === -1 ? undefined : end);
+    if (line === "\\." || end === -1) break;
+    const fields = line.split("\t").map(copyField);
+    rows.push(Object.fromEntries(columns.map((c, i) => [c, fields[i]])));
+    start = end + 1;
+  }
+  return rows;
+}
+
+/** Every 16-digit Luhn-valid number `prefix6 + ?????? + last4`: 10^5 of them. */
+function luhnMiddles(prefix, last4) {
+  const out = [];
+  for (let m = 0; m < 1_000_000; m++) {
+    const middle = String(m).padStart(6, "0");
+    if (passesLuhn(prefix + middle + last4)) out.push(middle);
+  }
+  return out;
+}
+
+/** 156 expiry months from the record's month on (a card that pays has not expired), as [MM, YY]. */
+function expiryMonths(from) {
+  const out = [];
+  for (let i = 0; i < 156; i++) {
+    const d = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + i, 1));
+    out.push([
+      String(d.getUTCMonth() + 1).padStart(2, "0"),
+      String(d.getUTCFullYear() % 100).padStart(2, "0"),
+    ]);
+  }
+  return out;
+}
+
+/** The hashing schemes an attacker tries: the old unkeyed one, and HMAC with keys they can guess. */
+function attackerSchemes(leakedKey) {
+  const schemes = [
+    {
+      name: "sha256, unkeyed (the scheme before issue 17)",
+      hash: (t) => createHash("sha256").update(t).digest("hex"),
+    },
+    {
+      name: "HMAC with the published example IDEMPOTENCY_HASH_KEY",
+      hash: (t) => createHmac("sha256", EXAMPLE_IDEMPOTENCY_HASH_KEY).update(t).digest("hex"),
+    },
+    { name: "HMAC with an empty key", hash: (t) => createHmac("sha256", "").update(t).digest("hex") },
+  ];
+  if (leakedKey && leakedKey !== EXAMPLE_IDEMPOTENCY_HASH_KEY) {
+    schemes.push({
+      name: "HMAC with the IDEMPOTENCY_HASH_KEY of this environment (a leaked key)",
+      hash: (t) => createHmac("sha256", leakedKey).update(t).digest("hex"),
+    });
+  }
+  return schemes;
+}
+
+/**
+ * Brute-forces card numbers out of the stored request hashes of card-carrying endpoints, the way an
+ * attacker holding this dump would. Returns `{ records, recovered: {where, masked, scheme}[], notes }`.
+ */
+export function recoverFromIdempotencyHashes(dump, { budgetMs = 5000, maxRecords = 25, leakedKey } = {}) {
+  const users = new Map(copyRows(dump, "users").map((u) => [u.id, u.telegram_id]));
+  const sessionsByTelegramId = new Map();
+  for (const s of copyRows(dump, "payment_sessions")) {
+    if (!s.card_masked || !s.transaction_id) continue;
+    const tg = users.get(s.user_id);
+    if (!sessionsByTelegramId.has(tg)) sessionsByTelegramId.set(tg, []);
+    sessionsByTelegramId
+      .get(tg)
+      .push({ session_id: s.id, transaction_id: Number(s.transaction_id), masked: s.card_masked });
+  }
+  const knownExpiries = new Map();
+  for (const card of copyRows(dump, "bound_cards")) {
+    if (!/^\d{4}$/.test(card.expiry ?? "")) continue;
+    if (!knownExpiries.has(card.pan_masked)) knownExpiries.set(card.pan_masked, new Set());
+    knownExpiries.get(card.pan_masked).add(card.expiry);
+  }
+  const records = copyRows(dump, "idempotency_keys")
+    .filter((r) => CARD_ENDPOINTS.has(r.endpoint) && /^[0-9a-f]{64}$/.test(r.request_hash ?? ""))
+    .sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
+  const schemes = attackerSchemes(leakedKey);
+  const recovered = [];
+  const notes = [];
+  const middlesCache = new Map();
+  for (const record of records.slice(0, maxRecords)) {
+    const where = `idempotency_keys.request_hash of ${record.scope} key ${record.key}`;
+    // What the attacker reads next to the hash: the stored answer, else the caller's payment sessions.
+    const targets = [];
+    try {
+      const data = JSON.parse(record.response_body ?? "null")?.data;
+      const masked = MASKED_PAN.exec(JSON.stringify(data ?? ""))?.[0];
+      if (data?.session_id && data?.transaction_id && masked) {
+        targets.push({ session_id: data.session_id, transaction_id: data.transaction_id, masked });
+      }
+    } catch {}
+    const tg = /^tg:(\d+)$/.exec(record.scope)?.[1];
+    for (const s of sessionsByTelegramId.get(tg) ?? []) {
+      if (MASKED_PAN.test(s.masked) && !targets.some((t) => t.session_id === s.session_id)) targets.push(s);
+    }
+    if (targets.length === 0) {
+      notes.push(`${where}: no masked card number beside it to start from`);
+      continue;
+    }
+    const deadline = Date.now() + budgetMs;
+    const createdAt = new Date(record.created_at ?? Date.now());
+    let tried = 0;
+    let found = null;
+    let complete = true;
+    search: for (const target of targets) {
+      const [, prefix, last4] = MASKED_PAN.exec(target.masked);
+      const key = prefix + last4;
+      if (!middlesCache.has(key)) middlesCache.set(key, luhnMiddles(prefix, last4));
+      const middles = middlesCache.get(key);
+      // Known expiries (a bound card's YYMM) with every scheme first; then the old unkeyed scheme with
+      // MM/YY (what the Mini App sends) over every month from the record's on; then the rest.
+      const known = [...(knownExpiries.get(target.masked) ?? [])].map((yymm) => [
+        yymm.slice(2),
+        yymm.slice(0, 2),
+      ]);
+      const formats = ([mm, yy]) => [`${mm}/${yy}`, `${yy}${mm}`];
+      const plans = [];
+      for (const month of known) {
+        for (const expiry of formats(month)) for (const scheme of schemes) plans.push({ expiry, scheme });
+      }
+      const months = expiryMonths(createdAt);
+      for (const [mm, yy] of months) plans.push({ expiry: `${mm}/${yy}`, scheme: schemes[0] });
+      for (const month of months) {
+        for (const [index, expiry] of formats(month).entries()) {
+          for (const scheme of schemes.slice(index === 0 ? 1 : 0)) plans.push({ expiry, scheme });
+        }
+      }
+      for (const { expiry, scheme } of plans) {
+        if (Date.now() > deadline) {
+          complete = false;
+          break search;
+        }
+        const head = `${record.endpoint}\n{"session_id":${JSON.stringify(target.session_id)},"transaction_id":${target.transaction_id},"card_number":"${prefix}`;
+        const tail = `${last4}","expiry":"${expiry}"}`;
+        for (const middle of middles) {
+          tried++;
+          if (scheme.hash(head + middle + tail) === record.request_hash) {
+            found = { masked: target.masked, scheme: scheme.name };
+            break search;
+          }
+        }
+      }
+    }
+    if (found) recovered.push({ where, masked: found.masked, scheme: found.scheme });
+    else {
+      notes.push(
+        `${where}: not recovered (${tried} candidates, ${complete ? "every candidate tried" : `time budget of ${budgetMs} ms reached`})`,
+      );
+    }
+  }
+  if (records.length > maxRecords)
+    notes.push(`${records.length - maxRecords} older card-carrying records not tried`);
+  return { records: records.length, recovered, notes };
+}
+
+/** Runs every requested scan; returns `{ scanned: string[], hits: {where, masked}[], notes: string[] }`. */
+export async function scanForCardNumbers({ databaseUrl, redisUrl, logs = [], recover = {} }) {
   const scanned = [];
   const hits = [];
+  const notes = [];
   const record = (where, text) => {
     for (const pan of findCardNumbers(text)) hits.push({ where, masked: mask(pan) });
   };
@@ -114,6 +310,15 @@ export async function scanForCardNumbers({ databaseUrl, redisUrl, logs = [] }) {
     lines.forEach((line, index) => {
       if (/\d{4}/.test(line)) record(`pg_dump line ${index + 1}`, line);
     });
+    if (recover !== false) {
+      const attempt = recoverFromIdempotencyHashes(dump, recover);
+      scanned.push(
+        `idempotency request hashes (${attempt.records} card-carrying records, ${attempt.recovered.length} recovered)`,
+      );
+      for (const r of attempt.recovered)
+        hits.push({ where: `${r.where} (recovered: ${r.scheme})`, masked: r.masked });
+      notes.push(...attempt.notes);
+    }
   }
   if (redisUrl) {
     const keys = await dumpRedis(redisUrl);
@@ -127,7 +332,7 @@ export async function scanForCardNumbers({ databaseUrl, redisUrl, logs = [] }) {
       record(`log ${file}`, text);
     }
   }
-  return { scanned, hits };
+  return { scanned, hits, notes };
 }
 
 function parseArgs(argv) {
@@ -135,6 +340,7 @@ function parseArgs(argv) {
     databaseUrl: process.env.DATABASE_URL,
     redisUrl: process.env.REDIS_URL,
     logs: process.env.LOG_DIR ? [process.env.LOG_DIR] : [],
+    recover: { budgetMs: 5000, maxRecords: 25, leakedKey: process.env.IDEMPOTENCY_HASH_KEY || undefined },
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -143,9 +349,13 @@ function parseArgs(argv) {
     else if (arg === "--logs") options.logs.push(argv[++i]);
     else if (arg === "--no-database") options.databaseUrl = undefined;
     else if (arg === "--no-redis") options.redisUrl = undefined;
+    else if (arg === "--no-recover") options.recover = false;
+    else if (arg === "--recover-budget-ms") options.recover.budgetMs = Number(argv[++i]);
+    else if (arg === "--recover-records") options.recover.maxRecords = Number(argv[++i]);
     else if (arg === "--help" || arg === "-h") {
       console.log(
-        "usage: scan-card-numbers.mjs [--database-url URL] [--redis-url URL] [--logs PATH]... [--no-database] [--no-redis]",
+        "usage: scan-card-numbers.mjs [--database-url URL] [--redis-url URL] [--logs PATH]... [--no-database] [--no-redis]\n" +
+          "       [--recover-budget-ms N] [--recover-records N] [--no-recover]",
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
@@ -161,8 +371,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
         "nothing to scan: give --database-url, --redis-url or --logs (or DATABASE_URL/REDIS_URL/LOG_DIR)",
       );
     }
-    const { scanned, hits } = await scanForCardNumbers(options);
+    const { scanned, hits, notes } = await scanForCardNumbers(options);
     for (const item of scanned) console.log(`scanned ${item}`);
+    for (const note of notes) console.log(`  ${note}`);
     if (hits.length > 0) {
       for (const hit of hits) console.log(`CARD NUMBER ${hit.masked} in ${hit.where}`);
       console.log(`${hits.length} card number(s) found`);

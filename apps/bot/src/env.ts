@@ -1,4 +1,4 @@
-import { parseEnv } from "@obuna/contracts/env";
+import { issuedSecret, parseEnv, secret } from "@obuna/contracts/env";
 import { z } from "zod";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -15,19 +15,18 @@ const schema = z
     LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
     /** Optional: errors in updates are also sent to Sentry. */
     SENTRY_DSN: z.string().url().optional(),
-    BOT_TOKEN: BotTokenSchema,
+    BOT_TOKEN: issuedSecret(BotTokenSchema),
     TELEGRAM_API_ROOT: z.string().url().default("https://api.telegram.org"),
     BOT_MODE: z.enum(["polling", "webhook"]).default("polling"),
     BOT_WEBHOOK_URL: z.string().url().optional(),
     BOT_WEBHOOK_PORT: z.coerce.number().int().min(0).max(65535).default(8060),
     /** Telegram sends it back in `X-Telegram-Bot-Api-Secret-Token`: 1–256 of A-Z a-z 0-9 _ -. */
-    BOT_WEBHOOK_SECRET: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16-256 characters of A-Z, a-z, 0-9, _ or -")
-      .optional(),
+    BOT_WEBHOOK_SECRET: secret(
+      z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16-256 characters of A-Z, a-z, 0-9, _ or -"),
+    ).optional(),
     ADMIN_CHAT_ID: z.coerce.number().int().optional(),
     GATEWAY_URL: z.string().url(),
-    INTERNAL_API_TOKEN: z.string().min(16),
+    INTERNAL_API_TOKEN: secret(z.string().min(16)),
   })
   .superRefine((env, ctx) => {
     if (env.BOT_MODE !== "webhook") return;

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { EnvError } from "@obuna/contracts/env";
 import { describe, expect, it } from "vitest";
@@ -36,7 +37,12 @@ function runMain(env: Record<string, string>): Promise<{ code: number | null; st
     child.stderr.on("data", (chunk) => {
       stderr += chunk;
     });
-    child.on("exit", (code) => resolve({ code, stderr }));
+    // A process that should have refused to start is stopped, so a failing run leaves nothing behind.
+    const kill = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("exit", (code) => {
+      clearTimeout(kill);
+      resolve({ code, stderr });
+    });
   });
 }
 
@@ -96,5 +102,66 @@ describe("bot env", () => {
     expect(stderr).toContain("BOT_TOKEN is invalid");
     expect(stderr).toContain("BOT_WEBHOOK_SECRET");
     expect(stderr).not.toContain("garbage");
+  });
+});
+
+/** `.env.example` at the repository root as `{NAME: value}`. */
+function envExample(): Record<string, string> {
+  const text = readFileSync(new URL("../../../.env.example", import.meta.url), "utf8");
+  return Object.fromEntries(
+    text
+      .split("\n")
+      .filter((line) => /^[A-Z][A-Z0-9_]*=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+}
+
+const PRODUCTION = {
+  ...VALID,
+  NODE_ENV: "production",
+  BOT_TOKEN: "7012345678:AAFq3bq2x0yZ-production-token-from-botfather",
+  INTERNAL_API_TOKEN: "prod-internal-6f1c2b7e9a4d4c0f8e2a1b3c5d7e9f01",
+};
+
+describe("bot env in production (NODE_ENV=production)", () => {
+  it("refuses the .env.example secrets by name; accepts proper ones", () => {
+    const problems = problemsOf({ ...envExample(), NODE_ENV: "production" });
+    expect(problems.map((problem) => problem.split(" ")[0]).sort()).toEqual([
+      "BOT_TOKEN",
+      "INTERNAL_API_TOKEN",
+    ]);
+    expect(problems.join("\n")).not.toContain("local-development-token");
+    expect(problemsOf(PRODUCTION)).toEqual([]);
+  });
+
+  it("refuses a webhook secret and an internal token shorter than 32 characters", () => {
+    expect(
+      problemsOf({
+        ...PRODUCTION,
+        INTERNAL_API_TOKEN: "sixteen-chars-ok!",
+        BOT_MODE: "webhook",
+        BOT_WEBHOOK_URL: "https://bot.example.uz",
+        BOT_WEBHOOK_SECRET: "s3cret-s3cret-s3cret",
+      }),
+    ).toEqual([
+      "BOT_WEBHOOK_SECRET must be at least 32 characters in production",
+      "INTERNAL_API_TOKEN must be at least 32 characters in production",
+    ]);
+    expect(
+      problemsOf({
+        ...PRODUCTION,
+        BOT_MODE: "webhook",
+        BOT_WEBHOOK_URL: "https://bot.example.uz",
+        BOT_WEBHOOK_SECRET: "Wh_9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+      }),
+    ).toEqual([]);
+  });
+
+  it("the bot process exits 1 naming the example secrets", async () => {
+    const { code, stderr } = await runMain({ ...envExample(), NODE_ENV: "production" });
+    expect(code).toBe(1);
+    expect(stderr).toContain("BOT_TOKEN is a published example value");
+    expect(stderr).toContain("INTERNAL_API_TOKEN is a published example value");
+    expect(stderr).not.toContain("dev-internal-token-change-me");
   });
 });

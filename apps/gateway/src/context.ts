@@ -10,6 +10,8 @@ export interface GatewayConfig {
   internalApiToken: string;
   botToken: string;
   cardTokenKey: CardTokenKey;
+  /** HMAC key of the stored Idempotency-Key request hashes (IDEMPOTENCY_HASH_KEY). */
+  idempotencyHashKey: string;
   initDataMaxAgeS: number;
   /**
    * Max age of the initData that may start or continue a payment (atmos create / pre-apply), far

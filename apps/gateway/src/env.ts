@@ -1,10 +1,11 @@
-import { parseEnv } from "@obuna/contracts/env";
+import { devOnly, issuedSecret, PUBLISHED_EXAMPLE_SECRETS, parseEnv, secret } from "@obuna/contracts/env";
 import { z } from "zod";
 
-const bool = z
-  .enum(["true", "false", "1", "0"])
-  .default("false")
-  .transform((value) => value === "true" || value === "1");
+const bool = () =>
+  z
+    .enum(["true", "false", "1", "0"])
+    .default("false")
+    .transform((value) => value === "true" || value === "1");
 
 export const gatewayEnvSchema = z.object({
   DATABASE_URL: z.string().url().startsWith("postgres"),
@@ -13,26 +14,31 @@ export const gatewayEnvSchema = z.object({
   /** Optional: unexpected errors are also sent to Sentry (card numbers masked). */
   SENTRY_DSN: z.string().url().optional(),
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8030),
-  INTERNAL_API_TOKEN: z.string().min(16),
-  BOT_TOKEN: z.string().min(10),
-  CARD_TOKEN_KEY: z.string().min(32),
+  INTERNAL_API_TOKEN: secret(z.string().min(16)),
+  BOT_TOKEN: issuedSecret(z.string().min(10)),
+  CARD_TOKEN_KEY: secret(z.string().min(32)),
+  /**
+   * HMAC-SHA256 key of the stored Idempotency-Key request hashes, so a database copy cannot be
+   * brute-forced back to a request body. Defaults to the published example value, which production refuses.
+   */
+  IDEMPOTENCY_HASH_KEY: secret(z.string().min(32)).default(PUBLISHED_EXAMPLE_SECRETS.IDEMPOTENCY_HASH_KEY!),
   TMA_INIT_DATA_MAX_AGE_S: z.coerce.number().int().positive().default(86400),
   /** Max age of initData that may start a payment (atmos create / pre-apply): minutes, not a day. */
   TMA_INIT_DATA_PAY_MAX_AGE_S: z.coerce.number().int().min(60).max(3600).default(900),
   /** Also verify initData's Ed25519 `signature` with Telegram's public key (off by default). */
-  TMA_INIT_DATA_THIRD_PARTY_CHECK: bool,
-  DEV_ALLOW_UNSIGNED_INIT_DATA: bool,
+  TMA_INIT_DATA_THIRD_PARTY_CHECK: bool(),
+  DEV_ALLOW_UNSIGNED_INIT_DATA: devOnly(bool()),
   MINIAPP_URL: z.string().url().default("http://127.0.0.1:8050"),
   ATMOS_BASE_URL: z.string().url(),
-  ATMOS_CONSUMER_KEY: z.string().min(1),
-  ATMOS_CONSUMER_SECRET: z.string().min(1),
+  ATMOS_CONSUMER_KEY: issuedSecret(z.string().min(1)),
+  ATMOS_CONSUMER_SECRET: issuedSecret(z.string().min(1)),
   ATMOS_STORE_ID: z.string().min(1),
   ATMOS_TERMINAL_ID: z.string().optional(),
-  ATMOS_CALLBACK_API_KEY: z.string().min(1),
+  ATMOS_CALLBACK_API_KEY: issuedSecret(z.string().min(1)),
   ATMOS_CALLBACK_HASH: z.enum(["md5", "sha256"]).default("md5"),
   ATMOS_TIMEOUT_MS: z.coerce.number().int().positive().default(30000),
   /** Admin API secret; unset = every /api/v1/admin/* answers 401. */
-  ADMIN_TOKEN: z.string().min(16, "use at least 16 characters").optional(),
+  ADMIN_TOKEN: secret(z.string().min(16, "use at least 16 characters")).optional(),
   ADMIN_SESSION_TTL_S: z.coerce
     .number()
     .int()
@@ -45,7 +51,7 @@ export const gatewayEnvSchema = z.object({
    * Bearer token Prometheus sends to scrape `GET /metrics` (the port is also the public ATMOS callback
    * port); unset = /metrics answers 401.
    */
-  METRICS_TOKEN: z.string().min(16, "use at least 16 characters").optional(),
+  METRICS_TOKEN: secret(z.string().min(16, "use at least 16 characters")).optional(),
   /** Telegram user ids that may use the admin API with `tma <initData>`: `1,2,3`, empty = none. */
   ADMIN_TELEGRAM_IDS: z
     .string()

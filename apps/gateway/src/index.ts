@@ -46,6 +46,7 @@ async function main(env: GatewayEnv) {
       internalApiToken: env.INTERNAL_API_TOKEN,
       botToken: env.BOT_TOKEN,
       cardTokenKey: parseCardTokenKey(env.CARD_TOKEN_KEY),
+      idempotencyHashKey: env.IDEMPOTENCY_HASH_KEY,
       initDataMaxAgeS: env.TMA_INIT_DATA_MAX_AGE_S,
       initDataPayMaxAgeS: env.TMA_INIT_DATA_PAY_MAX_AGE_S,
       initDataThirdPartyCheck: env.TMA_INIT_DATA_THIRD_PARTY_CHECK,

@@ -1,6 +1,8 @@
+import { EnvError } from "@obuna/contracts/env";
 import { describe, expect, it } from "vitest";
 import { loadGatewayEnv } from "../src/env";
 import { CARD_TOKEN_KEY_HEX } from "./constants";
+import { envExample, PRODUCTION_SECRETS } from "./production-env";
 
 const required = {
   DATABASE_URL: "postgres://postgres@127.0.0.1:5432/obuna",
@@ -25,5 +27,64 @@ describe("gateway env", () => {
     expect(() => loadGatewayEnv({ ...required, OTP_RESEND_COOLDOWN_S: "soon" })).toThrow(
       /OTP_RESEND_COOLDOWN_S/,
     );
+  });
+});
+
+function problemsOf(source: Record<string, string | undefined>): string[] {
+  try {
+    loadGatewayEnv(source);
+  } catch (error) {
+    if (error instanceof EnvError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("gateway env in production (NODE_ENV=production)", () => {
+  it("refuses the .env.example configuration, naming every example secret and the dev switch", () => {
+    const problems = problemsOf({
+      ...envExample(),
+      NODE_ENV: "production",
+      DEV_ALLOW_UNSIGNED_INIT_DATA: "true",
+    });
+    const named = problems.map((problem) => problem.split(" ")[0]).sort();
+    expect(named).toEqual(
+      [
+        "ADMIN_TOKEN",
+        "ATMOS_CALLBACK_API_KEY",
+        "ATMOS_CONSUMER_KEY",
+        "ATMOS_CONSUMER_SECRET",
+        "BOT_TOKEN",
+        "CARD_TOKEN_KEY",
+        "DEV_ALLOW_UNSIGNED_INIT_DATA",
+        "IDEMPOTENCY_HASH_KEY",
+        "INTERNAL_API_TOKEN",
+      ].sort(),
+    );
+    expect(problems).toContain(
+      "DEV_ALLOW_UNSIGNED_INIT_DATA is a development switch and must be off in production",
+    );
+    expect(problems.join("\n")).not.toContain("dev-internal-token-change-me");
+  });
+
+  it("accepts proper secrets; refuses a short one, a missing hash key and the dev switch, one by one", () => {
+    const production = { ...envExample(), ...PRODUCTION_SECRETS, NODE_ENV: "production" };
+    expect(problemsOf(production)).toEqual([]);
+    expect(loadGatewayEnv(production).IDEMPOTENCY_HASH_KEY).toBe(PRODUCTION_SECRETS.IDEMPOTENCY_HASH_KEY);
+    expect(problemsOf({ ...production, ADMIN_TOKEN: "only-twenty-chars-xx" })).toEqual([
+      "ADMIN_TOKEN must be at least 32 characters in production",
+    ]);
+    expect(problemsOf({ ...production, IDEMPOTENCY_HASH_KEY: "" })).toEqual([
+      "IDEMPOTENCY_HASH_KEY is a published example value (.env.example / ATMOS sandbox): set a secret of your own",
+    ]);
+    expect(problemsOf({ ...production, DEV_ALLOW_UNSIGNED_INIT_DATA: "1" })).toEqual([
+      "DEV_ALLOW_UNSIGNED_INIT_DATA is a development switch and must be off in production",
+    ]);
+    // The admin API stays optional: unset means off, not unsafe.
+    expect(problemsOf({ ...production, ADMIN_TOKEN: "" })).toEqual([]);
+  });
+
+  it("outside production the .env.example configuration still starts (local development)", () => {
+    expect(problemsOf(envExample())).toEqual([]);
   });
 });

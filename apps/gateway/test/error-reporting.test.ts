@@ -49,6 +49,7 @@ describe("SENTRY_DSN: unexpected errors reach Sentry", () => {
           internalApiToken: "t",
           botToken: "1:t",
           cardTokenKey: parseCardTokenKey("0".repeat(64)),
+          idempotencyHashKey: "error-reporting-test-idempotency-hash-key",
           initDataMaxAgeS: 60,
           devAllowUnsignedInitData: false,
           miniappUrl: "http://miniapp.test",

@@ -1,7 +1,8 @@
-import { createHash } from "node:crypto";
 import { paymentSessions, payments } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { idempotencyRequestHash } from "../src/middleware/idempotency";
+import { IDEMPOTENCY_HASH_KEY } from "./constants";
 import {
   apply,
   call,
@@ -35,11 +36,11 @@ function expectError(res: { status: number; body: Json; headers: Headers }, stat
 
 /** The hash the idempotency middleware stores for a create-link request with this body. */
 function createLinkRequestHash(body: unknown): string {
-  return createHash("sha256")
-    .update("POST /api/v1/payment/create-link")
-    .update("\n")
-    .update(JSON.stringify(body))
-    .digest("hex");
+  return idempotencyRequestHash(
+    IDEMPOTENCY_HASH_KEY,
+    "POST /api/v1/payment/create-link",
+    JSON.stringify(body),
+  );
 }
 
 async function sessionRow(id: string) {

@@ -1,5 +1,6 @@
+import { createHash, createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BOT_TOKEN } from "./constants";
+import { BOT_TOKEN, IDEMPOTENCY_HASH_KEY } from "./constants";
 import {
   apply,
   call,
@@ -9,6 +10,7 @@ import {
   type Json,
   prepareSession,
   randomTelegramId,
+  SANDBOX_CARDS,
   startHarness,
   tma,
 } from "./harness";
@@ -202,5 +204,59 @@ describe("secrets stay out of logs and answers", () => {
     expect(logs).not.toContain(BOT_TOKEN);
     expect(logs).not.toMatch(/tma query_id/);
     expect(logs).not.toContain("gateway-test-internal-token");
+  });
+});
+
+describe("idempotency records keep no recoverable card data", () => {
+  it("a pre-apply's stored request_hash is keyed and computed with the card number masked", async () => {
+    const telegramId = randomTelegramId();
+    const auth = tma(telegramId);
+    const link = await createSession(h, telegramId);
+    const created = await call(h, "POST", "/api/v1/atmos/create", {
+      auth,
+      body: { session_id: link.session_id, amount: 2_900_000, auto_renew: false },
+    });
+    expect(created.status).toBe(200);
+    const card = SANDBOX_CARDS.uzcard2;
+    const body = {
+      session_id: link.session_id,
+      transaction_id: created.body.data.transaction_id,
+      card_number: card.pan,
+      expiry: card.expiry,
+    };
+    const key = "pre-apply-hash-check";
+    const first = await call(h, "POST", "/api/v1/atmos/pre-apply", {
+      auth,
+      body,
+      headers: { "idempotency-key": key },
+    });
+    expect(first.status).toBe(200);
+    const [row] = await h.db.client<{ request_hash: string }[]>`
+      select request_hash from idempotency_keys where scope = ${`tg:${telegramId}`} and key = ${key}`;
+    const endpoint = "POST /api/v1/atmos/pre-apply";
+    const text = `${endpoint}\n${JSON.stringify(body)}`;
+    // Neither the old unkeyed hash nor an HMAC of the body with the card number in it (a leaked key
+    // plus a database copy would brute-force that one back to the number).
+    expect(row!.request_hash).not.toBe(createHash("sha256").update(text).digest("hex"));
+    expect(row!.request_hash).not.toBe(createHmac("sha256", IDEMPOTENCY_HASH_KEY).update(text).digest("hex"));
+    const masked = text.replace(card.pan, "860049******3347");
+    expect(row!.request_hash).toBe(createHmac("sha256", IDEMPOTENCY_HASH_KEY).update(masked).digest("hex"));
+
+    // The expiry is still part of the request: the same key with another expiry is refused.
+    const otherExpiry = await call(h, "POST", "/api/v1/atmos/pre-apply", {
+      auth,
+      body: { ...body, expiry: "11/29" },
+      headers: { "idempotency-key": key },
+    });
+    expect(otherExpiry.status).toBe(422);
+    expect(otherExpiry.body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    // The same card typed in groups of four is the same request: the stored answer is replayed.
+    const grouped = await call(h, "POST", "/api/v1/atmos/pre-apply", {
+      auth,
+      body: { ...body, card_number: "8600 4907 4431 3347" },
+      headers: { "idempotency-key": key },
+    });
+    expect(grouped.headers.get("idempotent-replayed")).toBe("true");
+    expect(grouped.body).toEqual(first.body);
   });
 });

@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
+import { declaredEnvRoles } from "@obuna/contracts/env";
 import { ERROR_CODES } from "@obuna/contracts/errors";
 import { describe, expect, inject, it } from "vitest";
-import { parseMiniappEnv } from "../src/env";
+import { MiniappEnvSchema, parseMiniappEnv } from "../src/env";
 import { validateCard } from "../src/lib/card-checks";
 import { IdempotencyKeys, isRetryable } from "../src/lib/gateway-client";
 import { errorMessageKey, LANGUAGES, type MessageKey, pickLanguage, translator } from "../src/lib/i18n";
@@ -156,5 +158,21 @@ describe("env", () => {
   it("defaults to the local gateway and rejects a bad URL", () => {
     expect(parseMiniappEnv({}).GATEWAY_URL).toBe("http://127.0.0.1:8030");
     expect(() => parseMiniappEnv({ GATEWAY_URL: "not a url" })).toThrow(/GATEWAY_URL/);
+  });
+});
+
+describe("env in production (NODE_ENV=production, as `next start` runs)", () => {
+  it("goes through the shared production guard; the Mini App server holds no secret, so .env.example starts", () => {
+    const text = readFileSync(new URL("../../../.env.example", import.meta.url), "utf8");
+    const example = Object.fromEntries(
+      text
+        .split("\n")
+        .filter((line) => /^[A-Z][A-Z0-9_]*=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+    );
+    // A secret added to MiniappEnvSchema with secret() is refused like the other apps' (see
+    // packages/contracts/test/env.test.ts); today it has none.
+    expect(declaredEnvRoles(MiniappEnvSchema)).toEqual({});
+    expect(parseMiniappEnv({ ...example, NODE_ENV: "production" }).GATEWAY_URL).toBe("http://127.0.0.1:8030");
   });
 });

@@ -1,4 +1,4 @@
-import { parseEnv } from "@obuna/contracts/env";
+import { issuedSecret, parseEnv, secret } from "@obuna/contracts/env";
 import { z } from "zod";
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
@@ -18,15 +18,15 @@ export const renewalsEnvSchema = z.object({
   /** Optional: worker errors and unexpected job failures are also sent to Sentry. */
   SENTRY_DSN: z.string().url().optional(),
   ATMOS_BASE_URL: z.string().url(),
-  ATMOS_CONSUMER_KEY: z.string().min(1),
-  ATMOS_CONSUMER_SECRET: z.string().min(1),
+  ATMOS_CONSUMER_KEY: issuedSecret(z.string().min(1)),
+  ATMOS_CONSUMER_SECRET: issuedSecret(z.string().min(1)),
   ATMOS_STORE_ID: z.string().regex(/^\d+$/, "expected the numeric ATMOS store id"),
   ATMOS_TERMINAL_ID: z.string().optional(),
   ATMOS_TIMEOUT_MS: int(30_000, 100),
-  CARD_TOKEN_KEY: z
-    .string()
-    .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, "expected 32 bytes as 64 hex chars or base64"),
-  ADMIN_TOKEN: z.string().min(16, "use at least 16 characters"),
+  CARD_TOKEN_KEY: secret(
+    z.string().regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, "expected 32 bytes as 64 hex chars or base64"),
+  ),
+  ADMIN_TOKEN: secret(z.string().min(16, "use at least 16 characters")),
   RENEWALS_SWEEP_INTERVAL_MS: int(300_000, 1_000),
   RENEWAL_LEAD_HOURS: z.coerce.number().min(0).default(24),
   RENEWAL_RETRY_DAYS: retryDays.default([1, 3, 5]),

@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { EnvError } from "@obuna/contracts/env";
 import { describe, expect, it } from "vitest";
 import { loadRenewalsEnv, policyFromEnv } from "../src/env";
 import { testEnv } from "./harness";
@@ -61,5 +63,59 @@ describe("env", () => {
     expect(result.stderr).toContain("RENEWALS_CONCURRENCY is invalid");
     expect(result.stderr).toContain("CARD_TOKEN_KEY is invalid");
     expect(result.stderr).not.toContain("secret-but-wrong");
+  });
+});
+
+/** `.env.example` at the repository root as `{NAME: value}`. */
+function envExample(): Record<string, string> {
+  const text = readFileSync(new URL("../../../.env.example", import.meta.url), "utf8");
+  return Object.fromEntries(
+    text
+      .split("\n")
+      .filter((line) => /^[A-Z][A-Z0-9_]*=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+}
+
+function problemsOf(source: Record<string, string | undefined>): string[] {
+  try {
+    loadRenewalsEnv(source);
+  } catch (error) {
+    if (error instanceof EnvError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+const PRODUCTION = {
+  ...envExample(),
+  NODE_ENV: "production",
+  ATMOS_CONSUMER_KEY: "Rx8s1sAdIkgVNmkmaQ8VTqPzrzwa",
+  ATMOS_CONSUMER_SECRET: "b3Xq_9LmPz2wVt7YkR4nHs1aJd0e",
+  CARD_TOKEN_KEY: "5e1f0c9a8b7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f",
+  ADMIN_TOKEN: "prod-admin-0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d",
+};
+
+describe("env in production (NODE_ENV=production)", () => {
+  it("refuses the .env.example secrets by name (the example CARD_TOKEN_KEY among them); accepts proper ones", () => {
+    const problems = problemsOf({ ...envExample(), NODE_ENV: "production" });
+    expect(problems.map((problem) => problem.split(" ")[0]).sort()).toEqual([
+      "ADMIN_TOKEN",
+      "ATMOS_CONSUMER_KEY",
+      "ATMOS_CONSUMER_SECRET",
+      "CARD_TOKEN_KEY",
+    ]);
+    expect(problemsOf(PRODUCTION)).toEqual([]);
+    expect(problemsOf({ ...PRODUCTION, ADMIN_TOKEN: "only-twenty-chars-xx" })).toEqual([
+      "ADMIN_TOKEN must be at least 32 characters in production",
+    ]);
+  });
+
+  it("the worker process exits 1 naming the example secrets, without their values", () => {
+    const result = startWith({ ...envExample(), NODE_ENV: "production" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("CARD_TOKEN_KEY is a published example value");
+    expect(result.stderr).toContain("ADMIN_TOKEN is a published example value");
+    expect(result.stderr).not.toContain("dev-admin-token-change-me");
   });
 });

@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import { createHmac } from "node:crypto";
+import { maskPan } from "@obuna/contracts/card";
 import { createMiddleware } from "hono/factory";
 import type { HonoEnv } from "../context";
 import { ApiError } from "../errors";
@@ -21,6 +22,23 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 /** Answers given before the endpoint ran: nothing happened, so the key is not used up. */
 const NOT_EXECUTED_CODES = new Set(["VALIDATION_ERROR", "INVALID_JSON", "PAYLOAD_TOO_LARGE"]);
 
+/** A run of 13-19 digits, plain or in groups split by spaces or dashes: a card number as typed. */
+const CARD_LIKE_DIGITS = /\d(?:[ -]?\d){12,18}/g;
+
+/**
+ * What `idempotency_keys.request_hash` stores: HMAC-SHA256 keyed with IDEMPOTENCY_HASH_KEY over the
+ * endpoint and the body, with every card-number-like run of digits masked first (`986009******4364`).
+ * The key stops a database copy from being brute-forced back to a body (a plain sha256 of a pre-apply
+ * body fell to about 10^5 middle digits × 156 expiries next to the masked PAN in the stored response);
+ * the masking keeps the card number out of the hash input even if the key leaks with the database.
+ * The price: two bodies that differ only in the hidden middle digits count as the same request, so a
+ * reused key replays the first answer instead of 422 (the Mini App takes a new key per card anyway).
+ */
+export function idempotencyRequestHash(hashKey: string, endpoint: string, body: string): string {
+  const masked = body.replace(CARD_LIKE_DIGITS, (digits) => maskPan(digits));
+  return createHmac("sha256", hashKey).update(endpoint).update("\n").update(masked).digest("hex");
+}
+
 /**
  * `Idempotency-Key` on a mutating endpoint: the first response (2xx/4xx) is stored for 24 h and
  * replayed for the same caller + key; the same key with another body → 422; while the first
@@ -28,7 +46,8 @@ const NOT_EXECUTED_CODES = new Set(["VALIDATION_ERROR", "INVALID_JSON", "PAYLOAD
  * provisional answer (apply → `processing`; apply is idempotent per session anyway), and a request
  * refused before the endpoint ran (malformed body or fields), as Stripe does — fixing the body and
  * retrying with the same key then works.
- * Runs after authentication (the scope is the caller identity). Only a hash of the body is stored.
+ * Runs after authentication (the scope is the caller identity). Only a keyed hash of the body, card
+ * numbers masked, is stored (`idempotencyRequestHash`).
  */
 export const idempotency = createMiddleware<HonoEnv>(async (c, next) => {
   const key = c.req.header("idempotency-key");
@@ -38,11 +57,11 @@ export const idempotency = createMiddleware<HonoEnv>(async (c, next) => {
       field: "Idempotency-Key",
     });
   }
-  const { db, clock } = c.get("deps");
+  const { db, clock, config } = c.get("deps");
   const scope = callerScope(c.get("caller"));
   const endpoint = `${c.req.method} ${c.req.path}`;
   const body = await c.req.text();
-  const requestHash = createHash("sha256").update(endpoint).update("\n").update(body).digest("hex");
+  const requestHash = idempotencyRequestHash(config.idempotencyHashKey, endpoint, body);
 
   const claimed = await claimIdempotencyKey(db, {
     scope,

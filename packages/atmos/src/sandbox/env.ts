@@ -25,5 +25,6 @@ const sandboxEnvSchema = z.object({
 export type SandboxEnv = z.infer<typeof sandboxEnvSchema>;
 
 export function sandboxEnv(source: Record<string, string | undefined> = process.env): SandboxEnv {
-  return parseEnv("atmos-sandbox", sandboxEnvSchema, source);
+  // A development tool: it accepts the published sandbox credentials, so never in production.
+  return parseEnv("atmos-sandbox", sandboxEnvSchema, source, { devToolOnly: true });
 }

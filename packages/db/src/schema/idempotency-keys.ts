@@ -10,7 +10,10 @@ export const idempotencyKeys = pgTable(
     key: text().notNull(),
     /** METHOD + path */
     endpoint: text().notNull(),
-    /** sha256 of the request body: a reused key with another body is refused. */
+    /**
+     * HMAC-SHA256 (IDEMPOTENCY_HASH_KEY) of the endpoint and the body with card numbers masked: a reused
+     * key with another body is refused. Never a plain hash: it could be brute-forced back to the body.
+     */
     requestHash: text().notNull(),
     /** null while the first request is still running. */
     responseStatus: integer(),
