@@ -1,0 +1,1 @@
+CREATE INDEX "atmos_callbacks_received_at_idx" ON "atmos_callbacks" USING btree ("received_at");
