@@ -260,7 +260,9 @@ describe("least privilege for the internal token (the bot's Bearer)", () => {
     const user = await prepareSession(h, { card: "humo3", autoRenew: true });
     expect((await apply(h, user)).status).toBe(200);
     expect((await createSession(h, user.telegramId)).session_id).toBeTruthy();
-    const sessionView = await call(h, "GET", `/api/v1/payment/session/${user.sessionId}`, { auth: internalAuth });
+    const sessionView = await call(h, "GET", `/api/v1/payment/session/${user.sessionId}`, {
+      auth: internalAuth,
+    });
     expect(sessionView.status).toBe(200);
     for (const path of ["subscription", "payments", "cards"]) {
       const res = await call(h, "GET", `/api/v1/user/${user.telegramId}/${path}`, { auth: internalAuth });
@@ -268,7 +270,11 @@ describe("least privilege for the internal token (the bot's Bearer)", () => {
     }
     const sub = await call(h, "GET", `/api/v1/user/${user.telegramId}/subscription`, { auth: internalAuth });
     const subId = sub.body.data.subscription.id;
-    expect((await call(h, "POST", `/api/v1/subscription/${subId}/cancel`, { auth: internalAuth })).status).toBe(200);
-    expect((await call(h, "POST", `/api/v1/subscription/${subId}/resume`, { auth: internalAuth })).status).toBe(200);
+    expect(
+      (await call(h, "POST", `/api/v1/subscription/${subId}/cancel`, { auth: internalAuth })).status,
+    ).toBe(200);
+    expect(
+      (await call(h, "POST", `/api/v1/subscription/${subId}/resume`, { auth: internalAuth })).status,
+    ).toBe(200);
   });
 });

@@ -246,9 +246,7 @@ describe("admin sign-in per client IP", () => {
       });
       expect(tg.status).toBe(429);
       // Spoofing X-Forwarded-For does not give the attacker a fresh budget.
-      expect(
-        (await signIn(b.url, "wrong", { ...attacker, "x-forwarded-for": randomIp() })).status,
-      ).toBe(429);
+      expect((await signIn(b.url, "wrong", { ...attacker, "x-forwarded-for": randomIp() })).status).toBe(429);
       // Another client of the proxy signs in normally.
       expect((await signIn(a.url, ADMIN_TOKEN, { "x-obuna-client-ip": randomIp() })).status).toBe(200);
     } finally {

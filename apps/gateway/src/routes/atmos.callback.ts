@@ -1,7 +1,7 @@
 import { receivedCallbackValues } from "@obuna/atmos";
 import { AtmosCallbackRequestSchema, AtmosCallbackResponseSchema } from "@obuna/contracts/http";
-import { handleAtmosCallback, oversizedCallbackField } from "../services/callback";
 import { errorResponse, errorResponses } from "../errors";
+import { handleAtmosCallback, oversizedCallbackField } from "../services/callback";
 import { createRoute, type GatewayApp } from "./_shared";
 
 export const route = createRoute({
