@@ -14,7 +14,7 @@ import {
   isRetryable,
   sendAction,
 } from "../lib/gateway-client";
-import { errorMessageKey } from "../lib/i18n";
+import { errorMessageKey, errorText } from "../lib/i18n";
 import { useLaunch } from "../lib/launch-context";
 import { haptic, insideTelegram, telegramWebApp } from "../lib/telegram";
 import { useBackButton, useClosingConfirmation, useMainButton } from "../lib/telegram-hooks";
@@ -188,7 +188,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
   }
 
   async function handleActionError(error: GatewayError, stage: "card" | "otp"): Promise<void> {
-    const message = t(errorMessageKey(error.code));
+    const message = errorText(t, error);
     if (error.code === "SESSION_ALREADY_COMPLETED") return loadSession();
     if (
       error.code === "SESSION_EXPIRED" ||

@@ -89,6 +89,9 @@ const en = {
   "error.UNAUTHORIZED": "Could not confirm your Telegram account. Open the page from the bot again.",
   "error.FORBIDDEN": "This page belongs to another Telegram account.",
   "error.RATE_LIMITED": "Too many attempts. Wait a minute and try again.",
+  "error.RATE_LIMITED_wait": "Too many attempts. Try again in {wait}.",
+  "wait.minutes": "{n} min",
+  "wait.seconds": "{n} s",
   "error.IDEMPOTENCY_IN_PROGRESS": "Your previous request is still being processed.",
   "error.PAYMENT_PROVIDER_UNAVAILABLE":
     "The payment system is not answering. Nothing was charged; try again in a few minutes.",
@@ -218,6 +221,9 @@ const uz: Dictionary = {
   "error.UNAUTHORIZED": "Telegram hisobingizni tasdiqlab bo'lmadi. Sahifani botdan qayta oching.",
   "error.FORBIDDEN": "Bu sahifa boshqa Telegram hisobiga tegishli.",
   "error.RATE_LIMITED": "Urinishlar juda ko'p. Bir daqiqa kutib, qayta urining.",
+  "error.RATE_LIMITED_wait": "Urinishlar juda ko'p. {wait}dan keyin qayta urining.",
+  "wait.minutes": "{n} daqiqa",
+  "wait.seconds": "{n} soniya",
   "error.IDEMPOTENCY_IN_PROGRESS": "Oldingi so'rovingiz hali bajarilmoqda.",
   "error.PAYMENT_PROVIDER_UNAVAILABLE":
     "To'lov tizimi javob bermayapti. Pul yechilmadi; bir necha daqiqadan so'ng urinib ko'ring.",
@@ -344,6 +350,9 @@ const ru: Dictionary = {
   "error.UNAUTHORIZED": "Не удалось подтвердить ваш аккаунт Telegram. Откройте страницу из бота снова.",
   "error.FORBIDDEN": "Эта страница принадлежит другому аккаунту Telegram.",
   "error.RATE_LIMITED": "Слишком много попыток. Подождите минуту и попробуйте снова.",
+  "error.RATE_LIMITED_wait": "Слишком много попыток. Попробуйте снова через {wait}",
+  "wait.minutes": "{n} мин.",
+  "wait.seconds": "{n} сек.",
   "error.IDEMPOTENCY_IN_PROGRESS": "Предыдущий запрос ещё обрабатывается.",
   "error.PAYMENT_PROVIDER_UNAVAILABLE":
     "Платёжная система не отвечает. Деньги не списаны; попробуйте через несколько минут.",
@@ -404,6 +413,22 @@ export function translator(lang: Language): Translate {
     const text = dictionary[key] ?? en[key] ?? key;
     return params ? text.replace(/\{(\w+)\}/g, (whole, name: string) => String(params[name] ?? whole)) : text;
   };
+}
+
+/**
+ * The text for a gateway error: a 429 RATE_LIMITED that says when to come back (Retry-After) names
+ * the wait, rounded up to whole minutes from one minute on.
+ */
+export function errorText(t: Translate, error: { code: string; retryAfterS?: number }): string {
+  const seconds = error.retryAfterS;
+  if (error.code === "RATE_LIMITED" && typeof seconds === "number" && seconds > 0) {
+    const wait =
+      seconds < 60
+        ? t("wait.seconds", { n: Math.ceil(seconds) })
+        : t("wait.minutes", { n: Math.ceil(seconds / 60) });
+    return t("error.RATE_LIMITED_wait", { wait });
+  }
+  return t(errorMessageKey(error.code));
 }
 
 /** Message key for a gateway error code; unknown codes get a generic text. */

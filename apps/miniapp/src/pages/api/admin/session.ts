@@ -11,6 +11,12 @@ function field(body: unknown, name: string): string {
   return typeof value === "string" ? value : "";
 }
 
+/** The TCP peer of this request (never a client-sent header such as X-Forwarded-For). */
+function clientIpOf(req: NextApiRequest): { clientIp?: string } {
+  const address = req.socket.remoteAddress;
+  return address ? { clientIp: address } : {};
+}
+
 function backToLogin(res: NextApiResponse, message: string, next: string): void {
   const query = new URLSearchParams({ error: message, next });
   res.redirect(303, `/admin/login?${query.toString()}`);
@@ -37,6 +43,7 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
       method: "POST",
       path: "session/telegram",
       telegramInitData: initData,
+      ...clientIpOf(req),
     });
     if (!result.ok) {
       const message =
@@ -56,6 +63,7 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
     method: "POST",
     path: "session",
     body: actor ? { token, actor } : { token },
+    ...clientIpOf(req),
   });
   if (!result.ok) {
     const message =
