@@ -88,11 +88,12 @@ export async function handleAtmosCallback(
   const amount = asInteger(fields.amount);
 
   if (!signValid) {
-    // Anyone can post here: a bad sign is counted and logged (bounded fields only), never stored,
+    // Anyone can post here: a bad sign is counted and logged (transaction id only), never stored,
     // so a flood of forged callbacks cannot fill the table.
     deps.metrics.callbacksBadSignature.inc();
     deps.metrics.callbacks.inc({ status: "0" });
-    deps.logger.warn({ transactionId, account }, "atmos callback with a bad signature refused");
+    // Only the parsed integer transaction id: the other fields are attacker-chosen text.
+    deps.logger.warn({ transactionId }, "atmos callback with a bad signature refused");
     return { status: 0, message: "Invalid signature" };
   }
 
