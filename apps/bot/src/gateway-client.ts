@@ -22,6 +22,8 @@ export class GatewayError extends Error {
     readonly status: number | null,
     message: string,
     readonly requestId: string | null = null,
+    /** For 429 answers: seconds until the gateway accepts the call again (Retry-After). */
+    readonly retryAfterS: number | null = null,
   ) {
     super(message);
     this.name = "GatewayError";
@@ -60,6 +62,13 @@ export interface GatewayClientOptions {
 
 const SuccessShape = z.object({ success: z.literal(true), data: z.unknown() });
 
+/** Retry-After in seconds (the gateway sends delta-seconds), or null when absent or unreadable. */
+function retryAfterOf(response: Response): number | null {
+  const value = response.headers.get("retry-after");
+  if (!value || !/^\d{1,7}$/.test(value.trim())) return null;
+  return Number(value.trim());
+}
+
 export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -90,7 +99,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       const envelope = ErrorEnvelopeSchema.safeParse(json);
       if (envelope.success) {
         const { code, message, requestId } = envelope.data.error;
-        throw new GatewayError(code, response.status, message, requestId);
+        throw new GatewayError(code, response.status, message, requestId, retryAfterOf(response));
       }
       // An unknown code in an otherwise valid envelope still tells us something.
       const loose = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).safeParse(json);

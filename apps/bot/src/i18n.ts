@@ -33,6 +33,38 @@ export function formatDayTime(at: Date | string): string {
   return `${parts.day} ${parts.time}`;
 }
 
+/** A wait, rounded up to whole minutes from one minute on: "12 daqiqa" / "45 soniya". */
+function waitParts(seconds: number): { minutes: number } | { seconds: number } {
+  return seconds < 60 ? { seconds: Math.max(1, Math.ceil(seconds)) } : { minutes: Math.ceil(seconds / 60) };
+}
+
+function waitUz(s: number): string {
+  const w = waitParts(s);
+  return "minutes" in w ? `${w.minutes} daqiqa` : `${w.seconds} soniya`;
+}
+
+function ruPlural(n: number, one: string, few: string, many: string): string {
+  const mod10 = n % 10;
+  const mod100 = n % 100;
+  if (mod10 === 1 && mod100 !== 11) return one;
+  if (mod10 >= 2 && mod10 <= 4 && (mod100 < 12 || mod100 > 14)) return few;
+  return many;
+}
+
+function waitRu(s: number): string {
+  const w = waitParts(s);
+  return "minutes" in w
+    ? `${w.minutes} ${ruPlural(w.minutes, "минуту", "минуты", "минут")}`
+    : `${w.seconds} ${ruPlural(w.seconds, "секунду", "секунды", "секунд")}`;
+}
+
+function waitEn(s: number): string {
+  const w = waitParts(s);
+  return "minutes" in w
+    ? `${w.minutes} minute${w.minutes === 1 ? "" : "s"}`
+    : `${w.seconds} second${w.seconds === 1 ? "" : "s"}`;
+}
+
 export type SubscriptionStatusName = "active" | "past_due" | "canceled" | "expired";
 export type PaymentStatusName = "pending" | "success" | "failed" | "unknown" | "reversed";
 
@@ -78,6 +110,8 @@ export interface Messages {
   terms: string;
   paySupport: string;
   staleButton: string;
+  /** create-link refused with 429 RATE_LIMITED: how long to wait (seconds; null = unknown). */
+  tooManyLinks(retryAfterS: number | null): string;
   gatewayUnavailable: string;
   somethingWrong: string;
   unknownCommand: string;
@@ -162,6 +196,8 @@ const uz: Messages = {
   paySupport:
     "To'lov bo'yicha savol bormi? Bu chatga muammoni, sana va summani yozing (karta raqamini yozmang!). Biz 24 soat ichida javob beramiz.",
   staleButton: "Bu tugma eskirgan. Yangi buyruq yuboring.",
+  tooManyLinks: (s) =>
+    `Siz juda ko'p to'lov havolasi so'radingiz. ${s === null ? "Birozdan so'ng" : `${waitUz(s)}dan keyin`} qayta urinib ko'ring.`,
   gatewayUnavailable: "Xizmat vaqtincha ishlamayapti. Birozdan keyin qayta urinib ko'ring.",
   somethingWrong: "Xatolik yuz berdi. Qayta urinib ko'ring.",
   unknownCommand: "Tushunmadim. Buyruqlar ro'yxati: /help",
@@ -255,6 +291,8 @@ const ru: Messages = {
   paySupport:
     "Вопрос по оплате? Опишите проблему, дату и сумму в этом чате (не пишите номер карты!). Мы ответим в течение 24 часов.",
   staleButton: "Эта кнопка устарела. Отправьте команду заново.",
+  tooManyLinks: (s) =>
+    `Слишком много запросов ссылки на оплату. Попробуйте снова ${s === null ? "позже" : `через ${waitRu(s)}`}.`,
   gatewayUnavailable: "Сервис временно недоступен. Попробуйте чуть позже.",
   somethingWrong: "Произошла ошибка. Попробуйте ещё раз.",
   unknownCommand: "Не понял. Список команд: /help",
@@ -345,6 +383,8 @@ const en: Messages = {
   paySupport:
     "A question about a payment? Describe the problem, date and amount in this chat (never send your card number!). We answer within 24 hours.",
   staleButton: "This button is out of date. Please send the command again.",
+  tooManyLinks: (s) =>
+    `Too many payment links requested. Please try again ${s === null ? "later" : `in ${waitEn(s)}`}.`,
   gatewayUnavailable: "The service is temporarily unavailable. Please try again shortly.",
   somethingWrong: "Something went wrong. Please try again.",
   unknownCommand: "I did not understand. Commands: /help",

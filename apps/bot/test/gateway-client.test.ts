@@ -44,6 +44,21 @@ beforeAll(async () => {
   );
   app.post("/api/v1/subscription/:id/cancel", (c) => c.json({ success: true, data: { subscription: null } }));
   app.post("/api/v1/subscription/:id/resume", (c) => c.text("upstream exploded", 502));
+  app.post("/api/v1/payment/create-link", (c) => {
+    c.header("Retry-After", "1750");
+    return c.json(
+      {
+        success: false,
+        error: {
+          code: "RATE_LIMITED",
+          message: "Too many payment links requested; try again in 1750 s",
+          requestId: "req_9",
+          details: { limit: "links_user", retry_after_s: 1750 },
+        },
+      },
+      429,
+    );
+  });
   await new Promise<void>((resolve) => {
     server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve());
   });
@@ -54,6 +69,14 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe("gateway client", () => {
   const client = () => createGatewayClient({ baseUrl, internalToken: TOKEN });
+
+  it("a 429 RATE_LIMITED carries the Retry-After seconds", async () => {
+    const error = await client()
+      .createLink({ telegram_id: 1, plan_slug: "monthly" })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect(error).toMatchObject({ code: "RATE_LIMITED", status: 429, retryAfterS: 1750 });
+  });
 
   it("sends the internal bearer token and unwraps the success envelope", async () => {
     const { plans } = await client().listPlans();

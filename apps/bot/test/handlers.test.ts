@@ -198,6 +198,29 @@ describe("/premium", () => {
     expect(lastText()).toContain("28.11.2026 15:30"); // 10:30 UTC shown in Tashkent time
   });
 
+  it("too many links: the bot says how long to wait, in the user's language", async () => {
+    gateway.createLinkFailure = new GatewayError("RATE_LIMITED", 429, "Too many", "req_1", 1750);
+    try {
+      const expected: Array<[string, string]> = [
+        ["uz", "30 daqiqadan keyin qayta urinib ko'ring"],
+        ["ru", "Попробуйте снова через 30 минут"],
+        ["en", "Please try again in 30 minutes"],
+      ];
+      for (const [lang, text] of expected) {
+        const from = user(nextUserId++, lang);
+        await bot.handleUpdate(callbackUpdate("plan:monthly", from));
+        expect(lastText()).toContain(text);
+        expect(keyboardOf(sent().at(-1))).toHaveLength(0);
+      }
+      gateway.createLinkFailure = new GatewayError("RATE_LIMITED", 429, "Too many", "req_2", 45);
+      await bot.handleUpdate(callbackUpdate("plan:monthly", user(nextUserId++, "ru")));
+      expect(lastText()).toContain("через 45 секунд");
+    } finally {
+      gateway.createLinkFailure = null;
+    }
+    expect(gateway.links).toHaveLength(0);
+  });
+
   it("a button for a plan that is gone says it is stale", async () => {
     const from = user(nextUserId++);
     await bot.handleUpdate(callbackUpdate("plan:quarterly", from));

@@ -157,6 +157,8 @@ export class FakeGateway implements GatewayClient {
   cancelled: number[] = [];
   resumed: number[] = [];
   failure: GatewayError | null = null;
+  /** Thrown by createLink only (e.g. 429 RATE_LIMITED). */
+  createLinkFailure: GatewayError | null = null;
 
   private check() {
     if (this.failure) throw this.failure;
@@ -167,6 +169,7 @@ export class FakeGateway implements GatewayClient {
   }
   async createLink(request: CreateLinkRequest) {
     this.check();
+    if (this.createLinkFailure) throw this.createLinkFailure;
     const plan = this.plans.find((p) => p.slug === request.plan_slug);
     if (!plan) throw new GatewayError("PLAN_NOT_FOUND", 404, "no such plan");
     this.links.push(request);

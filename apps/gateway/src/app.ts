@@ -9,6 +9,7 @@ import { errorResponse, handleError, validationHook } from "./errors";
 import { createMetrics } from "./metrics";
 import { limitRequestBody } from "./middleware/body-limit";
 import { initMiddleware } from "./middleware/init";
+import { createAbuseLimits } from "./middleware/rate-limit";
 import { registerAtmosApply } from "./routes/atmos.apply";
 import { registerAtmosCallback } from "./routes/atmos.callback";
 import { registerAtmosCreate } from "./routes/atmos.create";
@@ -28,7 +29,9 @@ export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 /** The gateway as a Hono app; everything it touches comes in through `deps` (no globals). */
 export function createApp(inputDeps: GatewayDeps, options: { admin?: AdminConfig } = {}) {
   const metrics = inputDeps.metrics ?? createMetrics();
-  const deps = { ...inputDeps, metrics, atmos: instrumentAtmos(inputDeps.atmos, metrics) };
+  // Abuse limits live in Redis so every replica shares them (memory only when no Redis is given).
+  const limits = createAbuseLimits(inputDeps.redis, inputDeps.config.rateLimits);
+  const deps = { ...inputDeps, metrics, limits, atmos: instrumentAtmos(inputDeps.atmos, metrics) };
   const app = new OpenAPIHono<HonoEnv>({ defaultHook: validationHook });
 
   app.use("*", initMiddleware(deps));

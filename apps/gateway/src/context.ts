@@ -5,6 +5,7 @@ import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { GatewayMetrics } from "./metrics";
+import type { AbuseLimits, AbuseLimitsConfig } from "./middleware/rate-limit";
 
 export interface GatewayConfig {
   internalApiToken: string;
@@ -33,6 +34,10 @@ export interface GatewayConfig {
   bodyLimitBytes?: number;
   /** METRICS_TOKEN: `GET /metrics` needs `Authorization: Bearer <it>`; unset = /metrics answers 401. */
   metricsToken?: string;
+  /** Abuse limits (RATE_LIMIT_*); unset ones take DEFAULT_ABUSE_LIMITS. */
+  rateLimits?: Partial<AbuseLimitsConfig>;
+  /** TCP peers (the Mini App server) whose `x-obuna-client-ip` header names the client (TRUSTED_PROXY_IPS). */
+  trustedProxyIps?: string[];
 }
 
 export interface GatewayDeps {
@@ -50,16 +55,31 @@ export interface GatewayDeps {
   errorReporter?: ErrorReporter;
 }
 
-/** Who is calling: the bot (internal token, may act for anyone) or one Mini App user. */
+/** Who is calling: the bot (internal token, acts for anyone within its scopes) or one Mini App user. */
 export type Caller =
-  | { kind: "internal" }
+  | { kind: "internal"; scopes?: ReadonlySet<InternalScope> }
   | { kind: "user"; telegramId: number; firstName?: string; username?: string };
+
+/**
+ * What the internal token (the bot) may do, named per endpoint family. Everything else (paying:
+ * `/atmos/*`; removing a card) needs the user's own Telegram identity.
+ */
+export type InternalScope =
+  | "links:create"
+  | "session:read"
+  | "subscription:read"
+  | "subscription:manage"
+  | "payments:read"
+  | "cards:read"
+  /** Not granted to the internal token: paying (`/atmos/*`) and card removal. */
+  | "checkout"
+  | "cards:remove";
 
 export interface HonoEnv {
   Variables: {
     requestId: string;
     logger: Logger;
-    deps: GatewayDeps & { metrics: GatewayMetrics };
+    deps: GatewayDeps & { metrics: GatewayMetrics; limits: AbuseLimits };
     caller: Caller;
     /** Set by a handler whose answer is provisional (apply → `processing`): not stored for replay. */
     idempotencyProvisional?: boolean;

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { devOnly, issuedSecret, PUBLISHED_EXAMPLE_SECRETS, parseEnv, secret } from "@obuna/contracts/env";
 import { z } from "zod";
 
@@ -72,6 +73,28 @@ export const gatewayEnvSchema = z.object({
   /** How often the gateway re-checks stuck sessions and the alert thresholds (ms); 0 = off. */
   MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(60000),
   ALERT_FAILED_PAYMENTS_PER_HOUR: z.coerce.number().int().min(1).default(10),
+  /** Abuse limits (429 RATE_LIMITED + Retry-After), counted in Redis across replicas. */
+  RATE_LIMIT_SMS_PER_SESSION_PER_HOUR: z.coerce.number().int().min(1).default(5),
+  RATE_LIMIT_SMS_PER_USER_PER_HOUR: z.coerce.number().int().min(1).default(15),
+  RATE_LIMIT_LINKS_PER_USER_PER_HOUR: z.coerce.number().int().min(1).default(20),
+  RATE_LIMIT_APPLY_PER_SESSION_PER_HOUR: z.coerce.number().int().min(1).default(30),
+  RATE_LIMIT_ADMIN_SIGN_IN_PER_IP_PER_15_MIN: z.coerce.number().int().min(1).default(10),
+  /**
+   * IPs of the proxies (the Mini App server) whose `x-obuna-client-ip` header names the client for
+   * the per-IP admin sign-in limit: `10.0.0.5,10.0.0.6`; empty = trust no header (the TCP peer counts).
+   */
+  TRUSTED_PROXY_IPS: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .refine((ips) => ips.every((ip) => isIP(ip) !== 0), "expected a comma-separated list of IP addresses"),
+  /** Stored ATMOS callbacks are deleted after this many days (maintenance loop). */
+  ATMOS_CALLBACK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** reconcile: pending/unknown outcomes older than this many minutes are reported. */
   RECONCILE_UNRESOLVED_AFTER_MIN: z.coerce.number().int().min(1).default(15),
 });

@@ -89,6 +89,9 @@ function isUnstorableText(error: unknown): boolean {
 /** Maps anything thrown in a handler to the envelope; never leaks internals, never a card number. */
 export function handleError(error: Error, c: Context<HonoEnv>) {
   if (error instanceof ApiError) {
+    // A 429 says when to come back (RFC 9110 Retry-After, seconds).
+    const retryAfterS = error.details?.retry_after_s;
+    if (error.status === 429 && typeof retryAfterS === "number") c.header("Retry-After", String(retryAfterS));
     return errorResponse(c, error.code, error.message, {
       ...(error.field ? { field: error.field } : {}),
       ...(error.details ? { details: error.details } : {}),

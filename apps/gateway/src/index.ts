@@ -57,6 +57,14 @@ async function main(env: GatewayEnv) {
       atmosCallbackHash: env.ATMOS_CALLBACK_HASH,
       otpResendCooldownMs: env.OTP_RESEND_COOLDOWN_S * 1000,
       metricsToken: env.METRICS_TOKEN,
+      rateLimits: {
+        smsPerSessionPerHour: env.RATE_LIMIT_SMS_PER_SESSION_PER_HOUR,
+        smsPerUserPerHour: env.RATE_LIMIT_SMS_PER_USER_PER_HOUR,
+        linksPerUserPerHour: env.RATE_LIMIT_LINKS_PER_USER_PER_HOUR,
+        applyPerSessionPerHour: env.RATE_LIMIT_APPLY_PER_SESSION_PER_HOUR,
+        adminSignInPerIpPer15Min: env.RATE_LIMIT_ADMIN_SIGN_IN_PER_IP_PER_15_MIN,
+      },
+      trustedProxyIps: env.TRUSTED_PROXY_IPS,
     },
   };
   const app = createApp(deps, {
@@ -76,6 +84,7 @@ async function main(env: GatewayEnv) {
       ? startMaintenance(deps, {
           intervalMs: env.MAINTENANCE_INTERVAL_MS,
           failedPaymentsPerHour: env.ALERT_FAILED_PAYMENTS_PER_HOUR,
+          callbackRetentionMs: env.ATMOS_CALLBACK_RETENTION_DAYS * 24 * 3600 * 1000,
         })
       : async () => {};
   if (env.DEV_ALLOW_UNSIGNED_INIT_DATA)

@@ -36,7 +36,33 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     labelNames: ["status"] as const,
     registers: [registry],
   });
-  return { registry, httpRequests, httpDuration, payments, atmosCalls, callbacks };
+  const callbacksBadSignature = new Counter({
+    name: "gateway_atmos_callbacks_bad_signature_total",
+    help: "ATMOS callbacks refused for a missing or wrong sign (counted, not stored)",
+    registers: [registry],
+  });
+  const callbacksRefusedTooLarge = new Counter({
+    name: "gateway_atmos_callbacks_oversized_total",
+    help: "ATMOS callbacks refused because a field was over its size bound (not stored)",
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: "gateway_rate_limited_total",
+    help: "Requests refused with 429 RATE_LIMITED, by limit",
+    labelNames: ["limit"] as const,
+    registers: [registry],
+  });
+  return {
+    registry,
+    httpRequests,
+    httpDuration,
+    payments,
+    atmosCalls,
+    callbacks,
+    callbacksBadSignature,
+    callbacksRefusedTooLarge,
+    rateLimited,
+  };
 }
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;

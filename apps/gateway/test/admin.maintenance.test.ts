@@ -203,3 +203,28 @@ describe("purge of old records", () => {
     expect(await remaining()).toEqual([`${tag}-live`]);
   });
 });
+
+describe("retention of stored ATMOS callbacks", () => {
+  it("callbacks older than the retention are purged in bounded batches; recent ones stay", async () => {
+    const account = `retention-${randomTelegramId()}`;
+    const insert = (age: string, n: number) => h.db.client`
+      insert into atmos_callbacks (account, sign_valid, reply_status, reply_message, body, received_at)
+      select ${account}, true, 1, 'Success', '{}'::jsonb, now() - ${age}::interval
+      from generate_series(1, ${n}) g`;
+    await insert("91 days", 7);
+    await insert("89 days", 2);
+    await insert("1 minute", 1);
+    const left = async () =>
+      (
+        await h.db.client<{ n: number }[]>`
+          select count(*)::int n from atmos_callbacks where account = ${account}`
+      )[0]!.n;
+    const retention = { callbackRetentionMs: 90 * 24 * 3600_000, purgeLimit: 5 };
+    expect((await purgeOldRecords(deps, retention)).callbacks).toBe(5);
+    await purgeOldRecords(deps, retention);
+    expect(await left()).toBe(3);
+    // A shorter retention (ATMOS_CALLBACK_RETENTION_DAYS) reaches the younger ones too.
+    await purgeOldRecords(deps, { callbackRetentionMs: 30 * 24 * 3600_000 });
+    expect(await left()).toBe(1);
+  });
+});

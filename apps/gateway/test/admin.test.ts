@@ -52,7 +52,9 @@ function gatewayDeps() {
     redis: h.redis,
     logger: pino({ level: "silent" }),
     clock: () => new Date(Date.now() + h.clock.offsetMs),
-    config: testGatewayConfig(),
+    // In-process requests carry no client IP, so every sign-in here shares one per-IP bucket; the
+    // per-IP limit itself is tested over real sockets in rate-limit.test.ts.
+    config: testGatewayConfig({ rateLimits: { adminSignInPerIpPer15Min: 1000 } }),
   };
 }
 

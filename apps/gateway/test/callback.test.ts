@@ -42,6 +42,19 @@ async function postCallback(body: unknown) {
   return { status: response.status, body: (await response.json()) as { status: number; message: string } };
 }
 
+async function callbackCount() {
+  const [row] = await h.db.client<{ n: number }[]>`select count(*)::int n from atmos_callbacks`;
+  return row!.n;
+}
+
+async function metricValue(name: string): Promise<number> {
+  const text = await (await fetch(`${h.baseUrl}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(" ")[1]) : 0;
+}
+
+const badSignatureMetric = () => metricValue("gateway_atmos_callbacks_bad_signature_total");
+
 async function lastCallback() {
   const [row] = await h.db.db.select().from(atmosCallbacks).orderBy(desc(atmosCallbacks.id)).limit(1);
   return row!;
@@ -95,7 +108,7 @@ describe("ATMOS callback", () => {
     );
   });
 
-  it("a forged sign is refused with status 0 and recorded as invalid", async () => {
+  it("a forged sign is refused with status 0, counted in the metrics and not stored", async () => {
     const prepared = await prepareSession(h);
     const session = await accountOf(prepared.sessionId);
     const body = signedBody({
@@ -103,12 +116,85 @@ describe("ATMOS callback", () => {
       amount: prepared.amount,
       account: session.atmosAccount!,
     });
+    const storedBefore = await callbackCount();
+    const metricBefore = await badSignatureMetric();
     const res = await postCallback({ ...body, sign: "0".repeat(32) });
     expect(res.body).toEqual({ status: 0, message: "Invalid signature" });
-    expect(await lastCallback()).toMatchObject({ signValid: false, replyStatus: 0 });
     // Signed with another key.
     const wrongKey = { ...body, sign: signCallback(body, "other-key") };
     expect((await postCallback(wrongKey)).body.status).toBe(0);
+    // No sign at all, and a body that is not JSON.
+    const { sign: _sign, ...unsigned } = body;
+    expect((await postCallback(unsigned)).body.status).toBe(0);
+    expect((await postCallback("not json")).body.status).toBe(0);
+    expect(await badSignatureMetric()).toBe(metricBefore + 4);
+    expect(await callbackCount()).toBe(storedBefore);
+  });
+
+  it("every field is bounded: an oversized one is a 400 (the error envelope), counted, and nothing is stored", async () => {
+    const prepared = await prepareSession(h);
+    const session = await accountOf(prepared.sessionId);
+    const body = signedBody({
+      transaction_id: prepared.transactionId,
+      amount: prepared.amount,
+      account: session.atmosAccount!,
+    });
+    const storedBefore = await callbackCount();
+    const oversized: Array<[Record<string, unknown>, string]> = [
+      [{ ...body, account: "9".repeat(65) }, "account"],
+      [{ ...body, transaction_id: "1".repeat(21) }, "transaction_id"],
+      [{ ...body, amount: "2".repeat(21) }, "amount"],
+      [{ ...body, store_id: "3".repeat(33) }, "store_id"],
+      [{ ...body, sign: "a".repeat(129) }, "sign"],
+      [{ ...body, transaction_time: "4".repeat(33) }, "transaction_time"],
+      [{ ...body, note: "x".repeat(257) }, "(other field)"],
+      [{ ...body, nested: { deep: "y".repeat(300) } }, "(other field)"],
+      [{ ...body, ["k".repeat(65)]: "1" }, "(field name)"],
+      [
+        { ...body, ...Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}`, i])) },
+        "(too many fields)",
+      ],
+    ];
+    for (const [payload, field] of oversized) {
+      const res = await fetch(`${h.baseUrl}/api/v1/atmos/callback`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(payload),
+      });
+      const json = (await res.json()) as { success: boolean; error: { code: string; field: string } };
+      expect(res.status, field).toBe(400);
+      expect(json).toMatchObject({ success: false, error: { code: "VALIDATION_ERROR", field } });
+    }
+    expect(await callbackCount()).toBe(storedBefore);
+    expect(await metricValue("gateway_atmos_callbacks_oversized_total")).toBeGreaterThanOrEqual(
+      oversized.length,
+    );
+    // The same callback within its bounds is accepted.
+    expect((await postCallback(body)).body).toEqual({ status: 1, message: "Success" });
+    expect(await callbackCount()).toBe(storedBefore + 1);
+  });
+
+  it("the sign is checked over the values as received: a numeric amount keeps its own text", async () => {
+    const prepared = await prepareSession(h);
+    const session = await accountOf(prepared.sessionId);
+    // ATMOS joins the raw received strings: an amount sent as the JSON number 2900000.00 is signed
+    // as "2900000.00", which a re-formatted number ("2900000") would not match.
+    const amountText = `${prepared.amount}.00`;
+    const signed = {
+      store_id: STORE_ID,
+      transaction_id: String(prepared.transactionId),
+      amount: amountText,
+      account: session.atmosAccount!,
+    };
+    const sign = signCallback(signed, CALLBACK_API_KEY, "md5");
+    const raw = `{"store_id":"${STORE_ID}","transaction_id":${prepared.transactionId},"transaction_time":"${Date.now()}","amount":${amountText},"account":"${session.atmosAccount}","sign":"${sign}"}`;
+    expect((await postCallback(raw)).body).toEqual({ status: 1, message: "Success" });
+    // The re-formatted join is not what ATMOS signed: refused.
+    const reformatted = signCallback({ ...signed, amount: String(prepared.amount) }, CALLBACK_API_KEY, "md5");
+    expect((await postCallback(raw.replace(sign, reformatted))).body).toEqual({
+      status: 0,
+      message: "Invalid signature",
+    });
   });
 
   it("an unknown invoice is refused", async () => {

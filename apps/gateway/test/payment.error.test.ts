@@ -273,7 +273,7 @@ describe("request handling", () => {
     expectError(res, 400, "VALIDATION_ERROR");
     expect(res.body.error.field).toBe("telegram_id");
     const otp = await call(h, "POST", "/api/v1/atmos/apply", {
-      auth: internalAuth,
+      auth: tma(randomTelegramId()),
       body: { session_id: "00000000-0000-4000-8000-000000000000", transaction_id: 1, otp: "12ab" },
     });
     expect(otp.body.error.field).toBe("otp");

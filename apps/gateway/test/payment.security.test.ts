@@ -94,82 +94,100 @@ describe("authentication", () => {
       const other = await call(dev, "GET", `/api/v1/payment/session/${link.session_id}`, {
         auth: `tma dev:${telegramId + 1}`,
       });
-      expectCode(other, 403, "FORBIDDEN");
+      expectCode(other, 404, "SESSION_NOT_FOUND");
     } finally {
       await dev.close();
     }
   });
 });
 
-describe("ownership", () => {
-  it("another user's session and transaction are 403 at every step", async () => {
+/** Status, code and message of an answer: what a prober sees (the request id always differs). */
+function visible(res: { status: number; body: Json }) {
+  return { status: res.status, code: res.body.error?.code, message: res.body.error?.message };
+}
+
+describe("ownership (no oracle: another user's resource answers exactly like a missing one)", () => {
+  it("another user's session answers the same 404 as a session that does not exist, at every step", async () => {
     const victim = await prepareSession(h);
     const attacker = tma(randomTelegramId());
-    const body = { session_id: victim.sessionId, transaction_id: victim.transactionId };
-    expectCode(
-      await call(h, "GET", `/api/v1/payment/session/${victim.sessionId}`, { auth: attacker }),
-      403,
-      "FORBIDDEN",
-    );
-    expectCode(
-      await call(h, "POST", "/api/v1/atmos/create", {
+    const missing = "00000000-0000-4000-8000-000000000000";
+    const steps = (sessionId: string) => [
+      call(h, "GET", `/api/v1/payment/session/${sessionId}`, { auth: attacker }),
+      call(h, "POST", "/api/v1/atmos/create", {
         auth: attacker,
-        body: { session_id: victim.sessionId, amount: victim.amount, auto_renew: false },
+        body: { session_id: sessionId, amount: victim.amount, auto_renew: false },
       }),
-      403,
-      "FORBIDDEN",
-    );
-    expectCode(
-      await call(h, "POST", "/api/v1/atmos/pre-apply", {
+      call(h, "POST", "/api/v1/atmos/pre-apply", {
         auth: attacker,
-        body: { ...body, card_number: "9860090101893213", expiry: "02/28" },
+        body: {
+          session_id: sessionId,
+          transaction_id: victim.transactionId,
+          card_number: "9860090101893213",
+          expiry: "02/28",
+        },
       }),
-      403,
-      "FORBIDDEN",
-    );
-    expectCode(await apply(h, { ...victim, auth: attacker }), 403, "FORBIDDEN");
-    expectCode(await call(h, "POST", "/api/v1/atmos/resend-otp", { auth: attacker, body }), 403, "FORBIDDEN");
+      apply(h, { ...victim, sessionId, auth: attacker }),
+      call(h, "POST", "/api/v1/atmos/resend-otp", {
+        auth: attacker,
+        body: { session_id: sessionId, transaction_id: victim.transactionId },
+      }),
+    ];
+    const theirs = await Promise.all(steps(victim.sessionId));
+    const none = await Promise.all(steps(missing));
+    for (const [i, res] of theirs.entries()) {
+      expectCode(res, 404, "SESSION_NOT_FOUND");
+      expect(visible(res)).toEqual(visible(none[i]!));
+    }
     // The victim can still pay.
     expect((await apply(h, victim)).body.data.status).toBe("completed");
   });
 
-  it("another user's payments, subscription, cards and subscription actions are 403", async () => {
+  it("another user's payments, subscription, cards and subscription actions answer like missing ones (404)", async () => {
     const victim = await prepareSession(h, { card: "humo3", autoRenew: true });
     expect((await apply(h, victim)).status).toBe(200);
     const attacker = tma(randomTelegramId());
+    const nobody = randomTelegramId();
     for (const path of ["payments", "subscription", "cards"]) {
-      expectCode(
-        await call(h, "GET", `/api/v1/user/${victim.telegramId}/${path}`, { auth: attacker }),
-        403,
-        "FORBIDDEN",
-      );
+      const theirs = await call(h, "GET", `/api/v1/user/${victim.telegramId}/${path}`, { auth: attacker });
+      expectCode(theirs, 404, "USER_NOT_FOUND");
+      const none = await call(h, "GET", `/api/v1/user/${nobody}/${path}`, { auth: tma(nobody) });
+      expect(visible(theirs)).toEqual(visible(none));
     }
     const sub = await call(h, "GET", `/api/v1/user/${victim.telegramId}/subscription`, {
       auth: internalAuth,
     });
     const subId = sub.body.data.subscription.id;
-    expectCode(
-      await call(h, "POST", `/api/v1/subscription/${subId}/cancel`, { auth: attacker }),
-      403,
-      "FORBIDDEN",
-    );
-    expectCode(
-      await call(h, "POST", `/api/v1/subscription/${subId}/resume`, { auth: attacker }),
-      403,
-      "FORBIDDEN",
-    );
+    for (const action of ["cancel", "resume"]) {
+      const theirs = await call(h, "POST", `/api/v1/subscription/${subId}/${action}`, { auth: attacker });
+      expectCode(theirs, 404, "SUBSCRIPTION_NOT_FOUND");
+      const none = await call(h, "POST", `/api/v1/subscription/999999999/${action}`, { auth: attacker });
+      expect(visible(theirs)).toEqual(visible(none));
+    }
     const cardId = sub.body.data.subscription.card.id;
     const attackerId = randomTelegramId();
     await createSession(h, attackerId);
-    expectCode(
-      await call(h, "DELETE", `/api/v1/user/${attackerId}/cards/${cardId}`, { auth: tma(attackerId) }),
-      404,
-      "CARD_NOT_FOUND",
-    );
-    // The bot may read anyone's data.
-    expect(
-      (await call(h, "GET", `/api/v1/user/${victim.telegramId}/cards`, { auth: internalAuth })).status,
-    ).toBe(200);
+    const theirCard = await call(h, "DELETE", `/api/v1/user/${attackerId}/cards/${cardId}`, {
+      auth: tma(attackerId),
+    });
+    expectCode(theirCard, 404, "CARD_NOT_FOUND");
+    const noCard = await call(h, "DELETE", `/api/v1/user/${attackerId}/cards/999999999`, {
+      auth: tma(attackerId),
+    });
+    expect(visible(theirCard)).toEqual(visible(noCard));
+    // The victim's card survived, and the bot may still read anyone's data.
+    const cards = await call(h, "GET", `/api/v1/user/${victim.telegramId}/cards`, { auth: internalAuth });
+    expect(cards.status).toBe(200);
+    expect(cards.body.data.cards.map((c: Json) => c.id)).toContain(cardId);
+  });
+
+  it("the session view carries no internal sequential id (no user_id)", async () => {
+    const prepared = await prepareSession(h);
+    const res = await call(h, "GET", `/api/v1/payment/session/${prepared.sessionId}`, {
+      auth: prepared.auth,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.data).not.toHaveProperty("user_id");
+    expect(Object.keys(res.body.data).filter((key) => /(^|_)user/.test(key))).toEqual([]);
   });
 
   it("idempotency keys are scoped per caller", async () => {
@@ -258,5 +276,61 @@ describe("idempotency records keep no recoverable card data", () => {
     });
     expect(grouped.headers.get("idempotent-replayed")).toBe("true");
     expect(grouped.body).toEqual(first.body);
+  });
+});
+
+describe("least privilege for the internal token (the bot's Bearer)", () => {
+  it("every /atmos/* route and card removal refuse it with 403, before anything happens", async () => {
+    const victim = await prepareSession(h, { card: "humo2", autoRenew: true });
+    const atmosBefore = h.sandbox.requests().length;
+    const body = { session_id: victim.sessionId, transaction_id: victim.transactionId };
+    const refused = [
+      await call(h, "POST", "/api/v1/atmos/create", {
+        auth: internalAuth,
+        body: { session_id: victim.sessionId, amount: victim.amount, auto_renew: false },
+      }),
+      await call(h, "POST", "/api/v1/atmos/pre-apply", {
+        auth: internalAuth,
+        body: { ...body, card_number: "9860090101893213", expiry: "02/28" },
+      }),
+      await call(h, "POST", "/api/v1/atmos/resend-otp", { auth: internalAuth, body }),
+      await call(h, "POST", "/api/v1/atmos/apply", { auth: internalAuth, body: { ...body, otp: "111111" } }),
+    ];
+    for (const res of refused) expectCode(res, 403, "FORBIDDEN");
+    expect(h.sandbox.requests().length).toBe(atmosBefore);
+    // The victim pays; the bot still cannot remove the saved card.
+    expect((await apply(h, victim)).body.data.status).toBe("completed");
+    const cards = await call(h, "GET", `/api/v1/user/${victim.telegramId}/cards`, { auth: internalAuth });
+    expect(cards.status).toBe(200);
+    const cardId = cards.body.data.cards[0].id;
+    expectCode(
+      await call(h, "DELETE", `/api/v1/user/${victim.telegramId}/cards/${cardId}`, { auth: internalAuth }),
+      403,
+      "FORBIDDEN",
+    );
+    const after = await call(h, "GET", `/api/v1/user/${victim.telegramId}/cards`, { auth: internalAuth });
+    expect(after.body.data.cards.map((c: Json) => c.id)).toContain(cardId);
+  });
+
+  it("what the bot needs still works: links, session, subscription, payments, cards, cancel and resume", async () => {
+    const user = await prepareSession(h, { card: "humo3", autoRenew: true });
+    expect((await apply(h, user)).status).toBe(200);
+    expect((await createSession(h, user.telegramId)).session_id).toBeTruthy();
+    const sessionView = await call(h, "GET", `/api/v1/payment/session/${user.sessionId}`, {
+      auth: internalAuth,
+    });
+    expect(sessionView.status).toBe(200);
+    for (const path of ["subscription", "payments", "cards"]) {
+      const res = await call(h, "GET", `/api/v1/user/${user.telegramId}/${path}`, { auth: internalAuth });
+      expect(res.status, path).toBe(200);
+    }
+    const sub = await call(h, "GET", `/api/v1/user/${user.telegramId}/subscription`, { auth: internalAuth });
+    const subId = sub.body.data.subscription.id;
+    expect(
+      (await call(h, "POST", `/api/v1/subscription/${subId}/cancel`, { auth: internalAuth })).status,
+    ).toBe(200);
+    expect(
+      (await call(h, "POST", `/api/v1/subscription/${subId}/resume`, { auth: internalAuth })).status,
+    ).toBe(200);
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SANDBOX_CARDS, SANDBOX_OTP } from "@obuna/atmos/sandbox";
 import { findCardNumbers } from "@obuna/contracts/card";
+import { signInitData } from "@obuna/contracts/telegram-init-data";
 import { createDb, type DbHandle } from "@obuna/db";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -17,6 +18,10 @@ import {
   type TestUser,
   telegramCalls,
 } from "./browser";
+import { TEST_SECRETS } from "./secrets";
+
+// biome-ignore lint/suspicious/noExplicitAny: test JSON is checked by assertions, not types
+type Json = any;
 
 let browser: Browser;
 let db: DbHandle;
@@ -244,6 +249,44 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
     await page.getByRole("button", { name: /^Pay / }).dblclick();
     await page.locator('[data-step="otp"]').waitFor();
     expect(gatewayCalls).toEqual(["/api/gw/atmos/create", "/api/gw/atmos/pre-apply"]);
+    await page.close();
+  });
+
+  it("too many SMS codes for this person: the page says how long to wait", async () => {
+    const user = newUser("en");
+    // Spend the person's hourly SMS budget (15, over three sessions of 5) the way a flood would.
+    const auth = `tma ${signInitData(user, TEST_SECRETS.botToken)}`;
+    const gw = (path: string, body: unknown) =>
+      fetch(`${inject("gatewayUrl")}/api/v1/${path}`, {
+        method: "POST",
+        headers: { authorization: auth, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as Json }));
+    for (let s = 0; s < 3; s++) {
+      const link = await createPaymentLink(user);
+      const created = await gw("atmos/create", {
+        session_id: link.session_id,
+        amount: 2_900_000,
+        auto_renew: false,
+      });
+      expect(created.status).toBe(200);
+      for (let i = 0; i < 5; i++) {
+        const pre = await gw("atmos/pre-apply", {
+          session_id: link.session_id,
+          transaction_id: created.body.data.transaction_id,
+          card_number: SANDBOX_CARDS.humo2.pan,
+          expiry: SANDBOX_CARDS.humo2.expiry,
+        });
+        expect(pre.status).toBe(200);
+      }
+    }
+    const { page } = await openCheckout(user);
+    const shot = screenshotter(page, "checkout-rate-limited");
+    await enterCard(page, SANDBOX_CARDS.humo3, false);
+    await page.getByRole("button", { name: /^Pay / }).click();
+    await page.getByText(/^Too many attempts\. Try again in (59|60) min\.$/).waitFor();
+    await shot("rate-limited");
+    expect(await page.locator('[data-step="otp"]').count()).toBe(0);
     await page.close();
   });
 

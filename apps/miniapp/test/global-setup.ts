@@ -67,6 +67,11 @@ export default async function setup(project: TestProject) {
           INTERNAL_API_TOKEN: TEST_SECRETS.internalApiToken,
           ADMIN_TOKEN: TEST_SECRETS.adminToken,
           ADMIN_TELEGRAM_IDS: String(TEST_SECRETS.adminTelegramId),
+          // The Mini App server is the trusted proxy for the per-IP admin sign-in limit. Its Redis db is
+          // not flushed between runs, and every browser here is 127.0.0.1: a roomy budget keeps the
+          // admin tests' few wrong sign-ins from adding up across runs (the limit is tested in the gateway).
+          TRUSTED_PROXY_IPS: "127.0.0.1",
+          RATE_LIMIT_ADMIN_SIGN_IN_PER_IP_PER_15_MIN: "1000",
           BOT_TOKEN: TEST_SECRETS.botToken,
           CARD_TOKEN_KEY: TEST_SECRETS.cardTokenKey,
           TMA_INIT_DATA_MAX_AGE_S: "86400",

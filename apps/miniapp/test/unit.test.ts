@@ -5,7 +5,14 @@ import { describe, expect, inject, it } from "vitest";
 import { MiniappEnvSchema, parseMiniappEnv } from "../src/env";
 import { validateCard } from "../src/lib/card-checks";
 import { IdempotencyKeys, isRetryable } from "../src/lib/gateway-client";
-import { errorMessageKey, LANGUAGES, type MessageKey, pickLanguage, translator } from "../src/lib/i18n";
+import {
+  errorMessageKey,
+  errorText,
+  LANGUAGES,
+  type MessageKey,
+  pickLanguage,
+  translator,
+} from "../src/lib/i18n";
 import { describeTelegramUser, parseInitDataUser, parseLaunchTheme } from "../src/lib/telegram";
 import { gatewayPathOf, isAllowedRoute } from "../src/server/gateway-proxy";
 
@@ -54,6 +61,25 @@ describe("i18n", () => {
     for (const code of payerFacing) expect(errorMessageKey(code)).toBe(`error.${code}`);
     for (const code of ERROR_CODES) expect(translator("ru")(errorMessageKey(code))).toMatch(/\S/);
     expect(errorMessageKey("SOMETHING_NEW")).toBe("error.UNKNOWN");
+  });
+});
+
+describe("rate-limit wait (429 RATE_LIMITED + Retry-After)", () => {
+  it("names the wait in the person's language, rounded up to minutes from one minute on", () => {
+    const limited = (retryAfterS?: number) => ({
+      code: "RATE_LIMITED",
+      ...(retryAfterS ? { retryAfterS } : {}),
+    });
+    expect(errorText(translator("en"), limited(3541))).toBe("Too many attempts. Try again in 60 min.");
+    expect(errorText(translator("ru"), limited(61))).toBe(
+      "Слишком много попыток. Попробуйте снова через 2 мин.",
+    );
+    expect(errorText(translator("uz"), limited(45))).toBe(
+      "Urinishlar juda ko'p. 45 soniyadan keyin qayta urining.",
+    );
+    // Without a Retry-After the general text stays.
+    expect(errorText(translator("en"), limited())).toBe(translator("en")("error.RATE_LIMITED"));
+    expect(errorText(translator("en"), { code: "WRONG_OTP", retryAfterS: 30 })).toBe("Wrong code.");
   });
 });
 

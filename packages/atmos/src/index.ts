@@ -20,6 +20,7 @@ export { describeResultCode, RESULT_CODES, type ResultCodeInfo } from "./result-
 export {
   type CallbackHash,
   type CallbackSignFields,
+  receivedCallbackValues,
   signCallback,
   verifyCallbackSignature,
 } from "./signature";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { signCallback, verifyCallbackSignature } from "../src/index";
+import { receivedCallbackValues, signCallback, verifyCallbackSignature } from "../src/index";
 
 // Vectors computed independently: printf '1234999425000000secret' | md5sum / sha256sum
 const MD5 = "abb233f2dc17dbd388d58ab074f0de9b";
@@ -59,5 +59,41 @@ describe("callback signature", () => {
     expect(verifyCallbackSignature({ ...base, account: "42", sign: "abc" }, "secret")).toBe(false);
     expect(verifyCallbackSignature(null, "secret")).toBe(false);
     expect(verifyCallbackSignature({ ...base, account: "42", sign: MD5 }, "")).toBe(false);
+  });
+});
+
+describe("receivedCallbackValues (the values ATMOS signed, as received)", () => {
+  it("keeps numbers as their own text and decodes strings; skips nested values and null", () => {
+    expect(
+      receivedCallbackValues(
+        '{ "store_id":"1234", "transaction_id":999, "amount":5000000.00, "account":"4\\u0032", "x":{"a":[1,"}"]}, "y":null, "sign":"s" }',
+      ),
+    ).toEqual({ store_id: "1234", transaction_id: "999", amount: "5000000.00", account: "42", sign: "s" });
+  });
+
+  it("a sign over the raw amount text verifies; over the re-formatted number it does not", () => {
+    const text = `{"store_id":"1234","transaction_id":"999","amount":5000000.0,"account":"42","sign":"${signCallback(
+      { ...base, amount: "5000000.0", account: "42" },
+      "secret",
+    )}"}`;
+    expect(verifyCallbackSignature(receivedCallbackValues(text), "secret")).toBe(true);
+    expect(verifyCallbackSignature(JSON.parse(text), "secret")).toBe(false);
+  });
+
+  it("answers null for anything but one well-formed JSON object", () => {
+    for (const text of [
+      "",
+      "[]",
+      "1",
+      '"x"',
+      "{",
+      '{"a":1,}',
+      '{"a":1} {}',
+      '{"a" 1}',
+      "not json",
+      '{"a":"\\x"}',
+    ])
+      expect(receivedCallbackValues(text), text).toBeNull();
+    expect(receivedCallbackValues(" {} ")).toEqual({});
   });
 });

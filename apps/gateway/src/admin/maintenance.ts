@@ -6,6 +6,7 @@ import { and, count, eq, gte, inArray, lt } from "drizzle-orm";
 import { instrumentAtmos } from "../atmos-instrumented";
 import type { GatewayDeps } from "../context";
 import { createMetrics, type GatewayMetrics } from "../metrics";
+import { purgeOldCallbacks } from "../queries/atmos-callbacks";
 import { purgeExpiredIdempotencyKeys } from "../queries/idempotency";
 import { failSession, getSessionView, setSessionPaymentStatus } from "../queries/payment-sessions";
 import { relayOwedNotifications } from "../services/notifications";
@@ -31,6 +32,8 @@ export interface MaintenanceOptions {
   limit?: number;
   /** Expired Idempotency-Key records and old relayed notifications deleted per run at most (default 5 000 each). */
   purgeLimit?: number;
+  /** Stored ATMOS callbacks older than this are deleted (ATMOS_CALLBACK_RETENTION_DAYS, default 90 days). */
+  callbackRetentionMs?: number;
 }
 
 export interface RecheckResult {
@@ -221,14 +224,17 @@ export async function checkAlerts(deps: Deps, options: MaintenanceOptions = {}):
 /** Relayed notification-outbox rows are kept this long (for support), then deleted. */
 export const RELAYED_NOTIFICATIONS_KEPT_MS = 30 * 24 * HOUR;
 
+/** Stored ATMOS callbacks are kept this long unless ATMOS_CALLBACK_RETENTION_DAYS says otherwise. */
+export const DEFAULT_CALLBACK_RETENTION_MS = 90 * 24 * HOUR;
+
 /**
- * Deletes expired Idempotency-Key records and notification-outbox rows relayed more than 30 days ago
- * (a bounded batch of each per run); returns how many went.
+ * Deletes expired Idempotency-Key records, notification-outbox rows relayed more than 30 days ago
+ * and ATMOS callbacks past their retention (a bounded batch of each per run); returns how many went.
  */
 export async function purgeOldRecords(
   deps: Deps,
   options: MaintenanceOptions = {},
-): Promise<{ idempotencyKeys: number; relayedNotifications: number }> {
+): Promise<{ idempotencyKeys: number; relayedNotifications: number; callbacks: number }> {
   const now = deps.clock();
   const limit = options.purgeLimit ?? 5000;
   const purged = {
@@ -238,8 +244,13 @@ export async function purgeOldRecords(
       new Date(now.getTime() - RELAYED_NOTIFICATIONS_KEPT_MS),
       limit,
     ),
+    callbacks: await purgeOldCallbacks(
+      deps.db,
+      new Date(now.getTime() - (options.callbackRetentionMs ?? DEFAULT_CALLBACK_RETENTION_MS)),
+      limit,
+    ),
   };
-  if (purged.idempotencyKeys + purged.relayedNotifications > 0)
+  if (purged.idempotencyKeys + purged.relayedNotifications + purged.callbacks > 0)
     deps.logger.info(purged, "old records purged");
   return purged;
 }

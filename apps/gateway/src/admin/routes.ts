@@ -24,6 +24,7 @@ import {
 } from "@obuna/contracts/http";
 import { ApiError } from "../errors";
 import { idempotency } from "../middleware/idempotency";
+import { limitAdminSignIn } from "../middleware/rate-limit";
 import {
   createRoute,
   type GatewayApp,
@@ -75,6 +76,8 @@ export function registerAdmin(app: GatewayApp, config: AdminConfig | undefined) 
       path: "/api/v1/admin/session",
       tags: [TAG],
       summary: "Exchange ADMIN_TOKEN for a signed, expiring session token (keep it in an httpOnly cookie)",
+      // Sign-in attempts per client IP (429 RATE_LIMITED + Retry-After); see limitAdminSignIn.
+      middleware: [limitAdminSignIn] as const,
       request: { body: jsonBody(AdminSessionRequestSchema) },
       responses: okResponse(AdminSessionResponseSchema, "The session token"),
     }),
@@ -107,7 +110,7 @@ export function registerAdmin(app: GatewayApp, config: AdminConfig | undefined) 
       summary:
         "Exchange the Mini App initData of a user in ADMIN_TELEGRAM_IDS for a session token (actor tg:<id>)",
       security: [{ telegramInitData: [] }],
-      middleware: [adminTelegramExchange] as const,
+      middleware: [limitAdminSignIn, adminTelegramExchange] as const,
       responses: okResponse(AdminSessionResponseSchema, "The session token"),
     }),
     async (c) => {

@@ -1,12 +1,27 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { ErrorCode } from "@obuna/contracts/errors";
 import {
   botIdFromToken,
   verifyInitData,
   verifyInitDataThirdParty,
 } from "@obuna/contracts/telegram-init-data";
 import { createMiddleware } from "hono/factory";
-import type { Caller, HonoEnv } from "../context";
+import type { Caller, HonoEnv, InternalScope } from "../context";
 import { ApiError } from "../errors";
+
+/**
+ * The internal token's scopes (security item 8): create links, read a user's session, subscription,
+ * payments and cards, cancel or resume. Never `/atmos/*` (paying) or card removal: those need the
+ * user's own signed Telegram identity, so a leaked bot token cannot pay or unbind for anyone.
+ */
+export const INTERNAL_SCOPES: ReadonlySet<InternalScope> = new Set<InternalScope>([
+  "links:create",
+  "session:read",
+  "subscription:read",
+  "subscription:manage",
+  "payments:read",
+  "cards:read",
+]);
 
 const sha256 = (value: string) => createHash("sha256").update(value).digest();
 
@@ -46,7 +61,8 @@ export function authenticate(
   const scheme = space > 0 ? header.slice(0, space).toLowerCase() : "";
   const credentials = space > 0 ? header.slice(space + 1).trim() : "";
   if (scheme === "bearer") {
-    if (credentials && sameSecret(credentials, config.internalApiToken)) return { kind: "internal" };
+    if (credentials && sameSecret(credentials, config.internalApiToken))
+      return { kind: "internal", scopes: INTERNAL_SCOPES };
     throw new ApiError("UNAUTHORIZED", "Invalid internal token");
   }
   if (scheme === "tma") {
@@ -146,11 +162,30 @@ export const requireFreshCaller = createMiddleware<HonoEnv>(async (c, next) => {
   await next();
 });
 
-/** A Mini App user reaches only their own resources; the bot reaches every one. */
-export function assertOwner(caller: Caller, ownerTelegramId: number): void {
+/**
+ * After requireCaller: an internal caller must hold `scope` (403 otherwise); a Mini App user acts
+ * only for themselves, which assertOwner checks per resource.
+ */
+export function requireScope(scope: InternalScope) {
+  return createMiddleware<HonoEnv>(async (c, next) => {
+    const caller = c.get("caller");
+    if (caller.kind === "internal" && !caller.scopes?.has(scope))
+      throw new ApiError("FORBIDDEN", "The internal token may not call this endpoint");
+    await next();
+  });
+}
+
+/**
+ * A Mini App user reaches only their own resources; the bot reaches every one. Another user's
+ * resource answers exactly like a missing one (`notFound`), so ids cannot be probed (item 15).
+ */
+export function assertOwner(
+  caller: Caller,
+  ownerTelegramId: number,
+  notFound: { code: ErrorCode; message: string } = { code: "NOT_FOUND", message: "Not found" },
+): void {
   if (caller.kind === "internal") return;
-  if (caller.telegramId !== ownerTelegramId)
-    throw new ApiError("FORBIDDEN", "This resource belongs to another user");
+  if (caller.telegramId !== ownerTelegramId) throw new ApiError(notFound.code, notFound.message);
 }
 
 export function callerScope(caller: Caller): string {

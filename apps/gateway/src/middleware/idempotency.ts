@@ -20,7 +20,7 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export const IDEMPOTENCY_ABANDONED_AFTER_MS = 10 * 60 * 1000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 /** Answers given before the endpoint ran: nothing happened, so the key is not used up. */
-const NOT_EXECUTED_CODES = new Set(["VALIDATION_ERROR", "INVALID_JSON", "PAYLOAD_TOO_LARGE"]);
+const NOT_EXECUTED_CODES = new Set(["VALIDATION_ERROR", "INVALID_JSON", "PAYLOAD_TOO_LARGE", "RATE_LIMITED"]);
 
 /** A run of 13-19 digits, plain or in groups split by spaces or dashes: a card number as typed. */
 const CARD_LIKE_DIGITS = /\d(?:[ -]?\d){12,18}/g;

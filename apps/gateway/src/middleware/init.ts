@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import { createMiddleware } from "hono/factory";
 import type { GatewayDeps, HonoEnv } from "../context";
 import type { GatewayMetrics } from "../metrics";
+import type { AbuseLimits } from "./rate-limit";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Sets the request id (header in and out), a child logger and the services; counts the request. */
-export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics }) {
+export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics; limits: AbuseLimits }) {
   return createMiddleware<HonoEnv>(async (c, next) => {
     const incoming = c.req.header("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;

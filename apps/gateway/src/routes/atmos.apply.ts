@@ -1,6 +1,7 @@
 import { AtmosApplyRequestSchema, AtmosApplyResponseSchema } from "@obuna/contracts/http";
-import { requireCaller } from "../middleware/auth";
+import { callerScope, requireCaller, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
+import { consumeLimits } from "../middleware/rate-limit";
 import { applyPayment } from "../services/payment-flow";
 import {
   createRoute,
@@ -17,7 +18,7 @@ export const route = createRoute({
   tags: ["atmos"],
   summary: "Confirm the payment with the SMS code; repeating it for a paid session charges nothing",
   security: eitherSecurity,
-  middleware: [requireCaller, idempotency] as const,
+  middleware: [requireCaller, requireScope("checkout"), idempotency] as const,
   request: { headers: idempotencyHeader, body: jsonBody(AtmosApplyRequestSchema) },
   responses: okResponse(
     AtmosApplyResponseSchema,
@@ -27,7 +28,10 @@ export const route = createRoute({
 
 export function registerAtmosApply(app: GatewayApp) {
   app.openapi(route, async (c) => {
-    const data = await applyPayment(c.get("deps"), c.get("caller"), c.req.valid("json"));
+    const input = c.req.valid("json");
+    const who = callerScope(c.get("caller"));
+    await consumeLimits(c, [["apply_session", `${who}:${input.session_id}`]]);
+    const data = await applyPayment(c.get("deps"), c.get("caller"), input);
     if (data.status === "processing") c.set("idempotencyProvisional", true);
     return c.json({ success: true as const, data }, 200);
   });

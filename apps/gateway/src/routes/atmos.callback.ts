@@ -1,5 +1,7 @@
+import { receivedCallbackValues } from "@obuna/atmos";
 import { AtmosCallbackRequestSchema, AtmosCallbackResponseSchema } from "@obuna/contracts/http";
-import { handleAtmosCallback } from "../services/callback";
+import { errorResponse, errorResponses } from "../errors";
+import { handleAtmosCallback, oversizedCallbackField } from "../services/callback";
 import { createRoute, type GatewayApp } from "./_shared";
 
 export const route = createRoute({
@@ -15,6 +17,10 @@ export const route = createRoute({
       description: "status 1 = accepted, 0 = refused (with the reason)",
       content: { "application/json": { schema: AtmosCallbackResponseSchema } },
     },
+    400: {
+      description: "A field is over its size bound (VALIDATION_ERROR naming it): nothing stored",
+      content: errorResponses[400].content,
+    },
   },
 });
 
@@ -23,13 +29,21 @@ export function registerAtmosCallback(app: GatewayApp) {
   // body is refused with status 0 and recorded), and ATMOS expects its own reply shape, not ours.
   app.openAPIRegistry.registerPath(route);
   app.post(route.path, async (c) => {
+    const text = await c.req.text();
     let body: unknown = null;
     try {
-      body = JSON.parse(await c.req.text());
+      body = JSON.parse(text);
     } catch {
       body = null;
     }
-    const reply = await handleAtmosCallback(c.get("deps"), body);
+    const oversized = oversizedCallbackField(body);
+    if (oversized !== null) {
+      const { metrics, logger } = c.get("deps");
+      metrics.callbacksRefusedTooLarge.inc();
+      logger.warn({ field: oversized }, "atmos callback with an oversized field refused");
+      return errorResponse(c, "VALIDATION_ERROR", `${oversized}: too large`, { field: oversized });
+    }
+    const reply = await handleAtmosCallback(c.get("deps"), body, receivedCallbackValues(text));
     return c.json(reply, 200);
   });
 }

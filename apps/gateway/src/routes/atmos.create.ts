@@ -1,5 +1,5 @@
 import { AtmosCreateRequestSchema, AtmosCreateResponseSchema } from "@obuna/contracts/http";
-import { requireFreshCaller } from "../middleware/auth";
+import { requireFreshCaller, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { createAtmosTransaction } from "../services/payment-flow";
 import {
@@ -17,7 +17,7 @@ export const route = createRoute({
   tags: ["atmos"],
   summary: "Create the ATMOS transaction for a session (the amount must equal the plan price)",
   security: eitherSecurity,
-  middleware: [requireFreshCaller, idempotency] as const,
+  middleware: [requireFreshCaller, requireScope("checkout"), idempotency] as const,
   request: { headers: idempotencyHeader, body: jsonBody(AtmosCreateRequestSchema) },
   responses: okResponse(AtmosCreateResponseSchema, "The ATMOS transaction"),
 });

@@ -1,6 +1,7 @@
 import { AtmosPreApplyRequestSchema, AtmosPreApplyResponseSchema } from "@obuna/contracts/http";
-import { requireFreshCaller } from "../middleware/auth";
+import { callerScope, requireFreshCaller, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
+import { consumeLimits } from "../middleware/rate-limit";
 import { preApply } from "../services/payment-flow";
 import {
   createRoute,
@@ -17,14 +18,20 @@ export const route = createRoute({
   tags: ["atmos"],
   summary: "Check the card and have ATMOS send the SMS code (binds the card when auto_renew is on)",
   security: eitherSecurity,
-  middleware: [requireFreshCaller, idempotency] as const,
+  middleware: [requireFreshCaller, requireScope("checkout"), idempotency] as const,
   request: { headers: idempotencyHeader, body: jsonBody(AtmosPreApplyRequestSchema) },
   responses: okResponse(AtmosPreApplyResponseSchema, "SMS code sent"),
 });
 
 export function registerAtmosPreApply(app: GatewayApp) {
   app.openapi(route, async (c) => {
-    const data = await preApply(c.get("deps"), c.get("caller"), c.req.valid("json"));
+    const input = c.req.valid("json");
+    const who = callerScope(c.get("caller"));
+    await consumeLimits(c, [
+      ["sms_session", `${who}:${input.session_id}`],
+      ["sms_user", who],
+    ]);
+    const data = await preApply(c.get("deps"), c.get("caller"), input);
     return c.json({ success: true as const, data }, 200);
   });
 }

@@ -1,7 +1,8 @@
 import { CreateLinkRequestSchema, CreateLinkResponseSchema, pickLanguage } from "@obuna/contracts/http";
 import { ApiError } from "../errors";
-import { requireInternal } from "../middleware/auth";
+import { requireInternal, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
+import { consumeLimits } from "../middleware/rate-limit";
 import { createSessionForTelegramUser } from "../queries/payment-sessions";
 import { DEFAULT_SESSION_TTL_MS, planSummary } from "../services/payment-flow";
 import {
@@ -23,7 +24,7 @@ export const route = createRoute({
   tags: ["payment"],
   summary: "Create a 30-minute payment session and its Mini App link (bot only)",
   security: bearerSecurity,
-  middleware: [requireInternal, idempotency] as const,
+  middleware: [requireInternal, requireScope("links:create"), idempotency] as const,
   request: { headers: idempotencyHeader, body: jsonBody(RequestSchema) },
   responses: okResponse(CreateLinkResponseSchema, "The payment session"),
 });
@@ -32,6 +33,7 @@ export function registerCreateLink(app: GatewayApp) {
   app.openapi(route, async (c) => {
     const input = c.req.valid("json");
     const deps = c.get("deps");
+    await consumeLimits(c, [["links_user", input.telegram_id]]);
     const now = deps.clock();
     const expiresAt = new Date(now.getTime() + (deps.config.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS));
     const session = await createSessionForTelegramUser(deps.db, {

@@ -1,5 +1,5 @@
 import { PaymentSessionResponseSchema } from "@obuna/contracts/http";
-import { requireCaller } from "../middleware/auth";
+import { requireCaller, requireScope } from "../middleware/auth";
 import { getSessionForCaller } from "../services/payment-flow";
 import { createRoute, eitherSecurity, type GatewayApp, okResponse, z } from "./_shared";
 
@@ -9,7 +9,7 @@ export const route = createRoute({
   tags: ["payment"],
   summary: "A payment session (re-checks ATMOS when an earlier apply outcome is unknown)",
   security: eitherSecurity,
-  middleware: [requireCaller] as const,
+  middleware: [requireCaller, requireScope("session:read")] as const,
   request: {
     // Built here with the zod-openapi `z` (not the contracts' SessionIdSchema): a schema created before
     // @hono/zod-openapi loaded has no `.openapi()`, and module load order must not matter.

@@ -1,5 +1,5 @@
 import { SubscriptionResponseSchema } from "@obuna/contracts/http";
-import { requireCaller } from "../middleware/auth";
+import { requireCaller, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { cancelSubscription, resumeSubscription } from "../services/account";
 import {
@@ -20,7 +20,7 @@ export const cancelRoute = createRoute({
   tags: ["subscription"],
   summary: "Turn auto-renew off (cancelled_at set); access stays until end_date",
   security: eitherSecurity,
-  middleware: [requireCaller, idempotency] as const,
+  middleware: [requireCaller, requireScope("subscription:manage"), idempotency] as const,
   request: { headers: idempotencyHeader, params },
   responses: okResponse(SubscriptionResponseSchema, "The subscription"),
 });
@@ -31,7 +31,7 @@ export const resumeRoute = createRoute({
   tags: ["subscription"],
   summary: "Turn auto-renew back on (needs a saved card)",
   security: eitherSecurity,
-  middleware: [requireCaller, idempotency] as const,
+  middleware: [requireCaller, requireScope("subscription:manage"), idempotency] as const,
   request: { headers: idempotencyHeader, params },
   responses: okResponse(SubscriptionResponseSchema, "The subscription"),
 });

@@ -1,5 +1,5 @@
 import { CardsResponseSchema } from "@obuna/contracts/http";
-import { requireCaller } from "../middleware/auth";
+import { requireCaller, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { listCards, removeCard } from "../services/account";
 import {
@@ -19,7 +19,7 @@ export const listRoute = createRoute({
   tags: ["user"],
   summary: "Saved cards (masked)",
   security: eitherSecurity,
-  middleware: [requireCaller] as const,
+  middleware: [requireCaller, requireScope("cards:read")] as const,
   request: { params: z.object({ telegram_id: TelegramIdParam }) },
   responses: okResponse(CardsResponseSchema, "Cards"),
 });
@@ -30,7 +30,7 @@ export const removeRoute = createRoute({
   tags: ["user"],
   summary: "Remove a saved card (at ATMOS too); subscriptions using it stop auto-renewing",
   security: eitherSecurity,
-  middleware: [requireCaller, idempotency] as const,
+  middleware: [requireCaller, requireScope("cards:remove"), idempotency] as const,
   request: {
     headers: idempotencyHeader,
     params: z.object({ telegram_id: TelegramIdParam, card_id: IdParam("card_id") }),

@@ -1,5 +1,5 @@
 import { PaymentHistoryResponseSchema } from "@obuna/contracts/http";
-import { requireCaller } from "../middleware/auth";
+import { requireCaller, requireScope } from "../middleware/auth";
 import { paymentHistory } from "../services/account";
 import { createRoute, eitherSecurity, type GatewayApp, okResponse, TelegramIdParam, z } from "./_shared";
 
@@ -9,7 +9,7 @@ export const route = createRoute({
   tags: ["user"],
   summary: "Payment history, newest first",
   security: eitherSecurity,
-  middleware: [requireCaller] as const,
+  middleware: [requireCaller, requireScope("payments:read")] as const,
   request: { params: z.object({ telegram_id: TelegramIdParam }) },
   responses: okResponse(PaymentHistoryResponseSchema, "Payments"),
 });

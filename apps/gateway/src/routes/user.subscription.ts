@@ -1,5 +1,5 @@
 import { SubscriptionResponseSchema } from "@obuna/contracts/http";
-import { requireCaller } from "../middleware/auth";
+import { requireCaller, requireScope } from "../middleware/auth";
 import { currentSubscription } from "../services/account";
 import { createRoute, eitherSecurity, type GatewayApp, okResponse, TelegramIdParam, z } from "./_shared";
 
@@ -9,7 +9,7 @@ export const route = createRoute({
   tags: ["user"],
   summary: "The live (or latest) subscription; null for a user who never paid",
   security: eitherSecurity,
-  middleware: [requireCaller] as const,
+  middleware: [requireCaller, requireScope("subscription:read")] as const,
   request: { params: z.object({ telegram_id: TelegramIdParam }) },
   responses: okResponse(SubscriptionResponseSchema, "Subscription"),
 });

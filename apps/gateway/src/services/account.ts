@@ -25,9 +25,10 @@ import { assertOwner } from "../middleware/auth";
 type Deps = GatewayDeps & { metrics: NonNullable<GatewayDeps["metrics"]> };
 
 async function userFor(deps: Deps, caller: Caller, telegramId: number) {
-  assertOwner(caller, telegramId);
+  const notFound = { code: "USER_NOT_FOUND", message: "No such user" } as const;
+  assertOwner(caller, telegramId, notFound);
   const user = await getUserByTelegramId(deps.db, telegramId);
-  if (!user) throw new ApiError("USER_NOT_FOUND", "No such user");
+  if (!user) throw new ApiError(notFound.code, notFound.message);
   return user;
 }
 
@@ -111,9 +112,10 @@ export async function currentSubscription(deps: Deps, caller: Caller, telegramId
 
 async function ownedSubscription(deps: Deps, caller: Caller, subscriptionId: number) {
   const sub = await getSubscriptionById(deps.db, subscriptionId);
-  if (!sub) throw new ApiError("SUBSCRIPTION_NOT_FOUND", "Subscription not found");
+  const notFound = { code: "SUBSCRIPTION_NOT_FOUND", message: "Subscription not found" } as const;
+  if (!sub) throw new ApiError(notFound.code, notFound.message);
   const user = (await getUserById(deps.db, sub.userId))!;
-  assertOwner(caller, user.telegramId);
+  assertOwner(caller, user.telegramId, notFound);
   return { sub, user };
 }
 

@@ -12,6 +12,39 @@ export interface CallbackReply {
   message: string;
 }
 
+/**
+ * The longest value (characters, as received) each callback field may carry; any other field gets
+ * OTHER_FIELD_MAX. ATMOS sends short digit strings and a hex sign; anything longer is refused
+ * before it is parsed further or stored.
+ */
+export const CALLBACK_FIELD_MAX: Readonly<Record<string, number>> = {
+  store_id: 32,
+  transaction_id: 20,
+  transaction_time: 32,
+  amount: 20,
+  invoice: 64,
+  account: 64,
+  sign: 128,
+};
+const OTHER_FIELD_MAX = 256;
+const FIELD_NAME_MAX = 64;
+const MAX_FIELDS = 16;
+
+/** The first field over its bound (name, value size or count), or null when every field fits. */
+export function oversizedCallbackField(body: unknown): string | null {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return null;
+  const entries = Object.entries(body);
+  if (entries.length > MAX_FIELDS) return "(too many fields)";
+  for (const [name, value] of entries) {
+    // Only documented names are echoed or logged: another name is attacker-chosen text.
+    const known = Object.hasOwn(CALLBACK_FIELD_MAX, name);
+    if (name.length > FIELD_NAME_MAX) return "(field name)";
+    const size = typeof value === "string" ? value.length : (JSON.stringify(value) ?? "").length;
+    if (size > (known ? CALLBACK_FIELD_MAX[name]! : OTHER_FIELD_MAX)) return known ? name : "(other field)";
+  }
+  return null;
+}
+
 function asInteger(value: unknown): number | null {
   if (typeof value === "number" && Number.isSafeInteger(value)) return value;
   if (typeof value === "string" && /^\d{1,15}$/.test(value)) return Number(value);
@@ -35,13 +68,18 @@ function asText(value: unknown): string | null {
  * (apply answer or get) does. A callback for a session whose apply outcome is unknown triggers a
  * re-check at ATMOS after we answer. Every callback is recorded with our reply.
  */
-export async function handleAtmosCallback(deps: Deps, body: unknown): Promise<CallbackReply> {
+export async function handleAtmosCallback(
+  deps: Deps,
+  body: unknown,
+  /** The values as received (receivedCallbackValues): the sign is checked over these. */
+  received: Record<string, string> | null = null,
+): Promise<CallbackReply> {
   const fields = (typeof body === "object" && body !== null && !Array.isArray(body) ? body : {}) as Record<
     string,
     unknown
   >;
   const signValid = verifyCallbackSignature(
-    fields,
+    received ?? fields,
     deps.config.atmosCallbackApiKey,
     deps.config.atmosCallbackHash,
   );
@@ -49,11 +87,19 @@ export async function handleAtmosCallback(deps: Deps, body: unknown): Promise<Ca
   const transactionId = asInteger(fields.transaction_id);
   const amount = asInteger(fields.amount);
 
+  if (!signValid) {
+    // Anyone can post here: a bad sign is counted and logged (transaction id only), never stored,
+    // so a flood of forged callbacks cannot fill the table.
+    deps.metrics.callbacksBadSignature.inc();
+    deps.metrics.callbacks.inc({ status: "0" });
+    // Only the parsed integer transaction id: the other fields are attacker-chosen text.
+    deps.logger.warn({ transactionId }, "atmos callback with a bad signature refused");
+    return { status: 0, message: "Invalid signature" };
+  }
+
   let reply: CallbackReply;
   let recheck: string | null = null;
-  if (!signValid) {
-    reply = { status: 0, message: "Invalid signature" };
-  } else if (String(fields.store_id) !== deps.config.atmosStoreId) {
+  if (String(fields.store_id) !== deps.config.atmosStoreId) {
     reply = { status: 0, message: "Unknown store" };
   } else {
     const session = account ? await getSessionByAccount(deps.db, account) : null;

@@ -82,8 +82,9 @@ export function planSummary(
 /** Loads a session the caller may reach; a pending session past its time becomes `expired` (410). */
 export async function loadSession(deps: Deps, caller: Caller, sessionId: string): Promise<SessionView> {
   const view = await getSessionView(deps.db, sessionId);
-  if (!view) throw new ApiError("SESSION_NOT_FOUND", "Payment session not found");
-  assertOwner(caller, view.telegramId);
+  const notFound = { code: "SESSION_NOT_FOUND", message: "Payment session not found" } as const;
+  if (!view) throw new ApiError(notFound.code, notFound.message);
+  assertOwner(caller, view.telegramId, notFound);
   const now = deps.clock();
   if (view.session.status === "pending" && view.session.expiresAt <= now) {
     await expireSession(
@@ -149,7 +150,6 @@ export async function describeSession(deps: Deps, view: SessionView): Promise<Pa
   }
   return {
     session_id: session.id,
-    user_id: session.userId,
     plan: planSummary(plan, lang),
     status: session.status,
     auto_renew: session.autoRenew,

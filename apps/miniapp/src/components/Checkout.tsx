@@ -14,7 +14,7 @@ import {
   isRetryable,
   sendAction,
 } from "../lib/gateway-client";
-import { errorMessageKey } from "../lib/i18n";
+import { errorMessageKey, errorText } from "../lib/i18n";
 import { useLaunch } from "../lib/launch-context";
 import { describeTelegramUser, haptic, insideTelegram, telegramWebApp } from "../lib/telegram";
 import { useBackButton, useClosingConfirmation, useMainButton } from "../lib/telegram-hooks";
@@ -198,7 +198,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
       haptic("error");
       return setStep({ name: "reopen" });
     }
-    const message = t(errorMessageKey(error.code));
+    const message = errorText(t, error);
     if (error.code === "SESSION_ALREADY_COMPLETED") return loadSession();
     if (
       error.code === "SESSION_EXPIRED" ||

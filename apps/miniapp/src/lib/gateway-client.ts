@@ -11,6 +11,13 @@ export interface GatewayError {
   status: number;
   field?: string;
   details?: Record<string, unknown>;
+  /** 429 answers: seconds until the gateway accepts the call again (its Retry-After header). */
+  retryAfterS?: number;
+}
+
+function retryAfterOf(response: Response): number | undefined {
+  const value = response.headers.get("retry-after")?.trim();
+  return value && /^\d{1,7}$/.test(value) ? Number(value) : undefined;
 }
 
 export type GatewayResult<T> = { ok: true; data: T } | { ok: false; error: GatewayError };
@@ -46,7 +53,17 @@ export async function callGateway<T>(
   } catch {}
   const envelope = payload as { success?: boolean; data?: T; error?: Omit<GatewayError, "status"> } | null;
   if (response.ok && envelope?.success === true) return { ok: true, data: envelope.data as T };
-  if (envelope?.error?.code) return { ok: false, error: { ...envelope.error, status: response.status } };
+  if (envelope?.error?.code) {
+    const retryAfterS = response.status === 429 ? retryAfterOf(response) : undefined;
+    return {
+      ok: false,
+      error: {
+        ...envelope.error,
+        status: response.status,
+        ...(retryAfterS === undefined ? {} : { retryAfterS }),
+      },
+    };
+  }
   return {
     ok: false,
     error: {

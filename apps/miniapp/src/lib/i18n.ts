@@ -94,6 +94,9 @@ const en = {
     "This page was opened too long ago. For your safety, close it and open the payment from the bot again.",
   "error.FORBIDDEN": "This page belongs to another Telegram account.",
   "error.RATE_LIMITED": "Too many attempts. Wait a minute and try again.",
+  "error.RATE_LIMITED_wait": "Too many attempts. Try again in {wait}.",
+  "wait.minutes": "{n} min",
+  "wait.seconds": "{n} s",
   "error.IDEMPOTENCY_IN_PROGRESS": "Your previous request is still being processed.",
   "error.PAYMENT_PROVIDER_UNAVAILABLE":
     "The payment system is not answering. Nothing was charged; try again in a few minutes.",
@@ -228,6 +231,9 @@ const uz: Dictionary = {
     "Sahifa ancha oldin ochilgan. Xavfsizlik uchun uni yoping va to'lovni botdan qayta oching.",
   "error.FORBIDDEN": "Bu sahifa boshqa Telegram hisobiga tegishli.",
   "error.RATE_LIMITED": "Urinishlar juda ko'p. Bir daqiqa kutib, qayta urining.",
+  "error.RATE_LIMITED_wait": "Urinishlar juda ko'p. {wait}dan keyin qayta urining.",
+  "wait.minutes": "{n} daqiqa",
+  "wait.seconds": "{n} soniya",
   "error.IDEMPOTENCY_IN_PROGRESS": "Oldingi so'rovingiz hali bajarilmoqda.",
   "error.PAYMENT_PROVIDER_UNAVAILABLE":
     "To'lov tizimi javob bermayapti. Pul yechilmadi; bir necha daqiqadan so'ng urinib ko'ring.",
@@ -359,6 +365,9 @@ const ru: Dictionary = {
     "Страница открыта слишком давно. Для безопасности закройте её и снова откройте оплату из бота.",
   "error.FORBIDDEN": "Эта страница принадлежит другому аккаунту Telegram.",
   "error.RATE_LIMITED": "Слишком много попыток. Подождите минуту и попробуйте снова.",
+  "error.RATE_LIMITED_wait": "Слишком много попыток. Попробуйте снова через {wait}",
+  "wait.minutes": "{n} мин.",
+  "wait.seconds": "{n} сек.",
   "error.IDEMPOTENCY_IN_PROGRESS": "Предыдущий запрос ещё обрабатывается.",
   "error.PAYMENT_PROVIDER_UNAVAILABLE":
     "Платёжная система не отвечает. Деньги не списаны; попробуйте через несколько минут.",
@@ -419,6 +428,22 @@ export function translator(lang: Language): Translate {
     const text = dictionary[key] ?? en[key] ?? key;
     return params ? text.replace(/\{(\w+)\}/g, (whole, name: string) => String(params[name] ?? whole)) : text;
   };
+}
+
+/**
+ * The text for a gateway error: a 429 RATE_LIMITED that says when to come back (Retry-After) names
+ * the wait, rounded up to whole minutes from one minute on.
+ */
+export function errorText(t: Translate, error: { code: string; retryAfterS?: number }): string {
+  const seconds = error.retryAfterS;
+  if (error.code === "RATE_LIMITED" && typeof seconds === "number" && seconds > 0) {
+    const wait =
+      seconds < 60
+        ? t("wait.seconds", { n: Math.ceil(seconds) })
+        : t("wait.minutes", { n: Math.ceil(seconds / 60) });
+    return t("error.RATE_LIMITED_wait", { wait });
+  }
+  return t(errorMessageKey(error.code));
 }
 
 /** Message key for a gateway error code; unknown codes get a generic text. */

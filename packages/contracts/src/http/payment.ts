@@ -33,7 +33,6 @@ export type CreateLinkResponse = z.infer<typeof CreateLinkResponseSchema>;
 /** GET /api/v1/payment/session/{session_id} */
 export const PaymentSessionResponseSchema = z.object({
   session_id: SessionIdSchema,
-  user_id: z.number().int(),
   plan: PlanSummarySchema,
   status: PaymentSessionStatusSchema,
   auto_renew: z.boolean(),

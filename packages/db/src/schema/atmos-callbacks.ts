@@ -17,5 +17,9 @@ export const atmosCallbacks = pgTable(
     body: jsonb().notNull(),
     receivedAt: timestamptz().notNull().defaultNow(),
   },
-  (t) => [index("atmos_callbacks_transaction_id_idx").on(t.transactionId)],
+  (t) => [
+    index("atmos_callbacks_transaction_id_idx").on(t.transactionId),
+    // The retention purge deletes by age.
+    index("atmos_callbacks_received_at_idx").on(t.receivedAt),
+  ],
 );

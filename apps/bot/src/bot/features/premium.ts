@@ -6,8 +6,14 @@ import { formatDay, formatDayTime } from "../../i18n";
 import { CALLBACK_PATTERNS, callbackData, parsePlanSlug } from "../callback-data";
 import type { BotContext } from "../context";
 
-/** Asks the gateway for a payment session and answers with the Mini App (`web_app`) button. */
-export async function sendPaymentLink(ctx: BotContext, slug: PlanSlug): Promise<"sent" | "stale"> {
+/**
+ * Asks the gateway for a payment session and answers with the Mini App (`web_app`) button; when
+ * the user asked for too many links (429 RATE_LIMITED) it says how long to wait instead.
+ */
+export async function sendPaymentLink(
+  ctx: BotContext,
+  slug: PlanSlug,
+): Promise<"sent" | "stale" | "rate_limited"> {
   const from = ctx.from!;
   let link: Awaited<ReturnType<BotContext["deps"]["gateway"]["createLink"]>>;
   try {
@@ -20,6 +26,10 @@ export async function sendPaymentLink(ctx: BotContext, slug: PlanSlug): Promise<
     });
   } catch (error) {
     if (error instanceof GatewayError && error.code === "PLAN_NOT_FOUND") return "stale";
+    if (error instanceof GatewayError && error.code === "RATE_LIMITED") {
+      await ctx.reply(ctx.t.tooManyLinks(error.retryAfterS));
+      return "rate_limited";
+    }
     throw error;
   }
   ctx.logger.info({ telegramId: from.id, plan: slug, sessionId: link.session_id }, "payment link created");

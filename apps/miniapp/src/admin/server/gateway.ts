@@ -21,6 +21,11 @@ export interface AdminRequest {
   query?: Record<string, string | undefined>;
   body?: unknown;
   idempotencyKey?: string;
+  /**
+   * The browser's address, for the gateway's per-IP sign-in limit: sent as `x-obuna-client-ip`,
+   * which the gateway believes only from TRUSTED_PROXY_IPS (this server's address).
+   */
+  clientIp?: string;
 }
 
 interface Envelope {
@@ -45,6 +50,7 @@ export function createAdminGateway(config: AdminGatewayConfig) {
     if (request.bearer) headers.set("authorization", `Bearer ${request.bearer}`);
     else if (request.telegramInitData) headers.set("authorization", `tma ${request.telegramInitData}`);
     if (request.body !== undefined) headers.set("content-type", "application/json");
+    if (request.clientIp) headers.set("x-obuna-client-ip", request.clientIp);
     if (request.method === "POST") headers.set("idempotency-key", request.idempotencyKey ?? randomUUID());
     let response: Response;
     try {

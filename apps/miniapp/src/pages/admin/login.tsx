@@ -3,7 +3,6 @@ import { useEffect, useState } from "react";
 import { AdminLayout } from "../../admin/components";
 import { loginMessage, takeFlash } from "../../admin/server/flash";
 import { readAdminSession, safeAdminPath } from "../../admin/server/session";
-import { parseLaunchHash } from "../../lib/telegram";
 
 interface LoginProps {
   next: string;
@@ -20,7 +19,7 @@ interface LoginProps {
 function TelegramSignIn({ next }: { next: string }) {
   const [initData, setInitData] = useState("");
   useEffect(() => {
-    setInitData(parseLaunchHash(window.location.hash).initData ?? "");
+    setInitData(new URLSearchParams(window.location.hash.replace(/^#/, "")).get("tgWebAppData") ?? "");
   }, []);
   if (!initData) return null;
   return (

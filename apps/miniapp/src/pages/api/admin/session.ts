@@ -12,6 +12,12 @@ function field(body: unknown, name: string): string {
   return typeof value === "string" ? value : "";
 }
 
+/** The TCP peer of this request (never a client-sent header such as X-Forwarded-For). */
+function clientIpOf(req: NextApiRequest): { clientIp?: string } {
+  const address = req.socket.remoteAddress;
+  return address ? { clientIp: address } : {};
+}
+
 /** Back to the login page; the message travels in the flash cookie as one of our own codes, never in the URL. */
 function backToLogin(
   req: NextApiRequest,
@@ -45,6 +51,7 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
       method: "POST",
       path: "session/telegram",
       telegramInitData: initData,
+      ...clientIpOf(req),
     });
     if (!result.ok) {
       return result.status === 401
@@ -62,6 +69,7 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
     method: "POST",
     path: "session",
     body: { token },
+    ...clientIpOf(req),
   });
   if (!result.ok) {
     return result.status === 401

@@ -1,0 +1,16 @@
+import type { DbOrTx } from "@obuna/db";
+import { atmosCallbacks } from "@obuna/db/schema";
+import { sql } from "drizzle-orm";
+
+/** Deletes up to `limit` stored ATMOS callbacks received before `before`, oldest first; returns how many. */
+export async function purgeOldCallbacks(db: DbOrTx, before: Date, limit: number): Promise<number> {
+  const rows = await db.execute<{ id: number }>(sql`
+    delete from ${atmosCallbacks} where ${atmosCallbacks.id} in (
+      select ${atmosCallbacks.id} from ${atmosCallbacks}
+      where ${atmosCallbacks.receivedAt} < ${before.toISOString()}::timestamptz
+      order by ${atmosCallbacks.receivedAt}
+      limit ${limit}
+      for update skip locked
+    ) returning ${atmosCallbacks.id}`);
+  return rows.length;
+}
