@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SANDBOX_CARDS, SANDBOX_OTP } from "@obuna/atmos/sandbox";
 import { findCardNumbers } from "@obuna/contracts/card";
-import { signInitData } from "@obuna/contracts/telegram-init-data";
+import { signInitData } from "@obuna/contracts/testing";
 import { createDb, type DbHandle } from "@obuna/db";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
