@@ -37,7 +37,10 @@ const schema = z
       .min(60)
       .max(7 * 86_400)
       .default(3_600),
-    /** Public URL of the Mini App: the chat menu button and /status open MINIAPP_URL/account. Unset = no button. */
+    /**
+     * Public URL of the Mini App: the chat menu button and /status open MINIAPP_URL/account. Telegram
+     * accepts only https Web App URLs, so unset or http (the local default) = no account button.
+     */
     MINIAPP_URL: z.string().url().optional(),
     /** Notification worker's share of Telegram's ~30 messages/s; the rest is left for command replies. */
     NOTIFICATIONS_PER_SECOND: z.coerce.number().int().min(1).max(30).default(25),
@@ -69,7 +72,7 @@ export interface BotConfig {
   internalApiToken: string;
   sentryDsn: string | null;
   support: SupportConfig;
-  /** MINIAPP_URL + "/account", or null when MINIAPP_URL is unset. */
+  /** MINIAPP_URL + "/account", or null when MINIAPP_URL is unset or not https. */
   accountUrl: string | null;
   /** Global notification budget, messages per window of the sliding limiter. */
   notificationsPerSecond: number;
@@ -110,7 +113,9 @@ export function loadBotConfig(source: Record<string, string | undefined> = proce
       contact: env.SUPPORT_CONTACT ?? null,
       sessionTtlS: env.SUPPORT_SESSION_TTL_S,
     },
-    accountUrl: env.MINIAPP_URL ? `${env.MINIAPP_URL.replace(/\/+$/, "")}/account` : null,
+    accountUrl: env.MINIAPP_URL?.startsWith("https://")
+      ? `${env.MINIAPP_URL.replace(/\/+$/, "")}/account`
+      : null,
     notificationsPerSecond: env.NOTIFICATIONS_PER_SECOND,
   };
 }

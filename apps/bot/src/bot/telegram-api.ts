@@ -38,7 +38,7 @@ export async function setAccountMenuButton(
   logger: Logger,
 ): Promise<boolean> {
   if (!accountUrl) {
-    logger.warn("MINIAPP_URL is not set: no menu button to the account page");
+    logger.warn("MINIAPP_URL is unset or not https: no menu button to the account page");
     return false;
   }
   try {
