@@ -345,6 +345,37 @@ describe("replies survive floods", () => {
     expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(950);
     expect(emulator.botMessages(id)).toHaveLength(1);
   });
+
+  it("a 429 asking for longer than the bound is not waited for: the handler does not hang", async () => {
+    const id = 4_600_008;
+    const client = userClient(id);
+    const tooLong = {
+      ok: false as const,
+      error_code: 429,
+      description: "Too Many Requests: retry after 60",
+      parameters: { retry_after: 60 },
+    };
+    emulator.failNext("sendMessage", tooLong); // the /help reply
+    emulator.failNext("sendMessage", tooLong); // the error boundary's "something went wrong"
+    const startedAt = Date.now();
+    await client.sendCommand(client.makeCommand("/help"));
+    const attempts = await waitFor(
+      () => {
+        const mine = emulator.calls.filter(
+          (c) => c.method === "sendMessage" && Number(c.payload.chat_id) === id,
+        );
+        return mine.length >= 2 ? mine : null;
+      },
+      5_000,
+      "both refused sends",
+    );
+    expect(attempts[1]!.at - startedAt).toBeLessThan(3_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(
+      emulator.calls.filter((c) => c.method === "sendMessage" && Number(c.payload.chat_id) === id),
+    ).toHaveLength(2);
+    expect(emulator.botMessages(id)).toEqual([]);
+  });
 });
 
 describe("the bot process", () => {
