@@ -339,13 +339,14 @@ describe("delivery rules", () => {
       busiest = Math.max(busiest, i - j + 1);
     }
     // Telegram allows ~30/s overall: no one-second window of sends may ever exceed it. The worker's
-    // own budget is 25 per 1.1 s (issue 16: ~5/s left for command replies), so over the burst it
-    // sends no faster than 25/s on average. The peak is measured where the worker hands a message to
-    // the Bot API, after the Redis grant: an event-loop stall on a loaded machine can bunch a few sends
-    // together, which is why the peak is held to Telegram's limit and the budget to the average.
+    // own budget is 25 per 1.1 s (issue 16: about 22.7/s, leaving Telegram's other ~5/s for command
+    // replies), so 300 messages take at least ~12 s. The peak is measured where the worker hands a
+    // message to the Bot API, after its Redis grant: an event-loop stall on a loaded machine can bunch
+    // a few sends together, so the peak is held to Telegram's limit and the budget to the average
+    // (26.5/s allows a stall of ~0.8 s; the old 30-per-1.1 s budget averages 27.3/s and fails).
     expect(busiest).toBeLessThanOrEqual(30);
     const seconds = (times.at(-1)! - times[0]!) / 1000;
-    expect(times.length / seconds).toBeLessThanOrEqual(25);
+    expect(times.length / seconds).toBeLessThanOrEqual(26.5);
     expect(new Set(sends().map((c) => c.payload.chat_id)).size).toBe(300);
   }, 30_000);
 });
