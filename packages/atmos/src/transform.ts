@@ -1,5 +1,5 @@
 /** Pure mapping from ATMOS wire objects to our types. */
-import type { AtmosBoundCard, AtmosCardSummary, AtmosTransaction } from "./interface";
+import type { AtmosBoundCard, AtmosCardSummary, AtmosOfdItem, AtmosTransaction } from "./interface";
 import type { WireStoreTransaction } from "./wire";
 import { isOkCode } from "./wire";
 
@@ -65,4 +65,19 @@ export function toCardSummary(card: {
   card_token: string;
 }): AtmosCardSummary {
   return { cardId: card.card_id, panMasked: card.pan, expiry: card.expiry, cardToken: card.card_token };
+}
+
+/**
+ * One receipt line on the wire: `{ofd_code, name, amount, quantity}` as integrators send it [L];
+ * `package_code` and `vat_percent` only when set (their names are [U], see atmos-api.md §13).
+ */
+export function toWireOfdItem(item: AtmosOfdItem): Record<string, string | number> {
+  return {
+    ofd_code: item.ofdCode,
+    name: item.name,
+    amount: item.amount,
+    quantity: item.quantity,
+    ...(item.packageCode !== undefined ? { package_code: item.packageCode } : {}),
+    ...(item.vatPercent !== undefined ? { vat_percent: item.vatPercent } : {}),
+  };
 }
