@@ -17,6 +17,21 @@ export function transactionState(st: WireStoreTransaction, resultCode: string): 
   return st.prepay_time !== null ? "pre_applied" : "created";
 }
 
+/**
+ * The receipt link as we pass it on: only an absolute http(s) URL of sane length. It ends up as a
+ * link in the bot and the Mini App, so anything else (a `javascript:` URL, garbage) counts as no
+ * receipt rather than being shown.
+ */
+export function receiptLink(value: string | null): string | null {
+  if (value === null || value.length > 2048) return null;
+  try {
+    const url = new URL(value.trim());
+    return url.protocol === "https:" || url.protocol === "http:" ? url.toString() : null;
+  } catch {
+    return null;
+  }
+}
+
 export function toAtmosTransaction(
   st: WireStoreTransaction,
   resultCode: string,
@@ -35,7 +50,7 @@ export function toAtmosTransaction(
     cardId: st.card_id,
     statusCode: st.status_code,
     statusMessage: st.status_message,
-    ofdUrl,
+    ofdUrl: receiptLink(ofdUrl),
     confirmTime: st.confirm_time,
   };
 }

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { AtmosOfdItem } from "../src/index";
 import { SANDBOX_CARDS, SANDBOX_OTP } from "../src/sandbox/index";
+import { receiptLink, toAtmosTransaction } from "../src/transform";
 import { atmosFailure, setup } from "./helpers";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -174,5 +175,35 @@ describe("apply with ofdItems (confirm-with-ofd-list)", () => {
     const paid = await h.client.chargeCardToken(card.cardToken, 500_000, "r-1", [item({ amount: 500_000 })]);
     expect(paid.ofdUrl).toMatch(/^https:/);
     expect(h.sandbox.ledger()[0]!.ofdItems).toEqual([expect.objectContaining({ amount: 500_000 })]);
+  });
+});
+
+describe("receipt link from ATMOS", () => {
+  const st = {
+    trans_id: 1,
+    success_trans_id: 2,
+    account: "a",
+    amount: 100,
+    confirmed: true,
+    prepay_time: 1,
+    confirm_time: 2,
+    card_id: null,
+    status_code: "0",
+    status_message: "Success",
+  } as unknown as Parameters<typeof toAtmosTransaction>[0];
+
+  it.each([
+    ["a javascript: URL", "javascript:alert(1)"],
+    ["a data: URL", "data:text/html,<script>alert(1)</script>"],
+    ["text", "not a url"],
+    ["an overlong link", `https://ofd.soliq.uz/${"x".repeat(2100)}`],
+  ])("anything but an http(s) link counts as no receipt: %s", (_label, value) => {
+    expect(receiptLink(value)).toBeNull();
+    expect(toAtmosTransaction(st, "OK", 1, value).ofdUrl).toBeNull();
+  });
+
+  it("keeps a real receipt link", () => {
+    const url = "https://ofd.soliq.uz/check?t=UZ123&r=456&c=20260101&s=789";
+    expect(toAtmosTransaction(st, "OK", 1, url).ofdUrl).toBe(url);
   });
 });
