@@ -9,7 +9,7 @@ import {
   subscriptions,
   users,
 } from "@obuna/db/schema";
-import { and, count, desc, eq, gte, ilike, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, count, desc, eq, gte, ilike, inArray, isNotNull, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 
 /** Read-side queries of the admin API: filters, search and limit/offset pagination with a total. */
@@ -94,11 +94,17 @@ export async function listPayments(
     status?: (typeof payments.status.enumValues)[number];
     kind?: (typeof payments.kind.enumValues)[number];
     search?: string;
+    without_receipt?: boolean;
   },
 ) {
   const where = and(
     params.status ? eq(payments.status, params.status) : undefined,
     params.kind ? eq(payments.kind, params.kind) : undefined,
+    params.without_receipt === true
+      ? and(eq(payments.status, "success"), isNull(payments.receiptUrl))
+      : params.without_receipt === false
+        ? or(ne(payments.status, "success"), isNotNull(payments.receiptUrl))
+        : undefined,
     searchCondition(params.search, payments.cardMasked),
   );
   const rows = await db
