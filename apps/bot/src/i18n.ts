@@ -95,6 +95,8 @@ export interface Messages {
   paymentsNone: string;
   paymentsTitle: string;
   paymentLine(date: string, amount: string, status: string, card: string | null): string;
+  /** The fiscal receipt link under a payment (plain text: Telegram makes the URL clickable). */
+  receiptLink(url: string): string;
   cancelNothing: string;
   cancelAlreadyOff(endDate: string): string;
   cancelConfirm(endDate: string): string;
@@ -172,6 +174,7 @@ const uz: Messages = {
   paymentsNone: "Sizda hali to'lovlar yo'q.",
   paymentsTitle: "🧾 Oxirgi to'lovlar:",
   paymentLine: (date, amount, status, card) => `${date} · ${amount} · ${status}${card ? ` · ${card}` : ""}`,
+  receiptLink: (url) => `🧾 Chek: ${url}`,
   cancelNothing: "Sizda bekor qilinadigan faol obuna yo'q.",
   cancelAlreadyOff: (endDate) =>
     `Avtomatik yangilash allaqachon o'chirilgan. Premium ${endDate} gacha amal qiladi.`,
@@ -268,6 +271,7 @@ const ru: Messages = {
   paymentsNone: "У вас пока нет платежей.",
   paymentsTitle: "🧾 Последние платежи:",
   paymentLine: (date, amount, status, card) => `${date} · ${amount} · ${status}${card ? ` · ${card}` : ""}`,
+  receiptLink: (url) => `🧾 Чек: ${url}`,
   cancelNothing: "У вас нет активной подписки для отмены.",
   cancelAlreadyOff: (endDate) => `Автопродление уже выключено. Premium действует до ${endDate}.`,
   cancelConfirm: (endDate) =>
@@ -361,6 +365,7 @@ const en: Messages = {
   paymentsNone: "You have no payments yet.",
   paymentsTitle: "🧾 Latest payments:",
   paymentLine: (date, amount, status, card) => `${date} · ${amount} · ${status}${card ? ` · ${card}` : ""}`,
+  receiptLink: (url) => `🧾 Receipt: ${url}`,
   cancelNothing: "You have no active subscription to cancel.",
   cancelAlreadyOff: (endDate) => `Auto-renew is already off. Premium stays until ${endDate}.`,
   cancelConfirm: (endDate) =>
