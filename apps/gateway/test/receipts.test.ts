@@ -10,7 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchSandboxLedger, formatReport, reconcile } from "../src/admin/reconcile";
 import { createApp } from "../src/app";
 import { STORE_ID } from "./constants";
-import { apply, call, type Harness, type Json, prepareSession, startHarness, testGatewayConfig } from "./harness";
+import {
+  apply,
+  call,
+  type Harness,
+  type Json,
+  prepareSession,
+  startHarness,
+  testGatewayConfig,
+} from "./harness";
 
 const ADMIN_TOKEN = "gateway-test-admin-token-0123456789";
 const IKPU = "10305008002000000";
@@ -105,7 +113,12 @@ describe("fiscal receipts of first payments", () => {
 
   it("a lost apply answer resolved later through get stores the receipt get gives", async () => {
     const prepared = await prepareSession(h, { card: "humo2" });
-    h.sandbox.configure({ loseNextApply: 1, lostApplyMode: "reset", faultPath: "/merchant/pay/get", failNext: 10 });
+    h.sandbox.configure({
+      loseNextApply: 1,
+      lostApplyMode: "reset",
+      faultPath: "/merchant/pay/get",
+      failNext: 10,
+    });
     const res = await apply(h, prepared);
     expect(res.body.data.status).toBe("processing");
     expect((await paymentOf(prepared.sessionId)).status).toBe("unknown");
@@ -136,7 +149,10 @@ describe("fiscal receipts of first payments", () => {
     const flagged = await adminGet("/api/v1/admin/payments?without_receipt=true");
     expect(flagged.body.data.items.map((p: Json) => p.id)).toContain(payment.id);
     // get now gives the link: reconcile names it so the operator can record it.
-    const report = await reconcile({ db: h.db.db, atmos: atmos(), storeId: STORE_ID }, { since: payment.createdAt });
+    const report = await reconcile(
+      { db: h.db.db, atmos: atmos(), storeId: STORE_ID },
+      { since: payment.createdAt },
+    );
     expect(report.discrepancies.find((d) => d.paymentId === payment.id)).toMatchObject({
       kind: "missing_receipt",
       atmos: `receipt ${ledgerOf(prepared.transactionId).ofdUrl}`,
@@ -157,12 +173,18 @@ describe("fiscal receipts of first payments", () => {
     const good = await paymentOf(withReceipt.sessionId);
 
     const listed = await adminGet(`/api/v1/admin/payments?search=${prepared.telegramId}`);
-    expect(listed.body.data.items[0]).toMatchObject({ id: payment.id, receipt_url: null, missing_receipt: true });
+    expect(listed.body.data.items[0]).toMatchObject({
+      id: payment.id,
+      receipt_url: null,
+      missing_receipt: true,
+    });
     const flagged = await adminGet("/api/v1/admin/payments?without_receipt=true");
     const flaggedIds = flagged.body.data.items.map((p: Json) => p.id);
     expect(flaggedIds).toContain(payment.id);
     expect(flaggedIds).not.toContain(good.id);
-    expect(flagged.body.data.items.every((p: Json) => p.missing_receipt && p.status === "success")).toBe(true);
+    expect(flagged.body.data.items.every((p: Json) => p.missing_receipt && p.status === "success")).toBe(
+      true,
+    );
     const others = await adminGet("/api/v1/admin/payments?without_receipt=false");
     expect(others.body.data.items.map((p: Json) => p.id)).toContain(good.id);
     expect(others.body.data.items.map((p: Json) => p.id)).not.toContain(payment.id);

@@ -9,7 +9,22 @@ import {
   subscriptions,
   users,
 } from "@obuna/db/schema";
-import { and, count, desc, eq, gte, ilike, inArray, isNotNull, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  count,
+  desc,
+  eq,
+  gte,
+  ilike,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  ne,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 
 /** Read-side queries of the admin API: filters, search and limit/offset pagination with a total. */

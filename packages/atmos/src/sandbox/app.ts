@@ -562,7 +562,8 @@ export function createSandbox(initial: SandboxConfigPatch = {}, options: Sandbox
       if (amount === null || amount <= 0 || quantity === null || quantity <= 0) return null;
       if (line.package_code !== undefined && (packageCode === null || !/^\d{1,20}$/.test(packageCode)))
         return null;
-      if (line.vat_percent !== undefined && (vatPercent === null || vatPercent < 0 || vatPercent > 100)) return null;
+      if (line.vat_percent !== undefined && (vatPercent === null || vatPercent < 0 || vatPercent > 100))
+        return null;
       items.push({ ofdCode, name, amount, quantity, packageCode, vatPercent });
     }
     return items.reduce((sum, item) => sum + item.amount, 0) === total ? items : null;
