@@ -9,22 +9,7 @@ import {
   subscriptions,
   users,
 } from "@obuna/db/schema";
-import {
-  and,
-  count,
-  desc,
-  eq,
-  gte,
-  ilike,
-  inArray,
-  isNotNull,
-  isNull,
-  lt,
-  ne,
-  or,
-  type SQL,
-  sql,
-} from "drizzle-orm";
+import { and, count, desc, eq, gte, ilike, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 
 /** Read-side queries of the admin API: filters, search and limit/offset pagination with a total. */
@@ -115,10 +100,11 @@ export async function listPayments(
   const where = and(
     params.status ? eq(payments.status, params.status) : undefined,
     params.kind ? eq(payments.kind, params.kind) : undefined,
+    // A charge without a receipt: successful and no receipt link (payments_success_without_receipt_idx).
     params.without_receipt === true
-      ? and(eq(payments.status, "success"), isNull(payments.receiptUrl))
+      ? sql`(${payments.status} = 'success' and ${payments.receiptUrl} is null)`
       : params.without_receipt === false
-        ? or(ne(payments.status, "success"), isNotNull(payments.receiptUrl))
+        ? sql`not (${payments.status} = 'success' and ${payments.receiptUrl} is null)`
         : undefined,
     searchCondition(params.search, payments.cardMasked),
   );
