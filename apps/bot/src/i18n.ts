@@ -109,6 +109,8 @@ export interface Messages {
   paymentsNone: string;
   paymentsTitle: string;
   paymentLine(date: string, amount: string, status: string, card: string | null): string;
+  /** The fiscal receipt link under a payment (plain text: Telegram makes the URL clickable). */
+  receiptLink(url: string): string;
   cancelNothing: string;
   cancelAlreadyOff(endDate: string): string;
   cancelConfirm(endDate: string): string;
@@ -207,6 +209,7 @@ const uz: Messages = {
   paymentsNone: "Sizda hali to'lovlar yo'q.",
   paymentsTitle: "🧾 Oxirgi to'lovlar:",
   paymentLine: (date, amount, status, card) => `${date} · ${amount} · ${status}${card ? ` · ${card}` : ""}`,
+  receiptLink: (url) => `🧾 Chek: ${url}`,
   cancelNothing: "Sizda bekor qilinadigan faol obuna yo'q.",
   cancelAlreadyOff: (endDate) =>
     `Avtomatik yangilash allaqachon o'chirilgan. Premium ${endDate} gacha amal qiladi.`,
@@ -339,6 +342,7 @@ const ru: Messages = {
   paymentsNone: "У вас пока нет платежей.",
   paymentsTitle: "🧾 Последние платежи:",
   paymentLine: (date, amount, status, card) => `${date} · ${amount} · ${status}${card ? ` · ${card}` : ""}`,
+  receiptLink: (url) => `🧾 Чек: ${url}`,
   cancelNothing: "У вас нет активной подписки для отмены.",
   cancelAlreadyOff: (endDate) => `Автопродление уже выключено. Premium действует до ${endDate}.`,
   cancelConfirm: (endDate) =>
@@ -467,6 +471,7 @@ const en: Messages = {
   paymentsNone: "You have no payments yet.",
   paymentsTitle: "🧾 Latest payments:",
   paymentLine: (date, amount, status, card) => `${date} · ${amount} · ${status}${card ? ` · ${card}` : ""}`,
+  receiptLink: (url) => `🧾 Receipt: ${url}`,
   cancelNothing: "You have no active subscription to cancel.",
   cancelAlreadyOff: (endDate) => `Auto-renew is already off. Premium stays until ${endDate}.`,
   cancelConfirm: (endDate) =>

@@ -196,6 +196,10 @@ describe("end to end: bot + real gateway + ATMOS sandbox + Postgres", () => {
     // The gateway's payment_succeeded job reaches the chat through the bot's worker.
     const receipt = await nth(2, "payment notification");
     expect(receipt.message.text).toContain("To'lov qabul qilindi: 29 000 so'm");
+    // The fiscal receipt ATMOS issued for this charge is linked in the message and in /payments.
+    const receiptUrl = sandbox.ledger().find((t) => t.transactionId === created.transaction_id)!.ofdUrl!;
+    expect(receiptUrl).toMatch(/^https:\/\//);
+    expect(receipt.message.text).toContain(`🧾 Chek: ${receiptUrl}`);
 
     await client.sendCommand(client.makeCommand("/status"));
     const status = await nth(3, "status");
@@ -206,6 +210,7 @@ describe("end to end: bot + real gateway + ATMOS sandbox + Postgres", () => {
     await client.sendCommand(client.makeCommand("/payments"));
     const history = await nth(4, "payments");
     expect(history.message.text).toContain("29 000 so'm · muvaffaqiyatli");
+    expect(history.message.text).toContain(`🧾 Chek: ${receiptUrl}`);
 
     await client.sendCommand(client.makeCommand("/cancel"));
     const confirm = await nth(5, "cancel confirmation");

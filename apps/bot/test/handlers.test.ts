@@ -255,7 +255,7 @@ describe("/status and /payments", () => {
     expect(lastText()).toContain("to'lovlar yo'q");
   });
 
-  it("lists the last payments with date, amount, status and masked card", async () => {
+  it("lists the last payments with date, amount, status, masked card and the receipt link", async () => {
     const from = user(nextUserId++);
     gateway.payments.set(from.id, [
       {
@@ -266,6 +266,7 @@ describe("/status and /payments", () => {
         amount_formatted: "29 000 so'm",
         card_masked: "860049******1234",
         plan_slug: "monthly",
+        receipt_url: null,
         created_at: "2026-11-20T20:00:00.000Z",
       },
       {
@@ -276,6 +277,7 @@ describe("/status and /payments", () => {
         amount_formatted: "29 000 so'm",
         card_masked: null,
         plan_slug: "monthly",
+        receipt_url: "https://ofd.soliq.uz/check?t=UZ1&r=2",
         created_at: "2026-10-21T06:00:00.000Z",
       },
     ]);
@@ -284,6 +286,7 @@ describe("/status and /payments", () => {
       "🧾 Oxirgi to'lovlar:",
       "21.11.2026 · 29 000 so'm · muvaffaqiyatsiz · 860049******1234",
       "21.10.2026 · 29 000 so'm · muvaffaqiyatli",
+      "🧾 Chek: https://ofd.soliq.uz/check?t=UZ1&r=2",
     ]);
   });
 

@@ -1,7 +1,9 @@
 import { type NotificationJob, notificationJobId } from "@obuna/contracts/jobs";
 import { getUserById } from "@obuna/db/queries";
+import { payments } from "@obuna/db/schema";
 import { testRedisUrl } from "@obuna/db/testing";
 import { type Job, Queue, type Worker } from "bullmq";
+import { eq } from "drizzle-orm";
 import { Api } from "grammy";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -217,6 +219,58 @@ describe("each notification kind", () => {
       `rf:off:${failed.subscription.id}`,
     ]);
     expect(String(sends()[0]!.payload.text)).toContain("boshqa karta");
+  });
+});
+
+describe("receipt links", () => {
+  it("the payment and renewal messages carry the fiscal receipt link; none when there is no receipt", async () => {
+    const { sends } = startWorker();
+    const paid = await createPayingUser(db);
+    const renewed = await createPayingUser(db, { languageCode: "ru" });
+    const noReceipt = await createPayingUser(db, { languageCode: "en" });
+    const url = (id: number) => `https://ofd.soliq.uz/check?t=UZ170&r=${id}&c=20261120&s=1`;
+    for (const p of [paid, renewed]) {
+      await db
+        .update(payments)
+        .set({ receiptUrl: url(p.payment.id) })
+        .where(eq(payments.id, p.payment.id));
+    }
+    const jobs: [NotificationJob, number][] = [
+      [
+        {
+          kind: "payment_succeeded",
+          userId: paid.user.id,
+          paymentId: paid.payment.id,
+          subscriptionId: paid.subscription.id,
+        },
+        paid.user.telegramId,
+      ],
+      [
+        {
+          kind: "renewal_succeeded",
+          userId: renewed.user.id,
+          paymentId: renewed.payment.id,
+          subscriptionId: renewed.subscription.id,
+        },
+        renewed.user.telegramId,
+      ],
+      [
+        {
+          kind: "payment_succeeded",
+          userId: noReceipt.user.id,
+          paymentId: noReceipt.payment.id,
+          subscriptionId: noReceipt.subscription.id,
+        },
+        noReceipt.user.telegramId,
+      ],
+    ];
+    for (const [job] of jobs) expect((await settled(await enqueue(job, "receipt"))).state).toBe("completed");
+    const textTo = (chatId: number) =>
+      String(sends().find((c) => c.payload.chat_id === chatId)!.payload.text);
+    expect(textTo(paid.user.telegramId)).toContain(`🧾 Chek: ${url(paid.payment.id)}`);
+    expect(textTo(renewed.user.telegramId)).toContain(`🧾 Чек: ${url(renewed.payment.id)}`);
+    expect(textTo(noReceipt.user.telegramId)).not.toContain("Receipt");
+    expect(textTo(noReceipt.user.telegramId)).not.toContain("https://");
   });
 });
 

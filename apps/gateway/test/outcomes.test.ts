@@ -113,9 +113,13 @@ describe("reversed is not confirmed", () => {
     expect(polled.body.data).toMatchObject({ status: "failed", subscription: null });
     expect(await grantedFor(prepared.sessionId)).toEqual(NOTHING_GRANTED);
     // A retried apply answers from the stored failure and sends nothing to ATMOS.
-    const applies = h.sandbox.requests().filter((r) => r.path === "/merchant/pay/apply").length;
+    const applies = h.sandbox
+      .requests()
+      .filter((r) => r.path === "/merchant/pay/confirm-with-ofd-list").length;
     expect((await apply(h, prepared)).body.error.code).toBe("SESSION_FAILED");
-    expect(h.sandbox.requests().filter((r) => r.path === "/merchant/pay/apply").length).toBe(applies);
+    expect(h.sandbox.requests().filter((r) => r.path === "/merchant/pay/confirm-with-ofd-list").length).toBe(
+      applies,
+    );
   });
 
   it("apply: the answer never comes, ATMOS reverses meanwhile → the apply ends failed, nothing granted", async () => {
@@ -171,7 +175,7 @@ describe("unrecognised result code on apply", () => {
   it("the charge went through: get-transaction finds it, the session completes (not a decline)", async () => {
     const prepared = await prepareSession(h, { card: "humo1" });
     h.sandbox.configure({
-      faultPath: "/merchant/pay/apply",
+      faultPath: "/merchant/pay/confirm-with-ofd-list",
       unrecognisedCodeNext: 1,
       unrecognisedCodeMode: "after",
     });
@@ -188,7 +192,7 @@ describe("unrecognised result code on apply", () => {
   it("nothing is known: the outcome is recorded `unknown` (session processing), never failed", async () => {
     const prepared = await prepareSession(h, { card: "humo2" });
     h.sandbox.configure({
-      faultPath: "/merchant/pay/apply",
+      faultPath: "/merchant/pay/confirm-with-ofd-list",
       unrecognisedCodeNext: 1,
       unrecognisedCodeMode: "before",
     });

@@ -230,7 +230,7 @@ describe("ATMOS unavailable", () => {
 
   it("a 502 at apply is resolved through get: not charged → `processing` with payment `unknown`, never a 500", async () => {
     const prepared = await prepareSession(h);
-    h.sandbox.configure({ faultPath: "/merchant/pay/apply", failNext: 1 });
+    h.sandbox.configure({ faultPath: "/merchant/pay/confirm-with-ofd-list", failNext: 1 });
     try {
       const res = await apply(h, prepared);
       expect(res.status, JSON.stringify(res.body)).toBe(200);

@@ -100,9 +100,20 @@ export interface LedgerEntry {
   amount: number;
   reversed: boolean;
   reversedAt: string | null;
+  ofdUrl: string | null;
 }
 
 /** The ATMOS sandbox's own record of transactions (`GET /_sandbox/ledger`). */
+/** Changes the shared sandbox's fault knobs over its control endpoint (e.g. `receiptlessNext`). */
+export async function configureSandbox(patch: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${inject("sandboxUrl")}/_sandbox/config`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(patch),
+  });
+  if (!res.ok) throw new Error(`sandbox config ${res.status}`);
+}
+
 export async function sandboxLedger(): Promise<LedgerEntry[]> {
   const response = await fetch(`${inject("sandboxUrl")}/_sandbox/ledger`);
   return ((await response.json()) as { transactions: LedgerEntry[] }).transactions;

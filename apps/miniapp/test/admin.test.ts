@@ -3,6 +3,7 @@ import { findDueRenewals } from "@obuna/db/queries";
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import {
+  configureSandbox,
   confirmAction,
   newAdminTestUser,
   payThroughGateway,
@@ -60,6 +61,42 @@ async function renewalsWouldCharge(subscriptionId: number, endDate: Date): Promi
 }
 
 describe("admin panel in Chromium against the gateway admin API, the ATMOS sandbox and Postgres", () => {
+  it("payments show the fiscal receipt link and mark a charge without a receipt; the filter finds it", async () => {
+    const withReceipt = newAdminTestUser();
+    const good = await payThroughGateway(withReceipt, { autoRenew: false });
+    const without = newAdminTestUser();
+    await configureSandbox({ receiptlessNext: 1 });
+    const bad = await payThroughGateway(without, { autoRenew: false });
+    const idOf = async (sessionId: string) =>
+      Number(
+        (await db.client<{ id: number }[]>`select id from payments where session_id = ${sessionId}`)[0]!.id,
+      );
+    const [goodId, badId] = [await idOf(good.sessionId), await idOf(bad.sessionId)];
+    const receiptUrl = (await sandboxLedger()).find((t) => t.transactionId === good.transactionId)!.ofdUrl!;
+    expect(receiptUrl).toMatch(/^https:\/\//);
+
+    const { page, errors } = await adminPage();
+    const shot = screenshotter(page, "admin-receipts");
+    await signIn(page, TEST_SECRETS.adminToken);
+    await page.waitForURL(/\/admin$/);
+    await page.goto(`${inject("miniappUrl")}/admin/payments?search=${withReceipt.id}`);
+    const goodRow = page.locator(`tr[data-row-id="${goodId}"]`);
+    await expect(goodRow.getByRole("link", { name: "receipt" }).getAttribute("href")).resolves.toBe(
+      receiptUrl,
+    );
+
+    await page.goto(`${inject("miniappUrl")}/admin/payments`);
+    await page.getByLabel("Without receipt").selectOption("true");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.waitForURL(/without_receipt=true/);
+    const badRow = page.locator(`tr[data-row-id="${badId}"]`);
+    await expect.poll(() => text(badRow.getByTestId("missing-receipt"))).toBe("no receipt");
+    await expect(page.locator(`tr[data-row-id="${goodId}"]`).count()).resolves.toBe(0);
+    await shot("without-receipt");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("a wrong token stays on the login page and sets no cookie; pages without a session go to login", async () => {
     const { page, errors } = await adminPage();
     const shot = screenshotter(page, "admin-login");

@@ -315,7 +315,7 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
     const configured = await fetch(`${inject("sandboxUrl")}/_sandbox/config`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ loseNextApply: 1, faultPath: "/merchant/pay/apply" }),
+      body: JSON.stringify({ loseNextApply: 1, faultPath: "/merchant/pay/confirm-with-ofd-list" }),
     });
     expect(configured.ok).toBe(true);
     try {

@@ -151,6 +151,15 @@ describe("Mini App look, language and Telegram integration", () => {
     await expect(page.getByTestId("saved-card-row").count()).resolves.toBe(1);
     await expect(page.getByTestId("payment-row").count()).resolves.toBe(1);
     await expect(page.getByTestId("payment-row").textContent()).resolves.toContain("Paid");
+    // The fiscal receipt ATMOS issued for the charge is linked from the history.
+    const ledger = (await fetch(`${inject("sandboxUrl")}/_sandbox/ledger`).then((r) => r.json())) as {
+      transactions: { account: string; ofdUrl: string | null; state: string }[];
+    };
+    const receiptUrls = ledger.transactions.map((t) => t.ofdUrl).filter(Boolean);
+    const href = await page.getByTestId("payment-receipt").getAttribute("href");
+    expect(href).toMatch(/^https:\/\//);
+    expect(receiptUrls).toContain(href);
+    await expect(page.getByTestId("payment-receipt").textContent()).resolves.toBe("🧾 Receipt");
     await shot("active");
 
     await page.getByRole("button", { name: "Turn off" }).click();

@@ -77,7 +77,7 @@ describe("an unrecognised result code on the renewal's token apply", () => {
     const w = world;
     const { sub, plan, user } = await createSubscriber(w, { endsInMs: 10 * HOUR });
     w.sandbox.configure({
-      faultPath: "/merchant/pay/apply",
+      faultPath: "/merchant/pay/confirm-with-ofd-list",
       unrecognisedCodeNext: 1,
       unrecognisedCodeMode: "after",
     });
@@ -103,7 +103,7 @@ describe("an unrecognised result code on the renewal's token apply", () => {
     const w = world;
     const { sub, user } = await createSubscriber(w, { endsInMs: 10 * HOUR });
     w.sandbox.configure({
-      faultPath: "/merchant/pay/apply",
+      faultPath: "/merchant/pay/confirm-with-ofd-list",
       unrecognisedCodeNext: 1,
       unrecognisedCodeMode: "before",
     });
@@ -187,7 +187,8 @@ async function attemptRow(subscriptionId: number) {
   return row;
 }
 
-const applyCalls = (w: World) => w.sandbox.requests().filter((r) => r.path === "/merchant/pay/apply").length;
+const applyCalls = (w: World) =>
+  w.sandbox.requests().filter((r) => r.path === "/merchant/pay/confirm-with-ofd-list").length;
 
 describe("cancel during a renewal in flight (real BullMQ worker, sandbox)", () => {
   for (const how of ["auto-renew off", "card removed"] as const) {

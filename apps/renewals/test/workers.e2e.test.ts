@@ -229,7 +229,10 @@ describe("worker processes started from env alone", () => {
     try {
       // The apply request reached ATMOS: kill the worker before it can hear the answer.
       await vi.waitFor(
-        () => expect(w.sandbox.requests().some((r) => r.path === "/merchant/pay/apply")).toBe(true),
+        () =>
+          expect(w.sandbox.requests().some((r) => r.path === "/merchant/pay/confirm-with-ofd-list")).toBe(
+            true,
+          ),
         {
           timeout: 60_000,
           interval: 5,

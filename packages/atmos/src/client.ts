@@ -18,7 +18,7 @@ import type {
 import { TOKEN_PAYMENT_OTP } from "./interface";
 import { atmosLogger, type Logger, redactForLog } from "./logging";
 import { describeResultCode } from "./result-codes";
-import { toAtmosTransaction, toBoundCard, toCardSummary } from "./transform";
+import { toAtmosTransaction, toBoundCard, toCardSummary, toWireOfdItem } from "./transform";
 import {
   alreadyBoundSchema,
   applyResponseSchema,
@@ -452,12 +452,19 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
     },
 
     async apply(raw) {
-      const endpoint = "/merchant/pay/apply";
+      const fiscal = (raw as { ofdItems?: unknown } | null)?.ofdItems !== undefined;
+      // The fiscal apply (atmos-api.md §3.3): the same confirm plus the receipt lines.
+      const endpoint = fiscal ? "/merchant/pay/confirm-with-ofd-list" : "/merchant/pay/apply";
       const input = parseInput(inputSchemas.apply, raw, endpoint);
       const options = { mutating: true, transactionId: input.transactionId };
       const data = await call(
         endpoint,
-        withLang({ transaction_id: input.transactionId, otp: input.otp, store_id: storeId }),
+        withLang({
+          transaction_id: input.transactionId,
+          otp: input.otp,
+          store_id: storeId,
+          ...(input.ofdItems ? { ofd_items: input.ofdItems.map(toWireOfdItem) } : {}),
+        }),
         applyResponseSchema,
         options,
       );
@@ -576,12 +583,16 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
       );
     },
 
-    async chargeCardToken(cardToken, amount, account) {
+    async chargeCardToken(cardToken, amount, account, ofdItems) {
       const created = await client.createTransaction({ amount, account });
       const transactionId = created.transactionId;
       try {
         await client.preApplyToken({ transactionId, cardToken });
-        return await client.apply({ transactionId, otp: TOKEN_PAYMENT_OTP });
+        return await client.apply({
+          transactionId,
+          otp: TOKEN_PAYMENT_OTP,
+          ...(ofdItems ? { ofdItems } : {}),
+        });
       } catch (error) {
         if (error instanceof AtmosError && error.transactionId === null) {
           throw new AtmosError({

@@ -11,6 +11,7 @@ export type {
   AtmosCardSummary,
   AtmosClient,
   AtmosLanguage,
+  AtmosOfdItem,
   AtmosTransaction,
   BindCardInitResult,
 } from "./interface";

@@ -22,6 +22,22 @@ const expiry = z.string().transform((value, ctx) => {
 });
 const otp = z.string().regex(/^\d{4,8}$/, "OTP must be 4-8 digits");
 
+/** IKPU/MXIK: the 17-digit code of Uzbekistan's goods and services classifier. */
+export const IKPU_CODE_PATTERN = /^\d{17}$/;
+/** Package (unit) code of the same classifier: digits. */
+export const PACKAGE_CODE_PATTERN = /^\d{1,20}$/;
+
+const ofdItem = z
+  .object({
+    ofdCode: z.string().regex(IKPU_CODE_PATTERN, "ofdCode must be the 17-digit IKPU/MXIK code"),
+    name: z.string().trim().min(1).max(255),
+    amount: tiyin,
+    quantity: z.number().int().positive(),
+    packageCode: z.string().regex(PACKAGE_CODE_PATTERN, "packageCode must be digits").optional(),
+    vatPercent: z.number().int().min(0).max(100).optional(),
+  })
+  .strict();
+
 export const inputSchemas = {
   create: z.object({
     amount: tiyin,
@@ -31,7 +47,7 @@ export const inputSchemas = {
   }),
   preApplyCard: z.object({ transactionId, cardNumber, expiry }),
   preApplyToken: z.object({ transactionId, cardToken: z.string().min(1) }),
-  apply: z.object({ transactionId, otp }),
+  apply: z.object({ transactionId, otp, ofdItems: z.array(ofdItem).min(1).max(100).optional() }),
   transactionId,
   reverse: z.object({ transactionId, reason: z.string().min(1).max(255) }),
   bindCardInit: z.object({ cardNumber, expiry }),

@@ -24,9 +24,28 @@ export interface AtmosTransaction {
   cardId: string | null;
   statusCode: string | null;
   statusMessage: string | null;
+  /** Fiscal receipt link (`ofd_url`): from the apply answer, and from `get` when ATMOS includes it ([U]). */
   ofdUrl: string | null;
   /** ms since epoch, when given */
   confirmTime: number | null;
+}
+
+/**
+ * One line of the fiscal receipt (OFD) sent with the charge (`ofd_items`, atmos-api.md §3.3).
+ * The receipt is issued by ATMOS through the tax committee's OFD; its link comes back as `ofd_url`.
+ */
+export interface AtmosOfdItem {
+  /** IKPU/MXIK code of the goods/service from the tax classifier (tasnif.soliq.uz): 17 digits. */
+  ofdCode: string;
+  /** Line text printed on the receipt. */
+  name: string;
+  /** tiyin: the line total (we always send quantity 1); the lines sum to the transaction amount. */
+  amount: number;
+  quantity: number;
+  /** Package (unit) code from the same classifier; field name `package_code` is [U]. */
+  packageCode?: string;
+  /** VAT rate in percent (0 = without VAT); field name `vat_percent` is [U]. */
+  vatPercent?: number;
 }
 
 export interface AtmosBoundCard {
@@ -69,8 +88,13 @@ export interface AtmosClient {
   }): Promise<{ transactionId: number; phone: string | null }>;
   /** POST /merchant/pay/pre-apply with a bound card token: no SMS. */
   preApplyToken(input: { transactionId: number; cardToken: string }): Promise<{ transactionId: number }>;
-  /** POST /merchant/pay/apply: confirms with the OTP (111111 for token payments). */
-  apply(input: { transactionId: number; otp: string }): Promise<AtmosTransaction>;
+  /**
+   * Confirms with the OTP (111111 for token payments). Without `ofdItems`: POST /merchant/pay/apply.
+   * With `ofdItems`: POST /merchant/pay/confirm-with-ofd-list, the fiscal apply that also issues the
+   * receipt for these lines (its link is `ofdUrl`, null when ATMOS gave none). Same outcome rules as
+   * apply: a lost answer is an unknown outcome, resolved with `getTransaction`, never repeated.
+   */
+  apply(input: { transactionId: number; otp: string; ofdItems?: AtmosOfdItem[] }): Promise<AtmosTransaction>;
   /** POST /merchant/pay/get: also answers for closed transactions (ERR-092 with data). Retried automatically. */
   getTransaction(transactionId: number): Promise<AtmosTransaction>;
   /** POST /merchant/pay/reverse: refunds a confirmed payment. */
@@ -90,7 +114,12 @@ export interface AtmosClient {
    * On failure the AtmosError carries `transactionId` once the transaction exists, so an
    * `outcomeUnknown` failure can be resolved with `getTransaction`.
    */
-  chargeCardToken(cardToken: string, amount: number, account: string): Promise<AtmosTransaction>;
+  chargeCardToken(
+    cardToken: string,
+    amount: number,
+    account: string,
+    ofdItems?: AtmosOfdItem[],
+  ): Promise<AtmosTransaction>;
 }
 
 /** The fixed OTP ATMOS prescribes for card-token payments. */

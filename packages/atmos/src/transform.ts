@@ -1,5 +1,5 @@
 /** Pure mapping from ATMOS wire objects to our types. */
-import type { AtmosBoundCard, AtmosCardSummary, AtmosTransaction } from "./interface";
+import type { AtmosBoundCard, AtmosCardSummary, AtmosOfdItem, AtmosTransaction } from "./interface";
 import type { WireStoreTransaction } from "./wire";
 import { isOkCode } from "./wire";
 
@@ -15,6 +15,21 @@ export function transactionState(st: WireStoreTransaction, resultCode: string): 
   if (paid) return REVERSED_MESSAGES.has(message) ? "reversed" : "confirmed";
   if (!isOkCode(resultCode)) return "closed";
   return st.prepay_time !== null ? "pre_applied" : "created";
+}
+
+/**
+ * The receipt link as we pass it on: only an absolute http(s) URL of sane length. It ends up as a
+ * link in the bot and the Mini App, so anything else (a `javascript:` URL, garbage) counts as no
+ * receipt rather than being shown.
+ */
+export function receiptLink(value: string | null): string | null {
+  if (value === null || value.length > 2048) return null;
+  try {
+    const url = new URL(value.trim());
+    return url.protocol === "https:" || url.protocol === "http:" ? url.toString() : null;
+  } catch {
+    return null;
+  }
 }
 
 export function toAtmosTransaction(
@@ -35,7 +50,7 @@ export function toAtmosTransaction(
     cardId: st.card_id,
     statusCode: st.status_code,
     statusMessage: st.status_message,
-    ofdUrl,
+    ofdUrl: receiptLink(ofdUrl),
     confirmTime: st.confirm_time,
   };
 }
@@ -65,4 +80,19 @@ export function toCardSummary(card: {
   card_token: string;
 }): AtmosCardSummary {
   return { cardId: card.card_id, panMasked: card.pan, expiry: card.expiry, cardToken: card.card_token };
+}
+
+/**
+ * One receipt line on the wire: `{ofd_code, name, amount, quantity}` as integrators send it [L];
+ * `package_code` and `vat_percent` only when set (their names are [U], see atmos-api.md §13).
+ */
+export function toWireOfdItem(item: AtmosOfdItem): Record<string, string | number> {
+  return {
+    ofd_code: item.ofdCode,
+    name: item.name,
+    amount: item.amount,
+    quantity: item.quantity,
+    ...(item.packageCode !== undefined ? { package_code: item.packageCode } : {}),
+    ...(item.vatPercent !== undefined ? { vat_percent: item.vatPercent } : {}),
+  };
 }

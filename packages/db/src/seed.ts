@@ -4,6 +4,9 @@ import { plans } from "./schema/index";
 /**
  * The plans Obuna sells. Prices in tiyin (1 so'm = 100 tiyin):
  * monthly 29 000 so'm; quarterly 79 000 so'm (~9 % off three months); yearly 290 000 so'm (two months free).
+ * Fiscal receipt settings (ikpuCode, packageCode, vatPercent) come from the column defaults:
+ * PLACEHOLDERS (all zeros, VAT 12 %) that the operator must replace with the real IKPU/MXIK and
+ * package codes from tasnif.soliq.uz before taking live payments (docs/operations.md, "Fiscal receipts").
  */
 export const PLAN_SEED = [
   {

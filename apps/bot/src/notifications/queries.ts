@@ -17,6 +17,7 @@ export async function getPaymentForNotification(db: DbOrTx, paymentId: number) {
       amount: payments.amount,
       status: payments.status,
       cardMasked: payments.cardMasked,
+      receiptUrl: payments.receiptUrl,
     })
     .from(payments)
     .where(eq(payments.id, paymentId))

@@ -87,14 +87,14 @@ export async function renderNotification(
           : job.kind === "renewal_succeeded"
             ? m.renewalSucceeded
             : m.renewalChargedAfterCancel;
-      return to(
-        render(
-          formatSom(payment.amount),
-          loaded.planName,
-          formatDay(loaded.subscription.endDate),
-          payment.cardMasked,
-        ),
+      const text = render(
+        formatSom(payment.amount),
+        loaded.planName,
+        formatDay(loaded.subscription.endDate),
+        payment.cardMasked,
       );
+      // The fiscal receipt of the charge, when ATMOS issued one.
+      return to(payment.receiptUrl ? `${text}\n\n${m.receiptLink(payment.receiptUrl)}` : text);
     }
     case "renewal_failed": {
       const loaded = await subscriptionWithPlan(job.subscriptionId);

@@ -94,11 +94,18 @@ export async function listPayments(
     status?: (typeof payments.status.enumValues)[number];
     kind?: (typeof payments.kind.enumValues)[number];
     search?: string;
+    without_receipt?: boolean;
   },
 ) {
   const where = and(
     params.status ? eq(payments.status, params.status) : undefined,
     params.kind ? eq(payments.kind, params.kind) : undefined,
+    // A charge without a receipt: successful and no receipt link (payments_success_without_receipt_idx).
+    params.without_receipt === true
+      ? sql`(${payments.status} = 'success' and ${payments.receiptUrl} is null)`
+      : params.without_receipt === false
+        ? sql`not (${payments.status} = 'success' and ${payments.receiptUrl} is null)`
+        : undefined,
     searchCondition(params.search, payments.cardMasked),
   );
   const rows = await db

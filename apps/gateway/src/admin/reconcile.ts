@@ -1,8 +1,9 @@
 import type { AtmosClient, AtmosTransaction } from "@obuna/atmos";
 import { isAtmosError } from "@obuna/atmos";
 import type { Database } from "@obuna/db";
-import { paymentSessions, payments, renewalAttempts } from "@obuna/db/schema";
-import { and, gte, inArray, isNotNull, lt } from "drizzle-orm";
+import { isPlaceholderFiscal } from "@obuna/db/queries";
+import { paymentSessions, payments, plans, renewalAttempts } from "@obuna/db/schema";
+import { and, eq, gte, inArray, isNotNull, lt } from "drizzle-orm";
 
 /**
  * Reconciliation: our rows against ATMOS. Pure reads — it never changes a row or calls a mutating
@@ -22,6 +23,8 @@ export const DISCREPANCY_KINDS = [
   "lost_payment",
   /** Two or more confirmed ATMOS transactions for one payment session or one renewal period. */
   "double_charge",
+  /** A successful card charge without a fiscal receipt link (issue the receipt by hand). */
+  "missing_receipt",
 ] as const;
 export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
 
@@ -135,6 +138,17 @@ export async function reconcile(
     };
     const ourState = `${payment.status} ${payment.amount}`;
     const settled = payment.status === "success" || payment.status === "reversed";
+    if (payment.status === "success" && payment.receiptUrl === null) {
+      discrepancies.push({
+        ...base,
+        kind: "missing_receipt",
+        ours: `${ourState} no receipt`,
+        atmos: tx?.ofdUrl ? `receipt ${tx.ofdUrl}` : tx ? "no receipt" : "not checked",
+        message: tx?.ofdUrl
+          ? `payment ${payment.id}: no receipt link stored, ATMOS has ${tx.ofdUrl}`
+          : `payment ${payment.id}: charged without a fiscal receipt; issue one by hand`,
+      });
+    }
     if (!tx) {
       const notFound = isAtmosError(error) && error.kind === "transaction_not_found";
       if (notFound && settled) {
@@ -199,6 +213,12 @@ export async function reconcile(
             : `payment ${payment.id} still ${payment.status} (ATMOS: ${tx.state})`,
       });
     }
+  }
+
+  // Placeholder fiscal codes make every receipt wrong: say so on every run until the operator sets them.
+  const activePlans = await deps.db.select().from(plans).where(eq(plans.isActive, true));
+  for (const plan of activePlans.filter(isPlaceholderFiscal)) {
+    notes.push(`plan ${plan.slug} still has the placeholder IKPU/package code: set its fiscal codes`);
   }
 
   // ---------------------------------------------------------------- renewal attempts left open
@@ -336,7 +356,7 @@ export function formatReport(report: ReconcileReport): string {
   const s = summarise(report.discrepancies);
   lines.push(
     `checked ${report.checkedPayments} payments, ${report.checkedLedger ?? "no"} ATMOS ledger transactions`,
-    `double charges: ${s.double_charge}, lost payments: ${s.lost_payment}, missing at ATMOS: ${s.missing_at_atmos}, amount mismatches: ${s.amount_mismatch}, state mismatches: ${s.state_mismatch}, unresolved: ${s.unresolved_outcome}`,
+    `double charges: ${s.double_charge}, lost payments: ${s.lost_payment}, missing at ATMOS: ${s.missing_at_atmos}, amount mismatches: ${s.amount_mismatch}, state mismatches: ${s.state_mismatch}, unresolved: ${s.unresolved_outcome}, without receipt: ${s.missing_receipt}`,
     report.discrepancies.length ? `${report.discrepancies.length} discrepancies` : "no discrepancies",
   );
   for (const note of report.notes) lines.push(`note: ${note}`);

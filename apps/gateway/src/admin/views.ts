@@ -77,6 +77,8 @@ export function paymentView(row: { payment: Payment; user: UserRefRow }): AdminP
     period_end: iso(p.periodEnd),
     reversed_at: iso(p.reversedAt),
     reverse_reason: p.reverseReason,
+    receipt_url: p.receiptUrl,
+    missing_receipt: p.status === "success" && p.receiptUrl === null,
     refundable: p.status === "success" && p.successTransId !== null,
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),

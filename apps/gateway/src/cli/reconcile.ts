@@ -69,7 +69,7 @@ async function main(env: GatewayEnv, argv: string[]) {
         const s = summarise(report.discrepancies);
         const text = [
           `⚠️ Reconciliation: ${report.discrepancies.length} discrepancies`,
-          `double charges ${s.double_charge}, lost payments ${s.lost_payment}, missing at ATMOS ${s.missing_at_atmos}, amount ${s.amount_mismatch}, state ${s.state_mismatch}, unresolved ${s.unresolved_outcome}`,
+          `double charges ${s.double_charge}, lost payments ${s.lost_payment}, missing at ATMOS ${s.missing_at_atmos}, amount ${s.amount_mismatch}, state ${s.state_mismatch}, unresolved ${s.unresolved_outcome}, without receipt ${s.missing_receipt}`,
           ...report.discrepancies.slice(0, 10).map((d) => `• ${d.kind}: ${d.message}`),
         ].join("\n");
         const day = new Date().toISOString().slice(0, 10);

@@ -58,6 +58,7 @@ export async function paymentHistory(deps: Deps, caller: Caller, telegramId: num
       amount_formatted: formatSom(row.amount),
       card_masked: row.cardMasked,
       plan_slug: (row.planSlug as "monthly" | null) ?? null,
+      receipt_url: row.receiptUrl,
       created_at: row.createdAt.toISOString(),
     })),
   };

@@ -23,6 +23,7 @@ import {
   getPlanById,
   lockLiveSubscription,
   planName,
+  planReceiptItems,
   recordNotification,
   saveEncryptedBoundCard,
   setUserRole,
@@ -456,7 +457,12 @@ export async function applyPayment(
   // Step 2: the money moves.
   let transaction: AtmosTransaction;
   try {
-    transaction = await deps.atmos.apply({ transactionId, otp: chargeOtp });
+    // The fiscal apply: the charge and its receipt with the plan's IKPU/package code/VAT.
+    transaction = await deps.atmos.apply({
+      transactionId,
+      otp: chargeOtp,
+      ofdItems: planReceiptItems(view.plan, claimed.amount),
+    });
   } catch (error) {
     // "Closed" may mean "already paid" (an earlier apply went through): ask before failing.
     const unclear = ["timeout", "server_error", "bad_response", "transaction_closed"];
@@ -695,6 +701,12 @@ export async function finalizeSuccess(
     }
   }
   if (!done) return;
+  if (transaction.ofdUrl === null) {
+    deps.logger.warn(
+      { sessionId, paymentId: done.paymentId, transactionId: transaction.transactionId, source },
+      "charged without a fiscal receipt: shown in admin (no receipt) and in reconcile",
+    );
+  }
   deps.metrics.payments.inc({ outcome: "success" });
   await flushNotifications(deps, [done.notificationId]);
 }
@@ -771,6 +783,9 @@ async function finalizeInTransaction(
     cardMasked: session.cardMasked,
     errorCode: null,
     errorMessage: null,
+    // The fiscal receipt link, whichever path saw the success (apply answer, or get for the
+    // callback / GET re-check / maintenance); null when ATMOS gave none: a charge without a receipt.
+    receiptUrl: transaction.ofdUrl,
     periodStart: period.start,
     periodEnd: period.end,
     updatedAt: now,
@@ -812,6 +827,7 @@ async function finalizeInTransaction(
       subscriptionId,
       transactionId: transaction.transactionId,
       amount: session.amount,
+      receipt: transaction.ofdUrl !== null,
     },
   });
   // The user's "payment succeeded" message is owed from this commit on (transactional outbox).

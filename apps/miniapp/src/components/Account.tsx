@@ -236,6 +236,20 @@ export function Account() {
                 <span className={payment.status === "success" ? "text-tg-success" : "text-tg-hint"}>
                   {t(`account.payment.${payment.status}`)}
                 </span>
+                {payment.receipt_url && (
+                  <>
+                    <br />
+                    <a
+                      href={payment.receipt_url}
+                      target="_blank"
+                      rel="noopener noreferrer"
+                      className="text-tg-link underline"
+                      data-testid="payment-receipt"
+                    >
+                      {t("account.receipt")}
+                    </a>
+                  </>
+                )}
               </span>
             </li>
           ))}

@@ -139,6 +139,7 @@ const en = {
   "account.payment.failed": "Failed",
   "account.payment.unknown": "Being checked",
   "account.payment.reversed": "Refunded",
+  "account.receipt": "🧾 Receipt",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -276,6 +277,7 @@ const uz: Dictionary = {
   "account.payment.failed": "Amalga oshmagan",
   "account.payment.unknown": "Tekshirilmoqda",
   "account.payment.reversed": "Qaytarilgan",
+  "account.receipt": "🧾 Chek",
 };
 
 const ru: Dictionary = {
@@ -410,6 +412,7 @@ const ru: Dictionary = {
   "account.payment.failed": "Не прошёл",
   "account.payment.unknown": "Проверяется",
   "account.payment.reversed": "Возвращён",
+  "account.receipt": "🧾 Чек",
 };
 
 const DICTIONARIES: Record<Language, Dictionary> = { uz, ru, en };

@@ -42,7 +42,7 @@ export type SuccessResolution =
 export async function resolveAttemptSuccess(
   ctx: RenewalContext,
   attemptId: number,
-  atmosTx: Pick<AtmosTransaction, "transactionId" | "successTransId">,
+  atmosTx: Pick<AtmosTransaction, "transactionId" | "successTransId" | "ofdUrl">,
 ): Promise<SuccessResolution> {
   try {
     return await recordAttemptSuccess(ctx, attemptId, atmosTx);
@@ -90,7 +90,7 @@ async function parkDuplicatePeriodCharge(ctx: RenewalContext, attemptId: number,
 async function recordAttemptSuccess(
   ctx: RenewalContext,
   attemptId: number,
-  atmosTx: Pick<AtmosTransaction, "transactionId" | "successTransId">,
+  atmosTx: Pick<AtmosTransaction, "transactionId" | "successTransId" | "ofdUrl">,
 ): Promise<SuccessResolution> {
   const now = ctx.clock();
   const result = await ctx.db.transaction(async (tx) => {
@@ -117,6 +117,8 @@ async function recordAttemptSuccess(
         transactionId: atmosTx.transactionId,
         successTransId: atmosTx.successTransId,
         cardMasked: card?.panMasked ?? null,
+        // The fiscal receipt link (apply answer or get); null = charged without a receipt (admin, reconcile).
+        receiptUrl: atmosTx.ofdUrl,
         idempotencyKey: renewalIdempotencyKey(attempt),
         periodStart,
         periodEnd,

@@ -1,8 +1,9 @@
-import { type AtmosError, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
+import { type AtmosError, type AtmosOfdItem, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
 import {
   listPeriodAttempts,
   lockRenewalAttempt,
   lockSubscription,
+  planReceiptItems,
   recordAttemptTransaction,
   revealCardToken,
 } from "@obuna/db/queries";
@@ -45,6 +46,8 @@ interface StartedAttempt {
   amount: number;
   cardToken: string;
   subscriptionId: number;
+  /** The fiscal receipt of this charge: the plan's IKPU/package code/VAT line. */
+  ofdItems: AtmosOfdItem[];
 }
 
 /**
@@ -100,6 +103,7 @@ async function startAttempt(
         amount: plan!.price,
         cardToken: card.cardToken,
         subscriptionId: sub.id,
+        ofdItems: planReceiptItems(plan!, plan!.price),
       };
     });
   } catch (error) {
@@ -219,7 +223,12 @@ export async function chargeSubscription(
       return { status: "skipped", reason: claim.reason };
     }
     stage = "apply";
-    const applied = await ctx.atmos.apply({ transactionId, otp: TOKEN_PAYMENT_OTP });
+    // The fiscal apply: the charge and its receipt.
+    const applied = await ctx.atmos.apply({
+      transactionId,
+      otp: TOKEN_PAYMENT_OTP,
+      ofdItems: started.ofdItems,
+    });
     if (applied.state !== "confirmed") {
       await markAttemptUnknown(ctx, attemptId, {
         transactionId,

@@ -27,6 +27,17 @@ import {
 
 export type SandboxTransactionState = "created" | "pre_applied" | "confirmed" | "reversed" | "closed";
 
+/** A receipt line as the sandbox received it in `ofd_items` (confirm-with-ofd-list). */
+export interface SandboxOfdItem {
+  ofdCode: string;
+  name: string;
+  /** tiyin */
+  amount: number;
+  quantity: number;
+  packageCode: string | null;
+  vatPercent: number | null;
+}
+
 /** One row of the read-only ledger (`ledger()` and `GET /_sandbox/ledger`). Times are ISO UTC. */
 export interface SandboxLedgerEntry {
   transactionId: number;
@@ -44,6 +55,10 @@ export interface SandboxLedgerEntry {
   /** Why a transaction ended unpaid (`otp_attempts_exceeded`, `insufficient_funds`, `callback_refused`…). */
   closedReason: string | null;
   callbackStatus: "not_sent" | "accepted" | "refused" | "unreachable";
+  /** The receipt lines of a fiscal apply (confirm-with-ofd-list); null for a plain apply. */
+  ofdItems: SandboxOfdItem[] | null;
+  /** The receipt link issued at confirmation; null when none was issued (the `receiptlessNext` fault). */
+  ofdUrl: string | null;
   createdAt: string;
   preAppliedAt: string | null;
   confirmedAt: string | null;
@@ -67,6 +82,8 @@ interface Transaction {
   successTransId: number | null;
   closedReason: string | null;
   callbackStatus: SandboxLedgerEntry["callbackStatus"];
+  ofdItems: SandboxOfdItem[] | null;
+  ofdUrl: string | null;
   createdAt: number;
   preAppliedAt: number | null;
   confirmedAt: number | null;
@@ -170,6 +187,8 @@ export function createSandbox(initial: SandboxConfigPatch = {}, options: Sandbox
       reversed: t.state === "reversed",
       closedReason: t.closedReason,
       callbackStatus: t.callbackStatus,
+      ofdItems: t.ofdItems,
+      ofdUrl: t.ofdUrl,
       createdAt: iso(t.createdAt)!,
       preAppliedAt: iso(t.preAppliedAt),
       confirmedAt: iso(t.confirmedAt),
@@ -438,6 +457,8 @@ export function createSandbox(initial: SandboxConfigPatch = {}, options: Sandbox
       successTransId: null,
       closedReason: null,
       callbackStatus: "not_sent",
+      ofdItems: null,
+      ofdUrl: null,
       createdAt: now(),
       preAppliedAt: null,
       confirmedAt: null,
@@ -520,6 +541,34 @@ export function createSandbox(initial: SandboxConfigPatch = {}, options: Sandbox
     }
   }
 
+  /**
+   * The receipt lines of confirm-with-ofd-list, or null when they are not acceptable: 1..100 lines,
+   * each `{ofd_code (17 digits; ofdCode accepted too), name, amount > 0, quantity > 0,
+   * package_code? (digits), vat_percent? (0..100)}`, the amounts summing to the transaction amount.
+   */
+  function parseOfdItems(value: unknown, total: number): SandboxOfdItem[] | null {
+    if (!Array.isArray(value) || value.length === 0 || value.length > 100) return null;
+    const items: SandboxOfdItem[] = [];
+    for (const raw of value) {
+      if (typeof raw !== "object" || raw === null) return null;
+      const line = raw as Record<string, unknown>;
+      const ofdCode = str(line.ofd_code ?? line.ofdCode);
+      const name = typeof line.name === "string" ? line.name.trim() : "";
+      const amount = int(line.amount);
+      const quantity = int(line.quantity ?? 1);
+      const packageCode = line.package_code === undefined ? null : str(line.package_code);
+      const vatPercent = line.vat_percent === undefined ? null : int(line.vat_percent);
+      if (!ofdCode || !/^\d{17}$/.test(ofdCode) || !name) return null;
+      if (amount === null || amount <= 0 || quantity === null || quantity <= 0) return null;
+      if (line.package_code !== undefined && (packageCode === null || !/^\d{1,20}$/.test(packageCode)))
+        return null;
+      if (line.vat_percent !== undefined && (vatPercent === null || vatPercent < 0 || vatPercent > 100))
+        return null;
+      items.push({ ofdCode, name, amount, quantity, packageCode, vatPercent });
+    }
+    return items.reduce((sum, item) => sum + item.amount, 0) === total ? items : null;
+  }
+
   const apply = async (c: Context<{ Bindings: HttpBindings }>) => {
     const b = await body(c);
     if (!b || !checkStore(b)) return fail(c, "invalidParams");
@@ -527,6 +576,12 @@ export function createSandbox(initial: SandboxConfigPatch = {}, options: Sandbox
     if (!t) return fail(c, "transactionNotFound");
     if (finished(t)) return fail(c, "closed");
     if (t.state !== "pre_applied" || !t.card) return fail(c, "invalidParams");
+    const withItems = c.req.path.endsWith("/confirm-with-ofd-list");
+    const ofdItems = withItems ? parseOfdItems(b.ofd_items, t.amount) : null;
+    if (withItems && !ofdItems) {
+      log.info({ transactionId: t.id }, "sandbox: ofd_items refused");
+      return fail(c, "invalidParams");
+    }
     if (t.applying) return fail(c, "internal");
     const otp = str(b.otp);
     if (!t.viaToken && t.otpExpiresAt !== null && now() > t.otpExpiresAt) return fail(c, "otpExpired");
@@ -555,6 +610,13 @@ export function createSandbox(initial: SandboxConfigPatch = {}, options: Sandbox
       t.successTransId = nextSuccessId++;
       t.confirmedAt = now();
       bySuccessId.set(t.successTransId, t);
+      t.ofdItems = ofdItems;
+      if (config.receiptlessNext > 0) {
+        config.receiptlessNext--;
+        log.info({ transactionId: t.id }, "sandbox fault: charged without a receipt");
+      } else {
+        t.ofdUrl = `https://ofd.soliq.uz/check?t=sandbox&r=${t.successTransId}`;
+      }
     } finally {
       t.applying = false;
     }
@@ -575,20 +637,25 @@ export function createSandbox(initial: SandboxConfigPatch = {}, options: Sandbox
     }
     return ok(c, {
       store_transaction: storeTransaction(t),
-      ofd_url: `https://ofd.soliq.uz/check?t=sandbox&r=${t.successTransId}`,
+      ofd_url: t.ofdUrl,
       ofd_url_commission: null,
     });
   };
   app.post("/merchant/pay/apply", apply);
   app.post("/merchant/pay/confirm", apply);
   app.post("/merchant/pay/apply-ofd", apply);
+  app.post("/merchant/pay/confirm-with-ofd-list", apply);
 
   app.post("/merchant/pay/get", async (c) => {
     const b = await body(c);
     if (!b || !checkStore(b)) return fail(c, "invalidParams");
     const t = transactions.get(int(b.transaction_id) ?? -1);
     if (!t) return fail(c, "transactionNotFound");
-    const payload = { store_transaction: storeTransaction(t) };
+    const payload = {
+      store_transaction: storeTransaction(t),
+      // Whether the real get carries the receipt link is [U]: `ofdUrlOnGet` switches it off.
+      ...(config.ofdUrlOnGet && t.ofdUrl ? { ofd_url: t.ofdUrl } : {}),
+    };
     if (t.state === "closed" || t.state === "reversed") return fail(c, "closed", payload);
     if (t.state === "confirmed" && config.confirmedGetCode !== "OK") return fail(c, "closed", payload);
     return ok(c, payload);

@@ -53,6 +53,13 @@ export const sandboxConfigSchema = z.object({
   unrecognisedCodeNext: count,
   unrecognisedCodeMode: z.enum(["before", "after"]),
   unrecognisedCode: z.string().regex(/^STPIMS-ERR-\d{3}$/),
+  /**
+   * The next N applies charge but issue no fiscal receipt: the answer carries `ofd_url: null` and
+   * `get` has none either (a charge without a receipt, which admin and reconcile must show).
+   */
+  receiptlessNext: count,
+  /** `merchant/pay/get` also returns the transaction's `ofd_url` (whether real ATMOS does is [U]). */
+  ofdUrlOnGet: z.boolean(),
   /** Only calls whose path starts with this get the faults above (null = every API path). */
   faultPath: z.string().nullable(),
   /** What `merchant/pay/get` answers for a confirmed payment: OK, or ERR-092 with data. */
@@ -90,6 +97,8 @@ export const DEFAULT_SANDBOX_CONFIG: SandboxConfig = {
   unrecognisedCodeNext: 0,
   unrecognisedCodeMode: "before",
   unrecognisedCode: "STPIMS-ERR-999",
+  receiptlessNext: 0,
+  ofdUrlOnGet: true,
   faultPath: null,
   confirmedGetCode: "OK",
   cardOutcomes: {},

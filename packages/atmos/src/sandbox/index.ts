@@ -11,6 +11,7 @@ export {
   createSandbox,
   type Sandbox,
   type SandboxLedgerEntry,
+  type SandboxOfdItem,
   type SandboxRequestRecord,
   type SandboxTransactionState,
 } from "./app";

@@ -18,6 +18,8 @@ export const PaymentHistoryItemSchema = z.object({
   amount_formatted: z.string(),
   card_masked: z.string().nullable(),
   plan_slug: PlanSlugSchema.nullable(),
+  /** Fiscal receipt link (ATMOS `ofd_url`) of a successful charge; null when none was issued. */
+  receipt_url: z.string().nullable(),
   created_at: IsoDateTimeSchema,
 });
 export const PaymentHistoryResponseSchema = z.object({

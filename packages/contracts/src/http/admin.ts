@@ -146,10 +146,12 @@ export type AdminPaymentSession = z.infer<typeof AdminPaymentSessionSchema>;
 export const AdminPaymentSessionListSchema = page(AdminPaymentSessionSchema);
 export type AdminPaymentSessionList = z.infer<typeof AdminPaymentSessionListSchema>;
 
-/** GET /api/v1/admin/payments?status=&kind=&search=&limit=&offset= */
+/** GET /api/v1/admin/payments?status=&kind=&without_receipt=&search=&limit=&offset= */
 export const AdminPaymentsQuerySchema = AdminPageQuerySchema.extend({
   status: PaymentStatusSchema.optional(),
   kind: PaymentKindSchema.optional(),
+  /** true = only successful charges without a fiscal receipt. */
+  without_receipt: boolParam.optional(),
 });
 export type AdminPaymentsQuery = z.infer<typeof AdminPaymentsQuerySchema>;
 export const AdminPaymentSchema = z.object({
@@ -171,6 +173,10 @@ export const AdminPaymentSchema = z.object({
   period_end: IsoDateTimeSchema.nullable(),
   reversed_at: IsoDateTimeSchema.nullable(),
   reverse_reason: z.string().nullable(),
+  /** Fiscal receipt link (ATMOS `ofd_url`). */
+  receipt_url: z.string().nullable(),
+  /** A successful charge without a fiscal receipt (the operator must issue one by hand). */
+  missing_receipt: z.boolean(),
   /** Only `success` payments can be refunded. */
   refundable: z.boolean(),
   created_at: IsoDateTimeSchema,

@@ -11,6 +11,7 @@ export async function listPaymentsByUser(db: DbOrTx, userId: number, limit = 20)
       status: payments.status,
       amount: payments.amount,
       cardMasked: payments.cardMasked,
+      receiptUrl: payments.receiptUrl,
       createdAt: payments.createdAt,
       planSlug: plans.slug,
     })

@@ -1,6 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import type { DbOrTx } from "../client";
-import { plans } from "../schema/index";
+import { PLACEHOLDER_IKPU_CODE, PLACEHOLDER_PACKAGE_CODE, plans } from "../schema/index";
 
 export async function listActivePlans(db: DbOrTx) {
   return db.select().from(plans).where(eq(plans.isActive, true)).orderBy(asc(plans.sortOrder), asc(plans.id));
@@ -18,4 +18,29 @@ export async function getPlanById(db: DbOrTx, planId: number) {
 
 export function planName(plan: { nameUz: string; nameRu: string; nameEn: string }, lang: "uz" | "ru" | "en") {
   return lang === "ru" ? plan.nameRu : lang === "en" ? plan.nameEn : plan.nameUz;
+}
+
+type FiscalPlan = { nameUz: string; ikpuCode: string; packageCode: string; vatPercent: number };
+
+/**
+ * The fiscal receipt of one charge for a plan: one line with the plan's IKPU/MXIK code, package
+ * code and VAT, the whole amount (tiyin), quantity 1. Shaped like `AtmosOfdItem` (@obuna/atmos).
+ * The line text is in Uzbek, the receipt's language.
+ */
+export function planReceiptItems(plan: FiscalPlan, amount: number) {
+  return [
+    {
+      ofdCode: plan.ikpuCode,
+      name: `Obuna Premium: ${plan.nameUz}`,
+      amount,
+      quantity: 1,
+      packageCode: plan.packageCode,
+      vatPercent: plan.vatPercent,
+    },
+  ];
+}
+
+/** True while a plan still carries the seeded placeholder fiscal codes (the operator must set them). */
+export function isPlaceholderFiscal(plan: Pick<FiscalPlan, "ikpuCode" | "packageCode">): boolean {
+  return plan.ikpuCode === PLACEHOLDER_IKPU_CODE || plan.packageCode === PLACEHOLDER_PACKAGE_CODE;
 }

@@ -35,12 +35,21 @@ export const payments = pgTable(
     periodEnd: timestamptz(),
     reversedAt: timestamptz(),
     reverseReason: text(),
+    /**
+     * Fiscal receipt link (ATMOS `ofd_url`) of a successful charge; null on a success = a charge
+     * without a receipt, shown in admin and in reconcile.
+     */
+    receiptUrl: text(),
     ...timestamps,
   },
   (t) => [
     index("payments_user_id_created_at_idx").on(t.userId, t.createdAt),
     index("payments_transaction_id_idx").on(t.transactionId),
     index("payments_status_created_at_idx").on(t.status, t.createdAt),
+    // Admin's "no receipt" filter and reconcile: successful charges without a fiscal receipt.
+    index("payments_success_without_receipt_idx")
+      .on(t.createdAt)
+      .where(sql`status = 'success' and receipt_url is null`),
     // The last guard against a double grant: at most one successful payment per payment session and
     // per subscription renewal period (a renewal's period starts at the end_date it renewed).
     uniqueIndex("payments_one_success_per_session_key")

@@ -62,13 +62,14 @@ export function accountFeature(): Composer<BotContext> {
     }
     const lines = payments
       .slice(0, 10)
-      .map((payment) =>
-        ctx.t.paymentLine(
-          formatDay(payment.created_at),
-          formatSom(payment.amount),
-          ctx.t.paymentStatus[payment.status],
-          payment.card_masked,
-        ),
+      .map(
+        (payment) =>
+          ctx.t.paymentLine(
+            formatDay(payment.created_at),
+            formatSom(payment.amount),
+            ctx.t.paymentStatus[payment.status],
+            payment.card_masked,
+          ) + (payment.receipt_url ? `\n${ctx.t.receiptLink(payment.receipt_url)}` : ""),
       );
     await ctx.reply([ctx.t.paymentsTitle, ...lines].join("\n"));
   });

@@ -21,6 +21,21 @@ const COLUMNS: ReadonlyArray<Column<AdminPayment>> = [
   { header: "Card", cell: (p) => orDash(p.card_masked) },
   { header: "ATMOS transaction", cell: (p) => orDash(p.transaction_id) },
   {
+    header: "Receipt",
+    cell: (p) =>
+      p.receipt_url ? (
+        <a href={p.receipt_url} target="_blank" rel="noopener noreferrer" className="text-blue-700 underline">
+          receipt
+        </a>
+      ) : p.missing_receipt ? (
+        <span data-testid="missing-receipt">
+          <Badge value="no receipt" tone="red" />
+        </span>
+      ) : (
+        "—"
+      ),
+  },
+  {
     header: "Period",
     cell: (p) =>
       p.period_start ? `${formatTashkent(p.period_start)} → ${formatTashkent(p.period_end)}` : "—",
@@ -54,6 +69,8 @@ export default function AdminPaymentsPage({ actor, result, flash }: AdminPagePro
             options: ["pending", "success", "failed", "unknown", "reversed"],
           },
           { name: "kind", label: "Kind", options: ["initial", "renewal"] },
+          // true = successful charges without a fiscal receipt
+          { name: "without_receipt", label: "Without receipt", options: ["true", "false"] },
         ]}
       />
       <PagedTable result={result} columns={COLUMNS} empty="No payments match." />
@@ -66,6 +83,6 @@ export const getServerSideProps: GetServerSideProps<AdminPageProps<AdminPaymentL
     call<AdminPaymentList>({
       path: "payments",
       bearer,
-      query: listQuery(ctx, ["status", "kind", "search", "limit", "offset"]),
+      query: listQuery(ctx, ["status", "kind", "without_receipt", "search", "limit", "offset"]),
     }),
   );
