@@ -49,7 +49,7 @@ function runMain(env: Record<string, string>): Promise<{ code: number | null; st
 describe("bot env", () => {
   it("defaults to long polling against Telegram's API", () => {
     const config = loadBotConfig(VALID);
-    expect(config.mode).toEqual({ kind: "polling" });
+    expect(config.mode).toEqual({ kind: "polling", healthPort: 8061 });
     expect(config.telegramApiRoot).toBe("https://api.telegram.org");
     expect(config.adminChatId).toBeNull();
   });
@@ -129,6 +129,7 @@ describe("bot env in production (NODE_ENV=production)", () => {
     expect(problems.map((problem) => problem.split(" ")[0]).sort()).toEqual([
       "BOT_TOKEN",
       "INTERNAL_API_TOKEN",
+      "METRICS_TOKEN",
     ]);
     expect(problems.join("\n")).not.toContain("local-development-token");
     expect(problemsOf(PRODUCTION)).toEqual([]);
