@@ -78,6 +78,12 @@ describe("the built renewals worker (dist/)", () => {
       const text = await metrics.text();
       expect(text).toContain('renewals_queue_jobs{queue="renewals",state="delayed"}');
       expect(text).toContain("process_cpu_seconds_total");
+      // Bull Board's UI files come from @bull-board/ui at run time (outside the bundle).
+      const board = await fetch(`http://127.0.0.1:${port}/admin/queues`, {
+        headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` },
+      });
+      expect(board.status).toBe(200);
+      expect(await board.text()).toContain("<html");
     } finally {
       expect(await worker.stop()).toBe(0);
     }
