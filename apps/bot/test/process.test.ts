@@ -97,6 +97,7 @@ describe("bot process", () => {
       BOT_WEBHOOK_URL: "https://bot.example.uz",
       BOT_WEBHOOK_PORT: String(port),
       BOT_WEBHOOK_SECRET: secret,
+      METRICS_TOKEN: "webhook-mode-metrics-token-0123",
     });
     await waitFor(
       () => bot.output().includes(`bot listening on ${port}`),
@@ -110,6 +111,12 @@ describe("bot process", () => {
     });
     expect(refused.status).toBe(401);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    // The webhook port also serves the bot's metrics, behind METRICS_TOKEN.
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, {
+      headers: { authorization: "Bearer webhook-mode-metrics-token-0123" },
+    });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain("bot_last_get_me_success_timestamp_seconds");
     bot.proc.kill("SIGTERM");
     expect(await bot.exited).toBe(0);
   });
