@@ -6,14 +6,17 @@ import { createDb } from "@obuna/db";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { createBot, registerCommands } from "./bot/index";
+import { setAccountMenuButton } from "./bot/telegram-api";
 import { loadBotConfig } from "./env";
 import { createGatewayClient } from "./gateway-client";
+import { t } from "./i18n";
 import { createRedisLanguageStore } from "./language-store";
 import { createLogger } from "./logger";
 import { createBotMetrics, pollingHealth } from "./metrics";
 import { clearBotBlocked } from "./notifications/queries";
 import { createNotificationWorker } from "./notifications/worker";
 import { createOpsApp, createWebhookApp, type OpsOptions, startWebhookServer, WEBHOOK_PATH } from "./server";
+import { createRedisSupportStore } from "./support-store";
 
 async function main() {
   let config: ReturnType<typeof loadBotConfig>;
@@ -51,6 +54,8 @@ async function main() {
           removeOnFail: { age: 7 * 86_400 },
         });
       },
+      support: { ...config.support, store: createRedisSupportStore(redis) },
+      accountUrl: config.accountUrl,
       async onUserSeen(telegramId) {
         if (await clearBotBlocked(dbHandle.db, telegramId))
           logger.info({ telegramId }, "user unblocked the bot");
@@ -67,6 +72,7 @@ async function main() {
     languages,
     adminChatId: config.adminChatId,
     logger,
+    rateLimit: { globalLimit: config.notificationsPerSecond },
   });
   metrics.observeNotifications(worker);
   // Before bot.init(): its getMe is the first call counted.
@@ -95,6 +101,9 @@ async function main() {
 
   await bot.init();
   await registerCommands(bot, logger);
+  await setAccountMenuButton(bot.api, config.accountUrl, t("uz").accountButton, logger);
+  if (config.support.chatId === null && config.support.contact === null)
+    logger.warn("neither SUPPORT_CHAT_ID nor SUPPORT_CONTACT is set: /paysupport has no contact to show");
 
   let stopReceiving: () => Promise<void>;
   if (config.mode.kind === "webhook") {

@@ -68,15 +68,16 @@ describe("bot /metrics (Prometheus, Bearer METRICS_TOKEN)", () => {
       },
       { botInfo },
     );
-    // Telegram as it answers: 429 with retry_after for one chat, 400 for another.
+    // Telegram as it answers: 429 for one chat (retry_after over the replies' wait bound, so the reply
+    // is not retried and the test does not wait), 400 for another.
     recordApiCalls(bot.api, (method, payload) => {
       if (method !== "sendMessage") return undefined;
       if (payload.chat_id === RATE_LIMITED_CHAT)
         return {
           ok: false,
           error_code: 429,
-          description: "Too Many Requests: retry after 3",
-          parameters: { retry_after: 3 },
+          description: "Too Many Requests: retry after 60",
+          parameters: { retry_after: 60 },
         };
       if (payload.chat_id === REFUSED_CHAT)
         return { ok: false, error_code: 400, description: "Bad Request: chat not found" };

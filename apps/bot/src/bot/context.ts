@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { GatewayClient } from "../gateway-client";
 import type { Language, Messages } from "../i18n";
 import type { LanguageStore } from "../language-store";
+import type { SupportStore } from "../support-store";
 
 /** What the bot's handlers may use. Injected by `createBot`, so tests pass real or in-memory pieces. */
 export interface BotDeps {
@@ -23,6 +24,18 @@ export interface BotDeps {
   errorReporter?: ErrorReporter;
   /** Optional metrics: every update as it arrives (`received`) and those whose handler failed. */
   observeUpdate?(update: Update, outcome: "received" | "failed"): void;
+  /** /paysupport (issue 16): where support conversations go; unset = /paysupport shows no contact. */
+  support?: SupportDeps;
+  /** The Mini App's /account page (MINIAPP_URL + "/account"): /status links to it when set. */
+  accountUrl?: string | null;
+}
+
+export interface SupportDeps {
+  /** SUPPORT_CHAT_ID; null = /paysupport only shows `contact`. */
+  chatId: number | null;
+  contact: string | null;
+  sessionTtlS: number;
+  store: SupportStore;
 }
 
 export interface BotContextFlavor {
