@@ -173,7 +173,9 @@ describe("gateway proxy", () => {
     expect(await unauthenticated.json()).toMatchObject({ success: false, error: { code: "UNAUTHORIZED" } });
     expect(unauthenticated.headers.get("cache-control")).toBe("no-store");
     // The page where the card is typed may send requests only to its own origin.
+    // The built Mini App (`next start` on the `next build` output, started by the global setup) serves `/`.
     const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
     expect(page.headers.get("content-security-policy")).toContain("connect-src 'self';");
     expect(page.headers.get("content-security-policy")).toContain(
       "script-src 'self' 'unsafe-inline' https://telegram.org;",
