@@ -20,6 +20,10 @@ const schema = z
     BOT_MODE: z.enum(["polling", "webhook"]).default("polling"),
     BOT_WEBHOOK_URL: z.string().url().optional(),
     BOT_WEBHOOK_PORT: z.coerce.number().int().min(0).max(65535).default(8060),
+    /** Polling mode: port of /healthz and /metrics (webhook mode serves them on BOT_WEBHOOK_PORT). */
+    BOT_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8061),
+    /** Bearer token Prometheus sends to scrape `GET /metrics`; unset = /metrics answers 401. */
+    METRICS_TOKEN: secret(z.string().min(16, "use at least 16 characters")).optional(),
     /** Telegram sends it back in `X-Telegram-Bot-Api-Secret-Token`: 1–256 of A-Z a-z 0-9 _ -. */
     BOT_WEBHOOK_SECRET: secret(
       z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16-256 characters of A-Z, a-z, 0-9, _ or -"),
@@ -57,7 +61,7 @@ const schema = z
   });
 
 export type RunMode =
-  | { kind: "polling" }
+  | { kind: "polling"; healthPort: number }
   | { kind: "webhook"; url: string; port: number; secretToken: string };
 
 export interface BotConfig {
@@ -71,6 +75,7 @@ export interface BotConfig {
   gatewayUrl: string;
   internalApiToken: string;
   sentryDsn: string | null;
+  metricsToken: string | null;
   support: SupportConfig;
   /** MINIAPP_URL + "/account", or null when MINIAPP_URL is unset or not https. */
   accountUrl: string | null;
@@ -96,7 +101,7 @@ export function loadBotConfig(source: Record<string, string | undefined> = proce
           port: env.BOT_WEBHOOK_PORT,
           secretToken: env.BOT_WEBHOOK_SECRET!,
         }
-      : { kind: "polling" };
+      : { kind: "polling", healthPort: env.BOT_HEALTH_PORT };
   return {
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
@@ -108,6 +113,7 @@ export function loadBotConfig(source: Record<string, string | undefined> = proce
     gatewayUrl: env.GATEWAY_URL.replace(/\/+$/, ""),
     internalApiToken: env.INTERNAL_API_TOKEN,
     sentryDsn: env.SENTRY_DSN ?? null,
+    metricsToken: env.METRICS_TOKEN ?? null,
     support: {
       chatId: env.SUPPORT_CHAT_ID ?? null,
       contact: env.SUPPORT_CONTACT ?? null,

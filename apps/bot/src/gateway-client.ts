@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomBytes } from "node:crypto";
 import { type ErrorCode, ErrorCodeSchema, ErrorEnvelopeSchema } from "@obuna/contracts/errors";
 import {
   type CardsResponse,
@@ -41,6 +43,19 @@ export class GatewayError extends Error {
   }
 }
 
+const requestIds = new AsyncLocalStorage<string>();
+
+/** `bot-<update id>-<8 hex>`: fits the gateway's accepted form (1-64 of A-Z a-z 0-9 . _ -). */
+export function newRequestId(updateId?: number): string {
+  const random = randomBytes(4).toString("hex");
+  return updateId === undefined ? `bot-${random}` : `bot-${updateId}-${random}`;
+}
+
+/** Runs `fn` so that every gateway call inside it (however deep, across awaits) sends `requestId`. */
+export function withRequestId<T>(requestId: string, fn: () => Promise<T>): Promise<T> {
+  return requestIds.run(requestId, fn);
+}
+
 /** Everything the bot asks the gateway about money. The bot never touches ATMOS or writes payments itself. */
 export interface GatewayClient {
   listPlans(): Promise<PlanListResponse>;
@@ -80,6 +95,8 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         method,
         headers: {
           authorization: `Bearer ${options.internalToken}`,
+          // One id per update (withRequestId), so the gateway's log lines join the bot's.
+          "x-request-id": requestIds.getStore() ?? newRequestId(),
           accept: "application/json",
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },

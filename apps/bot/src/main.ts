@@ -12,9 +12,10 @@ import { createGatewayClient } from "./gateway-client";
 import { t } from "./i18n";
 import { createRedisLanguageStore } from "./language-store";
 import { createLogger } from "./logger";
+import { createBotMetrics, pollingHealth } from "./metrics";
 import { clearBotBlocked } from "./notifications/queries";
 import { createNotificationWorker } from "./notifications/worker";
-import { createWebhookApp, startWebhookServer, WEBHOOK_PATH } from "./server";
+import { createOpsApp, createWebhookApp, type OpsOptions, startWebhookServer, WEBHOOK_PATH } from "./server";
 import { createRedisSupportStore } from "./support-store";
 
 async function main() {
@@ -34,6 +35,7 @@ async function main() {
     connection: new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: false }),
   });
   const languages = createRedisLanguageStore(redis);
+  const metrics = createBotMetrics({ defaultMetrics: true });
 
   const bot = createBot(
     config.botToken,
@@ -42,6 +44,7 @@ async function main() {
       languages,
       logger,
       errorReporter,
+      observeUpdate: metrics.observeUpdate,
       async enqueueRetryNow(job, jobId) {
         await renewalsQueue.add(RENEWAL_JOBS.retryNow, job, {
           jobId,
@@ -71,6 +74,30 @@ async function main() {
     logger,
     rateLimit: { globalLimit: config.notificationsPerSecond },
   });
+  metrics.observeNotifications(worker);
+  // Before bot.init(): its getMe is the first call counted.
+  metrics.instrumentApi(bot.api);
+
+  // Polling mode: /healthz and /metrics on BOT_HEALTH_PORT, up before the first Bot API call.
+  const startedAt = Date.now();
+  let isPolling = () => false;
+  const ops = (health: OpsOptions["health"]): OpsOptions => ({
+    health,
+    registry: metrics.registry,
+    metricsToken: config.metricsToken ?? undefined,
+  });
+  const opsServer =
+    config.mode.kind === "polling"
+      ? await startWebhookServer(
+          createOpsApp(
+            ops(() =>
+              pollingHealth({ running: isPolling(), last: metrics.last, startedAt, now: Date.now() }),
+            ),
+          ),
+          config.mode.healthPort,
+        )
+      : null;
+  if (opsServer) logger.info({ port: opsServer.port }, `bot health on ${opsServer.port}`);
 
   await bot.init();
   await registerCommands(bot, logger);
@@ -81,7 +108,15 @@ async function main() {
   let stopReceiving: () => Promise<void>;
   if (config.mode.kind === "webhook") {
     const { server, port } = await startWebhookServer(
-      createWebhookApp(bot, config.mode.secretToken),
+      createWebhookApp(
+        bot,
+        config.mode.secretToken,
+        ops(() => ({
+          ok: true,
+          mode: "webhook",
+          lastGetMeAt: metrics.last.getMe === null ? null : new Date(metrics.last.getMe).toISOString(),
+        })),
+      ),
       config.mode.port,
     );
     await bot.api.setWebhook(`${config.mode.url.replace(/\/+$/, "")}${WEBHOOK_PATH}`, {
@@ -95,6 +130,7 @@ async function main() {
       .deleteWebhook()
       .catch((error: Error) => logger.warn({ err: { message: error.message } }, "deleteWebhook failed"));
     const runner = run(bot, { runner: { fetch: { allowed_updates: ["message", "callback_query"] } } });
+    isPolling = () => runner.isRunning();
     logger.info({ mode: "polling", username: bot.botInfo.username }, "bot polling");
     stopReceiving = async () => {
       if (runner.isRunning()) await runner.stop();
@@ -113,6 +149,7 @@ async function main() {
     force.unref();
     try {
       await stopReceiving();
+      if (opsServer) await new Promise<void>((resolve) => opsServer.server.close(() => resolve()));
       await worker.close();
       await renewalsQueue.close();
       await dbHandle.close();

@@ -42,6 +42,8 @@ const workerConnection = new Redis(testRedisUrl(3), { maxRetriesPerRequest: null
 /** Everything the bot logs during the test, to check no card number or secret ever reaches a log line. */
 const botLogLines: string[] = [];
 const botLogger = pino({ level: "debug" }, { write: (line: string) => void botLogLines.push(line) });
+/** The gateway process's stdout and stderr (its JSON log lines). */
+let gatewayOutput = "";
 
 function startGateway(atmosUrl: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -66,16 +68,15 @@ function startGateway(atmosUrl: string): Promise<string> {
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let output = "";
     const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /gateway listening on (\d+)/.exec(output);
+      gatewayOutput += chunk.toString();
+      const match = /gateway listening on (\d+)/.exec(gatewayOutput);
       if (match) resolve(`http://127.0.0.1:${match[1]}`);
     };
     gatewayProcess.stdout!.on("data", onData);
     gatewayProcess.stderr!.on("data", onData);
     gatewayProcess.once("exit", (code) =>
-      reject(new Error(`gateway exited (${code}) before listening:\n${output}`)),
+      reject(new Error(`gateway exited (${code}) before listening:\n${gatewayOutput}`)),
     );
   });
 }
@@ -235,5 +236,15 @@ describe("end to end: bot + real gateway + ATMOS sandbox + Postgres", () => {
     expect(findCardNumbers(logs)).toEqual([]);
     expect(logs).not.toContain(INTERNAL_TOKEN);
     expect(logs).not.toContain(BOT_TOKEN.split(":")[1]);
+
+    // One request id per update travels from the bot to the gateway: the bot's log line of the
+    // update that created the link and the gateway's line of that create-link request share it.
+    const linkLine = botLogLines.find((line) => line.includes("payment link created"))!;
+    const requestId = (JSON.parse(linkLine) as { requestId?: string }).requestId;
+    expect(requestId).toMatch(/^bot-\d+-[0-9a-f]{8}$/);
+    const gatewayLines = gatewayOutput
+      .split("\n")
+      .filter((line) => line.includes(`"requestId":"${requestId}"`));
+    expect(gatewayLines.some((line) => line.includes('"path":"/api/v1/payment/create-link"'))).toBe(true);
   }, 60_000);
 });

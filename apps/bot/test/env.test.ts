@@ -86,7 +86,7 @@ describe("bot env: support, account button, notification budget (issue 16)", () 
 describe("bot env", () => {
   it("defaults to long polling against Telegram's API", () => {
     const config = loadBotConfig(VALID);
-    expect(config.mode).toEqual({ kind: "polling" });
+    expect(config.mode).toEqual({ kind: "polling", healthPort: 8061 });
     expect(config.telegramApiRoot).toBe("https://api.telegram.org");
     expect(config.adminChatId).toBeNull();
   });
@@ -166,6 +166,7 @@ describe("bot env in production (NODE_ENV=production)", () => {
     expect(problems.map((problem) => problem.split(" ")[0]).sort()).toEqual([
       "BOT_TOKEN",
       "INTERNAL_API_TOKEN",
+      "METRICS_TOKEN",
     ]);
     expect(problems.join("\n")).not.toContain("local-development-token");
     expect(problemsOf(PRODUCTION)).toEqual([]);

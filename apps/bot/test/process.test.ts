@@ -27,6 +27,8 @@ function startBot(env: Record<string, string>) {
       BOT_TOKEN,
       GATEWAY_URL: "http://127.0.0.1:9",
       INTERNAL_API_TOKEN: "internal-token-for-tests-0123",
+      // Polling mode's /healthz + /metrics server: any free port (other runs share the machine).
+      BOT_HEALTH_PORT: "0",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -46,12 +48,32 @@ function startBot(env: Record<string, string>) {
 describe("bot process", () => {
   it("polls the Bot API root from env and exits 0 on SIGTERM", async () => {
     emulator = await startEmulator();
-    const bot = startBot({ TELEGRAM_API_ROOT: emulator.apiRoot, LOG_LEVEL: "info" });
+    const bot = startBot({
+      TELEGRAM_API_ROOT: emulator.apiRoot,
+      LOG_LEVEL: "info",
+      METRICS_TOKEN: "bot-process-metrics-token-0123",
+    });
     await waitFor(
       () => bot.output().includes('"msg":"bot polling"'),
       20_000,
       `polling log in:\n${bot.output()}`,
     );
+    // Polling mode has its own /healthz and /metrics server.
+    const healthPort = /bot health on (\d+)/.exec(bot.output())?.[1];
+    expect(healthPort).toBeDefined();
+    const health = await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${healthPort}/healthz`);
+        return res.status === 200 ? ((await res.json()) as Record<string, unknown>) : null;
+      },
+      10_000,
+      "healthy polling",
+    );
+    expect(health).toMatchObject({ ok: true, mode: "polling", running: true });
+    const metrics = await fetch(`http://127.0.0.1:${healthPort}/metrics`, {
+      headers: { authorization: "Bearer bot-process-metrics-token-0123" },
+    });
+    expect(await metrics.text()).toContain("bot_last_get_updates_success_timestamp_seconds");
     // It answers through the emulator.
     const client = emulator.server.getClient(BOT_TOKEN, {
       userId: 4_400_001,
@@ -75,6 +97,7 @@ describe("bot process", () => {
       BOT_WEBHOOK_URL: "https://bot.example.uz",
       BOT_WEBHOOK_PORT: String(port),
       BOT_WEBHOOK_SECRET: secret,
+      METRICS_TOKEN: "webhook-mode-metrics-token-0123",
     });
     await waitFor(
       () => bot.output().includes(`bot listening on ${port}`),
@@ -88,6 +111,12 @@ describe("bot process", () => {
     });
     expect(refused.status).toBe(401);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    // The webhook port also serves the bot's metrics, behind METRICS_TOKEN.
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, {
+      headers: { authorization: "Bearer webhook-mode-metrics-token-0123" },
+    });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain("bot_last_get_me_success_timestamp_seconds");
     bot.proc.kill("SIGTERM");
     expect(await bot.exited).toBe(0);
   });

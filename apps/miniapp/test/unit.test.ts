@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { declaredEnvRoles } from "@obuna/contracts/env";
 import { ERROR_CODES } from "@obuna/contracts/errors";
 import { describe, expect, inject, it } from "vitest";
@@ -14,7 +15,7 @@ import {
   translator,
 } from "../src/lib/i18n";
 import { describeTelegramUser, parseInitDataUser, parseLaunchTheme } from "../src/lib/telegram";
-import { gatewayPathOf, isAllowedRoute } from "../src/server/gateway-proxy";
+import { gatewayPathOf, isAllowedRoute, requestIdOf } from "../src/server/gateway-proxy";
 
 describe("i18n", () => {
   const english = translator("en");
@@ -172,11 +173,53 @@ describe("gateway proxy", () => {
     expect(await unauthenticated.json()).toMatchObject({ success: false, error: { code: "UNAUTHORIZED" } });
     expect(unauthenticated.headers.get("cache-control")).toBe("no-store");
     // The page where the card is typed may send requests only to its own origin.
+    // The built Mini App (`next start` on the `next build` output, started by the global setup) serves `/`.
     const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
     expect(page.headers.get("content-security-policy")).toContain("connect-src 'self';");
     expect(page.headers.get("content-security-policy")).toContain(
       "script-src 'self' 'unsafe-inline' https://telegram.org;",
     );
+  });
+});
+
+describe("request id through the proxy", () => {
+  it("keeps a well-formed x-request-id, replaces a malformed one, and the gateway logs and echoes it", async () => {
+    expect(requestIdOf("tg-9f2c.retry_1")).toBe("tg-9f2c.retry_1");
+    for (const bad of [undefined, "", "has space", "x".repeat(65), "new\nline", ["a", "b"]]) {
+      expect(requestIdOf(bad)).toMatch(/^miniapp_[0-9a-f-]{36}$/);
+    }
+    const base = inject("miniappUrl");
+    const send = (requestId?: string) =>
+      fetch(`${base}/api/gw/atmos/create`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(requestId ? { "x-request-id": requestId } : {}) },
+        body: "{}",
+      });
+    const given = `miniapp-test-${Date.now()}`;
+    const kept = await send(given);
+    expect(kept.status).toBe(401);
+    expect(kept.headers.get("x-request-id")).toBe(given);
+    expect(((await kept.json()) as { error: { requestId: string } }).error.requestId).toBe(given);
+
+    // None, or one the gateway would not take: the proxy makes one (the gateway's own start with req_).
+    const made = await send();
+    const madeId = made.headers.get("x-request-id")!;
+    expect(madeId).toMatch(/^miniapp_[0-9a-f-]{36}$/);
+    const replaced = await send("<script>alert(1)</script>");
+    expect(replaced.headers.get("x-request-id")).toMatch(/^miniapp_[0-9a-f-]{36}$/);
+    // Refused by the proxy itself: the same id in the header and the envelope.
+    const refused = await fetch(`${base}/api/gw/payment/create-link`, {
+      method: "POST",
+      headers: { "x-request-id": given },
+    });
+    expect(refused.headers.get("x-request-id")).toBe(given);
+    expect(((await refused.json()) as { error: { requestId: string } }).error.requestId).toBe(given);
+
+    // The gateway's log lines of those requests carry the ids.
+    const log = readFileSync(join(import.meta.dirname, "../test-artifacts/logs/gateway.log"), "utf8");
+    expect(log).toContain(`"requestId":"${given}"`);
+    expect(log).toContain(`"requestId":"${madeId}"`);
   });
 });
 

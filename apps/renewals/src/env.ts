@@ -27,6 +27,8 @@ export const renewalsEnvSchema = z.object({
     z.string().regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, "expected 32 bytes as 64 hex chars or base64"),
   ),
   ADMIN_TOKEN: secret(z.string().min(16, "use at least 16 characters")),
+  /** Bearer token Prometheus sends to scrape `GET /metrics` on RENEWALS_PORT; unset = /metrics answers 401. */
+  METRICS_TOKEN: secret(z.string().min(16, "use at least 16 characters")).optional(),
   RENEWALS_SWEEP_INTERVAL_MS: int(300_000, 1_000),
   RENEWAL_LEAD_HOURS: z.coerce.number().min(0).default(24),
   RENEWAL_RETRY_DAYS: retryDays.default([1, 3, 5]),

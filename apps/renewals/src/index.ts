@@ -37,6 +37,7 @@ async function main() {
     config: env,
     logger,
     errorReporter,
+    defaultMetrics: true,
   });
   await renewals.start();
   const server = serve({ fetch: renewals.app.fetch, port: env.RENEWALS_PORT, hostname: "0.0.0.0" }, (info) =>

@@ -18,6 +18,7 @@ import type { RenewalContext } from "./core/deps";
 import { outboxRelay } from "./core/notifications";
 import { sweepDueRenewals } from "./core/sweep";
 import { policyFromEnv, type RenewalsEnv } from "./env";
+import { createRenewalsMetrics } from "./metrics";
 import { chargeProcessor } from "./processors/charge";
 import { janitorProcessor, maintenanceProcessor } from "./processors/housekeeping";
 import { retryNowProcessor } from "./processors/retry-now";
@@ -45,6 +46,8 @@ export interface RenewalsDeps {
   schedulerGuardMs?: number;
   /** Optional Sentry (SENTRY_DSN): worker errors and unexpected job failures are reported there too. */
   errorReporter?: ErrorReporter;
+  /** Node's default process metrics on /metrics too (the process entry point turns them on). */
+  defaultMetrics?: boolean;
 }
 
 /** The janitor looks for unknown outcomes and dead workers' attempts every minute. */
@@ -140,10 +143,17 @@ export function createRenewals(deps: RenewalsDeps) {
     }
   });
 
+  const metrics = createRenewalsMetrics({
+    queues: [queue, notifications],
+    defaultMetrics: deps.defaultMetrics ?? false,
+  });
+  metrics.observe(worker);
+
   let running = false;
   const app = createServer({
     adminToken: config.ADMIN_TOKEN,
     queues: [queue, notifications],
+    metrics: { registry: metrics.registry, token: config.METRICS_TOKEN },
     isRunning: () => running,
     checks: {
       postgres: async () => {
@@ -217,7 +227,7 @@ export function createRenewals(deps: RenewalsDeps) {
     await Promise.all([queue.close(), notifications.close()]);
   }
 
-  return { ctx, queue, notifications, worker, app, sweep, start, close, ensureSchedulers };
+  return { ctx, queue, notifications, worker, app, metrics, sweep, start, close, ensureSchedulers };
 }
 
 export type Renewals = ReturnType<typeof createRenewals>;

@@ -6,6 +6,7 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import type { Queue } from "bullmq";
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Registry } from "prom-client";
 
 export const ADMIN_COOKIE = "renewals_admin";
 const BOARD_PATH = "/admin/queues";
@@ -65,6 +66,7 @@ const LOGIN_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><
  * `/admin/queues/login`, which posts ADMIN_TOKEN in the body and gets back a signed, expiring session
  * cookie (HttpOnly, SameSite=Strict, Path=/admin/queues; never the token itself). The token is never
  * accepted in a URL: `?token=` authorises nothing. `POST /admin/queues/logout` drops the cookie.
+ * `/metrics`: Prometheus, with `Authorization: Bearer <METRICS_TOKEN>` (like the gateway's).
  */
 export function createServer(deps: {
   adminToken: string;
@@ -72,6 +74,8 @@ export function createServer(deps: {
   checks: { postgres: () => Promise<void>; redis: () => Promise<void> };
   isRunning: () => boolean;
   clock?: () => Date;
+  /** `GET /metrics` (Prometheus) needs `Authorization: Bearer <token>`; no token = it answers 401. */
+  metrics?: { registry: Registry; token?: string };
 }) {
   const app = new Hono();
   const clock = deps.clock ?? (() => new Date());
@@ -86,6 +90,29 @@ export function createServer(deps: {
     }
     const ok = Object.values(results).every((r) => r === "ok") && deps.isRunning();
     return c.json({ ok, worker: deps.isRunning() ? "running" : "stopped", ...results }, ok ? 200 : 503);
+  });
+
+  app.get("/metrics", async (c) => {
+    const token = deps.metrics?.token;
+    const header = c.req.header("authorization") ?? "";
+    const given = header.toLowerCase().startsWith("bearer ") ? header.slice(7).trim() : undefined;
+    if (!deps.metrics || !token) {
+      return c.json(
+        { success: false, error: { code: "UNAUTHORIZED", message: "Metrics are off: set METRICS_TOKEN" } },
+        401,
+      );
+    }
+    if (!sameSecret(given, token)) {
+      return c.json(
+        {
+          success: false,
+          error: { code: "UNAUTHORIZED", message: "Authorization: Bearer <METRICS_TOKEN> required" },
+        },
+        401,
+      );
+    }
+    const { registry } = deps.metrics;
+    return c.body(await registry.metrics(), 200, { "content-type": registry.contentType });
   });
 
   app.get(LOGIN_PATH, (c) => {

@@ -94,6 +94,7 @@ const PRODUCTION = {
   ATMOS_CONSUMER_SECRET: "b3Xq_9LmPz2wVt7YkR4nHs1aJd0e",
   CARD_TOKEN_KEY: "5e1f0c9a8b7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f",
   ADMIN_TOKEN: "prod-admin-0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d",
+  METRICS_TOKEN: "prod-metrics-3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e",
 };
 
 describe("env in production (NODE_ENV=production)", () => {
@@ -104,6 +105,7 @@ describe("env in production (NODE_ENV=production)", () => {
       "ATMOS_CONSUMER_KEY",
       "ATMOS_CONSUMER_SECRET",
       "CARD_TOKEN_KEY",
+      "METRICS_TOKEN",
     ]);
     expect(problemsOf(PRODUCTION)).toEqual([]);
     expect(problemsOf({ ...PRODUCTION, ADMIN_TOKEN: "only-twenty-chars-xx" })).toEqual([

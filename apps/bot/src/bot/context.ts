@@ -1,6 +1,7 @@
 import type { ErrorReporter } from "@obuna/contracts/error-reporting";
 import type { RenewalRetryNowJob } from "@obuna/contracts/jobs";
 import type { Context } from "grammy";
+import type { Update } from "grammy/types";
 import type { Logger } from "pino";
 import type { GatewayClient } from "../gateway-client";
 import type { Language, Messages } from "../i18n";
@@ -21,6 +22,8 @@ export interface BotDeps {
   onUserSeen?(telegramId: number): Promise<void>;
   /** Optional Sentry (SENTRY_DSN): errors in updates are reported there too. */
   errorReporter?: ErrorReporter;
+  /** Optional metrics: every update as it arrives (`received`) and those whose handler failed. */
+  observeUpdate?(update: Update, outcome: "received" | "failed"): void;
   /** /paysupport (issue 16): where support conversations go; unset = /paysupport shows no contact. */
   support?: SupportDeps;
   /** The Mini App's /account page (MINIAPP_URL + "/account"): /status links to it when set. */
@@ -40,6 +43,8 @@ export interface BotContextFlavor {
   t: Messages;
   logger: Logger;
   deps: BotDeps;
+  /** Sent to the gateway as `x-request-id` on every call this update makes, and logged with the update. */
+  requestId: string;
 }
 
 export type BotContext = Context & BotContextFlavor;

@@ -1,6 +1,6 @@
 import { Bot, type BotError, type BotConfig as GrammyBotConfig } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
-import { GatewayError } from "../gateway-client";
+import { GatewayError, newRequestId, withRequestId } from "../gateway-client";
 import { LANGUAGES, pickLanguage, t } from "../i18n";
 import type { BotContext, BotDeps } from "./context";
 import { accountFeature } from "./features/account";
@@ -83,7 +83,9 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
 
   bot.use(async (ctx, next) => {
     ctx.deps = deps;
-    ctx.logger = deps.logger.child({ updateId: ctx.update.update_id });
+    deps.observeUpdate?.(ctx.update, "received");
+    ctx.requestId = newRequestId(ctx.update.update_id);
+    ctx.logger = deps.logger.child({ updateId: ctx.update.update_id, requestId: ctx.requestId });
     const chosen = ctx.from ? await deps.languages.get(ctx.from.id).catch(() => null) : null;
     ctx.lang = chosen ?? pickLanguage(ctx.from?.language_code);
     ctx.t = t(ctx.lang);
@@ -92,7 +94,8 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
         .onUserSeen(ctx.from.id)
         .catch((error: Error) => ctx.logger.warn({ err: { message: error.message } }, "onUserSeen failed"));
     }
-    await next();
+    // Every gateway call made while handling this update carries its request id.
+    await withRequestId(ctx.requestId, next);
   });
 
   // An error in one update is logged and answered; it never reaches the runner, so the bot keeps going.
@@ -101,6 +104,7 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
     const cause = error.error;
     const unavailable = cause instanceof GatewayError && (cause.code === null || (cause.status ?? 0) >= 500);
     deps.errorReporter?.capture(cause, { updateId: ctx.update.update_id });
+    deps.observeUpdate?.(ctx.update, "failed");
     ctx.logger.error(
       {
         err: { name: (cause as Error)?.name, message: (cause as Error)?.message },

@@ -22,16 +22,34 @@ const ROUTES: ReadonlyArray<{ method: string; pattern: RegExp }> = [
   { method: "POST", pattern: /^subscription\/\d{1,16}\/(cancel|resume)$/ },
 ];
 
+/** The gateway's accepted form of `x-request-id` (apps/gateway/src/middleware/init.ts). */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The id this request carries to the gateway (and back in the answer): a well-formed incoming
+ * `x-request-id` is kept, anything else is replaced by a new `miniapp_<uuid>`.
+ */
+export function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === "string" && REQUEST_ID.test(header) ? header : `miniapp_${randomUUID()}`;
+}
+
 const FORWARDED_REQUEST_HEADERS = ["authorization", "idempotency-key", "content-type", "accept-language"];
 const FORWARDED_RESPONSE_HEADERS = ["content-type", "x-request-id", "retry-after"];
 
 type ProxyErrorCode = "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "SERVICE_UNAVAILABLE";
 
-function sendError(res: ServerResponse, status: number, code: ProxyErrorCode, message: string): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  code: ProxyErrorCode,
+  message: string,
+  requestId: string,
+): void {
   res.statusCode = status;
   res.setHeader("content-type", "application/json; charset=utf-8");
   res.setHeader("cache-control", "no-store");
-  res.end(JSON.stringify({ success: false, error: { code, message, requestId: `miniapp_${randomUUID()}` } }));
+  res.setHeader("x-request-id", requestId);
+  res.end(JSON.stringify({ success: false, error: { code, message, requestId } }));
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | "too_large"> {
@@ -62,24 +80,28 @@ export function createGatewayProxy(config: GatewayProxyConfig) {
   const base = config.gatewayUrl.replace(/\/+$/, "");
   return async function proxyToGateway(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? "GET").toUpperCase();
+    const requestId = requestIdOf(req.headers["x-request-id"]);
     const path = gatewayPathOf(req.url);
     const allowed = isAllowedRoute(method, path);
-    if (allowed === "not_found") return sendError(res, 404, "NOT_FOUND", "Unknown endpoint");
+    if (allowed === "not_found") return sendError(res, 404, "NOT_FOUND", "Unknown endpoint", requestId);
     if (allowed === "method_not_allowed")
-      return sendError(res, 405, "METHOD_NOT_ALLOWED", "Method not allowed");
+      return sendError(res, 405, "METHOD_NOT_ALLOWED", "Method not allowed", requestId);
 
     const headers = new Headers();
     for (const name of FORWARDED_REQUEST_HEADERS) {
       const value = req.headers[name];
       if (typeof value === "string") headers.set(name, value);
     }
+    // The gateway logs every line of this request under it and echoes it back.
+    headers.set("x-request-id", requestId);
     const clientIp = req.socket.remoteAddress;
     if (clientIp) headers.set("x-forwarded-for", clientIp);
 
     let body: Buffer | undefined;
     if (method !== "GET" && method !== "DELETE") {
       const read = await readBody(req);
-      if (read === "too_large") return sendError(res, 413, "PAYLOAD_TOO_LARGE", "Request body too large");
+      if (read === "too_large")
+        return sendError(res, 413, "PAYLOAD_TOO_LARGE", "Request body too large", requestId);
       body = read;
     }
 
@@ -93,7 +115,7 @@ export function createGatewayProxy(config: GatewayProxyConfig) {
         redirect: "manual",
       });
     } catch {
-      return sendError(res, 503, "SERVICE_UNAVAILABLE", "The payment service is not reachable");
+      return sendError(res, 503, "SERVICE_UNAVAILABLE", "The payment service is not reachable", requestId);
     }
 
     res.statusCode = upstream.status;

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, type Harness, internalAuth, startHarness } from "./harness";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+/** The log lines written while handling requests with this id. */
+const linesOf = (requestId: string) =>
+  h.logLines
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((l) => l.requestId === requestId);
+
+describe("x-request-id (set by the bot per update and by the Mini App proxy)", () => {
+  it("keeps a well-formed incoming id: echoed in the header and the error envelope, and on every log line", async () => {
+    const id = `bot-4242-${Date.now().toString(16)}`;
+    const ok = await call(h, "GET", "/api/v1/plans", { auth: internalAuth, headers: { "x-request-id": id } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("x-request-id")).toBe(id);
+    expect(linesOf(id).some((l) => l.msg === "request" && l.path === "/api/v1/plans")).toBe(true);
+
+    const miniappId = "miniapp_0b7e4a52-8a0f-4b4f-9d0a-3f1f6f3a9a11";
+    const refused = await call(h, "GET", "/api/v1/user/1/subscription", {
+      auth: "Bearer wrong-token",
+      headers: { "x-request-id": miniappId },
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("x-request-id")).toBe(miniappId);
+    expect(refused.body.error.requestId).toBe(miniappId);
+    expect(linesOf(miniappId).length).toBeGreaterThan(0);
+  });
+
+  it("replaces an id that is too long or has other characters with its own (never logs the sent text)", async () => {
+    const bad = ["x".repeat(65), "has space", 'quote"inject', "ünïcode", "a/b", "line\tbreak"];
+    for (const sent of bad) {
+      const res = await call(h, "GET", "/healthz", { headers: { "x-request-id": sent } });
+      expect(res.status).toBe(200);
+      const own = res.headers.get("x-request-id")!;
+      expect(own).not.toBe(sent);
+      expect(own).toMatch(/^req_[0-9a-f-]{36}$/);
+    }
+    const at64 = "y".repeat(64);
+    const kept = await call(h, "GET", "/healthz", { headers: { "x-request-id": at64 } });
+    expect(kept.headers.get("x-request-id")).toBe(at64);
+    expect(h.logLines.join("\n")).not.toContain("x".repeat(65));
+    expect(h.logLines.join("\n")).not.toContain('quote\\"inject');
+  });
+});
