@@ -27,7 +27,8 @@ if (!Number.isSafeInteger(telegramId) || telegramId <= 0) fail("--telegram-id mu
 
 const gateway = setting("GATEWAY_URL", "http://127.0.0.1:8030").replace(/\/+$/, "");
 const token = setting("INTERNAL_API_TOKEN");
-if (!token) fail(`INTERNAL_API_TOKEN is not set (environment or ${envFile}); run \`pnpm dev\` once to create .env`);
+if (!token)
+  fail(`INTERNAL_API_TOKEN is not set (environment or ${envFile}); run \`pnpm dev\` once to create .env`);
 
 function fail(message) {
   console.error(`pay:dev: ${message}`);
@@ -38,7 +39,9 @@ async function request(path, init) {
   try {
     return await fetch(`${gateway}${path}`, { ...init, signal: AbortSignal.timeout(10_000) });
   } catch (error) {
-    fail(`cannot reach the gateway at ${gateway} (${error.cause?.code ?? error.message}): is \`pnpm dev\` running?`);
+    fail(
+      `cannot reach the gateway at ${gateway} (${error.cause?.code ?? error.message}): is \`pnpm dev\` running?`,
+    );
   }
 }
 
@@ -70,6 +73,10 @@ if (!probe.ok) fail(`the gateway answered ${probe.status} for the new session`);
 
 const url = new URL(paymentUrl);
 url.searchParams.set("dev_user", String(telegramId));
-console.log(`pay:dev: ${plan.name} (${plan.price}) for Telegram user ${telegramId}, link valid until ${expiresAt}`);
-console.log("pay:dev: open in a browser and pay with sandbox card 9860 0901 0101 4364, expiry 02/28, SMS code 111111:");
+console.log(
+  `pay:dev: ${plan.name} (${plan.price}) for Telegram user ${telegramId}, link valid until ${expiresAt}`,
+);
+console.log(
+  "pay:dev: open in a browser and pay with sandbox card 9860 0901 0101 4364, expiry 02/28, SMS code 111111:",
+);
 console.log(url.toString());
