@@ -311,7 +311,7 @@ describe("delivery rules", () => {
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
   });
 
-  it("a burst of 300 notifications never exceeds 30 messages in any one-second window", async () => {
+  it("a burst of 300 notifications stays within the 25/s budget, leaving Telegram's other ~5/s for replies", async () => {
     const { sends } = startWorker();
     const people = await createExpiredUsers(db, 300);
     await queue.addBulk(
@@ -338,7 +338,15 @@ describe("delivery rules", () => {
       while (times[i]! - times[j]! >= 1_000) j++;
       busiest = Math.max(busiest, i - j + 1);
     }
+    // Telegram allows ~30/s overall: no one-second window of sends may ever exceed it. The worker's
+    // own budget is 25 per 1.1 s (issue 16: about 22.7/s, leaving Telegram's other ~5/s for command
+    // replies), so 300 messages take at least ~12 s. The peak is measured where the worker hands a
+    // message to the Bot API, after its Redis grant: an event-loop stall on a loaded machine can bunch
+    // a few sends together, so the peak is held to Telegram's limit and the budget to the average
+    // (26.5/s allows a stall of ~0.8 s; the old 30-per-1.1 s budget averages 27.3/s and fails).
     expect(busiest).toBeLessThanOrEqual(30);
+    const seconds = (times.at(-1)! - times[0]!) / 1000;
+    expect(times.length / seconds).toBeLessThanOrEqual(26.5);
     expect(new Set(sends().map((c) => c.payload.chat_id)).size).toBe(300);
   }, 30_000);
 });
