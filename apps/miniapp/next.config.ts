@@ -31,6 +31,9 @@ export default function config(phase: string): NextConfig {
   const isDev = phase === PHASE_DEVELOPMENT_SERVER;
   return {
     reactStrictMode: true,
+    // `pnpm dev` serves on 127.0.0.1 (scripts/run-next.mjs); without this Next 16 treats pages opened
+    // at http://127.0.0.1:<port> as a foreign origin and blocks their dev resources (HMR, /_next).
+    allowedDevOrigins: ["127.0.0.1", "localhost"],
     poweredByHeader: false,
     transpilePackages: ["@obuna/contracts"],
     async headers() {

@@ -17,6 +17,7 @@ import { clearBotBlocked } from "./notifications/queries";
 import { createNotificationWorker } from "./notifications/worker";
 import { createOpsApp, createWebhookApp, type OpsOptions, startWebhookServer, WEBHOOK_PATH } from "./server";
 import { createRedisSupportStore } from "./support-store";
+import { initBotWhenReachable, pollingReachability } from "./telegram-reachability";
 
 async function main() {
   let config: ReturnType<typeof loadBotConfig>;
@@ -99,7 +100,23 @@ async function main() {
       : null;
   if (opsServer) logger.info({ port: opsServer.port }, `bot health on ${opsServer.port}`);
 
-  await bot.init();
+  // Until getMe answers, a stop signal ends the retries (the handlers below are not installed yet).
+  const startup = new AbortController();
+  const stopStartup = () => startup.abort();
+  process.once("SIGINT", stopStartup);
+  process.once("SIGTERM", stopStartup);
+  const reachability = { apiRoot: config.telegramApiRoot, logger };
+  if (!(await initBotWhenReachable(bot, reachability, startup.signal))) {
+    logger.info("stopped before Telegram was reachable");
+    await worker.close();
+    await renewalsQueue.close();
+    await dbHandle.close();
+    redis.disconnect();
+    workerRedis.disconnect();
+    process.exit(0);
+  }
+  process.off("SIGINT", stopStartup);
+  process.off("SIGTERM", stopStartup);
   await registerCommands(bot, logger);
   await setAccountMenuButton(bot.api, config.accountUrl, t("uz").accountButton, logger);
   if (config.support.chatId === null && config.support.contact === null)
@@ -129,6 +146,7 @@ async function main() {
     await bot.api
       .deleteWebhook()
       .catch((error: Error) => logger.warn({ err: { message: error.message } }, "deleteWebhook failed"));
+    bot.api.config.use(pollingReachability(reachability));
     const runner = run(bot, { runner: { fetch: { allowed_updates: ["message", "callback_query"] } } });
     isPolling = () => runner.isRunning();
     logger.info({ mode: "polling", username: bot.botInfo.username }, "bot polling");

@@ -18,8 +18,8 @@ type StoredBotMessage = {
   message: { chat_id: number | string; text: string; reply_markup?: unknown };
 };
 
-export async function startEmulator() {
-  const port = await freePort();
+export async function startEmulator(port?: number) {
+  port ??= await freePort();
   const server = new TelegramServer({ port, host: "127.0.0.1", storeTimeout: 600 });
   await server.start();
   return {

@@ -1,10 +1,10 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { type AdminConfig, requireAdmin } from "./admin/auth";
 import { registerOpsMetrics } from "./admin/metrics";
 import { registerAdmin } from "./admin/routes";
 import { instrumentAtmos } from "./atmos-instrumented";
 import type { GatewayDeps, HonoEnv } from "./context";
+import { registerDocs } from "./docs";
 import { errorResponse, handleError, validationHook } from "./errors";
 import { createMetrics } from "./metrics";
 import { limitRequestBody } from "./middleware/body-limit";
@@ -82,19 +82,42 @@ export function createApp(inputDeps: GatewayDeps, options: { admin?: AdminConfig
   app.get("/api/v1/admin/openapi.json", requireAdmin(options.admin), (c) =>
     c.json(app.getOpenAPIDocument(documentConfig)),
   );
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  registerDocs(app);
   return app;
 }
 
-/** The spec without the admin API's paths and its security scheme. */
+/**
+ * The spec without the admin API's paths, its security scheme, and the shared schemas only the admin
+ * API uses (components.schemas keeps what the public paths reach through `$ref`).
+ */
 function publicDocument<
-  D extends { paths?: Record<string, unknown>; components?: { securitySchemes?: Record<string, unknown> } },
+  D extends {
+    paths?: Record<string, unknown>;
+    components?: { securitySchemes?: Record<string, unknown>; schemas?: Record<string, unknown> };
+  },
 >(document: D): D {
   const paths = Object.fromEntries(
     Object.entries(document.paths ?? {}).filter(([path]) => !path.startsWith("/api/v1/admin/")),
   );
   const { adminToken: _admin, ...securitySchemes } = document.components?.securitySchemes ?? {};
-  return { ...document, paths, components: { ...document.components, securitySchemes } };
+  const allSchemas = document.components?.schemas ?? {};
+  const schemas: Record<string, unknown> = {};
+  const visit = (node: unknown): void => {
+    // Objects and arrays alike (an array's entries are [index, item]).
+    if (!node || typeof node !== "object") return;
+    for (const [key, value] of Object.entries(node)) {
+      const name =
+        key === "$ref" && typeof value === "string"
+          ? /^#\/components\/schemas\/(.+)$/.exec(value)?.[1]
+          : undefined;
+      if (name !== undefined && !(name in schemas) && name in allSchemas) {
+        schemas[name] = allSchemas[name];
+        visit(allSchemas[name]);
+      } else visit(value);
+    }
+  };
+  visit(paths);
+  return { ...document, paths, components: { ...document.components, securitySchemes, schemas } };
 }
 
 export type GatewayApp = ReturnType<typeof createApp>;

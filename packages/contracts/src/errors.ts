@@ -44,7 +44,7 @@ export const ERROR_CODES = [
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
-export const ErrorCodeSchema = z.enum(ERROR_CODES);
+export const ErrorCodeSchema = z.enum(ERROR_CODES).meta({ id: "ErrorCode" });
 
 export const ERROR_STATUS = {
   VALIDATION_ERROR: 400,
@@ -85,18 +85,20 @@ export const ERROR_STATUS = {
   INTERNAL_ERROR: 500,
 } as const satisfies Record<ErrorCode, number>;
 
-export const ErrorEnvelopeSchema = z.object({
-  success: z.literal(false),
-  error: z.object({
-    code: ErrorCodeSchema,
-    message: z.string(),
-    requestId: z.string(),
-    /** The request field a validation error is about, e.g. `card_number`. */
-    field: z.string().optional(),
-    /** Extra machine-readable facts, e.g. `{ attempts_left: 3 }`. */
-    details: z.record(z.string(), z.unknown()).optional(),
-  }),
-});
+export const ErrorEnvelopeSchema = z
+  .object({
+    success: z.literal(false),
+    error: z.object({
+      code: ErrorCodeSchema,
+      message: z.string(),
+      requestId: z.string(),
+      /** The request field a validation error is about, e.g. `card_number`. */
+      field: z.string().optional(),
+      /** Extra machine-readable facts, e.g. `{ attempts_left: 3 }`. */
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .meta({ id: "ErrorEnvelope" });
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
 
 export function successEnvelope<T extends z.ZodType>(data: T) {

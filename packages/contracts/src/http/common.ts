@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-export const LanguageSchema = z.enum(["uz", "ru", "en"]);
+export const LanguageSchema = z.enum(["uz", "ru", "en"]).meta({ id: "Language" });
 export type Language = z.infer<typeof LanguageSchema>;
 
 /** Maps a Telegram `language_code` (e.g. "ru", "en-US", "uz") to one of our languages; Uzbek by default. */
@@ -9,7 +9,7 @@ export function pickLanguage(code: string | null | undefined): Language {
   return base === "ru" || base === "en" || base === "uz" ? base : "uz";
 }
 
-export const PlanSlugSchema = z.enum(["monthly", "quarterly", "yearly"]);
+export const PlanSlugSchema = z.enum(["monthly", "quarterly", "yearly"]).meta({ id: "PlanSlug" });
 export type PlanSlug = z.infer<typeof PlanSlugSchema>;
 
 export const TelegramIdSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -19,22 +19,30 @@ export const TransactionIdSchema = z.number().int().positive().max(Number.MAX_SA
 export const TiyinSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 export const IsoDateTimeSchema = z.string().datetime({ offset: true });
 
-export const PaymentSessionStatusSchema = z.enum(["pending", "processing", "completed", "failed", "expired"]);
+export const PaymentSessionStatusSchema = z
+  .enum(["pending", "processing", "completed", "failed", "expired"])
+  .meta({ id: "PaymentSessionStatus" });
 export type PaymentSessionStatus = z.infer<typeof PaymentSessionStatusSchema>;
-export const PaymentStatusSchema = z.enum(["pending", "success", "failed", "unknown", "reversed"]);
-export const PaymentKindSchema = z.enum(["initial", "renewal"]);
-export const SubscriptionStatusSchema = z.enum(["active", "past_due", "canceled", "expired"]);
-export const CardTypeSchema = z.enum(["uzcard", "humo", "visa", "mastercard"]);
+export const PaymentStatusSchema = z
+  .enum(["pending", "success", "failed", "unknown", "reversed"])
+  .meta({ id: "PaymentStatus" });
+export const PaymentKindSchema = z.enum(["initial", "renewal"]).meta({ id: "PaymentKind" });
+export const SubscriptionStatusSchema = z
+  .enum(["active", "past_due", "canceled", "expired"])
+  .meta({ id: "SubscriptionStatus" });
+export const CardTypeSchema = z.enum(["uzcard", "humo", "visa", "mastercard"]).meta({ id: "CardType" });
 
-export const PlanSummarySchema = z.object({
-  slug: PlanSlugSchema,
-  name: z.string(),
-  /** For people: "29 000 so'm". */
-  price: z.string(),
-  /** Integer tiyin. */
-  price_raw: TiyinSchema,
-  duration_days: z.number().int().positive(),
-  /** For people: "30 kun". */
-  period: z.string(),
-});
+export const PlanSummarySchema = z
+  .object({
+    slug: PlanSlugSchema,
+    name: z.string(),
+    /** For people: "29 000 so'm". */
+    price: z.string(),
+    /** Integer tiyin. */
+    price_raw: TiyinSchema,
+    duration_days: z.number().int().positive(),
+    /** For people: "30 kun". */
+    period: z.string(),
+  })
+  .meta({ id: "PlanSummary" });
 export type PlanSummary = z.infer<typeof PlanSummarySchema>;
