@@ -130,11 +130,17 @@ describe("admin money changes message the user", () => {
       reason: "chargeback abuse",
     });
     expect(cancel.status).toBe(200);
-    expect((await admin(`/api/v1/admin/subscriptions/${subscriptionId}/cancel`, { reason: "again please" })).status).toBe(
-      409,
-    );
     expect(
-      (await admin(`/api/v1/admin/subscriptions/${subscriptionId}/extend`, { days: 1, reason: "again please" })).status,
+      (await admin(`/api/v1/admin/subscriptions/${subscriptionId}/cancel`, { reason: "again please" }))
+        .status,
+    ).toBe(409);
+    expect(
+      (
+        await admin(`/api/v1/admin/subscriptions/${subscriptionId}/extend`, {
+          days: 1,
+          reason: "again please",
+        })
+      ).status,
     ).toBe(409);
     const rows = await adminMessages(userId);
     expect(rows.map((r) => r.payload)).toEqual([
@@ -161,8 +167,12 @@ describe("admin money changes message the user", () => {
     // Removing a card that was already inactive says nothing new.
     const b = await paid("uzcard1", true);
     const [other] = await h.db.db.select().from(boundCards).where(eq(boundCards.userId, b.userId));
-    expect((await admin(`/api/v1/admin/cards/${other!.id}/deactivate`, { reason: "retired card" })).status).toBe(200);
-    expect((await admin(`/api/v1/admin/cards/${other!.id}/remove`, { reason: "retired card" })).status).toBe(200);
+    expect(
+      (await admin(`/api/v1/admin/cards/${other!.id}/deactivate`, { reason: "retired card" })).status,
+    ).toBe(200);
+    expect((await admin(`/api/v1/admin/cards/${other!.id}/remove`, { reason: "retired card" })).status).toBe(
+      200,
+    );
 
     expect((await adminMessages(a.userId)).map((r) => r.payload)).toEqual([
       { kind: "card_deactivated", userId: a.userId, boundCardId: card!.id },

@@ -204,7 +204,12 @@ async function dropPremium(tx: Transaction, userId: number) {
 }
 
 /** The user's message about a card the operator took out of use, owed in the action's transaction. */
-function notifyCardDeactivated(tx: Transaction, card: { id: number; userId: number }, auditId: number, now: Date) {
+function notifyCardDeactivated(
+  tx: Transaction,
+  card: { id: number; userId: number },
+  auditId: number,
+  now: Date,
+) {
   return recordNotification(
     tx,
     { kind: "card_deactivated", userId: card.userId, boundCardId: card.id },

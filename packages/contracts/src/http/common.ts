@@ -26,9 +26,15 @@ export const PaymentKindSchema = z.enum(["initial", "renewal"]);
 export const SubscriptionStatusSchema = z.enum(["active", "past_due", "canceled", "expired"]);
 export const CardTypeSchema = z.enum(["uzcard", "humo", "visa", "mastercard"]);
 
+/** A plan's name in every language, so a page can follow a language switch. */
+export const PlanNamesSchema = z.object({ uz: z.string(), ru: z.string(), en: z.string() });
+export type PlanNames = z.infer<typeof PlanNamesSchema>;
+
 export const PlanSummarySchema = z.object({
   slug: PlanSlugSchema,
+  /** In the language of the request (the user's chosen one, else Telegram's). */
   name: z.string(),
+  names: PlanNamesSchema,
   /** For people: "29 000 so'm". */
   price: z.string(),
   /** Integer tiyin. */

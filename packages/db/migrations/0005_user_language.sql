@@ -1,0 +1,2 @@
+CREATE TYPE "public"."user_language" AS ENUM('uz', 'ru', 'en');--> statement-breakpoint
+ALTER TABLE "users" ADD COLUMN "language" "user_language";
