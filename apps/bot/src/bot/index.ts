@@ -81,6 +81,7 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
     ctx.deps = deps;
     ctx.logger = deps.logger.child({ updateId: ctx.update.update_id });
     const chosen = ctx.from ? await deps.languages.get(ctx.from.id).catch(() => null) : null;
+    ctx.chosenLang = chosen;
     ctx.lang = chosen ?? pickLanguage(ctx.from?.language_code);
     ctx.t = t(ctx.lang);
     if (ctx.from && deps.onUserSeen) {

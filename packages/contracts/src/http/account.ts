@@ -47,7 +47,8 @@ export const SubscriptionSchema = z.object({
     slug: PlanSlugSchema,
     /** In the user's language. */
     name: z.string(),
-    names: PlanNamesSchema,
+    /** Every language's name (the gateway always sends it). */
+    names: PlanNamesSchema.optional(),
     price: z.string(),
     price_raw: TiyinSchema,
   }),

@@ -34,7 +34,8 @@ export const PlanSummarySchema = z.object({
   slug: PlanSlugSchema,
   /** In the language of the request (the user's chosen one, else Telegram's). */
   name: z.string(),
-  names: PlanNamesSchema,
+  /** Every language's name (the gateway always sends it), so a page can follow a language switch. */
+  names: PlanNamesSchema.optional(),
   /** For people: "29 000 so'm". */
   price: z.string(),
   /** Integer tiyin. */
