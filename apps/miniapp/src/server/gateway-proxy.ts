@@ -20,6 +20,7 @@ const ROUTES: ReadonlyArray<{ method: string; pattern: RegExp }> = [
   { method: "GET", pattern: /^user\/\d{1,16}\/(subscription|payments|cards)$/ },
   { method: "DELETE", pattern: /^user\/\d{1,16}\/cards\/\d{1,16}$/ },
   { method: "POST", pattern: /^subscription\/\d{1,16}\/(cancel|resume)$/ },
+  { method: "PUT", pattern: /^user\/\d{1,16}\/language$/ },
 ];
 
 const FORWARDED_REQUEST_HEADERS = ["authorization", "idempotency-key", "content-type", "accept-language"];
