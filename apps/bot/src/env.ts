@@ -25,6 +25,25 @@ const schema = z
       z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16-256 characters of A-Z, a-z, 0-9, _ or -"),
     ).optional(),
     ADMIN_CHAT_ID: z.coerce.number().int().optional(),
+    // -- support, account button, send budget (issue 16)
+    /** Chat (usually a group of operators) that receives /paysupport conversations; unset = show SUPPORT_CONTACT. */
+    SUPPORT_CHAT_ID: z.coerce.number().int().optional(),
+    /** Shown by /paysupport when SUPPORT_CHAT_ID is unset, e.g. "@obuna_support" or "+998 71 200 00 00". */
+    SUPPORT_CONTACT: z.string().trim().min(2).max(200).optional(),
+    /** A support conversation stays open this long after the user's last message (or an operator's reply). */
+    SUPPORT_SESSION_TTL_S: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .default(3_600),
+    /**
+     * Public URL of the Mini App: the chat menu button and /status open MINIAPP_URL/account. Telegram
+     * accepts only https Web App URLs, so unset or http (the local default) = no account button.
+     */
+    MINIAPP_URL: z.string().url().optional(),
+    /** Notification worker's share of Telegram's ~30 messages/s; the rest is left for command replies. */
+    NOTIFICATIONS_PER_SECOND: z.coerce.number().int().min(1).max(30).default(25),
     GATEWAY_URL: z.string().url(),
     INTERNAL_API_TOKEN: secret(z.string().min(16)),
   })
@@ -52,6 +71,18 @@ export interface BotConfig {
   gatewayUrl: string;
   internalApiToken: string;
   sentryDsn: string | null;
+  support: SupportConfig;
+  /** MINIAPP_URL + "/account", or null when MINIAPP_URL is unset or not https. */
+  accountUrl: string | null;
+  /** Global notification budget, messages per window of the sliding limiter. */
+  notificationsPerSecond: number;
+}
+
+export interface SupportConfig {
+  /** Where users' support messages go; null = /paysupport only shows `contact`. */
+  chatId: number | null;
+  contact: string | null;
+  sessionTtlS: number;
 }
 
 /** Reads and validates the bot's environment once at start; throws an EnvError naming every bad variable. */
@@ -77,5 +108,14 @@ export function loadBotConfig(source: Record<string, string | undefined> = proce
     gatewayUrl: env.GATEWAY_URL.replace(/\/+$/, ""),
     internalApiToken: env.INTERNAL_API_TOKEN,
     sentryDsn: env.SENTRY_DSN ?? null,
+    support: {
+      chatId: env.SUPPORT_CHAT_ID ?? null,
+      contact: env.SUPPORT_CONTACT ?? null,
+      sessionTtlS: env.SUPPORT_SESSION_TTL_S,
+    },
+    accountUrl: env.MINIAPP_URL?.startsWith("https://")
+      ? `${env.MINIAPP_URL.replace(/\/+$/, "")}/account`
+      : null,
+    notificationsPerSecond: env.NOTIFICATIONS_PER_SECOND,
   };
 }

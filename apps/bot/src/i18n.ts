@@ -77,6 +77,20 @@ export interface StatusView {
   nextCharge: { date: string; amount: string } | null;
 }
 
+/** What operators see above a forwarded support message (issue 16). */
+export interface SupportHeaderView {
+  telegramId: number;
+  name: string;
+  username: string | null;
+  lang: Language;
+  /** null = no subscription; "unavailable" = the gateway could not be asked. */
+  subscription: Omit<StatusView, "nextCharge"> | null | "unavailable";
+  lastPayment:
+    | { date: string; amount: string; status: PaymentStatusName; card: string | null }
+    | null
+    | "unavailable";
+}
+
 export interface Messages {
   languageName: string;
   welcome(name: string | undefined): string;
@@ -143,6 +157,27 @@ export interface Messages {
   subscriptionCanceledByAdmin(plan: string): string;
   subscriptionExtended(plan: string, days: number, endDate: string): string;
   cardDeactivated(card: string): string;
+  // -- support conversation and account button (issue 16)
+  /** /paysupport without SUPPORT_CHAT_ID: where to write instead (null = nothing configured). */
+  supportContact(contact: string | null): string;
+  /** /paysupport in a group: the conversation happens in the private chat. */
+  supportInPrivate: string;
+  supportCloseButton: string;
+  supportClosed: string;
+  /** After the first message of a conversation reached the support chat. */
+  supportForwarded: string;
+  /** A message with a card number is not forwarded. */
+  supportCardRefused: string;
+  /** Telegram cannot copy this kind of message (e.g. a poll). */
+  supportUnsupported: string;
+  /** The support chat could not be reached (bot removed, network). */
+  supportUnavailable(contact: string | null): string;
+  /** Before an operator's answer in the user's chat. */
+  supportReplyPrefix: string;
+  /** For operators, in the support chat. */
+  supportHeader(view: SupportHeaderView): string;
+  supportNotDelivered: string;
+  accountButton: string;
 }
 
 const uz: Messages = {
@@ -250,6 +285,42 @@ const uz: Messages = {
   cardDeactivated: (card) =>
     `💳 ${card} kartasi xizmat tomonidan o'chirildi: undan avtomatik to'lov yechilmaydi.\n` +
     "Obunani davom ettirish uchun boshqa karta bilan to'lang: /premium. Savollar: /paysupport",
+  // -- support conversation and account button (issue 16)
+  supportContact: (contact) =>
+    contact
+      ? `To'lov bo'yicha savollar: ${contact}\nMuammoni, sana va summani yozing (karta raqamini yozmang!).`
+      : "To'lov bo'yicha yordam hozircha sozlanmagan. Obuna holati: /status · To'lovlar: /payments",
+  supportInPrivate:
+    "To'lov bo'yicha yordam faqat shaxsiy chatda. Meni shaxsiy chatda oching va /paysupport yuboring.",
+  supportCloseButton: "✖️ Suhbatni yopish",
+  supportClosed: "Yordam suhbati yopildi. Yangi savol: /paysupport",
+  supportForwarded:
+    "✅ Xabaringiz yordam xizmatiga yuborildi. Yana yozishingiz mumkin; javob shu chatga keladi.",
+  supportCardRefused:
+    "⛔ Xabarda karta raqami bor: u yuborilmadi. Karta raqamini hech kimga yozmang, faqat oxirgi 4 raqamini yozing.",
+  supportUnsupported: "Bu turdagi xabarni yuborib bo'lmaydi. Iltimos, matn yoki rasm yuboring.",
+  supportUnavailable: (contact) =>
+    `Yordam xizmatiga hozir yuborib bo'lmadi. Keyinroq urinib ko'ring${contact ? ` yoki yozing: ${contact}` : ""}.`,
+  supportReplyPrefix: "💬 Yordam xizmati:",
+  supportHeader: (v) =>
+    `🆘 Yordam so'rovi\nTelegram id: ${v.telegramId} · ${v.name}${v.username ? ` (@${v.username})` : ""} · til: ${v.lang}\n` +
+    `Obuna: ${
+      v.subscription === "unavailable"
+        ? "ma'lumot olinmadi"
+        : v.subscription === null
+          ? "yo'q"
+          : `${v.subscription.plan} · ${uz.subscriptionStatus[v.subscription.status]} · ${v.subscription.endDate} gacha · avto: ${v.subscription.autoRenew ? "yoqilgan" : "o'chirilgan"}${v.subscription.card ? ` · ${v.subscription.card}` : ""}`
+    }\n` +
+    `Oxirgi to'lov: ${
+      v.lastPayment === "unavailable"
+        ? "ma'lumot olinmadi"
+        : v.lastPayment === null
+          ? "yo'q"
+          : `${v.lastPayment.amount} · ${uz.paymentStatus[v.lastPayment.status]} · ${v.lastPayment.date}${v.lastPayment.card ? ` · ${v.lastPayment.card}` : ""}`
+    }\n` +
+    "Javob berish uchun foydalanuvchi xabariga reply qiling.",
+  supportNotDelivered: "❌ Javob yetkazilmadi: foydalanuvchi botni bloklagan yoki chat topilmadi.",
+  accountButton: "👤 Kabinet",
 };
 
 const ru: Messages = {
@@ -357,6 +428,41 @@ const ru: Messages = {
   cardDeactivated: (card) =>
     `💳 Карта ${card} отключена службой поддержки: автоматических списаний с неё не будет.\n` +
     "Чтобы продлить подписку, оплатите другой картой: /premium. Вопросы: /paysupport",
+  // -- support conversation and account button (issue 16)
+  supportContact: (contact) =>
+    contact
+      ? `Вопросы по оплате: ${contact}\nОпишите проблему, дату и сумму (не пишите номер карты!).`
+      : "Поддержка по оплате пока не настроена. Статус подписки: /status · Платежи: /payments",
+  supportInPrivate:
+    "Поддержка по оплате — только в личном чате. Откройте меня в личном чате и отправьте /paysupport.",
+  supportCloseButton: "✖️ Закрыть обращение",
+  supportClosed: "Обращение закрыто. Новый вопрос: /paysupport",
+  supportForwarded: "✅ Сообщение передано в поддержку. Можете дописать ещё; ответ придёт в этот чат.",
+  supportCardRefused:
+    "⛔ В сообщении номер карты: оно не отправлено. Никому не пишите номер карты, только последние 4 цифры.",
+  supportUnsupported: "Такое сообщение переслать нельзя. Отправьте текст или фото.",
+  supportUnavailable: (contact) =>
+    `Не удалось передать сообщение в поддержку. Попробуйте позже${contact ? ` или напишите: ${contact}` : ""}.`,
+  supportReplyPrefix: "💬 Поддержка:",
+  supportHeader: (v) =>
+    `🆘 Обращение в поддержку\nTelegram id: ${v.telegramId} · ${v.name}${v.username ? ` (@${v.username})` : ""} · язык: ${v.lang}\n` +
+    `Подписка: ${
+      v.subscription === "unavailable"
+        ? "не удалось получить"
+        : v.subscription === null
+          ? "нет"
+          : `${v.subscription.plan} · ${ru.subscriptionStatus[v.subscription.status]} · до ${v.subscription.endDate} · авто: ${v.subscription.autoRenew ? "вкл" : "выкл"}${v.subscription.card ? ` · ${v.subscription.card}` : ""}`
+    }\n` +
+    `Последний платёж: ${
+      v.lastPayment === "unavailable"
+        ? "не удалось получить"
+        : v.lastPayment === null
+          ? "нет"
+          : `${v.lastPayment.amount} · ${ru.paymentStatus[v.lastPayment.status]} · ${v.lastPayment.date}${v.lastPayment.card ? ` · ${v.lastPayment.card}` : ""}`
+    }\n` +
+    "Чтобы ответить, ответьте (reply) на сообщение пользователя.",
+  supportNotDelivered: "❌ Ответ не доставлен: пользователь заблокировал бота или чат не найден.",
+  accountButton: "👤 Кабинет",
 };
 
 const en: Messages = {
@@ -462,6 +568,41 @@ const en: Messages = {
   cardDeactivated: (card) =>
     `💳 Your card ${card} was deactivated by our team: it will not be charged automatically any more.\n` +
     "To keep your subscription, pay with another card: /premium. Questions: /paysupport",
+  // -- support conversation and account button (issue 16)
+  supportContact: (contact) =>
+    contact
+      ? `Payment questions: ${contact}\nDescribe the problem, date and amount (never send your card number!).`
+      : "Payment support is not set up yet. Subscription status: /status · Payments: /payments",
+  supportInPrivate: "Payment support works only in a private chat. Open me in private and send /paysupport.",
+  supportCloseButton: "✖️ Close the conversation",
+  supportClosed: "Support conversation closed. A new question: /paysupport",
+  supportForwarded:
+    "✅ Your message was sent to support. You can add more; the answer will come to this chat.",
+  supportCardRefused:
+    "⛔ Your message contains a card number, so it was not sent. Never send your card number to anyone; the last 4 digits are enough.",
+  supportUnsupported: "This kind of message cannot be sent to support. Please send text or a photo.",
+  supportUnavailable: (contact) =>
+    `Support could not be reached right now. Please try again later${contact ? ` or write to ${contact}` : ""}.`,
+  supportReplyPrefix: "💬 Support:",
+  supportHeader: (v) =>
+    `🆘 Support request\nTelegram id: ${v.telegramId} · ${v.name}${v.username ? ` (@${v.username})` : ""} · language: ${v.lang}\n` +
+    `Subscription: ${
+      v.subscription === "unavailable"
+        ? "could not be loaded"
+        : v.subscription === null
+          ? "none"
+          : `${v.subscription.plan} · ${en.subscriptionStatus[v.subscription.status]} · until ${v.subscription.endDate} · auto-renew ${v.subscription.autoRenew ? "on" : "off"}${v.subscription.card ? ` · ${v.subscription.card}` : ""}`
+    }\n` +
+    `Last payment: ${
+      v.lastPayment === "unavailable"
+        ? "could not be loaded"
+        : v.lastPayment === null
+          ? "none"
+          : `${v.lastPayment.amount} · ${en.paymentStatus[v.lastPayment.status]} · ${v.lastPayment.date}${v.lastPayment.card ? ` · ${v.lastPayment.card}` : ""}`
+    }\n` +
+    "To answer, reply to the user's message.",
+  supportNotDelivered: "❌ The answer was not delivered: the user blocked the bot or the chat is gone.",
+  accountButton: "👤 Account",
 };
 
 const DICTIONARY: Record<Language, Messages> = { uz, ru, en };

@@ -7,13 +7,16 @@ import { getUserByTelegramId } from "@obuna/db/queries";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { createBot, registerCommands } from "./bot/index";
+import { setAccountMenuButton } from "./bot/telegram-api";
 import { loadBotConfig } from "./env";
 import { createGatewayClient } from "./gateway-client";
+import { t } from "./i18n";
 import { createRedisLanguageStore, createUserLanguageStore } from "./language-store";
 import { createLogger } from "./logger";
 import { clearBotBlocked } from "./notifications/queries";
 import { createNotificationWorker } from "./notifications/worker";
 import { createWebhookApp, startWebhookServer, WEBHOOK_PATH } from "./server";
+import { createRedisSupportStore } from "./support-store";
 
 async function main() {
   let config: ReturnType<typeof loadBotConfig>;
@@ -59,6 +62,8 @@ async function main() {
           removeOnFail: { age: 7 * 86_400 },
         });
       },
+      support: { ...config.support, store: createRedisSupportStore(redis) },
+      accountUrl: config.accountUrl,
       async onUserSeen(telegramId) {
         if (await clearBotBlocked(dbHandle.db, telegramId))
           logger.info({ telegramId }, "user unblocked the bot");
@@ -75,10 +80,14 @@ async function main() {
     languages,
     adminChatId: config.adminChatId,
     logger,
+    rateLimit: { globalLimit: config.notificationsPerSecond },
   });
 
   await bot.init();
   await registerCommands(bot, logger);
+  await setAccountMenuButton(bot.api, config.accountUrl, t("uz").accountButton, logger);
+  if (config.support.chatId === null && config.support.contact === null)
+    logger.warn("neither SUPPORT_CHAT_ID nor SUPPORT_CONTACT is set: /paysupport has no contact to show");
 
   let stopReceiving: () => Promise<void>;
   if (config.mode.kind === "webhook") {

@@ -46,6 +46,43 @@ function runMain(env: Record<string, string>): Promise<{ code: number | null; st
   });
 }
 
+describe("bot env: support, account button, notification budget (issue 16)", () => {
+  it("defaults: no support chat, no account button, 25 notifications/s, 1 h conversations", () => {
+    const config = loadBotConfig(VALID);
+    expect(config.support).toEqual({ chatId: null, contact: null, sessionTtlS: 3_600 });
+    expect(config.accountUrl).toBeNull();
+    expect(config.notificationsPerSecond).toBe(25);
+  });
+
+  it("reads SUPPORT_CHAT_ID, SUPPORT_CONTACT, SUPPORT_SESSION_TTL_S, MINIAPP_URL, NOTIFICATIONS_PER_SECOND", () => {
+    const config = loadBotConfig({
+      ...VALID,
+      SUPPORT_CHAT_ID: "-1001234567890",
+      SUPPORT_CONTACT: " @obuna_support ",
+      SUPPORT_SESSION_TTL_S: "900",
+      MINIAPP_URL: "https://pay.example.uz/",
+      NOTIFICATIONS_PER_SECOND: "20",
+    });
+    expect(config.support).toEqual({
+      chatId: -1_001_234_567_890,
+      contact: "@obuna_support",
+      sessionTtlS: 900,
+    });
+    expect(config.accountUrl).toBe("https://pay.example.uz/account");
+    expect(config.notificationsPerSecond).toBe(20);
+    // Telegram refuses http Web App URLs (a /status with such a button would fail): no button then.
+    expect(loadBotConfig({ ...VALID, MINIAPP_URL: "http://127.0.0.1:8050" }).accountUrl).toBeNull();
+  });
+
+  it("refuses a non-numeric support chat and a notification budget above Telegram's 30/s", () => {
+    expect(
+      problemsOf({ ...VALID, SUPPORT_CHAT_ID: "@support_group", NOTIFICATIONS_PER_SECOND: "31" }).map(
+        (problem) => problem.split(" ")[0],
+      ),
+    ).toEqual(["SUPPORT_CHAT_ID", "NOTIFICATIONS_PER_SECOND"]);
+  });
+});
+
 describe("bot env", () => {
   it("defaults to long polling against Telegram's API", () => {
     const config = loadBotConfig(VALID);

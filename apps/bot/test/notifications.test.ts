@@ -313,7 +313,7 @@ describe("delivery rules", () => {
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
   });
 
-  it("a burst of 300 notifications never exceeds 30 messages in any one-second window", async () => {
+  it("a burst of 300 notifications stays within the 25/s budget, leaving Telegram's other ~5/s for replies", async () => {
     const { sends } = startWorker();
     const people = await createExpiredUsers(db, 300);
     await queue.addBulk(
@@ -340,7 +340,8 @@ describe("delivery rules", () => {
       while (times[i]! - times[j]! >= 1_000) j++;
       busiest = Math.max(busiest, i - j + 1);
     }
-    expect(busiest).toBeLessThanOrEqual(30);
+    // Telegram allows ~30/s overall; the worker takes at most 25 of them by default (issue 16).
+    expect(busiest).toBeLessThanOrEqual(25);
     expect(new Set(sends().map((c) => c.payload.chat_id)).size).toBe(300);
   }, 30_000);
 });

@@ -2,7 +2,7 @@ import { signCallback } from "@obuna/atmos";
 import { atmosCallbacks, paymentSessions, payments } from "@obuna/db/schema";
 import { desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CALLBACK_API_KEY, STORE_ID } from "./constants";
+import { CALLBACK_API_KEY, METRICS_TOKEN, STORE_ID } from "./constants";
 import { apply, call, type Harness, prepareSession, startHarness } from "./harness";
 
 let h: Harness;
@@ -48,7 +48,9 @@ async function callbackCount() {
 }
 
 async function metricValue(name: string): Promise<number> {
-  const text = await (await fetch(`${h.baseUrl}/metrics`)).text();
+  const text = await (
+    await fetch(`${h.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+  ).text();
   const line = text.split("\n").find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(" ")[1]) : 0;
 }

@@ -59,6 +59,7 @@ describe("gateway env in production (NODE_ENV=production)", () => {
         "DEV_ALLOW_UNSIGNED_INIT_DATA",
         "IDEMPOTENCY_HASH_KEY",
         "INTERNAL_API_TOKEN",
+        "METRICS_TOKEN",
       ].sort(),
     );
     expect(problems).toContain(

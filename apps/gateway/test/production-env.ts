@@ -21,4 +21,5 @@ export const PRODUCTION_SECRETS = {
   ATMOS_CONSUMER_KEY: "Rx8s1sAdIkgVNmkmaQ8VTqPzrzwa",
   ATMOS_CONSUMER_SECRET: "b3Xq_9LmPz2wVt7YkR4nHs1aJd0e",
   ATMOS_CALLBACK_API_KEY: "atmos-issued-callback-key-42",
+  METRICS_TOKEN: "prod-metrics-3d2c1b0a9f8e7d6c5b4a39281706f5e4",
 };

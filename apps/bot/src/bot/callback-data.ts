@@ -13,6 +13,7 @@ export const callbackData = {
   otherCard: (subscriptionId: number) => `rf:pay:${subscriptionId}`,
   autoRenewOff: (subscriptionId: number) => `rf:off:${subscriptionId}`,
   premium: () => "premium",
+  supportClose: () => "support:close",
 } as const;
 
 export const CALLBACK_PATTERNS = {
@@ -22,6 +23,7 @@ export const CALLBACK_PATTERNS = {
   cancelNo: /^cancel:no$/,
   recovery: /^rf:(retry|pay|off):(\d{1,15})$/,
   premium: /^premium$/,
+  supportClose: /^support:close$/,
 } as const;
 
 export function parsePlanSlug(value: string | undefined): PlanSlug | null {

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { GatewayClient } from "../gateway-client";
 import type { Language, Messages } from "../i18n";
 import type { LanguageStore } from "../language-store";
+import type { SupportStore } from "../support-store";
 
 /** What the bot's handlers may use. Injected by `createBot`, so tests pass real or in-memory pieces. */
 export interface BotDeps {
@@ -20,6 +21,18 @@ export interface BotDeps {
   onUserSeen?(telegramId: number): Promise<void>;
   /** Optional Sentry (SENTRY_DSN): errors in updates are reported there too. */
   errorReporter?: ErrorReporter;
+  /** /paysupport (issue 16): where support conversations go; unset = /paysupport shows no contact. */
+  support?: SupportDeps;
+  /** The Mini App's /account page (MINIAPP_URL + "/account"): /status links to it when set. */
+  accountUrl?: string | null;
+}
+
+export interface SupportDeps {
+  /** SUPPORT_CHAT_ID; null = /paysupport only shows `contact`. */
+  chatId: number | null;
+  contact: string | null;
+  sessionTtlS: number;
+  store: SupportStore;
 }
 
 export interface BotContextFlavor {

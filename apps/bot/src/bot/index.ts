@@ -10,7 +10,9 @@ import { premiumFeature } from "./features/premium";
 import { privateOnlyFeature } from "./features/private-only";
 import { recoveryFeature } from "./features/recovery";
 import { startFeature } from "./features/start";
+import { supportFeature } from "./features/support";
 import { unhandledFeature } from "./features/unhandled";
+import { retryRepliesOn429 } from "./telegram-api";
 
 export interface CreateBotOptions {
   /** Bot API root, e.g. a local emulator. Default: Telegram's. */
@@ -76,6 +78,8 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
   if (options.apiRoot) config.client = { apiRoot: options.apiRoot };
   if (options.botInfo) config.botInfo = options.botInfo;
   const bot = new Bot<BotContext>(token, config);
+  // Replies wait out a 429 instead of failing (issue 16).
+  bot.use(retryRepliesOn429());
 
   bot.use(async (ctx, next) => {
     ctx.deps = deps;
@@ -124,6 +128,7 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
   guarded.use(autoRenewFeature());
   guarded.use(recoveryFeature());
   guarded.use(helpFeature());
+  guarded.use(supportFeature());
   guarded.use(unhandledFeature());
 
   // Last resort (errors outside the boundary, e.g. in the context middleware).

@@ -1,5 +1,5 @@
 import { formatMoney } from "@obuna/contracts/money";
-import { Composer } from "grammy";
+import { Composer, InlineKeyboard } from "grammy";
 import { GatewayError } from "../../gateway-client";
 import { formatDay } from "../../i18n";
 import type { BotContext } from "../context";
@@ -50,6 +50,10 @@ export function accountFeature(): Composer<BotContext> {
             }
           : null,
       }),
+      // The Mini App's account page (issue 16): card, history, auto-renew in one place.
+      ctx.deps.accountUrl
+        ? { reply_markup: new InlineKeyboard().webApp(ctx.t.accountButton, ctx.deps.accountUrl) }
+        : {},
     );
   });
 
