@@ -228,6 +228,18 @@ export async function checkEndState(
     unannouncedPayments++;
     problems.push(`payment ${p.id} (${p.kind}) succeeded but no message to its user was recorded`);
   }
+  // An operator's refund is a money change too: each one owes its user a payment_refunded message.
+  const silentRefunds = await sql<{ payment_id: string }[]>`
+    select a.entity_id as payment_id from audit_log a
+    where a.action = 'payment.refunded' and not exists (
+      select 1 from notification_outbox o
+      where o.kind = 'payment_refunded' and o.payload->>'paymentId' = a.entity_id)`;
+  for (const r of silentRefunds) {
+    unannouncedPayments++;
+    problems.push(
+      `payment ${r.payment_id} was refunded by an operator but no message to its user was recorded`,
+    );
+  }
   const [owed] = await sql<{ n: string }[]>`
     select count(*) as n from notification_outbox where queued_at is null`;
 

@@ -11,6 +11,8 @@ import {
   PaymentHistoryResponseSchema,
   type PlanListResponse,
   PlanListResponseSchema,
+  type SetLanguageRequest,
+  SetLanguageResponseSchema,
   type SubscriptionResponse,
   SubscriptionResponseSchema,
 } from "@obuna/contracts/http";
@@ -65,6 +67,8 @@ export interface GatewayClient {
   listCards(telegramId: number): Promise<CardsResponse>;
   cancelSubscription(subscriptionId: number): Promise<void>;
   resumeSubscription(subscriptionId: number): Promise<void>;
+  /** The language the user chose in /start, stored on the user. */
+  setLanguage(telegramId: number, request: SetLanguageRequest): Promise<void>;
 }
 
 export interface GatewayClientOptions {
@@ -88,7 +92,12 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 10_000;
 
-  async function call<T>(method: "GET" | "POST", path: string, schema: z.ZodType<T> | null, body?: unknown) {
+  async function call<T>(
+    method: "GET" | "POST" | "PUT",
+    path: string,
+    schema: z.ZodType<T> | null,
+    body?: unknown,
+  ) {
     let response: Response;
     try {
       response = await doFetch(`${options.baseUrl}${path}`, {
@@ -146,5 +155,8 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     listCards: (telegramId) => call("GET", `/api/v1/user/${telegramId}/cards`, CardsResponseSchema),
     cancelSubscription: (id) => call("POST", `/api/v1/subscription/${id}/cancel`, null, {}),
     resumeSubscription: (id) => call("POST", `/api/v1/subscription/${id}/resume`, null, {}),
+    setLanguage: async (telegramId, request) => {
+      await call("PUT", `/api/v1/user/${telegramId}/language`, SetLanguageResponseSchema, request);
+    },
   };
 }

@@ -148,6 +148,17 @@ export interface Messages {
   renewalReminder(plan: string, amount: string, chargeDate: string, card: string | null): string;
   subscriptionExpired(plan: string): string;
   cardExpiring(card: string, expiry: string): string;
+  // money changes made by an operator (issue 16): what happened, never the internal reason
+  paymentRefunded(
+    amount: string,
+    plan: string | null,
+    card: string | null,
+    endDate: string | null,
+    accessEnded: boolean,
+  ): string;
+  subscriptionCanceledByAdmin(plan: string): string;
+  subscriptionExtended(plan: string, days: number, endDate: string): string;
+  cardDeactivated(card: string): string;
   // -- support conversation and account button (issue 16)
   /** /paysupport without SUPPORT_CHAT_ID: where to write instead (null = nothing configured). */
   supportContact(contact: string | null): string;
@@ -265,6 +276,18 @@ const uz: Messages = {
   subscriptionExpired: (plan) => `Premium (${plan}) muddati tugadi. Qayta obuna bo'lish: /premium`,
   cardExpiring: (card, expiry) =>
     `💳 ${card} kartasining muddati ${expiry} da tugaydi. Obuna uzilmasligi uchun yangi karta bilan to'lang: /premium`,
+  paymentRefunded: (amount, plan, card, endDate, accessEnded) =>
+    `↩️ To'lov qaytarildi: ${amount}${card ? ` ${card} kartasiga` : ""} qaytariladi (bank bir necha kun ichida o'tkazadi).\n` +
+    (plan && accessEnded ? `Premium (${plan}) to'xtatildi. Qayta obuna bo'lish: /premium` : "") +
+    (plan && !accessEnded && endDate ? `Premium (${plan}) ${endDate} gacha faol.` : ""),
+  subscriptionCanceledByAdmin: (plan) =>
+    `⛔ Premium (${plan}) obunangiz xizmat tomonidan bekor qilindi: kirish yopildi, kartadan boshqa pul yechilmaydi.\n` +
+    "Savollar bo'lsa: /paysupport",
+  subscriptionExtended: (plan, days, endDate) =>
+    `🎁 Premium (${plan}) ${days} kunga uzaytirildi: endi ${endDate} gacha faol.`,
+  cardDeactivated: (card) =>
+    `💳 ${card} kartasi xizmat tomonidan o'chirildi: undan avtomatik to'lov yechilmaydi.\n` +
+    "Obunani davom ettirish uchun boshqa karta bilan to'lang: /premium. Savollar: /paysupport",
   // -- support conversation and account button (issue 16)
   supportContact: (contact) =>
     contact
@@ -397,6 +420,18 @@ const ru: Messages = {
   subscriptionExpired: (plan) => `Срок Premium (${plan}) истёк. Оформить снова: /premium`,
   cardExpiring: (card, expiry) =>
     `💳 Срок действия карты ${card} истекает ${expiry}. Чтобы подписка не прервалась, оплатите новой картой: /premium`,
+  paymentRefunded: (amount, plan, card, endDate, accessEnded) =>
+    `↩️ Платёж возвращён: ${amount} вернётся${card ? ` на карту ${card}` : " на вашу карту"} (банк зачисляет деньги в течение нескольких дней).\n` +
+    (plan && accessEnded ? `Premium (${plan}) отключён. Оформить снова: /premium` : "") +
+    (plan && !accessEnded && endDate ? `Premium (${plan}) действует до ${endDate}.` : ""),
+  subscriptionCanceledByAdmin: (plan) =>
+    `⛔ Ваша подписка Premium (${plan}) отменена службой поддержки: доступ закрыт, списаний больше не будет.\n` +
+    "Вопросы: /paysupport",
+  subscriptionExtended: (plan, days, endDate) =>
+    `🎁 Premium (${plan}) продлён на ${days} ${ruPlural(days, "день", "дня", "дней")}: теперь действует до ${endDate}.`,
+  cardDeactivated: (card) =>
+    `💳 Карта ${card} отключена службой поддержки: автоматических списаний с неё не будет.\n` +
+    "Чтобы продлить подписку, оплатите другой картой: /premium. Вопросы: /paysupport",
   // -- support conversation and account button (issue 16)
   supportContact: (contact) =>
     contact
@@ -526,6 +561,18 @@ const en: Messages = {
   subscriptionExpired: (plan) => `Your Premium (${plan}) has expired. Subscribe again: /premium`,
   cardExpiring: (card, expiry) =>
     `💳 Your card ${card} expires in ${expiry}. To keep your subscription, pay with a new card: /premium`,
+  paymentRefunded: (amount, plan, card, endDate, accessEnded) =>
+    `↩️ Your payment was refunded: ${amount} goes back to ${card ? `your card ${card}` : "your card"} (the bank may take a few days).\n` +
+    (plan && accessEnded ? `Your Premium (${plan}) has ended. Subscribe again: /premium` : "") +
+    (plan && !accessEnded && endDate ? `Your Premium (${plan}) is active until ${endDate}.` : ""),
+  subscriptionCanceledByAdmin: (plan) =>
+    `⛔ Your Premium (${plan}) subscription was cancelled by our team: access has ended and no further charges will be made.\n` +
+    "Questions: /paysupport",
+  subscriptionExtended: (plan, days, endDate) =>
+    `🎁 Your Premium (${plan}) was extended by ${days} day${days === 1 ? "" : "s"}: it is now active until ${endDate}.`,
+  cardDeactivated: (card) =>
+    `💳 Your card ${card} was deactivated by our team: it will not be charged automatically any more.\n` +
+    "To keep your subscription, pay with another card: /premium. Questions: /paysupport",
   // -- support conversation and account button (issue 16)
   supportContact: (contact) =>
     contact

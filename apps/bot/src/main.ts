@@ -3,6 +3,7 @@ import { exitOnEnvError } from "@obuna/contracts/env";
 import { createErrorReporter } from "@obuna/contracts/error-reporting";
 import { QUEUES, RENEWAL_JOBS } from "@obuna/contracts/jobs";
 import { createDb } from "@obuna/db";
+import { getUserByTelegramId } from "@obuna/db/queries";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { createBot, registerCommands } from "./bot/index";
@@ -10,7 +11,7 @@ import { setAccountMenuButton } from "./bot/telegram-api";
 import { loadBotConfig } from "./env";
 import { createGatewayClient } from "./gateway-client";
 import { t } from "./i18n";
-import { createRedisLanguageStore } from "./language-store";
+import { createRedisLanguageStore, createUserLanguageStore } from "./language-store";
 import { createLogger } from "./logger";
 import { createBotMetrics, pollingHealth } from "./metrics";
 import { clearBotBlocked } from "./notifications/queries";
@@ -35,13 +36,23 @@ async function main() {
   const renewalsQueue = new Queue(QUEUES.renewals, {
     connection: new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: false }),
   });
-  const languages = createRedisLanguageStore(redis);
+  const gateway = createGatewayClient({ baseUrl: config.gatewayUrl, internalToken: config.internalApiToken });
+  const languages = createUserLanguageStore({
+    cache: createRedisLanguageStore(redis),
+    readStored: async (telegramId) => (await getUserByTelegramId(dbHandle.db, telegramId))?.language ?? null,
+    persist: (telegramId, language) => gateway.setLanguage(telegramId, { language }),
+    onPersistError: (telegramId, error) =>
+      logger.warn(
+        { telegramId, err: { message: (error as Error).message } },
+        "language choice kept in Redis only (gateway did not take it)",
+      ),
+  });
   const metrics = createBotMetrics({ defaultMetrics: true });
 
   const bot = createBot(
     config.botToken,
     {
-      gateway: createGatewayClient({ baseUrl: config.gatewayUrl, internalToken: config.internalApiToken }),
+      gateway,
       languages,
       logger,
       errorReporter,

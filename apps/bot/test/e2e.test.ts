@@ -15,7 +15,8 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBot } from "../src/bot/index";
 import { createGatewayClient } from "../src/gateway-client";
-import { createRedisLanguageStore } from "../src/language-store";
+import { formatDay } from "../src/i18n";
+import { createRedisLanguageStore, createUserLanguageStore } from "../src/language-store";
 import { createNotificationWorker } from "../src/notifications/worker";
 import { buttonsOf, startEmulator } from "./emulator";
 import { openTestDb } from "./fixtures";
@@ -99,11 +100,17 @@ beforeAll(async () => {
   gatewayUrl = await startGateway(sandbox.url);
   sandbox.configure({ callbackUrl: `${gatewayUrl}/api/v1/atmos/callback` });
 
-  const languages = createRedisLanguageStore(redis, `bot:lang:e2e:${Date.now()}:`);
+  const gateway = createGatewayClient({ baseUrl: gatewayUrl, internalToken: INTERNAL_TOKEN });
+  // As main.ts wires it: the choice is stored on the user through the gateway, Redis keeps a copy.
+  const languages = createUserLanguageStore({
+    cache: createRedisLanguageStore(redis, `bot:lang:e2e:${Date.now()}:`),
+    readStored: async (telegramId) => (await getUserByTelegramId(dbHandle.db, telegramId))?.language ?? null,
+    persist: (telegramId, language) => gateway.setLanguage(telegramId, { language }),
+  });
   const bot = createBot(
     BOT_TOKEN,
     {
-      gateway: createGatewayClient({ baseUrl: gatewayUrl, internalToken: INTERNAL_TOKEN }),
+      gateway,
       languages,
       logger: botLogger,
       enqueueRetryNow: async () => {},
@@ -196,7 +203,7 @@ describe("end to end: bot + real gateway + ATMOS sandbox + Postgres", () => {
 
     // The gateway's payment_succeeded job reaches the chat through the bot's worker.
     const receipt = await nth(2, "payment notification");
-    expect(receipt.message.text).toContain("To'lov qabul qilindi: 29 000 so'm");
+    expect(receipt.message.text).toContain("To'lov qabul qilindi: 29\u00a0000\u00a0soʻm");
     // The fiscal receipt ATMOS issued for this charge is linked in the message and in /payments.
     const receiptUrl = sandbox.ledger().find((t) => t.transactionId === created.transaction_id)!.ofdUrl!;
     expect(receiptUrl).toMatch(/^https:\/\//);
@@ -210,7 +217,7 @@ describe("end to end: bot + real gateway + ATMOS sandbox + Postgres", () => {
 
     await client.sendCommand(client.makeCommand("/payments"));
     const history = await nth(4, "payments");
-    expect(history.message.text).toContain("29 000 so'm · muvaffaqiyatli");
+    expect(history.message.text).toContain("29\u00a0000\u00a0soʻm · muvaffaqiyatli");
     expect(history.message.text).toContain(`🧾 Chek: ${receiptUrl}`);
 
     await client.sendCommand(client.makeCommand("/cancel"));
@@ -246,5 +253,84 @@ describe("end to end: bot + real gateway + ATMOS sandbox + Postgres", () => {
       .split("\n")
       .filter((line) => line.includes(`"requestId":"${requestId}"`));
     expect(gatewayLines.some((line) => line.includes('"path":"/api/v1/payment/create-link"'))).toBe(true);
+  }, 60_000);
+
+  it("a language chosen in the bot is stored on the user: the payment link, the Mini App session, the receipt and /status speak it; next charge is a day before the end", async () => {
+    const telegramId = 4_300_002;
+    const NBSP = "\u00a0";
+    const client = emulator.server.getClient(BOT_TOKEN, {
+      userId: telegramId,
+      chatId: telegramId,
+      firstName: "Olga",
+      timeout: 5_000,
+    });
+    const messages = () => emulator.botMessages(telegramId);
+    const find = (what: string, match: (text: string) => boolean) =>
+      waitFor(() => messages().find((m) => match(m.message.text ?? "")), 15_000, what);
+
+    await client.sendCallback(client.makeCallbackQuery("lang:ru", { message: { message_id: 1 } }));
+    await find("language set", (t) => t.includes("Язык изменён"));
+    const stored = await waitFor(
+      async () => (await getUserByTelegramId(dbHandle.db, telegramId))?.language,
+      10_000,
+      "users.language",
+    );
+    expect(stored).toBe("ru");
+
+    await client.sendCommand(client.makeCommand("/premium"));
+    const plans = await find("plans", (t) => t.includes("Тарифы"));
+    expect(buttonsOf(plans)[0]?.text).toBe(`1 месяц — 29${NBSP}000${NBSP}сум / 30 дн.`);
+    await client.sendCallback(
+      client.makeCallbackQuery("plan:monthly", { message: { message_id: plans.messageId } }),
+    );
+    const link = await find("payment link", (t) => t.includes("Тариф: 1 месяц"));
+    expect(link.message.text).toContain(`Цена: 29${NBSP}000${NBSP}сум`);
+    const sessionId = new URL(buttonsOf(link)[0]!.web_app!.url).searchParams.get("session_id")!;
+
+    // The Mini App: Telegram's language_code says English, the session says Russian.
+    const initData = signInitData({ id: telegramId, first_name: "Olga", language_code: "en" }, BOT_TOKEN);
+    const asUser = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${gatewayUrl}${path}`, {
+        method,
+        headers: { "content-type": "application/json", authorization: `tma ${initData}` },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: checked by the assertions below
+      return ((await response.json()) as { data: any }).data;
+    };
+    const session = await asUser("GET", `/api/v1/payment/session/${sessionId}`);
+    expect(session.language).toBe("ru");
+    expect(session.plan.name).toBe("1 месяц");
+    const card = SANDBOX_CARDS.uzcard1;
+    const created = await asUser("POST", "/api/v1/atmos/create", {
+      session_id: sessionId,
+      amount: 2_900_000,
+      auto_renew: true,
+    });
+    await asUser("POST", "/api/v1/atmos/pre-apply", {
+      session_id: sessionId,
+      transaction_id: created.transaction_id,
+      card_number: card.pan,
+      expiry: card.expiry,
+    });
+    const applied = await asUser("POST", "/api/v1/atmos/apply", {
+      session_id: sessionId,
+      transaction_id: created.transaction_id,
+      otp: SANDBOX_OTP,
+    });
+    expect(applied.status).toBe("completed");
+    await find("receipt", (t) => t.includes(`Оплата получена: 29${NBSP}000${NBSP}сум`));
+
+    const account = await asUser("GET", `/api/v1/user/${telegramId}/subscription`);
+    expect(account.language).toBe("ru");
+    const endMs = Date.parse(account.subscription.end_date);
+    // RENEWAL_LEAD_HOURS defaults to 24 in the gateway, as in the renewals worker.
+    expect(Date.parse(account.subscription.next_charge_at)).toBe(endMs - 24 * 3_600_000);
+    await client.sendCommand(client.makeCommand("/status"));
+    const status = await find("status", (t) => t.includes("Следующее списание"));
+    expect(status.message.text).toContain(
+      `Следующее списание: ${formatDay(account.subscription.next_charge_at)}, 29${NBSP}000${NBSP}сум`,
+    );
+    expect(formatDay(account.subscription.next_charge_at)).not.toBe(formatDay(account.subscription.end_date));
   }, 60_000);
 });

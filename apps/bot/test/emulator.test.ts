@@ -72,7 +72,7 @@ describe("against telegram-test-api (long polling through @grammyjs/runner)", ()
     await client.sendCommand(client.makeCommand("/premium"));
     const plans = await waitFor(() => emulator.botMessages(chatId)[2], 5_000, "plans");
     const monthly = buttonsOf(plans).find((b) => b.callback_data === "plan:monthly");
-    expect(monthly?.text).toBe("1 Oylik — 29 000 so'm / 30 kun");
+    expect(monthly?.text).toBe("1 Oylik — 29\u00a0000\u00a0soʻm / 30 kun");
 
     await client.sendCallback(
       client.makeCallbackQuery("plan:monthly", { message: { message_id: plans.messageId } }),

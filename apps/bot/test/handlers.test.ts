@@ -167,8 +167,8 @@ describe("/premium", () => {
     await bot.handleUpdate(commandUpdate("/premium", from));
     const buttons = keyboardOf(sent().at(-1));
     expect(buttons.map((b) => b.text)).toEqual([
-      "1 Oylik — 29 000 so'm / 30 kun",
-      "1 Yillik — 290 000 so'm / 365 kun",
+      "1 Oylik — 29\u00a0000\u00a0soʻm / 30 kun",
+      "1 Yillik — 290\u00a0000\u00a0soʻm / 365 kun",
     ]);
     expect(buttons.map((b) => b.callback_data)).toEqual(["plan:monthly", "plan:yearly"]);
   });
@@ -236,14 +236,15 @@ describe("/premium", () => {
 describe("/status and /payments", () => {
   it("shows plan, end date, auto-renew, masked card and next charge", async () => {
     const from = user(nextUserId++, "en");
-    gateway.subscriptions.set(from.id, subscriptionFixture());
+    // The charge is tried a day before the end date: that day is "next charge", not the end date.
+    gateway.subscriptions.set(from.id, subscriptionFixture({ next_charge_at: "2026-11-29T23:00:00.000Z" }));
     await bot.handleUpdate(commandUpdate("/status", from));
     const text = lastText();
     expect(text).toContain("Plan: 1 Month");
     expect(text).toContain("Valid until: 01.12.2026");
     expect(text).toContain("Auto-renew: on");
     expect(text).toContain("860049******1234");
-    expect(text).toContain("Next charge: 30.11.2026, 29 000 so'm");
+    expect(text).toContain("Next charge: 30.11.2026, UZS\u00a029,000");
   });
 
   it("says so when there is no subscription, also for a user the gateway never saw", async () => {
@@ -284,8 +285,8 @@ describe("/status and /payments", () => {
     await bot.handleUpdate(commandUpdate("/payments", from));
     expect(lastText().split("\n")).toEqual([
       "🧾 Oxirgi to'lovlar:",
-      "21.11.2026 · 29 000 so'm · muvaffaqiyatsiz · 860049******1234",
-      "21.10.2026 · 29 000 so'm · muvaffaqiyatli",
+      "21.11.2026 · 29\u00a0000\u00a0soʻm · muvaffaqiyatsiz · 860049******1234",
+      "21.10.2026 · 29\u00a0000\u00a0soʻm · muvaffaqiyatli",
       "🧾 Chek: https://ofd.soliq.uz/check?t=UZ1&r=2",
     ]);
   });

@@ -122,7 +122,13 @@ export const PLANS: PlanListResponse["plans"] = [
 export function subscriptionFixture(overrides: Partial<Subscription> = {}): Subscription {
   return {
     id: 501,
-    plan: { slug: "monthly", name: "1 Oylik", price: "29 000 so'm", price_raw: 2_900_000 },
+    plan: {
+      slug: "monthly",
+      name: "1 Oylik",
+      names: { uz: "1 Oylik", ru: "1 месяц", en: "1 Month" },
+      price: "29 000 so'm",
+      price_raw: 2_900_000,
+    },
     status: "active",
     is_active: true,
     auto_renew: true,
@@ -138,6 +144,7 @@ export function subscriptionFixture(overrides: Partial<Subscription> = {}): Subs
       created_at: "2026-11-01T00:00:00.000Z",
       last_used_at: null,
     },
+    next_charge_at: "2026-11-30T00:00:00.000Z",
     next_charge: {
       date: "2026-11-30T00:00:00.000Z",
       amount: 2_900_000,
@@ -180,7 +187,8 @@ export class FakeGateway implements GatewayClient {
       expires_at: "2026-11-28T10:30:00.000Z",
       plan: {
         slug: plan.slug,
-        name: plan.names.uz,
+        name: plan.names[request.language ?? "uz"],
+        names: plan.names,
         price: plan.price,
         price_raw: plan.price_raw,
         duration_days: plan.duration_days,
@@ -204,6 +212,11 @@ export class FakeGateway implements GatewayClient {
     this.check();
     this.cancelled.push(id);
     for (const sub of this.subscriptions.values()) if (sub.id === id) sub.auto_renew = false;
+  }
+  languages = new Map<number, string>();
+  async setLanguage(telegramId: number, request: { language: string }) {
+    this.check();
+    this.languages.set(telegramId, request.language);
   }
   async resumeSubscription(id: number) {
     this.check();

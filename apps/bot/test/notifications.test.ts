@@ -1,4 +1,5 @@
 import { type NotificationJob, notificationJobId } from "@obuna/contracts/jobs";
+import { schema } from "@obuna/db";
 import { getUserById } from "@obuna/db/queries";
 import { payments } from "@obuna/db/schema";
 import { testRedisUrl } from "@obuna/db/testing";
@@ -111,7 +112,7 @@ describe("each notification kind", () => {
           subscriptionId: paid.subscription.id,
         },
         paid.user.telegramId,
-        "To'lov qabul qilindi: 29 000 so'm (860049******1234)",
+        "To'lov qabul qilindi: 29\u00a0000\u00a0soʻm (860049******1234)",
       ],
       [
         {
@@ -131,7 +132,7 @@ describe("each notification kind", () => {
           subscriptionId: cancelledInFlight.subscription.id,
         },
         cancelledInFlight.user.telegramId,
-        "had already been sent to the bank: 29 000 so'm was charged (860049******1234)",
+        "had already been sent to the bank: UZS\u00a029,000 was charged (860049******1234)",
       ],
       [
         {
@@ -153,7 +154,7 @@ describe("each notification kind", () => {
           chargeAt: "2026-11-30T00:00:00.000Z",
         },
         reminded.user.telegramId,
-        "30.11.2026 kuni Premium (1 Oylik) uchun 29 000 so'm 860049******1234",
+        "30.11.2026 kuni Premium (1 Oylik) uchun 29\u00a0000\u00a0soʻm 860049******1234",
       ],
       [
         { kind: "subscription_expired", userId: expired.user.id, subscriptionId: expired.subscription.id },
@@ -403,4 +404,138 @@ describe("delivery rules", () => {
     expect(times.length / seconds).toBeLessThanOrEqual(26.5);
     expect(new Set(sends().map((c) => c.payload.chat_id)).size).toBe(300);
   }, 30_000);
+});
+
+describe("money changes made by an operator (admin)", () => {
+  const NBSP = "\u00a0";
+  const cases = {
+    uz: {
+      refunded: [
+        `To'lov qaytarildi: 29${NBSP}000${NBSP}soʻm 860049******1234 kartasiga`,
+        "Premium (1 Oylik) to'xtatildi",
+      ],
+      refundedKept: "Premium (1 Oylik) 15.12.2026 gacha faol.",
+      canceled: ["Premium (1 Oylik) obunangiz xizmat tomonidan bekor qilindi", "/paysupport"],
+      extended: ["Premium (1 Oylik) 7 kunga uzaytirildi", "08.12.2026 gacha faol"],
+      card: ["860049******1234 kartasi xizmat tomonidan o'chirildi", "/premium"],
+    },
+    ru: {
+      refunded: [
+        `Платёж возвращён: 29${NBSP}000${NBSP}сум вернётся на карту 860049******1234`,
+        "Premium (1 месяц) отключён",
+      ],
+      refundedKept: "Premium (1 месяц) действует до 15.12.2026.",
+      canceled: ["Ваша подписка Premium (1 месяц) отменена службой поддержки", "/paysupport"],
+      extended: ["Premium (1 месяц) продлён на 7 дней", "до 08.12.2026"],
+      card: ["Карта 860049******1234 отключена службой поддержки", "/premium"],
+    },
+    en: {
+      refunded: [
+        `Your payment was refunded: UZS${NBSP}29,000 goes back to your card 860049******1234`,
+        "Your Premium (1 Month) has ended",
+      ],
+      refundedKept: "Your Premium (1 Month) is active until 15.12.2026.",
+      canceled: ["Your Premium (1 Month) subscription was cancelled by our team", "/paysupport"],
+      extended: ["Your Premium (1 Month) was extended by 7 days", "active until 08.12.2026"],
+      card: ["Your card 860049******1234 was deactivated by our team", "/premium"],
+    },
+  } as const;
+
+  for (const lang of ["uz", "ru", "en"] as const) {
+    it(`refund, cancel, extend and card deactivation are told in ${lang}, in the language chosen in the bot`, async () => {
+      const { sends } = startWorker();
+      // Telegram says Uzbek (or English for uz), the user chose `lang` in the bot: the choice wins.
+      const a = await createPayingUser(db, { languageCode: lang === "uz" ? "en" : "uz" });
+      const b = await createPayingUser(db, { languageCode: lang === "uz" ? "en" : "uz" });
+      for (const id of [a.user.id, b.user.id])
+        await db.update(schema.users).set({ language: lang }).where(eq(schema.users.id, id));
+      const expect_ = cases[lang];
+      const jobs: [NotificationJob, number, readonly string[]][] = [
+        [
+          {
+            kind: "payment_refunded",
+            userId: a.user.id,
+            paymentId: a.payment.id,
+            subscriptionId: a.subscription.id,
+            endDate: "2026-11-01T00:00:00.000Z",
+            accessEnded: true,
+          },
+          a.user.telegramId,
+          expect_.refunded,
+        ],
+        [
+          {
+            kind: "payment_refunded",
+            userId: b.user.id,
+            paymentId: b.payment.id,
+            subscriptionId: b.subscription.id,
+            endDate: "2026-12-15T00:00:00.000Z",
+            accessEnded: false,
+          },
+          b.user.telegramId,
+          [expect_.refundedKept],
+        ],
+        [
+          { kind: "subscription_canceled_by_admin", userId: a.user.id, subscriptionId: a.subscription.id },
+          a.user.telegramId,
+          expect_.canceled,
+        ],
+        [
+          {
+            kind: "subscription_extended",
+            userId: b.user.id,
+            subscriptionId: b.subscription.id,
+            days: 7,
+            endDate: "2026-12-08T00:00:00.000Z",
+          },
+          b.user.telegramId,
+          expect_.extended,
+        ],
+        [
+          { kind: "card_deactivated", userId: a.user.id, boundCardId: a.card.id },
+          a.user.telegramId,
+          expect_.card,
+        ],
+      ];
+      const ids = [];
+      for (const [job] of jobs) ids.push(await enqueue(job, `admin-${lang}`));
+      for (const id of ids) expect((await settled(id)).state).toBe("completed");
+      expect(sends()).toHaveLength(jobs.length);
+      for (const [job, chatId, fragments] of jobs) {
+        const texts = sends()
+          .filter((c) => c.payload.chat_id === chatId)
+          .map((c) => String(c.payload.text));
+        const text = texts.find((t) => fragments.every((f) => t.includes(f)));
+        expect(text, `${job.kind}: ${JSON.stringify(texts)}`).toBeDefined();
+      }
+      // An ended subscription gets the way back in; nothing says why the operator acted.
+      const ended = sends().find((c) => expect_.refunded.every((f) => String(c.payload.text).includes(f)));
+      expect(JSON.stringify(ended?.payload.reply_markup ?? null)).toContain("premium");
+      const kept = sends().find((c) => String(c.payload.text).includes(expect_.refundedKept));
+      expect(kept?.payload.reply_markup).toBeUndefined();
+    });
+  }
+
+  it("a message about someone else's payment or card is not sent", async () => {
+    const { sends } = startWorker();
+    const owner = await createPayingUser(db);
+    const other = await createPayingUser(db);
+    const a = await enqueue(
+      { kind: "card_deactivated", userId: other.user.id, boundCardId: owner.card.id },
+      "foreign-card",
+    );
+    const b = await enqueue(
+      {
+        kind: "payment_refunded",
+        userId: other.user.id,
+        paymentId: owner.payment.id,
+        subscriptionId: null,
+        endDate: null,
+        accessEnded: false,
+      },
+      "foreign-payment",
+    );
+    for (const id of [a, b]) expect((await settled(id)).state).toBe("completed");
+    expect(sends()).toHaveLength(0);
+  });
 });

@@ -21,6 +21,7 @@ import { registerPaymentSession } from "./routes/payment.session";
 import { registerPlansList } from "./routes/plans.list";
 import { registerSubscriptionCancelResume } from "./routes/subscription.cancel-resume";
 import { registerUserCards } from "./routes/user.cards";
+import { registerUserLanguage } from "./routes/user.language";
 import { registerUserPayments } from "./routes/user.payments";
 import { registerUserSubscription } from "./routes/user.subscription";
 
@@ -64,6 +65,7 @@ export function createApp(inputDeps: GatewayDeps, options: { admin?: AdminConfig
   registerUserPayments(app);
   registerUserSubscription(app);
   registerUserCards(app);
+  registerUserLanguage(app);
   registerSubscriptionCancelResume(app);
   registerAdmin(app, options.admin);
   registerOpsMetrics(metrics, deps.db, deps.clock);

@@ -28,6 +28,8 @@ export interface GatewayConfig {
   atmosCallbackHash: "md5" | "sha256";
   /** Payment sessions live this long (default 30 minutes). */
   sessionTtlMs?: number;
+  /** RENEWAL_LEAD_HOURS in ms: how long before end_date a renewal is charged (default 24 h). */
+  renewalLeadMs?: number;
   /** Minimum time between two OTP sends for one session (default 60 s). */
   otpResendCooldownMs?: number;
   /** Largest accepted request body (default 64 KiB). */
@@ -71,6 +73,8 @@ export type InternalScope =
   | "subscription:manage"
   | "payments:read"
   | "cards:read"
+  /** PUT /user/{id}/language: the language chosen in the bot. */
+  | "user:language"
   /** Not granted to the internal token: paying (`/atmos/*`) and card removal. */
   | "checkout"
   | "cards:remove";

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { devOnly, issuedSecret, PUBLISHED_EXAMPLE_SECRETS, parseEnv, secret } from "@obuna/contracts/env";
+import { DEFAULT_RENEWAL_LEAD_HOURS } from "@obuna/contracts/schedule";
 import { z } from "zod";
 
 const bool = () =>
@@ -95,6 +96,11 @@ export const gatewayEnvSchema = z.object({
     .refine((ips) => ips.every((ip) => isIP(ip) !== 0), "expected a comma-separated list of IP addresses"),
   /** Stored ATMOS callbacks are deleted after this many days (maintenance loop). */
   ATMOS_CALLBACK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /**
+   * Hours before end_date that the renewals worker charges: the gateway shows that time as "next
+   * charge". Must equal the renewals worker's value (same variable, same default).
+   */
+  RENEWAL_LEAD_HOURS: z.coerce.number().min(0).default(DEFAULT_RENEWAL_LEAD_HOURS),
   /** reconcile: pending/unknown outcomes older than this many minutes are reported. */
   RECONCILE_UNRESOLVED_AFTER_MIN: z.coerce.number().int().min(1).default(15),
 });

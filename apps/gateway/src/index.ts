@@ -56,6 +56,7 @@ async function main(env: GatewayEnv) {
       atmosCallbackApiKey: env.ATMOS_CALLBACK_API_KEY,
       atmosCallbackHash: env.ATMOS_CALLBACK_HASH,
       otpResendCooldownMs: env.OTP_RESEND_COOLDOWN_S * 1000,
+      renewalLeadMs: env.RENEWAL_LEAD_HOURS * 3_600_000,
       metricsToken: env.METRICS_TOKEN,
       rateLimits: {
         smsPerSessionPerHour: env.RATE_LIMIT_SMS_PER_SESSION_PER_HOUR,

@@ -145,7 +145,7 @@ describe("Mini App look, language and Telegram integration", () => {
     await page.locator('[data-page="account"]').waitFor();
     await expect(page.getByTestId("account-status").textContent()).resolves.toBe("Active");
     await expect(page.getByTestId("next-charge").textContent()).resolves.toMatch(
-      /^Next charge: \d\d\.\d\d\.\d{4}, .* so'm, card /,
+      /^Next charge: \d\d\.\d\d\.\d{4}, UZS\u00a0[\d,]+, card /,
     );
     await expect(page.getByTestId("autorenew-state").textContent()).resolves.toBe("Auto-renew is on.");
     await expect(page.getByTestId("saved-card-row").count()).resolves.toBe(1);

@@ -147,6 +147,9 @@ describe("gateway proxy", () => {
     expect(isAllowedRoute("POST", "atmos/pre-apply")).toBe("ok");
     expect(isAllowedRoute("DELETE", "user/42/cards/7")).toBe("ok");
     expect(isAllowedRoute("POST", "subscription/5/cancel")).toBe("ok");
+    // The language a user picks on the page is stored as theirs (gateway: only their own).
+    expect(isAllowedRoute("PUT", "user/42/language")).toBe("ok");
+    expect(isAllowedRoute("POST", "user/42/language")).toBe("method_not_allowed");
     expect(isAllowedRoute("GET", "atmos/apply")).toBe("method_not_allowed");
     expect(isAllowedRoute("POST", "payment/create-link")).toBe("not_found");
     expect(isAllowedRoute("POST", "atmos/callback")).toBe("not_found");

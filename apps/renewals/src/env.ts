@@ -1,4 +1,5 @@
 import { issuedSecret, parseEnv, secret } from "@obuna/contracts/env";
+import { DEFAULT_RENEWAL_LEAD_HOURS } from "@obuna/contracts/schedule";
 import { z } from "zod";
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
@@ -30,7 +31,7 @@ export const renewalsEnvSchema = z.object({
   /** Bearer token Prometheus sends to scrape `GET /metrics` on RENEWALS_PORT; unset = /metrics answers 401. */
   METRICS_TOKEN: secret(z.string().min(16, "use at least 16 characters")).optional(),
   RENEWALS_SWEEP_INTERVAL_MS: int(300_000, 1_000),
-  RENEWAL_LEAD_HOURS: z.coerce.number().min(0).default(24),
+  RENEWAL_LEAD_HOURS: z.coerce.number().min(0).default(DEFAULT_RENEWAL_LEAD_HOURS),
   RENEWAL_RETRY_DAYS: retryDays.default([1, 3, 5]),
   RENEWAL_GRACE_DAYS: z.coerce.number().min(0).default(7),
   RENEWAL_REMINDER_DAYS: z.coerce.number().min(0).default(3),

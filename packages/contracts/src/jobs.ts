@@ -41,6 +41,32 @@ export const NotificationJobSchema = z.discriminatedUnion("kind", [
   }),
   z.object({ kind: z.literal("subscription_expired"), userId: id, subscriptionId: id }),
   z.object({ kind: z.literal("card_expiring"), userId: id, boundCardId: id, subscriptionId: id.optional() }),
+  // Money changes made by an operator in admin: each one tells the user what happened (never the
+  // operator's internal reason). Dates are the state the action left, so a later change cannot
+  // rewrite what this message says.
+  /** A payment was refunded (ATMOS reverse). */
+  z.object({
+    kind: z.literal("payment_refunded"),
+    userId: id,
+    paymentId: id,
+    subscriptionId: id.nullable(),
+    /** The subscription's end date after the refund took the period back (ISO), if it had one. */
+    endDate: z.string().datetime().nullable(),
+    /** The refund ended access. */
+    accessEnded: z.boolean(),
+  }),
+  /** An operator ended the subscription now: no access, no renewals. */
+  z.object({ kind: z.literal("subscription_canceled_by_admin"), userId: id, subscriptionId: id }),
+  /** An operator added days to a live subscription. */
+  z.object({
+    kind: z.literal("subscription_extended"),
+    userId: id,
+    subscriptionId: id,
+    days: z.number().int().positive(),
+    endDate: z.string().datetime(),
+  }),
+  /** An operator deactivated (or removed) a saved card: renewals no longer use it. */
+  z.object({ kind: z.literal("card_deactivated"), userId: id, boundCardId: id }),
   z.object({
     kind: z.literal("admin_alert"),
     alert: z.enum(["failed_payments", "unknown_outcomes", "reconciliation", "other"]),

@@ -40,6 +40,8 @@ export interface SupportDeps {
 
 export interface BotContextFlavor {
   lang: Language;
+  /** The language the user chose in /start (null = never chose; `lang` then follows Telegram). */
+  chosenLang: Language | null;
   t: Messages;
   logger: Logger;
   deps: BotDeps;

@@ -87,6 +87,7 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
     ctx.requestId = newRequestId(ctx.update.update_id);
     ctx.logger = deps.logger.child({ updateId: ctx.update.update_id, requestId: ctx.requestId });
     const chosen = ctx.from ? await deps.languages.get(ctx.from.id).catch(() => null) : null;
+    ctx.chosenLang = chosen;
     ctx.lang = chosen ?? pickLanguage(ctx.from?.language_code);
     ctx.t = t(ctx.lang);
     if (ctx.from && deps.onUserSeen) {

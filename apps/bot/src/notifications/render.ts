@@ -1,5 +1,5 @@
 import type { NotificationJob } from "@obuna/contracts/jobs";
-import { formatSom } from "@obuna/contracts/money";
+import { formatMoney } from "@obuna/contracts/money";
 import type { DbOrTx } from "@obuna/db";
 import { getPlanById, getSubscriptionById, getUserById, planName } from "@obuna/db/queries";
 import { InlineKeyboard } from "grammy";
@@ -54,8 +54,12 @@ export async function renderNotification(
   const user = await getUserById(deps.db, job.userId);
   if (!user) return { send: false, reason: "user not found" };
   if (user.botBlockedAt) return { send: false, reason: "user blocked the bot" };
+  // The language chosen in the bot (stored on the user), else the bot's cached choice, else Telegram's.
   const lang: Language =
-    (await deps.languages.get(user.telegramId).catch(() => null)) ?? pickLanguage(user.languageCode);
+    user.language ??
+    (await deps.languages.get(user.telegramId).catch(() => null)) ??
+    pickLanguage(user.languageCode);
+  const money = (tiyin: number) => formatMoney(tiyin, lang);
   const m = t(lang);
   const to = (text: string, replyMarkup?: InlineKeyboard): RenderedNotification => ({
     send: true,
@@ -88,7 +92,7 @@ export async function renderNotification(
             ? m.renewalSucceeded
             : m.renewalChargedAfterCancel;
       const text = render(
-        formatSom(payment.amount),
+        money(payment.amount),
         loaded.planName,
         formatDay(loaded.subscription.endDate),
         payment.cardMasked,
@@ -121,7 +125,7 @@ export async function renderNotification(
       return to(
         m.renewalReminder(
           loaded.planName,
-          formatSom(loaded.plan.price),
+          money(loaded.plan.price),
           formatDay(job.chargeAt),
           card?.panMasked ?? null,
         ),
@@ -139,6 +143,37 @@ export async function renderNotification(
       const card = await getBoundCardSummary(deps.db, job.boundCardId);
       if (!card || card.userId !== user.id) return { send: false, reason: "card not found" };
       return to(m.cardExpiring(card.panMasked, formatCardExpiry(card.expiry)));
+    }
+    // Money changes made by an operator in admin.
+    case "payment_refunded": {
+      const payment = await getPaymentForNotification(deps.db, job.paymentId);
+      if (!payment || payment.userId !== user.id) return { send: false, reason: "payment not found" };
+      const loaded = job.subscriptionId ? await subscriptionWithPlan(job.subscriptionId) : null;
+      return to(
+        m.paymentRefunded(
+          money(payment.amount),
+          loaded?.planName ?? null,
+          payment.cardMasked,
+          job.endDate ? formatDay(job.endDate) : null,
+          job.accessEnded,
+        ),
+        job.accessEnded ? new InlineKeyboard().text(m.buyPremiumButton, callbackData.premium()) : undefined,
+      );
+    }
+    case "subscription_canceled_by_admin": {
+      const loaded = await subscriptionWithPlan(job.subscriptionId);
+      if (!loaded) return { send: false, reason: "subscription not found" };
+      return to(m.subscriptionCanceledByAdmin(loaded.planName));
+    }
+    case "subscription_extended": {
+      const loaded = await subscriptionWithPlan(job.subscriptionId);
+      if (!loaded) return { send: false, reason: "subscription not found" };
+      return to(m.subscriptionExtended(loaded.planName, job.days, formatDay(job.endDate)));
+    }
+    case "card_deactivated": {
+      const card = await getBoundCardSummary(deps.db, job.boundCardId);
+      if (!card || card.userId !== user.id) return { send: false, reason: "card not found" };
+      return to(m.cardDeactivated(card.panMasked));
     }
   }
 }

@@ -9,13 +9,20 @@ import type {
 } from "@obuna/contracts/http";
 import { formatSom } from "@obuna/contracts/money";
 import type { Transaction } from "@obuna/db";
-import { atmosCardSharedByLiveRow, getUserById, revealCardToken, setUserRole } from "@obuna/db/queries";
+import {
+  atmosCardSharedByLiveRow,
+  getUserById,
+  recordNotification,
+  revealCardToken,
+  setUserRole,
+} from "@obuna/db/queries";
 import { auditLog, boundCards, payments, subscriptions } from "@obuna/db/schema";
 import { and, eq } from "drizzle-orm";
 import type { GatewayDeps } from "../context";
 import { ApiError } from "../errors";
 import type { GatewayMetrics } from "../metrics";
 import { atmosErrorCode } from "../services/atmos-errors";
+import { flushNotifications } from "../services/notifications";
 import type { AdminIdentity } from "./auth";
 import { opsCounter } from "./metrics";
 import {
@@ -196,6 +203,21 @@ async function dropPremium(tx: Transaction, userId: number) {
   if (user?.role === "premium") await setUserRole(tx, userId, "user");
 }
 
+/** The user's message about a card the operator took out of use, owed in the action's transaction. */
+function notifyCardDeactivated(
+  tx: Transaction,
+  card: { id: number; userId: number },
+  auditId: number,
+  now: Date,
+) {
+  return recordNotification(
+    tx,
+    { kind: "card_deactivated", userId: card.userId, boundCardId: card.id },
+    auditId,
+    now,
+  );
+}
+
 function countAction(deps: AdminDeps, action: string, outcome: string) {
   opsCounter(deps.metrics, "gateway_admin_actions_total")?.inc({ action, outcome });
 }
@@ -211,6 +233,7 @@ export async function setCardActive(
 ) {
   const now = deps.clock();
   const action = active ? "card.reactivated" : "card.deactivated";
+  const owed: string[] = [];
   const auditId = await deps.db.transaction(async (tx) => {
     const card = await lockCard(tx, cardId);
     if (card.removedAt !== null) {
@@ -223,7 +246,7 @@ export async function setCardActive(
       );
     }
     await tx.update(boundCards).set({ isActive: active, updatedAt: now }).where(eq(boundCards.id, card.id));
-    return writeAudit(
+    const id = await writeAudit(
       tx,
       admin,
       {
@@ -235,7 +258,10 @@ export async function setCardActive(
       },
       now,
     );
+    if (!active) owed.push(await notifyCardDeactivated(tx, card, id, now));
+    return id;
   });
+  await flushNotifications(deps, owed);
   countAction(deps, action, "ok");
   deps.logger.info({ cardId, action, actor: admin.actor }, "admin action");
   return { card: await cardById(deps, cardId), audit_id: auditId };
@@ -273,6 +299,7 @@ export async function removeCardAtAtmos(
     }
   }
   const now = deps.clock();
+  const owed: string[] = [];
   const auditId = await deps.db.transaction(async (tx) => {
     const locked = await lockCard(tx, cardId);
     if (locked.removedAt !== null) throw new ApiError("INVALID_STATE", "The card was already removed");
@@ -285,7 +312,7 @@ export async function removeCardAtAtmos(
       .set({ autoRenew: false, boundCardId: null, nextRenewalAt: null, updatedAt: now })
       .where(and(eq(subscriptions.userId, locked.userId), eq(subscriptions.boundCardId, cardId)))
       .returning({ id: subscriptions.id });
-    return writeAudit(
+    const id = await writeAudit(
       tx,
       admin,
       {
@@ -303,7 +330,11 @@ export async function removeCardAtAtmos(
       },
       now,
     );
+    // A card the operator had already deactivated was announced then; removing it says nothing new.
+    if (locked.isActive) owed.push(await notifyCardDeactivated(tx, locked, id, now));
+    return id;
   });
+  await flushNotifications(deps, owed);
   countAction(deps, "card.removed", "ok");
   deps.logger.info({ cardId, action: "card.removed", actor: admin.actor }, "admin action");
   return { card: await cardById(deps, cardId), audit_id: auditId };
@@ -351,7 +382,7 @@ export async function refundPayment(
 ) {
   const now = deps.clock();
   type Outcome =
-    | { kind: "done"; auditId: number; subscriptionId: number | null }
+    | { kind: "done"; auditId: number; subscriptionId: number | null; owed: string }
     | { kind: "unknown"; transactionId: number | null; error: string };
   const outcome: Outcome = await deps.db.transaction(async (tx) => {
     const [payment] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for("update");
@@ -394,7 +425,11 @@ export async function refundPayment(
       .set({ status: "reversed", reversedAt: now, reverseReason: reason, updatedAt: now })
       .where(eq(payments.id, payment.id));
 
-    let periodTaken: Record<string, unknown> | null = null;
+    let periodTaken: { newEndDate: string; expired: boolean } & Record<string, unknown> = {
+      newEndDate: "",
+      expired: false,
+    };
+    let hadPeriod = false;
     if (payment.subscriptionId !== null && payment.periodStart && payment.periodEnd) {
       const sub = await lockSubscriptionRow(tx, payment.subscriptionId);
       const lengthMs = payment.periodEnd.getTime() - payment.periodStart.getTime();
@@ -410,6 +445,7 @@ export async function refundPayment(
         })
         .where(eq(subscriptions.id, sub.id));
       if (ends) await dropPremium(tx, sub.userId);
+      hadPeriod = true;
       periodTaken = {
         subscriptionId: sub.id,
         previousEndDate: sub.endDate.toISOString(),
@@ -429,12 +465,25 @@ export async function refundPayment(
           amount: payment.amount,
           transactionId: payment.transactionId,
           successTransId: payment.successTransId,
-          ...(periodTaken ? { period: periodTaken } : {}),
+          ...(hadPeriod ? { period: periodTaken } : {}),
         },
       },
       now,
     );
-    return { kind: "done" as const, auditId, subscriptionId: payment.subscriptionId };
+    const owed = await recordNotification(
+      tx,
+      {
+        kind: "payment_refunded",
+        userId: payment.userId,
+        paymentId: payment.id,
+        subscriptionId: payment.subscriptionId,
+        endDate: hadPeriod ? periodTaken.newEndDate : null,
+        accessEnded: hadPeriod && periodTaken.expired,
+      },
+      payment.id,
+      now,
+    );
+    return { kind: "done" as const, auditId, subscriptionId: payment.subscriptionId, owed };
   });
 
   if (outcome.kind === "unknown") {
@@ -461,6 +510,7 @@ export async function refundPayment(
       { details: { outcome: "unknown" } },
     );
   }
+  await flushNotifications(deps, [outcome.owed]);
   countAction(deps, "payment.refunded", "ok");
   deps.logger.info({ paymentId, action: "payment.refunded", actor: admin.actor }, "admin action");
   return {
@@ -511,7 +561,7 @@ export async function extendSubscription(
       sub.userId,
       (await getUserById(tx, sub.userId))?.role === "admin" ? "admin" : "premium",
     );
-    return writeAudit(
+    const id = await writeAudit(
       tx,
       admin,
       {
@@ -523,10 +573,24 @@ export async function extendSubscription(
       },
       now,
     );
+    const owed = await recordNotification(
+      tx,
+      {
+        kind: "subscription_extended",
+        userId: sub.userId,
+        subscriptionId: sub.id,
+        days,
+        endDate: newEnd.toISOString(),
+      },
+      id,
+      now,
+    );
+    return { id, owed };
   });
+  await flushNotifications(deps, [auditId.owed]);
   countAction(deps, "subscription.extended", "ok");
   deps.logger.info({ subscriptionId, days, actor: admin.actor }, "admin action");
-  return { subscription: await subscriptionById(deps, subscriptionId), audit_id: auditId };
+  return { subscription: await subscriptionById(deps, subscriptionId), audit_id: auditId.id };
 }
 
 /** Access ends now: status `canceled`, auto-renew off, role back to `user`. */
@@ -554,7 +618,7 @@ export async function cancelSubscriptionNow(
       })
       .where(eq(subscriptions.id, sub.id));
     await dropPremium(tx, sub.userId);
-    return writeAudit(
+    const id = await writeAudit(
       tx,
       admin,
       {
@@ -566,8 +630,16 @@ export async function cancelSubscriptionNow(
       },
       now,
     );
+    const owed = await recordNotification(
+      tx,
+      { kind: "subscription_canceled_by_admin", userId: sub.userId, subscriptionId: sub.id },
+      sub.id,
+      now,
+    );
+    return { id, owed };
   });
+  await flushNotifications(deps, [auditId.owed]);
   countAction(deps, "subscription.canceled", "ok");
   deps.logger.info({ subscriptionId, actor: admin.actor }, "admin action");
-  return { subscription: await subscriptionById(deps, subscriptionId), audit_id: auditId };
+  return { subscription: await subscriptionById(deps, subscriptionId), audit_id: auditId.id };
 }

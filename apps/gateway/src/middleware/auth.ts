@@ -11,7 +11,7 @@ import { ApiError } from "../errors";
 
 /**
  * The internal token's scopes (security item 8): create links, read a user's session, subscription,
- * payments and cards, cancel or resume. Never `/atmos/*` (paying) or card removal: those need the
+ * payments and cards, cancel or resume, record the language the user chose. Never `/atmos/*` (paying) or card removal: those need the
  * user's own signed Telegram identity, so a leaked bot token cannot pay or unbind for anyone.
  */
 export const INTERNAL_SCOPES: ReadonlySet<InternalScope> = new Set<InternalScope>([
@@ -21,6 +21,7 @@ export const INTERNAL_SCOPES: ReadonlySet<InternalScope> = new Set<InternalScope
   "subscription:manage",
   "payments:read",
   "cards:read",
+  "user:language",
 ]);
 
 const sha256 = (value: string) => createHash("sha256").update(value).digest();

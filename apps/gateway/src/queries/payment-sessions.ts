@@ -15,6 +15,8 @@ export async function createSessionForTelegramUser(
     username: string | null;
     firstName: string | null;
     languageCode: string | null;
+    /** The language the user chose in the bot, if sent: stored on the user. */
+    language?: "uz" | "ru" | "en" | null;
     planSlug: string;
     expiresAt: Date;
     now: Date;
@@ -25,6 +27,7 @@ export async function createSessionForTelegramUser(
     {
       id: string;
       user_id: string;
+      language: "uz" | "ru" | "en" | null;
       expires_at: string | Date;
       slug: string;
       name_uz: string;
@@ -38,16 +41,17 @@ export async function createSessionForTelegramUser(
       select id, slug, name_uz, name_ru, name_en, price, duration_days
       from plans where slug = ${input.planSlug}::text and is_active
     ), upserted_user as (
-      insert into users (telegram_id, username, first_name, language_code)
+      insert into users (telegram_id, username, first_name, language_code, language)
       select ${input.telegramId}::bigint, ${input.username}::text, ${input.firstName}::text,
-        ${input.languageCode}::text
+        ${input.languageCode}::text, ${input.language ?? null}::user_language
       where exists (select 1 from plan)
       on conflict (telegram_id) do update set
         username = coalesce(excluded.username, users.username),
         first_name = coalesce(excluded.first_name, users.first_name),
         language_code = coalesce(excluded.language_code, users.language_code),
+        language = coalesce(excluded.language, users.language),
         updated_at = now()
-      returning id
+      returning id, language
     ), session as (
       insert into payment_sessions (user_id, plan_id, amount, expires_at, created_at, updated_at)
       select u.id, p.id, p.price, ${input.expiresAt.toISOString()}::timestamptz,
@@ -55,12 +59,13 @@ export async function createSessionForTelegramUser(
       from upserted_user u cross join plan p
       returning id, user_id, expires_at
     )
-    select s.id, s.user_id, s.expires_at, p.slug, p.name_uz, p.name_ru, p.name_en, p.price, p.duration_days
+    select s.id, s.user_id, (select language from upserted_user) as language, s.expires_at, p.slug, p.name_uz, p.name_ru, p.name_en, p.price, p.duration_days
     from session s cross join plan p`;
   if (!row) return null;
   return {
     id: row.id,
     userId: Number(row.user_id),
+    language: row.language,
     expiresAt: new Date(row.expires_at),
     plan: {
       slug: row.slug,
@@ -79,6 +84,7 @@ function buildSessionViewQuery(db: DbOrTx) {
       session: paymentSessions,
       telegramId: users.telegramId,
       languageCode: users.languageCode,
+      language: users.language,
       plan: plans,
     })
     .from(paymentSessions)

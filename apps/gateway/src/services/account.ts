@@ -1,6 +1,11 @@
 import { isAtmosError } from "@obuna/atmos";
-import type { BoundCard as BoundCardView, Subscription as SubscriptionView } from "@obuna/contracts/http";
+import {
+  type BoundCard as BoundCardView,
+  pickLanguage,
+  type Subscription as SubscriptionView,
+} from "@obuna/contracts/http";
 import { formatSom } from "@obuna/contracts/money";
+import { DEFAULT_RENEWAL_LEAD_HOURS, nextChargeAt } from "@obuna/contracts/schedule";
 import type { BoundCard, Subscription } from "@obuna/db";
 import {
   atmosCardSharedByLiveRow,
@@ -15,6 +20,7 @@ import {
   listPaymentsByUser,
   planName,
   revealCardToken,
+  setUserLanguage,
 } from "@obuna/db/queries";
 import { auditLog, boundCards, subscriptions } from "@obuna/db/schema";
 import { and, eq } from "drizzle-orm";
@@ -72,11 +78,22 @@ async function subscriptionView(
   const plan = (await getPlanById(deps.db, sub.planId))!;
   const card = sub.boundCardId ? await getBoundCard(deps.db, sub.boundCardId) : null;
   const usableCard = card?.isActive && card.removedAt === null ? card : null;
+  const chargeAt = nextChargeAt(
+    {
+      status: sub.status,
+      autoRenew: sub.autoRenew,
+      endDate: sub.endDate,
+      nextRenewalAt: sub.nextRenewalAt,
+      hasUsableCard: usableCard !== null,
+    },
+    deps.config.renewalLeadMs ?? DEFAULT_RENEWAL_LEAD_HOURS * 3_600_000,
+  );
   return {
     id: sub.id,
     plan: {
       slug: plan.slug as "monthly",
       name: planName(plan, lang),
+      names: { uz: plan.nameUz, ru: plan.nameRu, en: plan.nameEn },
       price: formatSom(plan.price),
       price_raw: plan.price,
     },
@@ -87,10 +104,11 @@ async function subscriptionView(
     end_date: sub.endDate.toISOString(),
     cancelled_at: sub.cancelledAt?.toISOString() ?? null,
     card: usableCard ? cardView(usableCard) : null,
+    next_charge_at: chargeAt?.toISOString() ?? null,
     next_charge:
-      sub.autoRenew && usableCard && sub.isActive
+      chargeAt && usableCard
         ? {
-            date: sub.endDate.toISOString(),
+            date: chargeAt.toISOString(),
             amount: plan.price,
             amount_formatted: formatSom(plan.price),
             card_masked: usableCard.panMasked,
@@ -99,16 +117,19 @@ async function subscriptionView(
   };
 }
 
-function langOf(code: string | null): "uz" | "ru" | "en" {
-  const base = (code ?? "").toLowerCase().slice(0, 2);
-  return base === "ru" || base === "en" ? base : "uz";
+/** The user's language: the one they chose in the bot, else Telegram's `language_code`. */
+function langOf(user: { language: "uz" | "ru" | "en" | null; languageCode: string | null }) {
+  return user.language ?? pickLanguage(user.languageCode);
 }
 
 export async function currentSubscription(deps: Deps, caller: Caller, telegramId: number) {
   const user = await userFor(deps, caller, telegramId);
   const sub =
     (await getLiveSubscription(deps.db, user.id)) ?? (await getLatestSubscription(deps.db, user.id));
-  return { subscription: sub ? await subscriptionView(deps, sub, langOf(user.languageCode)) : null };
+  return {
+    subscription: sub ? await subscriptionView(deps, sub, langOf(user)) : null,
+    language: user.language,
+  };
 }
 
 async function ownedSubscription(deps: Deps, caller: Caller, subscriptionId: number) {
@@ -141,7 +162,7 @@ export async function cancelSubscription(deps: Deps, caller: Caller, subscriptio
     });
   }
   const fresh = (await getSubscriptionById(deps.db, sub.id))!;
-  return { subscription: await subscriptionView(deps, fresh, langOf(user.languageCode)) };
+  return { subscription: await subscriptionView(deps, fresh, langOf(user)) };
 }
 
 /** Auto-renew back on: needs a live subscription and a usable saved card. */
@@ -167,7 +188,7 @@ export async function resumeSubscription(deps: Deps, caller: Caller, subscriptio
     });
   });
   const fresh = (await getSubscriptionById(deps.db, sub.id))!;
-  return { subscription: await subscriptionView(deps, fresh, langOf(user.languageCode)) };
+  return { subscription: await subscriptionView(deps, fresh, langOf(user)) };
 }
 
 export async function listCards(deps: Deps, caller: Caller, telegramId: number) {
@@ -221,4 +242,21 @@ export async function removeCard(deps: Deps, caller: Caller, telegramId: number,
     });
   });
   return listCards(deps, caller, telegramId);
+}
+
+/** The language the user chose (in the bot, or in the Mini App for themselves). */
+export async function setLanguage(
+  deps: Deps,
+  caller: Caller,
+  telegramId: number,
+  input: { language: "uz" | "ru" | "en"; username?: string | null; first_name?: string | null },
+) {
+  assertOwner(caller, telegramId, { code: "USER_NOT_FOUND", message: "No such user" });
+  const user = await setUserLanguage(deps.db, {
+    telegramId,
+    language: input.language,
+    username: input.username ?? null,
+    firstName: input.first_name ?? null,
+  });
+  return { language: user.language ?? input.language };
 }

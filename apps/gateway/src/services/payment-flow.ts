@@ -73,6 +73,7 @@ export function planSummary(
   return {
     slug: plan.slug as "monthly" | "quarterly" | "yearly",
     name: planName(plan, lang),
+    names: { uz: plan.nameUz, ru: plan.nameRu, en: plan.nameEn },
     price: formatSom(plan.price),
     price_raw: plan.price,
     duration_days: plan.durationDays,
@@ -137,7 +138,7 @@ function newAtmosAccount(now: Date): string {
 
 export async function describeSession(deps: Deps, view: SessionView): Promise<PaymentSessionResponse> {
   const { session, plan } = view;
-  const lang = pickLanguage(view.languageCode);
+  const lang = view.language ?? pickLanguage(view.languageCode);
   let subscription: PaymentSessionResponse["subscription"] = null;
   if (session.status === "completed") {
     const payment = await getSessionPayment(deps.db, session.id);
@@ -211,7 +212,7 @@ export async function createAtmosTransaction(
       deps.atmos.createTransaction({
         amount: session.amount,
         account,
-        lang: pickLanguage(view.languageCode),
+        lang: view.language ?? pickLanguage(view.languageCode),
       }),
     );
     current = await attachTransaction(deps.db, session.id, {

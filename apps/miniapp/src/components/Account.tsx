@@ -4,7 +4,7 @@ import type {
   PaymentHistoryResponse,
   SubscriptionResponse,
 } from "@obuna/contracts/http";
-import { formatSom } from "@obuna/contracts/money";
+import { formatMoney } from "@obuna/contracts/money";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { formatCardExpiry, formatDate, formatMaskedPan } from "../lib/format";
 import { callGateway, type GatewayAuth, IdempotencyKeys, sendAction } from "../lib/gateway-client";
@@ -15,6 +15,8 @@ import { Alert, Button, Card, Row, Spinner } from "./ui";
 
 interface AccountData {
   subscription: SubscriptionResponse["subscription"];
+  /** The language chosen in the bot, if any. */
+  language: SubscriptionResponse["language"];
   cards: BoundCard[];
   payments: PaymentHistoryResponse["payments"];
 }
@@ -32,6 +34,7 @@ async function loadAccount(auth: GatewayAuth, telegramId: number) {
     ok: true as const,
     data: {
       subscription: subscription.data.subscription,
+      language: subscription.data.language,
       cards: cards.data.cards,
       payments: payments.data.payments,
     },
@@ -39,7 +42,7 @@ async function loadAccount(auth: GatewayAuth, telegramId: number) {
 }
 
 export function Account() {
-  const { t, auth, telegramId } = useLaunch();
+  const { t, auth, telegramId, lang, adoptUserLanguage } = useLaunch();
   const [data, setData] = useState<AccountData | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -51,9 +54,11 @@ export function Account() {
   const refresh = useCallback(async () => {
     if (!auth || !telegramId) return;
     const result = await loadAccount(auth, telegramId);
-    if (result.ok) setData(result.data);
-    else setError(t(errorMessageKey(result.error.code)));
-  }, [auth, telegramId, t]);
+    if (result.ok) {
+      setData(result.data);
+      adoptUserLanguage(result.data.language);
+    } else setError(t(errorMessageKey(result.error.code)));
+  }, [auth, telegramId, t, adoptUserLanguage]);
 
   useEffect(() => {
     void refresh();
@@ -112,7 +117,7 @@ export function Account() {
       {sub ? (
         <Card>
           <h2 className="text-base font-semibold" data-testid="account-plan">
-            {sub.plan.name}
+            {sub.plan.names?.[lang] ?? sub.plan.name}
           </h2>
           <Row
             label={t("account.status")}
@@ -124,8 +129,9 @@ export function Account() {
           <p className="text-sm text-tg-hint" data-testid="next-charge">
             {sub.next_charge
               ? t("account.next_charge", {
-                  date: formatDate(sub.next_charge.date),
-                  amount: formatSom(sub.next_charge.amount),
+                  // When the charge will be tried (RENEWAL_LEAD_HOURS before the end), as in the bot.
+                  date: formatDate(sub.next_charge_at ?? sub.next_charge.date),
+                  amount: formatMoney(sub.next_charge.amount, lang),
                   card: formatMaskedPan(sub.next_charge.card_masked),
                 })
               : t("account.no_next_charge")}
@@ -231,7 +237,7 @@ export function Account() {
                 {payment.card_masked ? ` · ${formatMaskedPan(payment.card_masked)}` : ""}
               </span>
               <span className="text-right whitespace-nowrap">
-                {formatSom(payment.amount)}
+                {formatMoney(payment.amount, lang)}
                 <br />
                 <span className={payment.status === "success" ? "text-tg-success" : "text-tg-hint"}>
                   {t(`account.payment.${payment.status}`)}

@@ -4,7 +4,7 @@ import type {
   AtmosPreApplyResponse,
   PaymentSessionResponse,
 } from "@obuna/contracts/http";
-import { formatSom } from "@obuna/contracts/money";
+import { formatMoney } from "@obuna/contracts/money";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { formatDate, formatMaskedPan } from "../lib/format";
 import {
@@ -14,7 +14,7 @@ import {
   isRetryable,
   sendAction,
 } from "../lib/gateway-client";
-import { errorMessageKey, errorText } from "../lib/i18n";
+import { errorMessageKey, errorText, failureReasonKey, type MessageKey } from "../lib/i18n";
 import { useLaunch } from "../lib/launch-context";
 import { describeTelegramUser, haptic, insideTelegram, telegramWebApp } from "../lib/telegram";
 import { useBackButton, useClosingConfirmation, useMainButton } from "../lib/telegram-hooks";
@@ -35,7 +35,7 @@ type Step =
   | { name: "polling" }
   | { name: "slow" }
   | { name: "success"; result: PaidResult }
-  | { name: "failure"; code: string; canTryAnotherCard: boolean }
+  | { name: "failure"; code: string; canTryAnotherCard: boolean; reasonKey?: MessageKey }
   | { name: "expired" }
   /** The gateway wants launch data from minutes ago to pay: the page must be reopened from the bot. */
   | { name: "reopen" }
@@ -69,7 +69,7 @@ function devSuffix(): string {
 }
 
 export function Checkout({ sessionId }: { sessionId: string | null }) {
-  const { t, auth, ready, user } = useLaunch();
+  const { t, auth, ready, user, lang, adoptUserLanguage } = useLaunch();
   const [session, setSession] = useState<PaymentSessionResponse | null>(null);
   const [step, setStep] = useState<Step>({ name: "loading" });
   const [busy, setBusy] = useState(false);
@@ -116,6 +116,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
   const showSession = useCallback(
     (loaded: PaymentSessionResponse) => {
       setSession(loaded);
+      adoptUserLanguage(loaded.language);
       switch (loaded.status) {
         case "completed":
           succeed({
@@ -125,7 +126,14 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
           });
           return "done" as const;
         case "failed":
-          fail(loaded.failure_reason ?? "CARD_DECLINED");
+          // A failed link cannot take another card: say what really happened and how to get a new link.
+          haptic("error");
+          setStep({
+            name: "failure",
+            code: loaded.failure_reason ?? "declined",
+            canTryAnotherCard: false,
+            reasonKey: failureReasonKey(loaded.failure_reason),
+          });
           return "done" as const;
         case "expired":
           setStep({ name: "expired" });
@@ -136,7 +144,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
           return "pending" as const;
       }
     },
-    [succeed, fail],
+    [succeed, adoptUserLanguage],
   );
 
   const poll = useCallback(async () => {
@@ -318,7 +326,8 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
   }
 
   const inTelegram = insideTelegram();
-  const price = session ? formatSom(session.amount) : "";
+  const price = session ? formatMoney(session.amount, lang) : "";
+  const planName = session ? (session.plan.names?.[lang] ?? session.plan.name) : "";
   const mainAction =
     step.name === "card"
       ? { text: t("checkout.pay", { price }), form: CARD_FORM }
@@ -355,8 +364,8 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
 
   const planSummary = session && (
     <Card>
-      <Row label={t("checkout.plan")} value={<span data-testid="plan-name">{session.plan.name}</span>} />
-      <Row label={t("checkout.price")} value={<span data-testid="price">{formatSom(session.amount)}</span>} />
+      <Row label={t("checkout.plan")} value={<span data-testid="plan-name">{planName}</span>} />
+      <Row label={t("checkout.price")} value={<span data-testid="price">{price}</span>} />
       <Row
         label={t("checkout.period")}
         value={t("checkout.period_days", { n: session.plan.duration_days })}
@@ -457,7 +466,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
             <h2 className="text-lg font-semibold text-tg-success">{t("result.success_title")}</h2>
             <p data-testid="success-text">
               {t("result.success_text", {
-                plan: session?.plan.name ?? "",
+                plan: planName,
                 date: formatDate(step.result.endDate),
               })}
             </p>
@@ -486,13 +495,13 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
           <Card>
             <h2 className="text-lg font-semibold text-tg-destructive">{t("result.failure_title")}</h2>
             <p role="alert" data-testid="failure-reason">
-              {t(errorMessageKey(step.code))}
+              {t(step.reasonKey ?? errorMessageKey(step.code))}
             </p>
           </Card>
           {step.canTryAnotherCard ? (
             <Button onClick={tryAnotherCard}>{t("result.try_another_card")}</Button>
           ) : (
-            <p className="text-sm">{t("result.get_new_link")}</p>
+            <NewLinkHint t={t} />
           )}
         </div>
       );
@@ -510,11 +519,26 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
     case "expired":
       return (
         <Card>
-          <div data-step="expired">
+          <div data-step="expired" className="flex flex-col gap-3">
             <h2 className="text-lg font-semibold">{t("result.expired_title")}</h2>
-            <p>{t("result.get_new_link")}</p>
+            <NewLinkHint t={t} />
           </div>
         </Card>
       );
   }
+}
+
+/** A dead link: how to get a new one (/premium in the bot), with a button back to the bot in Telegram. */
+function NewLinkHint({ t }: { t: ReturnType<typeof useLaunch>["t"] }) {
+  const close = telegramWebApp()?.close;
+  return (
+    <div className="flex flex-col gap-3" data-testid="new-link-hint">
+      <p className="text-sm">{t("reason.new_link")}</p>
+      {close && (
+        <Button variant="secondary" onClick={() => telegramWebApp()?.close?.()}>
+          {t("reason.open_bot")}
+        </Button>
+      )}
+    </div>
+  );
 }

@@ -29,7 +29,7 @@ export interface GatewayAuth {
 
 export async function callGateway<T>(
   auth: GatewayAuth,
-  method: "GET" | "POST" | "DELETE",
+  method: "GET" | "POST" | "PUT" | "DELETE",
   path: string,
   options: { body?: unknown; idempotencyKey?: string } = {},
 ): Promise<GatewayResult<T>> {

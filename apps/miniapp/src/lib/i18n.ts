@@ -140,6 +140,14 @@ const en = {
   "account.payment.unknown": "Being checked",
   "account.payment.reversed": "Refunded",
   "account.receipt": "🧾 Receipt",
+
+  // A failed or expired link reopened: its real reason and the way to a new link (issue 16).
+  "reason.failed": "The payment did not go through.",
+  "reason.closed": "The payment system closed this payment before it was completed. No money was taken.",
+  "reason.reversed": "The bank returned the money for this payment, so it was cancelled.",
+  "reason.new_link":
+    "This link can no longer be paid. Send /premium in the bot and pick a plan to get a new payment link.",
+  "reason.open_bot": "Open the bot",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -278,6 +286,13 @@ const uz: Dictionary = {
   "account.payment.unknown": "Tekshirilmoqda",
   "account.payment.reversed": "Qaytarilgan",
   "account.receipt": "🧾 Chek",
+
+  "reason.failed": "To'lov o'tmadi.",
+  "reason.closed": "To'lov tizimi bu to'lovni yakunlanmasdan yopdi. Pul yechilmadi.",
+  "reason.reversed": "Bank bu to'lov pulini qaytardi, shuning uchun to'lov bekor qilindi.",
+  "reason.new_link":
+    "Bu havola orqali endi to'lab bo'lmaydi. Yangi havola olish uchun botga /premium yuboring va tarifni tanlang.",
+  "reason.open_bot": "Botni ochish",
 };
 
 const ru: Dictionary = {
@@ -413,6 +428,13 @@ const ru: Dictionary = {
   "account.payment.unknown": "Проверяется",
   "account.payment.reversed": "Возвращён",
   "account.receipt": "🧾 Чек",
+
+  "reason.failed": "Платёж не прошёл.",
+  "reason.closed": "Платёжная система закрыла этот платёж до завершения. Деньги не списаны.",
+  "reason.reversed": "Банк вернул деньги за этот платёж, поэтому он отменён.",
+  "reason.new_link":
+    "По этой ссылке оплатить уже нельзя. Отправьте боту /premium и выберите тариф, чтобы получить новую ссылку.",
+  "reason.open_bot": "Открыть бота",
 };
 
 const DICTIONARIES: Record<Language, Dictionary> = { uz, ru, en };
@@ -453,6 +475,38 @@ export function errorText(t: Translate, error: { code: string; retryAfterS?: num
 export function errorMessageKey(code: string): MessageKey {
   const key = `error.${code}`;
   return key in en ? (key as MessageKey) : "error.UNKNOWN";
+}
+
+/**
+ * The text for a session's `failure_reason` as the gateway stores it (an ATMOS error kind, or
+ * transaction_closed / transaction_reversed / otp_attempts_exceeded): what really happened.
+ */
+export function failureReasonKey(reason: string | null): MessageKey {
+  switch (reason) {
+    case "insufficient_funds":
+      return "error.INSUFFICIENT_FUNDS";
+    case "card_expired":
+      return "error.CARD_EXPIRED";
+    case "card_blocked":
+      return "error.CARD_BLOCKED";
+    case "card_not_found":
+    case "invalid_params":
+      return "error.INVALID_CARD";
+    case "sms_not_connected":
+      return "error.SMS_NOT_CONNECTED";
+    case "declined":
+    case "card_already_bound":
+      return "error.CARD_DECLINED";
+    case "otp_attempts_exceeded":
+      return "error.OTP_ATTEMPTS_EXCEEDED";
+    case "transaction_closed":
+    case "transaction_not_found":
+      return "reason.closed";
+    case "transaction_reversed":
+      return "reason.reversed";
+    default:
+      return "reason.failed";
+  }
 }
 
 /** Language names are shown in their own language. */

@@ -1,5 +1,14 @@
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
-import type { GatewayAuth } from "./gateway-client";
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
+import { callGateway, type GatewayAuth } from "./gateway-client";
 import { LANGUAGES, type Language, pickLanguage, type Translate, translator } from "./i18n";
 import { applyTheme, devTelegramId, type LaunchUser, readLaunchParams, telegramWebApp } from "./telegram";
 
@@ -13,7 +22,13 @@ export interface Launch {
   /** Opened in a plain browser with `?dev_user=`: the gateway must allow `tma dev:<id>`. */
   devMode: boolean;
   lang: Language;
+  /** The user picked a language on this page: shown now and stored as their language (bot too). */
   setLang(lang: Language): void;
+  /**
+   * The user's language as the gateway knows it (chosen in the bot): it wins over Telegram's
+   * language_code and this browser's last pick, unless the user picks one on this page.
+   */
+  adoptUserLanguage(lang: Language | null | undefined): void;
   t: Translate;
 }
 
@@ -29,6 +44,7 @@ export function LaunchProvider({ children }: { children: ReactNode }) {
     devMode: false,
   });
   const [lang, setLangState] = useState<Language>("uz");
+  const pickedHere = useRef(false);
 
   useEffect(() => {
     const launch = readLaunchParams();
@@ -74,16 +90,31 @@ export function LaunchProvider({ children }: { children: ReactNode }) {
     document.documentElement.lang = lang;
   }, [lang]);
 
-  const setLang = useCallback((next: Language) => {
-    setLangState(next);
-    try {
-      window.localStorage.setItem(LANG_KEY, next);
-    } catch {}
+  const setLang = useCallback(
+    (next: Language) => {
+      pickedHere.current = true;
+      setLangState(next);
+      try {
+        window.localStorage.setItem(LANG_KEY, next);
+      } catch {}
+      // One language per user: the pick becomes the user's language for the bot too (best effort).
+      if (state.auth && state.telegramId) {
+        void callGateway(state.auth, "PUT", `user/${state.telegramId}/language`, {
+          body: { language: next },
+        });
+      }
+    },
+    [state.auth, state.telegramId],
+  );
+
+  const adoptUserLanguage = useCallback((chosen: Language | null | undefined) => {
+    if (!chosen || pickedHere.current || !(LANGUAGES as readonly string[]).includes(chosen)) return;
+    setLangState(chosen);
   }, []);
 
   const value = useMemo<Launch>(
-    () => ({ ...state, lang, setLang, t: translator(lang) }),
-    [state, lang, setLang],
+    () => ({ ...state, lang, setLang, adoptUserLanguage, t: translator(lang) }),
+    [state, lang, setLang, adoptUserLanguage],
   );
   return <LaunchContext.Provider value={value}>{children}</LaunchContext.Provider>;
 }

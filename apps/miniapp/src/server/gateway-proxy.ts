@@ -20,6 +20,7 @@ const ROUTES: ReadonlyArray<{ method: string; pattern: RegExp }> = [
   { method: "GET", pattern: /^user\/\d{1,16}\/(subscription|payments|cards)$/ },
   { method: "DELETE", pattern: /^user\/\d{1,16}\/cards\/\d{1,16}$/ },
   { method: "POST", pattern: /^subscription\/\d{1,16}\/(cancel|resume)$/ },
+  { method: "PUT", pattern: /^user\/\d{1,16}\/language$/ },
 ];
 
 /** The gateway's accepted form of `x-request-id` (apps/gateway/src/middleware/init.ts). */

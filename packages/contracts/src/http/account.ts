@@ -2,8 +2,10 @@ import { z } from "zod";
 import {
   CardTypeSchema,
   IsoDateTimeSchema,
+  LanguageSchema,
   PaymentKindSchema,
   PaymentStatusSchema,
+  PlanNamesSchema,
   PlanSlugSchema,
   SubscriptionStatusSchema,
   TiyinSchema,
@@ -43,7 +45,15 @@ export type BoundCard = z.infer<typeof BoundCardSchema>;
 /** GET /api/v1/user/{telegram_id}/subscription — `subscription` is null for a user who never paid. */
 export const SubscriptionSchema = z.object({
   id: z.number().int(),
-  plan: z.object({ slug: PlanSlugSchema, name: z.string(), price: z.string(), price_raw: TiyinSchema }),
+  plan: z.object({
+    slug: PlanSlugSchema,
+    /** In the user's language. */
+    name: z.string(),
+    /** Every language's name (the gateway always sends it). */
+    names: PlanNamesSchema.optional(),
+    price: z.string(),
+    price_raw: TiyinSchema,
+  }),
   status: SubscriptionStatusSchema,
   is_active: z.boolean(),
   auto_renew: z.boolean(),
@@ -51,7 +61,12 @@ export const SubscriptionSchema = z.object({
   end_date: IsoDateTimeSchema,
   cancelled_at: IsoDateTimeSchema.nullable(),
   card: BoundCardSchema.nullable(),
-  /** The next automatic charge, when auto-renew is on and a card is saved. */
+  /**
+   * When the renewal charge will be tried (RENEWAL_LEAD_HOURS before end_date, or the planned retry
+   * while past due); null when auto-renew is off, no card is saved or access ended.
+   */
+  next_charge_at: IsoDateTimeSchema.nullable(),
+  /** The next automatic charge, when auto-renew is on and a card is saved; `date` = next_charge_at. */
   next_charge: z
     .object({
       date: IsoDateTimeSchema,
@@ -62,7 +77,11 @@ export const SubscriptionSchema = z.object({
     .nullable(),
 });
 export type Subscription = z.infer<typeof SubscriptionSchema>;
-export const SubscriptionResponseSchema = z.object({ subscription: SubscriptionSchema.nullable() });
+export const SubscriptionResponseSchema = z.object({
+  subscription: SubscriptionSchema.nullable(),
+  /** The language the user chose in the bot; null until they chose one (then use Telegram's). */
+  language: LanguageSchema.nullable().optional(),
+});
 export type SubscriptionResponse = z.infer<typeof SubscriptionResponseSchema>;
 
 /** GET /api/v1/user/{telegram_id}/cards */
@@ -74,7 +93,7 @@ export const PlanListResponseSchema = z.object({
   plans: z.array(
     z.object({
       slug: PlanSlugSchema,
-      names: z.object({ uz: z.string(), ru: z.string(), en: z.string() }),
+      names: PlanNamesSchema,
       price: z.string(),
       price_raw: TiyinSchema,
       duration_days: z.number().int().positive(),
@@ -82,3 +101,13 @@ export const PlanListResponseSchema = z.object({
   ),
 });
 export type PlanListResponse = z.infer<typeof PlanListResponseSchema>;
+
+/** PUT /api/v1/user/{telegram_id}/language — the language the user chose (the bot, or the Mini App). */
+export const SetLanguageRequestSchema = z.object({
+  language: LanguageSchema,
+  username: z.string().max(64).nullish(),
+  first_name: z.string().max(256).nullish(),
+});
+export type SetLanguageRequest = z.infer<typeof SetLanguageRequestSchema>;
+export const SetLanguageResponseSchema = z.object({ language: LanguageSchema });
+export type SetLanguageResponse = z.infer<typeof SetLanguageResponseSchema>;

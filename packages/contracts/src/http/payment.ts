@@ -19,6 +19,8 @@ export const CreateLinkRequestSchema = z.object({
   username: z.string().max(64).nullish(),
   first_name: z.string().max(256).nullish(),
   language_code: z.string().max(16).nullish(),
+  /** The language the user chose in the bot, if they did: stored on the user (wins over language_code). */
+  language: LanguageSchema.nullish(),
 });
 export type CreateLinkRequest = z.infer<typeof CreateLinkRequestSchema>;
 
@@ -41,6 +43,7 @@ export const PaymentSessionResponseSchema = z.object({
   transaction_id: TransactionIdSchema.nullable(),
   card_masked: z.string().nullable(),
   otp_attempts_left: z.number().int().nonnegative(),
+  /** The user's language: the one chosen in the bot, else Telegram's `language_code`. */
   language: LanguageSchema,
   failure_reason: z.string().nullable(),
   completed_at: IsoDateTimeSchema.nullable(),

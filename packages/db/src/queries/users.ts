@@ -53,3 +53,33 @@ export async function setUserRole(db: DbOrTx, userId: number, role: "user" | "pr
 export async function markBotBlocked(db: DbOrTx, userId: number, at: Date) {
   await db.update(users).set({ botBlockedAt: at }).where(eq(users.id, userId));
 }
+
+/**
+ * Records the language the user chose (creating the user on first contact, as /start may come before
+ * any payment). Returns the user.
+ */
+export async function setUserLanguage(
+  db: DbOrTx,
+  profile: TelegramProfile & { language: "uz" | "ru" | "en" },
+) {
+  const [user] = await db
+    .insert(users)
+    .values({
+      telegramId: profile.telegramId,
+      username: profile.username ?? null,
+      firstName: profile.firstName ?? null,
+      languageCode: profile.languageCode ?? null,
+      language: profile.language,
+    })
+    .onConflictDoUpdate({
+      target: users.telegramId,
+      set: {
+        language: profile.language,
+        username: sql`coalesce(excluded.username, ${users.username})`,
+        firstName: sql`coalesce(excluded.first_name, ${users.firstName})`,
+        updatedAt: sql`now()`,
+      },
+    })
+    .returning();
+  return user!;
+}

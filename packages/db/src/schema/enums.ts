@@ -1,6 +1,8 @@
 import { pgEnum } from "drizzle-orm/pg-core";
 
 export const userRole = pgEnum("user_role", ["user", "premium", "admin"]);
+/** The languages Obuna speaks (bot, Mini App, notifications). */
+export const userLanguage = pgEnum("user_language", ["uz", "ru", "en"]);
 export const paymentSessionStatus = pgEnum("payment_session_status", [
   "pending",
   "processing",

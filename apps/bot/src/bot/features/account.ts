@@ -1,4 +1,4 @@
-import { formatSom } from "@obuna/contracts/money";
+import { formatMoney } from "@obuna/contracts/money";
 import { Composer, InlineKeyboard } from "grammy";
 import { GatewayError } from "../../gateway-client";
 import { formatDay } from "../../i18n";
@@ -29,10 +29,12 @@ export function accountFeature(): Composer<BotContext> {
       await ctx.reply(ctx.t.statusNone);
       return;
     }
-    const names = await ctx.deps.gateway.listPlans().catch(() => null);
-    const planName =
-      names?.plans.find((plan) => plan.slug === subscription.plan.slug)?.names[ctx.lang] ??
-      subscription.plan.name;
+    const names =
+      subscription.plan.names ??
+      (await ctx.deps.gateway.listPlans().catch(() => null))?.plans.find(
+        (plan) => plan.slug === subscription.plan.slug,
+      )?.names;
+    const planName = names?.[ctx.lang] ?? subscription.plan.name;
     await ctx.reply(
       ctx.t.status({
         plan: planName,
@@ -40,10 +42,11 @@ export function accountFeature(): Composer<BotContext> {
         endDate: formatDay(subscription.end_date),
         autoRenew: subscription.auto_renew,
         card: subscription.card?.pan_masked ?? null,
+        // When the charge will be tried (RENEWAL_LEAD_HOURS before the end date), as in the Mini App.
         nextCharge: subscription.next_charge
           ? {
-              date: formatDay(subscription.next_charge.date),
-              amount: formatSom(subscription.next_charge.amount),
+              date: formatDay(subscription.next_charge_at ?? subscription.next_charge.date),
+              amount: formatMoney(subscription.next_charge.amount, ctx.lang),
             }
           : null,
       }),
@@ -66,7 +69,7 @@ export function accountFeature(): Composer<BotContext> {
         (payment) =>
           ctx.t.paymentLine(
             formatDay(payment.created_at),
-            formatSom(payment.amount),
+            formatMoney(payment.amount, ctx.lang),
             ctx.t.paymentStatus[payment.status],
             payment.card_masked,
           ) + (payment.receipt_url ? `\n${ctx.t.receiptLink(payment.receipt_url)}` : ""),

@@ -1,4 +1,4 @@
-import { formatSom } from "@obuna/contracts/money";
+import { formatMoney } from "@obuna/contracts/money";
 import { Composer, InlineKeyboard } from "grammy";
 import { GatewayError } from "../../gateway-client";
 import { formatDay } from "../../i18n";
@@ -98,7 +98,7 @@ export function autoRenewFeature(): Composer<BotContext> {
     }
     const after = await loadSubscription(ctx);
     const next = after?.next_charge
-      ? `${formatDay(after.next_charge.date)}, ${formatSom(after.next_charge.amount)}`
+      ? `${formatDay(after.next_charge_at ?? after.next_charge.date)}, ${formatMoney(after.next_charge.amount, ctx.lang)}`
       : formatDay(subscription.end_date);
     ctx.logger.info({ telegramId: ctx.from?.id, subscriptionId: subscription.id }, "auto-renew turned on");
     await ctx.reply(ctx.t.resumeDone(next));

@@ -1,5 +1,5 @@
 import type { PlanSlug } from "@obuna/contracts/http";
-import { formatSom } from "@obuna/contracts/money";
+import { formatMoney } from "@obuna/contracts/money";
 import { Composer, InlineKeyboard } from "grammy";
 import { GatewayError } from "../../gateway-client";
 import { formatDay, formatDayTime } from "../../i18n";
@@ -23,6 +23,8 @@ export async function sendPaymentLink(
       username: from.username ?? null,
       first_name: from.first_name,
       language_code: ctx.lang,
+      // The choice made in /start, so the gateway stores it (choices made before it did live in Redis only).
+      ...(ctx.chosenLang ? { language: ctx.chosenLang } : {}),
     });
   } catch (error) {
     if (error instanceof GatewayError && error.code === "PLAN_NOT_FOUND") return "stale";
@@ -34,7 +36,11 @@ export async function sendPaymentLink(
   }
   ctx.logger.info({ telegramId: from.id, plan: slug, sessionId: link.session_id }, "payment link created");
   await ctx.reply(
-    ctx.t.paymentLink(link.plan.name, formatSom(link.plan.price_raw), formatDayTime(link.expires_at)),
+    ctx.t.paymentLink(
+      link.plan.names?.[ctx.lang] ?? link.plan.name,
+      formatMoney(link.plan.price_raw, ctx.lang),
+      formatDayTime(link.expires_at),
+    ),
     {
       reply_markup: new InlineKeyboard().webApp(ctx.t.payButton, link.payment_url),
     },
@@ -60,7 +66,7 @@ async function showPlans(ctx: BotContext): Promise<void> {
   for (const plan of plans) {
     keyboard
       .text(
-        ctx.t.planButton(plan.names[ctx.lang], formatSom(plan.price_raw), plan.duration_days),
+        ctx.t.planButton(plan.names[ctx.lang], formatMoney(plan.price_raw, ctx.lang), plan.duration_days),
         callbackData.plan(plan.slug),
       )
       .row();

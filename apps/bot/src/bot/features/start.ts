@@ -25,6 +25,7 @@ export function startFeature(): Composer<BotContext> {
     const lang = ctx.match[1] as (typeof LANGUAGES)[number];
     await ctx.deps.languages.set(ctx.from.id, lang);
     ctx.lang = lang;
+    ctx.chosenLang = lang;
     ctx.t = t(lang);
     await ctx.answerCallbackQuery({ text: ctx.t.languageSet });
     await ctx.reply(ctx.t.languageSet);
