@@ -40,18 +40,18 @@ export type PlanNames = z.infer<typeof PlanNamesSchema>;
 
 export const PlanSummarySchema = z
   .object({
-  slug: PlanSlugSchema,
-  /** In the language of the request (the user's chosen one, else Telegram's). */
-  name: z.string(),
-  /** Every language's name (the gateway always sends it), so a page can follow a language switch. */
-  names: PlanNamesSchema.optional(),
-  /** For people: "29 000 so'm". */
-  price: z.string(),
-  /** Integer tiyin. */
-  price_raw: TiyinSchema,
-  duration_days: z.number().int().positive(),
-  /** For people: "30 kun". */
-  period: z.string(),
+    slug: PlanSlugSchema,
+    /** In the language of the request (the user's chosen one, else Telegram's). */
+    name: z.string(),
+    /** Every language's name (the gateway always sends it), so a page can follow a language switch. */
+    names: PlanNamesSchema.optional(),
+    /** For people: "29 000 so'm". */
+    price: z.string(),
+    /** Integer tiyin. */
+    price_raw: TiyinSchema,
+    duration_days: z.number().int().positive(),
+    /** For people: "30 kun". */
+    period: z.string(),
   })
   .meta({ id: "PlanSummary" });
 export type PlanSummary = z.infer<typeof PlanSummarySchema>;
