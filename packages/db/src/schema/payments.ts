@@ -35,6 +35,10 @@ export const payments = pgTable(
     periodEnd: timestamptz(),
     reversedAt: timestamptz(),
     reverseReason: text(),
+    /** The public offer (OFFER_VERSION) the payer accepted; renewals carry the first payment's. */
+    offerVersion: text(),
+    /** When it was accepted (the checkout's pay request; a renewal copies the first payment's). */
+    offerAcceptedAt: timestamptz(),
     ...timestamps,
   },
   (t) => [
