@@ -132,6 +132,9 @@ export interface Messages {
   renewalReminder(plan: string, amount: string, chargeDate: string, card: string | null): string;
   subscriptionExpired(plan: string): string;
   cardExpiring(card: string, expiry: string): string;
+  // ---- i16-admin: plan price changes
+  priceChangeNotice(plan: string, oldAmount: string, newAmount: string, fromDate: string): string;
+  // ---- end i16-admin
 }
 
 const uz: Messages = {
@@ -227,6 +230,11 @@ const uz: Messages = {
   subscriptionExpired: (plan) => `Premium (${plan}) muddati tugadi. Qayta obuna bo'lish: /premium`,
   cardExpiring: (card, expiry) =>
     `💳 ${card} kartasining muddati ${expiry} da tugaydi. Obuna uzilmasligi uchun yangi karta bilan to'lang: /premium`,
+  // ---- i16-admin: plan price changes
+  priceChangeNotice: (plan, oldAmount, newAmount, fromDate) =>
+    `ℹ️ Premium (${plan}) narxi o'zgardi: ${fromDate} kungi yechimdan boshlab obuna ${oldAmount} o'rniga ${newAmount} bo'ladi. ` +
+    "Rozi bo'lmasangiz, avtomatik to'lovni o'chiring: /cancel",
+  // ---- end i16-admin
 };
 
 const ru: Messages = {
@@ -322,6 +330,11 @@ const ru: Messages = {
   subscriptionExpired: (plan) => `Срок Premium (${plan}) истёк. Оформить снова: /premium`,
   cardExpiring: (card, expiry) =>
     `💳 Срок действия карты ${card} истекает ${expiry}. Чтобы подписка не прервалась, оплатите новой картой: /premium`,
+  // ---- i16-admin: plan price changes
+  priceChangeNotice: (plan, oldAmount, newAmount, fromDate) =>
+    `ℹ️ Цена Premium (${plan}) меняется: начиная со списания ${fromDate} подписка будет стоить ${newAmount} вместо ${oldAmount}. ` +
+    "Если вы не согласны, отключите автопродление: /cancel",
+  // ---- end i16-admin
 };
 
 const en: Messages = {
@@ -415,6 +428,11 @@ const en: Messages = {
   subscriptionExpired: (plan) => `Your Premium (${plan}) has expired. Subscribe again: /premium`,
   cardExpiring: (card, expiry) =>
     `💳 Your card ${card} expires in ${expiry}. To keep your subscription, pay with a new card: /premium`,
+  // ---- i16-admin: plan price changes
+  priceChangeNotice: (plan, oldAmount, newAmount, fromDate) =>
+    `ℹ️ The price of Premium (${plan}) is changing: from the charge on ${fromDate}, your subscription costs ${newAmount} instead of ${oldAmount}. ` +
+    "If you do not agree, turn off auto-renewal: /cancel",
+  // ---- end i16-admin
 };
 
 const DICTIONARY: Record<Language, Messages> = { uz, ru, en };
