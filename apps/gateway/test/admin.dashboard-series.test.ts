@@ -55,8 +55,21 @@ describe("dashboard series", () => {
     const planId = (slug: string) => planRows.find((p) => p.slug === slug)!.id;
     let tg = 7_700_000_000;
     const subs: SeedSub[] = [];
-    const pays: Array<{ sub: SeedSub; amount: number; status: "success" | "reversed" | "failed"; at: number; kind: "initial" | "renewal" }> = [];
-    const attempts: Array<{ sub: SeedSub; n: number; status: "success" | "failed"; at: number; code: string | null; amount: number }> = [];
+    const pays: Array<{
+      sub: SeedSub;
+      amount: number;
+      status: "success" | "reversed" | "failed";
+      at: number;
+      kind: "initial" | "renewal";
+    }> = [];
+    const attempts: Array<{
+      sub: SeedSub;
+      n: number;
+      status: "success" | "failed";
+      at: number;
+      code: string | null;
+      amount: number;
+    }> = [];
 
     // A deterministic spread of subscriptions over the last 120 days.
     const shapes: Array<Omit<SeedSub, "id" | "userId">> = [];
@@ -98,14 +111,28 @@ describe("dashboard series", () => {
       subs.push(sub);
       const price = planRows.find((p) => p.slug === shape.plan)!.price;
       const i = subs.length;
-      pays.push({ sub, amount: price, status: i % 6 === 0 ? "reversed" : "success", at: shape.start, kind: "initial" });
-      if (i % 4 === 1) pays.push({ sub, amount: price, status: "failed", at: shape.start + DAY, kind: "renewal" });
+      pays.push({
+        sub,
+        amount: price,
+        status: i % 6 === 0 ? "reversed" : "success",
+        at: shape.start,
+        kind: "initial",
+      });
+      if (i % 4 === 1)
+        pays.push({ sub, amount: price, status: "failed", at: shape.start + DAY, kind: "renewal" });
       // Renewal attempts inside the window: a decline, then a recovery on the 2nd attempt; a first-try
       // success; a never-sent attempt (NOT_CHARGED) that does not count.
       const t = Math.min(now - 1000, shape.start + 20 * DAY);
       attempts.push({ sub, n: 1, status: "failed", at: t, code: "insufficient_funds", amount: price });
       if (i % 2 === 0) {
-        attempts.push({ sub, n: 2, status: "success", at: t + DAY < now ? t + DAY : t, amount: price, code: null });
+        attempts.push({
+          sub,
+          n: 2,
+          status: "success",
+          at: t + DAY < now ? t + DAY : t,
+          amount: price,
+          code: null,
+        });
       } else {
         attempts.push({ sub, n: 2, status: "failed", at: t, code: "NOT_CHARGED:network", amount: price });
       }
@@ -142,7 +169,9 @@ describe("dashboard series", () => {
       const data = ((await res.json()) as Json).data;
       const at = Date.parse(data.generated_at);
       const today = tashkentDay(at);
-      const firstDay = new Date(Date.parse(`${today}T00:00:00Z`) - (days - 1) * DAY).toISOString().slice(0, 10);
+      const firstDay = new Date(Date.parse(`${today}T00:00:00Z`) - (days - 1) * DAY)
+        .toISOString()
+        .slice(0, 10);
       const since = Date.parse(`${firstDay}T00:00:00Z`) - TASHKENT_MS;
       expect(data.dates).toHaveLength(days);
       expect(data.dates[0]).toBe(firstDay);
@@ -171,7 +200,10 @@ describe("dashboard series", () => {
       );
       expect(
         Object.fromEntries(
-          data.revenue.map((r: Json) => [`${r.date}|${r.rail}|${r.plan_slug}`, { amount: r.amount, count: r.count }]),
+          data.revenue.map((r: Json) => [
+            `${r.date}|${r.rail}|${r.plan_slug}`,
+            { amount: r.amount, count: r.count },
+          ]),
         ),
       ).toEqual(Object.fromEntries(revenue));
 
@@ -182,14 +214,20 @@ describe("dashboard series", () => {
           acc.succeeded = (acc.succeeded ?? 0) + (a.status === "success" ? 1 : 0);
           acc.failed = (acc.failed ?? 0) + (a.status === "failed" ? 1 : 0);
           acc.recovered = (acc.recovered ?? 0) + (a.status === "success" && a.n > 1 ? 1 : 0);
-          acc.recovered_amount = (acc.recovered_amount ?? 0) + (a.status === "success" && a.n > 1 ? a.amount : 0);
+          acc.recovered_amount =
+            (acc.recovered_amount ?? 0) + (a.status === "success" && a.n > 1 ? a.amount : 0);
         },
       );
       expect(
         Object.fromEntries(
           data.renewals.map((r: Json) => [
             `${r.date}|${r.rail}|${r.plan_slug}`,
-            { succeeded: r.succeeded, failed: r.failed, recovered: r.recovered, recovered_amount: r.recovered_amount },
+            {
+              succeeded: r.succeeded,
+              failed: r.failed,
+              recovered: r.recovered,
+              recovered_amount: r.recovered_amount,
+            },
           ]),
         ),
       ).toEqual(Object.fromEntries(renewals));
@@ -211,15 +249,16 @@ describe("dashboard series", () => {
           }
         }
       }
-      expect(Object.fromEntries(data.active.map((r: Json) => [`${r.date}|${r.rail}|${r.plan_slug}`, r.count]))).toEqual(
-        expectedActive,
-      );
+      expect(
+        Object.fromEntries(data.active.map((r: Json) => [`${r.date}|${r.rail}|${r.plan_slug}`, r.count])),
+      ).toEqual(expectedActive);
 
       const expectedChurn: Record<string, Json> = {};
       for (const w of [30, 90]) {
         for (const s of subs.filter((x) => activeAt(x, at - w * DAY))) {
           const k = `${w}|atmos|${s.plan}`;
-          const acc = (expectedChurn[k] ??= { base: 0, churned: 0 });
+          expectedChurn[k] ??= { base: 0, churned: 0 };
+          const acc = expectedChurn[k];
           acc.base++;
           if (!activeAt(s, at)) acc.churned++;
         }

@@ -185,7 +185,12 @@ describe("plans in admin", () => {
       headers: { "idempotency-key": key },
     });
     expect(other.status).toBe(422);
-    expect(await h.db.db.select().from(plans).where(eq(plans.slug, `${body.slug}-x`))).toHaveLength(0);
+    expect(
+      await h.db.db
+        .select()
+        .from(plans)
+        .where(eq(plans.slug, `${body.slug}-x`)),
+    ).toHaveLength(0);
 
     const priceKey = uniqueKey();
     const price = { price: 1_700_000, reason: "retried price change" };
@@ -238,7 +243,9 @@ describe("plans in admin", () => {
       body: { duration_days: 60, reason: "nothing changes" },
     });
     expect(same.status).toBe(409);
-    const empty = await admin("POST", `/api/v1/admin/plans/${plan.id}/edit`, { body: { reason: "empty edit" } });
+    const empty = await admin("POST", `/api/v1/admin/plans/${plan.id}/edit`, {
+      body: { reason: "empty edit" },
+    });
     expect(empty.status).toBe(400);
     const price = await admin("POST", `/api/v1/admin/plans/${plan.id}/edit`, {
       body: { price: 1, reason: "price is not editable here" },
@@ -275,7 +282,11 @@ describe("plans in admin", () => {
       body: { price: 1_900_000, reason: "costs went up" },
     });
     expect(changed.status, JSON.stringify(changed.body)).toBe(200);
-    expect(changed.body.data.plan).toMatchObject({ price: 1_900_000, live_subscriptions: 1, on_other_price: 1 });
+    expect(changed.body.data.plan).toMatchObject({
+      price: 1_900_000,
+      live_subscriptions: 1,
+      on_other_price: 1,
+    });
     expect(changed.body.data.subscriptions_to_notify).toBe(1);
     const rows = await planAudit(plan.id);
     expect(rows.map((r) => r.action)).toEqual(["plan.created", "plan.price_changed"]);
@@ -286,7 +297,11 @@ describe("plans in admin", () => {
       noticeDays: 30,
     });
     const [after] = await h.db.db.select().from(subscriptions).where(eq(subscriptions.id, subscriptionId));
-    expect(after).toMatchObject({ renewalPrice: 1_500_000, newRenewalPrice: 1_900_000, newPriceNoticeSentAt: null });
+    expect(after).toMatchObject({
+      renewalPrice: 1_500_000,
+      newRenewalPrice: 1_900_000,
+      newPriceNoticeSentAt: null,
+    });
     expect(after!.newPriceSetAt).not.toBeNull();
 
     // New purchases: the new price at once.

@@ -63,7 +63,10 @@ async function adminChangesPrice(planId: number, subscriptionId: number, at: Dat
 }
 
 async function outboxOf(subscriptionId: number) {
-  const rows = await db.select().from(notificationOutbox).where(eq(notificationOutbox.kind, "price_change_notice"));
+  const rows = await db
+    .select()
+    .from(notificationOutbox)
+    .where(eq(notificationOutbox.kind, "price_change_notice"));
   return rows.filter((r) => (r.payload as { subscriptionId: number }).subscriptionId === subscriptionId);
 }
 

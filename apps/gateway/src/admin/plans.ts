@@ -188,7 +188,13 @@ export async function updatePlan(
     return writeAudit(
       tx,
       admin,
-      { action: "plan.updated", entityType: "plan", entityId: plan.id, reason: input.reason, details: { changes } },
+      {
+        action: "plan.updated",
+        entityType: "plan",
+        entityId: plan.id,
+        reason: input.reason,
+        details: { changes },
+      },
       now,
     );
   });

@@ -35,6 +35,11 @@ import {
   z,
 } from "../routes/_shared";
 import { type AdminConfig, isAdminToken, requireAdmin, startAdminSession, TOKEN_ADMIN_ACTOR } from "./auth";
+import { registerAdminDashboardSeries } from "./endpoints/dashboard.series";
+import { registerAdminPlansCreate } from "./endpoints/plans.create";
+import { registerAdminPlansEdit } from "./endpoints/plans.edit";
+import { registerAdminPlansList } from "./endpoints/plans.list";
+import { registerAdminPlansPrice } from "./endpoints/plans.price";
 import {
   auditPage,
   cancelSubscriptionNow,
@@ -49,11 +54,6 @@ import {
   subscriptionsPage,
   usersPage,
 } from "./service";
-import { registerAdminDashboardSeries } from "./endpoints/dashboard.series";
-import { registerAdminPlansCreate } from "./endpoints/plans.create";
-import { registerAdminPlansEdit } from "./endpoints/plans.edit";
-import { registerAdminPlansList } from "./endpoints/plans.list";
-import { registerAdminPlansPrice } from "./endpoints/plans.price";
 import { deleteAdminSession } from "./sessions";
 
 const adminSecurity: Array<Record<string, string[]>> = [{ adminToken: [] }];
