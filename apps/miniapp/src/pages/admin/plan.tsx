@@ -80,7 +80,7 @@ export default function AdminPlanFormPage({ actor, result, flash, lang }: AdminP
         <input type="hidden" name="idempotency_key" value={f.idempotencyKey} />
         {f.mode === "create" &&
           text("slug", "Slug", {
-            pattern: "[a-z][a-z0-9_-]{1,31}",
+            pattern: "[a-z][a-z0-9_\\-]{1,31}",
             maxLength: 32,
             className: `${input} font-mono`,
           })}
