@@ -7,7 +7,7 @@ import type { ReactNode } from "react";
 
 const W = 640;
 const H = 180;
-const PAD = { left: 56, right: 8, top: 10, bottom: 22 };
+const PAD = { left: 84, right: 8, top: 10, bottom: 22 };
 
 export interface ChartProps {
   title: string;
@@ -24,13 +24,17 @@ export interface ChartProps {
 }
 
 export function SeriesChart({ title, dates, values, kind, format, max, testId, footer }: ChartProps) {
-  const top = Math.max(max ?? 0, ...values, 0) || 1;
+  const highest = Math.max(max ?? 0, ...values, 0);
+  const top = highest || 1;
   const innerW = W - PAD.left - PAD.right;
   const innerH = H - PAD.top - PAD.bottom;
   const step = innerW / Math.max(dates.length, 1);
   const x = (i: number) => PAD.left + i * step + step / 2;
   const y = (v: number) => PAD.top + innerH - (v / top) * innerH;
-  const ticks = [0, top / 2, top];
+  // Gridlines at 0, half and top, each label once (an all-zero chart shows only 0).
+  const ticks = (highest === 0 ? [0] : [0, top / 2, top]).filter(
+    (tick, i, all) => all.findIndex((other) => format(other) === format(tick)) === i,
+  );
   const labelEvery = Math.ceil(dates.length / 6);
   const line = values.map((v, i) => `${i === 0 ? "M" : "L"}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
   return (
