@@ -95,6 +95,35 @@ export function AdminLayout({
   );
 }
 
+/**
+ * Where the language switch comes back to: the page with only its navigation parameters (filters,
+ * the action and id of a confirmation), never text a link could carry (reason, days, key).
+ */
+const SWITCH_KEEPS = [
+  "action",
+  "id",
+  "mode",
+  "return_to",
+  "status",
+  "kind",
+  "search",
+  "active",
+  "role",
+  "auto_renew",
+  "entity_type",
+  "entity_id",
+  "actor",
+  "limit",
+  "offset",
+  "rail",
+  "plan",
+];
+function switchReturnPath(pathname: string, query: Record<string, string | string[] | undefined>): string {
+  const keep: Record<string, string | string[] | undefined> = {};
+  for (const key of pathname === "/admin" ? [...SWITCH_KEEPS, "days"] : SWITCH_KEEPS) keep[key] = query[key];
+  return returnPath(pathname, keep);
+}
+
 /** uz / ru / en: a same-site POST that sets the `obuna_admin_lang` cookie and comes back here. */
 function LanguageSwitch({ lang }: { lang: AdminLang }) {
   const router = useRouter();
@@ -106,7 +135,7 @@ function LanguageSwitch({ lang }: { lang: AdminLang }) {
       data-testid="admin-lang"
     >
       <span className="text-gray-500">{tr(lang, "Language")}:</span>
-      <input type="hidden" name="return_to" value={returnPath(router.pathname, router.query)} />
+      <input type="hidden" name="return_to" value={switchReturnPath(router.pathname, router.query)} />
       {ADMIN_LANGS.map((code) => (
         <button
           key={code}
