@@ -1,10 +1,14 @@
 import { createAtmosClient } from "@obuna/atmos";
+import { QUEUES } from "@obuna/contracts/jobs";
 import { auditLog, payments, plans, subscriptions } from "@obuna/db/schema";
-import { and, eq } from "drizzle-orm";
+import { testRedisUrl } from "@obuna/db/testing";
+import { Queue } from "bullmq";
+import { and, eq, like } from "drizzle-orm";
+import { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { STORE_ID } from "./constants";
+import { REDIS_DB_INDEX, STORE_ID } from "./constants";
 import {
   apply,
   call,
@@ -27,9 +31,19 @@ const OFFER = { url: "https://obuna.example/oferta", version: "2026-11" };
 
 let h: Harness;
 let adminApp: ReturnType<typeof createApp>;
+/** This file's own notifications queue (own key prefix): its payments' jobs never meet other files' ids. */
+let notifications: Queue;
 
 beforeAll(async () => {
-  h = await startHarness({ offer: OFFER, priceChangeNoticeDays: 30 });
+  notifications = new Queue(QUEUES.notifications, {
+    prefix: "i16-plans-test",
+    connection: new Redis(testRedisUrl(REDIS_DB_INDEX), {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+    }),
+  });
+  await notifications.waitUntilReady();
+  h = await startHarness({ offer: OFFER, priceChangeNoticeDays: 30 }, { notificationsQueue: notifications });
   adminApp = createApp(
     {
       db: h.db.db,
@@ -40,7 +54,7 @@ beforeAll(async () => {
         storeId: STORE_ID,
         timeoutMs: 5_000,
       }),
-      notificationsQueue: h.queue,
+      notificationsQueue: notifications,
       redis: h.redis,
       logger: pino({ level: "silent" }),
       clock: () => new Date(Date.now() + h.clock.offsetMs),
@@ -54,6 +68,10 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
+  // The plans stay in the test database for the next files: take this file's out of sale.
+  await h?.db.db.update(plans).set({ isActive: false }).where(like(plans.slug, "test-%"));
+  await notifications?.obliterate({ force: true });
+  await notifications?.close();
   await h?.close();
 });
 
