@@ -1,7 +1,9 @@
 import { type NotificationJob, notificationJobId } from "@obuna/contracts/jobs";
 import { getUserById } from "@obuna/db/queries";
+import { subscriptions } from "@obuna/db/schema";
 import { testRedisUrl } from "@obuna/db/testing";
 import { type Job, Queue, type Worker } from "bullmq";
+import { eq } from "drizzle-orm";
 import { Api } from "grammy";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -99,6 +101,13 @@ describe("each notification kind", () => {
     const expired = await createPayingUser(db, { status: "expired", autoRenew: false });
     const expiring = await createPayingUser(db);
     const cancelledInFlight = await createPayingUser(db, { languageCode: "en", autoRenew: false });
+    // i16-admin: a plan price change. The reminder shows the subscription's own (old) price.
+    const repriced = await createPayingUser(db, { languageCode: "en" });
+    const remindedOldPrice = await createPayingUser(db);
+    await db
+      .update(subscriptions)
+      .set({ renewalPrice: 2_500_000, newRenewalPrice: 2_900_000, newPriceSetAt: new Date() })
+      .where(eq(subscriptions.id, remindedOldPrice.subscription.id));
 
     const jobs: [NotificationJob, number, string][] = [
       [
@@ -152,6 +161,28 @@ describe("each notification kind", () => {
         },
         reminded.user.telegramId,
         "30.11.2026 kuni Premium (1 Oylik) uchun 29 000 so'm 860049******1234",
+      ],
+      [
+        {
+          kind: "price_change_notice",
+          userId: repriced.user.id,
+          subscriptionId: repriced.subscription.id,
+          oldAmount: 2_900_000,
+          newAmount: 3_500_000,
+          effectiveAt: "2026-12-30T00:00:00.000Z",
+        },
+        repriced.user.telegramId,
+        "from the charge on 30.12.2026, your subscription costs 35 000 so'm instead of 29 000 so'm",
+      ],
+      [
+        {
+          kind: "renewal_reminder",
+          userId: remindedOldPrice.user.id,
+          subscriptionId: remindedOldPrice.subscription.id,
+          chargeAt: "2026-11-30T00:00:00.000Z",
+        },
+        remindedOldPrice.user.telegramId,
+        "30.11.2026 kuni Premium (1 Oylik) uchun 25 000 so'm",
       ],
       [
         { kind: "subscription_expired", userId: expired.user.id, subscriptionId: expired.subscription.id },
