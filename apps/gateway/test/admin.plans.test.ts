@@ -291,6 +291,8 @@ describe("plans in admin", () => {
     expect(before!.renewalPrice).toBeNull();
     const inFlight = await prepareSession(h, { plan: plan.slug, card: "uzcard1" });
 
+    const mrr = async () => (await admin("GET", "/api/v1/admin/dashboard")).body.data.mrr as number;
+    const mrrBefore = await mrr();
     const same = await admin("POST", `/api/v1/admin/plans/${plan.id}/price`, {
       body: { price: 1_500_000, reason: "same price" },
     });
@@ -321,6 +323,8 @@ describe("plans in admin", () => {
       newPriceNoticeSentAt: null,
     });
     expect(after!.newPriceSetAt).not.toBeNull();
+    // MRR counts what the subscriber will actually be charged: still the old price.
+    expect(await mrr()).toBe(mrrBefore);
 
     // New purchases: the new price at once.
     const link = await createSession(h, randomTelegramId(), plan.slug);

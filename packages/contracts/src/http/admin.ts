@@ -62,7 +62,7 @@ export type AdminMeResponse = z.infer<typeof AdminMeResponseSchema>;
 export const AdminDashboardSchema = z.object({
   generated_at: IsoDateTimeSchema,
   active_subscriptions: z.number().int().nonnegative(),
-  /** Each active auto-renewing subscription's plan price normalised to 30 days, summed (tiyin). */
+  /** Each active auto-renewing subscription's renewal price (its own after a plan price change, else the plan's) normalised to 30 days, summed (tiyin). */
   mrr: TiyinSchema,
   mrr_formatted: z.string(),
   renewals_last_30_days: z.object({
