@@ -180,6 +180,9 @@ export interface Messages {
   supportHeader(view: SupportHeaderView): string;
   supportNotDelivered: string;
   accountButton: string;
+  // ---- i16-admin: plan price changes
+  priceChangeNotice(plan: string, oldAmount: string, newAmount: string, fromDate: string): string;
+  // ---- end i16-admin
 }
 
 const uz: Messages = {
@@ -324,6 +327,11 @@ const uz: Messages = {
     "Javob berish uchun foydalanuvchi xabariga reply qiling.",
   supportNotDelivered: "❌ Javob yetkazilmadi: foydalanuvchi botni bloklagan yoki chat topilmadi.",
   accountButton: "👤 Kabinet",
+  // ---- i16-admin: plan price changes
+  priceChangeNotice: (plan, oldAmount, newAmount, fromDate) =>
+    `ℹ️ Premium (${plan}) narxi o'zgardi: ${fromDate} kungi yechimdan boshlab obuna ${oldAmount} o'rniga ${newAmount} bo'ladi. ` +
+    "Rozi bo'lmasangiz, avtomatik to'lovni o'chiring: /cancel",
+  // ---- end i16-admin
 };
 
 const ru: Messages = {
@@ -467,6 +475,11 @@ const ru: Messages = {
     "Чтобы ответить, ответьте (reply) на сообщение пользователя.",
   supportNotDelivered: "❌ Ответ не доставлен: пользователь заблокировал бота или чат не найден.",
   accountButton: "👤 Кабинет",
+  // ---- i16-admin: plan price changes
+  priceChangeNotice: (plan, oldAmount, newAmount, fromDate) =>
+    `ℹ️ Цена Premium (${plan}) меняется: начиная со списания ${fromDate} подписка будет стоить ${newAmount} вместо ${oldAmount}. ` +
+    "Если вы не согласны, отключите автопродление: /cancel",
+  // ---- end i16-admin
 };
 
 const en: Messages = {
@@ -608,6 +621,11 @@ const en: Messages = {
     "To answer, reply to the user's message.",
   supportNotDelivered: "❌ The answer was not delivered: the user blocked the bot or the chat is gone.",
   accountButton: "👤 Account",
+  // ---- i16-admin: plan price changes
+  priceChangeNotice: (plan, oldAmount, newAmount, fromDate) =>
+    `ℹ️ The price of Premium (${plan}) is changing: from the charge on ${fromDate}, your subscription costs ${newAmount} instead of ${oldAmount}. ` +
+    "If you do not agree, turn off auto-renewal: /cancel",
+  // ---- end i16-admin
 };
 
 const DICTIONARY: Record<Language, Messages> = { uz, ru, en };

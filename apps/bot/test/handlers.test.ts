@@ -228,8 +228,16 @@ describe("/premium", () => {
     await bot.handleUpdate(callbackUpdate("plan:quarterly", from));
     expect(answers()).toHaveLength(1);
     expect(lastText()).toContain("eskirgan");
-    await bot.handleUpdate(callbackUpdate("plan:weekly", from));
+    // A malformed slug (admins may create any `[a-z][a-z0-9_-]{1,31}` plan, so "weekly" is a fine one).
+    await bot.handleUpdate(callbackUpdate("plan:9weekly", from));
     expect(answers().at(-1)!.payload.text).toContain("eskirgan");
+    // An admin-made slug with digits and a dash reaches the gateway like any plan (this fake one
+    // knows no such plan: a plain answer, then the stale message).
+    const answered = answers().length;
+    await bot.handleUpdate(callbackUpdate("plan:test-2", from));
+    expect(answers()).toHaveLength(answered + 1);
+    expect(answers().at(-1)!.payload.text).toBeUndefined();
+    expect(lastText()).toContain("eskirgan");
   });
 });
 

@@ -1,7 +1,7 @@
 import { type NotificationJob, notificationJobId } from "@obuna/contracts/jobs";
 import { schema } from "@obuna/db";
 import { getUserById } from "@obuna/db/queries";
-import { payments } from "@obuna/db/schema";
+import { payments, subscriptions } from "@obuna/db/schema";
 import { testRedisUrl } from "@obuna/db/testing";
 import { type Job, Queue, type Worker } from "bullmq";
 import { eq } from "drizzle-orm";
@@ -102,6 +102,13 @@ describe("each notification kind", () => {
     const expired = await createPayingUser(db, { status: "expired", autoRenew: false });
     const expiring = await createPayingUser(db);
     const cancelledInFlight = await createPayingUser(db, { languageCode: "en", autoRenew: false });
+    // i16-admin: a plan price change. The reminder shows the subscription's own (old) price.
+    const repriced = await createPayingUser(db, { languageCode: "en" });
+    const remindedOldPrice = await createPayingUser(db);
+    await db
+      .update(subscriptions)
+      .set({ renewalPrice: 2_500_000, newRenewalPrice: 2_900_000, newPriceSetAt: new Date() })
+      .where(eq(subscriptions.id, remindedOldPrice.subscription.id));
 
     const jobs: [NotificationJob, number, string][] = [
       [
@@ -155,6 +162,28 @@ describe("each notification kind", () => {
         },
         reminded.user.telegramId,
         "30.11.2026 kuni Premium (1 Oylik) uchun 29\u00a0000\u00a0soʻm 860049******1234",
+      ],
+      [
+        {
+          kind: "price_change_notice",
+          userId: repriced.user.id,
+          subscriptionId: repriced.subscription.id,
+          oldAmount: 2_900_000,
+          newAmount: 3_500_000,
+          effectiveAt: "2026-12-30T00:00:00.000Z",
+        },
+        repriced.user.telegramId,
+        "from the charge on 30.12.2026, your subscription costs UZS\u00a035,000 instead of UZS\u00a029,000",
+      ],
+      [
+        {
+          kind: "renewal_reminder",
+          userId: remindedOldPrice.user.id,
+          subscriptionId: remindedOldPrice.subscription.id,
+          chargeAt: "2026-11-30T00:00:00.000Z",
+        },
+        remindedOldPrice.user.telegramId,
+        "30.11.2026 kuni Premium (1 Oylik) uchun 25\u00a0000\u00a0soʻm",
       ],
       [
         { kind: "subscription_expired", userId: expired.user.id, subscriptionId: expired.subscription.id },

@@ -40,6 +40,10 @@ export interface GatewayConfig {
   rateLimits?: Partial<AbuseLimitsConfig>;
   /** TCP peers (the Mini App server) whose `x-obuna-client-ip` header names the client (TRUSTED_PROXY_IPS). */
   trustedProxyIps?: string[];
+  /** OFFER_URL + OFFER_VERSION: the public offer the checkout links and records acceptance of. */
+  offer?: { url: string; version: string };
+  /** PRICE_CHANGE_NOTICE_DAYS (shown in the admin plans page; the renewals worker applies it). */
+  priceChangeNoticeDays?: number;
 }
 
 export interface GatewayDeps {

@@ -101,6 +101,12 @@ export const gatewayEnvSchema = z.object({
    * charge". Must equal the renewals worker's value (same variable, same default).
    */
   RENEWAL_LEAD_HOURS: z.coerce.number().min(0).default(DEFAULT_RENEWAL_LEAD_HOURS),
+  /** The public offer (oferta) the checkout links; unset = no offer link (acceptance not recorded). */
+  OFFER_URL: z.string().url().optional(),
+  /** Its version, recorded with each payment as the accepted one (change it with every new text). */
+  OFFER_VERSION: z.string().trim().min(1).max(64).default("1"),
+  /** Days between a subscriber's price-change notice and the first renewal at the new price. */
+  PRICE_CHANGE_NOTICE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   /** reconcile: pending/unknown outcomes older than this many minutes are reported. */
   RECONCILE_UNRESOLVED_AFTER_MIN: z.coerce.number().int().min(1).default(15),
 });

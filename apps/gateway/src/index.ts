@@ -66,6 +66,8 @@ async function main(env: GatewayEnv) {
         adminSignInPerIpPer15Min: env.RATE_LIMIT_ADMIN_SIGN_IN_PER_IP_PER_15_MIN,
       },
       trustedProxyIps: env.TRUSTED_PROXY_IPS,
+      ...(env.OFFER_URL ? { offer: { url: env.OFFER_URL, version: env.OFFER_VERSION } } : {}),
+      priceChangeNoticeDays: env.PRICE_CHANGE_NOTICE_DAYS,
     },
   };
   const app = createApp(deps, {

@@ -127,6 +127,12 @@ const ENDPOINTS: Array<[string, string, unknown?]> = [
   ["POST", "/api/v1/admin/payments/1/refund", { reason: "test reason" }],
   ["POST", "/api/v1/admin/subscriptions/1/extend", { days: 3, reason: "test reason" }],
   ["POST", "/api/v1/admin/subscriptions/1/cancel", { reason: "test reason" }],
+  // Plans in admin and the dashboard series (POST /admin/plans shares its path with the list; its
+  // refusals are in admin.plans.test.ts).
+  ["GET", "/api/v1/admin/plans"],
+  ["POST", "/api/v1/admin/plans/1/edit", { name_en: "x", reason: "test reason" }],
+  ["POST", "/api/v1/admin/plans/1/price", { price: 100_000, reason: "test reason" }],
+  ["GET", "/api/v1/admin/dashboard/series"],
 ];
 
 describe("admin auth", () => {

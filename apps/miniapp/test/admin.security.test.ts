@@ -1,6 +1,9 @@
 import { describe, expect, inject, it } from "vitest";
 import { TEST_SECRETS } from "./secrets";
 
+// biome-ignore lint/suspicious/noExplicitAny: test JSON is checked by assertions, not types
+type Json = any;
+
 const PAGES = [
   "/admin",
   "/admin/payment-sessions",
@@ -10,6 +13,8 @@ const PAGES = [
   "/admin/users",
   "/admin/audit-log",
   "/admin/confirm?action=payment.refund&id=1",
+  "/admin/plans",
+  "/admin/plan?mode=price&id=1",
 ];
 
 function url(path: string): string {
@@ -209,6 +214,65 @@ describe("admin panel: sessions and forms", () => {
     expect(banner((await follow(again, other)).html, "alert")).toBeNull();
   });
 
+  it("plan forms and the language switch: a session, a same-site form; the form takes no value, reason or key from the URL", async () => {
+    const cookie = sessionCookie(await signIn());
+    const post = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+      fetch(url(path), {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+        body: form(fields),
+      });
+    const price = {
+      mode: "price",
+      id: "1",
+      price_som: "1",
+      reason: "because",
+      idempotency_key: "k".repeat(20),
+    };
+    const anonymous = await post("/api/admin/plan", price);
+    expect(anonymous.headers.get("location")).toBe("/admin/login");
+    expect((await post("/api/admin/plan", price, { cookie, origin: "https://evil.example" })).status).toBe(
+      403,
+    );
+    expect(
+      (await post("/api/admin/lang", { lang: "ru" }, { cookie, origin: "https://evil.example" })).status,
+    ).toBe(403);
+    const noReason = await post("/api/admin/plan", { ...price, reason: "x" }, { cookie });
+    const noReasonPage = await follow(noReason, cookie);
+    expect(noReasonPage.url.search).toBe("?mode=price&id=1");
+    expect(banner(noReasonPage.html, "alert")).toBe("Give a reason of 3 to 500 characters.");
+    // The typed price comes back (flash), never from the URL.
+    expect(noReasonPage.html).toMatch(/name="price_som"[^>]*value="1"/);
+    const fromUrl = await fetch(
+      url(`/admin/plan?mode=price&id=1&price_som=777&reason=from-the-link&idempotency_key=${"z".repeat(20)}`),
+      { headers: { cookie } },
+    );
+    const raw = await fromUrl.text();
+    const fields = (pageProps(raw) as { result: { data: Json } }).result.data;
+    expect(fields.values.price_som).toBe("29000");
+    expect(fields.reason).toBe("");
+    expect(fields.idempotencyKey).not.toBe("z".repeat(20));
+    // The rendered page (Next's own copy of the query in __NEXT_DATA__ aside) shows none of it.
+    const html = rendered(raw);
+    expect(html).not.toContain("777");
+    expect(html).not.toContain("from-the-link");
+    expect(html).not.toContain("z".repeat(20));
+
+    const lang = await post(
+      "/api/admin/lang",
+      { lang: "uz", return_to: "https://evil.example/" },
+      { cookie },
+    );
+    expect(lang.status).toBe(303);
+    expect(lang.headers.get("location")).toBe("/admin");
+    expect(setCookie(lang, "obuna_admin_lang")).toBe("obuna_admin_lang=uz");
+    const uz = await (
+      await fetch(url("/admin/plans"), { headers: { cookie: `${cookie}; obuna_admin_lang=uz` } })
+    ).text();
+    expect(uz).toContain("Tariflar");
+  });
+
   it("the login page never points back outside the admin panel", async () => {
     const response = await fetch(url(`/admin/login?next=${encodeURIComponent("https://evil.example/")}`));
     const html = await response.text();
@@ -322,6 +386,8 @@ describe("admin panel: sessions and forms", () => {
       ["/admin/login", {}],
       ["/admin/payments", { cookie }],
       ["/admin/confirm?action=payment.refund&id=1", { cookie }],
+      ["/admin/plans", { cookie }],
+      ["/admin/plan?mode=create", { cookie }],
       ["/admin/logout", {}],
     ] as const) {
       const response = await fetch(url(path), { headers, redirect: "manual" });
@@ -348,7 +414,7 @@ describe("admin panel: sessions and forms", () => {
       }
       expect(html, path).not.toContain("telegram.org");
     }
-    expect(nonces.size).toBe(4);
+    expect(nonces.size).toBe(6);
     // The Mini App's own pages keep their policy (Telegram's script is allowed there).
     const checkout = await fetch(url("/"));
     expect(checkout.headers.get("content-security-policy")).toContain("https://telegram.org");

@@ -376,4 +376,133 @@ describe("admin panel in Chromium against the gateway admin API, the ATMOS sandb
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it("plans page: create, edit and change the price through the forms; each audited; a refusal keeps the form", async () => {
+    const { page, errors } = await adminPage();
+    const shot = screenshotter(page, "admin-plans");
+    await signIn(page, TEST_SECRETS.adminToken);
+    await page.waitForURL(/\/admin$/);
+    await page.goto(`${inject("miniappUrl")}/admin/plans`);
+    await expect.poll(() => text(page.getByTestId("notice-days"))).toMatch(/^\d+ days$/);
+    await shot("list");
+
+    const slug = `ui-${Date.now().toString(36)}`;
+    await page.getByRole("link", { name: "New plan" }).click();
+    await page.waitForURL(/\/admin\/plan\?mode=create/);
+    await page.getByLabel("Slug").fill(slug);
+    await page.getByLabel("Name (uz)").fill("Sinov tarif");
+    await page.getByLabel("Name (ru)").fill("Тестовый тариф");
+    await page.getByLabel("Name (en)").fill("Test plan");
+    await page.getByLabel("Price (so'm)").fill("12 000");
+    await page.getByLabel("Period (days)").fill("30");
+    await page.getByLabel("Sort order").fill("50");
+    // Not sold while it is being tested (other tests list the active plans).
+    await page.getByRole("checkbox").uncheck();
+    await page.getByLabel("Reason (kept in the audit log)").fill("new plan for the browser test");
+    await shot("create-form");
+    await page.getByRole("button", { name: "Create the plan" }).click();
+    await page.waitForURL(/\/admin\/plans$/);
+    await page
+      .locator("main [role=status]")
+      .filter({ hasText: /New plan #\d+/ })
+      .waitFor();
+    const [created] = await db.client<
+      { id: number; price: string; is_active: boolean; duration_days: number }[]
+    >`
+      select id, price::text, is_active, duration_days from plans where slug = ${slug}`;
+    expect(created).toMatchObject({ price: "1200000", is_active: false, duration_days: 30 });
+    const planId = Number(created!.id);
+    const row = page.locator(`tr[data-row-id="${planId}"]`);
+    await expect.poll(() => text(row.getByTestId("plan-price"))).toBe("12 000 so'm");
+
+    await row.getByRole("link", { name: "Edit" }).click();
+    await page.waitForURL(/\/admin\/plan\?mode=edit/);
+    await expect(page.getByLabel("Name (en)").inputValue()).resolves.toBe("Test plan");
+    await page.getByLabel("Name (en)").fill("Test plan, 45 days");
+    await page.getByLabel("Period (days)").fill("45");
+    await page.getByLabel("Reason (kept in the audit log)").fill("longer period");
+    await page.getByRole("button", { name: "Save the changes" }).click();
+    await page.waitForURL(/\/admin\/plans$/);
+    await page
+      .locator("main [role=status]")
+      .filter({ hasText: /Edit plan/ })
+      .waitFor();
+
+    await row.getByRole("link", { name: "Change price" }).click();
+    await page.waitForURL(/\/admin\/plan\?mode=price/);
+    await page.getByLabel("New price (so'm)").fill("15000");
+    await page.getByLabel("Reason (kept in the audit log)").fill("costs went up");
+    await shot("price-form");
+    await page.getByRole("button", { name: "Change the price" }).click();
+    await page.waitForURL(/\/admin\/plans$/);
+    await page
+      .locator("main [role=status]")
+      .filter({ hasText: /Change price/ })
+      .waitFor();
+    await expect.poll(() => text(row.getByTestId("plan-price"))).toBe("15 000 so'm");
+
+    // The same price again: the gateway refuses; back on the form with its message and the values as typed.
+    await row.getByRole("link", { name: "Change price" }).click();
+    await page.getByLabel("New price (so'm)").fill("15000");
+    await page.getByLabel("Reason (kept in the audit log)").fill("oops, same price");
+    await page.getByRole("button", { name: "Change the price" }).click();
+    await page.waitForURL(/\/admin\/plan\?mode=price/);
+    await expect
+      .poll(() => text(page.locator("main [role=alert]")))
+      .toMatch(/already costs .*\(INVALID_STATE\)/);
+    await expect(page.getByLabel("Reason (kept in the audit log)").inputValue()).resolves.toBe(
+      "oops, same price",
+    );
+    await shot("price-refused");
+
+    const [stored] = await db.client<{ price: string; duration_days: number; name_en: string }[]>`
+      select price::text, duration_days, name_en from plans where id = ${planId}`;
+    expect(stored).toEqual({ price: "1500000", duration_days: 45, name_en: "Test plan, 45 days" });
+    const audit = await db.client<{ action: string; actor: string; reason: string }[]>`
+      select action, actor, reason from audit_log where entity_type = 'plan' and entity_id = ${String(planId)} order by id`;
+    expect(audit).toEqual([
+      { action: "plan.created", actor: "admin", reason: "new plan for the browser test" },
+      { action: "plan.updated", actor: "admin", reason: "longer period" },
+      { action: "plan.price_changed", actor: "admin", reason: "costs went up" },
+    ]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("dashboard draws its charts from the gateway series; the panel switches to Russian and back", async () => {
+    await payThroughGateway(newAdminTestUser(), { autoRenew: false });
+    const { page, errors } = await adminPage();
+    const shot = screenshotter(page, "admin-dashboard-charts");
+    await signIn(page, TEST_SECRETS.adminToken);
+    await page.waitForURL(/\/admin$/);
+    const revenue = page.getByTestId("chart-revenue");
+    await revenue.locator("svg").waitFor();
+    expect(await revenue.locator("rect").count()).toBe(30);
+    expect(await page.getByTestId("chart-active").locator("circle").count()).toBe(30);
+    expect(await page.getByTestId("chart-renewal-rate").locator("circle").count()).toBe(30);
+    expect(await page.getByTestId("chart-recoveries").locator("rect").count()).toBe(30);
+    // Today's revenue bar equals the database's own sum of today's successful payments (Tashkent day).
+    const [today] = await db.client<{ day: string; sum: string }[]>`
+      select to_char((now() at time zone 'Asia/Tashkent')::date, 'YYYY-MM-DD') as day,
+             coalesce(sum(amount), 0)::text as sum from payments
+      where status = 'success' and (created_at at time zone 'Asia/Tashkent')::date = (now() at time zone 'Asia/Tashkent')::date`;
+    expect(Number(today!.sum)).toBeGreaterThan(0);
+    await expect(revenue.locator(`rect[data-date="${today!.day}"]`).getAttribute("data-value")).resolves.toBe(
+      today!.sum,
+    );
+    await shot("charts");
+
+    await page.getByTestId("admin-lang").getByRole("button", { name: "ru" }).click();
+    await page.waitForURL(/\/admin$/);
+    await expect.poll(() => text(page.locator("main h1"))).toBe("Обзор");
+    await expect(page.getByRole("link", { name: "Тарифы" }).count()).resolves.toBe(1);
+    await expect
+      .poll(() => text(page.getByTestId("chart-revenue").locator("figcaption")))
+      .toBe("Выручка по дням");
+    await shot("russian");
+    await page.getByTestId("admin-lang").getByRole("button", { name: "en" }).click();
+    await expect.poll(() => text(page.locator("main h1"))).toBe("Dashboard");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

@@ -18,6 +18,7 @@ import {
   type TestUser,
   telegramCalls,
 } from "./browser";
+import { TEST_OFFER } from "./offer";
 import { TEST_SECRETS } from "./secrets";
 
 // biome-ignore lint/suspicious/noExplicitAny: test JSON is checked by assertions, not types
@@ -118,6 +119,35 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
     expect(calls).toContain("BackButton.show");
     expect(calls.some((call) => call.startsWith("MainButton.setText:Pay "))).toBe(true);
     // Nothing was blocked by the Content-Security-Policy, no hydration or script errors.
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("links the public offer under the pay button (uz/ru/en); the payment records the accepted version", async () => {
+    const user = newUser("ru");
+    const { page, errors } = await openCheckout(user);
+    const shot = screenshotter(page, "checkout-offer");
+    const offer = page.getByTestId("offer");
+    await expect(offer.textContent()).resolves.toBe("Оплачивая, вы принимаете условия публичной оферты.");
+    const link = offer.getByRole("link", { name: "публичной оферты" });
+    await expect(link.getAttribute("href")).resolves.toBe(TEST_OFFER.url);
+    await expect(link.getAttribute("target")).resolves.toBe("_blank");
+    await shot("offer");
+    await page.getByLabel("Номер карты").pressSequentially(SANDBOX_CARDS.humo2.pan);
+    await page
+      .getByLabel("Срок действия (ММ/ГГ)")
+      .pressSequentially(SANDBOX_CARDS.humo2.expiry.replace("/", ""));
+    const before = Date.now();
+    await page.getByRole("button", { name: /^Оплатить / }).click();
+    await page.locator('[data-step="otp"]').waitFor();
+    await page.getByLabel("Код из SMS").fill(SANDBOX_OTP);
+    await page.getByRole("button", { name: "Подтвердить оплату" }).click();
+    await page.locator('[data-step="success"]').waitFor();
+    const [payment] = await db.client<{ offer_version: string | null; offer_accepted_at: Date | null }[]>`
+      select p.offer_version, p.offer_accepted_at from payments p join users u on u.id = p.user_id
+      where u.telegram_id = ${user.id}`;
+    expect(payment!.offer_version).toBe(TEST_OFFER.version);
+    expect(new Date(payment!.offer_accepted_at!).getTime()).toBeGreaterThanOrEqual(before - 1000);
     expect(errors).toEqual([]);
     await page.close();
   });

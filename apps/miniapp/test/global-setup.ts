@@ -4,6 +4,7 @@ import { startSandbox } from "@obuna/atmos/sandbox";
 import { prepareTestDatabase, testRedisUrl } from "@obuna/db/testing";
 import type { TestProject } from "vitest/node";
 import { ensureBuild, miniappDir } from "../scripts/ensure-build.mjs";
+import { TEST_OFFER } from "./offer";
 import { TEST_SECRETS } from "./secrets";
 import { type Child, freePort, spawnUntil } from "./services";
 
@@ -77,6 +78,8 @@ export default async function setup(project: TestProject) {
           TMA_INIT_DATA_MAX_AGE_S: "86400",
           DEV_ALLOW_UNSIGNED_INIT_DATA: "true",
           MINIAPP_URL: miniappUrl,
+          OFFER_URL: TEST_OFFER.url,
+          OFFER_VERSION: TEST_OFFER.version,
           ATMOS_BASE_URL: sandbox.url,
           ATMOS_CONSUMER_KEY: TEST_SECRETS.atmosConsumerKey,
           ATMOS_CONSUMER_SECRET: TEST_SECRETS.atmosConsumerSecret,

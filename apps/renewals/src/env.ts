@@ -35,6 +35,8 @@ export const renewalsEnvSchema = z.object({
   RENEWAL_RETRY_DAYS: retryDays.default([1, 3, 5]),
   RENEWAL_GRACE_DAYS: z.coerce.number().min(0).default(7),
   RENEWAL_REMINDER_DAYS: z.coerce.number().min(0).default(3),
+  /** Days between a price-change notice and the first renewal at the new price (docs/plans.md). */
+  PRICE_CHANGE_NOTICE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   RENEWALS_CONCURRENCY: int(10, 1),
   RENEWALS_ATMOS_RATE_PER_S: int(20, 1),
   RENEWALS_PORT: int(8070, 0),
@@ -52,6 +54,8 @@ export interface RenewalPolicy {
   retryOffsetsMs: number[];
   graceMs: number;
   reminderMs: number;
+  /** PRICE_CHANGE_NOTICE_DAYS: a plan's new price is charged no sooner than this after the notice. */
+  priceNoticeMs: number;
   /** A `pending` attempt older than this belongs to a worker that died. */
   stalePendingMs: number;
 }
@@ -64,6 +68,7 @@ export function policyFromEnv(env: RenewalsEnv): RenewalPolicy {
     retryOffsetsMs: env.RENEWAL_RETRY_DAYS.map((d) => d * DAY),
     graceMs: env.RENEWAL_GRACE_DAYS * DAY,
     reminderMs: env.RENEWAL_REMINDER_DAYS * DAY,
+    priceNoticeMs: env.PRICE_CHANGE_NOTICE_DAYS * DAY,
     // create + pre-apply + apply each may take ATMOS_TIMEOUT_MS; never call a live charge stale.
     stalePendingMs: Math.max(5 * 60_000, 4 * env.ATMOS_TIMEOUT_MS),
   };

@@ -20,7 +20,7 @@ import { sweepDueRenewals } from "./core/sweep";
 import { policyFromEnv, type RenewalsEnv } from "./env";
 import { createRenewalsMetrics } from "./metrics";
 import { chargeProcessor } from "./processors/charge";
-import { janitorProcessor, maintenanceProcessor } from "./processors/housekeeping";
+import { janitorProcessor, maintenanceProcessor, priceNoticesProcessor } from "./processors/housekeeping";
 import { retryNowProcessor } from "./processors/retry-now";
 import {
   CHARGE_JOB_PRIORITY,
@@ -108,6 +108,7 @@ export function createRenewals(deps: RenewalsDeps) {
     [RENEWAL_JOBS.retryNow]: (job) => retryNowProcessor(ctx, job),
     [RENEWAL_JOBS.janitor]: (job) => janitorProcessor(ctx, job),
     [RENEWAL_JOBS.maintenance]: (job) => maintenanceProcessor(ctx, job),
+    [RENEWAL_JOBS.priceNotices]: (job) => priceNoticesProcessor(ctx, job),
   };
 
   const worker = new Worker(
@@ -181,6 +182,11 @@ export function createRenewals(deps: RenewalsDeps) {
       { every: config.RENEWALS_SWEEP_INTERVAL_MS },
       { name: RENEWAL_JOBS.maintenance, data: {}, opts: schedulerJobOptions },
     );
+    await queue.upsertJobScheduler(
+      RENEWAL_JOBS.priceNotices,
+      { every: config.RENEWALS_SWEEP_INTERVAL_MS },
+      { name: RENEWAL_JOBS.priceNotices, data: {}, opts: schedulerJobOptions },
+    );
   }
 
   /**
@@ -189,7 +195,12 @@ export function createRenewals(deps: RenewalsDeps) {
    * Re-creates them when one is missing; the database then re-supplies the lost charge jobs.
    */
   async function ensureSchedulers(): Promise<boolean> {
-    const ids = [RENEWAL_JOBS.sweep, RENEWAL_JOBS.janitor, RENEWAL_JOBS.maintenance];
+    const ids = [
+      RENEWAL_JOBS.sweep,
+      RENEWAL_JOBS.janitor,
+      RENEWAL_JOBS.maintenance,
+      RENEWAL_JOBS.priceNotices,
+    ];
     const found = await Promise.all(ids.map((id) => queue.getJobScheduler(id)));
     if (found.every(Boolean)) return false;
     logger.warn("renewals job schedulers missing in Redis (data lost?); re-creating them");

@@ -22,7 +22,12 @@ describe("job schedulers", () => {
     expect(await renewals.queue.getJobScheduler(RENEWAL_JOBS.sweep)).toBeUndefined();
 
     expect(await renewals.ensureSchedulers()).toBe(true);
-    for (const id of [RENEWAL_JOBS.sweep, RENEWAL_JOBS.janitor, RENEWAL_JOBS.maintenance]) {
+    for (const id of [
+      RENEWAL_JOBS.sweep,
+      RENEWAL_JOBS.janitor,
+      RENEWAL_JOBS.maintenance,
+      RENEWAL_JOBS.priceNotices,
+    ]) {
       expect(await renewals.queue.getJobScheduler(id)).toBeDefined();
     }
     expect(await renewals.ensureSchedulers()).toBe(false);

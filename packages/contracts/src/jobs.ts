@@ -67,6 +67,20 @@ export const NotificationJobSchema = z.discriminatedUnion("kind", [
   }),
   /** An operator deactivated (or removed) a saved card: renewals no longer use it. */
   z.object({ kind: z.literal("card_deactivated"), userId: id, boundCardId: id }),
+  // ---- i16-admin: plan price changes
+  /**
+   * A plan's price changed: this subscription renews at `newAmount` (tiyin) instead of `oldAmount`
+   * from the charge on `effectiveAt` (ISO) on; sent PRICE_CHANGE_NOTICE_DAYS before that charge.
+   */
+  z.object({
+    kind: z.literal("price_change_notice"),
+    userId: id,
+    subscriptionId: id,
+    oldAmount: z.number().int().nonnegative(),
+    newAmount: z.number().int().nonnegative(),
+    effectiveAt: z.string().datetime(),
+  }),
+  // ---- end i16-admin
   z.object({
     kind: z.literal("admin_alert"),
     alert: z.enum(["failed_payments", "unknown_outcomes", "reconciliation", "other"]),
@@ -117,6 +131,8 @@ export const RENEWAL_JOBS = {
   retryNow: "renewal-retry-now",
   janitor: "renewals-janitor",
   maintenance: "renewals-maintenance",
+  /** Price-change notices owed to subscribers of a repriced plan (docs/plans.md). */
+  priceNotices: "renewals-price-notices",
 } as const;
 
 export function renewalChargeJobId(job: RenewalChargeJob, attemptNumber = 1): string {

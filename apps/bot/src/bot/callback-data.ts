@@ -18,7 +18,8 @@ export const callbackData = {
 
 export const CALLBACK_PATTERNS = {
   language: /^lang:(uz|ru|en)$/,
-  plan: /^plan:([a-z_]{1,32})$/,
+  // Any plan slug (admins create plans: docs/plans.md); parsePlanSlug checks the exact form.
+  plan: /^plan:([a-z0-9_-]{1,32})$/,
   cancelYes: /^cancel:yes:(\d{1,15})$/,
   cancelNo: /^cancel:no$/,
   recovery: /^rf:(retry|pay|off):(\d{1,15})$/,

@@ -1,7 +1,7 @@
 import type { NotificationJob } from "@obuna/contracts/jobs";
 import { formatMoney } from "@obuna/contracts/money";
 import type { DbOrTx } from "@obuna/db";
-import { getPlanById, getSubscriptionById, getUserById, planName } from "@obuna/db/queries";
+import { getPlanById, getSubscriptionById, getUserById, planName, renewalAmount } from "@obuna/db/queries";
 import { InlineKeyboard } from "grammy";
 import { callbackData } from "../bot/callback-data";
 import { formatCardExpiry, formatDay, formatDayTime, type Language, pickLanguage, t } from "../i18n";
@@ -125,12 +125,27 @@ export async function renderNotification(
       return to(
         m.renewalReminder(
           loaded.planName,
-          money(loaded.plan.price),
+          // What this subscription's renewal charges (a plan price change applies only after notice).
+          money(renewalAmount(loaded.subscription, loaded.plan)),
           formatDay(job.chargeAt),
           card?.panMasked ?? null,
         ),
       );
     }
+    // ---- i16-admin: plan price changes
+    case "price_change_notice": {
+      const loaded = await subscriptionWithPlan(job.subscriptionId);
+      if (!loaded) return { send: false, reason: "subscription not found" };
+      return to(
+        m.priceChangeNotice(
+          loaded.planName,
+          money(job.oldAmount),
+          money(job.newAmount),
+          formatDay(job.effectiveAt),
+        ),
+      );
+    }
+    // ---- end i16-admin
     case "subscription_expired": {
       const loaded = await subscriptionWithPlan(job.subscriptionId);
       if (!loaded) return { send: false, reason: "subscription not found" };

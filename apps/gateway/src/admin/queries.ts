@@ -288,8 +288,9 @@ export async function dashboardFigures(db: DbOrTx, now: Date, stuckAfterMs: numb
   const [live] = await db
     .select({
       active: count(),
-      // Plan price normalised to 30 days, only for subscriptions that will renew.
-      mrr: sql<string>`coalesce(sum(case when ${subscriptions.autoRenew} then round(${plans.price}::numeric * 30 / ${plans.durationDays}) else 0 end), 0)`,
+      // The price each will renew at (its own after a plan price change, docs/plans.md; else the
+      // plan's) normalised to 30 days, only for subscriptions that will renew.
+      mrr: sql<string>`coalesce(sum(case when ${subscriptions.autoRenew} then round(coalesce(${subscriptions.renewalPrice}, ${plans.price})::numeric * 30 / ${plans.durationDays}) else 0 end), 0)`,
     })
     .from(subscriptions)
     .innerJoin(plans, eq(plans.id, subscriptions.planId))

@@ -35,6 +35,11 @@ import {
   z,
 } from "../routes/_shared";
 import { type AdminConfig, isAdminToken, requireAdmin, startAdminSession, TOKEN_ADMIN_ACTOR } from "./auth";
+import { registerAdminDashboardSeries } from "./endpoints/dashboard.series";
+import { registerAdminPlansCreate } from "./endpoints/plans.create";
+import { registerAdminPlansEdit } from "./endpoints/plans.edit";
+import { registerAdminPlansList } from "./endpoints/plans.list";
+import { registerAdminPlansPrice } from "./endpoints/plans.price";
 import {
   auditPage,
   cancelSubscriptionNow,
@@ -285,6 +290,13 @@ export function registerAdmin(app: GatewayApp, config: AdminConfig | undefined) 
     async (c) =>
       c.json({ success: true as const, data: await auditPage(c.get("deps"), c.req.valid("query")) }, 200),
   );
+
+  // ---------------------------------------------------------------- one file per endpoint (admin/endpoints)
+  registerAdminDashboardSeries(app, admin);
+  registerAdminPlansList(app, admin);
+  registerAdminPlansCreate(app, admin);
+  registerAdminPlansEdit(app, admin);
+  registerAdminPlansPrice(app, admin);
 
   // ---------------------------------------------------------------- actions
   const action = <P extends string>(path: P, summary: string) =>

@@ -162,14 +162,14 @@ async function paymentById(deps: AdminDeps, id: number) {
 
 interface AuditInput {
   action: string;
-  entityType: "bound_card" | "payment" | "subscription";
+  entityType: "bound_card" | "payment" | "subscription" | "plan";
   entityId: number;
   reason: string;
   details?: Record<string, unknown>;
 }
 
 /** The audit row of an admin action: always inside the action's own transaction. */
-async function writeAudit(tx: Transaction, admin: AdminIdentity, input: AuditInput, now: Date) {
+export async function writeAudit(tx: Transaction, admin: AdminIdentity, input: AuditInput, now: Date) {
   const [row] = await tx
     .insert(auditLog)
     .values({
@@ -218,7 +218,7 @@ function notifyCardDeactivated(
   );
 }
 
-function countAction(deps: AdminDeps, action: string, outcome: string) {
+export function countAction(deps: AdminDeps, action: string, outcome: string) {
   opsCounter(deps.metrics, "gateway_admin_actions_total")?.inc({ action, outcome });
 }
 

@@ -181,6 +181,8 @@ export async function updatePendingSession(
     otpSentAt: Date | null;
     otpAttempts: number;
     cardEntryUntil: Date | null;
+    offerVersion: string | null;
+    offerAcceptedAt: Date | null;
   }> &
     Partial<PendingCardBinding> & { now: Date },
 ) {
@@ -295,6 +297,8 @@ export async function ensurePendingPayment(
     amount: number;
     transactionId: number;
     cardMasked: string | null;
+    offerVersion?: string | null;
+    offerAcceptedAt?: Date | null;
   },
 ) {
   await db
@@ -307,6 +311,8 @@ export async function ensurePendingPayment(
       amount: input.amount,
       transactionId: input.transactionId,
       cardMasked: input.cardMasked,
+      offerVersion: input.offerVersion ?? null,
+      offerAcceptedAt: input.offerAcceptedAt ?? null,
       idempotencyKey: sessionPaymentKey(input.sessionId),
     })
     .onConflictDoNothing({ target: payments.idempotencyKey });

@@ -164,6 +164,7 @@ export async function describeSession(deps: Deps, view: SessionView): Promise<Pa
     failure_reason: session.failureReason,
     completed_at: session.completedAt?.toISOString() ?? null,
     subscription,
+    offer: deps.config.offer ?? null,
   };
 }
 
@@ -260,11 +261,25 @@ async function callAtmos<T>(call: () => Promise<T>): Promise<T> {
 export async function preApply(
   deps: Deps,
   caller: Caller,
-  input: { session_id: string; transaction_id: number; card_number: string; expiry: string },
+  input: {
+    session_id: string;
+    transaction_id: number;
+    card_number: string;
+    expiry: string;
+    offer_version?: string | undefined;
+  },
 ): Promise<AtmosPreApplyResponse> {
   const view = await loadSession(deps, caller, input.session_id);
   const { session } = view;
   assertPayable(session);
+  // The payer accepts the public offer by paying: the version they saw must be the current one.
+  const offer = deps.config.offer;
+  if (offer && input.offer_version !== undefined && input.offer_version !== offer.version) {
+    throw new ApiError("INVALID_STATE", "The public offer has changed; reload the page to read it", {
+      field: "offer_version",
+      details: { current_version: offer.version },
+    });
+  }
   const transactionId = assertTransaction(session, input.transaction_id);
   if (session.otpAttempts >= MAX_OTP_ATTEMPTS) {
     throw new ApiError("OTP_ATTEMPTS_EXCEEDED", "Too many wrong SMS codes for this session");
@@ -292,7 +307,8 @@ export async function preApply(
     throw new ApiError("INVALID_STATE", "A card is already being checked for this session; try again");
   }
   try {
-    return await enterCard(deps, session, transactionId, card, atmosExpiry, cardMasked, now);
+    const accepted = offer && input.offer_version !== undefined ? offer.version : null;
+    return await enterCard(deps, session, transactionId, card, atmosExpiry, cardMasked, now, accepted);
   } finally {
     await endCardEntry(deps.db, session.id, entryUntil);
   }
@@ -306,6 +322,7 @@ async function enterCard(
   atmosExpiry: string,
   cardMasked: string,
   now: Date,
+  offerVersion: string | null = null,
 ): Promise<AtmosPreApplyResponse> {
   let phone: string | null = null;
   let bindTransactionId: number | null = null;
@@ -349,6 +366,9 @@ async function enterCard(
     ...binding,
     otpSentAt: now,
     cardEntryUntil: null,
+    // The offer accepted with this card entry (the last entry before apply is the one that pays).
+    offerVersion,
+    offerAcceptedAt: offerVersion === null ? null : now,
     now,
   });
   if (!updated) throw new ApiError("INVALID_STATE", "The session changed while the card was being checked");
@@ -498,6 +518,8 @@ async function prepareCharge(
     amount: claimed.amount,
     transactionId,
     cardMasked: claimed.cardMasked,
+    offerVersion: claimed.offerVersion,
+    offerAcceptedAt: claimed.offerAcceptedAt,
   });
   if (!claimed.autoRenew || claimed.bindTransactionId === null) return otp;
 
@@ -712,6 +734,22 @@ export async function finalizeSuccess(
   await flushNotifications(deps, [done.notificationId]);
 }
 
+/**
+ * What a purchase sets as the subscription's renewal price (docs/plans.md): the amount paid. When
+ * the list price changed while the session was open, the paid (older) price is kept and the list
+ * price is pending, so the subscriber is told before the first renewal at it.
+ */
+function purchasedRenewalPrice(paid: number, listPrice: number, now: Date) {
+  const pending = paid !== listPrice;
+  return {
+    renewalPrice: pending ? paid : null,
+    newRenewalPrice: pending ? listPrice : null,
+    newPriceSetAt: pending ? now : null,
+    newPriceNoticeSentAt: null,
+    newPriceFrom: null,
+  };
+}
+
 /** Postgres 23505, possibly wrapped by drizzle (DrizzleQueryError.cause). */
 function isUniqueViolation(error: unknown): boolean {
   let current: unknown = error;
@@ -753,6 +791,7 @@ async function finalizeInTransaction(
         graceUntil: null,
         renewalAttempts: 0,
         renewalError: null,
+        ...purchasedRenewalPrice(session.amount, plan.price, now),
         updatedAt: now,
       })
       .where(eq(subscriptions.id, live.id));
@@ -768,6 +807,7 @@ async function finalizeInTransaction(
         startDate: period.start,
         endDate: period.end,
         boundCardId,
+        ...purchasedRenewalPrice(session.amount, plan.price, now),
         createdAt: now,
         updatedAt: now,
       })
@@ -789,6 +829,8 @@ async function finalizeInTransaction(
     receiptUrl: transaction.ofdUrl,
     periodStart: period.start,
     periodEnd: period.end,
+    offerVersion: session.offerVersion,
+    offerAcceptedAt: session.offerAcceptedAt,
     updatedAt: now,
   };
   const [payment] = await tx

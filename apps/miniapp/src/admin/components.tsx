@@ -4,6 +4,7 @@ import { useRouter } from "next/router";
 import type { ReactNode } from "react";
 import { type AdminActionName, confirmHref } from "./actions";
 import { returnPath, withQuery } from "./format";
+import { ADMIN_LANGS, type AdminLang, AdminLangContext, tr, useTr } from "./i18n";
 
 const NAV: ReadonlyArray<{ href: string; label: string }> = [
   { href: "/admin", label: "Dashboard" },
@@ -13,6 +14,7 @@ const NAV: ReadonlyArray<{ href: string; label: string }> = [
   { href: "/admin/cards", label: "Bound cards" },
   { href: "/admin/users", label: "Users" },
   { href: "/admin/audit-log", label: "Audit log" },
+  { href: "/admin/plans", label: "Plans" },
 ];
 
 function one(value: string | string[] | undefined): string | undefined {
@@ -24,10 +26,13 @@ export function AdminLayout({
   title,
   actor,
   flash,
+  lang = "en",
   children,
 }: {
+  /** In English: translated here. */
   title: string;
   actor?: string;
+  lang?: AdminLang;
   /** From the server-set flash cookie only; the URL never puts text on an admin page. */
   flash?: { notice: string | null; error: string | null };
   children: ReactNode;
@@ -35,50 +40,115 @@ export function AdminLayout({
   const router = useRouter();
   const notice = flash?.notice;
   const error = flash?.error;
+  const t = (english: string) => tr(lang, english);
   return (
-    <div className="min-h-dvh bg-gray-50 text-gray-900" data-admin>
-      <Head>
-        <title>{`${title} · Obuna admin`}</title>
-        <meta name="robots" content="noindex" />
-      </Head>
-      <header className="flex flex-wrap items-center gap-x-4 gap-y-2 border-b border-gray-200 bg-white px-4 py-3">
-        <span className="font-semibold">Obuna admin</span>
-        {actor !== undefined && (
-          <nav aria-label="Admin sections" className="flex flex-wrap gap-1 text-sm">
-            {NAV.map((item) => (
-              <Link
-                key={item.href}
-                href={item.href}
-                aria-current={router.pathname === item.href ? "page" : undefined}
-                className={`rounded px-2 py-1 ${router.pathname === item.href ? "bg-blue-600 text-white" : "text-blue-700 hover:bg-blue-50"}`}
-              >
-                {item.label}
-              </Link>
-            ))}
-          </nav>
-        )}
-        {actor !== undefined && (
-          <form method="post" action="/api/admin/logout" className="ml-auto flex items-center gap-2 text-sm">
-            <span className="text-gray-600" data-testid="admin-actor">
-              {actor}
-            </span>
-            <button type="submit" className="rounded border border-gray-300 px-2 py-1 hover:bg-gray-100">
-              Sign out
-            </button>
-          </form>
-        )}
-      </header>
-      <main className="mx-auto flex max-w-7xl flex-col gap-4 p-4">
-        <h1 className="text-xl font-semibold">{title}</h1>
-        {notice && (
-          <p role="status" className="rounded border border-green-300 bg-green-50 p-3 text-green-900">
-            {notice}
-          </p>
-        )}
-        {error && <ErrorBox message={error} />}
-        {children}
-      </main>
-    </div>
+    <AdminLangContext.Provider value={lang}>
+      <div className="min-h-dvh bg-gray-50 text-gray-900" data-admin lang={lang}>
+        <Head>
+          <title>{`${t(title)} · Obuna admin`}</title>
+          <meta name="robots" content="noindex" />
+        </Head>
+        <header className="flex flex-wrap items-center gap-x-4 gap-y-2 border-b border-gray-200 bg-white px-4 py-3">
+          <span className="font-semibold">{t("Obuna admin")}</span>
+          {actor !== undefined && (
+            <nav aria-label={t("Admin sections")} className="flex flex-wrap gap-1 text-sm">
+              {NAV.map((item) => (
+                <Link
+                  key={item.href}
+                  href={item.href}
+                  aria-current={router.pathname === item.href ? "page" : undefined}
+                  className={`rounded px-2 py-1 ${router.pathname === item.href ? "bg-blue-600 text-white" : "text-blue-700 hover:bg-blue-50"}`}
+                >
+                  {t(item.label)}
+                </Link>
+              ))}
+            </nav>
+          )}
+          {actor !== undefined && (
+            <form
+              method="post"
+              action="/api/admin/logout"
+              className="ml-auto flex items-center gap-2 text-sm"
+            >
+              <span className="text-gray-600" data-testid="admin-actor">
+                {actor}
+              </span>
+              <button type="submit" className="rounded border border-gray-300 px-2 py-1 hover:bg-gray-100">
+                {t("Sign out")}
+              </button>
+            </form>
+          )}
+          {actor !== undefined && <LanguageSwitch lang={lang} />}
+        </header>
+        <main className="mx-auto flex max-w-7xl flex-col gap-4 p-4">
+          <h1 className="text-xl font-semibold">{t(title)}</h1>
+          {notice && (
+            <p role="status" className="rounded border border-green-300 bg-green-50 p-3 text-green-900">
+              {notice}
+            </p>
+          )}
+          {error && <ErrorBox message={error} />}
+          {children}
+        </main>
+      </div>
+    </AdminLangContext.Provider>
+  );
+}
+
+/**
+ * Where the language switch comes back to: the page with only its navigation parameters (filters,
+ * the action and id of a confirmation), never text a link could carry (reason, days, key).
+ */
+const SWITCH_KEEPS = [
+  "action",
+  "id",
+  "mode",
+  "return_to",
+  "status",
+  "kind",
+  "search",
+  "active",
+  "role",
+  "auto_renew",
+  "entity_type",
+  "entity_id",
+  "actor",
+  "limit",
+  "offset",
+  "rail",
+  "plan",
+];
+function switchReturnPath(pathname: string, query: Record<string, string | string[] | undefined>): string {
+  const keep: Record<string, string | string[] | undefined> = {};
+  for (const key of pathname === "/admin" ? [...SWITCH_KEEPS, "days"] : SWITCH_KEEPS) keep[key] = query[key];
+  return returnPath(pathname, keep);
+}
+
+/** uz / ru / en: a same-site POST that sets the `obuna_admin_lang` cookie and comes back here. */
+function LanguageSwitch({ lang }: { lang: AdminLang }) {
+  const router = useRouter();
+  return (
+    <form
+      method="post"
+      action="/api/admin/lang"
+      className="flex items-center gap-1 text-xs"
+      data-testid="admin-lang"
+    >
+      <span className="text-gray-500">{tr(lang, "Language")}:</span>
+      <input type="hidden" name="return_to" value={switchReturnPath(router.pathname, router.query)} />
+      {ADMIN_LANGS.map((code) => (
+        <button
+          key={code}
+          type="submit"
+          name="lang"
+          value={code}
+          aria-pressed={code === lang}
+          className={`rounded px-1.5 py-0.5 uppercase ${code === lang ? "bg-gray-800 text-white" : "border border-gray-300 text-gray-700"}`}
+        >
+          {code}
+        </button>
+      ))}
+    </form>
   );
 }
 
@@ -105,7 +175,8 @@ export function DataTable<T extends { id: number | string }>({
   columns: ReadonlyArray<Column<T>>;
   empty?: string;
 }) {
-  if (rows.length === 0) return <p className="text-gray-600">{empty}</p>;
+  const t = useTr();
+  if (rows.length === 0) return <p className="text-gray-600">{t(empty)}</p>;
   return (
     <div className="overflow-x-auto rounded border border-gray-200 bg-white">
       <table className="min-w-full text-left text-sm">
@@ -113,7 +184,7 @@ export function DataTable<T extends { id: number | string }>({
           <tr>
             {columns.map((column) => (
               <th key={column.header} scope="col" className="whitespace-nowrap px-3 py-2">
-                {column.header}
+                {t(column.header)}
               </th>
             ))}
           </tr>
@@ -153,6 +224,7 @@ export function Filters({
   texts?: ReadonlyArray<{ name: string; label: string }>;
 }) {
   const router = useRouter();
+  const t = useTr();
   const value = (name: string) => one(router.query[name]) ?? "";
   return (
     <form
@@ -161,7 +233,7 @@ export function Filters({
     >
       {search && (
         <label className="flex flex-col gap-1">
-          <span className="text-gray-600">{searchLabel}</span>
+          <span className="text-gray-600">{t(searchLabel)}</span>
           <input
             type="search"
             name="search"
@@ -173,7 +245,7 @@ export function Filters({
       )}
       {texts.map((text) => (
         <label key={text.name} className="flex flex-col gap-1">
-          <span className="text-gray-600">{text.label}</span>
+          <span className="text-gray-600">{t(text.label)}</span>
           <input
             type="text"
             name={text.name}
@@ -185,13 +257,13 @@ export function Filters({
       ))}
       {selects.map((select) => (
         <label key={select.name} className="flex flex-col gap-1">
-          <span className="text-gray-600">{select.label}</span>
+          <span className="text-gray-600">{t(select.label)}</span>
           <select
             name={select.name}
             defaultValue={value(select.name)}
             className="rounded border border-gray-300 px-2 py-1"
           >
-            <option value="">any</option>
+            <option value="">{t("any")}</option>
             {select.options.map((option) => (
               <option key={option} value={option}>
                 {option}
@@ -201,10 +273,10 @@ export function Filters({
         </label>
       ))}
       <button type="submit" className="rounded bg-blue-600 px-3 py-1.5 font-semibold text-white">
-        Apply
+        {t("Apply")}
       </button>
       <Link href={router.pathname} className="px-2 py-1.5 text-blue-700">
-        Clear
+        {t("Clear")}
       </Link>
     </form>
   );
@@ -213,6 +285,7 @@ export function Filters({
 /** "41–60 of 200" with previous/next links that keep the filters. */
 export function Pagination({ total, limit, offset }: { total: number; limit: number; offset: number }) {
   const router = useRouter();
+  const t = useTr();
   const href = (nextOffset: number) =>
     withQuery(router.pathname, router.query, { offset: nextOffset > 0 ? String(nextOffset) : undefined });
   const first = total === 0 ? 0 : offset + 1;
@@ -220,16 +293,16 @@ export function Pagination({ total, limit, offset }: { total: number; limit: num
   return (
     <nav aria-label="Pages" className="flex items-center gap-3 text-sm">
       <span data-testid="page-range">
-        {first}–{last} of {total}
+        {first}–{last} {t("of")} {total}
       </span>
       {offset > 0 && (
         <Link href={href(Math.max(0, offset - limit))} className="text-blue-700" rel="prev">
-          ← Previous
+          {t("← Previous")}
         </Link>
       )}
       {offset + limit < total && (
         <Link href={href(offset + limit)} className="text-blue-700" rel="next">
-          Next →
+          {t("Next →")}
         </Link>
       )}
     </nav>
@@ -249,12 +322,13 @@ export function ActionLink({
   danger?: boolean;
 }) {
   const router = useRouter();
+  const t = useTr();
   return (
     <Link
       href={confirmHref(action, id, returnPath(router.pathname, router.query))}
       className={`mr-2 whitespace-nowrap rounded border px-2 py-0.5 text-xs font-semibold ${danger ? "border-red-400 text-red-700 hover:bg-red-50" : "border-blue-400 text-blue-700 hover:bg-blue-50"}`}
     >
-      {label}
+      {t(label)}
     </Link>
   );
 }

@@ -246,6 +246,8 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
         transaction_id: transaction.current.id,
         card_number: card.pan,
         expiry: card.expiry,
+        // Paying accepts the public offer shown above the button: the version the payer saw.
+        ...(session.offer ? { offer_version: session.offer.version } : {}),
       };
       const preApplied = await sendAction<AtmosPreApplyResponse>(
         auth,
@@ -409,6 +411,20 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
             })}
             onSubmit={(card) => void payWithCard(card)}
           />
+          {session?.offer && (
+            <p className="text-xs text-tg-hint" data-testid="offer">
+              {t("checkout.offer_before")}
+              <a
+                href={session.offer.url}
+                target="_blank"
+                rel="noopener noreferrer"
+                className="text-tg-link underline"
+              >
+                {t("checkout.offer_link")}
+              </a>
+              {t("checkout.offer_after")}
+            </p>
+          )}
           {inlineError && <Alert tone="error">{inlineError}</Alert>}
         </div>
       );

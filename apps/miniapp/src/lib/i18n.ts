@@ -33,6 +33,10 @@ const en = {
   "checkout.expiry": "Valid thru (MM/YY)",
   "checkout.pay": "Pay {price}",
   "checkout.secure": "The card number goes straight to the payment system and is never stored.",
+  // i16-admin: the public offer under the pay button (acceptance by paying; docs/checkout.md)
+  "checkout.offer_before": "By paying you accept the ",
+  "checkout.offer_link": "public offer",
+  "checkout.offer_after": ".",
   "card.uzcard": "UzCard",
   "card.humo": "Humo",
   "card.error.length": "A card number has 16 digits.",
@@ -179,6 +183,10 @@ const uz: Dictionary = {
   "checkout.expiry": "Amal qilish muddati (OO/YY)",
   "checkout.pay": "{price} to'lash",
   "checkout.secure": "Karta raqami to'g'ridan-to'g'ri to'lov tizimiga yuboriladi va saqlanmaydi.",
+  // i16-admin: the public offer under the pay button (acceptance by paying; docs/checkout.md)
+  "checkout.offer_before": "To'lov qilib, siz ",
+  "checkout.offer_link": "ommaviy oferta",
+  "checkout.offer_after": " shartlarini qabul qilasiz.",
   "card.uzcard": "UzCard",
   "card.humo": "Humo",
   "card.error.length": "Karta raqami 16 ta raqamdan iborat.",
@@ -321,6 +329,10 @@ const ru: Dictionary = {
   "checkout.expiry": "Срок действия (ММ/ГГ)",
   "checkout.pay": "Оплатить {price}",
   "checkout.secure": "Номер карты передаётся напрямую платёжной системе и не хранится.",
+  // i16-admin: the public offer under the pay button (acceptance by paying; docs/checkout.md)
+  "checkout.offer_before": "Оплачивая, вы принимаете условия ",
+  "checkout.offer_link": "публичной оферты",
+  "checkout.offer_after": ".",
   "card.uzcard": "UzCard",
   "card.humo": "Humo",
   "card.error.length": "Номер карты состоит из 16 цифр.",

@@ -2,7 +2,7 @@ import type { AtmosTransaction } from "@obuna/atmos";
 import type { Database, RenewalAttempt, Subscription } from "@obuna/db";
 import { lockRenewalAttempt, lockSubscription, recordNotification, setUserRole } from "@obuna/db/queries";
 import { auditLog, boundCards, payments, plans, renewalAttempts, subscriptions } from "@obuna/db/schema";
-import { eq, sql } from "drizzle-orm";
+import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
 import { isUniqueViolation, type RenewalContext } from "./deps";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -105,6 +105,19 @@ async function recordAttemptSuccess(
       : [undefined];
     const periodStart = attempt.periodEnd;
     const periodEnd = new Date(periodStart.getTime() + plan!.durationDays * DAY);
+    // A renewal carries the public offer its subscription's first accepted payment agreed to.
+    const [offer] = await tx
+      .select({ version: payments.offerVersion, acceptedAt: payments.offerAcceptedAt })
+      .from(payments)
+      .where(
+        and(
+          eq(payments.subscriptionId, sub.id),
+          eq(payments.kind, "initial"),
+          isNotNull(payments.offerVersion),
+        ),
+      )
+      .orderBy(asc(payments.id))
+      .limit(1);
     const [payment] = await tx
       .insert(payments)
       .values({
@@ -122,6 +135,8 @@ async function recordAttemptSuccess(
         idempotencyKey: renewalIdempotencyKey(attempt),
         periodStart,
         periodEnd,
+        offerVersion: offer?.version ?? null,
+        offerAcceptedAt: offer?.acceptedAt ?? null,
         createdAt: now,
         updatedAt: now,
       })

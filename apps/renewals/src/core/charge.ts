@@ -5,6 +5,7 @@ import {
   lockSubscription,
   planReceiptItems,
   recordAttemptTransaction,
+  renewalAmount,
   revealCardToken,
 } from "@obuna/db/queries";
 import { auditLog, boundCards, plans, renewalAttempts } from "@obuna/db/schema";
@@ -83,6 +84,8 @@ async function startAttempt(
       );
       if (open) return { skipped: `attempt ${open.attemptNumber} is ${open.status}` };
       const [plan] = await tx.select().from(plans).where(eq(plans.id, sub.planId));
+      // The subscription's own price until a plan price change was noticed in time (docs/plans.md).
+      const amount = renewalAmount(sub, plan!);
       const attemptNumber = (attempts.at(-1)?.attemptNumber ?? 0) + 1;
       const [attempt] = await tx
         .insert(renewalAttempts)
@@ -91,7 +94,7 @@ async function startAttempt(
           periodEnd: sub.endDate,
           attemptNumber,
           status: "pending",
-          amount: plan!.price,
+          amount,
           // A pending attempt still here after this time belongs to a dead worker: the janitor takes it.
           nextCheckAt: new Date(now.getTime() + ctx.policy.stalePendingMs),
           createdAt: now,
@@ -100,7 +103,7 @@ async function startAttempt(
         .returning({ id: renewalAttempts.id });
       return {
         attemptId: attempt!.id,
-        amount: plan!.price,
+        amount,
         cardToken: card.cardToken,
         subscriptionId: sub.id,
         ofdItems: planReceiptItems(plan!, plan!.price),

@@ -62,7 +62,7 @@ export type AdminMeResponse = z.infer<typeof AdminMeResponseSchema>;
 export const AdminDashboardSchema = z.object({
   generated_at: IsoDateTimeSchema,
   active_subscriptions: z.number().int().nonnegative(),
-  /** Each active auto-renewing subscription's plan price normalised to 30 days, summed (tiyin). */
+  /** Each active auto-renewing subscription's renewal price (its own after a plan price change, else the plan's) normalised to 30 days, summed (tiyin). */
   mrr: TiyinSchema,
   mrr_formatted: z.string(),
   renewals_last_30_days: z.object({
@@ -326,3 +326,140 @@ export const AdminSubscriptionActionResponseSchema = z.object({
   audit_id: z.number().int(),
 });
 export type AdminSubscriptionActionResponse = z.infer<typeof AdminSubscriptionActionResponseSchema>;
+
+// ------------------------------------------------------------------ plans (i16-admin)
+
+const PlanNameSchema = z.string().trim().min(1).max(80);
+const PlanDurationSchema = z.number().int().min(1).max(3660);
+/** A price in tiyin: at least 1 so'm (ATMOS takes no zero charges). */
+const PlanPriceSchema = TiyinSchema.min(100);
+
+export const AdminPlanSchema = z.object({
+  id: z.number().int(),
+  slug: PlanSlugSchema,
+  name_uz: z.string(),
+  name_ru: z.string(),
+  name_en: z.string(),
+  /** The list price of new purchases (tiyin). Existing subscribers: see docs/plans.md. */
+  price: TiyinSchema,
+  price_formatted: z.string(),
+  duration_days: z.number().int(),
+  is_active: z.boolean(),
+  sort_order: z.number().int(),
+  /** Live (active/past_due) subscriptions on the plan. */
+  live_subscriptions: z.number().int().nonnegative(),
+  /** Live subscriptions that renew at another price than the list price (until their notice period passed). */
+  on_other_price: z.number().int().nonnegative(),
+  created_at: IsoDateTimeSchema,
+  updated_at: IsoDateTimeSchema,
+});
+export type AdminPlan = z.infer<typeof AdminPlanSchema>;
+
+/** GET /api/v1/admin/plans — every plan, by sort order. */
+export const AdminPlanListSchema = z.object({
+  items: z.array(AdminPlanSchema),
+  /** PRICE_CHANGE_NOTICE_DAYS: how long before the first renewal at a new price the subscriber is told. */
+  price_change_notice_days: z.number().int().nonnegative(),
+});
+export type AdminPlanList = z.infer<typeof AdminPlanListSchema>;
+
+/** POST /api/v1/admin/plans   body {slug, names, price, duration_days, is_active?, sort_order?, reason} */
+export const AdminPlanCreateRequestSchema = z.object({
+  slug: PlanSlugSchema,
+  name_uz: PlanNameSchema,
+  name_ru: PlanNameSchema,
+  name_en: PlanNameSchema,
+  price: PlanPriceSchema,
+  duration_days: PlanDurationSchema,
+  is_active: z.boolean().default(true),
+  sort_order: z.number().int().min(-1000).max(1000).default(0),
+  reason: AdminReasonSchema,
+});
+export type AdminPlanCreateRequest = z.input<typeof AdminPlanCreateRequestSchema>;
+
+/**
+ * POST /api/v1/admin/plans/{id}/edit   body {name_*?, duration_days?, is_active?, sort_order?, reason}
+ * Only the fields sent change; the price has its own action (it owes subscribers a notice).
+ */
+export const AdminPlanUpdateRequestSchema = z
+  .object({
+    name_uz: PlanNameSchema.optional(),
+    name_ru: PlanNameSchema.optional(),
+    name_en: PlanNameSchema.optional(),
+    duration_days: PlanDurationSchema.optional(),
+    is_active: z.boolean().optional(),
+    sort_order: z.number().int().min(-1000).max(1000).optional(),
+    reason: AdminReasonSchema,
+  })
+  .refine((b) => Object.keys(b).some((k) => k !== "reason"), "change at least one field");
+export type AdminPlanUpdateRequest = z.infer<typeof AdminPlanUpdateRequestSchema>;
+
+/**
+ * POST /api/v1/admin/plans/{id}/price   body {price, reason}
+ * New purchases pay the new price at once. Live subscriptions keep renewing at the price they have
+ * until PRICE_CHANGE_NOTICE_DAYS after they were sent a price-change notice (docs/plans.md).
+ */
+export const AdminPlanPriceRequestSchema = z.object({ price: PlanPriceSchema, reason: AdminReasonSchema });
+export type AdminPlanPriceRequest = z.infer<typeof AdminPlanPriceRequestSchema>;
+
+export const AdminPlanActionResponseSchema = z.object({
+  plan: AdminPlanSchema,
+  audit_id: z.number().int(),
+  /** Price change only: live subscriptions that now owe a notice before they pay the new price. */
+  subscriptions_to_notify: z.number().int().nonnegative().optional(),
+});
+export type AdminPlanActionResponse = z.infer<typeof AdminPlanActionResponseSchema>;
+
+// ------------------------------------------------------------------ dashboard series (i16-admin)
+
+/** GET /api/v1/admin/dashboard/series?days=30|90 — daily series over Tashkent days, by rail and plan. */
+export const AdminDashboardSeriesQuerySchema = z.object({
+  days: z.coerce
+    .number()
+    .int()
+    .refine((d) => d === 30 || d === 90, "30 or 90")
+    .default(30),
+});
+export type AdminDashboardSeriesQuery = z.input<typeof AdminDashboardSeriesQuerySchema>;
+
+/** A payment rail: `atmos` (UzCard/Humo through ATMOS) today; Telegram Stars later. */
+const RailSchema = z.string();
+const dimension = { rail: RailSchema, plan_slug: z.string() };
+const DaySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+export const AdminDashboardSeriesSchema = z.object({
+  generated_at: IsoDateTimeSchema,
+  days: z.number().int(),
+  /** Every Tashkent day of the window, oldest first (today last). */
+  dates: z.array(DaySchema),
+  rails: z.array(RailSchema),
+  plans: z.array(z.string()),
+  /** Successful payments (refunded ones excluded) per day: sum in tiyin and count. Zero days omitted. */
+  revenue: z.array(z.object({ date: DaySchema, ...dimension, amount: TiyinSchema, count: z.number().int() })),
+  /** Renewal attempts resolved per day; success rate = succeeded / (succeeded + failed). Zero days omitted. */
+  renewals: z.array(
+    z.object({
+      date: DaySchema,
+      ...dimension,
+      succeeded: z.number().int(),
+      failed: z.number().int(),
+      /** Successes of a period's 2nd+ attempt: money dunning got back. */
+      recovered: z.number().int(),
+      recovered_amount: TiyinSchema,
+    }),
+  ),
+  /** Subscriptions with access at the end of each day (now for today), per rail and plan. */
+  active: z.array(z.object({ date: DaySchema, ...dimension, count: z.number().int() })),
+  /** Of the subscriptions with access N days ago, how many have none now. */
+  churn: z.array(
+    z.object({
+      window_days: z.union([z.literal(30), z.literal(90)]),
+      ...dimension,
+      base: z.number().int(),
+      churned: z.number().int(),
+      /** churned / base, 0 when base is 0. */
+      rate: z.number(),
+    }),
+  ),
+});
+export type AdminDashboardSeries = z.infer<typeof AdminDashboardSeriesSchema>;

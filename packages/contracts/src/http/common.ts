@@ -9,7 +9,11 @@ export function pickLanguage(code: string | null | undefined): Language {
   return base === "ru" || base === "en" || base === "uz" ? base : "uz";
 }
 
-export const PlanSlugSchema = z.enum(["monthly", "quarterly", "yearly"]).meta({ id: "PlanSlug" });
+/** A plan's stable identifier: the seeded `monthly`/`quarterly`/`yearly`, or one an admin created. */
+export const PlanSlugSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{1,31}$/, "2-32 characters: lowercase letters, digits, - and _")
+  .meta({ id: "PlanSlug" });
 export type PlanSlug = z.infer<typeof PlanSlugSchema>;
 
 export const TelegramIdSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);

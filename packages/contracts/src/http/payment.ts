@@ -51,6 +51,11 @@ export const PaymentSessionResponseSchema = z.object({
   subscription: z
     .object({ id: z.number().int(), end_date: IsoDateTimeSchema, auto_renew: z.boolean() })
     .nullable(),
+  /**
+   * The public offer the checkout links ("by paying you accept…"): OFFER_URL and OFFER_VERSION of the
+   * gateway; null when none is configured. Send `version` back as pre-apply's `offer_version`.
+   */
+  offer: z.object({ url: z.string().url(), version: z.string() }).nullable().optional(),
 });
 export type PaymentSessionResponse = z.infer<typeof PaymentSessionResponseSchema>;
 
@@ -77,6 +82,11 @@ export const AtmosPreApplyRequestSchema = z.object({
   card_number: z.string().min(1).max(32),
   /** MM/YY or YYMM. */
   expiry: z.string().min(4).max(7),
+  /**
+   * The public offer version the payer saw and accepts by paying (the session's `offer.version`).
+   * Recorded on the session and its payment; an outdated version is refused (409 INVALID_STATE).
+   */
+  offer_version: z.string().trim().min(1).max(64).optional(),
 });
 export type AtmosPreApplyRequest = z.infer<typeof AtmosPreApplyRequestSchema>;
 export const AtmosPreApplyResponseSchema = z.object({

@@ -48,3 +48,30 @@ export function extendedEndDate(
   const start = currentEnd && currentEnd > now ? currentEnd : now;
   return { start, end: new Date(start.getTime() + durationDays * 86_400_000) };
 }
+
+/**
+ * What the renewal of the period ending at `sub.endDate` charges (tiyin), docs/plans.md: the new
+ * price of a plan price change only once the subscriber was sent its notice and the period ends at
+ * or after `newPriceFrom`; otherwise the subscription's own price, or the plan's list price when it
+ * has none (it never saw another one).
+ */
+export function renewalAmount(
+  sub: {
+    endDate: Date;
+    renewalPrice: number | null;
+    newRenewalPrice: number | null;
+    newPriceNoticeSentAt: Date | null;
+    newPriceFrom: Date | null;
+  },
+  plan: { price: number },
+): number {
+  if (
+    sub.newRenewalPrice !== null &&
+    sub.newPriceNoticeSentAt !== null &&
+    sub.newPriceFrom !== null &&
+    sub.endDate.getTime() >= sub.newPriceFrom.getTime()
+  ) {
+    return sub.newRenewalPrice;
+  }
+  return sub.renewalPrice ?? plan.price;
+}

@@ -56,6 +56,9 @@ export const paymentSessions = pgTable(
     expiresAt: timestamptz().notNull(),
     completedAt: timestamptz(),
     failureReason: text(),
+    /** The public offer version the payer accepted with the pay request (copied to the payment). */
+    offerVersion: text(),
+    offerAcceptedAt: timestamptz(),
     ...timestamps,
   },
   (t) => [

@@ -40,6 +40,10 @@ export const payments = pgTable(
      * without a receipt, shown in admin and in reconcile.
      */
     receiptUrl: text(),
+    /** The public offer (OFFER_VERSION) the payer accepted; renewals carry the first payment's. */
+    offerVersion: text(),
+    /** When it was accepted (the checkout's pay request; a renewal copies the first payment's). */
+    offerAcceptedAt: timestamptz(),
     ...timestamps,
   },
   (t) => [

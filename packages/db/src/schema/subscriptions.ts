@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { boundCards } from "./bound-cards";
-import { identityId, refId, timestamps, timestamptz } from "./columns";
+import { identityId, refId, timestamps, timestamptz, tiyin } from "./columns";
 import { subscriptionStatus } from "./enums";
 import { plans } from "./plans";
 import { users } from "./users";
@@ -37,6 +37,18 @@ export const subscriptions = pgTable(
     /** The end_date a renewal reminder was sent for: one reminder per period. */
     reminderSentFor: timestamptz(),
     cancelledAt: timestamptz(),
+    // ---- Plan price changes (docs/plans.md): plans.price is the list price of new purchases; a
+    // subscriber keeps being renewed at the price they have until they were told about a new one.
+    /** tiyin: what renewals charge; null = the plan's list price (pinned when an admin changes it). */
+    renewalPrice: tiyin(),
+    /** tiyin: a changed list price not yet in effect for this subscription. */
+    newRenewalPrice: tiyin(),
+    /** When the admin changed the price (the notice's identity: one notice per change). */
+    newPriceSetAt: timestamptz(),
+    /** When the price-change notice was recorded in the outbox; null = not told yet. */
+    newPriceNoticeSentAt: timestamptz(),
+    /** Renewals of periods ending at or after this (end_date >= it) charge new_renewal_price, once told. */
+    newPriceFrom: timestamptz(),
     ...timestamps,
   },
   (t) => [
@@ -50,5 +62,9 @@ export const subscriptions = pgTable(
       .where(sql`auto_renew and status in ('active', 'past_due')`),
     index("subscriptions_user_id_idx").on(t.userId),
     index("subscriptions_status_end_date_idx").on(t.status, t.endDate),
+    // The price-change notice job: subscriptions with a new price they were not told about yet.
+    index("subscriptions_price_notice_due_idx")
+      .on(t.id)
+      .where(sql`new_renewal_price is not null and new_price_notice_sent_at is null`),
   ],
 );

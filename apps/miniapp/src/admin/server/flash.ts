@@ -22,6 +22,8 @@ export interface ConfirmFormState {
   reason: string;
   days: string;
   key?: string;
+  /** The plan form's fields as typed (plans page: create, edit, price). */
+  fields?: Record<string, string>;
 }
 
 export interface Flash {

@@ -1,8 +1,9 @@
 import type { AdminMeResponse } from "@obuna/contracts/http";
 import type { GetServerSidePropsContext, GetServerSidePropsResult } from "next";
+import { ADMIN_LANG_COOKIE, type AdminLang, isAdminLang } from "../i18n";
 import { type Flash, takeFlash } from "./flash";
 import { type AdminCall, type AdminResult, adminGateway } from "./gateway";
-import { clearAdminSession, readAdminSession } from "./session";
+import { clearAdminSession, readAdminSession, readCookie } from "./session";
 
 /** What every admin page gets: who is signed in and the page's data, or the gateway's error in plain words. */
 export interface AdminPageProps<T> {
@@ -10,6 +11,14 @@ export interface AdminPageProps<T> {
   result: { ok: true; data: T } | { ok: false; code: string; message: string };
   /** This page's one-off banner, set by our own API routes (never from the URL). */
   flash: { notice: string | null; error: string | null };
+  /** The panel's language (`obuna_admin_lang` cookie, English by default). */
+  lang: AdminLang;
+}
+
+/** The admin panel language from its cookie; English when unset or unknown. */
+export function adminLang(req: GetServerSidePropsContext["req"]): AdminLang {
+  const value = readCookie(req, ADMIN_LANG_COOKIE);
+  return isAdminLang(value) ? value : "en";
 }
 
 function toLogin(ctx: GetServerSidePropsContext): { redirect: { destination: string; permanent: false } } {
@@ -49,6 +58,7 @@ export async function loadAdminPage<T>(
         notice: typeof flash?.notice === "string" ? flash.notice.slice(0, 300) : null,
         error: typeof flash?.error === "string" ? flash.error.slice(0, 500) : null,
       },
+      lang: adminLang(ctx.req),
     },
   };
 }

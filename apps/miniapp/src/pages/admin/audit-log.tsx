@@ -25,9 +25,9 @@ const COLUMNS: ReadonlyArray<Column<AdminAuditEntry>> = [
 ];
 
 /** `/admin/audit-log`: who did what, why and when (newest first). */
-export default function AdminAuditLogPage({ actor, result, flash }: AdminPageProps<AdminAuditList>) {
+export default function AdminAuditLogPage({ actor, result, flash, lang }: AdminPageProps<AdminAuditList>) {
   return (
-    <AdminLayout title="Audit log" actor={actor} flash={flash}>
+    <AdminLayout title="Audit log" actor={actor} flash={flash} lang={lang}>
       <Filters
         search={false}
         texts={[

@@ -36,9 +36,9 @@ const COLUMNS: ReadonlyArray<Column<AdminBoundCard>> = [
 ];
 
 /** `/admin/cards`: bound cards (tokens never leave the gateway; only the mask is shown). */
-export default function AdminCardsPage({ actor, result, flash }: AdminPageProps<AdminCardList>) {
+export default function AdminCardsPage({ actor, result, flash, lang }: AdminPageProps<AdminCardList>) {
   return (
-    <AdminLayout title="Bound cards" actor={actor} flash={flash}>
+    <AdminLayout title="Bound cards" actor={actor} flash={flash} lang={lang}>
       <Filters selects={[{ name: "active", label: "Usable", options: ["true", "false"] }]} />
       <PagedTable result={result} columns={COLUMNS} empty="No cards match." />
     </AdminLayout>

@@ -9,6 +9,7 @@ import {
   REASON_MIN,
 } from "../../admin/actions";
 import { AdminLayout, ErrorBox } from "../../admin/components";
+import { tr } from "../../admin/i18n";
 import { type AdminPageProps, loadAdminPage, queryValue } from "../../admin/server/guard";
 import { safeAdminPath } from "../../admin/server/session";
 
@@ -26,18 +27,19 @@ interface ConfirmData {
  * `/admin/confirm?action=&id=&return_to=`: says what will happen and asks why; nothing changes before
  * "Confirm". The reason and days are typed here, never pre-filled from the URL.
  */
-export default function AdminConfirmPage({ actor, result, flash }: AdminPageProps<ConfirmData>) {
+export default function AdminConfirmPage({ actor, result, flash, lang }: AdminPageProps<ConfirmData>) {
   if (!result.ok) {
     return (
-      <AdminLayout title="Confirm" actor={actor} flash={flash}>
+      <AdminLayout title="Confirm" actor={actor} flash={flash} lang={lang}>
         <ErrorBox message={result.message} />
       </AdminLayout>
     );
   }
   const c = result.data;
   const definition = ADMIN_ACTIONS[c.action];
+  const t = (english: string) => tr(lang, english);
   return (
-    <AdminLayout title={`${definition.title} #${c.id}?`} actor={actor} flash={flash}>
+    <AdminLayout title={`${t(definition.title)} #${c.id}?`} actor={actor} flash={flash} lang={lang}>
       <form
         method="post"
         action="/api/admin/action"
@@ -50,7 +52,7 @@ export default function AdminConfirmPage({ actor, result, flash }: AdminPageProp
         <input type="hidden" name="idempotency_key" value={c.idempotencyKey} />
         {c.action === "subscription.extend" && (
           <label className="flex flex-col gap-1">
-            <span>Days to add</span>
+            <span>{t("Days to add")}</span>
             <input
               type="number"
               name="days"
@@ -64,7 +66,7 @@ export default function AdminConfirmPage({ actor, result, flash }: AdminPageProp
           </label>
         )}
         <label className="flex flex-col gap-1">
-          <span>Reason (kept in the audit log)</span>
+          <span>{t("Reason (kept in the audit log)")}</span>
           <textarea
             name="reason"
             required
@@ -80,10 +82,10 @@ export default function AdminConfirmPage({ actor, result, flash }: AdminPageProp
             type="submit"
             className={`rounded px-3 py-2 font-semibold text-white ${definition.danger ? "bg-red-600" : "bg-blue-600"}`}
           >
-            Confirm: {definition.title.toLowerCase()}
+            {t("Confirm:")} {t(definition.title).toLowerCase()}
           </button>
           <Link href={c.returnTo} className="text-blue-700">
-            Back without changing anything
+            {t("Back without changing anything")}
           </Link>
         </div>
       </form>

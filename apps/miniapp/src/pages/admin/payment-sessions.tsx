@@ -63,9 +63,10 @@ export default function AdminPaymentSessionsPage({
   actor,
   result,
   flash,
+  lang,
 }: AdminPageProps<AdminPaymentSessionList>) {
   return (
-    <AdminLayout title="Payment sessions" actor={actor} flash={flash}>
+    <AdminLayout title="Payment sessions" actor={actor} flash={flash} lang={lang}>
       <Filters
         selects={[
           {

@@ -58,9 +58,9 @@ const COLUMNS: ReadonlyArray<Column<AdminPayment>> = [
 ];
 
 /** `/admin/payments`: initial and renewal charges; refunds start here. */
-export default function AdminPaymentsPage({ actor, result, flash }: AdminPageProps<AdminPaymentList>) {
+export default function AdminPaymentsPage({ actor, result, flash, lang }: AdminPageProps<AdminPaymentList>) {
   return (
-    <AdminLayout title="Payments" actor={actor} flash={flash}>
+    <AdminLayout title="Payments" actor={actor} flash={flash} lang={lang}>
       <Filters
         selects={[
           {

@@ -40,9 +40,10 @@ export default function AdminSubscriptionsPage({
   actor,
   result,
   flash,
+  lang,
 }: AdminPageProps<AdminSubscriptionList>) {
   return (
-    <AdminLayout title="Subscriptions" actor={actor} flash={flash}>
+    <AdminLayout title="Subscriptions" actor={actor} flash={flash} lang={lang}>
       <Filters
         selects={[
           { name: "status", label: "Status", options: ["active", "past_due", "canceled", "expired"] },

@@ -41,9 +41,9 @@ const COLUMNS: ReadonlyArray<Column<AdminUser>> = [
 ];
 
 /** `/admin/users`: everyone who talked to the bot. */
-export default function AdminUsersPage({ actor, result, flash }: AdminPageProps<AdminUserList>) {
+export default function AdminUsersPage({ actor, result, flash, lang }: AdminPageProps<AdminUserList>) {
   return (
-    <AdminLayout title="Users" actor={actor} flash={flash}>
+    <AdminLayout title="Users" actor={actor} flash={flash} lang={lang}>
       <Filters
         searchLabel="Search (Telegram id, @username)"
         selects={[{ name: "role", label: "Role", options: ["user", "premium", "admin"] }]}

@@ -1,0 +1,34 @@
+import { AdminPlanActionResponseSchema, AdminPlanUpdateRequestSchema } from "@obuna/contracts/http";
+import { idempotency } from "../../middleware/idempotency";
+import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
+import { updatePlan } from "../plans";
+import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
+
+/** POST /api/v1/admin/plans/{id}/edit — names, period, active flag, sort order (audited; Idempotency-Key). */
+export function registerAdminPlansEdit(app: GatewayApp, admin: AdminGuard) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/v1/admin/plans/{id}/edit",
+      tags: [ADMIN_TAG],
+      summary: "Edit a plan's names, period, active flag or sort order (not its price: see /price)",
+      security: adminSecurity,
+      middleware: [admin, idempotency] as const,
+      request: {
+        headers: idempotencyHeader,
+        params: idParams,
+        body: jsonBody(AdminPlanUpdateRequestSchema),
+      },
+      responses: okResponse(AdminPlanActionResponseSchema, "The plan after the edit"),
+    }),
+    async (c) => {
+      const data = await updatePlan(
+        c.get("deps"),
+        c.get("admin"),
+        c.req.valid("param").id,
+        c.req.valid("json"),
+      );
+      return c.json({ success: true as const, data }, 200);
+    },
+  );
+}

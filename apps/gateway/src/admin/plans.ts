@@ -1,0 +1,291 @@
+import type {
+  AdminPlan,
+  AdminPlanCreateRequestSchema,
+  AdminPlanPriceRequest,
+  AdminPlanUpdateRequest,
+} from "@obuna/contracts/http";
+import { formatSom } from "@obuna/contracts/money";
+import type { DbOrTx, Plan, Transaction } from "@obuna/db";
+import { plans, subscriptions } from "@obuna/db/schema";
+import { and, asc, eq, gte, inArray, isNotNull, isNull, ne, sql } from "drizzle-orm";
+import type { z } from "zod";
+import { ApiError } from "../errors";
+import type { AdminIdentity } from "./auth";
+import { type AdminDeps, countAction, writeAudit } from "./service";
+
+/**
+ * Plans in admin: list, create, edit (names, period, active flag, sort order) and change the price.
+ *
+ * Price model (docs/plans.md): `plans.price` is the list price of new purchases and applies to them
+ * at once. A live subscription renews at `subscriptions.renewal_price` (null = the list price). A
+ * price change pins every live subscription's current price and marks the new one as
+ * `new_renewal_price`; the renewals worker sends each subscriber a notice PRICE_CHANGE_NOTICE_DAYS
+ * before the first renewal at the new price and only then charges it.
+ */
+
+const LIVE = ["active", "past_due"] as const;
+
+async function planCounts(db: DbOrTx, planIds: number[]) {
+  if (planIds.length === 0) return new Map<number, { live: number; other: number }>();
+  const rows = await db
+    .select({
+      planId: subscriptions.planId,
+      live: sql<number>`count(*)::int`,
+      other: sql<number>`count(*) filter (where ${subscriptions.renewalPrice} is not null and ${subscriptions.renewalPrice} <> ${plans.price})::int`,
+    })
+    .from(subscriptions)
+    .innerJoin(plans, eq(plans.id, subscriptions.planId))
+    .where(and(inArray(subscriptions.planId, planIds), inArray(subscriptions.status, [...LIVE])))
+    .groupBy(subscriptions.planId);
+  return new Map(rows.map((r) => [r.planId, { live: Number(r.live), other: Number(r.other) }]));
+}
+
+function planView(plan: Plan, counts: { live: number; other: number } | undefined): AdminPlan {
+  return {
+    id: plan.id,
+    slug: plan.slug,
+    name_uz: plan.nameUz,
+    name_ru: plan.nameRu,
+    name_en: plan.nameEn,
+    price: plan.price,
+    price_formatted: formatSom(plan.price),
+    duration_days: plan.durationDays,
+    is_active: plan.isActive,
+    sort_order: plan.sortOrder,
+    live_subscriptions: counts?.live ?? 0,
+    on_other_price: counts?.other ?? 0,
+    created_at: plan.createdAt.toISOString(),
+    updated_at: plan.updatedAt.toISOString(),
+  };
+}
+
+export async function listPlansForAdmin(deps: AdminDeps) {
+  const rows = await deps.db.select().from(plans).orderBy(asc(plans.sortOrder), asc(plans.id));
+  const counts = await planCounts(
+    deps.db,
+    rows.map((p) => p.id),
+  );
+  return {
+    items: rows.map((p) => planView(p, counts.get(p.id))),
+    price_change_notice_days: deps.config.priceChangeNoticeDays ?? DEFAULT_PRICE_CHANGE_NOTICE_DAYS,
+  };
+}
+
+export const DEFAULT_PRICE_CHANGE_NOTICE_DAYS = 30;
+
+async function planById(deps: AdminDeps, id: number) {
+  const [plan] = await deps.db.select().from(plans).where(eq(plans.id, id));
+  if (!plan) throw new ApiError("PLAN_NOT_FOUND", "Plan not found");
+  return planView(plan, (await planCounts(deps.db, [id])).get(id));
+}
+
+async function lockPlan(tx: Transaction, id: number) {
+  const [plan] = await tx.select().from(plans).where(eq(plans.id, id)).for("update");
+  if (!plan) throw new ApiError("PLAN_NOT_FOUND", "Plan not found");
+  return plan;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error, i = 0; e && i < 4; e = (e as { cause?: unknown }).cause, i++) {
+    if ((e as { code?: unknown }).code === "23505") return true;
+  }
+  return false;
+}
+
+export async function createPlan(
+  deps: AdminDeps,
+  admin: AdminIdentity,
+  input: z.output<typeof AdminPlanCreateRequestSchema>,
+) {
+  const now = deps.clock();
+  let result: { id: number; auditId: number };
+  try {
+    result = await deps.db.transaction(async (tx) => {
+      const [taken] = await tx.select({ id: plans.id }).from(plans).where(eq(plans.slug, input.slug));
+      if (taken) throw new ApiError("INVALID_STATE", `A plan with slug ${input.slug} already exists`);
+      const [plan] = await tx
+        .insert(plans)
+        .values({
+          slug: input.slug,
+          nameUz: input.name_uz,
+          nameRu: input.name_ru,
+          nameEn: input.name_en,
+          price: input.price,
+          durationDays: input.duration_days,
+          isActive: input.is_active,
+          sortOrder: input.sort_order,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      const auditId = await writeAudit(
+        tx,
+        admin,
+        {
+          action: "plan.created",
+          entityType: "plan",
+          entityId: plan!.id,
+          reason: input.reason,
+          details: {
+            slug: plan!.slug,
+            price: plan!.price,
+            durationDays: plan!.durationDays,
+            isActive: plan!.isActive,
+          },
+        },
+        now,
+      );
+      return { id: plan!.id, auditId };
+    });
+  } catch (error) {
+    // Two admins creating one slug at once: the unique index refuses the second.
+    if (isUniqueViolation(error)) {
+      throw new ApiError("INVALID_STATE", `A plan with slug ${input.slug} already exists`);
+    }
+    throw error;
+  }
+  countAction(deps, "plan.created", "ok");
+  deps.logger.info({ planId: result.id, actor: admin.actor }, "admin action");
+  return { plan: await planById(deps, result.id), audit_id: result.auditId };
+}
+
+const EDITABLE = {
+  name_uz: "nameUz",
+  name_ru: "nameRu",
+  name_en: "nameEn",
+  duration_days: "durationDays",
+  is_active: "isActive",
+  sort_order: "sortOrder",
+} as const;
+
+/** Names, period, active flag, sort order. A field sent with its current value is no change. */
+export async function updatePlan(
+  deps: AdminDeps,
+  admin: AdminIdentity,
+  planId: number,
+  input: AdminPlanUpdateRequest,
+) {
+  const now = deps.clock();
+  const auditId = await deps.db.transaction(async (tx) => {
+    const plan = await lockPlan(tx, planId);
+    const set: Partial<Plan> = {};
+    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    for (const [field, column] of Object.entries(EDITABLE) as Array<
+      [keyof typeof EDITABLE, (typeof EDITABLE)[keyof typeof EDITABLE]]
+    >) {
+      const value = input[field];
+      if (value === undefined || value === plan[column]) continue;
+      (set as Record<string, unknown>)[column] = value;
+      changes[field] = { from: plan[column], to: value };
+    }
+    if (Object.keys(changes).length === 0) {
+      throw new ApiError("INVALID_STATE", "Nothing to change: every field already has that value");
+    }
+    await tx
+      .update(plans)
+      .set({ ...set, updatedAt: now })
+      .where(eq(plans.id, plan.id));
+    return writeAudit(
+      tx,
+      admin,
+      {
+        action: "plan.updated",
+        entityType: "plan",
+        entityId: plan.id,
+        reason: input.reason,
+        details: { changes },
+      },
+      now,
+    );
+  });
+  countAction(deps, "plan.updated", "ok");
+  deps.logger.info({ planId, actor: admin.actor }, "admin action");
+  return { plan: await planById(deps, planId), audit_id: auditId };
+}
+
+/**
+ * New list price, in one transaction with its audit row:
+ * 1. subscriptions already told about an earlier change whose renewal at it has come keep that
+ *    price as theirs (renewal_price := new_renewal_price);
+ * 2. every live subscription still on the list price gets the old price pinned (renewal_price);
+ * 3. those whose price differs from the new one owe a notice: new_renewal_price, no notice sent yet
+ *    (a notice about an earlier, superseded change no longer counts); those already paying exactly
+ *    the new price go back to the list price with nothing pending.
+ * New purchases (create-link) pay the new price at once.
+ */
+export async function changePlanPrice(
+  deps: AdminDeps,
+  admin: AdminIdentity,
+  planId: number,
+  input: AdminPlanPriceRequest,
+) {
+  const now = deps.clock();
+  const result = await deps.db.transaction(async (tx) => {
+    const plan = await lockPlan(tx, planId);
+    if (plan.price === input.price) {
+      throw new ApiError("INVALID_STATE", `The plan already costs ${formatSom(plan.price)}`);
+    }
+    const onPlan = and(eq(subscriptions.planId, plan.id), inArray(subscriptions.status, [...LIVE]));
+    const settled = await tx
+      .update(subscriptions)
+      .set({ renewalPrice: sql`${subscriptions.newRenewalPrice}`, updatedAt: now })
+      .where(
+        and(
+          onPlan,
+          isNotNull(subscriptions.newRenewalPrice),
+          isNotNull(subscriptions.newPriceNoticeSentAt),
+          isNotNull(subscriptions.newPriceFrom),
+          gte(subscriptions.endDate, subscriptions.newPriceFrom),
+        ),
+      )
+      .returning({ id: subscriptions.id });
+    await tx
+      .update(subscriptions)
+      .set({ renewalPrice: plan.price, updatedAt: now })
+      .where(and(onPlan, isNull(subscriptions.renewalPrice)));
+    const clearPending = {
+      newRenewalPrice: null,
+      newPriceSetAt: null,
+      newPriceNoticeSentAt: null,
+      newPriceFrom: null,
+    };
+    const backToList = await tx
+      .update(subscriptions)
+      .set({ ...clearPending, renewalPrice: null, updatedAt: now })
+      .where(and(onPlan, eq(subscriptions.renewalPrice, input.price)))
+      .returning({ id: subscriptions.id });
+    const toNotify = await tx
+      .update(subscriptions)
+      .set({ ...clearPending, newRenewalPrice: input.price, newPriceSetAt: now, updatedAt: now })
+      .where(and(onPlan, ne(subscriptions.renewalPrice, input.price)))
+      .returning({ id: subscriptions.id });
+    await tx.update(plans).set({ price: input.price, updatedAt: now }).where(eq(plans.id, plan.id));
+    const auditId = await writeAudit(
+      tx,
+      admin,
+      {
+        action: "plan.price_changed",
+        entityType: "plan",
+        entityId: plan.id,
+        reason: input.reason,
+        details: {
+          previousPrice: plan.price,
+          newPrice: input.price,
+          subscriptionsToNotify: toNotify.length,
+          subscriptionsBackToListPrice: backToList.length,
+          subscriptionsSettled: settled.length,
+          noticeDays: deps.config.priceChangeNoticeDays ?? DEFAULT_PRICE_CHANGE_NOTICE_DAYS,
+        },
+      },
+      now,
+    );
+    return { auditId, toNotify: toNotify.length };
+  });
+  countAction(deps, "plan.price_changed", "ok");
+  deps.logger.info({ planId, price: input.price, actor: admin.actor }, "admin action");
+  return {
+    plan: await planById(deps, planId),
+    audit_id: result.auditId,
+    subscriptions_to_notify: result.toNotify,
+  };
+}
