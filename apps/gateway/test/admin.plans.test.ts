@@ -280,6 +280,104 @@ describe("plans in admin", () => {
     expect(row!.price).toBe(1_500_000);
   });
 
+  it("fiscal codes: placeholders by default, set on create and edit (audited from/to); a 16-digit IKPU or VAT 101 is a 400 naming the field, nothing written", async () => {
+    const plain = await createPlan();
+    expect(plain).toMatchObject({
+      ikpu_code: "00000000000000000",
+      package_code: "0000000",
+      vat_percent: 12,
+      fiscal_placeholder: true,
+    });
+    const coded = await createPlan({
+      ikpu_code: "10305008002000000",
+      package_code: "1501181",
+      vat_percent: 0,
+    });
+    expect(coded).toMatchObject({
+      ikpu_code: "10305008002000000",
+      package_code: "1501181",
+      vat_percent: 0,
+      fiscal_placeholder: false,
+    });
+    expect((await planAudit(coded.id))[0]!.details).toMatchObject({
+      ikpuCode: "10305008002000000",
+      packageCode: "1501181",
+      vatPercent: 0,
+    });
+
+    const key = uniqueKey();
+    const body = {
+      ikpu_code: "10399002001000000",
+      package_code: "1545649",
+      vat_percent: 12,
+      reason: "real codes",
+    };
+    const edited = await admin("POST", `/api/v1/admin/plans/${plain.id}/edit`, {
+      body,
+      headers: { "idempotency-key": key },
+    });
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200);
+    expect(edited.body.data.plan).toMatchObject({
+      ikpu_code: "10399002001000000",
+      package_code: "1545649",
+      vat_percent: 12,
+      fiscal_placeholder: false,
+    });
+    const replay = await admin("POST", `/api/v1/admin/plans/${plain.id}/edit`, {
+      body,
+      headers: { "idempotency-key": key },
+    });
+    expect(replay.body).toEqual(edited.body);
+    const rows = await planAudit(plain.id);
+    expect(rows.map((r) => r.action)).toEqual(["plan.created", "plan.updated"]);
+    expect((rows[1]!.details as Json).changes).toEqual({
+      ikpu_code: { from: "00000000000000000", to: "10399002001000000" },
+      package_code: { from: "0000000", to: "1545649" },
+    });
+    const vat = await admin("POST", `/api/v1/admin/plans/${plain.id}/edit`, {
+      body: { vat_percent: 0, reason: "not a VAT payer" },
+    });
+    expect(vat.status).toBe(200);
+    expect(((await planAudit(plain.id))[2]!.details as Json).changes).toEqual({
+      vat_percent: { from: 12, to: 0 },
+    });
+
+    const before = await h.db.db.select().from(plans).where(eq(plans.id, plain.id));
+    for (const [field, value] of [
+      ["ikpu_code", "1039900200100000"],
+      ["ikpu_code", "103990020010000001"],
+      ["ikpu_code", "1039900200100000x"],
+      ["package_code", ""],
+      ["package_code", "12a"],
+      ["package_code", "123456789012345678901"],
+      ["vat_percent", 101],
+      ["vat_percent", -1],
+      ["vat_percent", 12.5],
+    ] as const) {
+      const edit = await admin("POST", `/api/v1/admin/plans/${plain.id}/edit`, {
+        body: { [field]: value, reason: "bad fiscal value" },
+      });
+      expect(edit.status, `${field}=${value} ${JSON.stringify(edit.body)}`).toBe(400);
+      expect(edit.body.error.code).toBe("VALIDATION_ERROR");
+      expect(edit.body.error.field).toBe(field);
+      const create = newPlanBody({ [field]: value });
+      const created = await admin("POST", "/api/v1/admin/plans", { body: create });
+      expect(created.status, `${field}=${value}`).toBe(400);
+      expect(created.body.error.field).toBe(field);
+      expect(await h.db.db.select().from(plans).where(eq(plans.slug, create.slug))).toHaveLength(0);
+    }
+    expect(await h.db.db.select().from(plans).where(eq(plans.id, plain.id))).toEqual(before);
+    expect(await planAudit(plain.id)).toHaveLength(3);
+
+    const list = await admin("GET", "/api/v1/admin/plans");
+    const listed = list.body.data.items.find((p: Json) => p.id === plain.id);
+    expect(listed).toMatchObject({
+      ikpu_code: "10399002001000000",
+      vat_percent: 0,
+      fiscal_placeholder: false,
+    });
+  });
+
   it("price change: new purchases pay it at once; live subscribers keep their price, pinned, and owe a notice", async () => {
     const plan = await createPlan({ price: 1_500_000 });
     // A subscriber who paid 15 000 so'm, and a checkout opened at that price but paid after the change.

@@ -6,6 +6,7 @@ import type {
 } from "@obuna/contracts/http";
 import { formatSom } from "@obuna/contracts/money";
 import type { DbOrTx, Plan, Transaction } from "@obuna/db";
+import { isPlaceholderFiscal } from "@obuna/db/queries";
 import { plans, subscriptions } from "@obuna/db/schema";
 import { and, asc, eq, gte, inArray, isNotNull, isNull, ne, sql } from "drizzle-orm";
 import type { z } from "zod";
@@ -14,7 +15,8 @@ import type { AdminIdentity } from "./auth";
 import { type AdminDeps, countAction, writeAudit } from "./service";
 
 /**
- * Plans in admin: list, create, edit (names, period, active flag, sort order) and change the price.
+ * Plans in admin: list, create, edit (names, period, active flag, sort order, fiscal receipt codes)
+ * and change the price.
  *
  * Price model (docs/plans.md): `plans.price` is the list price of new purchases and applies to them
  * at once. A live subscription renews at `subscriptions.renewal_price` (null = the list price). A
@@ -52,6 +54,10 @@ function planView(plan: Plan, counts: { live: number; other: number } | undefine
     duration_days: plan.durationDays,
     is_active: plan.isActive,
     sort_order: plan.sortOrder,
+    ikpu_code: plan.ikpuCode,
+    package_code: plan.packageCode,
+    vat_percent: plan.vatPercent,
+    fiscal_placeholder: isPlaceholderFiscal(plan),
     live_subscriptions: counts?.live ?? 0,
     on_other_price: counts?.other ?? 0,
     created_at: plan.createdAt.toISOString(),
@@ -114,6 +120,10 @@ export async function createPlan(
           durationDays: input.duration_days,
           isActive: input.is_active,
           sortOrder: input.sort_order,
+          // Left out: the column defaults (placeholders that reconcile warns about).
+          ...(input.ikpu_code !== undefined ? { ikpuCode: input.ikpu_code } : {}),
+          ...(input.package_code !== undefined ? { packageCode: input.package_code } : {}),
+          ...(input.vat_percent !== undefined ? { vatPercent: input.vat_percent } : {}),
           createdAt: now,
           updatedAt: now,
         })
@@ -131,6 +141,9 @@ export async function createPlan(
             price: plan!.price,
             durationDays: plan!.durationDays,
             isActive: plan!.isActive,
+            ikpuCode: plan!.ikpuCode,
+            packageCode: plan!.packageCode,
+            vatPercent: plan!.vatPercent,
           },
         },
         now,
@@ -156,9 +169,15 @@ const EDITABLE = {
   duration_days: "durationDays",
   is_active: "isActive",
   sort_order: "sortOrder",
+  ikpu_code: "ikpuCode",
+  package_code: "packageCode",
+  vat_percent: "vatPercent",
 } as const;
 
-/** Names, period, active flag, sort order. A field sent with its current value is no change. */
+/**
+ * Names, period, active flag, sort order, fiscal receipt codes. A field sent with its current value
+ * is no change. New fiscal codes apply to the receipts of charges made from then on.
+ */
 export async function updatePlan(
   deps: AdminDeps,
   admin: AdminIdentity,

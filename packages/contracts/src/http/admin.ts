@@ -333,6 +333,19 @@ const PlanNameSchema = z.string().trim().min(1).max(80);
 const PlanDurationSchema = z.number().int().min(1).max(3660);
 /** A price in tiyin: at least 1 so'm (ATMOS takes no zero charges). */
 const PlanPriceSchema = TiyinSchema.min(100);
+/**
+ * Fiscal receipt settings of a plan (docs/operations.md "Fiscal receipts"), with the same rules as
+ * the `plans` CHECK constraints so a bad value is a 400 naming the field, never a constraint error.
+ */
+const PlanIkpuCodeSchema = z
+  .string()
+  .trim()
+  .regex(/^[0-9]{17}$/, "the IKPU/MXIK code is exactly 17 digits");
+const PlanPackageCodeSchema = z
+  .string()
+  .trim()
+  .regex(/^[0-9]{1,20}$/, "the package code is 1 to 20 digits");
+const PlanVatPercentSchema = z.number().int().min(0).max(100);
 
 export const AdminPlanSchema = z.object({
   id: z.number().int(),
@@ -346,6 +359,14 @@ export const AdminPlanSchema = z.object({
   duration_days: z.number().int(),
   is_active: z.boolean(),
   sort_order: z.number().int(),
+  /** IKPU/MXIK code (17 digits) on the fiscal receipt of every charge for the plan. */
+  ikpu_code: z.string(),
+  /** Package code (unit of measure) on the fiscal receipt. */
+  package_code: z.string(),
+  /** VAT rate in percent on the fiscal receipt. */
+  vat_percent: z.number().int(),
+  /** True while the plan still has the seeded placeholder codes: set them before going live. */
+  fiscal_placeholder: z.boolean(),
   /** Live (active/past_due) subscriptions on the plan. */
   live_subscriptions: z.number().int().nonnegative(),
   /** Live subscriptions that renew at another price than the list price (until their notice period passed). */
@@ -363,7 +384,11 @@ export const AdminPlanListSchema = z.object({
 });
 export type AdminPlanList = z.infer<typeof AdminPlanListSchema>;
 
-/** POST /api/v1/admin/plans   body {slug, names, price, duration_days, is_active?, sort_order?, reason} */
+/**
+ * POST /api/v1/admin/plans   body {slug, names, price, duration_days, is_active?, sort_order?,
+ * ikpu_code?, package_code?, vat_percent?, reason}. Fiscal fields left out get the column defaults
+ * (the placeholders that `pnpm reconcile` warns about).
+ */
 export const AdminPlanCreateRequestSchema = z.object({
   slug: PlanSlugSchema,
   name_uz: PlanNameSchema,
@@ -373,12 +398,16 @@ export const AdminPlanCreateRequestSchema = z.object({
   duration_days: PlanDurationSchema,
   is_active: z.boolean().default(true),
   sort_order: z.number().int().min(-1000).max(1000).default(0),
+  ikpu_code: PlanIkpuCodeSchema.optional(),
+  package_code: PlanPackageCodeSchema.optional(),
+  vat_percent: PlanVatPercentSchema.optional(),
   reason: AdminReasonSchema,
 });
 export type AdminPlanCreateRequest = z.input<typeof AdminPlanCreateRequestSchema>;
 
 /**
- * POST /api/v1/admin/plans/{id}/edit   body {name_*?, duration_days?, is_active?, sort_order?, reason}
+ * POST /api/v1/admin/plans/{id}/edit   body {name_*?, duration_days?, is_active?, sort_order?,
+ * ikpu_code?, package_code?, vat_percent?, reason}
  * Only the fields sent change; the price has its own action (it owes subscribers a notice).
  */
 export const AdminPlanUpdateRequestSchema = z
@@ -389,6 +418,9 @@ export const AdminPlanUpdateRequestSchema = z
     duration_days: PlanDurationSchema.optional(),
     is_active: z.boolean().optional(),
     sort_order: z.number().int().min(-1000).max(1000).optional(),
+    ikpu_code: PlanIkpuCodeSchema.optional(),
+    package_code: PlanPackageCodeSchema.optional(),
+    vat_percent: PlanVatPercentSchema.optional(),
     reason: AdminReasonSchema,
   })
   .refine((b) => Object.keys(b).some((k) => k !== "reason"), "change at least one field");
