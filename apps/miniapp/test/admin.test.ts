@@ -414,12 +414,17 @@ describe("admin panel in Chromium against the gateway admin API, the ATMOS sandb
     const planId = Number(created!.id);
     const row = page.locator(`tr[data-row-id="${planId}"]`);
     await expect.poll(() => text(row.getByTestId("plan-price"))).toBe("12 000 so'm");
+    // Fiscal codes left empty: the placeholders, flagged in the list.
+    await expect.poll(() => text(row.getByTestId("plan-fiscal-placeholder"))).toMatch(/placeholder/);
 
     await row.getByRole("link", { name: "Edit" }).click();
     await page.waitForURL(/\/admin\/plan\?mode=edit/);
     await expect(page.getByLabel("Name (en)").inputValue()).resolves.toBe("Test plan");
     await page.getByLabel("Name (en)").fill("Test plan, 45 days");
     await page.getByLabel("Period (days)").fill("45");
+    await page.getByLabel("IKPU/MXIK code (17 digits)").fill("10305008002000000");
+    await page.getByLabel("Package code").fill("1501181");
+    await page.getByLabel("VAT (%)").fill("0");
     await page.getByLabel("Reason (kept in the audit log)").fill("longer period");
     await page.getByRole("button", { name: "Save the changes" }).click();
     await page.waitForURL(/\/admin\/plans$/);
@@ -427,6 +432,8 @@ describe("admin panel in Chromium against the gateway admin API, the ATMOS sandb
       .locator("main [role=status]")
       .filter({ hasText: /Edit plan/ })
       .waitFor();
+    await expect.poll(() => text(row.getByTestId("plan-fiscal"))).toMatch(/10305008002000000.*1501181.*0%/s);
+    await expect(row.getByTestId("plan-fiscal-placeholder").count()).resolves.toBe(0);
 
     await row.getByRole("link", { name: "Change price" }).click();
     await page.waitForURL(/\/admin\/plan\?mode=price/);
@@ -455,11 +462,34 @@ describe("admin panel in Chromium against the gateway admin API, the ATMOS sandb
     );
     await shot("price-refused");
 
-    const [stored] = await db.client<{ price: string; duration_days: number; name_en: string }[]>`
-      select price::text, duration_days, name_en from plans where id = ${planId}`;
-    expect(stored).toEqual({ price: "1500000", duration_days: 45, name_en: "Test plan, 45 days" });
+    const [stored] = await db.client<
+      {
+        price: string;
+        duration_days: number;
+        name_en: string;
+        ikpu_code: string;
+        package_code: string;
+        vat_percent: number;
+      }[]
+    >`
+      select price::text, duration_days, name_en, ikpu_code, package_code, vat_percent from plans where id = ${planId}`;
+    expect(stored).toEqual({
+      price: "1500000",
+      duration_days: 45,
+      name_en: "Test plan, 45 days",
+      ikpu_code: "10305008002000000",
+      package_code: "1501181",
+      vat_percent: 0,
+    });
     const audit = await db.client<{ action: string; actor: string; reason: string }[]>`
       select action, actor, reason from audit_log where entity_type = 'plan' and entity_id = ${String(planId)} order by id`;
+    const [edit] = await db.client<{ details: { changes: Record<string, unknown> } }[]>`
+      select details from audit_log where entity_type = 'plan' and entity_id = ${String(planId)} and action = 'plan.updated'`;
+    expect(edit!.details.changes).toMatchObject({
+      ikpu_code: { from: "00000000000000000", to: "10305008002000000" },
+      package_code: { from: "0000000", to: "1501181" },
+      vat_percent: { from: 12, to: 0 },
+    });
     expect(audit).toEqual([
       { action: "plan.created", actor: "admin", reason: "new plan for the browser test" },
       { action: "plan.updated", actor: "admin", reason: "longer period" },

@@ -157,6 +157,19 @@ const RU: Dictionary = {
   "New purchases pay the new price at once. Subscribers keep their price until they were notified and the notice period passed:":
     "Новые покупки идут по новой цене сразу. Подписчики платят прежнюю цену, пока не получат уведомление и не пройдёт срок:",
   days: "дней",
+  // plan fiscal receipt codes (i16-fiscalform)
+  "Fiscal receipt": "Фискальный чек",
+  "Printed on the receipt of every charge for this plan. Take the codes from tasnif.soliq.uz; left empty, a new plan gets placeholders that must be set before going live.":
+    "Печатается в чеке каждого списания по тарифу. Коды берутся на tasnif.soliq.uz; если оставить пустыми, новый тариф получит заглушки, которые нужно заменить до запуска.",
+  "IKPU/MXIK code (17 digits)": "Код ИКПУ/MXIK (17 цифр)",
+  "Package code": "Код упаковки",
+  "VAT (%)": "НДС (%)",
+  IKPU: "ИКПУ",
+  Package: "Упаковка",
+  VAT: "НДС",
+  "placeholder — set before going live": "заглушка — задайте до запуска",
+  "New fiscal codes apply to the receipts of charges made from then on.":
+    "Новые фискальные коды действуют для чеков последующих списаний.",
 };
 
 const UZ: Dictionary = {
@@ -295,6 +308,19 @@ const UZ: Dictionary = {
   "New purchases pay the new price at once. Subscribers keep their price until they were notified and the notice period passed:":
     "Yangi xaridlar darhol yangi narxda. Obunachilar xabar olib, ogohlantirish muddati o'tgunicha eski narxda qoladi:",
   days: "kun",
+  // plan fiscal receipt codes (i16-fiscalform)
+  "Fiscal receipt": "Fiskal chek",
+  "Printed on the receipt of every charge for this plan. Take the codes from tasnif.soliq.uz; left empty, a new plan gets placeholders that must be set before going live.":
+    "Tarif bo'yicha har bir yechimning chekida chop etiladi. Kodlarni tasnif.soliq.uz dan oling; bo'sh qoldirilsa, yangi tarif ishga tushirishdan oldin almashtirilishi kerak bo'lgan vaqtinchalik qiymatlarni oladi.",
+  "IKPU/MXIK code (17 digits)": "IKPU/MXIK kodi (17 raqam)",
+  "Package code": "Qadoq kodi",
+  "VAT (%)": "QQS (%)",
+  IKPU: "IKPU",
+  Package: "Qadoq",
+  VAT: "QQS",
+  "placeholder — set before going live": "vaqtinchalik qiymat — ishga tushirishdan oldin o'rnating",
+  "New fiscal codes apply to the receipts of charges made from then on.":
+    "Yangi fiskal kodlar shundan keyingi yechimlar cheklariga qo'llanadi.",
 };
 
 const DICTIONARIES: Record<Exclude<AdminLang, "en">, Dictionary> = { ru: RU, uz: UZ };

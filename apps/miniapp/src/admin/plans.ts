@@ -1,6 +1,6 @@
 /**
  * The plan forms of the admin panel (`/admin/plan?mode=&id=`): create a plan, edit its names /
- * period / active flag / sort order, change its price. Each is its own confirmation page: what will
+ * period / active flag / sort order / fiscal receipt codes, change its price. Each is its own confirmation page: what will
  * happen, the fields, a required reason, then `POST /api/admin/plan` → the gateway (audited,
  * Idempotency-Key). Only `mode` and `id` come from the URL.
  */
@@ -19,10 +19,26 @@ export function isPlanMode(value: unknown): value is PlanMode {
   return typeof value === "string" && Object.hasOwn(PLAN_MODES, value);
 }
 
+/**
+ * The fiscal receipt settings (docs/operations.md "Fiscal receipts"). Left empty on a new plan they
+ * get the placeholders; the gateway checks them (17-digit IKPU, 1–20 digit package code, VAT 0–100).
+ */
+export const FISCAL_FIELDS = ["ikpu_code", "package_code", "vat_percent"] as const;
+
 /** The form fields each mode sends. */
 export const PLAN_FIELDS = {
-  create: ["slug", "name_uz", "name_ru", "name_en", "price_som", "duration_days", "is_active", "sort_order"],
-  edit: ["name_uz", "name_ru", "name_en", "duration_days", "is_active", "sort_order"],
+  create: [
+    "slug",
+    "name_uz",
+    "name_ru",
+    "name_en",
+    "price_som",
+    "duration_days",
+    "is_active",
+    "sort_order",
+    ...FISCAL_FIELDS,
+  ],
+  edit: ["name_uz", "name_ru", "name_en", "duration_days", "is_active", "sort_order", ...FISCAL_FIELDS],
   price: ["price_som"],
 } as const satisfies Record<PlanMode, readonly string[]>;
 

@@ -62,6 +62,8 @@ export default function AdminPlanFormPage({ actor, result, flash, lang }: AdminP
             t(
               "Names, period and the active flag change at once; an inactive plan is no longer sold, its subscribers keep renewing.",
             )}
+          {f.mode === "edit" &&
+            ` ${t("New fiscal codes apply to the receipts of charges made from then on.")}`}
           {f.mode === "price" && (
             <>
               {t(
@@ -124,6 +126,41 @@ export default function AdminPlanFormPage({ actor, result, flash, lang }: AdminP
                 className={`${input} w-32`}
               />
             </label>
+            <fieldset className="flex flex-col gap-2 rounded border border-gray-200 p-2">
+              <legend className="px-1 text-sm font-semibold">{t("Fiscal receipt")}</legend>
+              <p className="text-xs text-gray-600">
+                {t(
+                  "Printed on the receipt of every charge for this plan. Take the codes from tasnif.soliq.uz; left empty, a new plan gets placeholders that must be set before going live.",
+                )}
+              </p>
+              {text("ikpu_code", "IKPU/MXIK code (17 digits)", {
+                inputMode: "numeric",
+                pattern: "[0-9]{17}",
+                maxLength: 17,
+                required: f.mode === "edit",
+                className: `${input} font-mono`,
+              })}
+              {text("package_code", "Package code", {
+                inputMode: "numeric",
+                pattern: "[0-9]{1,20}",
+                maxLength: 20,
+                required: f.mode === "edit",
+                className: `${input} font-mono`,
+              })}
+              <label className="flex flex-col gap-1">
+                <span>{t("VAT (%)")}</span>
+                <input
+                  type="number"
+                  name="vat_percent"
+                  min={0}
+                  max={100}
+                  step={1}
+                  required={f.mode === "edit"}
+                  defaultValue={v("vat_percent")}
+                  className={`${input} w-32`}
+                />
+              </label>
+            </fieldset>
             <label className="flex items-center gap-2">
               <input type="checkbox" name="is_active" value="on" defaultChecked={v("is_active") === "on"} />
               <span>
@@ -170,6 +207,9 @@ function planValues(plan: AdminPlan | null): Record<string, string> {
     sort_order: String(plan.sort_order),
     is_active: plan.is_active ? "on" : "",
     price_som: tiyinToSomInput(plan.price),
+    ikpu_code: plan.ikpu_code,
+    package_code: plan.package_code,
+    vat_percent: String(plan.vat_percent),
   };
 }
 

@@ -38,6 +38,27 @@ function columns(t: (s: string) => string): ReadonlyArray<Column<AdminPlan>> {
         p.is_active ? <Badge value="active" tone="green" /> : <Badge value="inactive" tone="amber" />,
     },
     { header: "Sort order", cell: (p) => p.sort_order },
+    {
+      header: "Fiscal receipt",
+      cell: (p) => (
+        <span className="flex flex-col whitespace-nowrap text-xs" data-testid="plan-fiscal">
+          <span>
+            {t("IKPU")} <span className="font-mono">{p.ikpu_code}</span>
+          </span>
+          <span>
+            {t("Package")} <span className="font-mono">{p.package_code}</span>
+          </span>
+          <span>
+            {t("VAT")} {p.vat_percent}%
+          </span>
+          {p.fiscal_placeholder && (
+            <span className="font-semibold text-red-700" data-testid="plan-fiscal-placeholder">
+              {t("placeholder — set before going live")}
+            </span>
+          )}
+        </span>
+      ),
+    },
     { header: "Live subscriptions", cell: (p) => p.live_subscriptions },
     { header: "On another price", cell: (p) => p.on_other_price },
     { header: "Created", cell: (p) => formatTashkent(p.created_at) },

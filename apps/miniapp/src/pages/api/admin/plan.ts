@@ -97,6 +97,14 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
       sort_order: sort,
       is_active: fields.is_active === "on",
     });
+    // Fiscal codes: an empty field is left out (a new plan gets the placeholders, an edit keeps them).
+    if (fields.ikpu_code) request.ikpu_code = fields.ikpu_code;
+    if (fields.package_code) request.package_code = fields.package_code;
+    if (fields.vat_percent) {
+      const vat = whole("vat_percent");
+      if (!Number.isInteger(vat)) return again("VAT must be a whole number of percent (0 to 100).");
+      request.vat_percent = vat;
+    }
   }
   if (mode === "create") request.slug = fields.slug;
   request.reason = reason;
