@@ -11,7 +11,8 @@ export function registerAdminPlansCreate(app: GatewayApp, admin: AdminGuard) {
       method: "post",
       path: "/api/v1/admin/plans",
       tags: [ADMIN_TAG],
-      summary: "Create a plan: slug, names in uz/ru/en, price (tiyin), period, active flag, sort order",
+      summary:
+        "Create a plan: slug, names in uz/ru/en, price (tiyin), period, active flag, sort order, fiscal receipt codes",
       security: adminSecurity,
       middleware: [admin, idempotency] as const,
       request: { headers: idempotencyHeader, body: jsonBody(AdminPlanCreateRequestSchema) },

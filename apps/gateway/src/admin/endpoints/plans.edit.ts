@@ -4,14 +4,15 @@ import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse }
 import { updatePlan } from "../plans";
 import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
 
-/** POST /api/v1/admin/plans/{id}/edit — names, period, active flag, sort order (audited; Idempotency-Key). */
+/** POST /api/v1/admin/plans/{id}/edit — names, period, active flag, sort order, fiscal receipt codes (audited; Idempotency-Key). */
 export function registerAdminPlansEdit(app: GatewayApp, admin: AdminGuard) {
   app.openapi(
     createRoute({
       method: "post",
       path: "/api/v1/admin/plans/{id}/edit",
       tags: [ADMIN_TAG],
-      summary: "Edit a plan's names, period, active flag or sort order (not its price: see /price)",
+      summary:
+        "Edit a plan's names, period, active flag, sort order or fiscal receipt codes (not its price: see /price)",
       security: adminSecurity,
       middleware: [admin, idempotency] as const,
       request: {
