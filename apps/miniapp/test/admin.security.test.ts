@@ -1,4 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
+import { ADMIN_ACTIONS, type AdminActionName } from "../src/admin/actions";
+import { tr } from "../src/admin/i18n";
+import { LOGIN_MESSAGES } from "../src/admin/server/flash";
 import { TEST_SECRETS } from "./secrets";
 
 // biome-ignore lint/suspicious/noExplicitAny: test JSON is checked by assertions, not types
@@ -68,6 +71,16 @@ function rendered(html: string): string {
 function pageProps(html: string): Record<string, unknown> {
   const json = /<script id="__NEXT_DATA__"[^>]*>([\s\S]*?)<\/script>/.exec(html)?.[1] ?? "{}";
   return (JSON.parse(json) as { props?: { pageProps?: Record<string, unknown> } }).props?.pageProps ?? {};
+}
+
+/** HTML text as the reader sees it (React escapes quotes, and Uzbek is full of apostrophes). */
+function text(html: string): string {
+  return html
+    .replace(/&#x27;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 }
 
 /** The text of the page's banner (role=alert or role=status), if any. */
@@ -377,6 +390,94 @@ describe("admin panel: sessions and forms", () => {
       headers: { authorization: `Bearer ${bearer}` },
     });
     expect(direct.status).toBe(401);
+  });
+
+  it("sign-in, sign-out and the confirmation pages follow the obuna_admin_lang cookie (ru, uz)", async () => {
+    // A few sentences spelled out here, so the test does not only compare the dictionary with itself.
+    const spotChecks = {
+      ru: [
+        "Токен администратора",
+        "Этот токен администратора недействителен.",
+        "Вы вышли.",
+        "ATMOS отменяет списание",
+      ],
+      uz: [
+        "Administrator tokeni",
+        "Bu administrator tokeni yaroqsiz.",
+        "Siz tizimdan chiqdingiz.",
+        "ATMOS to'lovni bekor qiladi",
+      ],
+    } as const;
+    const englishOnLogin = ["Admin token", ">Sign in<", "Sign in ·", ...Object.values(LOGIN_MESSAGES)];
+    for (const lang of ["ru", "uz"] as const) {
+      const langCookie = `obuna_admin_lang=${lang}`;
+      const seen: string[] = [];
+
+      // The login page, with a refused sign-in's banner (flash cookie) in the cookie's language.
+      const wrong = await fetch(url("/api/admin/session"), {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: form({ token: "wrong-token", next: "/admin/cards" }),
+      });
+      const login = await follow(wrong, langCookie);
+      expect(login.url.pathname).toBe("/admin/login");
+      const loginText = text(rendered(login.html));
+      expect(text(banner(login.html, "alert") ?? "")).toBe(tr(lang, LOGIN_MESSAGES.invalid_token));
+      expect(loginText).toContain(`>${tr(lang, "Admin token")}<`);
+      expect(loginText).toContain(`>${tr(lang, "Sign in")}<`);
+      // Its own language switch comes back to the page asked for (through the guard, to this login).
+      expect(login.html).toMatch(/action="\/api\/admin\/lang"/);
+      expect(login.html).toContain('name="return_to" value="/admin/cards"');
+      for (const english of englishOnLogin) expect(loginText, english).not.toContain(english);
+      seen.push(loginText);
+
+      // The sign-out page and, after POST /api/admin/logout, the "signed out" banner.
+      const cookie = sessionCookie(await signIn());
+      const logoutPage = text(
+        rendered(
+          await (
+            await fetch(url("/admin/logout"), { headers: { cookie: `${cookie}; ${langCookie}` } })
+          ).text(),
+        ),
+      );
+      expect(logoutPage).toContain(`>${tr(lang, "Sign out")}<`);
+      expect(logoutPage).not.toContain("Sign out");
+      seen.push(logoutPage);
+
+      // Every action's confirmation page: title, consequence and labels translated.
+      for (const action of Object.keys(ADMIN_ACTIONS) as AdminActionName[]) {
+        const definition = ADMIN_ACTIONS[action];
+        const page = await fetch(url(`/admin/confirm?action=${action}&id=1`), {
+          headers: { cookie: `${cookie}; ${langCookie}` },
+        });
+        expect(page.status).toBe(200);
+        const html = text(rendered(await page.text()));
+        expect(html, action).toContain(tr(lang, definition.consequence));
+        expect(tr(lang, definition.consequence), action).not.toBe(definition.consequence);
+        for (const english of [definition.consequence, definition.title, "Reason (kept in the audit log)"]) {
+          expect(html, `${action}: ${english}`).not.toContain(english);
+        }
+        seen.push(html);
+      }
+
+      const out = await fetch(url("/api/admin/logout"), {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie, "sec-fetch-site": "same-origin" },
+      });
+      const signedOut = await follow(out, langCookie);
+      expect(text(banner(signedOut.html, "status") ?? "")).toBe(tr(lang, LOGIN_MESSAGES.signed_out));
+      expect(rendered(signedOut.html)).not.toContain(LOGIN_MESSAGES.signed_out);
+      seen.push(text(rendered(signedOut.html)));
+
+      for (const sentence of spotChecks[lang]) {
+        expect(
+          seen.some((html) => html.includes(sentence)),
+          sentence,
+        ).toBe(true);
+      }
+    }
   });
 
   it("admin pages: a per-request nonce CSP with no third-party origin, and every script carries the nonce", async () => {

@@ -27,6 +27,7 @@ export function AdminLayout({
   actor,
   flash,
   lang = "en",
+  langReturnTo,
   children,
 }: {
   /** In English: translated here. */
@@ -35,6 +36,11 @@ export function AdminLayout({
   lang?: AdminLang;
   /** From the server-set flash cookie only; the URL never puts text on an admin page. */
   flash?: { notice: string | null; error: string | null };
+  /**
+   * Pages outside the signed-in frame (login) show the language switch too; it comes back here
+   * (a safe /admin path: the login page gives its `next`, whose guard leads back to the login).
+   */
+  langReturnTo?: string;
   children: ReactNode;
 }) {
   const router = useRouter();
@@ -78,7 +84,9 @@ export function AdminLayout({
               </button>
             </form>
           )}
-          {actor !== undefined && <LanguageSwitch lang={lang} />}
+          {(actor !== undefined || langReturnTo !== undefined) && (
+            <LanguageSwitch lang={lang} returnTo={langReturnTo} />
+          )}
         </header>
         <main className="mx-auto flex max-w-7xl flex-col gap-4 p-4">
           <h1 className="text-xl font-semibold">{t(title)}</h1>
@@ -125,7 +133,7 @@ function switchReturnPath(pathname: string, query: Record<string, string | strin
 }
 
 /** uz / ru / en: a same-site POST that sets the `obuna_admin_lang` cookie and comes back here. */
-function LanguageSwitch({ lang }: { lang: AdminLang }) {
+function LanguageSwitch({ lang, returnTo }: { lang: AdminLang; returnTo?: string }) {
   const router = useRouter();
   return (
     <form
@@ -135,7 +143,11 @@ function LanguageSwitch({ lang }: { lang: AdminLang }) {
       data-testid="admin-lang"
     >
       <span className="text-gray-500">{tr(lang, "Language")}:</span>
-      <input type="hidden" name="return_to" value={switchReturnPath(router.pathname, router.query)} />
+      <input
+        type="hidden"
+        name="return_to"
+        value={returnTo ?? switchReturnPath(router.pathname, router.query)}
+      />
       {ADMIN_LANGS.map((code) => (
         <button
           key={code}

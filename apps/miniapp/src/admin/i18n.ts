@@ -157,6 +157,29 @@ const RU: Dictionary = {
   "New purchases pay the new price at once. Subscribers keep their price until they were notified and the notice period passed:":
     "Новые покупки идут по новой цене сразу. Подписчики платят прежнюю цену, пока не получат уведомление и не пройдёт срок:",
   days: "дней",
+  // sign-in, sign-out and the actions' consequences (issue 16)
+  "Sign in": "Вход",
+  "Admin token": "Токен администратора",
+  "Sign in with Telegram": "Войти через Telegram",
+  "For Telegram accounts listed in ADMIN_TELEGRAM_IDS.": "Для аккаунтов Telegram из ADMIN_TELEGRAM_IDS.",
+  "That admin token is not valid.": "Этот токен администратора недействителен.",
+  "Enter the admin token.": "Введите токен администратора.",
+  "The form was sent from another site.": "Форма отправлена с другого сайта.",
+  "This Telegram account is not an admin (ADMIN_TELEGRAM_IDS).":
+    "Этот аккаунт Telegram не администратор (ADMIN_TELEGRAM_IDS).",
+  "The gateway refused the sign-in.": "Шлюз отказал во входе.",
+  "You are signed out.": "Вы вышли.",
+  "The card stays saved but renewals will not charge it until it is reactivated.":
+    "Карта остаётся сохранённой, но продления не будут списывать с неё, пока её снова не включат.",
+  "Renewals may charge this card again.": "Продления снова смогут списывать с этой карты.",
+  "The card is removed at ATMOS and cannot be charged again; subscriptions using it stop auto-renewing. This cannot be undone.":
+    "Карта удаляется в ATMOS, и списать с неё больше нельзя; подписки с этой картой перестают продлеваться автоматически. Это нельзя отменить.",
+  "ATMOS reverses the charge and the money goes back to the card; the subscription loses the period this payment bought (it expires if that period is the current one).":
+    "ATMOS отменяет списание, и деньги возвращаются на карту; подписка теряет период, оплаченный этим платежом (и заканчивается, если это текущий период).",
+  "The end date moves forward by the number of days given, free of charge.":
+    "Дата окончания сдвигается вперёд на указанное число дней, бесплатно.",
+  "Access ends now, auto-renew is switched off and the user loses premium.":
+    "Доступ заканчивается сейчас, автопродление отключается, и пользователь теряет премиум.",
   // plan fiscal receipt codes (i16-fiscalform)
   "Fiscal receipt": "Фискальный чек",
   "Printed on the receipt of every charge for this plan. Take the codes from tasnif.soliq.uz; left empty, a new plan gets placeholders that must be set before going live.":
@@ -308,6 +331,30 @@ const UZ: Dictionary = {
   "New purchases pay the new price at once. Subscribers keep their price until they were notified and the notice period passed:":
     "Yangi xaridlar darhol yangi narxda. Obunachilar xabar olib, ogohlantirish muddati o'tgunicha eski narxda qoladi:",
   days: "kun",
+  // sign-in, sign-out and the actions' consequences (issue 16)
+  "Sign in": "Kirish",
+  "Admin token": "Administrator tokeni",
+  "Sign in with Telegram": "Telegram orqali kirish",
+  "For Telegram accounts listed in ADMIN_TELEGRAM_IDS.":
+    "ADMIN_TELEGRAM_IDS ro'yxatidagi Telegram akkauntlari uchun.",
+  "That admin token is not valid.": "Bu administrator tokeni yaroqsiz.",
+  "Enter the admin token.": "Administrator tokenini kiriting.",
+  "The form was sent from another site.": "Forma boshqa saytdan yuborilgan.",
+  "This Telegram account is not an admin (ADMIN_TELEGRAM_IDS).":
+    "Bu Telegram akkaunti administrator emas (ADMIN_TELEGRAM_IDS).",
+  "The gateway refused the sign-in.": "Shlyuz kirishni rad etdi.",
+  "You are signed out.": "Siz tizimdan chiqdingiz.",
+  "The card stays saved but renewals will not charge it until it is reactivated.":
+    "Karta saqlanib qoladi, lekin qayta yoqilmaguncha uzaytirishlar undan pul yechmaydi.",
+  "Renewals may charge this card again.": "Uzaytirishlar bu kartadan yana pul yechishi mumkin.",
+  "The card is removed at ATMOS and cannot be charged again; subscriptions using it stop auto-renewing. This cannot be undone.":
+    "Karta ATMOSda o'chiriladi va undan boshqa pul yechib bo'lmaydi; shu kartadagi obunalar avtomatik uzaytirilmaydi. Buni bekor qilib bo'lmaydi.",
+  "ATMOS reverses the charge and the money goes back to the card; the subscription loses the period this payment bought (it expires if that period is the current one).":
+    "ATMOS to'lovni bekor qiladi va pul kartaga qaytadi; obuna shu to'lov bilan sotib olingan davrni yo'qotadi (agar bu joriy davr bo'lsa, obuna tugaydi).",
+  "The end date moves forward by the number of days given, free of charge.":
+    "Tugash sanasi ko'rsatilgan kunlar soniga bepul suriladi.",
+  "Access ends now, auto-renew is switched off and the user loses premium.":
+    "Kirish hozir tugaydi, avtomatik uzaytirish o'chiriladi va foydalanuvchi premiumni yo'qotadi.",
   // plan fiscal receipt codes (i16-fiscalform)
   "Fiscal receipt": "Fiskal chek",
   "Printed on the receipt of every charge for this plan. Take the codes from tasnif.soliq.uz; left empty, a new plan gets placeholders that must be set before going live.":

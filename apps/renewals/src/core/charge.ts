@@ -106,7 +106,8 @@ async function startAttempt(
         amount,
         cardToken: card.cardToken,
         subscriptionId: sub.id,
-        ofdItems: planReceiptItems(plan!, plan!.price),
+        // The receipt line is what this charge takes: the subscription's own renewal price.
+        ofdItems: planReceiptItems(plan!, amount),
       };
     });
   } catch (error) {

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { type AdminLang, tr } from "../i18n";
 import { appendSetCookie, isHttps, readCookie } from "./session";
 
 /**
@@ -95,13 +96,16 @@ export function takeFlash(req: IncomingMessage, res: ServerResponse, session: st
   }
 }
 
-/** The banner text of a login-page flash: only our own sentences, whatever the cookie says. */
-export function loginMessage(flash: Flash | null): { text: string; error: boolean } | null {
+/** The banner text of a login-page flash: only our own sentences (in `lang`), whatever the cookie says. */
+export function loginMessage(
+  flash: Flash | null,
+  lang: AdminLang = "en",
+): { text: string; error: boolean } | null {
   const code = flash?.login;
   if (!code || !Object.hasOwn(LOGIN_MESSAGES, code)) return null;
   const gatewayCode =
     typeof flash.gatewayCode === "string" && /^[A-Z][A-Z0-9_]{0,39}$/.test(flash.gatewayCode)
       ? ` (${flash.gatewayCode})`
       : "";
-  return { text: `${LOGIN_MESSAGES[code]}${gatewayCode}`, error: code !== "signed_out" };
+  return { text: `${tr(lang, LOGIN_MESSAGES[code])}${gatewayCode}`, error: code !== "signed_out" };
 }

@@ -45,7 +45,7 @@ export default function AdminConfirmPage({ actor, result, flash, lang }: AdminPa
         action="/api/admin/action"
         className="flex max-w-xl flex-col gap-3 rounded border border-gray-200 bg-white p-4"
       >
-        <p>{definition.consequence}</p>
+        <p>{t(definition.consequence)}</p>
         <input type="hidden" name="action" value={c.action} />
         <input type="hidden" name="id" value={c.id} />
         <input type="hidden" name="return_to" value={c.returnTo} />

@@ -1,13 +1,17 @@
 import type { GetServerSideProps } from "next";
 import { useEffect, useState } from "react";
 import { AdminLayout } from "../../admin/components";
+import { type AdminLang, tr, useTr } from "../../admin/i18n";
 import { loginMessage, takeFlash } from "../../admin/server/flash";
+import { adminLang } from "../../admin/server/guard";
 import { readAdminSession, safeAdminPath } from "../../admin/server/session";
 
 interface LoginProps {
   next: string;
   /** From the server-set flash cookie: one of the login page's own sentences, never text from the URL. */
   message: { text: string; error: boolean } | null;
+  /** The `obuna_admin_lang` cookie, as on the signed-in pages. */
+  lang: AdminLang;
 }
 
 /**
@@ -17,6 +21,7 @@ interface LoginProps {
  * fragment (admin pages load no third-party script, so not from telegram-web-app.js).
  */
 function TelegramSignIn({ next }: { next: string }) {
+  const t = useTr();
   const [initData, setInitData] = useState("");
   useEffect(() => {
     setInitData(new URLSearchParams(window.location.hash.replace(/^#/, "")).get("tgWebAppData") ?? "");
@@ -31,18 +36,20 @@ function TelegramSignIn({ next }: { next: string }) {
       <input type="hidden" name="next" value={next} />
       <input type="hidden" name="init_data" value={initData} />
       <button type="submit" className="rounded bg-sky-600 px-3 py-2 font-semibold text-white">
-        Sign in with Telegram
+        {t("Sign in with Telegram")}
       </button>
-      <p className="text-sm text-gray-600">For Telegram accounts listed in ADMIN_TELEGRAM_IDS.</p>
+      <p className="text-sm text-gray-600">{t("For Telegram accounts listed in ADMIN_TELEGRAM_IDS.")}</p>
     </form>
   );
 }
 
 /** `/admin/login`: the ADMIN_TOKEN goes to our own server (POST /api/admin/session), never to script. */
-export default function AdminLogin({ next, message }: LoginProps) {
+export default function AdminLogin({ next, message, lang }: LoginProps) {
   return (
     <AdminLayout
       title="Sign in"
+      lang={lang}
+      langReturnTo={next}
       flash={{
         notice: message && !message.error ? message.text : null,
         error: message?.error ? message.text : null,
@@ -56,7 +63,7 @@ export default function AdminLogin({ next, message }: LoginProps) {
       >
         <input type="hidden" name="next" value={next} />
         <label className="flex flex-col gap-1">
-          <span>Admin token</span>
+          <span>{tr(lang, "Admin token")}</span>
           <input
             type="password"
             name="token"
@@ -67,7 +74,7 @@ export default function AdminLogin({ next, message }: LoginProps) {
           />
         </label>
         <button type="submit" className="rounded bg-blue-600 px-3 py-2 font-semibold text-white">
-          Sign in
+          {tr(lang, "Sign in")}
         </button>
       </form>
     </AdminLayout>
@@ -77,10 +84,11 @@ export default function AdminLogin({ next, message }: LoginProps) {
 export const getServerSideProps: GetServerSideProps<LoginProps> = async (ctx) => {
   ctx.res.setHeader("cache-control", "no-store");
   const next = safeAdminPath(ctx.query.next);
-  const message = loginMessage(takeFlash(ctx.req, ctx.res, null));
+  const lang = adminLang(ctx.req);
+  const message = loginMessage(takeFlash(ctx.req, ctx.res, null), lang);
   // A cookie is not proof of a valid session; the next page checks it with the gateway.
   if (readAdminSession(ctx.req) && !message) {
     return { redirect: { destination: next, permanent: false } };
   }
-  return { props: { next, message } };
+  return { props: { next, message, lang } };
 };
