@@ -88,6 +88,9 @@ export async function prepareChaosDatabase(): Promise<string> {
   const handle = createDb(url, { max: 1 });
   try {
     await seedPlans(handle.db);
+    // An operator sets each plan's fiscal receipt codes before going live (docs/operations.md); the
+    // seeded placeholders would only add reconcile notes to every scenario. Example codes, not real ones.
+    await handle.client`update plans set ikpu_code = '10399001001000000', package_code = '1545313', vat_percent = 12`;
   } finally {
     await handle.close();
   }
