@@ -1,5 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { idempotencyRequestHash } from "../src/middleware/idempotency";
 import { BOT_TOKEN, IDEMPOTENCY_HASH_KEY } from "./constants";
 import {
   apply,
@@ -226,6 +227,27 @@ describe("secrets stay out of logs and answers", () => {
 });
 
 describe("idempotency records keep no recoverable card data", () => {
+  it("masks card numbers only where they stand alone: digits inside an id are hashed as they are", () => {
+    const endpoint = "POST /api/v1/atmos/pre-apply";
+    const body = (sessionId: string, cardNumber: string) =>
+      JSON.stringify({ session_id: sessionId, transaction_id: 5, card_number: cardNumber, expiry: "02/28" });
+    // Two sessions whose ids differ only inside a long run of digit-only UUID segments.
+    const one = body("0a000000-1111-4222-8333-444455556666", "8600490744313347");
+    const other = body("0a000000-1191-4222-8333-444455556666", "8600490744313347");
+    expect(idempotencyRequestHash(IDEMPOTENCY_HASH_KEY, endpoint, one)).not.toBe(
+      idempotencyRequestHash(IDEMPOTENCY_HASH_KEY, endpoint, other),
+    );
+    // The card number itself, plain or grouped, is masked either way.
+    const grouped = body("0a000000-1111-4222-8333-444455556666", "8600 4907 4431 3347");
+    expect(idempotencyRequestHash(IDEMPOTENCY_HASH_KEY, endpoint, grouped)).toBe(
+      idempotencyRequestHash(
+        IDEMPOTENCY_HASH_KEY,
+        endpoint,
+        body("0a000000-1111-4222-8333-444455556666", "860049******3347"),
+      ),
+    );
+  });
+
   it("a pre-apply's stored request_hash is keyed and computed with the card number masked", async () => {
     const telegramId = randomTelegramId();
     const auth = tma(telegramId);

@@ -22,8 +22,13 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 /** Answers given before the endpoint ran: nothing happened, so the key is not used up. */
 const NOT_EXECUTED_CODES = new Set(["VALIDATION_ERROR", "INVALID_JSON", "PAYLOAD_TOO_LARGE", "RATE_LIMITED"]);
 
-/** A run of 13-19 digits, plain or in groups split by spaces or dashes: a card number as typed. */
-const CARD_LIKE_DIGITS = /\d(?:[ -]?\d){12,18}/g;
+/**
+ * A run of 13-19 digits, plain or in groups split by spaces or dashes, standing alone (not inside a
+ * longer token): a card number as typed. The boundaries keep ids out of it: a UUID's digit-only
+ * segments joined by dashes would otherwise be masked, and two requests for different sessions could
+ * then hash the same.
+ */
+const CARD_LIKE_DIGITS = /(?<![0-9A-Za-z-])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z-])/g;
 
 /**
  * What `idempotency_keys.request_hash` stores: HMAC-SHA256 keyed with IDEMPOTENCY_HASH_KEY over the
