@@ -1,23 +1,11 @@
 import type { NextApiRequest, NextApiResponse } from "next";
 import { ADMIN_ACTIONS, isAdminAction, REASON_MAX, REASON_MIN } from "../../../admin/actions";
 import { setFlash } from "../../../admin/server/flash";
+import { acceptAdminFormPost, FORM_KEY_PATTERN, formField } from "../../../admin/server/form-post";
 import { adminGateway } from "../../../admin/server/gateway";
-import {
-  clearAdminSession,
-  isSameOrigin,
-  readAdminSession,
-  safeAdminPath,
-} from "../../../admin/server/session";
+import { clearAdminSession, safeAdminPath } from "../../../admin/server/session";
 
 export const config = { api: { bodyParser: { sizeLimit: "8kb" } } };
-
-const KEY_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
-
-function field(body: unknown, name: string): string {
-  const value =
-    typeof body === "object" && body !== null ? (body as Record<string, unknown>)[name] : undefined;
-  return typeof value === "string" ? value : "";
-}
 
 /**
  * POST /api/admin/action (the confirmation form): runs one admin action at the gateway with the
@@ -26,29 +14,16 @@ function field(body: unknown, name: string): string {
  * (both through the flash cookie, never the URL).
  */
 export default async function handler(req: NextApiRequest, res: NextApiResponse): Promise<void> {
-  res.setHeader("cache-control", "no-store");
-  if (req.method !== "POST") {
-    res.setHeader("allow", "POST");
-    res.status(405).json({ success: false, error: { code: "METHOD_NOT_ALLOWED", message: "Use POST" } });
-    return;
-  }
-  const bearer = readAdminSession(req);
-  if (!bearer) {
-    res.redirect(303, "/admin/login");
-    return;
-  }
-  if (!isSameOrigin(req)) {
-    res.status(403).json({ success: false, error: { code: "FORBIDDEN", message: "Cross-site form" } });
-    return;
-  }
+  const bearer = acceptAdminFormPost(req, res);
+  if (!bearer) return;
 
   const body = req.body as unknown;
-  const action = field(body, "action");
-  const idText = field(body, "id");
-  const returnTo = safeAdminPath(field(body, "return_to"));
-  const reason = field(body, "reason").trim();
-  const daysText = field(body, "days").trim();
-  const key = field(body, "idempotency_key");
+  const action = formField(body, "action");
+  const idText = formField(body, "id");
+  const returnTo = safeAdminPath(formField(body, "return_to"));
+  const reason = formField(body, "reason").trim();
+  const daysText = formField(body, "days").trim();
+  const key = formField(body, "idempotency_key");
 
   /**
    * Back to the confirmation page with the message and the form as typed, both in the flash cookie
@@ -65,7 +40,7 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
           id: idText,
           reason,
           days: daysText,
-          ...(retryWithSameKey && KEY_PATTERN.test(key) ? { key } : {}),
+          ...(retryWithSameKey && FORM_KEY_PATTERN.test(key) ? { key } : {}),
         },
       },
       bearer,
@@ -95,7 +70,7 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
     path: definition.path(Number(idText)),
     bearer,
     body: days === undefined ? { reason } : { days, reason },
-    idempotencyKey: KEY_PATTERN.test(key) ? key : undefined,
+    idempotencyKey: FORM_KEY_PATTERN.test(key) ? key : undefined,
   });
   if (!result.ok) {
     if (result.status === 401) {

@@ -2,18 +2,11 @@ import type { NextApiRequest, NextApiResponse } from "next";
 import { REASON_MAX, REASON_MIN } from "../../../admin/actions";
 import { isPlanMode, PLAN_FIELDS, PLAN_MODES, somToTiyin } from "../../../admin/plans";
 import { setFlash } from "../../../admin/server/flash";
+import { acceptAdminFormPost, FORM_KEY_PATTERN, formField } from "../../../admin/server/form-post";
 import { adminGateway } from "../../../admin/server/gateway";
-import { clearAdminSession, isSameOrigin, readAdminSession } from "../../../admin/server/session";
+import { clearAdminSession } from "../../../admin/server/session";
 
 export const config = { api: { bodyParser: { sizeLimit: "8kb" } } };
-
-const KEY_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
-
-function field(body: unknown, name: string): string {
-  const value =
-    typeof body === "object" && body !== null ? (body as Record<string, unknown>)[name] : undefined;
-  return typeof value === "string" ? value.trim() : "";
-}
 
 /**
  * POST /api/admin/plan (the plan forms): create a plan, edit it, or change its price at the gateway
@@ -21,26 +14,13 @@ function field(body: unknown, name: string): string {
  * or back to the form with the gateway's message and the values as typed (flash cookie, never the URL).
  */
 export default async function handler(req: NextApiRequest, res: NextApiResponse): Promise<void> {
-  res.setHeader("cache-control", "no-store");
-  if (req.method !== "POST") {
-    res.setHeader("allow", "POST");
-    res.status(405).json({ success: false, error: { code: "METHOD_NOT_ALLOWED", message: "Use POST" } });
-    return;
-  }
-  const bearer = readAdminSession(req);
-  if (!bearer) {
-    res.redirect(303, "/admin/login");
-    return;
-  }
-  if (!isSameOrigin(req)) {
-    res.status(403).json({ success: false, error: { code: "FORBIDDEN", message: "Cross-site form" } });
-    return;
-  }
+  const bearer = acceptAdminFormPost(req, res);
+  if (!bearer) return;
   const body = req.body as unknown;
-  const mode = field(body, "mode");
-  const idText = field(body, "id");
-  const reason = field(body, "reason");
-  const key = field(body, "idempotency_key");
+  const mode = formField(body, "mode").trim();
+  const idText = formField(body, "id").trim();
+  const reason = formField(body, "reason").trim();
+  const key = formField(body, "idempotency_key").trim();
   if (!isPlanMode(mode) || (mode !== "create" && !/^\d{1,12}$/.test(idText))) {
     setFlash(req, res, { error: "Unknown plan form" }, bearer);
     res.redirect(303, "/admin/plans");
@@ -48,7 +28,7 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
   }
   const id = mode === "create" ? "" : idText;
   const fields: Record<string, string> = {};
-  for (const name of PLAN_FIELDS[mode]) fields[name] = field(body, name).slice(0, 100);
+  for (const name of PLAN_FIELDS[mode]) fields[name] = formField(body, name).trim().slice(0, 100);
 
   const again = (message: string, retryWithSameKey = false) => {
     setFlash(
@@ -62,7 +42,7 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
           reason,
           days: "",
           fields,
-          ...(retryWithSameKey && KEY_PATTERN.test(key) ? { key } : {}),
+          ...(retryWithSameKey && FORM_KEY_PATTERN.test(key) ? { key } : {}),
         },
       },
       bearer,
@@ -114,7 +94,7 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
     path: PLAN_MODES[mode].gatewayPath(Number(id)),
     bearer,
     body: request,
-    idempotencyKey: KEY_PATTERN.test(key) ? key : undefined,
+    idempotencyKey: FORM_KEY_PATTERN.test(key) ? key : undefined,
   });
   if (!result.ok) {
     if (result.status === 401) {
