@@ -123,7 +123,10 @@ function nestedRoles(
   }
   const def = (field as unknown as { _zod: { def: ZodDef } })._zod.def;
   const next = def.type === "pipe" ? def.out : def.innerType;
-  if (next) return nestedRoles(next, value, path, out, depth + 1);
+  if (next) {
+    nestedRoles(next, value, path, out, depth + 1);
+    return;
+  }
   if (!value || typeof value !== "object") return;
   const entries = Object.entries(value as Record<string, unknown>);
   if (def.type === "object" && def.shape) {
