@@ -28,7 +28,7 @@ export {
   withRequestId,
 } from "./gateway-client";
 export { formatDay, formatDayTime, LANGUAGES, type Language, type Messages, pickLanguage, t } from "./i18n";
-export { type ObunaOptions, ObunaPlugin, obuna, requirePremium } from "./plugin";
+export { type ObunaLocale, type ObunaOptions, ObunaPlugin, obuna, requirePremium } from "./plugin";
 export { PremiumCache, type PremiumCacheOptions } from "./premium-cache";
 export {
   createRedisSupportStore,

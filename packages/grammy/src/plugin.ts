@@ -17,6 +17,9 @@ import {
 import { type Language, pickLanguage, t } from "./i18n";
 import { PremiumCache, type PremiumCacheOptions } from "./premium-cache";
 
+/** A language, or the one to answer in plus the one the user chose in the host bot (if any). */
+export type ObunaLocale = Language | { lang: Language; chosen: Language | null };
+
 export interface ObunaOptions<C extends Context = Context> {
   /** The Obuna gateway, e.g. `https://pay.example.uz` (with `token`), or a ready `gateway` client. */
   gatewayUrl?: string;
@@ -38,7 +41,7 @@ export interface ObunaOptions<C extends Context = Context> {
    * The user's language. Default: Telegram's `language_code` (uz, ru, en; anything else → uz).
    * Return `{ lang, chosen }` when the host bot knows a language the user picked (sent with links).
    */
-  locale?: (ctx: C) => Language | { lang: Language; chosen: Language | null } | Promise<Language>;
+  locale?: (ctx: C) => ObunaLocale | Promise<ObunaLocale>;
   /** A logger (pino fits), or one per update. Default: silent. */
   logger?: ObunaLogger | ((ctx: C) => ObunaLogger);
   /** /paysupport. Default: no support chat and no contact (it says to write to the bot's owner). */

@@ -62,7 +62,7 @@ export function authenticate(
     // Every service token is compared (no early exit), so timing does not tell which one matched.
     let service: ServiceToken | undefined;
     for (const candidate of config.serviceTokens ?? []) {
-      if (sameSecret(credentials, candidate.token) && credentials) service ??= candidate;
+      if (sameSecret(credentials, candidate.token) && credentials !== "") service ??= candidate;
     }
     if (service) return { kind: "internal", scopes: service.scopes, service: service.name };
     throw new ApiError("UNAUTHORIZED", "Invalid internal token");
