@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { subscriptions } from "../schema/index";
+import type { NewSubscription } from "../types";
 
 /** The user's subscription that gives access now (`active` or `past_due`), if any. */
 export async function getLiveSubscription(db: DbOrTx, userId: number) {
@@ -74,4 +75,19 @@ export function renewalAmount(
     return sub.newRenewalPrice;
   }
   return sub.renewalPrice ?? plan.price;
+}
+
+/** Inserts a subscription; returns its id. The one-live-per-user index refuses a second live one. */
+export async function insertSubscription(tx: DbOrTx, values: NewSubscription) {
+  const [row] = await tx.insert(subscriptions).values(values).returning({ id: subscriptions.id });
+  return row!.id;
+}
+
+/** Writes the given columns of one subscription (the money core decides which). */
+export async function updateSubscription(
+  tx: DbOrTx,
+  subscriptionId: number,
+  set: Partial<Omit<NewSubscription, "id" | "userId" | "createdAt">>,
+) {
+  await tx.update(subscriptions).set(set).where(eq(subscriptions.id, subscriptionId));
 }
