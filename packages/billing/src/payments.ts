@@ -90,7 +90,7 @@ export async function completeSessionPayment(
     /** Which path saw the success: apply, callback, reconcile. */
     source: string;
     actor: string;
-    activateCard: (session: PaymentSession) => Promise<number | null>;
+    activateCard: (session: PaymentSession, now: Date) => Promise<number | null>;
   },
 ): Promise<SessionCompletion> {
   const now = deps.clock();
@@ -100,7 +100,7 @@ export async function completeSessionPayment(
   const plan = await getPlanById(tx, session.planId);
   if (!plan) throw new Error(`plan ${session.planId} missing`);
 
-  const boundCardId = await input.activateCard(session);
+  const boundCardId = await input.activateCard(session, now);
   const granted = await grantPurchasedPeriod(tx, deps, {
     userId: session.userId,
     plan,

@@ -1,3 +1,4 @@
+import { isUniqueViolation, writeAudit } from "@obuna/billing";
 import type {
   AdminPlan,
   AdminPlanCreateRequestSchema,
@@ -12,7 +13,7 @@ import { and, asc, eq, gte, inArray, isNotNull, isNull, ne, sql } from "drizzle-
 import type { z } from "zod";
 import { ApiError } from "../errors";
 import type { AdminIdentity } from "./auth";
-import { type AdminDeps, countAction, writeAudit } from "./service";
+import { type AdminDeps, adminAudit, countAction } from "./service";
 
 /**
  * Plans in admin: list, create, edit (names, period, active flag, sort order, fiscal receipt codes)
@@ -91,13 +92,6 @@ async function lockPlan(tx: Transaction, id: number) {
   return plan;
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error, i = 0; e && i < 4; e = (e as { cause?: unknown }).cause, i++) {
-    if ((e as { code?: unknown }).code === "23505") return true;
-  }
-  return false;
-}
-
 export async function createPlan(
   deps: AdminDeps,
   admin: AdminIdentity,
@@ -130,8 +124,7 @@ export async function createPlan(
         .returning();
       const auditId = await writeAudit(
         tx,
-        admin,
-        {
+        adminAudit(admin, {
           action: "plan.created",
           entityType: "plan",
           entityId: plan!.id,
@@ -145,7 +138,7 @@ export async function createPlan(
             packageCode: plan!.packageCode,
             vatPercent: plan!.vatPercent,
           },
-        },
+        }),
         now,
       );
       return { id: plan!.id, auditId };
@@ -206,14 +199,13 @@ export async function updatePlan(
       .where(eq(plans.id, plan.id));
     return writeAudit(
       tx,
-      admin,
-      {
+      adminAudit(admin, {
         action: "plan.updated",
         entityType: "plan",
         entityId: plan.id,
         reason: input.reason,
         details: { changes },
-      },
+      }),
       now,
     );
   });
@@ -281,8 +273,7 @@ export async function changePlanPrice(
     await tx.update(plans).set({ price: input.price, updatedAt: now }).where(eq(plans.id, plan.id));
     const auditId = await writeAudit(
       tx,
-      admin,
-      {
+      adminAudit(admin, {
         action: "plan.price_changed",
         entityType: "plan",
         entityId: plan.id,
@@ -295,7 +286,7 @@ export async function changePlanPrice(
           subscriptionsSettled: settled.length,
           noticeDays: deps.config.priceChangeNoticeDays ?? DEFAULT_PRICE_CHANGE_NOTICE_DAYS,
         },
-      },
+      }),
       now,
     );
     return { auditId, toNotify: toNotify.length };

@@ -1,4 +1,5 @@
 import { type AtmosError, type AtmosOfdItem, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
+import { writeAudit } from "@obuna/billing";
 import {
   listPeriodAttempts,
   lockRenewalAttempt,
@@ -8,7 +9,7 @@ import {
   renewalAmount,
   revealCardToken,
 } from "@obuna/db/queries";
-import { auditLog, boundCards, plans, renewalAttempts } from "@obuna/db/schema";
+import { boundCards, plans, renewalAttempts } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import {
   type FailureInput,
@@ -162,15 +163,18 @@ async function claimChargeSend(
         updatedAt: now,
       })
       .where(eq(renewalAttempts.id, attemptId));
-    await tx.insert(auditLog).values({
-      actor: "renewals",
-      action: "renewal.cancelled_before_charge",
-      entityType: "subscription",
-      entityId: String(subscriptionId),
-      reason: refused,
-      details: { attemptId, transactionId: attempt.transactionId },
-      createdAt: now,
-    });
+    await writeAudit(
+      tx,
+      {
+        actor: "renewals",
+        action: "renewal.cancelled_before_charge",
+        entityType: "subscription",
+        entityId: subscriptionId,
+        reason: refused,
+        details: { attemptId, transactionId: attempt.transactionId },
+      },
+      now,
+    );
     return { send: false as const, reason: `${refused} before the charge was sent` };
   });
 }
