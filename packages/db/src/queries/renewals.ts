@@ -227,6 +227,12 @@ export async function hasOpenAttempt(db: DbOrTx, subscriptionId: number, periodE
   return rows.length > 0;
 }
 
+/** Inserts a renewal attempt; returns its id. The unique (subscription, period, attempt number) refuses a second. */
+export async function insertRenewalAttempt(tx: DbOrTx, values: NewRenewalAttempt) {
+  const [row] = await tx.insert(renewalAttempts).values(values).returning({ id: renewalAttempts.id });
+  return row!.id;
+}
+
 /** Writes the given columns of one renewal attempt (the money core decides which, under its lock). */
 export async function updateRenewalAttempt(
   tx: DbOrTx,
