@@ -1,6 +1,15 @@
 import type { Database, DbOrTx } from "@obuna/db";
+import { sessionPaymentKey } from "@obuna/db/queries";
 import { paymentSessions, payments, plans, users } from "@obuna/db/schema";
 import { and, eq, lt, sql } from "drizzle-orm";
+
+/** The session writes of the money core live in packages/db; re-exported for the gateway's steps. */
+export {
+  failSession,
+  lockSession,
+  sessionPaymentKey,
+  setSessionPaymentStatus,
+} from "@obuna/db/queries";
 
 /**
  * create-link as ONE statement: find the active plan, upsert the Telegram user (profile refreshed,
@@ -117,16 +126,6 @@ export async function getSessionByAccount(db: DbOrTx, account: string) {
     .from(paymentSessions)
     .where(eq(paymentSessions.atmosAccount, account))
     .limit(1);
-  return row ?? null;
-}
-
-export async function lockSession(tx: DbOrTx, sessionId: string) {
-  const [row] = await tx
-    .select()
-    .from(paymentSessions)
-    .where(eq(paymentSessions.id, sessionId))
-    .limit(1)
-    .for("update");
   return row ?? null;
 }
 
@@ -255,30 +254,6 @@ export async function releaseSession(
     .where(and(eq(paymentSessions.id, sessionId), eq(paymentSessions.status, "processing")));
 }
 
-export async function failSession(
-  db: DbOrTx,
-  sessionId: string,
-  set: { reason: string; otpAttempts?: number; now: Date },
-) {
-  const rows = await db
-    .update(paymentSessions)
-    .set({
-      status: "failed",
-      failureReason: set.reason,
-      updatedAt: set.now,
-      ...(set.otpAttempts === undefined ? {} : { otpAttempts: set.otpAttempts }),
-    })
-    .where(
-      and(eq(paymentSessions.id, sessionId), sql`${paymentSessions.status} in ('pending', 'processing')`),
-    )
-    .returning({ id: paymentSessions.id });
-  return rows.length > 0;
-}
-
-export function sessionPaymentKey(sessionId: string) {
-  return `session:${sessionId}`;
-}
-
 export async function getSessionPayment(db: DbOrTx, sessionId: string) {
   const [row] = await db
     .select()
@@ -316,24 +291,6 @@ export async function ensurePendingPayment(
       idempotencyKey: sessionPaymentKey(input.sessionId),
     })
     .onConflictDoNothing({ target: payments.idempotencyKey });
-}
-
-export async function setSessionPaymentStatus(
-  db: DbOrTx,
-  sessionId: string,
-  set: { status: "failed" | "unknown" | "pending"; errorCode?: string | null; errorMessage?: string | null },
-) {
-  await db
-    .update(payments)
-    .set({
-      status: set.status,
-      errorCode: set.errorCode ?? null,
-      errorMessage: set.errorMessage ?? null,
-      updatedAt: new Date(),
-    })
-    .where(
-      and(eq(payments.idempotencyKey, sessionPaymentKey(sessionId)), sql`${payments.status} <> 'success'`),
-    );
 }
 
 /**

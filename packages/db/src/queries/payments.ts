@@ -1,6 +1,7 @@
-import { desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, isNotNull } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { payments, plans, subscriptions } from "../schema/index";
+import type { NewPayment } from "../types";
 
 /** A user's payments, newest first, with the plan they paid for. */
 export async function listPaymentsByUser(db: DbOrTx, userId: number, limit = 20) {
@@ -26,4 +27,56 @@ export async function listPaymentsByUser(db: DbOrTx, userId: number, limit = 20)
 export async function getPaymentByIdempotencyKey(db: DbOrTx, key: string) {
   const [row] = await db.select().from(payments).where(eq(payments.idempotencyKey, key)).limit(1);
   return row ?? null;
+}
+
+export async function lockPayment(tx: DbOrTx, paymentId: number) {
+  const [row] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for("update");
+  return row ?? null;
+}
+
+/** Inserts a payment row; returns its id. */
+export async function insertPayment(tx: DbOrTx, values: NewPayment) {
+  const [row] = await tx.insert(payments).values(values).returning({ id: payments.id });
+  return row!.id;
+}
+
+/**
+ * A first payment's success: its row (keyed by the session's idempotency key) is inserted, or the
+ * pending/unknown row recorded before the charge is updated to it. Returns the payment id.
+ */
+export async function upsertPaymentByKey(
+  tx: DbOrTx,
+  insert: NewPayment,
+  update: Partial<Omit<NewPayment, "id" | "idempotencyKey">>,
+) {
+  const [row] = await tx
+    .insert(payments)
+    .values(insert)
+    .onConflictDoUpdate({ target: payments.idempotencyKey, set: update })
+    .returning({ id: payments.id });
+  return row!.id;
+}
+
+export async function markPaymentReversed(tx: DbOrTx, paymentId: number, set: { reason: string; now: Date }) {
+  await tx
+    .update(payments)
+    .set({ status: "reversed", reversedAt: set.now, reverseReason: set.reason, updatedAt: set.now })
+    .where(eq(payments.id, paymentId));
+}
+
+/** The public offer a subscription's first accepted payment agreed to (renewals carry it). */
+export async function findAcceptedOffer(db: DbOrTx, subscriptionId: number) {
+  const [offer] = await db
+    .select({ version: payments.offerVersion, acceptedAt: payments.offerAcceptedAt })
+    .from(payments)
+    .where(
+      and(
+        eq(payments.subscriptionId, subscriptionId),
+        eq(payments.kind, "initial"),
+        isNotNull(payments.offerVersion),
+      ),
+    )
+    .orderBy(asc(payments.id))
+    .limit(1);
+  return offer ?? null;
 }

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { boundCards, paymentSessions, renewalAttempts, subscriptions } from "../schema/index";
+import type { NewRenewalAttempt, RenewalAttempt } from "../types";
 
 /**
  * Queries of the renewals worker. The predicates on subscriptions repeat the partial index
@@ -224,4 +225,50 @@ export async function hasOpenAttempt(db: DbOrTx, subscriptionId: number, periodE
     )
     .limit(1);
   return rows.length > 0;
+}
+
+/** Inserts a renewal attempt; returns its id. The unique (subscription, period, attempt number) refuses a second. */
+export async function insertRenewalAttempt(tx: DbOrTx, values: NewRenewalAttempt) {
+  const [row] = await tx.insert(renewalAttempts).values(values).returning({ id: renewalAttempts.id });
+  return row!.id;
+}
+
+/** Writes the given columns of one renewal attempt (the money core decides which, under its lock). */
+export async function updateRenewalAttempt(
+  tx: DbOrTx,
+  attemptId: number,
+  set: Partial<Omit<NewRenewalAttempt, "id" | "subscriptionId" | "periodEnd" | "attemptNumber">>,
+) {
+  await tx.update(renewalAttempts).set(set).where(eq(renewalAttempts.id, attemptId));
+}
+
+/** Like `updateRenewalAttempt`, but only while the attempt is still open (`pending` or `unknown`). */
+export async function updateOpenRenewalAttempt(
+  db: DbOrTx,
+  attemptId: number,
+  set: Partial<Omit<NewRenewalAttempt, "id" | "subscriptionId" | "periodEnd" | "attemptNumber">>,
+) {
+  const rows = await db
+    .update(renewalAttempts)
+    .set(set)
+    .where(and(eq(renewalAttempts.id, attemptId), inArray(renewalAttempts.status, ["pending", "unknown"])))
+    .returning({ id: renewalAttempts.id });
+  return rows.length > 0;
+}
+
+/** Earliest decline (a failure that is not NOT_CHARGED) of the attempt's period: the retry schedule counts from it. */
+export async function firstDeclineAt(
+  db: DbOrTx,
+  attempt: Pick<RenewalAttempt, "subscriptionId" | "periodEnd">,
+): Promise<Date | null> {
+  const [row] = await db
+    .select({
+      at: sql<Date | null>`min(${renewalAttempts.resolvedAt})`.mapWith((v) => (v ? new Date(v) : null)),
+    })
+    .from(renewalAttempts)
+    .where(
+      sql`${renewalAttempts.subscriptionId} = ${attempt.subscriptionId} and ${renewalAttempts.periodEnd} = ${attempt.periodEnd.toISOString()}::timestamptz
+        and ${renewalAttempts.status} = 'failed' and ${renewalAttempts.errorCode} not like 'NOT_CHARGED%'`,
+    );
+  return row?.at ?? null;
 }
