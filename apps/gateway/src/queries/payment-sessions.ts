@@ -239,11 +239,14 @@ export async function claimSessionForApply(db: DbOrTx, sessionId: string, now: D
   return rows[0] ?? null;
 }
 
-/** processing → pending after an answer that leaves the session payable (wrong OTP, expired OTP). */
+/**
+ * processing → pending after an answer that leaves the session payable (wrong OTP, expired OTP, a
+ * passing ATMOS fault). `clearCardEntry`: the card must be entered again (pre-apply) before apply.
+ */
 export async function releaseSession(
   db: DbOrTx,
   sessionId: string,
-  set: { otpAttempts?: number; now: Date },
+  set: { otpAttempts?: number; clearCardEntry?: boolean; now: Date },
 ) {
   await db
     .update(paymentSessions)
@@ -251,6 +254,7 @@ export async function releaseSession(
       status: "pending",
       updatedAt: set.now,
       ...(set.otpAttempts === undefined ? {} : { otpAttempts: set.otpAttempts }),
+      ...(set.clearCardEntry ? { otpSentAt: null, bindTransactionId: null, ...NO_PENDING_BINDING } : {}),
     })
     .where(and(eq(paymentSessions.id, sessionId), eq(paymentSessions.status, "processing")));
 }
