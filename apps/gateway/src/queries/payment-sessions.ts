@@ -1,6 +1,7 @@
 import type { Database, DbOrTx } from "@obuna/db";
+import { expirePaymentSessions } from "@obuna/db/queries";
 import { paymentSessions, payments, plans, users } from "@obuna/db/schema";
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 
 /**
  * create-link as ONE statement: find the active plan, upsert the Telegram user (profile refreshed,
@@ -132,18 +133,8 @@ export async function lockSession(tx: DbOrTx, sessionId: string) {
 
 /** pending → expired once its time is up; returns true when this call expired it. */
 export async function expireSession(db: DbOrTx, sessionId: string, now: Date) {
-  const rows = await db
-    .update(paymentSessions)
-    .set({ status: "expired", failureReason: "expired", updatedAt: now })
-    .where(
-      and(
-        eq(paymentSessions.id, sessionId),
-        eq(paymentSessions.status, "pending"),
-        lt(paymentSessions.expiresAt, now),
-      ),
-    )
-    .returning({ id: paymentSessions.id });
-  return rows.length > 0;
+  // The session's pending payment row fails in the same statement (packages/db expirePaymentSessions).
+  return (await expirePaymentSessions(db, { now, sessionId })).length > 0;
 }
 
 /** Records the ATMOS transaction on a session that has none yet (compare-and-set). */

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
-import { boundCards, paymentSessions, renewalAttempts, subscriptions } from "../schema/index";
+import { boundCards, renewalAttempts, subscriptions } from "../schema/index";
+import { expirePaymentSessions } from "./payments";
 
 /**
  * Queries of the renewals worker. The predicates on subscriptions repeat the partial index
@@ -144,14 +145,12 @@ export async function findGraceEndedSubscriptions(db: DbOrTx, params: { now: Dat
     .limit(params.limit);
 }
 
-/** Pending payment sessions past their expiry become `expired`. Returns how many. */
+/**
+ * Pending payment sessions past their expiry become `expired`, with their pending payment row
+ * (`expirePaymentSessions`). Returns how many.
+ */
 export async function expireStalePaymentSessions(db: DbOrTx, now: Date) {
-  const rows = await db
-    .update(paymentSessions)
-    .set({ status: "expired", updatedAt: now })
-    .where(and(eq(paymentSessions.status, "pending"), lte(paymentSessions.expiresAt, now)))
-    .returning({ id: paymentSessions.id });
-  return rows.length;
+  return (await expirePaymentSessions(db, { now })).length;
 }
 
 /**
