@@ -22,14 +22,23 @@ export interface DueRenewal {
  * time, retry time reached, and no attempt for the period that is pending, unknown or successful.
  * Keyset-paginated by (end_date, id).
  */
-export async function findDueRenewals(
-  db: DbOrTx,
-  params: { now: Date; leadMs: number; limit: number; after?: { endDate: Date; id: number } },
-): Promise<DueRenewal[]> {
+export async function findDueRenewals(db: DbOrTx, params: DueRenewalsParams): Promise<DueRenewal[]> {
+  return dueRenewalsQuery(db, params);
+}
+
+export interface DueRenewalsParams {
+  now: Date;
+  leadMs: number;
+  limit: number;
+  after?: { endDate: Date; id: number };
+}
+
+/** The query `findDueRenewals` runs, unsent (its plan is checked in apps/renewals test/sweep.test.ts). */
+export function dueRenewalsQuery(db: DbOrTx, params: DueRenewalsParams) {
   const horizon = new Date(params.now.getTime() + params.leadMs);
   const openAttempt = sql`exists (select 1 from ${renewalAttempts} ra where ra.subscription_id = ${subscriptions.id}
     and ra.period_end = ${subscriptions.endDate} and ra.status in ('pending', 'unknown', 'success'))`;
-  const rows = await db
+  return db
     .select({
       subscriptionId: subscriptions.id,
       periodEnd: subscriptions.endDate,
@@ -56,7 +65,6 @@ export async function findDueRenewals(
     )
     .orderBy(asc(subscriptions.endDate), asc(subscriptions.id))
     .limit(params.limit);
-  return rows;
 }
 
 /** Attempts the janitor must look at: unknown outcomes whose check time came, and stale pendings. */
