@@ -1,5 +1,4 @@
 import {
-  expireStalePaymentSessions,
   findEndedSubscriptions,
   findGraceEndedSubscriptions,
   findReminderCandidates,
@@ -8,7 +7,6 @@ import {
   markReminderSent,
 } from "@obuna/db/queries";
 import { expireInTx, recordExpiryNotice } from "./attempts";
-import { eraseRetiredCardTokens } from "./card-tokens";
 import type { RenewalContext } from "./deps";
 
 /** Last moment a YYMM card can be used: the end of its expiry month (UTC). */
@@ -104,33 +102,4 @@ export async function sendReminders(ctx: RenewalContext, options: { limit?: numb
     if (await markReminderSent(ctx.db, c.subscriptionId, c.endDate)) reminders++;
   }
   return { reminders, cardNudges };
-}
-
-/**
- * The periodic housekeeping job: notifications still owed in the outbox (Redis was down when their
- * event committed), expiries, stale payment sessions, reminders, erasure of retired card tokens.
- */
-export async function runMaintenance(ctx: RenewalContext) {
-  const relayed = await ctx.relayOwedNotifications();
-  const expired = await expireSubscriptions(ctx);
-  const sessionsExpired = await expireStalePaymentSessions(ctx.db, ctx.clock());
-  const { reminders, cardNudges } = await sendReminders(ctx);
-  const cardTokens = await eraseRetiredCardTokens(ctx);
-  const summary = {
-    notificationsRelayed: relayed.queued,
-    expired,
-    sessionsExpired,
-    reminders,
-    cardNudges,
-    cardTokensErased: cardTokens.erased,
-  };
-  if (
-    relayed.queued + relayed.left + expired + sessionsExpired + reminders + cardNudges + cardTokens.erased >
-    0
-  )
-    ctx.logger.info(
-      { ...summary, notificationsLeft: relayed.left, cardTokensDeferred: cardTokens.deferred },
-      "maintenance pass",
-    );
-  return summary;
 }
