@@ -112,9 +112,6 @@ export const gatewayEnvSchema = z.object({
    * match it to what ATMOS and the SMS gateway tolerate.
    */
   OTP_RESEND_COOLDOWN_S: z.coerce.number().int().min(10).max(600).default(60),
-  /** How often the gateway re-checks stuck sessions and the alert thresholds (ms); 0 = off. */
-  MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(60000),
-  ALERT_FAILED_PAYMENTS_PER_HOUR: z.coerce.number().int().min(1).default(10),
   /** Abuse limits (429 RATE_LIMITED + Retry-After), counted in Redis across replicas. */
   RATE_LIMIT_SMS_PER_SESSION_PER_HOUR: z.coerce.number().int().min(1).default(5),
   RATE_LIMIT_SMS_PER_USER_PER_HOUR: z.coerce.number().int().min(1).default(15),
@@ -135,8 +132,6 @@ export const gatewayEnvSchema = z.object({
         .filter(Boolean),
     )
     .refine((ips) => ips.every((ip) => isIP(ip) !== 0), "expected a comma-separated list of IP addresses"),
-  /** Stored ATMOS callbacks are deleted after this many days (maintenance loop). */
-  ATMOS_CALLBACK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /**
    * Hours before end_date that the renewals worker charges: the gateway shows that time as "next
    * charge". Must equal the renewals worker's value (same variable, same default).

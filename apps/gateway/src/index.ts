@@ -6,7 +6,6 @@ import { createDb, parseCardTokenKey } from "@obuna/db";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pino from "pino";
-import { startMaintenance } from "./admin/maintenance";
 import { createApp } from "./app";
 import { atmosClientFromEnv } from "./atmos-client";
 import { type GatewayEnv, loadGatewayEnv } from "./env";
@@ -87,14 +86,6 @@ async function main(env: GatewayEnv) {
         }
       : {}),
   });
-  const stopMaintenance =
-    env.MAINTENANCE_INTERVAL_MS > 0
-      ? startMaintenance(deps, {
-          intervalMs: env.MAINTENANCE_INTERVAL_MS,
-          failedPaymentsPerHour: env.ALERT_FAILED_PAYMENTS_PER_HOUR,
-          callbackRetentionMs: env.ATMOS_CALLBACK_RETENTION_DAYS * 24 * 3600 * 1000,
-        })
-      : async () => {};
   if (env.DEV_ALLOW_UNSIGNED_INIT_DATA)
     logger.warn("DEV_ALLOW_UNSIGNED_INIT_DATA is on: never in production");
 
@@ -110,7 +101,6 @@ async function main(env: GatewayEnv) {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await stopMaintenance();
     await Promise.allSettled([
       notificationsQueue.close(),
       redis.quit(),

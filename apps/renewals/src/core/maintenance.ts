@@ -1,12 +1,10 @@
 import { expireIfDue } from "@obuna/billing";
 import {
-  expireStalePaymentSessions,
   findEndedSubscriptions,
   findGraceEndedSubscriptions,
   findReminderCandidates,
   markReminderSent,
 } from "@obuna/db/queries";
-import { eraseRetiredCardTokens } from "./card-tokens";
 import type { RenewalContext } from "./deps";
 
 /** Last moment a YYMM card can be used: the end of its expiry month (UTC). */
@@ -87,33 +85,4 @@ export async function sendReminders(ctx: RenewalContext, options: { limit?: numb
     if (await markReminderSent(ctx.db, c.subscriptionId, c.endDate)) reminders++;
   }
   return { reminders, cardNudges };
-}
-
-/**
- * The periodic housekeeping job: notifications still owed in the outbox (Redis was down when their
- * event committed), expiries, stale payment sessions, reminders, erasure of retired card tokens.
- */
-export async function runMaintenance(ctx: RenewalContext) {
-  const relayed = await ctx.relayOwedNotifications();
-  const expired = await expireSubscriptions(ctx);
-  const sessionsExpired = await expireStalePaymentSessions(ctx.db, ctx.clock());
-  const { reminders, cardNudges } = await sendReminders(ctx);
-  const cardTokens = await eraseRetiredCardTokens(ctx);
-  const summary = {
-    notificationsRelayed: relayed.queued,
-    expired,
-    sessionsExpired,
-    reminders,
-    cardNudges,
-    cardTokensErased: cardTokens.erased,
-  };
-  if (
-    relayed.queued + relayed.left + expired + sessionsExpired + reminders + cardNudges + cardTokens.erased >
-    0
-  )
-    ctx.logger.info(
-      { ...summary, notificationsLeft: relayed.left, cardTokensDeferred: cardTokens.deferred },
-      "maintenance pass",
-    );
-  return summary;
 }

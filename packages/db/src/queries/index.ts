@@ -1,4 +1,7 @@
+export * from "./alert-signals";
+export * from "./atmos-callbacks";
 export * from "./bound-cards";
+export * from "./idempotency-keys";
 export * from "./notification-outbox";
 export * from "./payment-sessions";
 export * from "./payments";
