@@ -1,5 +1,6 @@
 export * from "./audit";
 export * from "./deps";
+export * from "./events";
 export * from "./payments";
 export * from "./provider";
 export * from "./subscriptions";

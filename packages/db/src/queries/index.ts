@@ -6,6 +6,7 @@ export * from "./notification-outbox";
 export * from "./payment-sessions";
 export * from "./payments";
 export * from "./plans";
+export * from "./premium-events";
 export * from "./renewals";
 export * from "./subscriptions";
 export * from "./users";
