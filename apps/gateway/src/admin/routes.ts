@@ -36,6 +36,8 @@ import {
 } from "../routes/_shared";
 import { type AdminConfig, isAdminToken, requireAdmin, startAdminSession, TOKEN_ADMIN_ACTOR } from "./auth";
 import { registerAdminDashboardSeries } from "./endpoints/dashboard.series";
+import { registerAdminEventDeliveriesList } from "./endpoints/event-deliveries.list";
+import { registerAdminEventDeliveriesResend } from "./endpoints/event-deliveries.resend";
 import { registerAdminPlansCreate } from "./endpoints/plans.create";
 import { registerAdminPlansEdit } from "./endpoints/plans.edit";
 import { registerAdminPlansList } from "./endpoints/plans.list";
@@ -297,6 +299,8 @@ export function registerAdmin(app: GatewayApp, config: AdminConfig | undefined) 
   registerAdminPlansCreate(app, admin);
   registerAdminPlansEdit(app, admin);
   registerAdminPlansPrice(app, admin);
+  registerAdminEventDeliveriesList(app, admin);
+  registerAdminEventDeliveriesResend(app, admin);
 
   // ---------------------------------------------------------------- actions
   const action = <P extends string>(path: P, summary: string) =>

@@ -227,6 +227,7 @@ export interface EventDeliveryFilters {
   type?: string;
   telegramId?: number;
   eventId?: string;
+  deliveryId?: number;
   limit: number;
   offset: number;
 }
@@ -238,6 +239,7 @@ export async function listEventDeliveries(db: DbOrTx, filters: EventDeliveryFilt
   if (filters.type) conditions.push(eq(premiumEvents.type, filters.type));
   if (filters.telegramId !== undefined) conditions.push(eq(premiumEvents.telegramId, filters.telegramId));
   if (filters.eventId) conditions.push(eq(premiumEvents.id, filters.eventId));
+  if (filters.deliveryId !== undefined) conditions.push(eq(premiumEventDeliveries.id, filters.deliveryId));
   const where = conditions.length > 0 ? and(...conditions) : undefined;
   const [rows, [total]] = await Promise.all([
     db
