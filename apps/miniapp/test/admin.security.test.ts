@@ -18,6 +18,7 @@ const PAGES = [
   "/admin/confirm?action=payment.refund&id=1",
   "/admin/plans",
   "/admin/plan?mode=price&id=1",
+  "/admin/events",
 ];
 
 function url(path: string): string {
@@ -488,6 +489,7 @@ describe("admin panel: sessions and forms", () => {
       ["/admin/payments", { cookie }],
       ["/admin/confirm?action=payment.refund&id=1", { cookie }],
       ["/admin/plans", { cookie }],
+      ["/admin/events", { cookie }],
       ["/admin/plan?mode=create", { cookie }],
       ["/admin/logout", {}],
     ] as const) {
