@@ -517,7 +517,7 @@ describe("admin panel: sessions and forms", () => {
       }
       expect(html, path).not.toContain("telegram.org");
     }
-    expect(nonces.size).toBe(6);
+    expect(nonces.size).toBe(7);
     // The Mini App's own pages keep their policy (Telegram's script is allowed there).
     const checkout = await fetch(url("/"));
     expect(checkout.headers.get("content-security-policy")).toContain("https://telegram.org");
