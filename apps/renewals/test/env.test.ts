@@ -50,6 +50,45 @@ describe("env", () => {
     expect(() => loadRenewalsEnv({ ...valid, ADMIN_TOKEN: "short" })).toThrow(/ADMIN_TOKEN/);
   });
 
+  it("signed events: endpoints are a URL list, need a signing secret; production refuses the example secret", () => {
+    expect(loadRenewalsEnv(valid).EVENTS_ENDPOINTS).toEqual([]);
+    const env = loadRenewalsEnv({
+      ...valid,
+      EVENTS_ENDPOINTS: "https://a.example/obuna, https://b.example/hook",
+      EVENTS_SIGNING_SECRET: "0123456789abcdef0123",
+    });
+    expect(env.EVENTS_ENDPOINTS).toEqual(["https://a.example/obuna", "https://b.example/hook"]);
+    expect(env).toMatchObject({ EVENTS_DELIVERY_ATTEMPTS: 12, EVENTS_RETRY_BASE_MS: 30_000 });
+    expect(() => loadRenewalsEnv({ ...valid, EVENTS_ENDPOINTS: "https://a.example/obuna" })).toThrow(
+      /EVENTS_SIGNING_SECRET/,
+    );
+    expect(() =>
+      loadRenewalsEnv({
+        ...valid,
+        EVENTS_ENDPOINTS: "ftp://a.example",
+        EVENTS_SIGNING_SECRET: "x".repeat(40),
+      }),
+    ).toThrow(/EVENTS_ENDPOINTS/);
+    const production = {
+      ...valid,
+      NODE_ENV: "production",
+      ATMOS_CONSUMER_KEY: "live-key",
+      ATMOS_CONSUMER_SECRET: "live-secret",
+      CARD_TOKEN_KEY: "ab".repeat(32),
+      ADMIN_TOKEN: "a-production-admin-token-0123456789",
+      EVENTS_ENDPOINTS: "https://a.example/obuna",
+    };
+    expect(() =>
+      loadRenewalsEnv({ ...production, EVENTS_SIGNING_SECRET: "dev-events-signing-secret-change-me" }),
+    ).toThrow(/EVENTS_SIGNING_SECRET is a published example value/);
+    expect(() => loadRenewalsEnv({ ...production, EVENTS_SIGNING_SECRET: "short-but-16-chars" })).toThrow(
+      /EVENTS_SIGNING_SECRET must be at least 32/,
+    );
+    expect(
+      loadRenewalsEnv({ ...production, EVENTS_SIGNING_SECRET: "s".repeat(40) }).EVENTS_SIGNING_SECRET,
+    ).toBe("s".repeat(40));
+  });
+
   it("the app exits non-zero naming a missing variable", () => {
     const { DATABASE_URL: _, ...missing } = valid;
     const result = startWith(missing);
@@ -105,6 +144,7 @@ describe("env in production (NODE_ENV=production)", () => {
       "ATMOS_CONSUMER_KEY",
       "ATMOS_CONSUMER_SECRET",
       "CARD_TOKEN_KEY",
+      "EVENTS_SIGNING_SECRET",
       "METRICS_TOKEN",
     ]);
     expect(problemsOf(PRODUCTION)).toEqual([]);
