@@ -134,6 +134,7 @@ const PRODUCTION = {
   CARD_TOKEN_KEY: "5e1f0c9a8b7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f",
   ADMIN_TOKEN: "prod-admin-0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d",
   METRICS_TOKEN: "prod-metrics-3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e",
+  EVENTS_SIGNING_SECRET: "prod-events-7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f",
 };
 
 describe("env in production (NODE_ENV=production)", () => {
