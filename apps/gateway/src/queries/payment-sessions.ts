@@ -1,7 +1,7 @@
 import type { Database, DbOrTx } from "@obuna/db";
-import { sessionPaymentKey } from "@obuna/db/queries";
+import { expirePaymentSessions, sessionPaymentKey } from "@obuna/db/queries";
 import { paymentSessions, payments, plans, users } from "@obuna/db/schema";
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 
 /** The session writes of the money core live in packages/db; re-exported for the gateway's steps. */
 export {
@@ -131,18 +131,8 @@ export async function getSessionByAccount(db: DbOrTx, account: string) {
 
 /** pending → expired once its time is up; returns true when this call expired it. */
 export async function expireSession(db: DbOrTx, sessionId: string, now: Date) {
-  const rows = await db
-    .update(paymentSessions)
-    .set({ status: "expired", failureReason: "expired", updatedAt: now })
-    .where(
-      and(
-        eq(paymentSessions.id, sessionId),
-        eq(paymentSessions.status, "pending"),
-        lt(paymentSessions.expiresAt, now),
-      ),
-    )
-    .returning({ id: paymentSessions.id });
-  return rows.length > 0;
+  // The session's pending payment row fails in the same statement (packages/db expirePaymentSessions).
+  return (await expirePaymentSessions(db, { now, sessionId })).length > 0;
 }
 
 /** Records the ATMOS transaction on a session that has none yet (compare-and-set). */
@@ -238,11 +228,14 @@ export async function claimSessionForApply(db: DbOrTx, sessionId: string, now: D
   return rows[0] ?? null;
 }
 
-/** processing → pending after an answer that leaves the session payable (wrong OTP, expired OTP). */
+/**
+ * processing → pending after an answer that leaves the session payable (wrong OTP, expired OTP, a
+ * passing ATMOS fault). `clearCardEntry`: the card must be entered again (pre-apply) before apply.
+ */
 export async function releaseSession(
   db: DbOrTx,
   sessionId: string,
-  set: { otpAttempts?: number; now: Date },
+  set: { otpAttempts?: number; clearCardEntry?: boolean; now: Date },
 ) {
   await db
     .update(paymentSessions)
@@ -250,6 +243,7 @@ export async function releaseSession(
       status: "pending",
       updatedAt: set.now,
       ...(set.otpAttempts === undefined ? {} : { otpAttempts: set.otpAttempts }),
+      ...(set.clearCardEntry ? { otpSentAt: null, bindTransactionId: null, ...NO_PENDING_BINDING } : {}),
     })
     .where(and(eq(paymentSessions.id, sessionId), eq(paymentSessions.status, "processing")));
 }

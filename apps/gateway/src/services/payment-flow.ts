@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { type AtmosTransaction, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
+import { type AtmosError, type AtmosTransaction, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
 import {
   completeSessionPayment,
   failSessionPayment,
@@ -199,12 +199,16 @@ export async function createAtmosTransaction(
   const now = deps.clock();
   let current: PaymentSession | null = session;
   if (session.transactionId === null) {
-    const account = newAtmosAccount(now);
-    const transaction = await callAtmos(() =>
-      deps.atmos.createTransaction({
-        amount: session.amount,
-        account,
-        lang: view.language ?? pickLanguage(view.languageCode),
+    // A fresh account per try: a transaction a faulted create left at ATMOS matches no session.
+    const { transaction, account } = await callAtmos(() =>
+      retryPreMoney(deps, "create", async () => {
+        const account = newAtmosAccount(deps.clock());
+        const transaction = await deps.atmos.createTransaction({
+          amount: session.amount,
+          account,
+          lang: view.language ?? pickLanguage(view.languageCode),
+        });
+        return { transaction, account };
       }),
     );
     current = await attachTransaction(deps.db, session.id, {
@@ -244,6 +248,45 @@ async function callAtmos<T>(call: () => Promise<T>): Promise<T> {
       throw new ApiError(mapped.code, mapped.message, { cause: error });
     }
     throw error;
+  }
+}
+
+/** One step before money moves is sent at most this often after passing faults (1 + retries)... */
+export const PRE_MONEY_ATTEMPTS = 3;
+/** ...and is not sent again once this much time went by (a timeout of tens of seconds is not retried). */
+const PRE_MONEY_BUDGET_MS = 8_000;
+
+/**
+ * A passing ATMOS fault, not a refusal: a 5xx, no or an unreadable answer, a dropped connection,
+ * ERR-001 or a result code we do not know. The card and the request may well be fine.
+ */
+function isPassingFault(error: unknown): error is AtmosError {
+  return isAtmosError(error) && (error.retryable || error.outcomeUnknown);
+}
+
+/**
+ * Sends one ATMOS step that moves no money again after a passing fault (short backoff, at most
+ * PRE_MONEY_ATTEMPTS within PRE_MONEY_BUDGET_MS). Only for steps whose repeat is harmless even when
+ * the faulted call took effect: create (a second transaction; the first is never pre-applied or
+ * charged), bind-card init and pre-apply by card (a new SMS code, as a resend), pre-apply with a
+ * token (arms the same transaction again). Never for apply: an unclear apply is resolved with
+ * `get` (resolveUnknown), and bind-card confirm is resolved in `confirmBinding`.
+ */
+async function retryPreMoney<T>(deps: Deps, step: string, call: (attempt: number) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call(attempt);
+    } catch (error) {
+      const spent = performance.now() - started;
+      if (!isPassingFault(error) || attempt >= PRE_MONEY_ATTEMPTS || spent >= PRE_MONEY_BUDGET_MS)
+        throw error;
+      deps.logger.warn(
+        { step, attempt, kind: error.kind },
+        "passing ATMOS fault before money moves: sending again",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 150 * attempt));
+    }
   }
 }
 
@@ -322,7 +365,9 @@ async function enterCard(
   let binding: PendingCardBinding = NO_PENDING_BINDING;
   if (session.autoRenew) {
     const bind = await callAtmos(() =>
-      deps.atmos.bindCardInit({ cardNumber: card.pan, expiry: atmosExpiry }),
+      retryPreMoney(deps, "bind-card-init", () =>
+        deps.atmos.bindCardInit({ cardNumber: card.pan, expiry: atmosExpiry }),
+      ),
     );
     if (bind.status === "otp_sent") {
       bindTransactionId = bind.transactionId;
@@ -341,13 +386,17 @@ async function enterCard(
         bindCardType: card.type,
       };
       const pre = await callAtmos(() =>
-        deps.atmos.preApplyCard({ transactionId, cardNumber: card.pan, expiry: atmosExpiry }),
+        retryPreMoney(deps, "pre-apply", () =>
+          deps.atmos.preApplyCard({ transactionId, cardNumber: card.pan, expiry: atmosExpiry }),
+        ),
       );
       phone = pre.phone;
     }
   } else {
     const pre = await callAtmos(() =>
-      deps.atmos.preApplyCard({ transactionId, cardNumber: card.pan, expiry: atmosExpiry }),
+      retryPreMoney(deps, "pre-apply", () =>
+        deps.atmos.preApplyCard({ transactionId, cardNumber: card.pan, expiry: atmosExpiry }),
+      ),
     );
     phone = pre.phone;
   }
@@ -514,14 +563,70 @@ async function prepareCharge(
   });
   if (!claimed.autoRenew || claimed.bindTransactionId === null) return otp;
 
-  let bound: Awaited<ReturnType<typeof deps.atmos.bindCardConfirm>>;
+  // A binding an earlier apply confirmed stays on the session when the token pre-apply after it met
+  // a passing fault: its code is spent, so only the pre-apply is sent again.
+  const cardToken =
+    claimed.bindCardId !== null && claimed.bindCardToken !== null
+      ? decryptCardToken(claimed.bindCardToken, deps.config.cardTokenKey)
+      : await confirmBinding(deps, claimed, claimed.bindTransactionId, otp);
   try {
-    bound = await deps.atmos.bindCardConfirm({ transactionId: claimed.bindTransactionId, otp });
+    await retryPreMoney(deps, "pre-apply-token", () =>
+      deps.atmos.preApplyToken({ transactionId, cardToken }),
+    );
   } catch (error) {
-    return handleApplyError(deps, claimed, error, "bind-confirm");
+    if (isPassingFault(error)) {
+      // No money moved and the binding is recorded: the session stays payable; the next apply
+      // pre-applies the token again.
+      await releaseSession(deps.db, claimed.id, { now: deps.clock() });
+      const mapped = atmosErrorCode(error);
+      throw new ApiError(mapped.code, mapped.message);
+    }
+    // ATMOS refused the token (card blocked, expired...): the attempt ends cleanly, nothing charged.
+    return handleApplyError(deps, claimed, error, "pre-apply-token", { terminal: true });
   }
-  // The confirmed binding is the session's pending binding (no card row yet): success makes it the
-  // user's card only if ATMOS charged this card.
+  return TOKEN_PAYMENT_OTP;
+}
+
+/**
+ * Confirms the session's card binding with the user's code and records it on the session (no card
+ * row yet: success makes it the user's card only if ATMOS charged this card). Returns the token.
+ * A passing fault is resolved by asking again: a confirm that did not arrive is confirmed now; one
+ * that did take effect is answered "closed", and then the card is bound at ATMOS but its token never
+ * reached us — the session goes back to payable without a card entry, and entering the card again
+ * gets the bound card with its token (ERR-133).
+ */
+async function confirmBinding(
+  deps: Deps,
+  claimed: PaymentSession,
+  bindTransactionId: number,
+  otp: string,
+): Promise<string> {
+  let bound: Awaited<ReturnType<typeof deps.atmos.bindCardConfirm>> | null = null;
+  for (let attempt = 1; bound === null; attempt++) {
+    try {
+      bound = await deps.atmos.bindCardConfirm({ transactionId: bindTransactionId, otp });
+    } catch (error) {
+      if (attempt > 1 && isAtmosError(error) && error.kind === "transaction_closed") {
+        deps.logger.warn(
+          { sessionId: claimed.id },
+          "card binding confirmed under a fault: card entry needed again",
+        );
+        await releaseSession(deps.db, claimed.id, { now: deps.clock(), clearCardEntry: true });
+        throw new ApiError("INVALID_STATE", "Enter the card again to finish the payment", {
+          details: { action: "pre_apply_again" },
+        });
+      }
+      if (isPassingFault(error) && attempt < PRE_MONEY_ATTEMPTS) {
+        deps.logger.warn(
+          { step: "bind-confirm", attempt, kind: error.kind },
+          "passing ATMOS fault: asking again",
+        );
+        await new Promise((resolve) => setTimeout(resolve, 150 * attempt));
+        continue;
+      }
+      return handleApplyError(deps, claimed, error, "bind-confirm");
+    }
+  }
   const detected = detectCardType(bound.panMasked);
   const recorded = await setProcessingBinding(deps.db, claimed.id, {
     bindCardId: bound.cardId,
@@ -535,13 +640,7 @@ async function prepareCharge(
     // The session left `processing` under us (nothing charged yet): stop before the charge.
     throw new ApiError("INVALID_STATE", "The session changed; try again");
   }
-  try {
-    await deps.atmos.preApplyToken({ transactionId, cardToken: bound.cardToken });
-  } catch (error) {
-    // Pre-apply moves no money: any failure here ends the attempt cleanly.
-    return handleApplyError(deps, claimed, error, "pre-apply-token", { terminal: true });
-  }
-  return TOKEN_PAYMENT_OTP;
+  return bound.cardToken;
 }
 
 /** After a lost/unclear apply answer: ask ATMOS; record `unknown` if it still cannot tell. */

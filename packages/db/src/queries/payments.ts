@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNotNull } from "drizzle-orm";
+import { and, asc, desc, eq, isNotNull, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { payments, plans, subscriptions } from "../schema/index";
 import type { NewPayment } from "../types";
@@ -79,4 +79,33 @@ export async function findAcceptedOffer(db: DbOrTx, subscriptionId: number) {
     .orderBy(asc(payments.id))
     .limit(1);
   return offer ?? null;
+}
+
+/**
+ * Pending payment sessions past their expiry become `expired`, and the `pending` payment row an
+ * apply left on such a session (e.g. after a wrong code or a passing ATMOS fault, no money moved)
+ * fails with it (`session_expired`), in the same statement: an expired session never leaves a
+ * payment open. `sessionId` limits it to one session. Returns the ids of the sessions it expired.
+ */
+export async function expirePaymentSessions(
+  db: DbOrTx,
+  o: { now: Date; sessionId?: string },
+): Promise<string[]> {
+  const now = o.now.toISOString();
+  const rows = await db.execute<{ id: string }>(sql`
+    with expired as (
+      update payment_sessions
+      set status = 'expired', failure_reason = 'expired', updated_at = ${now}::timestamptz
+      where status = 'pending' and expires_at <= ${now}::timestamptz
+        ${o.sessionId === undefined ? sql`` : sql`and id = ${o.sessionId}::uuid`}
+      returning id
+    ), closed as (
+      update payments
+      set status = 'failed', error_code = 'session_expired',
+        error_message = 'The payment session expired before the payment', updated_at = ${now}::timestamptz
+      where session_id in (select id from expired) and status = 'pending'
+      returning id
+    )
+    select id from expired`);
+  return [...rows].map((r) => r.id);
 }
