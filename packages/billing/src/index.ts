@@ -1,2 +1,3 @@
 export * from "./audit";
+export * from "./cards";
 export * from "./provider";
