@@ -323,7 +323,7 @@ export async function resolveAttemptFailure(
     if (input.hardDecline && sub.boundCardId) {
       await tx
         .update(boundCards)
-        .set({ isActive: false, updatedAt: now })
+        .set({ status: "deactivated", isActive: false, updatedAt: now })
         .where(eq(boundCards.id, sub.boundCardId));
     }
     if (expire) {
