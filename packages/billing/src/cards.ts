@@ -17,7 +17,7 @@
  * Removing a card at the provider (the one orchestration, `removeAtProviderLocked`) runs under the
  * provider-card lock (lockProviderCard) from the "does anyone else hold it" check through the
  * provider call to the "removed" mark, and counts a payment in progress that holds the same card as
- * a holder: see docs/architecture.md ("Card").
+ * a holder (docs/renewals.md, "Retired card tokens").
  */
 import type { BoundCard, Database, PaymentSession, Transaction } from "@obuna/db";
 import { type CardTokenKey, decryptCardToken } from "@obuna/db/crypto";

@@ -1,5 +1,5 @@
 // The card state machine against the real billing database and the ATMOS sandbox over HTTP:
-// every transition, every refused one, and the removal race (docs/architecture.md, "Card").
+// every transition, every refused one, and the removal race (the diagram atop src/cards.ts).
 import { auditLog, notificationOutbox, paymentSessions, subscriptions } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";

@@ -21,7 +21,7 @@ export const paymentStatus = pgEnum("payment_status", [
 ]);
 export const cardType = pgEnum("card_type", ["uzcard", "humo", "visa", "mastercard"]);
 /**
- * A saved card's life (docs/architecture.md, "Card"): active → deactivated ⇄ active; active |
+ * A saved card's life (the diagram atop packages/billing/src/cards.ts): active → deactivated ⇄ active; active |
  * deactivated → removed → erased (token dropped). A new payment that charged the same card makes
  * any of them active again, with the new binding's token. Written only by @obuna/billing cards.ts.
  */
