@@ -44,6 +44,11 @@ async function main(env: GatewayEnv) {
     errorReporter: await createErrorReporter({ dsn: env.SENTRY_DSN, app: "gateway" }),
     config: {
       internalApiToken: env.INTERNAL_API_TOKEN,
+      serviceTokens: Object.entries(env.SERVICE_TOKENS).map(([name, { token, scopes }]) => ({
+        name,
+        token,
+        scopes: new Set(scopes),
+      })),
       botToken: env.BOT_TOKEN,
       cardTokenKey: parseCardTokenKey(env.CARD_TOKEN_KEY),
       idempotencyHashKey: env.IDEMPOTENCY_HASH_KEY,

@@ -1,3 +1,6 @@
 export * from "./audit";
 export * from "./cards";
+export * from "./deps";
+export * from "./payments";
 export * from "./provider";
+export * from "./subscriptions";

@@ -1,14 +1,15 @@
 import { isAtmosError } from "@obuna/atmos";
+import { failSessionPayment } from "@obuna/billing";
 import { type NotificationJob, NotificationJobSchema, notificationJobId } from "@obuna/contracts/jobs";
 import { purgeRelayedNotifications } from "@obuna/db/queries";
-import { auditLog, paymentSessions, payments, renewalAttempts } from "@obuna/db/schema";
+import { paymentSessions, payments, renewalAttempts } from "@obuna/db/schema";
 import { and, count, eq, gte, inArray, lt } from "drizzle-orm";
 import { instrumentAtmos } from "../atmos-instrumented";
 import type { GatewayDeps } from "../context";
 import { createMetrics, type GatewayMetrics } from "../metrics";
 import { purgeOldCallbacks } from "../queries/atmos-callbacks";
 import { purgeExpiredIdempotencyKeys } from "../queries/idempotency";
-import { failSession, getSessionView, setSessionPaymentStatus } from "../queries/payment-sessions";
+import { getSessionView } from "../queries/payment-sessions";
 import { relayOwedNotifications } from "../services/notifications";
 import { reconcileSession } from "../services/payment-flow";
 import { opsCounter } from "./metrics";
@@ -105,25 +106,18 @@ async function giveUpIfNeverConfirmed(
     }
   }
   if (!neverConfirmed) return "unknown";
-  const reason = "never_confirmed";
-  await deps.db.transaction(async (tx) => {
-    const changed = await failSession(tx, sessionId, { reason, now });
-    if (changed) {
-      await setSessionPaymentStatus(tx, sessionId, {
-        status: "failed",
-        errorCode: reason,
-        errorMessage: "ATMOS never confirmed the transaction",
-      });
-      await tx.insert(auditLog).values({
+  await deps.db.transaction((tx) =>
+    failSessionPayment(tx, deps, {
+      sessionId,
+      reason: "never_confirmed",
+      message: "ATMOS never confirmed the transaction",
+      audit: {
         actor: "gateway",
-        action: "payment_session.failed",
-        entityType: "payment_session",
-        entityId: sessionId,
         reason: "maintenance: ATMOS never confirmed the transaction",
         details: { transactionId: view.session.transactionId },
-      });
-    }
-  });
+      },
+    }),
+  );
   deps.metrics.payments.inc({ outcome: "failed" });
   return "failed";
 }

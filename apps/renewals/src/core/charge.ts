@@ -1,5 +1,9 @@
 import { type AtmosError, type AtmosOfdItem, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
+import { writeAudit } from "@obuna/billing";
 import {
+  getBoundCard,
+  getPlanById,
+  insertRenewalAttempt,
   listPeriodAttempts,
   lockRenewalAttempt,
   lockSubscription,
@@ -7,9 +11,8 @@ import {
   recordAttemptTransaction,
   renewalAmount,
   revealCardToken,
+  updateRenewalAttempt,
 } from "@obuna/db/queries";
-import { auditLog, boundCards, plans, renewalAttempts } from "@obuna/db/schema";
-import { eq } from "drizzle-orm";
 import {
   type FailureInput,
   markAttemptUnknown,
@@ -76,33 +79,30 @@ async function startAttempt(
         return { skipped: "next retry not reached" };
       }
       if (!sub.boundCardId) return { skipped: "no bound card" };
-      const [card] = await tx.select().from(boundCards).where(eq(boundCards.id, sub.boundCardId));
+      const card = await getBoundCard(tx, sub.boundCardId);
       if (!card?.isActive || card.removedAt || card.cardToken === null) return { skipped: "card not active" };
       const attempts = await listPeriodAttempts(tx, sub.id, sub.endDate);
       const open = attempts.find(
         (a) => a.status === "pending" || a.status === "unknown" || a.status === "success",
       );
       if (open) return { skipped: `attempt ${open.attemptNumber} is ${open.status}` };
-      const [plan] = await tx.select().from(plans).where(eq(plans.id, sub.planId));
+      const plan = await getPlanById(tx, sub.planId);
       // The subscription's own price until a plan price change was noticed in time (docs/plans.md).
       const amount = renewalAmount(sub, plan!);
       const attemptNumber = (attempts.at(-1)?.attemptNumber ?? 0) + 1;
-      const [attempt] = await tx
-        .insert(renewalAttempts)
-        .values({
-          subscriptionId: sub.id,
-          periodEnd: sub.endDate,
-          attemptNumber,
-          status: "pending",
-          amount,
-          // A pending attempt still here after this time belongs to a dead worker: the janitor takes it.
-          nextCheckAt: new Date(now.getTime() + ctx.policy.stalePendingMs),
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning({ id: renewalAttempts.id });
+      const attemptId = await insertRenewalAttempt(tx, {
+        subscriptionId: sub.id,
+        periodEnd: sub.endDate,
+        attemptNumber,
+        status: "pending",
+        amount,
+        // A pending attempt still here after this time belongs to a dead worker: the janitor takes it.
+        nextCheckAt: new Date(now.getTime() + ctx.policy.stalePendingMs),
+        createdAt: now,
+        updatedAt: now,
+      });
       return {
-        attemptId: attempt!.id,
+        attemptId,
         amount,
         cardToken: card.cardToken,
         subscriptionId: sub.id,
@@ -140,37 +140,34 @@ async function claimChargeSend(
     else if (!sub.autoRenew) refused = "auto-renew turned off";
     else if (!sub.boundCardId) refused = "card removed";
     else {
-      const [card] = await tx.select().from(boundCards).where(eq(boundCards.id, sub.boundCardId));
+      const card = await getBoundCard(tx, sub.boundCardId);
       if (!card?.isActive || card.removedAt || card.cardToken === null) refused = "card removed";
     }
     if (refused === null) {
-      await tx
-        .update(renewalAttempts)
-        .set({ status: "unknown", updatedAt: now })
-        .where(eq(renewalAttempts.id, attemptId));
+      await updateRenewalAttempt(tx, attemptId, { status: "unknown", updatedAt: now });
       return { send: true as const };
     }
-    await tx
-      .update(renewalAttempts)
-      .set({
-        status: "failed",
-        errorCode:
-          refused === "period already renewed" ? "NOT_CHARGED:period_renewed" : "NOT_CHARGED:cancelled",
-        errorMessage: `${refused} before the charge was sent`,
-        nextCheckAt: null,
-        resolvedAt: now,
-        updatedAt: now,
-      })
-      .where(eq(renewalAttempts.id, attemptId));
-    await tx.insert(auditLog).values({
-      actor: "renewals",
-      action: "renewal.cancelled_before_charge",
-      entityType: "subscription",
-      entityId: String(subscriptionId),
-      reason: refused,
-      details: { attemptId, transactionId: attempt.transactionId },
-      createdAt: now,
+    await updateRenewalAttempt(tx, attemptId, {
+      status: "failed",
+      errorCode:
+        refused === "period already renewed" ? "NOT_CHARGED:period_renewed" : "NOT_CHARGED:cancelled",
+      errorMessage: `${refused} before the charge was sent`,
+      nextCheckAt: null,
+      resolvedAt: now,
+      updatedAt: now,
     });
+    await writeAudit(
+      tx,
+      {
+        actor: "renewals",
+        action: "renewal.cancelled_before_charge",
+        entityType: "subscription",
+        entityId: subscriptionId,
+        reason: refused,
+        details: { attemptId, transactionId: attempt.transactionId },
+      },
+      now,
+    );
     return { send: false as const, reason: `${refused} before the charge was sent` };
   });
 }

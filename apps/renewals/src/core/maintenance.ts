@@ -1,13 +1,11 @@
+import { expireIfDue } from "@obuna/billing";
 import {
   expireStalePaymentSessions,
   findEndedSubscriptions,
   findGraceEndedSubscriptions,
   findReminderCandidates,
-  hasOpenAttempt,
-  lockSubscription,
   markReminderSent,
 } from "@obuna/db/queries";
-import { expireInTx, recordExpiryNotice } from "./attempts";
 import { eraseRetiredCardTokens } from "./card-tokens";
 import type { RenewalContext } from "./deps";
 
@@ -20,32 +18,17 @@ export function cardValidUntil(expiryYYMM: string): Date {
 
 /**
  * Expires one subscription if, under its row lock, it is still in the state that made it a
- * candidate and no charge for its period is pending or unknown. Returns whether it expired.
+ * candidate and no charge for its period is pending or unknown (the money core's `expireIfDue`).
+ * Returns whether it expired.
  */
 async function expireIfStill(
   ctx: RenewalContext,
   subscriptionId: number,
   check: "ended" | "grace",
 ): Promise<boolean> {
-  const now = ctx.clock();
-  const result = await ctx.db.transaction(async (tx) => {
-    const sub = await lockSubscription(tx, subscriptionId);
-    if (!sub) return null;
-    if (check === "ended" && !(sub.status === "active" && sub.endDate <= now)) return null;
-    if (check === "grace" && !(sub.status === "past_due" && sub.graceUntil && sub.graceUntil <= now))
-      return null;
-    // Never expire while money for this period may still be moving: the janitor decides first.
-    if (await hasOpenAttempt(tx, sub.id, sub.endDate)) return null;
-    await expireInTx(
-      tx,
-      sub,
-      now,
-      check === "ended" ? "end date passed without renewal" : "grace period over",
-    );
-    return recordExpiryNotice(tx, sub, sub.endDate.getTime(), now);
-  });
-  if (!result) return false;
-  await ctx.flushNotifications([result]);
+  const result = await ctx.db.transaction((tx) => expireIfDue(tx, ctx, { subscriptionId, check }));
+  if (result.status !== "expired") return false;
+  await ctx.flushNotifications(result.notificationIds);
   return true;
 }
 
