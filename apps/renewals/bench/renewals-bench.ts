@@ -1,8 +1,10 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAtmosClient } from "@obuna/atmos";
-import { startSandbox } from "@obuna/atmos/sandbox";
+import type { SandboxLedgerEntry } from "@obuna/atmos/sandbox";
 import { createDb, encryptCardToken, parseCardTokenKey } from "@obuna/db";
 import { findDueRenewals } from "@obuna/db/queries";
 import { prepareTestDatabase, testRedisUrl } from "@obuna/db/testing";
@@ -13,11 +15,14 @@ import { createRenewals } from "../src/renewals";
 
 /**
  * 1. 10 000 due subscriptions renewed through the real worker (BullMQ on Redis, Postgres) against the
- *    ATMOS sandbox with 50 ms added to every call: total time vs the ideal ATMOS calls × latency ÷ concurrency.
- * 2. The due-sweep query with 1 000 due rows in a table of 10 000 and of 1 000 000 subscriptions.
+ *    ATMOS sandbox, in its own process, with 50 ms added to every call: total time vs the ideal
+ *    ATMOS calls × latency ÷ concurrency.
+ * 2. The due-sweep query with 1 000 due rows in a table of 10 000 and of 1 000 000 subscriptions
+ *    (RENEWALS_BENCH_SWEEP=0 skips it, e.g. while profiling part 1).
  * Uses its own database (obuna_test_renewals_bench) and a unique BullMQ prefix on Redis index 4.
  */
-const SUBS = 10_000;
+/** RENEWALS_BENCH_SUBS: fewer subscriptions for a quick look (the recorded figure uses 10 000). */
+const SUBS = Number(process.env.RENEWALS_BENCH_SUBS ?? 10_000);
 const LATENCY_MS = 50;
 const CONCURRENCY = 100;
 const DUE_FOR_SWEEP = 1_000;
@@ -26,6 +31,55 @@ const DAY = 86_400_000;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const docsFile = join(here, "../../../docs/benchmarks.md");
+const atmosPackage = join(here, "../../../packages/atmos");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The stand-alone sandbox (`packages/atmos` `src/sandbox/main.ts`) as its own process. */
+async function startSandboxProcess(latencyMs: number) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(join(atmosPackage, "node_modules/.bin/tsx"), ["src/sandbox/main.ts"], {
+    cwd: atmosPackage,
+    env: {
+      ...process.env,
+      NODE_ENV: "development",
+      ATMOS_SANDBOX_PORT: String(port),
+      ATMOS_SANDBOX_LATENCY_MS: String(latencyMs),
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`ATMOS sandbox exited (${child.exitCode})`);
+    try {
+      if ((await fetch(`${url}/_sandbox/health`)).ok) break;
+    } catch {}
+    if (i > 300) throw new Error("ATMOS sandbox did not start");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    ledger: async () =>
+      ((await (await fetch(`${url}/_sandbox/ledger`)).json()) as { transactions: SandboxLedgerEntry[] })
+        .transactions,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
 
 function median(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -36,13 +90,19 @@ export async function runRenewalsBench() {
   const url = await prepareTestDatabase("renewals_bench", { seed: true });
   const handle = createDb(url, { max: 20 });
   const { db } = handle;
-  const sandbox = await startSandbox({ latencyMs: LATENCY_MS });
+  const sandbox = await startSandboxProcess(LATENCY_MS);
+  // Every ATMOS call the worker makes (the token included), counted on our side of the wire.
+  let atmosCalls = 0;
   const atmos = createAtmosClient({
     baseUrl: sandbox.url,
     consumerKey: "sandbox_consumer_key",
     consumerSecret: "sandbox_consumer_secret",
     storeId: "11054",
     timeoutMs: 30_000,
+    fetch: (input, init) => {
+      atmosCalls++;
+      return fetch(input, init);
+    },
   });
   const env = renewalsEnvSchema.parse({
     DATABASE_URL: url,
@@ -88,7 +148,7 @@ export async function runRenewalsBench() {
       logger: pino({ level: "warn" }),
       prefix: `bench-${Date.now()}`,
     });
-    const callsBefore = sandbox.requests().length;
+    const callsBefore = atmosCalls;
     const started = performance.now();
     await renewals.start({ schedulers: false });
     const enqueued = await renewals.sweep();
@@ -104,11 +164,11 @@ export async function runRenewalsBench() {
     await renewals.queue.obliterate({ force: true });
     await renewals.notifications.obliterate({ force: true });
     await renewals.close();
-    const calls = sandbox.requests().length - callsBefore;
+    const calls = atmosCalls - callsBefore;
     const [{ ok }] = (await db.execute(
       sql`select count(*)::int as ok from payments where status = 'success'`,
     )) as unknown as [{ ok: number }];
-    const confirmed = sandbox.ledger().filter((t) => t.state === "confirmed").length;
+    const confirmed = (await sandbox.ledger()).filter((t) => t.state === "confirmed").length;
     const idealMs = (calls * LATENCY_MS) / CONCURRENCY;
     rows.push(
       ["subscriptions renewed (payments / ATMOS confirmed)", `${ok} / ${confirmed} of ${SUBS}`],
@@ -120,6 +180,7 @@ export async function runRenewalsBench() {
     );
     console.log(rows.map(([k, v]) => `${k}: ${v}`).join("\n"));
 
+    if (process.env.RENEWALS_BENCH_SWEEP === "0") return;
     // ---- 2. sweep query: 1 000 due rows among 10 000, then among 1 000 000 subscriptions
     await db.execute(sql`truncate renewal_attempts, payments, subscriptions, bound_cards, users cascade`);
     await insertSubscribers(db, {
