@@ -13,7 +13,8 @@
 // endpoint); each round gives a ratio, and the table reports the median round. The machine is shared
 // (2 cores, load generator included), so one window can be slowed by something else; the spread of
 // the rounds is printed too.
-// Env: BENCH_DURATION_S (default 8 per measurement), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 64).
+// Env: BENCH_DURATION_S (default 8 per measurement), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 64),
+// BENCH_GATEWAY_CPU_PROF_DIR (profile the gateway: node --cpu-prof --import tsx src/index.ts).
 import { randomInt } from "node:crypto";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -78,8 +79,19 @@ async function main() {
   const barePort = await freePort();
   const gateway = await startProcess({
     name: "gateway",
-    command: join(ROOT, "apps", "gateway", "node_modules", ".bin", "tsx"),
-    args: ["src/index.ts"],
+    // BENCH_GATEWAY_CPU_PROF_DIR=<dir>: the gateway writes a V8 CPU profile there when it stops.
+    ...(process.env.BENCH_GATEWAY_CPU_PROF_DIR
+      ? {
+          command: process.execPath,
+          args: [
+            "--cpu-prof",
+            `--cpu-prof-dir=${process.env.BENCH_GATEWAY_CPU_PROF_DIR}`,
+            "--import",
+            "tsx",
+            "src/index.ts",
+          ],
+        }
+      : { command: join(ROOT, "apps", "gateway", "node_modules", ".bin", "tsx"), args: ["src/index.ts"] }),
     cwd: join(ROOT, "apps", "gateway"),
     env: {
       DATABASE_URL: databaseUrl,
