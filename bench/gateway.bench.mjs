@@ -14,7 +14,8 @@
 // (2 cores, load generator included), so one window can be slowed by something else; the spread of
 // the rounds is printed too.
 // Env: BENCH_DURATION_S (default 8 per measurement), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 64),
-// BENCH_GATEWAY_CPU_PROF_DIR (profile the gateway: node --cpu-prof --import tsx src/index.ts).
+// BENCH_GATEWAY_CPU_PROF_DIR (profile the gateway: node --cpu-prof --import tsx src/index.ts), BENCH_ONLY
+// (a regex of target names: measure only those; the ratios then need both targets of an endpoint).
 import { randomInt } from "node:crypto";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -203,6 +204,11 @@ async function main() {
           ],
         }),
     };
+    // BENCH_ONLY=<regex>: only the matching targets (e.g. "gateway POST" while profiling).
+    if (process.env.BENCH_ONLY) {
+      const only = new RegExp(process.env.BENCH_ONLY);
+      for (const name of Object.keys(scenarios)) if (!only.test(name)) delete scenarios[name];
+    }
     // Warm-up (JIT, pools, plan cache) for every target, then the measured runs.
     for (const [name, scenario] of Object.entries(scenarios)) {
       process.stdout.write(`warm-up ${name}\n`);
@@ -219,9 +225,18 @@ async function main() {
       }
       rounds.push({
         results,
-        get: results["gateway GET /api/v1/payment/session/{id}"].rps / results["bare GET /session/:id"].rps,
-        post: results["gateway POST /api/v1/payment/create-link"].rps / results["bare POST /create-link"].rps,
+        get: results["gateway GET /api/v1/payment/session/{id}"]?.rps / results["bare GET /session/:id"]?.rps,
+        post:
+          results["gateway POST /api/v1/payment/create-link"]?.rps / results["bare POST /create-link"]?.rps,
       });
+    }
+    if (process.env.BENCH_ONLY) {
+      for (const [i, r] of rounds.entries())
+        for (const [name, f] of Object.entries(r.results))
+          console.log(
+            `round ${i + 1}: ${name}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, failed ${f.failed}`,
+          );
+      return;
     }
     const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const getRatio = median(rounds.map((r) => r.get));
