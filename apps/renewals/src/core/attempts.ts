@@ -1,7 +1,13 @@
 import type { AtmosTransaction } from "@obuna/atmos";
 import type { Database, RenewalAttempt, Subscription } from "@obuna/db";
-import { lockRenewalAttempt, lockSubscription, recordNotification, setUserRole } from "@obuna/db/queries";
-import { auditLog, boundCards, payments, plans, renewalAttempts, subscriptions } from "@obuna/db/schema";
+import {
+  lockRenewalAttempt,
+  lockSubscription,
+  lockSubscriptionForRenewal,
+  recordNotification,
+  setUserRole,
+} from "@obuna/db/queries";
+import { auditLog, boundCards, payments, renewalAttempts, subscriptions } from "@obuna/db/schema";
 import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
 import { isUniqueViolation, type RenewalContext } from "./deps";
 
@@ -98,11 +104,7 @@ async function recordAttemptSuccess(
     if (!attempt || (attempt.status !== "pending" && attempt.status !== "unknown")) {
       return { status: "already_resolved" as const };
     }
-    const sub = (await lockSubscription(tx, attempt.subscriptionId))!;
-    const [plan] = await tx.select().from(plans).where(eq(plans.id, sub.planId));
-    const [card] = sub.boundCardId
-      ? await tx.select().from(boundCards).where(eq(boundCards.id, sub.boundCardId))
-      : [undefined];
+    const { subscription: sub, plan, card } = (await lockSubscriptionForRenewal(tx, attempt.subscriptionId))!;
     const periodStart = attempt.periodEnd;
     const periodEnd = new Date(periodStart.getTime() + plan!.durationDays * DAY);
     // A renewal carries the public offer its subscription's first accepted payment agreed to.
