@@ -17,6 +17,7 @@
 // BENCH_GATEWAY_CPU_PROF_DIR (profile the gateway: node --cpu-prof --import tsx src/index.ts), BENCH_ONLY
 // (a regex of target names: measure only those; the ratios then need both targets of an endpoint).
 import { randomInt } from "node:crypto";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import autocannon from "autocannon";
@@ -75,6 +76,7 @@ async function loadInitDataSigner() {
 }
 
 async function main() {
+  const loadAtStart = loadavg()[0].toFixed(2);
   const databaseUrl = prepareDatabase("obuna_bench_gateway");
   const gatewayPort = await freePort();
   const barePort = await freePort();
@@ -289,11 +291,15 @@ ${ROUNDS} interleaved rounds: bare then gateway for each endpoint, every round; 
 table is the round with the median create-link ratio).
 Last run ${new Date().toISOString()}. ${machineLine()}
 The gateway runs as its real process (\`apps/gateway/src/index.ts\` via tsx, LOG_LEVEL=info, logs discarded);
-the baseline is a bare Hono + postgres.js server (\`bench/lib/bare-gateway.mjs\`) doing the same database work:
-the session read joined to its user and plan, and for create-link the user upsert plus session insert as one
-statement (the bare server looks its plan up once at start; the gateway finds it in the same statement).
+the baseline is a bare Hono + postgres.js server (\`bench/lib/bare-gateway.mjs\`) doing the same work: for the
+session read, verify the caller's Telegram initData with the same library (@tma.js/init-data-node \`validate\` +
+\`parse\`, the gateway's default max age), read the session joined to its user and plan, and answer 404 to anyone
+but its owner; for create-link the user upsert plus session insert as one statement (the bare server looks its
+plan up once at start; the gateway finds it in the same statement).
 Same database (\`obuna_bench_gateway\`, from the migrations), pool of 10 connections each, load
-generator, servers and Postgres all on the same cores. GETs read ${SESSIONS} sessions at random (internal token).
+generator, servers and Postgres all on the same cores. GETs are Mini App reads of ${SESSIONS} sessions at random,
+each with its owner's \`Authorization: tma <initData>\` (signed before the run with \`@obuna/contracts/testing\`);
+create-link uses the internal token, as the bot does. Load average (1 min) when the run started: ${loadAtStart}.
 
 ${md}
 
@@ -322,6 +328,20 @@ in the gateway, each found in the profile:
    \`c.req.json()\` then reads straight from the socket. create-link went from 46 % to 66 % of bare in
    back-to-back runs (986 → 1 304 req/s). \`test/body-limit.test.ts\` checks both framings over a real socket.
 6. The internal token's expected sha256 is computed once, not on every request.
+
+Issue 18 (2026-12-06) made the GET a Mini App read (before, the bench read sessions with the internal token and
+the baseline verified nothing); against a baseline that verifies initData too, the GET measured 52–57 %. Changes:
+7. initData verification (\`packages/contracts/src/telegram-init-data.ts\`) computed the HMAC twice (our
+   constant-time check, then the library's \`validate\` over the same data-check string), derived the secret key
+   from the bot token twice per request, and ran the library's \`parse\`, which validates every launch field with
+   valibot: 110–120 µs of CPU per request, against 88–96 µs for the baseline's \`validate\` + \`parse\` (measured
+   in one process, 50 000 calls each). Now: one HMAC with the library's \`signData\` under the key derived once
+   per bot token, compared in constant time, and the signed \`user\` JSON read directly with strict type checks:
+   21–26 µs. The age check, the duplicate-field refusal and the constant-time comparison run on every request as
+   before; nothing about a request is kept between requests.
+8. create-link's abuse limit is one Redis command per request, and each went out in its own socket write
+   (6.8 % of the gateway's CPU under load, in the kernel's loopback path). The limits' ioredis client now
+   auto-pipelines: commands issued in the same tick share one write (2.5 %).
 Load generator, servers and Postgres share 2 cores, so single figures move by ±30 % between runs (GET alone
 measured 51–72 % over single runs before the rounds); hence the interleaved rounds and the median.
 `,
