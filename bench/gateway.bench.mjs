@@ -342,6 +342,12 @@ the baseline verified nothing); against a baseline that verifies initData too, t
 8. create-link's abuse limit is one Redis command per request, and each went out in its own socket write
    (6.8 % of the gateway's CPU under load, in the kernel's loopback path). The limits' ioredis client now
    auto-pipelines: commands issued in the same tick share one write (2.5 %).
+Back to back on 2026-12-06, 3 rounds each, under a load average of 16–20 from other suites: before (4b18269) GET
+56.2 % (rounds 65.1, 56.2, 55.2 %), create-link 58.2 % (58.2, 69.2, 47.3 %); after, GET 96.0 % (105.4, 96.0,
+81.0 %), create-link 61.5 % (61.5, 61.8, 45.3 %). The create-link goal (≥ 75 %) is not met. What it pays that the
+baseline does not, from the profile: the abuse limit's Redis round trip (rate-limiter-flexible's script, ≈ 5 %
+of the gateway's CPU with the write), pino's request line (≈ 4 %, mostly its write), zod on headers and body
+(≈ 2 %), the request-id/metrics middleware and Hono's longer middleware chain.
 Load generator, servers and Postgres share 2 cores, so single figures move by ±30 % between runs (GET alone
 measured 51–72 % over single runs before the rounds); hence the interleaved rounds and the median.
 `,

@@ -341,7 +341,10 @@ Changes:
    the subscription, then its plan, then its card: now one locked read (\`lockSubscriptionForRenewal\`). 32 → 27
    statements per charge.
 Measured back to back with 2 000 charges under the same heavy load from other work (load average 18–23):
-19.1 → 13.8 ms of worker CPU per charge (−28 %).
+19.1 → 13.8 ms of worker CPU per charge (−28 %). The 10 000-charge run of 2026-12-06 below ran under a load
+average of 16–19 from other suites on the same 2 cores: its total time says more about the machine than about
+the worker (the process got far less than a core), and its 9.9 ms of CPU per charge is the figure to compare
+(the first profile, on a quiet machine with the profiler on, gave 14 ms). The ≤ 60 s goal is not met.
 What is left, in the order of its weight: 27 statements per charge, each a socket write and a Postgres
 round trip (the six independent writes after the payment insert could go in one pipelined batch, and each step
 could be one statement); the remaining Drizzle-built inserts and updates in \`apps/renewals/src/core\`
