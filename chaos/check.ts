@@ -24,7 +24,7 @@ export interface CheckCounts {
   reconcileDiscrepancies: number;
   /** Successful payments whose message to the user was never recorded (notification outbox). */
   unannouncedPayments: number;
-  /** Messages recorded but not yet taken by the queue at check time (informational: the maintenance relays them). */
+  /** Messages recorded but not yet taken by the queue at check time (informational: the renewals `outbox-relay` job relays them). */
   owedNotifications: number;
 }
 

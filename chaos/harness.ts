@@ -210,7 +210,6 @@ export async function startGateway(o: {
       DEV_ALLOW_UNSIGNED_INIT_DATA: "false",
       MINIAPP_URL: "http://127.0.0.1:8050",
       ATMOS_TIMEOUT_MS: String(o.atmosTimeoutMs ?? 3_000),
-      MAINTENANCE_INTERVAL_MS: "2000",
     },
     o.port,
     o.logFile,
@@ -232,7 +231,18 @@ export async function startRenewals(o: {
     {
       ...commonEnv(o.databaseUrl, o.atmosUrl),
       ATMOS_TIMEOUT_MS: String(o.atmosTimeoutMs ?? 3_000),
+      // Every periodic job of the cluster runs here (the gateway keeps no timers), fast for a chaos run.
       RENEWALS_SWEEP_INTERVAL_MS: "1000",
+      RENEWALS_PRICE_NOTICES_INTERVAL_MS: "1000",
+      RENEWALS_OUTBOX_RELAY_INTERVAL_MS: "1000",
+      RENEWALS_EXPIRY_INTERVAL_MS: "1000",
+      RENEWALS_REMINDERS_INTERVAL_MS: "1000",
+      RENEWALS_CARD_TOKEN_ERASURE_INTERVAL_MS: "1000",
+      RENEWALS_IDEMPOTENCY_PURGE_INTERVAL_MS: "2000",
+      RENEWALS_RECORDS_PURGE_INTERVAL_MS: "2000",
+      RENEWALS_ADMIN_ALERTS_INTERVAL_MS: "2000",
+      // Read once the renewals `stuck-session-recheck` job exists (issue 18; settleSessions needs it).
+      RENEWALS_STUCK_SESSION_RECHECK_INTERVAL_MS: "2000",
       RENEWAL_LEAD_HOURS: "24",
       RENEWALS_CONCURRENCY: String(o.concurrency ?? 10),
       RENEWALS_ATMOS_RATE_PER_S: String(o.ratePerS ?? 200),
@@ -382,8 +392,10 @@ export async function withRetries(
 
 /**
  * Sessions still `processing` (an apply whose answer never came and that ATMOS never confirmed) are
- * finished by the gateway's maintenance loop after 30 minutes. Moves them 31 minutes into the past
- * and waits for the running gateway (MAINTENANCE_INTERVAL_MS=2000) to finish them itself.
+ * finished by the stuck-session re-check after 30 minutes. Moves them 31 minutes into the past and
+ * waits for the running cluster to finish them itself: the renewals worker's `stuck-session-recheck`
+ * job (RENEWALS_STUCK_SESSION_RECHECK_INTERVAL_MS=2000). The gateway no longer runs it on a timer; until
+ * that job is added (apps/renewals/src/queues/periodic-jobs.ts, issue 18) this wait times out.
  */
 export async function settleSessions(handle: DbHandle, log: (line: string) => void) {
   const [row] = await handle.client<{ n: number }[]>`
@@ -392,7 +404,7 @@ export async function settleSessions(handle: DbHandle, log: (line: string) => vo
   await handle.client`update payment_sessions set updated_at = updated_at - interval '31 minutes'
     where status = 'processing'`;
   await waitFor(
-    "the gateway to finish processing sessions",
+    "the renewals stuck-session-recheck job to finish processing sessions",
     async () => {
       const [r] = await handle.client<{ n: number }[]>`
         select count(*)::int as n from payment_sessions where status = 'processing'`;
@@ -400,6 +412,6 @@ export async function settleSessions(handle: DbHandle, log: (line: string) => vo
     },
     { timeoutMs: 60_000, everyMs: 500 },
   );
-  log(`  ${row.n} sessions left processing were finished by the gateway's maintenance (moved in time)`);
+  log(`  ${row.n} sessions left processing were finished by the stuck-session re-check (moved in time)`);
   return row.n;
 }

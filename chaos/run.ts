@@ -13,6 +13,7 @@ import { CHAOS } from "./env";
 import { LOG_DIR } from "./harness";
 import { duplicatesScenario } from "./scenarios/duplicates";
 import { faultsScenario } from "./scenarios/faults";
+import { firstPaymentFaultsScenario } from "./scenarios/first-payment-faults";
 import { killWorkerScenario } from "./scenarios/kill-worker";
 import { restartServicesScenario } from "./scenarios/restart-services";
 import type { Log, ScenarioResult } from "./scenarios/types";
@@ -23,6 +24,7 @@ const SCENARIOS: Record<
 > = {
   "kill-worker": (log) => killWorkerScenario(log),
   "atmos-faults": (log) => faultsScenario(log),
+  "first-payment-faults": (log) => firstPaymentFaultsScenario(log),
   "drop-connections": (log) => restartServicesScenario(log, false, "drop-connections"),
   "restart-services": (log, allow) => restartServicesScenario(log, allow, "restart"),
   duplicates: (log) => duplicatesScenario(log),

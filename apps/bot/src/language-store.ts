@@ -1,6 +1,6 @@
+import type { Language } from "@obuna/grammy/i18n";
+import { LANGUAGES } from "@obuna/grammy/i18n";
 import type { Redis } from "ioredis";
-import type { Language } from "./i18n";
-import { LANGUAGES } from "./i18n";
 
 /**
  * The language a user picked in /start. The truth is `users.language` in Postgres, written through the

@@ -4,20 +4,20 @@ import { createErrorReporter } from "@obuna/contracts/error-reporting";
 import { QUEUES, RENEWAL_JOBS } from "@obuna/contracts/jobs";
 import { createDb } from "@obuna/db";
 import { getUserByTelegramId } from "@obuna/db/queries";
+import { createGatewayClient } from "@obuna/grammy/gateway-client";
+import { t } from "@obuna/grammy/i18n";
+import { createRedisSupportStore } from "@obuna/grammy/support-store";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { createBot, registerCommands } from "./bot/index";
 import { setAccountMenuButton } from "./bot/telegram-api";
 import { loadBotConfig } from "./env";
-import { createGatewayClient } from "./gateway-client";
-import { t } from "./i18n";
 import { createRedisLanguageStore, createUserLanguageStore } from "./language-store";
 import { createLogger } from "./logger";
 import { createBotMetrics, pollingHealth } from "./metrics";
 import { clearBotBlocked } from "./notifications/queries";
 import { createNotificationWorker } from "./notifications/worker";
 import { createOpsApp, createWebhookApp, type OpsOptions, startWebhookServer, WEBHOOK_PATH } from "./server";
-import { createRedisSupportStore } from "./support-store";
 import { initBotWhenReachable, pollingReachability } from "./telegram-reachability";
 
 async function main() {

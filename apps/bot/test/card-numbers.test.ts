@@ -1,6 +1,6 @@
 import { SANDBOX_CARDS } from "@obuna/atmos/sandbox";
+import { containsCardNumber } from "@obuna/grammy/card-numbers";
 import { describe, expect, it } from "vitest";
-import { containsCardNumber } from "../src/bot/card-numbers";
 
 describe("containsCardNumber (support messages are never forwarded with a PAN)", () => {
   const pan = SANDBOX_CARDS.humo1.pan; // 9860090101014364, Luhn-valid

@@ -1,8 +1,8 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { createGatewayClient, GatewayError } from "@obuna/grammy/gateway-client";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGatewayClient, GatewayError } from "../src/gateway-client";
 import { PLANS, subscriptionFixture } from "./helpers";
 
 const TOKEN = "internal-token-for-tests-0123";

@@ -1,10 +1,10 @@
 import { QUEUES, RENEWAL_JOBS } from "@obuna/contracts/jobs";
 import { testRedisUrl } from "@obuna/db/testing";
+import { GatewayError } from "@obuna/grammy/gateway-client";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { createBot } from "../src/bot/index";
-import { GatewayError } from "../src/gateway-client";
 import { createRedisLanguageStore } from "../src/language-store";
 import {
   BOT_TOKEN,

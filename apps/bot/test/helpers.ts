@@ -4,10 +4,10 @@ import type {
   PlanListResponse,
   Subscription,
 } from "@obuna/contracts/http";
+import { type GatewayClient, GatewayError } from "@obuna/grammy/gateway-client";
 import type { Api } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import pino from "pino";
-import { type GatewayClient, GatewayError } from "../src/gateway-client";
 
 export const BOT_TOKEN = "123456:test-token-for-the-bot";
 export const silentLogger = pino({ level: "silent" });
@@ -193,6 +193,27 @@ export class FakeGateway implements GatewayClient {
         price_raw: plan.price_raw,
         duration_days: plan.duration_days,
         period: "30 kun",
+      },
+    };
+  }
+  async getEntitlement(telegramId: number) {
+    this.check();
+    const sub = this.subscriptions.get(telegramId);
+    return {
+      status: "fresh" as const,
+      etag: null,
+      entitlement: {
+        telegram_id: telegramId,
+        active: sub?.is_active ?? false,
+        status: sub?.status ?? ("none" as const),
+        plan: sub ? { slug: sub.plan.slug, names: sub.plan.names ?? PLANS[0]!.names } : null,
+        until: sub?.end_date ?? null,
+        rail: sub ? ("card" as const) : null,
+        auto_renew: sub?.auto_renew ?? false,
+        grace: {
+          active: sub?.status === "past_due",
+          until: sub?.status === "past_due" ? sub.end_date : null,
+        },
       },
     };
   }

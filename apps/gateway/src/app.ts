@@ -15,6 +15,7 @@ import { registerAtmosCallback } from "./routes/atmos.callback";
 import { registerAtmosCreate } from "./routes/atmos.create";
 import { registerAtmosPreApply } from "./routes/atmos.pre-apply";
 import { registerAtmosResendOtp } from "./routes/atmos.resend-otp";
+import { registerEntitlements } from "./routes/entitlements.get";
 import { registerHealth } from "./routes/health";
 import { registerCreateLink } from "./routes/payment.create-link";
 import { registerPaymentSession } from "./routes/payment.session";
@@ -43,7 +44,8 @@ export function createApp(inputDeps: GatewayDeps, options: { admin?: AdminConfig
   app.openAPIRegistry.registerComponent("securitySchemes", "internalToken", {
     type: "http",
     scheme: "bearer",
-    description: "INTERNAL_API_TOKEN (the bot)",
+    description:
+      "INTERNAL_API_TOKEN (the bot, every token scope) or a SERVICE_TOKENS token (only its scopes; docs/integration.md)",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "telegramInitData", {
     type: "apiKey",
@@ -66,6 +68,7 @@ export function createApp(inputDeps: GatewayDeps, options: { admin?: AdminConfig
   registerUserSubscription(app);
   registerUserCards(app);
   registerUserLanguage(app);
+  registerEntitlements(app);
   registerSubscriptionCancelResume(app);
   registerAdmin(app, options.admin);
   registerOpsMetrics(metrics, deps.db, deps.clock);

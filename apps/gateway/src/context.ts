@@ -1,5 +1,6 @@
 import type { AtmosClient } from "@obuna/atmos";
 import type { ErrorReporter } from "@obuna/contracts/error-reporting";
+import type { TokenScope } from "@obuna/contracts/scopes";
 import type { CardTokenKey, Database } from "@obuna/db";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -7,8 +8,18 @@ import type { Logger } from "pino";
 import type { GatewayMetrics } from "./metrics";
 import type { AbuseLimits, AbuseLimitsConfig } from "./middleware/rate-limit";
 
+/** A token another service (a host bot, a CRM) calls the gateway with, holding only `scopes` (SERVICE_TOKENS). */
+export interface ServiceToken {
+  /** Who holds it, for logs and the idempotency scope: `assistant-bot`. */
+  name: string;
+  token: string;
+  scopes: ReadonlySet<InternalScope>;
+}
+
 export interface GatewayConfig {
   internalApiToken: string;
+  /** SERVICE_TOKENS: scoped tokens for other services (entitlements, a host bot's plugin). */
+  serviceTokens?: readonly ServiceToken[];
   botToken: string;
   cardTokenKey: CardTokenKey;
   /** HMAC key of the stored Idempotency-Key request hashes (IDEMPOTENCY_HASH_KEY). */
@@ -63,25 +74,20 @@ export interface GatewayDeps {
 
 /** Who is calling: the bot (internal token, acts for anyone within its scopes) or one Mini App user. */
 export type Caller =
-  | { kind: "internal"; scopes?: ReadonlySet<InternalScope> }
+  | {
+      kind: "internal";
+      scopes?: ReadonlySet<InternalScope>;
+      /** Set for a SERVICE_TOKENS token (its name); absent for INTERNAL_API_TOKEN (our bot). */
+      service?: string;
+    }
   | { kind: "user"; telegramId: number; firstName?: string; username?: string };
 
 /**
- * What the internal token (the bot) may do, named per endpoint family. Everything else (paying:
- * `/atmos/*`; removing a card) needs the user's own Telegram identity.
+ * What a bearer token may do: the token scopes of `@obuna/contracts/scopes` (our bot's
+ * INTERNAL_API_TOKEN holds them all, a SERVICE_TOKENS token the ones listed for it), plus two no
+ * token is granted: paying (`/atmos/*`) and card removal need the user's own Telegram identity.
  */
-export type InternalScope =
-  | "links:create"
-  | "session:read"
-  | "subscription:read"
-  | "subscription:manage"
-  | "payments:read"
-  | "cards:read"
-  /** PUT /user/{id}/language: the language chosen in the bot. */
-  | "user:language"
-  /** Not granted to the internal token: paying (`/atmos/*`) and card removal. */
-  | "checkout"
-  | "cards:remove";
+export type InternalScope = TokenScope | "checkout" | "cards:remove";
 
 export interface HonoEnv {
   Variables: {

@@ -1,6 +1,14 @@
 import { isIP } from "node:net";
-import { devOnly, issuedSecret, PUBLISHED_EXAMPLE_SECRETS, parseEnv, secret } from "@obuna/contracts/env";
+import {
+  devOnly,
+  EnvError,
+  issuedSecret,
+  PUBLISHED_EXAMPLE_SECRETS,
+  parseEnv,
+  secret,
+} from "@obuna/contracts/env";
 import { DEFAULT_RENEWAL_LEAD_HOURS } from "@obuna/contracts/schedule";
+import { TOKEN_SCOPES } from "@obuna/contracts/scopes";
 import { z } from "zod";
 
 const bool = () =>
@@ -8,6 +16,27 @@ const bool = () =>
     .enum(["true", "false", "1", "0"])
     .default("false")
     .transform((value) => value === "true" || value === "1");
+
+/**
+ * SERVICE_TOKENS: bearer tokens for other services, each with only the scopes listed for it, as JSON
+ * keyed by the holder's name:
+ * `{"assistant-bot":{"token":"<openssl rand -hex 32>","scopes":["entitlements:read"]}}`.
+ * Each token is a `secret()` (production refuses example values and short tokens, by name).
+ */
+export const ServiceTokensSchema = z
+  .record(
+    z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "names are 1-64 of a-z 0-9 _ -"),
+    z
+      .object({
+        token: secret(z.string().min(16, "use at least 16 characters")),
+        scopes: z.array(z.enum(TOKEN_SCOPES)).min(1),
+      })
+      .strict(),
+  )
+  .refine(
+    (tokens) => new Set(Object.values(tokens).map((t) => t.token)).size === Object.keys(tokens).length,
+    "two services share one token",
+  );
 
 export const gatewayEnvSchema = z.object({
   DATABASE_URL: z.string().url().startsWith("postgres"),
@@ -17,6 +46,18 @@ export const gatewayEnvSchema = z.object({
   SENTRY_DSN: z.string().url().optional(),
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8030),
   INTERNAL_API_TOKEN: secret(z.string().min(16)),
+  SERVICE_TOKENS: z
+    .string()
+    .default("{}")
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: 'expected JSON: {"name":{"token":…,"scopes":[…]}}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(ServiceTokensSchema),
   BOT_TOKEN: issuedSecret(z.string().min(10)),
   CARD_TOKEN_KEY: secret(z.string().min(32)),
   /**
@@ -71,9 +112,6 @@ export const gatewayEnvSchema = z.object({
    * match it to what ATMOS and the SMS gateway tolerate.
    */
   OTP_RESEND_COOLDOWN_S: z.coerce.number().int().min(10).max(600).default(60),
-  /** How often the gateway re-checks stuck sessions and the alert thresholds (ms); 0 = off. */
-  MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(60000),
-  ALERT_FAILED_PAYMENTS_PER_HOUR: z.coerce.number().int().min(1).default(10),
   /** Abuse limits (429 RATE_LIMITED + Retry-After), counted in Redis across replicas. */
   RATE_LIMIT_SMS_PER_SESSION_PER_HOUR: z.coerce.number().int().min(1).default(5),
   RATE_LIMIT_SMS_PER_USER_PER_HOUR: z.coerce.number().int().min(1).default(15),
@@ -94,8 +132,6 @@ export const gatewayEnvSchema = z.object({
         .filter(Boolean),
     )
     .refine((ips) => ips.every((ip) => isIP(ip) !== 0), "expected a comma-separated list of IP addresses"),
-  /** Stored ATMOS callbacks are deleted after this many days (maintenance loop). */
-  ATMOS_CALLBACK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /**
    * Hours before end_date that the renewals worker charges: the gateway shows that time as "next
    * charge". Must equal the renewals worker's value (same variable, same default).
@@ -114,5 +150,13 @@ export const gatewayEnvSchema = z.object({
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
 
 export function loadGatewayEnv(source: Record<string, string | undefined> = process.env): GatewayEnv {
-  return parseEnv("gateway", gatewayEnvSchema, source);
+  const env = parseEnv("gateway", gatewayEnvSchema, source);
+  // The internal token would win and hold every scope: a service must have a token of its own.
+  const shared = Object.entries(env.SERVICE_TOKENS).find(([, t]) => t.token === env.INTERNAL_API_TOKEN);
+  if (shared) {
+    throw new EnvError("gateway", [
+      `SERVICE_TOKENS.${shared[0]}.token is INTERNAL_API_TOKEN: give the service a token of its own`,
+    ]);
+  }
+  return env;
 }

@@ -6,7 +6,6 @@ import { createDb, parseCardTokenKey } from "@obuna/db";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pino from "pino";
-import { startMaintenance } from "./admin/maintenance";
 import { createApp } from "./app";
 import { atmosClientFromEnv } from "./atmos-client";
 import { type GatewayEnv, loadGatewayEnv } from "./env";
@@ -47,6 +46,11 @@ async function main(env: GatewayEnv) {
     errorReporter: await createErrorReporter({ dsn: env.SENTRY_DSN, app: "gateway" }),
     config: {
       internalApiToken: env.INTERNAL_API_TOKEN,
+      serviceTokens: Object.entries(env.SERVICE_TOKENS).map(([name, { token, scopes }]) => ({
+        name,
+        token,
+        scopes: new Set(scopes),
+      })),
       botToken: env.BOT_TOKEN,
       cardTokenKey: parseCardTokenKey(env.CARD_TOKEN_KEY),
       idempotencyHashKey: env.IDEMPOTENCY_HASH_KEY,
@@ -85,14 +89,6 @@ async function main(env: GatewayEnv) {
         }
       : {}),
   });
-  const stopMaintenance =
-    env.MAINTENANCE_INTERVAL_MS > 0
-      ? startMaintenance(deps, {
-          intervalMs: env.MAINTENANCE_INTERVAL_MS,
-          failedPaymentsPerHour: env.ALERT_FAILED_PAYMENTS_PER_HOUR,
-          callbackRetentionMs: env.ATMOS_CALLBACK_RETENTION_DAYS * 24 * 3600 * 1000,
-        })
-      : async () => {};
   if (env.DEV_ALLOW_UNSIGNED_INIT_DATA)
     logger.warn("DEV_ALLOW_UNSIGNED_INIT_DATA is on: never in production");
 
@@ -108,7 +104,6 @@ async function main(env: GatewayEnv) {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await stopMaintenance();
     await Promise.allSettled([
       notificationsQueue.close(),
       redis.quit(),

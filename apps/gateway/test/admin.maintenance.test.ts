@@ -1,20 +1,14 @@
 import { type AtmosClient, createAtmosClient } from "@obuna/atmos";
-import { paymentSessions, payments, users } from "@obuna/db/schema";
+import { paymentSessions, payments } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import pino from "pino";
+// The admin alerts and the purges moved with their schedule to apps/renewals (test/periodic-jobs.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkAlerts, purgeOldRecords, recheckStuckSessions } from "../src/admin/maintenance";
+import { recheckStuckSessions } from "../src/admin/maintenance";
 import { registerOpsMetrics } from "../src/admin/metrics";
 import { createMetrics } from "../src/metrics";
 import { STORE_ID } from "./constants";
-import {
-  type Harness,
-  prepareSession,
-  randomTelegramId,
-  SANDBOX_OTP,
-  startHarness,
-  testGatewayConfig,
-} from "./harness";
+import { type Harness, prepareSession, SANDBOX_OTP, startHarness, testGatewayConfig } from "./harness";
 
 let h: Harness;
 let atmos: AtmosClient;
@@ -131,100 +125,5 @@ describe("stuck payment sessions are always finished", () => {
     // One from the closed session of the previous test, one from this one.
     const metrics = await deps.metrics.registry.metrics();
     expect(metrics).toMatch(/gateway_maintenance_sessions_total\{outcome="failed"\} 2/);
-  });
-});
-
-describe("admin alerts", () => {
-  it("failed payments at the threshold and old unknown outcomes queue one alert each per hour", async () => {
-    const [user] = await h.db.db.insert(users).values({ telegramId: randomTelegramId() }).returning();
-    const now = new Date();
-    await h.db.db.insert(payments).values(
-      Array.from({ length: 3 }, (_, i) => ({
-        userId: user!.id,
-        kind: "initial" as const,
-        status: "failed" as const,
-        amount: 100,
-        idempotencyKey: `alert-test-failed-${i}`,
-        createdAt: now,
-        updatedAt: now,
-      })),
-    );
-    const quiet = await checkAlerts(deps, { failedPaymentsPerHour: 50 });
-    expect(quiet.failedLastHour).toBeGreaterThanOrEqual(3);
-    expect(quiet.queued.filter((id) => id.includes("failed_payments"))).toEqual([]);
-
-    await h.db.db.insert(payments).values({
-      userId: user!.id,
-      kind: "renewal",
-      status: "unknown",
-      amount: 100,
-      idempotencyKey: "alert-test-unknown",
-      createdAt: new Date(now.getTime() - 2 * 60 * MINUTE),
-      updatedAt: new Date(now.getTime() - 2 * 60 * MINUTE),
-    });
-    const first = await checkAlerts(deps, { failedPaymentsPerHour: 3 });
-    const second = await checkAlerts(deps, { failedPaymentsPerHour: 3 });
-    expect(first.queued).toHaveLength(2);
-    expect(second.queued).toEqual(first.queued);
-    expect(first.unknownOlderThanHour.payments).toBe(1);
-    const alerts = (await h.queue.getJobs(["waiting", "delayed", "completed", "failed"])).filter(
-      (j) => j.data.kind === "admin_alert",
-    );
-    expect(alerts.map((j) => j.data.alert).sort()).toEqual(["failed_payments", "unknown_outcomes"]);
-    for (const job of alerts)
-      expect(job.id).toMatch(
-        /^ntf-admin_alert-admin-(failed_payments|unknown_outcomes)-\d{4}-\d\d-\d\dT\d\d$/,
-      );
-  });
-});
-
-describe("purge of old records", () => {
-  it("deletes expired records in bounded batches and keeps live ones", async () => {
-    const tag = `purge-${randomTelegramId()}`;
-    await h.db.client`
-      insert into idempotency_keys (scope, key, endpoint, request_hash, response_status, expires_at)
-      select 'internal', ${tag} || '-expired-' || n, 'POST /x', 'h', 200, now() - interval '1 minute'
-      from generate_series(1, 7) n`;
-    await h.db.client`
-      insert into idempotency_keys (scope, key, endpoint, request_hash, response_status, expires_at)
-      values ('internal', ${`${tag}-live`}, 'POST /x', 'h', 200, now() + interval '1 hour')`;
-    const remaining = async () =>
-      (
-        await h.db.client<{ key: string }[]>`
-          select key from idempotency_keys where key like ${`${tag}-%`} order by key`
-      ).map((r) => r.key);
-
-    // A run deletes at most its limit…
-    expect((await purgeOldRecords(deps, { purgeLimit: 5 })).idempotencyKeys).toBe(5);
-    // …and the next runs finish the job without touching the live record.
-    for (let run = 0; run < 5 && (await remaining()).length > 1; run++) {
-      await purgeOldRecords(deps, { purgeLimit: 5 });
-    }
-    expect(await remaining()).toEqual([`${tag}-live`]);
-  });
-});
-
-describe("retention of stored ATMOS callbacks", () => {
-  it("callbacks older than the retention are purged in bounded batches; recent ones stay", async () => {
-    const account = `retention-${randomTelegramId()}`;
-    const insert = (age: string, n: number) => h.db.client`
-      insert into atmos_callbacks (account, sign_valid, reply_status, reply_message, body, received_at)
-      select ${account}, true, 1, 'Success', '{}'::jsonb, now() - ${age}::interval
-      from generate_series(1, ${n}) g`;
-    await insert("91 days", 7);
-    await insert("89 days", 2);
-    await insert("1 minute", 1);
-    const left = async () =>
-      (
-        await h.db.client<{ n: number }[]>`
-          select count(*)::int n from atmos_callbacks where account = ${account}`
-      )[0]!.n;
-    const retention = { callbackRetentionMs: 90 * 24 * 3600_000, purgeLimit: 5 };
-    expect((await purgeOldRecords(deps, retention)).callbacks).toBe(5);
-    await purgeOldRecords(deps, retention);
-    expect(await left()).toBe(3);
-    // A shorter retention (ATMOS_CALLBACK_RETENTION_DAYS) reaches the younger ones too.
-    await purgeOldRecords(deps, { callbackRetentionMs: 30 * 24 * 3600_000 });
-    expect(await left()).toBe(1);
   });
 });

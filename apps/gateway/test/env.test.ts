@@ -60,6 +60,7 @@ describe("gateway env in production (NODE_ENV=production)", () => {
         "IDEMPOTENCY_HASH_KEY",
         "INTERNAL_API_TOKEN",
         "METRICS_TOKEN",
+        "SERVICE_TOKENS.assistant-bot.token",
       ].sort(),
     );
     expect(problems).toContain(
@@ -83,6 +84,46 @@ describe("gateway env in production (NODE_ENV=production)", () => {
     ]);
     // The admin API stays optional: unset means off, not unsafe.
     expect(problemsOf({ ...production, ADMIN_TOKEN: "" })).toEqual([]);
+  });
+
+  it("SERVICE_TOKENS: each token a secret (example and short ones refused by name), scopes from the closed list", () => {
+    const production = { ...envExample(), ...PRODUCTION_SECRETS, NODE_ENV: "production" };
+    const tokens = (value: unknown) => ({ ...production, SERVICE_TOKENS: JSON.stringify(value) });
+    expect(
+      problemsOf(tokens({ crm: { token: "short-but-16-chars-ok", scopes: ["entitlements:read"] } })),
+    ).toEqual(["SERVICE_TOKENS.crm.token must be at least 32 characters in production"]);
+    expect(
+      problemsOf(tokens({ crm: { token: "dev-assistant-token-change-me", scopes: ["entitlements:read"] } })),
+    ).toEqual([
+      "SERVICE_TOKENS.crm.token is a published example value (.env.example / ATMOS sandbox): set a secret of your own",
+    ]);
+    const long = "a-crm-token-of-thirty-two-chars-or-more";
+    // Paying and card removal are never a token's scope.
+    expect(problemsOf(tokens({ crm: { token: long, scopes: ["checkout"] } })).join()).toMatch(
+      /SERVICE_TOKENS/,
+    );
+    expect(problemsOf(tokens({ crm: { token: long, scopes: [] } })).join()).toMatch(/SERVICE_TOKENS/);
+    expect(problemsOf({ ...production, SERVICE_TOKENS: "not json" })).toEqual([
+      expect.stringMatching(/^SERVICE_TOKENS is invalid: expected JSON/),
+    ]);
+    expect(
+      problemsOf(
+        tokens({
+          a: { token: long, scopes: ["entitlements:read"] },
+          b: { token: long, scopes: ["payments:read"] },
+        }),
+      ).join(),
+    ).toMatch(/share one token/);
+    expect(
+      problemsOf(
+        tokens({ a: { token: PRODUCTION_SECRETS.INTERNAL_API_TOKEN, scopes: ["entitlements:read"] } }),
+      ),
+    ).toEqual(["SERVICE_TOKENS.a.token is INTERNAL_API_TOKEN: give the service a token of its own"]);
+    // Unset = no service tokens.
+    expect(loadGatewayEnv({ ...production, SERVICE_TOKENS: "" }).SERVICE_TOKENS).toEqual({});
+    expect(
+      loadGatewayEnv(tokens({ crm: { token: long, scopes: ["entitlements:read"] } })).SERVICE_TOKENS,
+    ).toEqual({ crm: { token: long, scopes: ["entitlements:read"] } });
   });
 
   it("outside production the .env.example configuration still starts (local development)", () => {

@@ -1,15 +1,15 @@
 // The "payment succeeded" message is recorded in the same transaction as the payment (outbox). When
 // Redis cannot take it at that moment, the payment still answers and commits, the message stays owed,
-// and the maintenance relay hands it to the queue later: delayed, never lost, never doubled.
-import { QUEUES } from "@obuna/contracts/jobs";
+// and the periodic relay (the renewals worker's `outbox-relay` job, over the same packages/db relay)
+// hands it to the queue later: delayed, never lost, never doubled.
+import { NOTIFICATION_JOB_OPTIONS, QUEUES } from "@obuna/contracts/jobs";
+import { type OwedNotification, relayNotifications } from "@obuna/db/queries";
 import { notificationOutbox, payments } from "@obuna/db/schema";
 import { testRedisUrl } from "@obuna/db/testing";
 import { Queue } from "bullmq";
 import { eq } from "drizzle-orm";
 import { Redis } from "ioredis";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { relayOwedNotifications } from "../src/services/notifications";
 import { REDIS_DB_INDEX } from "./constants";
 import { apply, type Harness, prepareSession, startHarness } from "./harness";
 
@@ -57,13 +57,14 @@ describe("notification outbox", () => {
     expect(await reachable.getJob(jobId)).toBeUndefined();
 
     // Redis is back: the periodic relay sends it.
-    const relayDeps = {
-      db: h.db.db,
-      notificationsQueue: reachable,
-      logger: pino({ level: "silent" }),
-      clock: () => new Date(),
-    };
-    expect(await relayOwedNotifications(relayDeps, { minAgeMs: 0 })).toEqual({ queued: 1, left: 0 });
+    const relayOwed = () =>
+      relayNotifications(
+        h.db.db,
+        (n: OwedNotification) =>
+          reachable.add(n.kind, n.payload, { ...NOTIFICATION_JOB_OPTIONS, jobId: n.jobId }),
+        { now: new Date(), minAgeMs: 0 },
+      );
+    expect(await relayOwed()).toEqual({ queued: 1, left: 0 });
     const job = await reachable.getJob(jobId);
     expect(job?.data).toEqual({
       kind: "payment_succeeded",
@@ -75,7 +76,7 @@ describe("notification outbox", () => {
     expect(sent?.queuedAt).toBeInstanceOf(Date);
 
     // A second relay has nothing left to send.
-    expect(await relayOwedNotifications(relayDeps, { minAgeMs: 0 })).toEqual({ queued: 0, left: 0 });
+    expect(await relayOwed()).toEqual({ queued: 0, left: 0 });
     expect(await reachable.getJobCounts("waiting", "delayed", "active", "completed")).toMatchObject({
       waiting: 1,
     });

@@ -2,6 +2,7 @@ import { paymentSessions, payments } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { idempotencyRequestHash } from "../src/middleware/idempotency";
+import { PRE_MONEY_ATTEMPTS } from "../src/services/payment-flow";
 import { IDEMPOTENCY_HASH_KEY } from "./constants";
 import {
   apply,
@@ -217,8 +218,9 @@ describe("cards", () => {
 });
 
 describe("ATMOS unavailable", () => {
-  it("a 502 from ATMOS at pre-apply is 503 PAYMENT_PROVIDER_UNAVAILABLE; the session stays payable", async () => {
-    h.sandbox.configure({ faultPath: "/merchant/pay/pre-apply", failNext: 1 });
+  it("a 502 from ATMOS at every try of pre-apply is 503 PAYMENT_PROVIDER_UNAVAILABLE; the session stays payable", async () => {
+    // One 502 is sent again (passing-faults.test.ts); a fault through every try reaches the client.
+    h.sandbox.configure({ faultPath: "/merchant/pay/pre-apply", failNext: PRE_MONEY_ATTEMPTS });
     try {
       const prepared = await prepareSession(h);
       expectError(prepared.pre, 503, "PAYMENT_PROVIDER_UNAVAILABLE");

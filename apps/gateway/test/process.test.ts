@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { type RunningSandbox, startSandbox } from "@obuna/atmos/sandbox";
+import { type NotificationJob, notificationJobId } from "@obuna/contracts/jobs";
+import { createDb } from "@obuna/db";
 import { testDatabaseUrl, testRedisUrl } from "@obuna/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REDIS_DB_INDEX } from "./constants";
@@ -66,6 +68,79 @@ describe("src/index.ts as a process", () => {
     expect(plans.status).toBe(200);
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
+  });
+
+  it("runs no timers: no setInterval of its own, and no purge or outbox relay over many of the old maintenance intervals", async () => {
+    // Periodic work is the renewals worker's (BullMQ job schedulers, once per cluster). A gateway
+    // replica that ran its own loop again would purge this expired Idempotency-Key record and relay
+    // this owed notification; the setInterval record catches a timer of any period.
+    const db = createDb(testDatabaseUrl("gateway"), { max: 1 });
+    const tag = `no-timers-${Date.now()}`;
+    const owed: NotificationJob = { kind: "admin_alert", alert: "other", text: tag };
+    const owedJobId = notificationJobId(owed, tag);
+    try {
+      await db.client`
+        insert into idempotency_keys (scope, key, endpoint, request_hash, response_status, expires_at)
+        values ('internal', ${tag}, 'POST /x', 'h', 200, now() - interval '1 hour')`;
+      await db.client`
+        insert into notification_outbox (job_id, kind, payload, created_at)
+        values (${owedJobId}, ${owed.kind}, ${JSON.stringify(owed)}::jsonb, now() - interval '1 hour')`;
+      const port = await freePort();
+      const child: ChildProcess = spawn(
+        process.execPath,
+        ["--import", "./test/fixtures/record-intervals.mjs", "--import", "tsx", "src/index.ts"],
+        {
+          cwd: new URL("..", import.meta.url).pathname,
+          env: {
+            PATH: process.env.PATH,
+            DATABASE_URL: testDatabaseUrl("gateway"),
+            REDIS_URL: testRedisUrl(REDIS_DB_INDEX),
+            GATEWAY_PORT: String(port),
+            ...PRODUCTION_SECRETS,
+            ATMOS_BASE_URL: sandbox.url,
+            ATMOS_STORE_ID: "11054",
+            // What used to start the loop (now read by no one): a tick every 200 ms if it came back.
+            MAINTENANCE_INTERVAL_MS: "200",
+          },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let output = "";
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes(`gateway listening on ${port}`)) resolve();
+        };
+        child.stdout!.on("data", onData);
+        child.stderr!.on("data", onData);
+        child.once("exit", (code) => reject(new Error(`exited ${code}: ${output}`)));
+      });
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/plans`)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+
+      const intervals = output
+        .split("\n")
+        .filter((line) => line.startsWith("INTERVAL "))
+        .map((line) => JSON.parse(line.slice("INTERVAL ".length)) as { ms: number; stack: string });
+      // Who called setInterval: the first frame, when it is our source and not a library's.
+      const ours = intervals.filter((timer) => {
+        const caller = timer.stack.split("\n")[0] ?? "";
+        return /\/(apps|packages)\/[^/]+\/src\//.test(caller) && !caller.includes("node_modules");
+      });
+      expect(ours, JSON.stringify(ours, null, 2)).toEqual([]);
+      const [key] = await db.client`select 1 from idempotency_keys where key = ${tag}`;
+      expect(key, "expired idempotency key purged by the gateway").toBeDefined();
+      const [row] = await db.client<{ queued_at: Date | null }[]>`
+        select queued_at from notification_outbox where job_id = ${owedJobId}`;
+      expect(row?.queued_at, "owed notification relayed by the gateway").toBeNull();
+    } finally {
+      await db.client`delete from idempotency_keys where key = ${tag}`;
+      await db.client`delete from notification_outbox where job_id = ${owedJobId}`;
+      await db.close();
+    }
   });
 
   it("exits 1 naming a missing variable", async () => {

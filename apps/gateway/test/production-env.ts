@@ -22,4 +22,10 @@ export const PRODUCTION_SECRETS = {
   ATMOS_CONSUMER_SECRET: "b3Xq_9LmPz2wVt7YkR4nHs1aJd0e",
   ATMOS_CALLBACK_API_KEY: "atmos-issued-callback-key-42",
   METRICS_TOKEN: "prod-metrics-3d2c1b0a9f8e7d6c5b4a39281706f5e4",
+  SERVICE_TOKENS: JSON.stringify({
+    "assistant-bot": {
+      token: "prod-assistant-9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b",
+      scopes: ["entitlements:read"],
+    },
+  }),
 };

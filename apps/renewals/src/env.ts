@@ -30,7 +30,21 @@ export const renewalsEnvSchema = z.object({
   ADMIN_TOKEN: secret(z.string().min(16, "use at least 16 characters")),
   /** Bearer token Prometheus sends to scrape `GET /metrics` on RENEWALS_PORT; unset = /metrics answers 401. */
   METRICS_TOKEN: secret(z.string().min(16, "use at least 16 characters")).optional(),
+  // How often each periodic job runs, once per cluster (one BullMQ job scheduler each; docs/renewals.md).
   RENEWALS_SWEEP_INTERVAL_MS: int(300_000, 1_000),
+  RENEWALS_JANITOR_INTERVAL_MS: int(60_000, 1_000),
+  RENEWALS_PRICE_NOTICES_INTERVAL_MS: int(300_000, 1_000),
+  RENEWALS_OUTBOX_RELAY_INTERVAL_MS: int(60_000, 1_000),
+  RENEWALS_EXPIRY_INTERVAL_MS: int(300_000, 1_000),
+  RENEWALS_REMINDERS_INTERVAL_MS: int(300_000, 1_000),
+  RENEWALS_CARD_TOKEN_ERASURE_INTERVAL_MS: int(300_000, 1_000),
+  RENEWALS_IDEMPOTENCY_PURGE_INTERVAL_MS: int(60_000, 1_000),
+  RENEWALS_RECORDS_PURGE_INTERVAL_MS: int(60_000, 1_000),
+  RENEWALS_ADMIN_ALERTS_INTERVAL_MS: int(60_000, 1_000),
+  /** The `admin-alerts` job alerts when at least this many payments failed in the last hour. */
+  ALERT_FAILED_PAYMENTS_PER_HOUR: int(10, 1),
+  /** Stored ATMOS callbacks are deleted after this many days (`records-purge` job). */
+  ATMOS_CALLBACK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   RENEWAL_LEAD_HOURS: z.coerce.number().min(0).default(DEFAULT_RENEWAL_LEAD_HOURS),
   RENEWAL_RETRY_DAYS: retryDays.default([1, 3, 5]),
   RENEWAL_GRACE_DAYS: z.coerce.number().min(0).default(7),

@@ -20,8 +20,8 @@ import { sweepDueRenewals } from "./core/sweep";
 import { policyFromEnv, type RenewalsEnv } from "./env";
 import { createRenewalsMetrics } from "./metrics";
 import { chargeProcessor } from "./processors/charge";
-import { janitorProcessor, maintenanceProcessor, priceNoticesProcessor } from "./processors/housekeeping";
 import { retryNowProcessor } from "./processors/retry-now";
+import { periodicJobs } from "./queues/periodic-jobs";
 import {
   CHARGE_JOB_PRIORITY,
   notificationJobOptions,
@@ -42,7 +42,10 @@ export interface RenewalsDeps {
   logger: Logger;
   /** BullMQ key prefix (tests and the benchmark isolate themselves with it). */
   prefix?: string;
-  /** How often a started worker checks that its job schedulers still exist in Redis (default 15 s). */
+  /**
+   * How often a started worker checks that the job schedulers still exist in Redis (default 15 s).
+   * A check, not periodic work: it re-creates what a Redis that lost its data forgot.
+   */
   schedulerGuardMs?: number;
   /** Optional Sentry (SENTRY_DSN): worker errors and unexpected job failures are reported there too. */
   errorReporter?: ErrorReporter;
@@ -50,13 +53,10 @@ export interface RenewalsDeps {
   defaultMetrics?: boolean;
 }
 
-/** The janitor looks for unknown outcomes and dead workers' attempts every minute. */
-const JANITOR_EVERY_MS = 60_000;
-
 /**
- * The renewals worker: one `renewals` queue with the sweep/janitor/maintenance schedulers and the
- * charge/retry-now jobs, a producer for `notifications`, and the health + Bull Board server.
- * Nothing connects until `start()` (the queues connect lazily on first use).
+ * The renewals worker: one `renewals` queue with the charge/retry-now jobs and the job schedulers of
+ * every periodic job of the cluster (queues/periodic-jobs.ts), a producer for `notifications`, and
+ * the health + Bull Board server. Nothing connects until `start()` (the queues connect lazily).
  */
 export function createRenewals(deps: RenewalsDeps) {
   const { config, logger } = deps;
@@ -102,14 +102,19 @@ export function createRenewals(deps: RenewalsDeps) {
   /** Finds due subscriptions and enqueues one deterministic charge job each. */
   const sweep = () => sweepDueRenewals(ctx, enqueueCharges);
 
+  const periodic = periodicJobs(config, { sweep });
   const processors: Record<string, (job: Job) => Promise<unknown>> = {
-    [RENEWAL_JOBS.sweep]: async () => ({ enqueued: await sweep() }),
     [RENEWAL_JOBS.charge]: (job) => chargeProcessor(ctx, job),
     [RENEWAL_JOBS.retryNow]: (job) => retryNowProcessor(ctx, job),
-    [RENEWAL_JOBS.janitor]: (job) => janitorProcessor(ctx, job),
-    [RENEWAL_JOBS.maintenance]: (job) => maintenanceProcessor(ctx, job),
-    [RENEWAL_JOBS.priceNotices]: (job) => priceNoticesProcessor(ctx, job),
+    ...Object.fromEntries(periodic.map((p) => [p.name, () => p.process(ctx)])),
   };
+
+  /** Runs one periodic job here and now, as its scheduled job would (tests; an operator's one-off). */
+  async function runPeriodicJob(name: string): Promise<unknown> {
+    const job = periodic.find((p) => p.name === name);
+    if (!job) throw new Error(`no periodic job ${name}`);
+    return job.process(ctx);
+  }
 
   const worker = new Worker(
     QUEUES.renewals,
@@ -166,42 +171,40 @@ export function createRenewals(deps: RenewalsDeps) {
     },
   });
 
+  /**
+   * One job scheduler per periodic job, upserted by id: every worker does it at boot and the result is
+   * the same one scheduler each (a restart or a second worker replaces the pending job at the same
+   * time, it adds none; a changed interval takes effect at once). Schedulers of jobs this version no
+   * longer has (`renewals-maintenance` before the split) are removed.
+   */
   async function upsertSchedulers() {
-    await queue.upsertJobScheduler(
-      RENEWAL_JOBS.sweep,
-      { every: config.RENEWALS_SWEEP_INTERVAL_MS },
-      { name: RENEWAL_JOBS.sweep, data: {}, opts: schedulerJobOptions },
-    );
-    await queue.upsertJobScheduler(
-      RENEWAL_JOBS.janitor,
-      { every: JANITOR_EVERY_MS },
-      { name: RENEWAL_JOBS.janitor, data: {}, opts: schedulerJobOptions },
-    );
-    await queue.upsertJobScheduler(
-      RENEWAL_JOBS.maintenance,
-      { every: config.RENEWALS_SWEEP_INTERVAL_MS },
-      { name: RENEWAL_JOBS.maintenance, data: {}, opts: schedulerJobOptions },
-    );
-    await queue.upsertJobScheduler(
-      RENEWAL_JOBS.priceNotices,
-      { every: config.RENEWALS_SWEEP_INTERVAL_MS },
-      { name: RENEWAL_JOBS.priceNotices, data: {}, opts: schedulerJobOptions },
-    );
+    for (const job of periodic) {
+      await queue.upsertJobScheduler(
+        job.name,
+        { every: job.everyMs },
+        { name: job.name, data: {}, opts: schedulerJobOptions },
+      );
+    }
+    await removeRetiredSchedulers();
+  }
+
+  async function removeRetiredSchedulers() {
+    const wanted = new Set(periodic.map((job) => job.name));
+    for (const scheduler of await queue.getJobSchedulers(0, -1)) {
+      const id = scheduler.id ?? scheduler.key;
+      if (wanted.has(id)) continue;
+      await queue.removeJobScheduler(id);
+      logger.info({ scheduler: id }, "retired job scheduler removed");
+    }
   }
 
   /**
    * The schedulers live only in Redis: a Redis that lost its data (restart without persistence,
-   * failover) would leave the worker running with no sweep, janitor or maintenance ever again.
+   * failover) would leave the worker running with no sweep, janitor, expiry or relay ever again.
    * Re-creates them when one is missing; the database then re-supplies the lost charge jobs.
    */
   async function ensureSchedulers(): Promise<boolean> {
-    const ids = [
-      RENEWAL_JOBS.sweep,
-      RENEWAL_JOBS.janitor,
-      RENEWAL_JOBS.maintenance,
-      RENEWAL_JOBS.priceNotices,
-    ];
-    const found = await Promise.all(ids.map((id) => queue.getJobScheduler(id)));
+    const found = await Promise.all(periodic.map((job) => queue.getJobScheduler(job.name)));
     if (found.every(Boolean)) return false;
     logger.warn("renewals job schedulers missing in Redis (data lost?); re-creating them");
     await upsertSchedulers();
@@ -238,7 +241,21 @@ export function createRenewals(deps: RenewalsDeps) {
     await Promise.all([queue.close(), notifications.close()]);
   }
 
-  return { ctx, queue, notifications, worker, app, metrics, sweep, start, close, ensureSchedulers };
+  return {
+    ctx,
+    queue,
+    notifications,
+    worker,
+    app,
+    metrics,
+    sweep,
+    start,
+    close,
+    ensureSchedulers,
+    runPeriodicJob,
+    /** The periodic jobs this worker schedules (name, interval). */
+    periodicJobs: periodic.map(({ name, everyMs }) => ({ name, everyMs })),
+  };
 }
 
 export type Renewals = ReturnType<typeof createRenewals>;

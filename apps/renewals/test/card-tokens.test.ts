@@ -3,12 +3,12 @@
 // leave the token where it is.
 import { isAtmosError } from "@obuna/atmos";
 import type { SandboxCardName } from "@obuna/atmos/sandbox";
+import { RENEWAL_JOBS } from "@obuna/contracts/jobs";
 import { encryptCardToken } from "@obuna/db";
 import { auditLog, boundCards, paymentSessions } from "@obuna/db/schema";
 import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { eraseRetiredCardTokens } from "../src/core/card-tokens";
-import { runMaintenance } from "../src/core/maintenance";
 import { bindSandboxCard, createSubscriber, createWorld, db, HOUR, type World } from "./harness";
 
 const START = new Date("2031-10-01T04:00:00.000Z");
@@ -37,7 +37,7 @@ describe("erasure of retired card tokens", () => {
     await retire(cardId!, 25 * HOUR);
     const { token } = await bindSandboxCard(world, "humo1");
 
-    expect(await runMaintenance(world.renewals.ctx)).toMatchObject({ cardTokensErased: 1 });
+    expect(await world.renewals.runPeriodicJob(RENEWAL_JOBS.cardTokenErasure)).toMatchObject({ erased: 1 });
     expect(await card(cardId!)).toMatchObject({ cardToken: null, isActive: false });
     const [audit] = await db
       .select()
@@ -143,7 +143,7 @@ describe("erasure of unused card bindings held by payment sessions", () => {
     const { session, atmosCardId } = await sessionWithBinding("uzcard1", "failed", 25 * HOUR);
     expect(await atmosHolds(atmosCardId)).toBe(true);
 
-    expect(await runMaintenance(world.renewals.ctx)).toMatchObject({ cardTokensErased: 1 });
+    expect(await world.renewals.runPeriodicJob(RENEWAL_JOBS.cardTokenErasure)).toMatchObject({ erased: 1 });
     expect(await sessionToken(session.id)).toBeNull();
     expect(await atmosHolds(atmosCardId)).toBe(false);
     const [audit] = await auditFor("card.binding_erased", session.id);

@@ -1,10 +1,10 @@
 import { SANDBOX_CARDS } from "@obuna/atmos/sandbox";
+import { RENEWAL_JOBS } from "@obuna/contracts/jobs";
 import { findDueRenewals } from "@obuna/db/queries";
 import { boundCards } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { chargeSubscription } from "../src/core/charge";
-import { runMaintenance } from "../src/core/maintenance";
 import {
   attemptsOf,
   confirmedCharges,
@@ -135,10 +135,14 @@ describe("dunning", () => {
 
     world.clock.advance(3 * DAY);
     expect(await isDue(sub.id)).toBeUndefined();
-    expect(await runMaintenance(world.renewals.ctx)).toMatchObject({ expired: 0 });
+    expect(await world.renewals.runPeriodicJob(RENEWAL_JOBS.expiry)).toMatchObject({
+      subscriptionsExpired: 0,
+    });
 
     world.clock.set(pastDue.graceUntil!);
-    expect(await runMaintenance(world.renewals.ctx)).toMatchObject({ expired: 1 });
+    expect(await world.renewals.runPeriodicJob(RENEWAL_JOBS.expiry)).toMatchObject({
+      subscriptionsExpired: 1,
+    });
     expect(await loadSubscription(sub.id)).toMatchObject({ status: "expired", autoRenew: false });
     expect((await loadUser(user.id)).role).toBe("user");
     expect(await notificationKinds(world, user.id)).toEqual(["renewal_failed", "subscription_expired"]);

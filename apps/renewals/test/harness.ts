@@ -7,7 +7,7 @@ import { getPlanBySlug, saveBoundCard, setUserRole, upsertTelegramUser } from "@
 import { boundCards, payments, renewalAttempts, subscriptions, users } from "@obuna/db/schema";
 import { testDatabaseUrl, testRedisUrl } from "@obuna/db/testing";
 import { eq, sql } from "drizzle-orm";
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import { type RenewalsEnv, renewalsEnvSchema } from "../src/env";
 import { createRenewals, type Renewals } from "../src/renewals";
 
@@ -58,8 +58,8 @@ export interface World {
   atmos: AtmosClient;
   clock: TestClock;
   renewals: Renewals;
-  /** Another worker instance on the same Redis queue and database. */
-  spawnInstance(): Renewals;
+  /** Another worker instance on the same Redis queue and database (a restart, or a second replica). */
+  spawnInstance(options?: { env?: Partial<Record<keyof RenewalsEnv, string>>; logger?: Logger }): Renewals;
   close(): Promise<void>;
 }
 
@@ -79,6 +79,7 @@ export async function createWorld(
   options: {
     env?: Partial<Record<keyof RenewalsEnv, string>>;
     atmos?: (real: AtmosClient) => AtmosClient;
+    logger?: Logger;
   } = {},
 ): Promise<World> {
   await resetDatabase();
@@ -95,20 +96,22 @@ export async function createWorld(
   const prefix = `t-${randomUUID().slice(0, 8)}`;
   const env = testEnv({ ...options.env, ATMOS_BASE_URL: sandbox.url });
   const instances: Renewals[] = [];
-  const spawnInstance = () => {
+  const spawnInstance = (
+    instance: { env?: Partial<Record<keyof RenewalsEnv, string>>; logger?: Logger } = {},
+  ) => {
     const r = createRenewals({
       db,
       atmos,
       redisUrl: env.REDIS_URL,
-      config: env,
+      config: instance.env ? testEnv({ ...options.env, ...instance.env, ATMOS_BASE_URL: sandbox.url }) : env,
       clock: clock.now,
-      logger: pino({ level: "silent" }),
+      logger: instance.logger ?? pino({ level: "silent" }),
       prefix,
     });
     instances.push(r);
     return r;
   };
-  const renewals = spawnInstance();
+  const renewals = spawnInstance({ ...(options.logger ? { logger: options.logger } : {}) });
   return {
     sandbox,
     atmos: realAtmos,

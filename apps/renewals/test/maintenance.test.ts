@@ -1,7 +1,8 @@
+import { RENEWAL_JOBS } from "@obuna/contracts/jobs";
 import { paymentSessions } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cardValidUntil, expireSubscriptions, runMaintenance, sendReminders } from "../src/core/maintenance";
+import { cardValidUntil, expireSubscriptions, sendReminders } from "../src/core/maintenance";
 import {
   createSubscriber,
   createWorld,
@@ -62,7 +63,7 @@ describe("maintenance", () => {
         expiresAt: new Date(START.getTime() + 60_000),
       })
       .returning();
-    expect(await runMaintenance(world.renewals.ctx)).toMatchObject({ sessionsExpired: 1 });
+    expect(await world.renewals.runPeriodicJob(RENEWAL_JOBS.expiry)).toMatchObject({ sessionsExpired: 1 });
     const [a] = await db.select().from(paymentSessions).where(eq(paymentSessions.id, stale!.id));
     const [b] = await db.select().from(paymentSessions).where(eq(paymentSessions.id, fresh!.id));
     expect(a!.status).toBe("expired");

@@ -2,7 +2,7 @@
 // notifications queue cannot be reached still commits; its receipt (or decline notice) is owed and
 // the maintenance job relays it once Redis answers: delayed, never lost, never doubled.
 import { SANDBOX_CARDS } from "@obuna/atmos/sandbox";
-import { QUEUES } from "@obuna/contracts/jobs";
+import { QUEUES, RENEWAL_JOBS } from "@obuna/contracts/jobs";
 import { notificationOutbox } from "@obuna/db/schema";
 import { Queue } from "bullmq";
 import { eq, isNull } from "drizzle-orm";
@@ -11,7 +11,6 @@ import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chargeSubscription } from "../src/core/charge";
 import type { RenewalContext } from "../src/core/deps";
-import { runMaintenance } from "../src/core/maintenance";
 import { outboxRelay } from "../src/core/notifications";
 import { createSubscriber, createWorld, db, HOUR, notificationJob, paymentsOf, type World } from "./harness";
 
@@ -74,13 +73,13 @@ describe("renewal notifications through the outbox", () => {
     expect((await owedRows()).map((r) => r.kind)).toEqual(["renewal_succeeded"]);
 
     // Too fresh for the periodic relay (its producer may still be flushing it)…
-    expect((await runMaintenance(world.renewals.ctx)).notificationsRelayed).toBe(0);
-    // …then, a minute later, the maintenance job hands it to the (reachable) queue.
+    expect(await world.renewals.runPeriodicJob(RENEWAL_JOBS.outboxRelay)).toMatchObject({ queued: 0 });
+    // …then, a minute later, the `outbox-relay` job hands it to the (reachable) queue.
     world.clock.advance(60_000);
-    expect((await runMaintenance(world.renewals.ctx)).notificationsRelayed).toBe(1);
+    expect(await world.renewals.runPeriodicJob(RENEWAL_JOBS.outboxRelay)).toMatchObject({ queued: 1 });
     expect((await notificationJob(world, receipt, payment!.id))?.data).toEqual(receipt);
     expect(await owedRows()).toEqual([]);
-    expect((await runMaintenance(world.renewals.ctx)).notificationsRelayed).toBe(0);
+    expect(await world.renewals.runPeriodicJob(RENEWAL_JOBS.outboxRelay)).toMatchObject({ queued: 0 });
   });
 
   it("a declined renewal owes its notice, recorded with the decline", async () => {
@@ -96,7 +95,7 @@ describe("renewal notifications through the outbox", () => {
     expect(owed[0]!.payload).toMatchObject({ userId: user.id, subscriptionId: sub.id, hardDecline: false });
 
     world.clock.advance(60_000);
-    await runMaintenance(world.renewals.ctx);
+    await world.renewals.runPeriodicJob(RENEWAL_JOBS.outboxRelay);
     expect(await owedRows()).toEqual([]);
     const [sent] = await db
       .select()

@@ -1,8 +1,8 @@
-import { findDueRenewals } from "@obuna/db/queries";
+import { dueRenewalsQuery, findDueRenewals } from "@obuna/db/queries";
 import { renewalAttempts } from "@obuna/db/schema";
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSubscriber, createWorld, DAY, db, HOUR, type World } from "./harness";
+import { createSubscriber, createWorld, DAY, db, dbHandle, HOUR, type World } from "./harness";
 
 // Each file runs in its own time window far from the others so their subscriptions never meet.
 const START = new Date("2031-03-10T09:00:00.000Z");
@@ -106,13 +106,36 @@ describe("due sweep", () => {
     );
   });
 
-  it("can use the partial due-renewal index (the query matches its predicate)", async () => {
-    const plan = await db.transaction(async (tx) => {
-      await tx.execute(sql`set local enable_seqscan = off`);
-      const rows = await tx.execute(sql`explain select s.id from subscriptions s
-        where s.auto_renew and s.status in ('active', 'past_due') and s.end_date <= now()`);
-      return rows.map((r) => Object.values(r)[0]).join("\n");
-    });
-    expect(plan).toContain("subscriptions_due_renewal_idx");
+  it("the sweep's own query can use the partial due-renewal index (first page and next pages)", async () => {
+    const params = { now: START, leadMs: 24 * HOUR, limit: 500 };
+    for (const page of [params, { ...params, after: { endDate: START, id: 1 } }]) {
+      // The statement findDueRenewals sends, prepared with its parameters and planned as Postgres
+      // plans a statement run many times (a generic plan: the parameter values are unknown, so only
+      // a literal predicate can match the partial index), as if the table were large.
+      const query = dueRenewalsQuery(db, page).toSQL();
+      const plan = await dbHandle.client.begin(async (tx) => {
+        await tx`set local enable_seqscan = off`;
+        await tx`set local plan_cache_mode = force_generic_plan`;
+        // The parameter types as Postgres infers them for the statement (`limit $n` alone does not say).
+        const { types } = await tx.unsafe(query.sql, query.params as never[]).describe();
+        const names = await tx<{ name: string }[]>`select format_type(t, null) as name
+          from unnest(${types}::oid[]) with ordinality as u(t, n) order by n`;
+        await tx.unsafe(`prepare due_sweep_plan (${names.map((n) => n.name).join(", ")}) as ${query.sql}`);
+        // EXECUTE takes its arguments as literals (test values: dates, numbers, booleans).
+        const args = query.params
+          .map(
+            (v, i) =>
+              `'${String(v instanceof Date ? v.toISOString() : v).replaceAll("'", "''")}'::${names[i]!.name}`,
+          )
+          .join(", ");
+        try {
+          const rows = await tx.unsafe(`explain execute due_sweep_plan(${args})`);
+          return rows.map((r) => Object.values(r)[0]).join("\n");
+        } finally {
+          await tx.unsafe("deallocate due_sweep_plan");
+        }
+      });
+      expect(plan, plan).toContain("subscriptions_due_renewal_idx");
+    }
   });
 });

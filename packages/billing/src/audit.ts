@@ -15,6 +15,8 @@ export const AUDIT_ACTIONS = [
   "subscription.canceled",
   "subscription.resumed",
   "subscription.expired",
+  "renewal.succeeded",
+  "renewal.charged_without_extension",
   "renewal.declined",
   "renewal.cancelled_before_charge",
   "card.binding_refused",

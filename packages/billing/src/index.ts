@@ -1,2 +1,5 @@
 export * from "./audit";
+export * from "./deps";
+export * from "./payments";
 export * from "./provider";
+export * from "./subscriptions";

@@ -60,7 +60,15 @@ export const PUBLISHED_EXAMPLE_SECRETS: Readonly<Record<string, string>> = {
   BOT_TOKEN: "123456:local-development-token",
   METRICS_TOKEN: "dev-metrics-token-change-me",
 };
-const publishedValues = new Set(Object.values(PUBLISHED_EXAMPLE_SECRETS));
+/**
+ * Example secrets published inside structured variables (the SERVICE_TOKENS token of `.env.example`,
+ * docs/integration.md and examples/host-bot): refused in production like the ones above.
+ */
+export const PUBLISHED_EXAMPLE_NESTED_SECRETS: readonly string[] = ["dev-assistant-token-change-me"];
+const publishedValues = new Set([
+  ...Object.values(PUBLISHED_EXAMPLE_SECRETS),
+  ...PUBLISHED_EXAMPLE_NESTED_SECRETS,
+]);
 
 /** The role a schema field was declared with, looking through `.optional()`, `.default()`, pipes. */
 export function envRoleOf(field: z.ZodType): EnvRole | undefined {
@@ -86,6 +94,53 @@ export function declaredEnvRoles(schema: z.ZodObject): Record<string, EnvRole> {
   return out;
 }
 
+type ZodDef = {
+  type?: string;
+  innerType?: z.ZodType;
+  out?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  valueType?: z.ZodType;
+  element?: z.ZodType;
+};
+
+/**
+ * Secrets declared inside a structured variable's parsed value (JSON such as SERVICE_TOKENS:
+ * `{"name":{"token": secret(…)}}`), as `[path, role, value]`: the production guard checks them like
+ * top-level ones.
+ */
+function nestedRoles(
+  field: z.ZodType,
+  value: unknown,
+  path: string,
+  out: Array<[string, EnvRole, unknown]>,
+  depth = 0,
+): void {
+  if (depth > 16) return;
+  const meta = envRoles.get(field);
+  if (meta) {
+    out.push([path, meta.role, value]);
+    return;
+  }
+  const def = (field as unknown as { _zod: { def: ZodDef } })._zod.def;
+  const next = def.type === "pipe" ? def.out : def.innerType;
+  if (next) {
+    nestedRoles(next, value, path, out, depth + 1);
+    return;
+  }
+  if (!value || typeof value !== "object") return;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (def.type === "object" && def.shape) {
+    for (const [key, item] of entries) {
+      const child = def.shape[key];
+      if (child) nestedRoles(child, item, `${path}.${key}`, out, depth + 1);
+    }
+  } else if (def.type === "record" && def.valueType) {
+    for (const [key, item] of entries) nestedRoles(def.valueType, item, `${path}.${key}`, out, depth + 1);
+  } else if (def.type === "array" && def.element) {
+    for (const [key, item] of entries) nestedRoles(def.element, item, `${path}.${key}`, out, depth + 1);
+  }
+}
+
 /** What production refuses: dev switches on, example secrets, short secrets. Names, never values. */
 function productionProblems(
   schema: z.ZodObject,
@@ -93,8 +148,18 @@ function productionProblems(
   parsed: Record<string, unknown> | undefined,
 ): string[] {
   const problems: string[] = [];
-  for (const [name, role] of Object.entries(declaredEnvRoles(schema))) {
-    const value = parsed && name in parsed ? parsed[name] : raw[name];
+  const declared = declaredEnvRoles(schema);
+  const checks: Array<[string, EnvRole, unknown]> = Object.entries(declared).map(([name, role]) => [
+    name,
+    role,
+    parsed && name in parsed ? parsed[name] : raw[name],
+  ]);
+  if (parsed) {
+    for (const [name, field] of Object.entries(schema.shape)) {
+      if (!(name in declared)) nestedRoles(field as z.ZodType, parsed[name], name, checks);
+    }
+  }
+  for (const [name, role, value] of checks) {
     if (role === "dev-only") {
       if (value === true || value === "true" || value === "1") {
         problems.push(`${name} is a development switch and must be off in production`);

@@ -125,14 +125,35 @@ export const RenewalRetryNowJobSchema = z.object({
 });
 export type RenewalRetryNowJob = z.infer<typeof RenewalRetryNowJobSchema>;
 
+/**
+ * Job names on the `renewals` queue. The periodic ones are also their job scheduler ids: the renewals
+ * worker upserts one scheduler each, so each runs once per interval in the whole cluster
+ * (apps/renewals/src/queues/periodic-jobs.ts).
+ */
 export const RENEWAL_JOBS = {
-  sweep: "renewals-sweep",
   charge: "renewal-charge",
   retryNow: "renewal-retry-now",
+  // ---- periodic (one job scheduler each)
+  /** Finds due subscriptions and enqueues one charge job each. */
+  sweep: "renewals-sweep",
+  /** Unknown charge outcomes and dead workers' attempts. */
   janitor: "renewals-janitor",
-  maintenance: "renewals-maintenance",
   /** Price-change notices owed to subscribers of a repriced plan (docs/plans.md). */
   priceNotices: "renewals-price-notices",
+  /** Notifications still owed in the outbox (Redis refused them at commit time): the one periodic relay. */
+  outboxRelay: "outbox-relay",
+  /** Subscriptions past their end or grace, and payment sessions past their lifetime. */
+  expiry: "expiry",
+  /** Renewal reminders and card-expiring nudges. */
+  reminders: "reminders",
+  /** Tokens of removed/parked cards and unused session bindings, a day after. */
+  cardTokenErasure: "card-token-erasure",
+  /** Expired Idempotency-Key records. */
+  idempotencyPurge: "idempotency-purge",
+  /** Relayed notification-outbox rows and stored ATMOS callbacks past their retention. */
+  recordsPurge: "records-purge",
+  /** Failed payments over the threshold, outcomes unknown for over an hour. */
+  adminAlerts: "admin-alerts",
 } as const;
 
 export function renewalChargeJobId(job: RenewalChargeJob, attemptNumber = 1): string {

@@ -6,6 +6,7 @@ import {
   devOnly,
   EnvError,
   issuedSecret,
+  PUBLISHED_EXAMPLE_NESTED_SECRETS,
   PUBLISHED_EXAMPLE_SECRETS,
   parseEnv,
   secret,
@@ -58,6 +59,11 @@ describe("production guard (parseEnv with NODE_ENV=production)", () => {
     for (const [name, value] of Object.entries(PUBLISHED_EXAMPLE_SECRETS)) {
       expect(example[name], `${name} in .env.example`).toBe(value);
     }
+    // The nested ones: the example SERVICE_TOKENS token.
+    const serviceTokens = Object.values(
+      JSON.parse(example.SERVICE_TOKENS!) as Record<string, { token: string }>,
+    ).map((t) => t.token);
+    expect(serviceTokens).toEqual([...PUBLISHED_EXAMPLE_NESTED_SECRETS]);
   });
 
   it("secret(), issuedSecret() and devOnly() are found through optional, default and transform", () => {

@@ -1,12 +1,12 @@
 import type { ErrorReporter } from "@obuna/contracts/error-reporting";
 import type { RenewalRetryNowJob } from "@obuna/contracts/jobs";
+import type { ObunaFlavor, SupportOptions } from "@obuna/grammy";
+import type { GatewayClient } from "@obuna/grammy/gateway-client";
+import type { Language, Messages } from "@obuna/grammy/i18n";
 import type { Context } from "grammy";
 import type { Update } from "grammy/types";
 import type { Logger } from "pino";
-import type { GatewayClient } from "../gateway-client";
-import type { Language, Messages } from "../i18n";
 import type { LanguageStore } from "../language-store";
-import type { SupportStore } from "../support-store";
 
 /** What the bot's handlers may use. Injected by `createBot`, so tests pass real or in-memory pieces. */
 export interface BotDeps {
@@ -30,13 +30,8 @@ export interface BotDeps {
   accountUrl?: string | null;
 }
 
-export interface SupportDeps {
-  /** SUPPORT_CHAT_ID; null = /paysupport only shows `contact`. */
-  chatId: number | null;
-  contact: string | null;
-  sessionTtlS: number;
-  store: SupportStore;
-}
+/** SUPPORT_CHAT_ID (null = /paysupport only shows `contact`), SUPPORT_CONTACT, the Redis store. */
+export type SupportDeps = SupportOptions;
 
 export interface BotContextFlavor {
   lang: Language;
@@ -49,4 +44,5 @@ export interface BotContextFlavor {
   requestId: string;
 }
 
-export type BotContext = Context & BotContextFlavor;
+/** Our own bot's context: its own fields, and the @obuna/grammy plugin's (`ctx.obuna`, `ctx.premium`). */
+export type BotContext = Context & BotContextFlavor & ObunaFlavor;

@@ -1,16 +1,13 @@
+import { obuna } from "@obuna/grammy";
+import { GatewayError, newRequestId, withRequestId } from "@obuna/grammy/gateway-client";
+import { LANGUAGES, pickLanguage, t } from "@obuna/grammy/i18n";
 import { Bot, type BotError, type BotConfig as GrammyBotConfig } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
-import { GatewayError, newRequestId, withRequestId } from "../gateway-client";
-import { LANGUAGES, pickLanguage, t } from "../i18n";
 import type { BotContext, BotDeps } from "./context";
-import { accountFeature } from "./features/account";
-import { autoRenewFeature } from "./features/auto-renew";
 import { helpFeature } from "./features/help";
-import { premiumFeature } from "./features/premium";
 import { privateOnlyFeature } from "./features/private-only";
 import { recoveryFeature } from "./features/recovery";
 import { startFeature } from "./features/start";
-import { supportFeature } from "./features/support";
 import { unhandledFeature } from "./features/unhandled";
 import { retryRepliesOn429 } from "./telegram-api";
 
@@ -127,12 +124,21 @@ export function createBot(token: string, deps: BotDeps, options: CreateBotOption
   // Account commands and buttons only in the private chat (a group would see the answer).
   guarded.use(privateOnlyFeature());
   guarded.use(startFeature());
-  guarded.use(premiumFeature());
-  guarded.use(accountFeature());
-  guarded.use(autoRenewFeature());
+  // /premium, /status, /payments, /cancel, /resume, /paysupport: the same plugin any grammY bot mounts
+  // (@obuna/grammy), speaking the language chosen in /start, logging with the update's logger, and
+  // leaving its errors to the boundary above.
+  guarded.use(
+    obuna<BotContext>({
+      gateway: deps.gateway,
+      locale: (ctx) => ({ lang: ctx.lang, chosen: ctx.chosenLang }),
+      logger: (ctx) => ctx.logger,
+      support: deps.support ?? null,
+      accountUrl: deps.accountUrl ?? null,
+      handleErrors: false,
+    }),
+  );
   guarded.use(recoveryFeature());
   guarded.use(helpFeature());
-  guarded.use(supportFeature());
   guarded.use(unhandledFeature());
 
   // Last resort (errors outside the boundary, e.g. in the context middleware).

@@ -2,9 +2,16 @@ import type { NotificationJob } from "@obuna/contracts/jobs";
 import { formatMoney } from "@obuna/contracts/money";
 import type { DbOrTx } from "@obuna/db";
 import { getPlanById, getSubscriptionById, getUserById, planName, renewalAmount } from "@obuna/db/queries";
+import { callbackData } from "@obuna/grammy/callback-data";
+import {
+  formatCardExpiry,
+  formatDay,
+  formatDayTime,
+  type Language,
+  pickLanguage,
+  t,
+} from "@obuna/grammy/i18n";
 import { InlineKeyboard } from "grammy";
-import { callbackData } from "../bot/callback-data";
-import { formatCardExpiry, formatDay, formatDayTime, type Language, pickLanguage, t } from "../i18n";
 import type { LanguageStore } from "../language-store";
 import { getBoundCardSummary, getPaymentForNotification } from "./queries";
 

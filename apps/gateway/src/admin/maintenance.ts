@@ -1,22 +1,25 @@
 import { isAtmosError } from "@obuna/atmos";
+import { failSessionPayment } from "@obuna/billing";
 import { type NotificationJob, NotificationJobSchema, notificationJobId } from "@obuna/contracts/jobs";
-import { purgeRelayedNotifications } from "@obuna/db/queries";
-import { auditLog, paymentSessions, payments, renewalAttempts } from "@obuna/db/schema";
-import { and, count, eq, gte, inArray, lt } from "drizzle-orm";
-import { instrumentAtmos } from "../atmos-instrumented";
+import { paymentSessions } from "@obuna/db/schema";
+import { and, eq, lt } from "drizzle-orm";
 import type { GatewayDeps } from "../context";
-import { createMetrics, type GatewayMetrics } from "../metrics";
-import { purgeOldCallbacks } from "../queries/atmos-callbacks";
-import { purgeExpiredIdempotencyKeys } from "../queries/idempotency";
-import { failSession, getSessionView, setSessionPaymentStatus } from "../queries/payment-sessions";
-import { relayOwedNotifications } from "../services/notifications";
+import type { GatewayMetrics } from "../metrics";
+import { getSessionView } from "../queries/payment-sessions";
 import { reconcileSession } from "../services/payment-flow";
 import { opsCounter } from "./metrics";
+
+/*
+ * The gateway runs no timers: every periodic job (outbox relay, expiry, reminders, purges, admin
+ * alerts, …) is a BullMQ job scheduler in apps/renewals and runs once per cluster (docs/renewals.md).
+ * The stuck-session re-check below is still the gateway's code because it needs the payment-finalize
+ * logic (services/payment-flow); it becomes the renewals `stuck-session-recheck` job once that logic
+ * lives in packages/billing. Until then nothing calls it periodically.
+ */
 
 type Deps = GatewayDeps & { metrics: GatewayMetrics };
 
 const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 
 export interface MaintenanceOptions {
   /** Re-check sessions in `processing` for longer than this at ATMOS (default 5 min). */
@@ -27,13 +30,7 @@ export interface MaintenanceOptions {
    * (default 30 min = the session lifetime).
    */
   giveUpAfterMs?: number;
-  /** Alert when at least this many payments failed in the last hour (ALERT_FAILED_PAYMENTS_PER_HOUR). */
-  failedPaymentsPerHour?: number;
   limit?: number;
-  /** Expired Idempotency-Key records and old relayed notifications deleted per run at most (default 5 000 each). */
-  purgeLimit?: number;
-  /** Stored ATMOS callbacks older than this are deleted (ATMOS_CALLBACK_RETENTION_DAYS, default 90 days). */
-  callbackRetentionMs?: number;
 }
 
 export interface RecheckResult {
@@ -105,25 +102,18 @@ async function giveUpIfNeverConfirmed(
     }
   }
   if (!neverConfirmed) return "unknown";
-  const reason = "never_confirmed";
-  await deps.db.transaction(async (tx) => {
-    const changed = await failSession(tx, sessionId, { reason, now });
-    if (changed) {
-      await setSessionPaymentStatus(tx, sessionId, {
-        status: "failed",
-        errorCode: reason,
-        errorMessage: "ATMOS never confirmed the transaction",
-      });
-      await tx.insert(auditLog).values({
+  await deps.db.transaction((tx) =>
+    failSessionPayment(tx, deps, {
+      sessionId,
+      reason: "never_confirmed",
+      message: "ATMOS never confirmed the transaction",
+      audit: {
         actor: "gateway",
-        action: "payment_session.failed",
-        entityType: "payment_session",
-        entityId: sessionId,
         reason: "maintenance: ATMOS never confirmed the transaction",
         details: { transactionId: view.session.transactionId },
-      });
-    }
-  });
+      },
+    }),
+  );
   deps.metrics.payments.inc({ outcome: "failed" });
   return "failed";
 }
@@ -152,142 +142,4 @@ export async function queueAdminAlert(
   });
   deps.logger.warn({ alert, jobId }, "admin alert queued");
   return jobId;
-}
-
-export interface AlertCheck {
-  failedLastHour: number;
-  unknownOlderThanHour: { payments: number; renewalAttempts: number; sessions: number };
-  queued: string[];
-}
-
-/**
- * The periodic alert check: failed payments in the last hour at or above the threshold, and charges
- * whose outcome is still unknown after an hour. One alert per kind per clock hour (job ids
- * `ntf-admin_alert-admin-<alert>-<hour>`).
- */
-export async function checkAlerts(deps: Deps, options: MaintenanceOptions = {}): Promise<AlertCheck> {
-  const now = deps.clock();
-  const hourAgo = new Date(now.getTime() - HOUR);
-  const window = new Date(Math.floor(now.getTime() / HOUR) * HOUR).toISOString().slice(0, 13);
-  const threshold = options.failedPaymentsPerHour ?? 10;
-  const [failed] = await deps.db
-    .select({ n: count() })
-    .from(payments)
-    .where(and(eq(payments.status, "failed"), gte(payments.updatedAt, hourAgo)));
-  const [unknownPayments] = await deps.db
-    .select({ n: count() })
-    .from(payments)
-    .where(and(inArray(payments.status, ["unknown", "pending"]), lt(payments.updatedAt, hourAgo)));
-  const [unknownAttempts] = await deps.db
-    .select({ n: count() })
-    .from(renewalAttempts)
-    .where(
-      and(inArray(renewalAttempts.status, ["unknown", "pending"]), lt(renewalAttempts.createdAt, hourAgo)),
-    );
-  const [stuckSessions] = await deps.db
-    .select({ n: count() })
-    .from(paymentSessions)
-    .where(and(eq(paymentSessions.status, "processing"), lt(paymentSessions.updatedAt, hourAgo)));
-  const result: AlertCheck = {
-    failedLastHour: Number(failed?.n ?? 0),
-    unknownOlderThanHour: {
-      payments: Number(unknownPayments?.n ?? 0),
-      renewalAttempts: Number(unknownAttempts?.n ?? 0),
-      sessions: Number(stuckSessions?.n ?? 0),
-    },
-    queued: [],
-  };
-  if (result.failedLastHour >= threshold) {
-    result.queued.push(
-      await queueAdminAlert(
-        deps,
-        "failed_payments",
-        `⚠️ ${result.failedLastHour} failed payments in the last hour (threshold ${threshold}).`,
-        window,
-      ),
-    );
-  }
-  const u = result.unknownOlderThanHour;
-  if (u.payments + u.renewalAttempts + u.sessions > 0) {
-    result.queued.push(
-      await queueAdminAlert(
-        deps,
-        "unknown_outcomes",
-        `⚠️ Outcomes unknown for over an hour: ${u.payments} payments, ${u.renewalAttempts} renewal attempts, ${u.sessions} sessions in processing. Run \`pnpm reconcile\`.`,
-        window,
-      ),
-    );
-  }
-  return result;
-}
-
-/** Relayed notification-outbox rows are kept this long (for support), then deleted. */
-export const RELAYED_NOTIFICATIONS_KEPT_MS = 30 * 24 * HOUR;
-
-/** Stored ATMOS callbacks are kept this long unless ATMOS_CALLBACK_RETENTION_DAYS says otherwise. */
-export const DEFAULT_CALLBACK_RETENTION_MS = 90 * 24 * HOUR;
-
-/**
- * Deletes expired Idempotency-Key records, notification-outbox rows relayed more than 30 days ago
- * and ATMOS callbacks past their retention (a bounded batch of each per run); returns how many went.
- */
-export async function purgeOldRecords(
-  deps: Deps,
-  options: MaintenanceOptions = {},
-): Promise<{ idempotencyKeys: number; relayedNotifications: number; callbacks: number }> {
-  const now = deps.clock();
-  const limit = options.purgeLimit ?? 5000;
-  const purged = {
-    idempotencyKeys: await purgeExpiredIdempotencyKeys(deps.db, now, limit),
-    relayedNotifications: await purgeRelayedNotifications(
-      deps.db,
-      new Date(now.getTime() - RELAYED_NOTIFICATIONS_KEPT_MS),
-      limit,
-    ),
-    callbacks: await purgeOldCallbacks(
-      deps.db,
-      new Date(now.getTime() - (options.callbackRetentionMs ?? DEFAULT_CALLBACK_RETENTION_MS)),
-      limit,
-    ),
-  };
-  if (purged.idempotencyKeys + purged.relayedNotifications + purged.callbacks > 0)
-    deps.logger.info(purged, "old records purged");
-  return purged;
-}
-
-/**
- * The gateway's periodic maintenance (MAINTENANCE_INTERVAL_MS): re-check stuck sessions, relay the
- * notifications still owed in the outbox, the alerts, then the purge of expired Idempotency-Key
- * records. Runs are never concurrent within a process; several gateway instances are harmless
- * (finalisation runs once per session, alert job ids are deterministic). Returns a stop function.
- */
-export function startMaintenance(
-  inputDeps: GatewayDeps,
-  options: MaintenanceOptions & { intervalMs: number },
-): () => Promise<void> {
-  const metrics = inputDeps.metrics ?? createMetrics();
-  const deps: Deps = { ...inputDeps, metrics, atmos: instrumentAtmos(inputDeps.atmos, metrics) };
-  let running: Promise<void> | null = null;
-  const tick = () => {
-    if (running) return;
-    running = (async () => {
-      try {
-        await recheckStuckSessions(deps, options);
-        const relayed = await relayOwedNotifications(deps);
-        if (relayed.queued + relayed.left > 0) deps.logger.info(relayed, "owed notifications relayed");
-        await checkAlerts(deps, options);
-        await purgeOldRecords(deps, options);
-      } catch (error) {
-        deps.logger.error({ err: (error as Error).message }, "maintenance run failed");
-      }
-    })().finally(() => {
-      running = null;
-    });
-  };
-  const timer = setInterval(tick, options.intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
 }

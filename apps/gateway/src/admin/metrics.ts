@@ -8,7 +8,7 @@ import type { GatewayMetrics } from "../metrics";
 /**
  * Operations metrics on the gateway's registry (served at /metrics):
  * - gateway_admin_actions_total{action,outcome}
- * - gateway_maintenance_sessions_total{outcome}: stuck sessions re-checked by the maintenance loop
+ * - gateway_maintenance_sessions_total{outcome}: stuck sessions re-checked (recheckStuckSessions)
  * - obuna_payments_24h{kind,status}: payments created in the last 24 h, from the database — this
  *   covers renewals (kind="renewal") whichever process charged them
  * - obuna_renewal_attempts_24h{status}, obuna_unknown_outcomes{source}, obuna_stuck_sessions
@@ -27,7 +27,7 @@ export function registerOpsMetrics(metrics: GatewayMetrics, db: Database, clock:
   });
   new Counter({
     name: "gateway_maintenance_sessions_total",
-    help: "Payment sessions stuck in processing that the maintenance loop re-checked, by outcome",
+    help: "Payment sessions stuck in processing that the stuck-session re-check finished or left, by outcome",
     labelNames: ["outcome"] as const,
     registers: [registry],
   });

@@ -1,3 +1,4 @@
+import { isUniqueViolation, writeAudit } from "@obuna/billing";
 import type {
   AdminPlan,
   AdminPlanCreateRequestSchema,
@@ -6,13 +7,13 @@ import type {
 } from "@obuna/contracts/http";
 import { formatSom } from "@obuna/contracts/money";
 import type { DbOrTx, Plan, Transaction } from "@obuna/db";
-import { isPlaceholderFiscal } from "@obuna/db/queries";
+import { isPlaceholderFiscal, repriceLiveSubscriptions } from "@obuna/db/queries";
 import { plans, subscriptions } from "@obuna/db/schema";
-import { and, asc, eq, gte, inArray, isNotNull, isNull, ne, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { ApiError } from "../errors";
 import type { AdminIdentity } from "./auth";
-import { type AdminDeps, countAction, writeAudit } from "./service";
+import { type AdminDeps, adminAudit, countAction } from "./service";
 
 /**
  * Plans in admin: list, create, edit (names, period, active flag, sort order, fiscal receipt codes)
@@ -91,13 +92,6 @@ async function lockPlan(tx: Transaction, id: number) {
   return plan;
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error, i = 0; e && i < 4; e = (e as { cause?: unknown }).cause, i++) {
-    if ((e as { code?: unknown }).code === "23505") return true;
-  }
-  return false;
-}
-
 export async function createPlan(
   deps: AdminDeps,
   admin: AdminIdentity,
@@ -130,8 +124,7 @@ export async function createPlan(
         .returning();
       const auditId = await writeAudit(
         tx,
-        admin,
-        {
+        adminAudit(admin, {
           action: "plan.created",
           entityType: "plan",
           entityId: plan!.id,
@@ -145,7 +138,7 @@ export async function createPlan(
             packageCode: plan!.packageCode,
             vatPercent: plan!.vatPercent,
           },
-        },
+        }),
         now,
       );
       return { id: plan!.id, auditId };
@@ -206,14 +199,13 @@ export async function updatePlan(
       .where(eq(plans.id, plan.id));
     return writeAudit(
       tx,
-      admin,
-      {
+      adminAudit(admin, {
         action: "plan.updated",
         entityType: "plan",
         entityId: plan.id,
         reason: input.reason,
         details: { changes },
-      },
+      }),
       now,
     );
   });
@@ -244,45 +236,16 @@ export async function changePlanPrice(
     if (plan.price === input.price) {
       throw new ApiError("INVALID_STATE", `The plan already costs ${formatSom(plan.price)}`);
     }
-    const onPlan = and(eq(subscriptions.planId, plan.id), inArray(subscriptions.status, [...LIVE]));
-    const settled = await tx
-      .update(subscriptions)
-      .set({ renewalPrice: sql`${subscriptions.newRenewalPrice}`, updatedAt: now })
-      .where(
-        and(
-          onPlan,
-          isNotNull(subscriptions.newRenewalPrice),
-          isNotNull(subscriptions.newPriceNoticeSentAt),
-          isNotNull(subscriptions.newPriceFrom),
-          gte(subscriptions.endDate, subscriptions.newPriceFrom),
-        ),
-      )
-      .returning({ id: subscriptions.id });
-    await tx
-      .update(subscriptions)
-      .set({ renewalPrice: plan.price, updatedAt: now })
-      .where(and(onPlan, isNull(subscriptions.renewalPrice)));
-    const clearPending = {
-      newRenewalPrice: null,
-      newPriceSetAt: null,
-      newPriceNoticeSentAt: null,
-      newPriceFrom: null,
-    };
-    const backToList = await tx
-      .update(subscriptions)
-      .set({ ...clearPending, renewalPrice: null, updatedAt: now })
-      .where(and(onPlan, eq(subscriptions.renewalPrice, input.price)))
-      .returning({ id: subscriptions.id });
-    const toNotify = await tx
-      .update(subscriptions)
-      .set({ ...clearPending, newRenewalPrice: input.price, newPriceSetAt: now, updatedAt: now })
-      .where(and(onPlan, ne(subscriptions.renewalPrice, input.price)))
-      .returning({ id: subscriptions.id });
+    const { settled, backToList, toNotify } = await repriceLiveSubscriptions(tx, {
+      planId: plan.id,
+      listPrice: plan.price,
+      newPrice: input.price,
+      now,
+    });
     await tx.update(plans).set({ price: input.price, updatedAt: now }).where(eq(plans.id, plan.id));
     const auditId = await writeAudit(
       tx,
-      admin,
-      {
+      adminAudit(admin, {
         action: "plan.price_changed",
         entityType: "plan",
         entityId: plan.id,
@@ -290,15 +253,15 @@ export async function changePlanPrice(
         details: {
           previousPrice: plan.price,
           newPrice: input.price,
-          subscriptionsToNotify: toNotify.length,
-          subscriptionsBackToListPrice: backToList.length,
-          subscriptionsSettled: settled.length,
+          subscriptionsToNotify: toNotify,
+          subscriptionsBackToListPrice: backToList,
+          subscriptionsSettled: settled,
           noticeDays: deps.config.priceChangeNoticeDays ?? DEFAULT_PRICE_CHANGE_NOTICE_DAYS,
         },
-      },
+      }),
       now,
     );
-    return { auditId, toNotify: toNotify.length };
+    return { auditId, toNotify };
   });
   countAction(deps, "plan.price_changed", "ok");
   deps.logger.info({ planId, price: input.price, actor: admin.actor }, "admin action");

@@ -123,6 +123,29 @@ export async function reconcile(
     .select()
     .from(payments)
     .where(and(gte(payments.createdAt, since), isNotNull(payments.transactionId)));
+  // Payments still open although their session ended (expired, failed or completed): nothing will
+  // ever resolve them, so they are reported at once, whatever the grace time or ATMOS answers.
+  const leftOpen = await deps.db
+    .select({ paymentId: payments.id, sessionStatus: paymentSessions.status })
+    .from(payments)
+    .innerJoin(paymentSessions, eq(paymentSessions.id, payments.sessionId))
+    .where(
+      and(
+        gte(payments.createdAt, since),
+        inArray(payments.status, ["pending", "unknown"]),
+        inArray(paymentSessions.status, ["expired", "failed", "completed"]),
+      ),
+    );
+  const closedSessionOf = new Map(leftOpen.map((r) => [r.paymentId, r.sessionStatus]));
+  const leftOpenFinding = (payment: (typeof ours)[number], atmos: string): Discrepancy => ({
+    kind: "unresolved_outcome",
+    transactionId: payment.transactionId,
+    paymentId: payment.id,
+    ref: payment.sessionId ?? `payment:${payment.id}`,
+    ours: `${payment.status} ${payment.amount}`,
+    atmos,
+    message: `payment ${payment.id} still ${payment.status} although its session is ${closedSessionOf.get(payment.id)} (ATMOS: ${atmos}): settle it by hand`,
+  });
   const answers = await mapLimit(ours, options.concurrency ?? 8, async (payment) => {
     try {
       return { payment, tx: await deps.atmos.getTransaction(payment.transactionId!), error: null };
@@ -150,6 +173,7 @@ export async function reconcile(
       });
     }
     if (!tx) {
+      if (closedSessionOf.has(payment.id)) discrepancies.push(leftOpenFinding(payment, "not checked"));
       const notFound = isAtmosError(error) && error.kind === "transaction_not_found";
       if (notFound && settled) {
         discrepancies.push({
@@ -198,7 +222,9 @@ export async function reconcile(
         message: `payment ${payment.id}: ${mismatch}`,
       });
     }
-    if (
+    if (closedSessionOf.has(payment.id)) {
+      discrepancies.push(leftOpenFinding(payment, atmosState));
+    } else if (
       (payment.status === "pending" || payment.status === "unknown") &&
       payment.updatedAt < unresolvedBefore
     ) {
@@ -212,6 +238,15 @@ export async function reconcile(
             ? `payment ${payment.id} still ${payment.status}; ATMOS reversed it: not paid, settle as failed (no access)`
             : `payment ${payment.id} still ${payment.status} (ATMOS: ${tx.state})`,
       });
+    }
+  }
+
+  // A payment left open without an ATMOS transaction is not in `ours`: reported here.
+  const checked = new Set(ours.map((p) => p.id));
+  const unchecked = leftOpen.filter((r) => !checked.has(r.paymentId)).map((r) => r.paymentId);
+  if (unchecked.length) {
+    for (const payment of await deps.db.select().from(payments).where(inArray(payments.id, unchecked))) {
+      discrepancies.push(leftOpenFinding(payment, "no transaction"));
     }
   }
 

@@ -1,4 +1,13 @@
 import { type AtmosTransaction, isAtmosError } from "@obuna/atmos";
+import {
+  type AuditBy,
+  type AuditEntry,
+  cancelNow,
+  grantDays,
+  recordRefundUnknown,
+  refundPayment as refundInCore,
+  writeAudit,
+} from "@obuna/billing";
 import type {
   AdminAuditQuery,
   AdminDashboard,
@@ -9,14 +18,8 @@ import type {
 } from "@obuna/contracts/http";
 import { formatSom } from "@obuna/contracts/money";
 import type { Transaction } from "@obuna/db";
-import {
-  atmosCardSharedByLiveRow,
-  getUserById,
-  recordNotification,
-  revealCardToken,
-  setUserRole,
-} from "@obuna/db/queries";
-import { auditLog, boundCards, payments, subscriptions } from "@obuna/db/schema";
+import { atmosCardSharedByLiveRow, recordNotification, revealCardToken } from "@obuna/db/queries";
+import { boundCards, subscriptions } from "@obuna/db/schema";
 import { and, eq } from "drizzle-orm";
 import type { GatewayDeps } from "../context";
 import { ApiError } from "../errors";
@@ -46,7 +49,6 @@ import {
 
 export type AdminDeps = GatewayDeps & { metrics: GatewayMetrics };
 
-const DAY_MS = 86_400_000;
 /** A session in `processing` longer than this counts as stuck on the dashboard. */
 export const STUCK_SESSION_MS = 10 * 60_000;
 
@@ -160,47 +162,23 @@ async function paymentById(deps: AdminDeps, id: number) {
 
 // ------------------------------------------------------------------ audit
 
-interface AuditInput {
-  action: string;
-  entityType: "bound_card" | "payment" | "subscription" | "plan";
-  entityId: number;
-  reason: string;
-  details?: Record<string, unknown>;
+/** Who an admin action is by, for the money core's audit rows: the admin, and the surface used. */
+export function byAdmin(admin: AdminIdentity, reason: string): AuditBy {
+  return { actor: admin.actor, reason, details: { via: admin.via } };
 }
 
-/** The audit row of an admin action: always inside the action's own transaction. */
-export async function writeAudit(tx: Transaction, admin: AdminIdentity, input: AuditInput, now: Date) {
-  const [row] = await tx
-    .insert(auditLog)
-    .values({
-      actor: admin.actor,
-      action: input.action,
-      entityType: input.entityType,
-      entityId: String(input.entityId),
-      reason: input.reason,
-      details: { via: admin.via, ...(input.details ?? {}) },
-      createdAt: now,
-    })
-    .returning({ id: auditLog.id });
-  return row!.id;
+/** The audit row of an admin action, as `writeAudit` takes it: the admin and the surface first. */
+export function adminAudit(
+  admin: AdminIdentity,
+  entry: Omit<AuditEntry, "actor" | "reason"> & { reason: string },
+): AuditEntry {
+  return { ...entry, actor: admin.actor, details: { via: admin.via, ...(entry.details ?? {}) } };
 }
 
 async function lockCard(tx: Transaction, id: number) {
   const [card] = await tx.select().from(boundCards).where(eq(boundCards.id, id)).for("update");
   if (!card) throw new ApiError("CARD_NOT_FOUND", "Card not found");
   return card;
-}
-
-async function lockSubscriptionRow(tx: Transaction, id: number) {
-  const [sub] = await tx.select().from(subscriptions).where(eq(subscriptions.id, id)).for("update");
-  if (!sub) throw new ApiError("SUBSCRIPTION_NOT_FOUND", "Subscription not found");
-  return sub;
-}
-
-/** Premium goes back to `user` when access ends; an `admin` role is left alone. */
-async function dropPremium(tx: Transaction, userId: number) {
-  const user = await getUserById(tx, userId);
-  if (user?.role === "premium") await setUserRole(tx, userId, "user");
 }
 
 /** The user's message about a card the operator took out of use, owed in the action's transaction. */
@@ -248,14 +226,13 @@ export async function setCardActive(
     await tx.update(boundCards).set({ isActive: active, updatedAt: now }).where(eq(boundCards.id, card.id));
     const id = await writeAudit(
       tx,
-      admin,
-      {
+      adminAudit(admin, {
         action,
         entityType: "bound_card",
         entityId: card.id,
         reason,
         details: { panMasked: card.panMasked, userId: card.userId },
-      },
+      }),
       now,
     );
     if (!active) owed.push(await notifyCardDeactivated(tx, card, id, now));
@@ -314,8 +291,7 @@ export async function removeCardAtAtmos(
       .returning({ id: subscriptions.id });
     const id = await writeAudit(
       tx,
-      admin,
-      {
+      adminAudit(admin, {
         action: "card.removed",
         entityType: "bound_card",
         entityId: cardId,
@@ -327,7 +303,7 @@ export async function removeCardAtAtmos(
           atmos: shared ? "kept: shared with a live card row" : "removed",
           subscriptionsStopped: stopped.map((s) => s.id),
         },
-      },
+      }),
       now,
     );
     // A card the operator had already deactivated was announced then; removing it says nothing new.
@@ -368,11 +344,12 @@ async function reverseOutcome(
 }
 
 /**
- * Refund = ATMOS reverse with the payment's success_trans_id. Under the payment's row lock (a second
- * refund waits, then sees `reversed` → 409): reverse at ATMOS, then payment `reversed`, the
- * subscription loses the payment's period (expired + role back when that ends it), audit row — one
- * transaction. An unclear ATMOS answer marks nothing reversed: an `payment.refund_unknown` audit row
- * is written and 503 returned; `pnpm reconcile` shows the truth.
+ * Refund = ATMOS reverse with the payment's success_trans_id, through the money core's
+ * `refundPayment`: under the payment's row lock (a second refund waits, then sees `reversed` → 409),
+ * reverse at ATMOS, then payment `reversed`, the subscription loses the payment's period (expired +
+ * role back when that ends it), audit row — one transaction. An unclear ATMOS answer marks nothing
+ * reversed: a `payment.refund_unknown` audit row is written and 503 returned; `pnpm reconcile` shows
+ * the truth.
  */
 export async function refundPayment(
   deps: AdminDeps,
@@ -380,137 +357,70 @@ export async function refundPayment(
   paymentId: number,
   reason: string,
 ) {
-  const now = deps.clock();
-  type Outcome =
-    | { kind: "done"; auditId: number; subscriptionId: number | null; owed: string }
-    | { kind: "unknown"; transactionId: number | null; error: string };
-  const outcome: Outcome = await deps.db.transaction(async (tx) => {
-    const [payment] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for("update");
-    if (!payment) throw new ApiError("PAYMENT_NOT_FOUND", "Payment not found");
-    if (payment.status === "reversed") {
+  const by = byAdmin(admin, reason);
+  const outcome = await deps.db.transaction((tx) =>
+    refundInCore(tx, deps, {
+      paymentId,
+      by,
+      reverse: async (payment) => {
+        try {
+          await deps.atmos.reverse({ transactionId: payment.successTransId, reason });
+          return { status: "reversed" };
+        } catch (error) {
+          const result = await reverseOutcome(deps, payment.transactionId, error);
+          if (result === "unknown")
+            return { status: "unknown", error: isAtmosError(error) ? error.kind : "error" };
+          if (result === "not_reversed") return { status: "not_reversed", error };
+          return { status: "reversed" };
+        }
+      },
+    }),
+  );
+  switch (outcome.status) {
+    case "not_found":
+      throw new ApiError("PAYMENT_NOT_FOUND", "Payment not found");
+    case "already_refunded":
       throw new ApiError("INVALID_STATE", "This payment was already refunded", {
-        details: { reversed_at: payment.reversedAt?.toISOString() ?? null },
+        details: { reversed_at: outcome.reversedAt?.toISOString() ?? null },
       });
-    }
-    if (payment.status !== "success" || payment.successTransId === null) {
+    case "not_refundable":
       throw new ApiError(
         "INVALID_STATE",
-        `Only successful payments can be refunded (this one is ${payment.status})`,
+        `Only successful payments can be refunded (this one is ${outcome.paymentStatus})`,
+      );
+    case "provider_refused": {
+      const error = outcome.error;
+      const mapped = isAtmosError(error) ? atmosErrorCode(error) : null;
+      throw new ApiError(
+        mapped?.code === "PAYMENT_PROVIDER_UNAVAILABLE" || !mapped
+          ? "PAYMENT_PROVIDER_UNAVAILABLE"
+          : "INVALID_STATE",
+        `ATMOS refused the refund: ${isAtmosError(error) ? error.message : "unknown error"}`,
+        { ...(isAtmosError(error) ? { details: { atmos_error: error.kind } } : {}) },
       );
     }
-    try {
-      await deps.atmos.reverse({ transactionId: payment.successTransId, reason });
-    } catch (error) {
-      const result = await reverseOutcome(deps, payment.transactionId, error);
-      if (result === "unknown") {
-        return {
-          kind: "unknown" as const,
-          transactionId: payment.transactionId,
-          error: isAtmosError(error) ? error.kind : "error",
-        };
-      }
-      if (result === "not_reversed") {
-        const mapped = isAtmosError(error) ? atmosErrorCode(error) : null;
-        throw new ApiError(
-          mapped?.code === "PAYMENT_PROVIDER_UNAVAILABLE" || !mapped
-            ? "PAYMENT_PROVIDER_UNAVAILABLE"
-            : "INVALID_STATE",
-          `ATMOS refused the refund: ${isAtmosError(error) ? error.message : "unknown error"}`,
-          { ...(isAtmosError(error) ? { details: { atmos_error: error.kind } } : {}) },
-        );
-      }
+    case "provider_unknown": {
+      // Nothing changed; the attempt itself is recorded so nobody refunds blindly again.
+      await deps.db.transaction((tx) =>
+        recordRefundUnknown(tx, deps, {
+          paymentId,
+          by,
+          transactionId: outcome.transactionId,
+          error: outcome.error,
+        }),
+      );
+      countAction(deps, "payment.refunded", "unknown");
+      deps.logger.warn({ paymentId, actor: admin.actor }, "refund outcome unknown");
+      throw new ApiError(
+        "PAYMENT_PROVIDER_UNAVAILABLE",
+        "ATMOS did not confirm the refund; nothing was marked refunded. Check with `pnpm reconcile` before retrying.",
+        { details: { outcome: "unknown" } },
+      );
     }
-    await tx
-      .update(payments)
-      .set({ status: "reversed", reversedAt: now, reverseReason: reason, updatedAt: now })
-      .where(eq(payments.id, payment.id));
-
-    let periodTaken: { newEndDate: string; expired: boolean } & Record<string, unknown> = {
-      newEndDate: "",
-      expired: false,
-    };
-    let hadPeriod = false;
-    if (payment.subscriptionId !== null && payment.periodStart && payment.periodEnd) {
-      const sub = await lockSubscriptionRow(tx, payment.subscriptionId);
-      const lengthMs = payment.periodEnd.getTime() - payment.periodStart.getTime();
-      const newEnd = new Date(Math.max(sub.endDate.getTime() - lengthMs, sub.startDate.getTime()));
-      const live = sub.status === "active" || sub.status === "past_due";
-      const ends = live && newEnd <= now;
-      await tx
-        .update(subscriptions)
-        .set({
-          endDate: newEnd,
-          ...(ends ? { status: "expired" as const, nextRenewalAt: null, graceUntil: null } : {}),
-          updatedAt: now,
-        })
-        .where(eq(subscriptions.id, sub.id));
-      if (ends) await dropPremium(tx, sub.userId);
-      hadPeriod = true;
-      periodTaken = {
-        subscriptionId: sub.id,
-        previousEndDate: sub.endDate.toISOString(),
-        newEndDate: newEnd.toISOString(),
-        expired: ends,
-      };
-    }
-    const auditId = await writeAudit(
-      tx,
-      admin,
-      {
-        action: "payment.refunded",
-        entityType: "payment",
-        entityId: payment.id,
-        reason,
-        details: {
-          amount: payment.amount,
-          transactionId: payment.transactionId,
-          successTransId: payment.successTransId,
-          ...(hadPeriod ? { period: periodTaken } : {}),
-        },
-      },
-      now,
-    );
-    const owed = await recordNotification(
-      tx,
-      {
-        kind: "payment_refunded",
-        userId: payment.userId,
-        paymentId: payment.id,
-        subscriptionId: payment.subscriptionId,
-        endDate: hadPeriod ? periodTaken.newEndDate : null,
-        accessEnded: hadPeriod && periodTaken.expired,
-      },
-      payment.id,
-      now,
-    );
-    return { kind: "done" as const, auditId, subscriptionId: payment.subscriptionId, owed };
-  });
-
-  if (outcome.kind === "unknown") {
-    // Nothing changed; the attempt itself is recorded so nobody refunds blindly again.
-    await deps.db.transaction((tx) =>
-      writeAudit(
-        tx,
-        admin,
-        {
-          action: "payment.refund_unknown",
-          entityType: "payment",
-          entityId: paymentId,
-          reason,
-          details: { transactionId: outcome.transactionId, atmosError: outcome.error },
-        },
-        now,
-      ),
-    );
-    countAction(deps, "payment.refunded", "unknown");
-    deps.logger.warn({ paymentId, actor: admin.actor }, "refund outcome unknown");
-    throw new ApiError(
-      "PAYMENT_PROVIDER_UNAVAILABLE",
-      "ATMOS did not confirm the refund; nothing was marked refunded. Check with `pnpm reconcile` before retrying.",
-      { details: { outcome: "unknown" } },
-    );
+    case "refunded":
+      break;
   }
-  await flushNotifications(deps, [outcome.owed]);
+  await flushNotifications(deps, outcome.notificationIds);
   countAction(deps, "payment.refunded", "ok");
   deps.logger.info({ paymentId, action: "payment.refunded", actor: admin.actor }, "admin action");
   return {
@@ -529,68 +439,20 @@ export async function extendSubscription(
   days: number,
   reason: string,
 ) {
-  const now = deps.clock();
-  const auditId = await deps.db.transaction(async (tx) => {
-    const sub = await lockSubscriptionRow(tx, subscriptionId);
-    if (sub.status !== "active" && sub.status !== "past_due") {
-      throw new ApiError(
-        "INVALID_STATE",
-        `Only a live subscription can be extended (this one is ${sub.status})`,
-      );
-    }
-    const newEnd = new Date(sub.endDate.getTime() + days * DAY_MS);
-    const back = sub.status === "past_due" && newEnd > now;
-    await tx
-      .update(subscriptions)
-      .set({
-        endDate: newEnd,
-        ...(back
-          ? {
-              status: "active" as const,
-              graceUntil: null,
-              renewalAttempts: 0,
-              renewalError: null,
-              nextRenewalAt: null,
-            }
-          : {}),
-        updatedAt: now,
-      })
-      .where(eq(subscriptions.id, sub.id));
-    await setUserRole(
-      tx,
-      sub.userId,
-      (await getUserById(tx, sub.userId))?.role === "admin" ? "admin" : "premium",
+  const outcome = await deps.db.transaction((tx) =>
+    grantDays(tx, deps, { subscriptionId, days, by: byAdmin(admin, reason) }),
+  );
+  if (outcome.status === "not_found") throw new ApiError("SUBSCRIPTION_NOT_FOUND", "Subscription not found");
+  if (outcome.status === "refused") {
+    throw new ApiError(
+      "INVALID_STATE",
+      `Only a live subscription can be extended (this one is ${outcome.current})`,
     );
-    const id = await writeAudit(
-      tx,
-      admin,
-      {
-        action: "subscription.extended",
-        entityType: "subscription",
-        entityId: sub.id,
-        reason,
-        details: { days, previousEndDate: sub.endDate.toISOString(), newEndDate: newEnd.toISOString() },
-      },
-      now,
-    );
-    const owed = await recordNotification(
-      tx,
-      {
-        kind: "subscription_extended",
-        userId: sub.userId,
-        subscriptionId: sub.id,
-        days,
-        endDate: newEnd.toISOString(),
-      },
-      id,
-      now,
-    );
-    return { id, owed };
-  });
-  await flushNotifications(deps, [auditId.owed]);
+  }
+  await flushNotifications(deps, outcome.notificationIds);
   countAction(deps, "subscription.extended", "ok");
   deps.logger.info({ subscriptionId, days, actor: admin.actor }, "admin action");
-  return { subscription: await subscriptionById(deps, subscriptionId), audit_id: auditId.id };
+  return { subscription: await subscriptionById(deps, subscriptionId), audit_id: outcome.auditId };
 }
 
 /** Access ends now: status `canceled`, auto-renew off, role back to `user`. */
@@ -600,46 +462,15 @@ export async function cancelSubscriptionNow(
   subscriptionId: number,
   reason: string,
 ) {
-  const now = deps.clock();
-  const auditId = await deps.db.transaction(async (tx) => {
-    const sub = await lockSubscriptionRow(tx, subscriptionId);
-    if (sub.status !== "active" && sub.status !== "past_due") {
-      throw new ApiError("INVALID_STATE", `The subscription is already ${sub.status}`);
-    }
-    await tx
-      .update(subscriptions)
-      .set({
-        status: "canceled",
-        autoRenew: false,
-        cancelledAt: now,
-        nextRenewalAt: null,
-        graceUntil: null,
-        updatedAt: now,
-      })
-      .where(eq(subscriptions.id, sub.id));
-    await dropPremium(tx, sub.userId);
-    const id = await writeAudit(
-      tx,
-      admin,
-      {
-        action: "subscription.canceled",
-        entityType: "subscription",
-        entityId: sub.id,
-        reason,
-        details: { previousStatus: sub.status, endDate: sub.endDate.toISOString() },
-      },
-      now,
-    );
-    const owed = await recordNotification(
-      tx,
-      { kind: "subscription_canceled_by_admin", userId: sub.userId, subscriptionId: sub.id },
-      sub.id,
-      now,
-    );
-    return { id, owed };
-  });
-  await flushNotifications(deps, [auditId.owed]);
+  const outcome = await deps.db.transaction((tx) =>
+    cancelNow(tx, deps, { subscriptionId, by: byAdmin(admin, reason) }),
+  );
+  if (outcome.status === "not_found") throw new ApiError("SUBSCRIPTION_NOT_FOUND", "Subscription not found");
+  if (outcome.status === "refused") {
+    throw new ApiError("INVALID_STATE", `The subscription is already ${outcome.current}`);
+  }
+  await flushNotifications(deps, outcome.notificationIds);
   countAction(deps, "subscription.canceled", "ok");
   deps.logger.info({ subscriptionId, actor: admin.actor }, "admin action");
-  return { subscription: await subscriptionById(deps, subscriptionId), audit_id: auditId.id };
+  return { subscription: await subscriptionById(deps, subscriptionId), audit_id: outcome.auditId };
 }

@@ -1,28 +1,22 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { ErrorCode } from "@obuna/contracts/errors";
+import { TOKEN_SCOPES } from "@obuna/contracts/scopes";
 import {
   botIdFromToken,
   verifyInitData,
   verifyInitDataThirdParty,
 } from "@obuna/contracts/telegram-init-data";
 import { createMiddleware } from "hono/factory";
-import type { Caller, HonoEnv, InternalScope } from "../context";
+import type { Caller, HonoEnv, InternalScope, ServiceToken } from "../context";
 import { ApiError } from "../errors";
 
 /**
- * The internal token's scopes (security item 8): create links, read a user's session, subscription,
- * payments and cards, cancel or resume, record the language the user chose. Never `/atmos/*` (paying) or card removal: those need the
- * user's own signed Telegram identity, so a leaked bot token cannot pay or unbind for anyone.
+ * The internal token's scopes (security item 8): every token scope (`@obuna/contracts/scopes`):
+ * create links, read a user's entitlement, session, subscription, payments and cards, cancel or
+ * resume, record the language the user chose. Never `/atmos/*` (paying) or card removal: those need
+ * the user's own signed Telegram identity, so a leaked bot token cannot pay or unbind for anyone.
  */
-export const INTERNAL_SCOPES: ReadonlySet<InternalScope> = new Set<InternalScope>([
-  "links:create",
-  "session:read",
-  "subscription:read",
-  "subscription:manage",
-  "payments:read",
-  "cards:read",
-  "user:language",
-]);
+export const INTERNAL_SCOPES: ReadonlySet<InternalScope> = new Set<InternalScope>(TOKEN_SCOPES);
 
 const sha256 = (value: string) => createHash("sha256").update(value).digest();
 
@@ -45,6 +39,7 @@ export const DEFAULT_INIT_DATA_PAY_MAX_AGE_S = 900;
 
 export interface InitDataAuthConfig {
   internalApiToken: string;
+  serviceTokens?: readonly ServiceToken[];
   botToken: string;
   initDataMaxAgeS: number;
   devAllowUnsignedInitData: boolean;
@@ -64,6 +59,12 @@ export function authenticate(
   if (scheme === "bearer") {
     if (credentials && sameSecret(credentials, config.internalApiToken))
       return { kind: "internal", scopes: INTERNAL_SCOPES };
+    // Every service token is compared (no early exit), so timing does not tell which one matched.
+    let service: ServiceToken | undefined;
+    for (const candidate of config.serviceTokens ?? []) {
+      if (sameSecret(credentials, candidate.token) && credentials !== "") service ??= candidate;
+    }
+    if (service) return { kind: "internal", scopes: service.scopes, service: service.name };
     throw new ApiError("UNAUTHORIZED", "Invalid internal token");
   }
   if (scheme === "tma") {
@@ -177,6 +178,21 @@ export function requireScope(scope: InternalScope) {
 }
 
 /**
+ * Endpoints for tokens only (entitlements): the caller must be a bearer token holding `scope`
+ * (403 for a Mini App user and for a token without it).
+ */
+export function requireTokenScope(scope: InternalScope) {
+  return createMiddleware<HonoEnv>(async (c, next) => {
+    const { config, clock } = c.get("deps");
+    const caller = await authenticateRequest(c.req.header("authorization"), config, clock());
+    if (caller.kind !== "internal" || !caller.scopes?.has(scope))
+      throw new ApiError("FORBIDDEN", `This endpoint needs a token with the ${scope} scope`);
+    c.set("caller", caller);
+    await next();
+  });
+}
+
+/**
  * A Mini App user reaches only their own resources; the bot reaches every one. Another user's
  * resource answers exactly like a missing one (`notFound`), so ids cannot be probed (item 15).
  */
@@ -189,6 +205,8 @@ export function assertOwner(
   if (caller.telegramId !== ownerTelegramId) throw new ApiError(notFound.code, notFound.message);
 }
 
+/** Whose idempotency keys and rate counters these are: our bot, one service token, one user. */
 export function callerScope(caller: Caller): string {
-  return caller.kind === "internal" ? "internal" : `tg:${caller.telegramId}`;
+  if (caller.kind === "internal") return caller.service ? `service:${caller.service}` : "internal";
+  return `tg:${caller.telegramId}`;
 }

@@ -1,6 +1,6 @@
 import type { DbOrTx } from "@obuna/db";
 import { idempotencyKeys } from "@obuna/db/schema";
-import { and, eq, isNull, lte, or, sql } from "drizzle-orm";
+import { and, eq, isNull, lte, or } from "drizzle-orm";
 
 export interface IdempotencyClaim {
   scope: string;
@@ -94,20 +94,4 @@ export async function completeIdempotencyKey(
 
 export async function releaseIdempotencyKey(db: DbOrTx, claim: IdempotencyClaimed) {
   await db.delete(idempotencyKeys).where(sameClaim(claim));
-}
-
-/**
- * Deletes expired records, at most `limit` per call (oldest first, by `idempotency_keys_expires_at_idx`);
- * returns how many went. Run by the gateway's maintenance so the table does not grow without bound.
- */
-export async function purgeExpiredIdempotencyKeys(db: DbOrTx, now: Date, limit: number): Promise<number> {
-  const rows = await db.execute<{ key: string }>(sql`
-    delete from ${idempotencyKeys} where (scope, key) in (
-      select scope, key from ${idempotencyKeys}
-      where ${idempotencyKeys.expiresAt} <= ${now.toISOString()}::timestamptz
-      order by ${idempotencyKeys.expiresAt}
-      limit ${limit}
-      for update skip locked
-    ) returning key`);
-  return rows.length;
 }

@@ -1,6 +1,15 @@
 import type { Database, DbOrTx } from "@obuna/db";
+import { expirePaymentSessions, sessionPaymentKey } from "@obuna/db/queries";
 import { paymentSessions, payments, plans, users } from "@obuna/db/schema";
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
+
+/** The session writes of the money core live in packages/db; re-exported for the gateway's steps. */
+export {
+  failSession,
+  lockSession,
+  sessionPaymentKey,
+  setSessionPaymentStatus,
+} from "@obuna/db/queries";
 
 /**
  * create-link as ONE statement: find the active plan, upsert the Telegram user (profile refreshed,
@@ -120,30 +129,10 @@ export async function getSessionByAccount(db: DbOrTx, account: string) {
   return row ?? null;
 }
 
-export async function lockSession(tx: DbOrTx, sessionId: string) {
-  const [row] = await tx
-    .select()
-    .from(paymentSessions)
-    .where(eq(paymentSessions.id, sessionId))
-    .limit(1)
-    .for("update");
-  return row ?? null;
-}
-
 /** pending → expired once its time is up; returns true when this call expired it. */
 export async function expireSession(db: DbOrTx, sessionId: string, now: Date) {
-  const rows = await db
-    .update(paymentSessions)
-    .set({ status: "expired", failureReason: "expired", updatedAt: now })
-    .where(
-      and(
-        eq(paymentSessions.id, sessionId),
-        eq(paymentSessions.status, "pending"),
-        lt(paymentSessions.expiresAt, now),
-      ),
-    )
-    .returning({ id: paymentSessions.id });
-  return rows.length > 0;
+  // The session's pending payment row fails in the same statement (packages/db expirePaymentSessions).
+  return (await expirePaymentSessions(db, { now, sessionId })).length > 0;
 }
 
 /** Records the ATMOS transaction on a session that has none yet (compare-and-set). */
@@ -239,11 +228,14 @@ export async function claimSessionForApply(db: DbOrTx, sessionId: string, now: D
   return rows[0] ?? null;
 }
 
-/** processing → pending after an answer that leaves the session payable (wrong OTP, expired OTP). */
+/**
+ * processing → pending after an answer that leaves the session payable (wrong OTP, expired OTP, a
+ * passing ATMOS fault). `clearCardEntry`: the card must be entered again (pre-apply) before apply.
+ */
 export async function releaseSession(
   db: DbOrTx,
   sessionId: string,
-  set: { otpAttempts?: number; now: Date },
+  set: { otpAttempts?: number; clearCardEntry?: boolean; now: Date },
 ) {
   await db
     .update(paymentSessions)
@@ -251,32 +243,9 @@ export async function releaseSession(
       status: "pending",
       updatedAt: set.now,
       ...(set.otpAttempts === undefined ? {} : { otpAttempts: set.otpAttempts }),
+      ...(set.clearCardEntry ? { otpSentAt: null, bindTransactionId: null, ...NO_PENDING_BINDING } : {}),
     })
     .where(and(eq(paymentSessions.id, sessionId), eq(paymentSessions.status, "processing")));
-}
-
-export async function failSession(
-  db: DbOrTx,
-  sessionId: string,
-  set: { reason: string; otpAttempts?: number; now: Date },
-) {
-  const rows = await db
-    .update(paymentSessions)
-    .set({
-      status: "failed",
-      failureReason: set.reason,
-      updatedAt: set.now,
-      ...(set.otpAttempts === undefined ? {} : { otpAttempts: set.otpAttempts }),
-    })
-    .where(
-      and(eq(paymentSessions.id, sessionId), sql`${paymentSessions.status} in ('pending', 'processing')`),
-    )
-    .returning({ id: paymentSessions.id });
-  return rows.length > 0;
-}
-
-export function sessionPaymentKey(sessionId: string) {
-  return `session:${sessionId}`;
 }
 
 export async function getSessionPayment(db: DbOrTx, sessionId: string) {
@@ -316,24 +285,6 @@ export async function ensurePendingPayment(
       idempotencyKey: sessionPaymentKey(input.sessionId),
     })
     .onConflictDoNothing({ target: payments.idempotencyKey });
-}
-
-export async function setSessionPaymentStatus(
-  db: DbOrTx,
-  sessionId: string,
-  set: { status: "failed" | "unknown" | "pending"; errorCode?: string | null; errorMessage?: string | null },
-) {
-  await db
-    .update(payments)
-    .set({
-      status: set.status,
-      errorCode: set.errorCode ?? null,
-      errorMessage: set.errorMessage ?? null,
-      updatedAt: new Date(),
-    })
-    .where(
-      and(eq(payments.idempotencyKey, sessionPaymentKey(sessionId)), sql`${payments.status} <> 'success'`),
-    );
 }
 
 /**

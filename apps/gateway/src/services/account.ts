@@ -1,4 +1,5 @@
 import { isAtmosError } from "@obuna/atmos";
+import { resumeAutoRenew, stopAutoRenew, writeAudit } from "@obuna/billing";
 import {
   type BoundCard as BoundCardView,
   pickLanguage,
@@ -22,7 +23,7 @@ import {
   revealCardToken,
   setUserLanguage,
 } from "@obuna/db/queries";
-import { auditLog, boundCards, subscriptions } from "@obuna/db/schema";
+import { boundCards, subscriptions } from "@obuna/db/schema";
 import { and, eq } from "drizzle-orm";
 import type { Caller, GatewayDeps } from "../context";
 import { ApiError } from "../errors";
@@ -141,26 +142,21 @@ async function ownedSubscription(deps: Deps, caller: Caller, subscriptionId: num
   return { sub, user };
 }
 
+function actorOf(caller: Caller) {
+  return caller.kind === "internal" ? "bot" : `tg:${caller.telegramId}`;
+}
+
 /** Auto-renew off; access stays until end_date. Repeating it changes nothing. */
 export async function cancelSubscription(deps: Deps, caller: Caller, subscriptionId: number) {
   const { sub, user } = await ownedSubscription(deps, caller, subscriptionId);
-  if (!sub.isActive) throw new ApiError("INVALID_STATE", "The subscription is not active");
-  const now = deps.clock();
-  if (sub.autoRenew || sub.cancelledAt === null) {
-    await deps.db.transaction(async (tx) => {
-      await tx
-        .update(subscriptions)
-        .set({ autoRenew: false, cancelledAt: sub.cancelledAt ?? now, nextRenewalAt: null, updatedAt: now })
-        .where(eq(subscriptions.id, sub.id));
-      await tx.insert(auditLog).values({
-        actor: caller.kind === "internal" ? "bot" : `tg:${caller.telegramId}`,
-        action: "subscription.cancelled",
-        entityType: "subscription",
-        entityId: String(sub.id),
-        reason: "user request",
-      });
-    });
-  }
+  const outcome = await deps.db.transaction((tx) =>
+    stopAutoRenew(tx, deps, {
+      subscriptionId: sub.id,
+      by: { actor: actorOf(caller), reason: "user request" },
+    }),
+  );
+  if (outcome.status === "not_found" || outcome.status === "refused")
+    throw new ApiError("INVALID_STATE", "The subscription is not active");
   const fresh = (await getSubscriptionById(deps.db, sub.id))!;
   return { subscription: await subscriptionView(deps, fresh, langOf(user)) };
 }
@@ -168,25 +164,16 @@ export async function cancelSubscription(deps: Deps, caller: Caller, subscriptio
 /** Auto-renew back on: needs a live subscription and a usable saved card. */
 export async function resumeSubscription(deps: Deps, caller: Caller, subscriptionId: number) {
   const { sub, user } = await ownedSubscription(deps, caller, subscriptionId);
-  if (!sub.isActive) throw new ApiError("INVALID_STATE", "The subscription is not active");
-  const card = sub.boundCardId ? await getBoundCard(deps.db, sub.boundCardId) : null;
-  if (!card?.isActive || card.removedAt !== null) {
+  const outcome = await deps.db.transaction((tx) =>
+    resumeAutoRenew(tx, deps, {
+      subscriptionId: sub.id,
+      by: { actor: actorOf(caller), reason: "user request" },
+    }),
+  );
+  if (outcome.status === "refused" && outcome.reason === "no_usable_card")
     throw new ApiError("CARD_NOT_FOUND", "No saved card to renew with: pay once with auto-renew on");
-  }
-  const now = deps.clock();
-  await deps.db.transaction(async (tx) => {
-    await tx
-      .update(subscriptions)
-      .set({ autoRenew: true, cancelledAt: null, updatedAt: now })
-      .where(eq(subscriptions.id, sub.id));
-    await tx.insert(auditLog).values({
-      actor: caller.kind === "internal" ? "bot" : `tg:${caller.telegramId}`,
-      action: "subscription.resumed",
-      entityType: "subscription",
-      entityId: String(sub.id),
-      reason: "user request",
-    });
-  });
+  if (outcome.status === "not_found" || outcome.status === "refused")
+    throw new ApiError("INVALID_STATE", "The subscription is not active");
   const fresh = (await getSubscriptionById(deps.db, sub.id))!;
   return { subscription: await subscriptionView(deps, fresh, langOf(user)) };
 }
@@ -232,14 +219,21 @@ export async function removeCard(deps: Deps, caller: Caller, telegramId: number,
       .update(subscriptions)
       .set({ autoRenew: false, boundCardId: null, updatedAt: now })
       .where(and(eq(subscriptions.userId, user.id), eq(subscriptions.boundCardId, card.id)));
-    await tx.insert(auditLog).values({
-      actor: caller.kind === "internal" ? "bot" : `tg:${caller.telegramId}`,
-      action: "card.removed",
-      entityType: "bound_card",
-      entityId: String(card.id),
-      reason: "user request",
-      details: { atmosCardId: card.cardId, atmos: shared ? "kept: shared with a live card row" : "removed" },
-    });
+    await writeAudit(
+      tx,
+      {
+        actor: actorOf(caller),
+        action: "card.removed",
+        entityType: "bound_card",
+        entityId: card.id,
+        reason: "user request",
+        details: {
+          atmosCardId: card.cardId,
+          atmos: shared ? "kept: shared with a live card row" : "removed",
+        },
+      },
+      now,
+    );
   });
   return listCards(deps, caller, telegramId);
 }

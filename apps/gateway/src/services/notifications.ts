@@ -1,5 +1,5 @@
 import { NOTIFICATION_JOB_OPTIONS } from "@obuna/contracts/jobs";
-import { type OwedNotification, type RelayResult, relayNotifications } from "@obuna/db/queries";
+import { type OwedNotification, relayNotifications } from "@obuna/db/queries";
 import type { GatewayDeps } from "../context";
 
 type Deps = Pick<GatewayDeps, "db" | "notificationsQueue" | "logger" | "clock">;
@@ -12,7 +12,8 @@ function enqueueOn(queue: GatewayDeps["notificationsQueue"]) {
 
 /**
  * Right after the commit that recorded them in the outbox: hands these notifications to the queue.
- * Never throws; what Redis does not take stays owed and the maintenance relay sends it later.
+ * Never throws; what Redis does not take stays owed and the renewals worker's `outbox-relay` job
+ * (the one periodic relay of the cluster) sends it later.
  */
 export async function flushNotifications(deps: Deps, jobIds: string[]): Promise<void> {
   try {
@@ -26,16 +27,4 @@ export async function flushNotifications(deps: Deps, jobIds: string[]): Promise<
   } catch (error) {
     deps.logger.warn({ jobIds, err: (error as Error).message }, "notification left in the outbox");
   }
-}
-
-/** The periodic relay: every notification owed for over `minAgeMs` (default 30 s), oldest first. */
-export function relayOwedNotifications(
-  deps: Deps,
-  options: { minAgeMs?: number; limit?: number } = {},
-): Promise<RelayResult> {
-  return relayNotifications(deps.db, enqueueOn(deps.notificationsQueue), {
-    now: deps.clock(),
-    minAgeMs: options.minAgeMs ?? 30_000,
-    limit: options.limit ?? 500,
-  });
 }

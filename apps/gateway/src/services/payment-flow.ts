@@ -1,5 +1,13 @@
 import { randomInt } from "node:crypto";
-import { type AtmosTransaction, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
+import { type AtmosError, type AtmosTransaction, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
+import {
+  completeSessionPayment,
+  failSessionPayment,
+  isUniqueViolation,
+  markSessionPaymentUnknown,
+  resolveSessionCharge,
+  writeAudit,
+} from "@obuna/billing";
 import {
   checkPan,
   detectCardType,
@@ -18,18 +26,7 @@ import { pickLanguage } from "@obuna/contracts/http";
 import { formatPeriod, formatSom } from "@obuna/contracts/money";
 import type { PaymentSession, Plan, Transaction } from "@obuna/db";
 import { type CardTokenKey, decryptCardToken, encryptCardToken } from "@obuna/db/crypto";
-import {
-  extendedEndDate,
-  getPlanById,
-  lockLiveSubscription,
-  planName,
-  planReceiptItems,
-  recordNotification,
-  saveEncryptedBoundCard,
-  setUserRole,
-} from "@obuna/db/queries";
-import { auditLog, paymentSessions, payments, subscriptions } from "@obuna/db/schema";
-import { eq } from "drizzle-orm";
+import { getSubscriptionById, planName, planReceiptItems, saveEncryptedBoundCard } from "@obuna/db/queries";
 import type { Caller, GatewayDeps } from "../context";
 import { ApiError } from "../errors";
 import { assertOwner } from "../middleware/auth";
@@ -42,14 +39,11 @@ import {
   failSession,
   getSessionPayment,
   getSessionView,
-  lockSession,
   NO_PENDING_BINDING,
   type PendingCardBinding,
   releaseSession,
   type SessionView,
-  sessionPaymentKey,
   setProcessingBinding,
-  setSessionPaymentStatus,
   startCardEntry,
   updatePendingSession,
 } from "../queries/payment-sessions";
@@ -143,10 +137,7 @@ export async function describeSession(deps: Deps, view: SessionView): Promise<Pa
   if (session.status === "completed") {
     const payment = await getSessionPayment(deps.db, session.id);
     if (payment?.subscriptionId) {
-      const [sub] = await deps.db
-        .select()
-        .from(subscriptions)
-        .where(eq(subscriptions.id, payment.subscriptionId));
+      const sub = await getSubscriptionById(deps.db, payment.subscriptionId);
       if (sub) subscription = { id: sub.id, end_date: sub.endDate.toISOString(), auto_renew: sub.autoRenew };
     }
   }
@@ -208,12 +199,16 @@ export async function createAtmosTransaction(
   const now = deps.clock();
   let current: PaymentSession | null = session;
   if (session.transactionId === null) {
-    const account = newAtmosAccount(now);
-    const transaction = await callAtmos(() =>
-      deps.atmos.createTransaction({
-        amount: session.amount,
-        account,
-        lang: view.language ?? pickLanguage(view.languageCode),
+    // A fresh account per try: a transaction a faulted create left at ATMOS matches no session.
+    const { transaction, account } = await callAtmos(() =>
+      retryPreMoney(deps, "create", async () => {
+        const account = newAtmosAccount(deps.clock());
+        const transaction = await deps.atmos.createTransaction({
+          amount: session.amount,
+          account,
+          lang: view.language ?? pickLanguage(view.languageCode),
+        });
+        return { transaction, account };
       }),
     );
     current = await attachTransaction(deps.db, session.id, {
@@ -253,6 +248,45 @@ async function callAtmos<T>(call: () => Promise<T>): Promise<T> {
       throw new ApiError(mapped.code, mapped.message, { cause: error });
     }
     throw error;
+  }
+}
+
+/** One step before money moves is sent at most this often after passing faults (1 + retries)... */
+export const PRE_MONEY_ATTEMPTS = 3;
+/** ...and is not sent again once this much time went by (a timeout of tens of seconds is not retried). */
+const PRE_MONEY_BUDGET_MS = 8_000;
+
+/**
+ * A passing ATMOS fault, not a refusal: a 5xx, no or an unreadable answer, a dropped connection,
+ * ERR-001 or a result code we do not know. The card and the request may well be fine.
+ */
+function isPassingFault(error: unknown): error is AtmosError {
+  return isAtmosError(error) && (error.retryable || error.outcomeUnknown);
+}
+
+/**
+ * Sends one ATMOS step that moves no money again after a passing fault (short backoff, at most
+ * PRE_MONEY_ATTEMPTS within PRE_MONEY_BUDGET_MS). Only for steps whose repeat is harmless even when
+ * the faulted call took effect: create (a second transaction; the first is never pre-applied or
+ * charged), bind-card init and pre-apply by card (a new SMS code, as a resend), pre-apply with a
+ * token (arms the same transaction again). Never for apply: an unclear apply is resolved with
+ * `get` (resolveUnknown), and bind-card confirm is resolved in `confirmBinding`.
+ */
+async function retryPreMoney<T>(deps: Deps, step: string, call: (attempt: number) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call(attempt);
+    } catch (error) {
+      const spent = performance.now() - started;
+      if (!isPassingFault(error) || attempt >= PRE_MONEY_ATTEMPTS || spent >= PRE_MONEY_BUDGET_MS)
+        throw error;
+      deps.logger.warn(
+        { step, attempt, kind: error.kind },
+        "passing ATMOS fault before money moves: sending again",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 150 * attempt));
+    }
   }
 }
 
@@ -331,7 +365,9 @@ async function enterCard(
   let binding: PendingCardBinding = NO_PENDING_BINDING;
   if (session.autoRenew) {
     const bind = await callAtmos(() =>
-      deps.atmos.bindCardInit({ cardNumber: card.pan, expiry: atmosExpiry }),
+      retryPreMoney(deps, "bind-card-init", () =>
+        deps.atmos.bindCardInit({ cardNumber: card.pan, expiry: atmosExpiry }),
+      ),
     );
     if (bind.status === "otp_sent") {
       bindTransactionId = bind.transactionId;
@@ -350,13 +386,17 @@ async function enterCard(
         bindCardType: card.type,
       };
       const pre = await callAtmos(() =>
-        deps.atmos.preApplyCard({ transactionId, cardNumber: card.pan, expiry: atmosExpiry }),
+        retryPreMoney(deps, "pre-apply", () =>
+          deps.atmos.preApplyCard({ transactionId, cardNumber: card.pan, expiry: atmosExpiry }),
+        ),
       );
       phone = pre.phone;
     }
   } else {
     const pre = await callAtmos(() =>
-      deps.atmos.preApplyCard({ transactionId, cardNumber: card.pan, expiry: atmosExpiry }),
+      retryPreMoney(deps, "pre-apply", () =>
+        deps.atmos.preApplyCard({ transactionId, cardNumber: card.pan, expiry: atmosExpiry }),
+      ),
     );
     phone = pre.phone;
   }
@@ -523,14 +563,70 @@ async function prepareCharge(
   });
   if (!claimed.autoRenew || claimed.bindTransactionId === null) return otp;
 
-  let bound: Awaited<ReturnType<typeof deps.atmos.bindCardConfirm>>;
+  // A binding an earlier apply confirmed stays on the session when the token pre-apply after it met
+  // a passing fault: its code is spent, so only the pre-apply is sent again.
+  const cardToken =
+    claimed.bindCardId !== null && claimed.bindCardToken !== null
+      ? decryptCardToken(claimed.bindCardToken, deps.config.cardTokenKey)
+      : await confirmBinding(deps, claimed, claimed.bindTransactionId, otp);
   try {
-    bound = await deps.atmos.bindCardConfirm({ transactionId: claimed.bindTransactionId, otp });
+    await retryPreMoney(deps, "pre-apply-token", () =>
+      deps.atmos.preApplyToken({ transactionId, cardToken }),
+    );
   } catch (error) {
-    return handleApplyError(deps, claimed, error, "bind-confirm");
+    if (isPassingFault(error)) {
+      // No money moved and the binding is recorded: the session stays payable; the next apply
+      // pre-applies the token again.
+      await releaseSession(deps.db, claimed.id, { now: deps.clock() });
+      const mapped = atmosErrorCode(error);
+      throw new ApiError(mapped.code, mapped.message);
+    }
+    // ATMOS refused the token (card blocked, expired...): the attempt ends cleanly, nothing charged.
+    return handleApplyError(deps, claimed, error, "pre-apply-token", { terminal: true });
   }
-  // The confirmed binding is the session's pending binding (no card row yet): success makes it the
-  // user's card only if ATMOS charged this card.
+  return TOKEN_PAYMENT_OTP;
+}
+
+/**
+ * Confirms the session's card binding with the user's code and records it on the session (no card
+ * row yet: success makes it the user's card only if ATMOS charged this card). Returns the token.
+ * A passing fault is resolved by asking again: a confirm that did not arrive is confirmed now; one
+ * that did take effect is answered "closed", and then the card is bound at ATMOS but its token never
+ * reached us — the session goes back to payable without a card entry, and entering the card again
+ * gets the bound card with its token (ERR-133).
+ */
+async function confirmBinding(
+  deps: Deps,
+  claimed: PaymentSession,
+  bindTransactionId: number,
+  otp: string,
+): Promise<string> {
+  let bound: Awaited<ReturnType<typeof deps.atmos.bindCardConfirm>> | null = null;
+  for (let attempt = 1; bound === null; attempt++) {
+    try {
+      bound = await deps.atmos.bindCardConfirm({ transactionId: bindTransactionId, otp });
+    } catch (error) {
+      if (attempt > 1 && isAtmosError(error) && error.kind === "transaction_closed") {
+        deps.logger.warn(
+          { sessionId: claimed.id },
+          "card binding confirmed under a fault: card entry needed again",
+        );
+        await releaseSession(deps.db, claimed.id, { now: deps.clock(), clearCardEntry: true });
+        throw new ApiError("INVALID_STATE", "Enter the card again to finish the payment", {
+          details: { action: "pre_apply_again" },
+        });
+      }
+      if (isPassingFault(error) && attempt < PRE_MONEY_ATTEMPTS) {
+        deps.logger.warn(
+          { step: "bind-confirm", attempt, kind: error.kind },
+          "passing ATMOS fault: asking again",
+        );
+        await new Promise((resolve) => setTimeout(resolve, 150 * attempt));
+        continue;
+      }
+      return handleApplyError(deps, claimed, error, "bind-confirm");
+    }
+  }
   const detected = detectCardType(bound.panMasked);
   const recorded = await setProcessingBinding(deps.db, claimed.id, {
     bindCardId: bound.cardId,
@@ -544,13 +640,7 @@ async function prepareCharge(
     // The session left `processing` under us (nothing charged yet): stop before the charge.
     throw new ApiError("INVALID_STATE", "The session changed; try again");
   }
-  try {
-    await deps.atmos.preApplyToken({ transactionId, cardToken: bound.cardToken });
-  } catch (error) {
-    // Pre-apply moves no money: any failure here ends the attempt cleanly.
-    return handleApplyError(deps, claimed, error, "pre-apply-token", { terminal: true });
-  }
-  return TOKEN_PAYMENT_OTP;
+  return bound.cardToken;
 }
 
 /** After a lost/unclear apply answer: ask ATMOS; record `unknown` if it still cannot tell. */
@@ -589,22 +679,19 @@ export async function reconcileSession(
       "could not read the ATMOS transaction",
     );
   }
-  if (transaction?.state === "confirmed") {
-    await finalizeSuccess(deps, sessionId, transaction, "reconcile");
+  const resolution = resolveSessionCharge(transaction?.state ?? null);
+  if (resolution.next === "complete") {
+    await finalizeSuccess(deps, sessionId, transaction!, "reconcile");
     return "completed";
   }
-  if (transaction?.state === "reversed") {
-    // Paid once, then reversed by ATMOS (e.g. after a lost apply answer): the money went back, so
-    // the session fails — no subscription, no premium.
-    await failPayment(deps, sessionId, "transaction_reversed", "ATMOS reversed the payment");
-    return "failed";
-  }
-  if (transaction?.state === "closed") {
-    await failPayment(deps, sessionId, "transaction_closed", "ATMOS closed the transaction without payment");
+  if (resolution.next === "fail") {
+    // A reversed payment was paid once, then reversed by ATMOS (e.g. after a lost apply answer): the
+    // money went back, so the session fails — no subscription, no premium.
+    await failPayment(deps, sessionId, resolution.reason, resolution.message);
     return "failed";
   }
   if (options.recordUnknown) {
-    await setSessionPaymentStatus(deps.db, sessionId, { status: "unknown", errorCode: "outcome_unknown" });
+    await markSessionPaymentUnknown(deps.db, deps, { sessionId });
     deps.metrics.payments.inc({ outcome: "unknown" });
   }
   return "unknown";
@@ -617,21 +704,14 @@ async function failPayment(
   message: string,
   otpAttempts?: number,
 ) {
-  const now = deps.clock();
-  await deps.db.transaction(async (tx) => {
-    const changed = await failSession(tx, sessionId, {
+  await deps.db.transaction((tx) =>
+    failSessionPayment(tx, deps, {
+      sessionId,
       reason,
-      now,
+      message,
       ...(otpAttempts === undefined ? {} : { otpAttempts }),
-    });
-    if (changed) {
-      await setSessionPaymentStatus(tx, sessionId, {
-        status: "failed",
-        errorCode: reason,
-        errorMessage: message,
-      });
-    }
-  });
+    }),
+  );
   deps.metrics.payments.inc({ outcome: "failed" });
 }
 
@@ -692,10 +772,10 @@ async function handleApplyError(
 }
 
 /**
- * The one place a first payment succeeds. In one database transaction: payment success, the
- * subscription created or extended, the session's card made the user's (only if ATMOS charged that
- * card: `activateSessionCard`), the user premium, the session
- * completed, an audit row, the user's notification in the outbox. Runs at most once per session
+ * The one place a first payment succeeds: the money core's `completeSessionPayment` in one database
+ * transaction (payment success, the subscription started or extended, the session's card made the
+ * user's only if ATMOS charged that card: `activateSessionCard`, the user premium, the session
+ * completed, an audit row, the user's notification in the outbox). Runs at most once per session
  * (the locked session row decides); the notification is handed to the queue after the commit.
  */
 export async function finalizeSuccess(
@@ -708,12 +788,21 @@ export async function finalizeSuccess(
   if (transaction.state !== "confirmed") {
     throw new Error(`finalizeSuccess: transaction ${transaction.transactionId} is ${transaction.state}`);
   }
-  const now = deps.clock();
-  let done: Awaited<ReturnType<typeof finalizeInTransaction>> = null;
+  let done: Awaited<ReturnType<typeof completeSessionPayment>> | null = null;
   for (let attempt = 1; attempt <= 3 && !done; attempt++) {
     try {
       done = await deps.db.transaction((tx) =>
-        finalizeInTransaction(deps, tx, sessionId, transaction, now, source),
+        completeSessionPayment(tx, deps, {
+          sessionId,
+          charge: {
+            transactionId: transaction.transactionId,
+            successTransId: transaction.successTransId,
+            receiptUrl: transaction.ofdUrl,
+          },
+          source,
+          actor: "gateway",
+          activateCard: (session, now) => activateSessionCard(deps, tx, session, transaction, now),
+        }),
       );
       break;
     } catch (error) {
@@ -723,7 +812,7 @@ export async function finalizeSuccess(
       throw error;
     }
   }
-  if (!done) return;
+  if (done?.status !== "completed") return;
   if (transaction.ofdUrl === null) {
     deps.logger.warn(
       { sessionId, paymentId: done.paymentId, transactionId: transaction.transactionId, source },
@@ -731,156 +820,7 @@ export async function finalizeSuccess(
     );
   }
   deps.metrics.payments.inc({ outcome: "success" });
-  await flushNotifications(deps, [done.notificationId]);
-}
-
-/**
- * What a purchase sets as the subscription's renewal price (docs/plans.md): the amount paid. When
- * the list price changed while the session was open, the paid (older) price is kept and the list
- * price is pending, so the subscriber is told before the first renewal at it.
- */
-function purchasedRenewalPrice(paid: number, listPrice: number, now: Date) {
-  const pending = paid !== listPrice;
-  return {
-    renewalPrice: pending ? paid : null,
-    newRenewalPrice: pending ? listPrice : null,
-    newPriceSetAt: pending ? now : null,
-    newPriceNoticeSentAt: null,
-    newPriceFrom: null,
-  };
-}
-
-/** Postgres 23505, possibly wrapped by drizzle (DrizzleQueryError.cause). */
-function isUniqueViolation(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current; depth++) {
-    if ((current as { code?: unknown }).code === "23505") return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
-}
-
-async function finalizeInTransaction(
-  deps: Deps,
-  tx: Transaction,
-  sessionId: string,
-  transaction: AtmosTransaction,
-  now: Date,
-  source: string,
-) {
-  const session = await lockSession(tx, sessionId);
-  if (!session || session.status === "completed") return null;
-  const plan = await getPlanById(tx, session.planId);
-  if (!plan) throw new Error(`plan ${session.planId} missing`);
-
-  const boundCardId = await activateSessionCard(deps, tx, session, transaction, now);
-
-  const live = await lockLiveSubscription(tx, session.userId);
-  const period = extendedEndDate(live?.endDate ?? null, now, plan.durationDays);
-  let subscriptionId: number;
-  if (live) {
-    await tx
-      .update(subscriptions)
-      .set({
-        planId: plan.id,
-        status: "active",
-        endDate: period.end,
-        autoRenew: session.autoRenew && boundCardId !== null ? true : live.autoRenew,
-        boundCardId: boundCardId ?? live.boundCardId,
-        cancelledAt: session.autoRenew && boundCardId !== null ? null : live.cancelledAt,
-        graceUntil: null,
-        renewalAttempts: 0,
-        renewalError: null,
-        ...purchasedRenewalPrice(session.amount, plan.price, now),
-        updatedAt: now,
-      })
-      .where(eq(subscriptions.id, live.id));
-    subscriptionId = live.id;
-  } else {
-    const [created] = await tx
-      .insert(subscriptions)
-      .values({
-        userId: session.userId,
-        planId: plan.id,
-        status: "active",
-        autoRenew: session.autoRenew && boundCardId !== null,
-        startDate: period.start,
-        endDate: period.end,
-        boundCardId,
-        ...purchasedRenewalPrice(session.amount, plan.price, now),
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning({ id: subscriptions.id });
-    subscriptionId = created!.id;
-  }
-
-  const values = {
-    status: "success" as const,
-    subscriptionId,
-    boundCardId,
-    transactionId: transaction.transactionId,
-    successTransId: transaction.successTransId,
-    cardMasked: session.cardMasked,
-    errorCode: null,
-    errorMessage: null,
-    // The fiscal receipt link, whichever path saw the success (apply answer, or get for the
-    // callback / GET re-check / maintenance); null when ATMOS gave none: a charge without a receipt.
-    receiptUrl: transaction.ofdUrl,
-    periodStart: period.start,
-    periodEnd: period.end,
-    offerVersion: session.offerVersion,
-    offerAcceptedAt: session.offerAcceptedAt,
-    updatedAt: now,
-  };
-  const [payment] = await tx
-    .insert(payments)
-    .values({
-      ...values,
-      userId: session.userId,
-      sessionId: session.id,
-      kind: "initial",
-      amount: session.amount,
-      idempotencyKey: sessionPaymentKey(session.id),
-      createdAt: now,
-    })
-    .onConflictDoUpdate({ target: payments.idempotencyKey, set: values })
-    .returning({ id: payments.id });
-
-  await setUserRole(tx, session.userId, "premium");
-  await tx
-    .update(paymentSessions)
-    .set({
-      status: "completed",
-      completedAt: now,
-      failureReason: null,
-      // The token now lives on the user's card row; a refused binding keeps it for the erasure job.
-      ...(boundCardId !== null ? { bindCardToken: null } : {}),
-      updatedAt: now,
-    })
-    .where(eq(paymentSessions.id, session.id));
-  await tx.insert(auditLog).values({
-    actor: "gateway",
-    action: "payment.succeeded",
-    entityType: "payment",
-    entityId: String(payment!.id),
-    reason: source,
-    details: {
-      sessionId: session.id,
-      subscriptionId,
-      transactionId: transaction.transactionId,
-      amount: session.amount,
-      receipt: transaction.ofdUrl !== null,
-    },
-  });
-  // The user's "payment succeeded" message is owed from this commit on (transactional outbox).
-  const notificationId = await recordNotification(
-    tx,
-    { kind: "payment_succeeded", userId: session.userId, paymentId: payment!.id, subscriptionId },
-    payment!.id,
-    now,
-  );
-  return { userId: session.userId, paymentId: payment!.id, subscriptionId, notificationId };
+  await flushNotifications(deps, done.notificationIds);
 }
 
 /**
@@ -913,21 +853,24 @@ async function activateSessionCard(
       },
       "SECURITY: ATMOS charged another card than the one this session bound: card not activated",
     );
-    await tx.insert(auditLog).values({
-      actor: "gateway",
-      action: "card.binding_refused",
-      entityType: "payment_session",
-      entityId: session.id,
-      reason: "the charged card is not the card this session bound",
-      details: {
-        userId: session.userId,
-        transactionId: transaction.transactionId,
-        boundAtmosCardId: session.bindCardId,
-        boundPanMasked: session.bindCardMasked,
-        chargedCard: printableCardId(transaction.cardId),
+    await writeAudit(
+      tx,
+      {
+        actor: "gateway",
+        action: "card.binding_refused",
+        entityType: "payment_session",
+        entityId: session.id,
+        reason: "the charged card is not the card this session bound",
+        details: {
+          userId: session.userId,
+          transactionId: transaction.transactionId,
+          boundAtmosCardId: session.bindCardId,
+          boundPanMasked: session.bindCardMasked,
+          chargedCard: printableCardId(transaction.cardId),
+        },
       },
-      createdAt: now,
-    });
+      now,
+    );
     return null;
   }
   const card = await saveEncryptedBoundCard(tx, {
@@ -991,9 +934,7 @@ export async function applyResult(deps: Deps, sessionId: string): Promise<AtmosA
       subscription: null,
     };
   }
-  const [sub] = payment.subscriptionId
-    ? await deps.db.select().from(subscriptions).where(eq(subscriptions.id, payment.subscriptionId))
-    : [];
+  const sub = payment.subscriptionId ? await getSubscriptionById(deps.db, payment.subscriptionId) : null;
   return {
     session_id: sessionId,
     status: "completed",

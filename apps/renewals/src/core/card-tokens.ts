@@ -1,4 +1,5 @@
 import { isAtmosError } from "@obuna/atmos";
+import { writeAudit } from "@obuna/billing";
 import {
   atmosCardSharedByLiveRow,
   eraseCardToken,
@@ -7,7 +8,6 @@ import {
   findSessionsWithStaleBinding,
   revealCardToken,
 } from "@obuna/db/queries";
-import { auditLog } from "@obuna/db/schema";
 import type { RenewalContext } from "./deps";
 
 /** A removed or parked card keeps its token this long (a late payment may still un-park it). */
@@ -68,15 +68,18 @@ export async function eraseRetiredCardTokens(ctx: RenewalContext, options: { lim
     }
     const done = await ctx.db.transaction(async (tx) => {
       if (!(await eraseCardToken(tx, card.id, before, now))) return false;
-      await tx.insert(auditLog).values({
-        actor: "renewals",
-        action: "card.token_erased",
-        entityType: "bound_card",
-        entityId: String(card.id),
-        reason: `removed or parked since ${card.removedAt?.toISOString()}`,
-        details: { atmos: atmosOutcome, panMasked: card.panMasked },
-        createdAt: now,
-      });
+      await writeAudit(
+        tx,
+        {
+          actor: "renewals",
+          action: "card.token_erased",
+          entityType: "bound_card",
+          entityId: card.id,
+          reason: `removed or parked since ${card.removedAt?.toISOString()}`,
+          details: { atmos: atmosOutcome, panMasked: card.panMasked },
+        },
+        now,
+      );
       return true;
     });
     if (done) erased++;
@@ -93,15 +96,22 @@ export async function eraseRetiredCardTokens(ctx: RenewalContext, options: { lim
     }
     const done = await ctx.db.transaction(async (tx) => {
       if (!(await eraseSessionBinding(tx, session.id, before))) return false;
-      await tx.insert(auditLog).values({
-        actor: "renewals",
-        action: "card.binding_erased",
-        entityType: "payment_session",
-        entityId: session.id,
-        reason: `unused card binding of a ${session.status} session since ${session.updatedAt.toISOString()}`,
-        details: { atmos: atmosOutcome, atmosCardId: session.bindCardId, panMasked: session.bindCardMasked },
-        createdAt: now,
-      });
+      await writeAudit(
+        tx,
+        {
+          actor: "renewals",
+          action: "card.binding_erased",
+          entityType: "payment_session",
+          entityId: session.id,
+          reason: `unused card binding of a ${session.status} session since ${session.updatedAt.toISOString()}`,
+          details: {
+            atmos: atmosOutcome,
+            atmosCardId: session.bindCardId,
+            panMasked: session.bindCardMasked,
+          },
+        },
+        now,
+      );
       return true;
     });
     if (done) erased++;

@@ -1,5 +1,7 @@
 import { type AtmosError, type AtmosOfdItem, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
+import { writeAudit } from "@obuna/billing";
 import {
+  insertRenewalAttempt,
   listPeriodAttempts,
   lockRenewalAttempt,
   lockSubscriptionForRenewal,
@@ -7,9 +9,8 @@ import {
   recordAttemptTransaction,
   renewalAmount,
   revealCardToken,
+  updateRenewalAttempt,
 } from "@obuna/db/queries";
-import { auditLog, renewalAttempts } from "@obuna/db/schema";
-import { eq } from "drizzle-orm";
 import {
   type FailureInput,
   markAttemptUnknown,
@@ -86,22 +87,19 @@ async function startAttempt(
       // The subscription's own price until a plan price change was noticed in time (docs/plans.md).
       const amount = renewalAmount(sub, plan!);
       const attemptNumber = (attempts.at(-1)?.attemptNumber ?? 0) + 1;
-      const [attempt] = await tx
-        .insert(renewalAttempts)
-        .values({
-          subscriptionId: sub.id,
-          periodEnd: sub.endDate,
-          attemptNumber,
-          status: "pending",
-          amount,
-          // A pending attempt still here after this time belongs to a dead worker: the janitor takes it.
-          nextCheckAt: new Date(now.getTime() + ctx.policy.stalePendingMs),
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning({ id: renewalAttempts.id });
+      const attemptId = await insertRenewalAttempt(tx, {
+        subscriptionId: sub.id,
+        periodEnd: sub.endDate,
+        attemptNumber,
+        status: "pending",
+        amount,
+        // A pending attempt still here after this time belongs to a dead worker: the janitor takes it.
+        nextCheckAt: new Date(now.getTime() + ctx.policy.stalePendingMs),
+        createdAt: now,
+        updatedAt: now,
+      });
       return {
-        attemptId: attempt!.id,
+        attemptId,
         amount,
         cardToken: card.cardToken,
         subscriptionId: sub.id,
@@ -144,33 +142,30 @@ async function claimChargeSend(
       if (!card?.isActive || card.removedAt || card.cardToken === null) refused = "card removed";
     }
     if (refused === null) {
-      await tx
-        .update(renewalAttempts)
-        .set({ status: "unknown", updatedAt: now })
-        .where(eq(renewalAttempts.id, attemptId));
+      await updateRenewalAttempt(tx, attemptId, { status: "unknown", updatedAt: now });
       return { send: true as const };
     }
-    await tx
-      .update(renewalAttempts)
-      .set({
-        status: "failed",
-        errorCode:
-          refused === "period already renewed" ? "NOT_CHARGED:period_renewed" : "NOT_CHARGED:cancelled",
-        errorMessage: `${refused} before the charge was sent`,
-        nextCheckAt: null,
-        resolvedAt: now,
-        updatedAt: now,
-      })
-      .where(eq(renewalAttempts.id, attemptId));
-    await tx.insert(auditLog).values({
-      actor: "renewals",
-      action: "renewal.cancelled_before_charge",
-      entityType: "subscription",
-      entityId: String(subscriptionId),
-      reason: refused,
-      details: { attemptId, transactionId: attempt.transactionId },
-      createdAt: now,
+    await updateRenewalAttempt(tx, attemptId, {
+      status: "failed",
+      errorCode:
+        refused === "period already renewed" ? "NOT_CHARGED:period_renewed" : "NOT_CHARGED:cancelled",
+      errorMessage: `${refused} before the charge was sent`,
+      nextCheckAt: null,
+      resolvedAt: now,
+      updatedAt: now,
     });
+    await writeAudit(
+      tx,
+      {
+        actor: "renewals",
+        action: "renewal.cancelled_before_charge",
+        entityType: "subscription",
+        entityId: subscriptionId,
+        reason: refused,
+        details: { attemptId, transactionId: attempt.transactionId },
+      },
+      now,
+    );
     return { send: false as const, reason: `${refused} before the charge was sent` };
   });
 }

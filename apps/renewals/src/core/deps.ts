@@ -27,10 +27,4 @@ export interface RenewalContext {
   relayOwedNotifications: () => Promise<RelayResult>;
 }
 
-/** Postgres unique violation, also when wrapped by drizzle. */
-export function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: unknown }).code === "23505") return true;
-  }
-  return false;
-}
+export { isUniqueViolation } from "@obuna/billing";

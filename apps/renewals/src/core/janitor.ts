@@ -1,29 +1,14 @@
 import { isAtmosError } from "@obuna/atmos";
+import { rescheduleAttemptCheck, resolveAttemptCharge } from "@obuna/billing";
 import type { RenewalAttempt } from "@obuna/db";
 import { findAttemptsToCheck } from "@obuna/db/queries";
-import { renewalAttempts } from "@obuna/db/schema";
-import { and, eq, inArray } from "drizzle-orm";
-import { nextCheckDelayMs, resolveAttemptFailure, resolveAttemptSuccess } from "./attempts";
+import { resolveAttemptFailure, resolveAttemptSuccess } from "./attempts";
 import type { RenewalContext } from "./deps";
-
-/** After this many checks a transaction ATMOS still shows as created/pre-applied is given up as not charged. */
-const MAX_CHECKS_IN_FLIGHT = 3;
 
 export type JanitorResolution = "success" | "declined" | "not_charged" | "rescheduled" | "already_resolved";
 
 async function reschedule(ctx: RenewalContext, attempt: RenewalAttempt, note: string) {
-  const now = ctx.clock();
-  await ctx.db
-    .update(renewalAttempts)
-    .set({
-      // A stale pending attempt with a transaction becomes unknown: apply may have been sent.
-      status: "unknown",
-      checkCount: attempt.checkCount + 1,
-      nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(attempt.checkCount + 1)),
-      errorMessage: note.slice(0, 500),
-      updatedAt: now,
-    })
-    .where(and(eq(renewalAttempts.id, attempt.id), inArray(renewalAttempts.status, ["pending", "unknown"])));
+  await rescheduleAttemptCheck(ctx.db, ctx, { attempt, note });
   return "rescheduled" as const;
 }
 
@@ -71,7 +56,8 @@ export async function resolveAttempt(
     return reschedule(ctx, attempt, "get transaction failed");
   }
   // Only `confirmed` is a payment: a reversed transaction was paid once and refunded by ATMOS.
-  if (state.state === "confirmed") {
+  const resolution = resolveAttemptCharge(attempt, state);
+  if (resolution.next === "complete") {
     const r = await resolveAttemptSuccess(ctx, attempt.id, state);
     log.info(
       { transactionId: attempt.transactionId, result: r.status },
@@ -79,35 +65,20 @@ export async function resolveAttempt(
     );
     return r.status === "success" ? "success" : "already_resolved";
   }
-  if (state.state === "closed" || state.state === "reversed") {
+  if (resolution.next === "fail" && !resolution.giveUp) {
     // Finished without payment (closed, or charged and then reversed: the money went back). After
     // an apply that was sent (unknown) this is the card's decline; for a worker that died before
     // apply it is not the card's fault. Never a success: the period is not extended.
-    const r = await resolveAttemptFailure(ctx, attempt.id, {
-      code:
-        state.state === "reversed"
-          ? "ATMOS_REVERSED"
-          : (state.statusCode ?? `ATMOS_${state.state.toUpperCase()}`),
-      message: state.statusMessage ?? `transaction ${state.state}`,
-      kind: "declined",
-      isDecline: attempt.status === "unknown",
-      hardDecline: false,
-    });
+    const r = await resolveAttemptFailure(ctx, attempt.id, resolution.failure);
     log.info(
       { transactionId: attempt.transactionId, result: r.status },
       "janitor: transaction closed without payment",
     );
     return r.status === "already_resolved" ? "already_resolved" : r.status;
   }
-  if (attempt.checkCount + 1 >= MAX_CHECKS_IN_FLIGHT) {
+  if (resolution.next === "fail") {
     // Still created/pre-applied after the 5 min, 1 h and 1 day checks: no apply is in flight anymore.
-    const r = await resolveAttemptFailure(ctx, attempt.id, {
-      code: "NOT_CHARGED:never_applied",
-      message: `transaction still ${state.state} after ${attempt.checkCount + 1} checks`,
-      kind: null,
-      isDecline: false,
-      hardDecline: false,
-    });
+    const r = await resolveAttemptFailure(ctx, attempt.id, resolution.failure);
     await ctx.notify(
       {
         kind: "admin_alert",

@@ -1,14 +1,10 @@
+import { expireIfDue } from "@obuna/billing";
 import {
-  expireStalePaymentSessions,
   findEndedSubscriptions,
   findGraceEndedSubscriptions,
   findReminderCandidates,
-  hasOpenAttempt,
-  lockSubscription,
   markReminderSent,
 } from "@obuna/db/queries";
-import { expireInTx, recordExpiryNotice } from "./attempts";
-import { eraseRetiredCardTokens } from "./card-tokens";
 import type { RenewalContext } from "./deps";
 
 /** Last moment a YYMM card can be used: the end of its expiry month (UTC). */
@@ -20,32 +16,17 @@ export function cardValidUntil(expiryYYMM: string): Date {
 
 /**
  * Expires one subscription if, under its row lock, it is still in the state that made it a
- * candidate and no charge for its period is pending or unknown. Returns whether it expired.
+ * candidate and no charge for its period is pending or unknown (the money core's `expireIfDue`).
+ * Returns whether it expired.
  */
 async function expireIfStill(
   ctx: RenewalContext,
   subscriptionId: number,
   check: "ended" | "grace",
 ): Promise<boolean> {
-  const now = ctx.clock();
-  const result = await ctx.db.transaction(async (tx) => {
-    const sub = await lockSubscription(tx, subscriptionId);
-    if (!sub) return null;
-    if (check === "ended" && !(sub.status === "active" && sub.endDate <= now)) return null;
-    if (check === "grace" && !(sub.status === "past_due" && sub.graceUntil && sub.graceUntil <= now))
-      return null;
-    // Never expire while money for this period may still be moving: the janitor decides first.
-    if (await hasOpenAttempt(tx, sub.id, sub.endDate)) return null;
-    await expireInTx(
-      tx,
-      sub,
-      now,
-      check === "ended" ? "end date passed without renewal" : "grace period over",
-    );
-    return recordExpiryNotice(tx, sub, sub.endDate.getTime(), now);
-  });
-  if (!result) return false;
-  await ctx.flushNotifications([result]);
+  const result = await ctx.db.transaction((tx) => expireIfDue(tx, ctx, { subscriptionId, check }));
+  if (result.status !== "expired") return false;
+  await ctx.flushNotifications(result.notificationIds);
   return true;
 }
 
@@ -104,33 +85,4 @@ export async function sendReminders(ctx: RenewalContext, options: { limit?: numb
     if (await markReminderSent(ctx.db, c.subscriptionId, c.endDate)) reminders++;
   }
   return { reminders, cardNudges };
-}
-
-/**
- * The periodic housekeeping job: notifications still owed in the outbox (Redis was down when their
- * event committed), expiries, stale payment sessions, reminders, erasure of retired card tokens.
- */
-export async function runMaintenance(ctx: RenewalContext) {
-  const relayed = await ctx.relayOwedNotifications();
-  const expired = await expireSubscriptions(ctx);
-  const sessionsExpired = await expireStalePaymentSessions(ctx.db, ctx.clock());
-  const { reminders, cardNudges } = await sendReminders(ctx);
-  const cardTokens = await eraseRetiredCardTokens(ctx);
-  const summary = {
-    notificationsRelayed: relayed.queued,
-    expired,
-    sessionsExpired,
-    reminders,
-    cardNudges,
-    cardTokensErased: cardTokens.erased,
-  };
-  if (
-    relayed.queued + relayed.left + expired + sessionsExpired + reminders + cardNudges + cardTokens.erased >
-    0
-  )
-    ctx.logger.info(
-      { ...summary, notificationsLeft: relayed.left, cardTokensDeferred: cardTokens.deferred },
-      "maintenance pass",
-    );
-  return summary;
 }

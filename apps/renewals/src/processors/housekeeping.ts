@@ -1,13 +1,55 @@
-import { z } from "zod";
+import { expireStalePaymentSessions } from "@obuna/db/queries";
+import { checkAdminAlerts } from "../core/admin-alerts";
+import { eraseRetiredCardTokens } from "../core/card-tokens";
+import type { RenewalContext } from "../core/deps";
 import { runJanitor } from "../core/janitor";
-import { runMaintenance } from "../core/maintenance";
+import { expireSubscriptions, sendReminders } from "../core/maintenance";
 import { sendPriceChangeNotices } from "../core/price-notices";
-import { defineProcessor } from "./base";
+import { purgeIdempotencyKeys, purgeOldRecords } from "../core/purge";
 
-const empty = z.object({}).passthrough();
+/**
+ * The processor of a periodic job (queues/periodic-jobs.ts). Its scheduler-made jobs carry `{}` and
+ * nothing is read from them: each run looks at the database as it is now.
+ */
+export type PeriodicProcessor = (ctx: RenewalContext) => Promise<unknown>;
 
-export const janitorProcessor = defineProcessor(empty, (ctx) => runJanitor(ctx));
-export const maintenanceProcessor = defineProcessor(empty, (ctx) => runMaintenance(ctx));
-export const priceNoticesProcessor = defineProcessor(empty, async (ctx) => ({
+/** Logs a run's summary when it did anything (most runs do nothing and stay quiet). */
+function logIfAny<T extends Record<string, number>>(ctx: RenewalContext, message: string, summary: T): T {
+  if (Object.values(summary).some((n) => n > 0)) ctx.logger.info(summary as Record<string, number>, message);
+  return summary;
+}
+
+export const janitorProcessor: PeriodicProcessor = (ctx) => runJanitor(ctx);
+
+export const priceNoticesProcessor: PeriodicProcessor = async (ctx) => ({
   sent: await sendPriceChangeNotices(ctx),
-}));
+});
+
+/** The one periodic outbox relay of the cluster: notifications owed for over 30 s. */
+export const outboxRelayProcessor: PeriodicProcessor = async (ctx) =>
+  logIfAny(ctx, "owed notifications relayed", { ...(await ctx.relayOwedNotifications()) });
+
+/** Subscriptions past their end date or grace period, and pending payment sessions past their expiry. */
+export const expiryProcessor: PeriodicProcessor = async (ctx) =>
+  logIfAny(ctx, "expiry pass", {
+    subscriptionsExpired: await expireSubscriptions(ctx),
+    sessionsExpired: await expireStalePaymentSessions(ctx.db, ctx.clock()),
+  });
+
+export const remindersProcessor: PeriodicProcessor = async (ctx) =>
+  logIfAny(ctx, "reminders sent", await sendReminders(ctx));
+
+export const cardTokenErasureProcessor: PeriodicProcessor = async (ctx) =>
+  logIfAny(ctx, "retired card tokens erased", await eraseRetiredCardTokens(ctx));
+
+export const idempotencyPurgeProcessor: PeriodicProcessor = (ctx) => purgeIdempotencyKeys(ctx);
+
+export const recordsPurgeProcessor =
+  (options: { callbackRetentionMs: number }): PeriodicProcessor =>
+  (ctx) =>
+    purgeOldRecords(ctx, options);
+
+export const adminAlertsProcessor =
+  (options: { failedPaymentsPerHour: number }): PeriodicProcessor =>
+  (ctx) =>
+    checkAdminAlerts(ctx, options);

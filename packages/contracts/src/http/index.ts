@@ -1,4 +1,5 @@
 export * from "./account";
 export * from "./admin";
 export * from "./common";
+export * from "./entitlements";
 export * from "./payment";

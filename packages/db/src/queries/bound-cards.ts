@@ -163,3 +163,13 @@ export async function eraseSessionBinding(db: DbOrTx, sessionId: string, before:
     .returning({ id: paymentSessions.id });
   return rows.length > 0;
 }
+
+/** A renewal charged this card. */
+export async function markCardUsed(db: DbOrTx, cardId: number, now: Date) {
+  await db.update(boundCards).set({ lastUsedAt: now }).where(eq(boundCards.id, cardId));
+}
+
+/** A hard decline (expired, blocked, unknown card): the card is taken out of renewals. */
+export async function deactivateCardAfterHardDecline(db: DbOrTx, cardId: number, now: Date) {
+  await db.update(boundCards).set({ isActive: false, updatedAt: now }).where(eq(boundCards.id, cardId));
+}

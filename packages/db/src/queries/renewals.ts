@@ -1,7 +1,9 @@
 import { and, asc, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { preparedQuery } from "../prepared";
-import { boundCards, paymentSessions, plans, renewalAttempts, subscriptions } from "../schema/index";
+import { boundCards, plans, renewalAttempts, subscriptions } from "../schema/index";
+import type { NewRenewalAttempt, RenewalAttempt } from "../types";
+import { expirePaymentSessions } from "./payments";
 
 /**
  * Queries of the renewals worker. The predicates on subscriptions repeat the partial index
@@ -22,14 +24,23 @@ export interface DueRenewal {
  * time, retry time reached, and no attempt for the period that is pending, unknown or successful.
  * Keyset-paginated by (end_date, id).
  */
-export async function findDueRenewals(
-  db: DbOrTx,
-  params: { now: Date; leadMs: number; limit: number; after?: { endDate: Date; id: number } },
-): Promise<DueRenewal[]> {
+export async function findDueRenewals(db: DbOrTx, params: DueRenewalsParams): Promise<DueRenewal[]> {
+  return dueRenewalsQuery(db, params);
+}
+
+export interface DueRenewalsParams {
+  now: Date;
+  leadMs: number;
+  limit: number;
+  after?: { endDate: Date; id: number };
+}
+
+/** The query `findDueRenewals` runs, unsent (its plan is checked in apps/renewals test/sweep.test.ts). */
+export function dueRenewalsQuery(db: DbOrTx, params: DueRenewalsParams) {
   const horizon = new Date(params.now.getTime() + params.leadMs);
   const openAttempt = sql`exists (select 1 from ${renewalAttempts} ra where ra.subscription_id = ${subscriptions.id}
     and ra.period_end = ${subscriptions.endDate} and ra.status in ('pending', 'unknown', 'success'))`;
-  const rows = await db
+  return db
     .select({
       subscriptionId: subscriptions.id,
       periodEnd: subscriptions.endDate,
@@ -56,7 +67,6 @@ export async function findDueRenewals(
     )
     .orderBy(asc(subscriptions.endDate), asc(subscriptions.id))
     .limit(params.limit);
-  return rows;
 }
 
 /** Attempts the janitor must look at: unknown outcomes whose check time came, and stale pendings. */
@@ -192,14 +202,12 @@ export async function findGraceEndedSubscriptions(db: DbOrTx, params: { now: Dat
     .limit(params.limit);
 }
 
-/** Pending payment sessions past their expiry become `expired`. Returns how many. */
+/**
+ * Pending payment sessions past their expiry become `expired`, with their pending payment row
+ * (`expirePaymentSessions`). Returns how many.
+ */
 export async function expireStalePaymentSessions(db: DbOrTx, now: Date) {
-  const rows = await db
-    .update(paymentSessions)
-    .set({ status: "expired", updatedAt: now })
-    .where(and(eq(paymentSessions.status, "pending"), lte(paymentSessions.expiresAt, now)))
-    .returning({ id: paymentSessions.id });
-  return rows.length;
+  return (await expirePaymentSessions(db, { now })).length;
 }
 
 /**
@@ -272,4 +280,50 @@ export async function hasOpenAttempt(db: DbOrTx, subscriptionId: number, periodE
     )
     .limit(1);
   return rows.length > 0;
+}
+
+/** Inserts a renewal attempt; returns its id. The unique (subscription, period, attempt number) refuses a second. */
+export async function insertRenewalAttempt(tx: DbOrTx, values: NewRenewalAttempt) {
+  const [row] = await tx.insert(renewalAttempts).values(values).returning({ id: renewalAttempts.id });
+  return row!.id;
+}
+
+/** Writes the given columns of one renewal attempt (the money core decides which, under its lock). */
+export async function updateRenewalAttempt(
+  tx: DbOrTx,
+  attemptId: number,
+  set: Partial<Omit<NewRenewalAttempt, "id" | "subscriptionId" | "periodEnd" | "attemptNumber">>,
+) {
+  await tx.update(renewalAttempts).set(set).where(eq(renewalAttempts.id, attemptId));
+}
+
+/** Like `updateRenewalAttempt`, but only while the attempt is still open (`pending` or `unknown`). */
+export async function updateOpenRenewalAttempt(
+  db: DbOrTx,
+  attemptId: number,
+  set: Partial<Omit<NewRenewalAttempt, "id" | "subscriptionId" | "periodEnd" | "attemptNumber">>,
+) {
+  const rows = await db
+    .update(renewalAttempts)
+    .set(set)
+    .where(and(eq(renewalAttempts.id, attemptId), inArray(renewalAttempts.status, ["pending", "unknown"])))
+    .returning({ id: renewalAttempts.id });
+  return rows.length > 0;
+}
+
+/** Earliest decline (a failure that is not NOT_CHARGED) of the attempt's period: the retry schedule counts from it. */
+export async function firstDeclineAt(
+  db: DbOrTx,
+  attempt: Pick<RenewalAttempt, "subscriptionId" | "periodEnd">,
+): Promise<Date | null> {
+  const [row] = await db
+    .select({
+      at: sql<Date | null>`min(${renewalAttempts.resolvedAt})`.mapWith((v) => (v ? new Date(v) : null)),
+    })
+    .from(renewalAttempts)
+    .where(
+      sql`${renewalAttempts.subscriptionId} = ${attempt.subscriptionId} and ${renewalAttempts.periodEnd} = ${attempt.periodEnd.toISOString()}::timestamptz
+        and ${renewalAttempts.status} = 'failed' and ${renewalAttempts.errorCode} not like 'NOT_CHARGED%'`,
+    );
+  return row?.at ?? null;
 }

@@ -1,6 +1,7 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNotNull, isNull, ne, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { subscriptions } from "../schema/index";
+import type { NewSubscription } from "../types";
 
 /** The user's subscription that gives access now (`active` or `past_due`), if any. */
 export async function getLiveSubscription(db: DbOrTx, userId: number) {
@@ -74,4 +75,74 @@ export function renewalAmount(
     return sub.newRenewalPrice;
   }
   return sub.renewalPrice ?? plan.price;
+}
+
+/** Inserts a subscription; returns its id. The one-live-per-user index refuses a second live one. */
+export async function insertSubscription(tx: DbOrTx, values: NewSubscription) {
+  const [row] = await tx.insert(subscriptions).values(values).returning({ id: subscriptions.id });
+  return row!.id;
+}
+
+/** Writes the given columns of one subscription (the money core decides which). */
+export async function updateSubscription(
+  tx: DbOrTx,
+  subscriptionId: number,
+  set: Partial<Omit<NewSubscription, "id" | "userId" | "createdAt">>,
+) {
+  await tx.update(subscriptions).set(set).where(eq(subscriptions.id, subscriptionId));
+}
+
+/**
+ * A plan's list price changes (docs/plans.md), on its live subscriptions: a new price they were told
+ * about and that is in effect becomes their own; the others keep what they pay (the old list price
+ * pinned); those already at the new price drop any pending change; the rest get the new price as
+ * pending, to be told before the first renewal at it. Returns how many rows each step changed.
+ */
+export async function repriceLiveSubscriptions(
+  tx: DbOrTx,
+  params: { planId: number; listPrice: number; newPrice: number; now: Date },
+) {
+  const onPlan = and(
+    eq(subscriptions.planId, params.planId),
+    inArray(subscriptions.status, ["active", "past_due"]),
+  );
+  const settled = await tx
+    .update(subscriptions)
+    .set({ renewalPrice: sql`${subscriptions.newRenewalPrice}`, updatedAt: params.now })
+    .where(
+      and(
+        onPlan,
+        isNotNull(subscriptions.newRenewalPrice),
+        isNotNull(subscriptions.newPriceNoticeSentAt),
+        isNotNull(subscriptions.newPriceFrom),
+        gte(subscriptions.endDate, subscriptions.newPriceFrom),
+      ),
+    )
+    .returning({ id: subscriptions.id });
+  await tx
+    .update(subscriptions)
+    .set({ renewalPrice: params.listPrice, updatedAt: params.now })
+    .where(and(onPlan, isNull(subscriptions.renewalPrice)));
+  const clearPending = {
+    newRenewalPrice: null,
+    newPriceSetAt: null,
+    newPriceNoticeSentAt: null,
+    newPriceFrom: null,
+  };
+  const backToList = await tx
+    .update(subscriptions)
+    .set({ ...clearPending, renewalPrice: null, updatedAt: params.now })
+    .where(and(onPlan, eq(subscriptions.renewalPrice, params.newPrice)))
+    .returning({ id: subscriptions.id });
+  const toNotify = await tx
+    .update(subscriptions)
+    .set({
+      ...clearPending,
+      newRenewalPrice: params.newPrice,
+      newPriceSetAt: params.now,
+      updatedAt: params.now,
+    })
+    .where(and(onPlan, ne(subscriptions.renewalPrice, params.newPrice)))
+    .returning({ id: subscriptions.id });
+  return { settled: settled.length, backToList: backToList.length, toNotify: toNotify.length };
 }

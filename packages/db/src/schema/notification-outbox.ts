@@ -6,7 +6,7 @@ import { identityId, timestamptz } from "./columns";
  * Transactional outbox for the notifications a money event owes the user (payment succeeded, renewal
  * charged or declined, subscription expired). The row is written in the same transaction as the
  * event, then handed to the `notifications` queue (BullMQ job id = `job_id`) right after the commit;
- * rows Redis could not take are relayed by the gateway's and the worker's maintenance. So a Redis
+ * rows Redis could not take are relayed by the renewals worker's `outbox-relay` job. So a Redis
  * outage or a crash after the commit delays a message but never loses it.
  */
 export const notificationOutbox = pgTable(

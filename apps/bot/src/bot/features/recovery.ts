@@ -1,11 +1,9 @@
 import { RenewalRetryNowJobSchema } from "@obuna/contracts/jobs";
+import { loadSubscription, sendPaymentLink, turnAutoRenewOff } from "@obuna/grammy";
+import { CALLBACK_PATTERNS, parseId } from "@obuna/grammy/callback-data";
+import { formatDay } from "@obuna/grammy/i18n";
 import { Composer } from "grammy";
-import { formatDay } from "../../i18n";
-import { CALLBACK_PATTERNS, parseId } from "../callback-data";
 import type { BotContext } from "../context";
-import { loadSubscription } from "./account";
-import { turnAutoRenewOff } from "./auto-renew";
-import { sendPaymentLink } from "./premium";
 
 /** The buttons under a "renewal failed" notification: retry now, pay with another card, auto-renew off. */
 export function recoveryFeature(): Composer<BotContext> {

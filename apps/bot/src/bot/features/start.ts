@@ -1,6 +1,6 @@
+import { CALLBACK_PATTERNS, callbackData } from "@obuna/grammy/callback-data";
+import { LANGUAGES, t } from "@obuna/grammy/i18n";
 import { Composer, InlineKeyboard } from "grammy";
-import { LANGUAGES, t } from "../../i18n";
-import { CALLBACK_PATTERNS, callbackData } from "../callback-data";
 import type { BotContext } from "../context";
 
 export function languageKeyboard(): InlineKeyboard {

@@ -1,6 +1,6 @@
-import type { DbOrTx } from "@obuna/db";
-import { atmosCallbacks } from "@obuna/db/schema";
 import { sql } from "drizzle-orm";
+import type { DbOrTx } from "../client";
+import { atmosCallbacks } from "../schema/index";
 
 /** Deletes up to `limit` stored ATMOS callbacks received before `before`, oldest first; returns how many. */
 export async function purgeOldCallbacks(db: DbOrTx, before: Date, limit: number): Promise<number> {

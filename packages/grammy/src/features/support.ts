@@ -1,17 +1,17 @@
 import { formatSom } from "@obuna/contracts/money";
 import { Composer, GrammyError, InlineKeyboard } from "grammy";
-import { GatewayError } from "../../gateway-client";
-import { formatDay, type SupportHeaderView, t } from "../../i18n";
 import { CALLBACK_PATTERNS, callbackData } from "../callback-data";
 import { containsCardNumber } from "../card-numbers";
-import type { BotContext } from "../context";
+import type { ObunaContext } from "../context";
+import { GatewayError } from "../gateway-client";
+import { formatDay, type SupportHeaderView, t } from "../i18n";
 import { loadSubscription } from "./account";
 
 /** Operators read the header in the bot's default language. */
 const OPERATOR_LANGUAGE = "uz" as const;
 
 /** The user's plan and last payment for the operators, or "unavailable" when the gateway cannot say. */
-async function headerView(ctx: BotContext): Promise<SupportHeaderView> {
+async function headerView(ctx: ObunaContext): Promise<SupportHeaderView> {
   const from = ctx.from!;
   const [subscription, lastPayment] = await Promise.all([
     loadSubscription(ctx)
@@ -27,7 +27,7 @@ async function headerView(ctx: BotContext): Promise<SupportHeaderView> {
           : null,
       )
       .catch(() => "unavailable" as const),
-    ctx.deps.gateway
+    ctx.obuna.gateway
       .listPayments(from.id)
       .then(({ payments }): SupportHeaderView["lastPayment"] => {
         const latest = payments[0];
@@ -48,7 +48,7 @@ async function headerView(ctx: BotContext): Promise<SupportHeaderView> {
     telegramId: from.id,
     name: [from.first_name, from.last_name].filter(Boolean).join(" "),
     username: from.username ?? null,
-    lang: ctx.lang,
+    lang: ctx.obuna.lang,
     subscription,
     lastPayment,
   };
@@ -67,40 +67,45 @@ async function headerView(ctx: BotContext): Promise<SupportHeaderView> {
  * Place after the command features and before `unhandledFeature`: only messages nobody else took
  * reach it, and without an open conversation it passes them on ("I did not understand").
  */
-export function supportFeature(): Composer<BotContext> {
-  const feature = new Composer<BotContext>();
+export function supportFeature(): Composer<ObunaContext> {
+  const feature = new Composer<ObunaContext>();
 
   feature.command("paysupport", async (ctx) => {
-    const support = ctx.deps.support;
+    const support = ctx.obuna.support;
     if (!support?.chatId) {
-      await ctx.reply(ctx.t.supportContact(support?.contact ?? null));
+      await ctx.reply(ctx.obuna.t.supportContact(support?.contact ?? null));
       return;
     }
     if (ctx.chat.type !== "private") {
       const username = ctx.me.username;
-      await ctx.reply(ctx.t.supportInPrivate, {
+      await ctx.reply(ctx.obuna.t.supportInPrivate, {
         reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true },
         ...(username
-          ? { reply_markup: new InlineKeyboard().url(ctx.t.openInPrivateButton, `https://t.me/${username}`) }
+          ? {
+              reply_markup: new InlineKeyboard().url(
+                ctx.obuna.t.openInPrivateButton,
+                `https://t.me/${username}`,
+              ),
+            }
           : {}),
       });
       return;
     }
     await support.store.open(ctx.from!.id, support.sessionTtlS);
-    await ctx.reply(ctx.t.paySupport, {
-      reply_markup: new InlineKeyboard().text(ctx.t.supportCloseButton, callbackData.supportClose()),
+    await ctx.reply(ctx.obuna.t.paySupport, {
+      reply_markup: new InlineKeyboard().text(ctx.obuna.t.supportCloseButton, callbackData.supportClose()),
     });
   });
 
   feature.callbackQuery(CALLBACK_PATTERNS.supportClose, async (ctx) => {
     await ctx.answerCallbackQuery();
-    await ctx.deps.support?.store.close(ctx.from.id);
-    await ctx.reply(ctx.t.supportClosed);
+    await ctx.obuna.support?.store.close(ctx.from.id);
+    await ctx.reply(ctx.obuna.t.supportClosed);
   });
 
   // The user's side: private messages while a conversation is open.
   feature.chatType("private").on("message", async (ctx, next) => {
-    const support = ctx.deps.support;
+    const support = ctx.obuna.support;
     const startsWithCommand = ctx.msg.entities?.some((e) => e.type === "bot_command" && e.offset === 0);
     if (!support?.chatId || startsWithCommand) return next();
     const session = await support.store.get(ctx.from.id);
@@ -108,8 +113,8 @@ export function supportFeature(): Composer<BotContext> {
 
     const text = ctx.msg.text ?? ctx.msg.caption ?? "";
     if (containsCardNumber(text)) {
-      ctx.logger.warn({ telegramId: ctx.from.id }, "support message with a card number not forwarded");
-      await ctx.reply(ctx.t.supportCardRefused, {
+      ctx.obuna.logger.warn({ telegramId: ctx.from.id }, "support message with a card number not forwarded");
+      await ctx.reply(ctx.obuna.t.supportCardRefused, {
         reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true },
       });
       return;
@@ -127,7 +132,7 @@ export function supportFeature(): Composer<BotContext> {
         headerMessageId = header.message_id;
         await support.store.remember(chatId, headerMessageId, {
           telegramId: ctx.from.id,
-          lang: ctx.lang,
+          lang: ctx.obuna.lang,
           headerMessageId,
         });
       }
@@ -139,33 +144,38 @@ export function supportFeature(): Composer<BotContext> {
       if (!(error instanceof GrammyError)) throw error;
       // 400 on the copy: Telegram cannot copy this kind of message. Anything else: the support chat is gone.
       const unsupported = error.error_code === 400 && headerMessageId !== null;
-      ctx.logger.error(
+      ctx.obuna.logger.error(
         { telegramId: ctx.from.id, err: { message: error.description } },
         unsupported ? "support message could not be copied" : "support chat unreachable",
       );
       await ctx.reply(
-        unsupported ? ctx.t.supportUnsupported : ctx.t.supportUnavailable(support.contact ?? null),
+        unsupported
+          ? ctx.obuna.t.supportUnsupported
+          : ctx.obuna.t.supportUnavailable(support.contact ?? null),
       );
       if (unsupported) await support.store.open(ctx.from.id, support.sessionTtlS, headerMessageId);
       return;
     }
     await support.store.remember(chatId, copiedId, {
       telegramId: ctx.from.id,
-      lang: ctx.lang,
+      lang: ctx.obuna.lang,
       headerMessageId,
     });
     await support.store.open(ctx.from.id, support.sessionTtlS, headerMessageId);
-    ctx.logger.info({ telegramId: ctx.from.id, supportMessageId: copiedId }, "support message forwarded");
+    ctx.obuna.logger.info(
+      { telegramId: ctx.from.id, supportMessageId: copiedId },
+      "support message forwarded",
+    );
     if (session.headerMessageId === null) {
-      await ctx.reply(ctx.t.supportForwarded, {
-        reply_markup: new InlineKeyboard().text(ctx.t.supportCloseButton, callbackData.supportClose()),
+      await ctx.reply(ctx.obuna.t.supportForwarded, {
+        reply_markup: new InlineKeyboard().text(ctx.obuna.t.supportCloseButton, callbackData.supportClose()),
       });
     }
   });
 
   // The operators' side: a reply in the support chat to a message the bot posted there.
   feature.on("message", async (ctx, next) => {
-    const support = ctx.deps.support;
+    const support = ctx.obuna.support;
     const repliedTo = ctx.msg.reply_to_message;
     if (!support?.chatId || ctx.chat.id !== support.chatId || !repliedTo) return next();
     const target = await support.store.lookup(support.chatId, repliedTo.message_id);
@@ -181,7 +191,7 @@ export function supportFeature(): Composer<BotContext> {
       }
     } catch (error) {
       if (!(error instanceof GrammyError)) throw error;
-      ctx.logger.warn(
+      ctx.obuna.logger.warn(
         { telegramId: target.telegramId, err: { message: error.description } },
         "support answer not delivered",
       );
@@ -192,7 +202,7 @@ export function supportFeature(): Composer<BotContext> {
     }
     // The user's answer should reach the same thread, even after the conversation timed out.
     await support.store.open(target.telegramId, support.sessionTtlS, target.headerMessageId);
-    ctx.logger.info({ telegramId: target.telegramId }, "support answer delivered");
+    ctx.obuna.logger.info({ telegramId: target.telegramId }, "support answer delivered");
   });
 
   return feature;

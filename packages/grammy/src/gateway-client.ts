@@ -7,6 +7,8 @@ import {
   type CreateLinkRequest,
   type CreateLinkResponse,
   CreateLinkResponseSchema,
+  type Entitlement,
+  EntitlementSchema,
   type PaymentHistoryResponse,
   PaymentHistoryResponseSchema,
   type PlanListResponse,
@@ -53,13 +55,25 @@ export function newRequestId(updateId?: number): string {
   return updateId === undefined ? `bot-${random}` : `bot-${updateId}-${random}`;
 }
 
+/** The request id of the update being handled, if one was set with {@link withRequestId}. */
+export function currentRequestId(): string | undefined {
+  return requestIds.getStore();
+}
+
 /** Runs `fn` so that every gateway call inside it (however deep, across awaits) sends `requestId`. */
 export function withRequestId<T>(requestId: string, fn: () => Promise<T>): Promise<T> {
   return requestIds.run(requestId, fn);
 }
 
+/** An entitlement read: a new answer with its ETag, or "unchanged since the ETag you sent" (304). */
+export type EntitlementRead =
+  | { status: "fresh"; entitlement: Entitlement; etag: string | null }
+  | { status: "not_modified" };
+
 /** Everything the bot asks the gateway about money. The bot never touches ATMOS or writes payments itself. */
 export interface GatewayClient {
+  /** Is the user premium now (`entitlements:read`); with `etag`, an unchanged answer is `not_modified`. */
+  getEntitlement(telegramId: number, etag?: string | null): Promise<EntitlementRead>;
   listPlans(): Promise<PlanListResponse>;
   createLink(request: CreateLinkRequest): Promise<CreateLinkResponse>;
   getSubscription(telegramId: number): Promise<SubscriptionResponse>;
@@ -73,6 +87,7 @@ export interface GatewayClient {
 
 export interface GatewayClientOptions {
   baseUrl: string;
+  /** INTERNAL_API_TOKEN (our bot) or a SERVICE_TOKENS token with the scopes the calls need. */
   internalToken: string;
   /** Per request, ms (default 10 s): a bot handler must not hang on a slow gateway. */
   timeoutMs?: number;
@@ -92,15 +107,16 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 10_000;
 
-  async function call<T>(
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+
+  async function send(
     method: "GET" | "POST" | "PUT",
     path: string,
-    schema: z.ZodType<T> | null,
     body?: unknown,
-  ) {
-    let response: Response;
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Response> {
     try {
-      response = await doFetch(`${options.baseUrl}${path}`, {
+      return await doFetch(`${baseUrl}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${options.internalToken}`,
@@ -108,6 +124,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
           "x-request-id": requestIds.getStore() ?? newRequestId(),
           accept: "application/json",
           ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...extraHeaders,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
@@ -115,6 +132,16 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     } catch (error) {
       throw new GatewayError(null, null, `gateway unreachable: ${(error as Error).message}`);
     }
+  }
+
+  async function call<T>(
+    method: "GET" | "POST" | "PUT",
+    path: string,
+    schema: z.ZodType<T> | null,
+    body?: unknown,
+    given?: Response,
+  ) {
+    const response = given ?? (await send(method, path, body));
     let json: unknown;
     try {
       json = await response.json();
@@ -146,6 +173,13 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   }
 
   return {
+    async getEntitlement(telegramId, etag) {
+      const path = `/api/v1/entitlements/${telegramId}`;
+      const response = await send("GET", path, undefined, etag ? { "if-none-match": etag } : {});
+      if (response.status === 304) return { status: "not_modified" };
+      const entitlement = await call("GET", path, EntitlementSchema, undefined, response);
+      return { status: "fresh", entitlement, etag: response.headers.get("etag") };
+    },
     listPlans: () => call("GET", "/api/v1/plans", PlanListResponseSchema),
     createLink: (request) => call("POST", "/api/v1/payment/create-link", CreateLinkResponseSchema, request),
     getSubscription: (telegramId) =>

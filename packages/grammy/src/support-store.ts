@@ -1,5 +1,11 @@
-import type { Redis } from "ioredis";
 import { LANGUAGES, type Language } from "./i18n";
+
+/** The Redis commands the store uses: an ioredis `Redis` fits (the plugin does not depend on ioredis). */
+export interface SupportRedis {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, mode: "EX", seconds: number): Promise<unknown>;
+  del(key: string): Promise<number>;
+}
 
 /**
  * /paysupport state, kept in Redis so it survives a restart and is shared by every bot process:
@@ -34,7 +40,7 @@ export interface SupportStore {
 /** How long an operator can still answer a message the bot posted in the support chat. */
 export const SUPPORT_RELAY_TTL_S = 30 * 86_400;
 
-export function createRedisSupportStore(redis: Redis, prefix = "bot:support:"): SupportStore {
+export function createRedisSupportStore(redis: SupportRedis, prefix = "bot:support:"): SupportStore {
   const openKey = (telegramId: number) => `${prefix}open:${telegramId}`;
   const msgKey = (chatId: number, messageId: number) => `${prefix}msg:${chatId}:${messageId}`;
   return {

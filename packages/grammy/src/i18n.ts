@@ -97,6 +97,10 @@ export interface Messages {
   chooseLanguage: string;
   languageSet: string;
   plansTitle: string;
+  /** The upsell of requirePremium(): a premium-only feature asked for by a user without premium. */
+  premiumRequired: string;
+  /** The same outside a private chat: the offer is made in the private chat. */
+  premiumRequiredInPrivate: string;
   planButton(name: string, price: string, days: number): string;
   noPlans: string;
   alreadyPremium(endDate: string): string;
@@ -194,6 +198,9 @@ const uz: Messages = {
   chooseLanguage: "Tilni tanlang:",
   languageSet: "Til o'zgartirildi: O'zbekcha ✅",
   plansTitle: "⭐ Premium tariflar. Birini tanlang:",
+  premiumRequired: "⭐ Bu imkoniyat faqat Premium obunachilar uchun. Tarifni tanlang:",
+  premiumRequiredInPrivate:
+    "⭐ Bu imkoniyat faqat Premium obunachilar uchun. Obuna bo'lish uchun meni shaxsiy chatda oching.",
   planButton: (name, price, days) => `${name} — ${price} / ${days} kun`,
   noPlans: "Hozircha sotuvda tarif yo'q. Keyinroq urinib ko'ring.",
   alreadyPremium: (endDate) =>
@@ -343,6 +350,9 @@ const ru: Messages = {
   chooseLanguage: "Выберите язык:",
   languageSet: "Язык изменён: Русский ✅",
   plansTitle: "⭐ Тарифы Premium. Выберите один:",
+  premiumRequired: "⭐ Эта функция доступна только с Premium. Выберите тариф:",
+  premiumRequiredInPrivate:
+    "⭐ Эта функция доступна только с Premium. Чтобы оформить, откройте меня в личном чате.",
   planButton: (name, price, days) => `${name} — ${price} / ${days} дн.`,
   noPlans: "Сейчас нет тарифов в продаже. Попробуйте позже.",
   alreadyPremium: (endDate) => `У вас уже есть Premium до ${endDate}. Чтобы продлить, выберите тариф:`,
@@ -491,6 +501,8 @@ const en: Messages = {
   chooseLanguage: "Choose your language:",
   languageSet: "Language changed: English ✅",
   plansTitle: "⭐ Premium plans. Pick one:",
+  premiumRequired: "⭐ This is a Premium feature. Pick a plan:",
+  premiumRequiredInPrivate: "⭐ This is a Premium feature. To subscribe, open me in a private chat.",
   planButton: (name, price, days) => `${name} — ${price} / ${days} days`,
   noPlans: "No plans are on sale right now. Please try later.",
   alreadyPremium: (endDate) => `You already have Premium until ${endDate}. Pick a plan to extend it:`,

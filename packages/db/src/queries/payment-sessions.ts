@@ -1,0 +1,85 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { DbOrTx } from "../client";
+import { paymentSessions, payments } from "../schema/index";
+
+/**
+ * The payment-session writes the money core makes (complete, fail, payment unknown). The gateway's
+ * own session steps before money moves (create, card entry, apply claim) stay in apps/gateway.
+ */
+
+export async function lockSession(tx: DbOrTx, sessionId: string) {
+  const [row] = await tx
+    .select()
+    .from(paymentSessions)
+    .where(eq(paymentSessions.id, sessionId))
+    .limit(1)
+    .for("update");
+  return row ?? null;
+}
+
+/** pending|processing → failed; returns true when this call failed it. */
+export async function failSession(
+  db: DbOrTx,
+  sessionId: string,
+  set: { reason: string; otpAttempts?: number; now: Date },
+) {
+  const rows = await db
+    .update(paymentSessions)
+    .set({
+      status: "failed",
+      failureReason: set.reason,
+      updatedAt: set.now,
+      ...(set.otpAttempts === undefined ? {} : { otpAttempts: set.otpAttempts }),
+    })
+    .where(
+      and(eq(paymentSessions.id, sessionId), sql`${paymentSessions.status} in ('pending', 'processing')`),
+    )
+    .returning({ id: paymentSessions.id });
+  return rows.length > 0;
+}
+
+/** The session paid: `completed`; the pending binding's token is dropped once it lives on a card row. */
+export async function completeSession(
+  tx: DbOrTx,
+  sessionId: string,
+  set: { now: Date; dropBindingToken: boolean },
+) {
+  await tx
+    .update(paymentSessions)
+    .set({
+      status: "completed",
+      completedAt: set.now,
+      failureReason: null,
+      ...(set.dropBindingToken ? { bindCardToken: null } : {}),
+      updatedAt: set.now,
+    })
+    .where(eq(paymentSessions.id, sessionId));
+}
+
+export function sessionPaymentKey(sessionId: string) {
+  return `session:${sessionId}`;
+}
+
+/** The session's payment row (never a `success` one) to failed / unknown / pending. */
+export async function setSessionPaymentStatus(
+  db: DbOrTx,
+  sessionId: string,
+  set: {
+    status: "failed" | "unknown" | "pending";
+    errorCode?: string | null;
+    errorMessage?: string | null;
+    now?: Date;
+  },
+) {
+  await db
+    .update(payments)
+    .set({
+      status: set.status,
+      errorCode: set.errorCode ?? null,
+      errorMessage: set.errorMessage ?? null,
+      updatedAt: set.now ?? new Date(),
+    })
+    .where(
+      and(eq(payments.idempotencyKey, sessionPaymentKey(sessionId)), sql`${payments.status} <> 'success'`),
+    );
+}
