@@ -23,14 +23,17 @@ export async function recordPremiumEvent(
   input: {
     type: PremiumEventType;
     subscriptionId: number;
-    /** The period's identity in the dedupe key, e.g. its end date. */
-    period: Date | string;
+    /** The period's identity in the dedupe key; default the subscription's end date as the change left it. */
+    period?: Date | string;
     reason?: PremiumEndReason;
+    /** Record it only for a subscription that gives access now (a change that also touches ended ones). */
+    onlyIfLive?: boolean;
   },
 ): Promise<string | null> {
   const found = await getSubscriptionForEvent(tx, input.subscriptionId);
   if (!found) throw new Error(`subscription ${input.subscriptionId} missing for ${input.type}`);
   const { subscription: sub } = found;
+  if (input.onlyIfLive && sub.status !== "active" && sub.status !== "past_due") return null;
   const now = deps.clock();
   const live = sub.status === "active" || sub.status === "past_due";
   const graceUntil = sub.status === "past_due" ? (sub.graceUntil ?? sub.endDate) : null;
@@ -52,7 +55,8 @@ export async function recordPremiumEvent(
     },
     ...(input.reason ? { reason: input.reason } : {}),
   });
-  const period = typeof input.period === "string" ? input.period : String(input.period.getTime());
+  const period =
+    typeof input.period === "string" ? input.period : String((input.period ?? sub.endDate).getTime());
   return insertPremiumEvent(tx, {
     id,
     type: input.type,
