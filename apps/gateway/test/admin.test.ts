@@ -133,6 +133,9 @@ const ENDPOINTS: Array<[string, string, unknown?]> = [
   ["POST", "/api/v1/admin/plans/1/edit", { name_en: "x", reason: "test reason" }],
   ["POST", "/api/v1/admin/plans/1/price", { price: 100_000, reason: "test reason" }],
   ["GET", "/api/v1/admin/dashboard/series"],
+  // Signed events: the delivery log and the resend.
+  ["GET", "/api/v1/admin/event-deliveries"],
+  ["POST", "/api/v1/admin/event-deliveries/1/resend", { reason: "test reason" }],
 ];
 
 describe("admin auth", () => {
