@@ -18,7 +18,17 @@ import type {
 } from "@obuna/contracts/http";
 import { formatSom } from "@obuna/contracts/money";
 import type { Transaction } from "@obuna/db";
-import { atmosCardSharedByLiveRow, recordNotification, revealCardToken } from "@obuna/db/queries";
+import {
+  atmosCardSharedByLiveRow,
+  getPaymentRow,
+  listAuditLog,
+  listPaymentSessions,
+  listPayments,
+  listSubscriptions,
+  listUsers,
+  recordNotification,
+  revealCardToken,
+} from "@obuna/db/queries";
 import { boundCards, subscriptions } from "@obuna/db/schema";
 import { and, eq } from "drizzle-orm";
 import type { GatewayDeps } from "../context";
@@ -27,17 +37,9 @@ import type { GatewayMetrics } from "../metrics";
 import { atmosErrorCode } from "../services/atmos-errors";
 import { flushNotifications } from "../services/notifications";
 import type { AdminIdentity } from "./auth";
+import { dashboardFigures } from "./dashboard";
 import { opsCounter } from "./metrics";
-import {
-  dashboardFigures,
-  getPaymentRow,
-  listAuditLog,
-  listBoundCards,
-  listPaymentSessions,
-  listPayments,
-  listSubscriptions,
-  listUsers,
-} from "./queries";
+import { listBoundCards } from "./queries";
 import {
   auditView,
   boundCardView,

@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { PLACEHOLDER_IKPU_CODE, PLACEHOLDER_PACKAGE_CODE, plans } from "../schema/index";
 
@@ -43,4 +43,12 @@ export function planReceiptItems(plan: FiscalPlan, amount: number) {
 /** True while a plan still carries the seeded placeholder fiscal codes (the operator must set them). */
 export function isPlaceholderFiscal(plan: Pick<FiscalPlan, "ikpuCode" | "packageCode">): boolean {
   return plan.ikpuCode === PLACEHOLDER_IKPU_CODE || plan.packageCode === PLACEHOLDER_PACKAGE_CODE;
+}
+
+/** Every plan's slug (active or not), by sort order. */
+export async function listPlanSlugs(db: DbOrTx): Promise<string[]> {
+  const rows = (await db.execute(sql`select slug from plans order by sort_order, id`)) as unknown as Array<{
+    slug: unknown;
+  }>;
+  return rows.map((r) => String(r.slug));
 }
