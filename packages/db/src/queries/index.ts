@@ -1,3 +1,4 @@
+export * from "./admin-sessions";
 export * from "./alert-signals";
 export * from "./atmos-callbacks";
 export * from "./audit-log";

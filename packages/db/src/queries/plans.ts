@@ -1,6 +1,7 @@
 import { asc, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { PLACEHOLDER_IKPU_CODE, PLACEHOLDER_PACKAGE_CODE, plans } from "../schema/index";
+import type { Plan } from "../types";
 
 export async function listActivePlans(db: DbOrTx) {
   return db.select().from(plans).where(eq(plans.isActive, true)).orderBy(asc(plans.sortOrder), asc(plans.id));
@@ -51,4 +52,30 @@ export async function listPlanSlugs(db: DbOrTx): Promise<string[]> {
     slug: unknown;
   }>;
   return rows.map((r) => String(r.slug));
+}
+
+// ------------------------------------------------------------------ admin (list, create, edit, price)
+
+/** Every plan, active or not, by sort order. */
+export async function listAllPlans(db: DbOrTx) {
+  return db.select().from(plans).orderBy(asc(plans.sortOrder), asc(plans.id));
+}
+
+/** The plan row, locked for the rest of the transaction; null when there is none. */
+export async function lockPlan(tx: DbOrTx, planId: number) {
+  const [plan] = await tx.select().from(plans).where(eq(plans.id, planId)).for("update");
+  return plan ?? null;
+}
+
+export async function insertPlan(tx: DbOrTx, values: typeof plans.$inferInsert) {
+  const [plan] = await tx.insert(plans).values(values).returning();
+  return plan!;
+}
+
+/** Sets the given columns of a plan (and updated_at). */
+export async function updatePlanColumns(tx: DbOrTx, planId: number, set: Partial<Plan>, now: Date) {
+  await tx
+    .update(plans)
+    .set({ ...set, updatedAt: now })
+    .where(eq(plans.id, planId));
 }

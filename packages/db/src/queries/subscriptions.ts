@@ -265,3 +265,20 @@ export async function subscriptionChurn(db: DbOrTx, window: { from: Date; now: D
       group by 1, 2 order by 1, 2
     `)) as unknown as ReportRow[];
 }
+
+/**
+ * Per plan: its live subscriptions (`active` or `past_due`), and how many of them renew at a price of
+ * their own that differs from the plan's list price.
+ */
+export async function countLiveSubscriptionsByPlan(db: DbOrTx, planIds: number[]) {
+  return db
+    .select({
+      planId: subscriptions.planId,
+      live: sql<number>`count(*)::int`,
+      other: sql<number>`count(*) filter (where ${subscriptions.renewalPrice} is not null and ${subscriptions.renewalPrice} <> ${plans.price})::int`,
+    })
+    .from(subscriptions)
+    .innerJoin(plans, eq(plans.id, subscriptions.planId))
+    .where(and(inArray(subscriptions.planId, planIds), inArray(subscriptions.status, ["active", "past_due"])))
+    .groupBy(subscriptions.planId);
+}

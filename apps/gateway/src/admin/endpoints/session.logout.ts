@@ -1,6 +1,6 @@
 import { AdminLogoutResponseSchema } from "@obuna/contracts/http";
+import { deleteAdminSession } from "@obuna/db/queries";
 import { createRoute, type GatewayApp, okResponse } from "../../routes/_shared";
-import { deleteAdminSession } from "../sessions";
 import { ADMIN_TAG, type AdminGuard, adminSecurity } from "./_admin";
 
 /** POST /api/v1/admin/logout — ends the Bearer session token on the server. */
