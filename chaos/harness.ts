@@ -241,7 +241,7 @@ export async function startRenewals(o: {
       RENEWALS_IDEMPOTENCY_PURGE_INTERVAL_MS: "2000",
       RENEWALS_RECORDS_PURGE_INTERVAL_MS: "2000",
       RENEWALS_ADMIN_ALERTS_INTERVAL_MS: "2000",
-      // Read once the renewals `stuck-session-recheck` job exists (issue 18; settleSessions needs it).
+      // The renewals `stuck-session-recheck` job settles sessions left processing (settleSessions waits for it).
       RENEWALS_STUCK_SESSION_RECHECK_INTERVAL_MS: "2000",
       RENEWAL_LEAD_HOURS: "24",
       RENEWALS_CONCURRENCY: String(o.concurrency ?? 10),

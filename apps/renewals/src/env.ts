@@ -66,6 +66,7 @@ export const renewalsEnvSchema = z
     RENEWALS_ADMIN_ALERTS_INTERVAL_MS: int(60_000, 1_000),
     /** How often `events-relay` hands new premium events to their endpoints' delivery jobs. */
     RENEWALS_EVENTS_RELAY_INTERVAL_MS: int(5_000, 500),
+    RENEWALS_STUCK_SESSION_RECHECK_INTERVAL_MS: int(60_000, 1_000),
     // ---- Signed events (docs/integration.md "Signed events")
     /** Where premium events are POSTed, comma-separated; unset = events are only kept (admin shows them). */
     EVENTS_ENDPOINTS: endpointList.default([]),

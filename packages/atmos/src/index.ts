@@ -1,3 +1,4 @@
+export { type AtmosChargeReading, createChargeReader } from "./charge-reader";
 export { type AtmosClientConfig, createAtmosClient } from "./client";
 export {
   ATMOS_ERROR_KINDS,

@@ -4,4 +4,5 @@ export * from "./deps";
 export * from "./events";
 export * from "./payments";
 export * from "./provider";
+export * from "./session-settlement";
 export * from "./subscriptions";

@@ -156,6 +156,8 @@ export const RENEWAL_JOBS = {
   recordsPurge: "records-purge",
   /** Failed payments over the threshold, outcomes unknown for over an hour. */
   adminAlerts: "admin-alerts",
+  /** Payment sessions left `processing` (an unclear apply, no callback): asked at the provider, settled. */
+  stuckSessionRecheck: "stuck-session-recheck",
   /** Premium events: fanned out to the endpoints, owed deliveries handed to the `events` queue. */
   eventsRelay: "events-relay",
 } as const;

@@ -1,25 +1,19 @@
-import { isAtmosError } from "@obuna/atmos";
-import { failSessionPayment } from "@obuna/billing";
+import { createChargeReader } from "@obuna/atmos";
+import { recheckStuckSessions as recheckStuckSessionsInCore } from "@obuna/billing";
 import { type NotificationJob, NotificationJobSchema, notificationJobId } from "@obuna/contracts/jobs";
-import { paymentSessions } from "@obuna/db/schema";
-import { and, eq, lt } from "drizzle-orm";
 import type { GatewayDeps } from "../context";
 import type { GatewayMetrics } from "../metrics";
-import { getSessionView } from "../queries/payment-sessions";
-import { reconcileSession } from "../services/payment-flow";
+import { flushNotifications } from "../services/notifications";
 import { opsCounter } from "./metrics";
 
 /*
- * The gateway runs no timers: every periodic job (outbox relay, expiry, reminders, purges, admin
- * alerts, …) is a BullMQ job scheduler in apps/renewals and runs once per cluster (docs/renewals.md).
- * The stuck-session re-check below is still the gateway's code because it needs the payment-finalize
- * logic (services/payment-flow); it becomes the renewals `stuck-session-recheck` job once that logic
- * lives in packages/billing. Until then nothing calls it periodically.
+ * The gateway runs no timers: every periodic job (the stuck-session re-check, outbox relay, expiry,
+ * reminders, purges, admin alerts, …) is a BullMQ job scheduler in apps/renewals and runs once per
+ * cluster (docs/renewals.md). The re-check itself is the money core's (`recheckStuckSessions` in
+ * @obuna/billing); this wrapper runs it with the gateway's dependencies (tests, operators' scripts).
  */
 
 type Deps = GatewayDeps & { metrics: GatewayMetrics };
-
-const MINUTE = 60_000;
 
 export interface MaintenanceOptions {
   /** Re-check sessions in `processing` for longer than this at ATMOS (default 5 min). */
@@ -38,84 +32,34 @@ export interface RecheckResult {
   outcome: "completed" | "failed" | "unknown";
 }
 
-/**
- * Finishes payment sessions left in `processing` (an unclear apply whose client went away and no
- * callback came): the gateway's own `reconcileSession` asks ATMOS and completes (exactly once, via
- * finalizeSuccess) or fails them. A transaction that ATMOS still reports unconfirmed after
- * `giveUpAfterMs`, or does not know at all, ends `failed` with its payment `failed`: no money moved.
- */
+/** Finishes payment sessions left in `processing`: see `recheckStuckSessions` in @obuna/billing. */
 export async function recheckStuckSessions(
   deps: Deps,
   options: MaintenanceOptions = {},
 ): Promise<RecheckResult[]> {
-  const now = deps.clock();
-  const recheckAfter = options.recheckAfterMs ?? 5 * MINUTE;
-  const giveUpAfter = options.giveUpAfterMs ?? 30 * MINUTE;
-  const stuck = await deps.db
-    .select({ id: paymentSessions.id })
-    .from(paymentSessions)
-    .where(
-      and(
-        eq(paymentSessions.status, "processing"),
-        lt(paymentSessions.updatedAt, new Date(now.getTime() - recheckAfter)),
+  const results = await recheckStuckSessionsInCore(
+    deps.db,
+    {
+      clock: deps.clock,
+      cardTokenKey: deps.config.cardTokenKey,
+      actor: "gateway",
+      readCharge: createChargeReader(deps.atmos, (error, transactionId) =>
+        deps.logger.warn(
+          { transactionId, err: (error as Error).message },
+          "stuck session re-check: ATMOS could not be asked",
+        ),
       ),
-    )
-    .orderBy(paymentSessions.updatedAt)
-    .limit(options.limit ?? 100);
-  const results: RecheckResult[] = [];
-  for (const { id } of stuck) {
-    let outcome: RecheckResult["outcome"];
-    try {
-      outcome = await reconcileSession(deps, id, { recordUnknown: true });
-      if (outcome === "unknown") outcome = await giveUpIfNeverConfirmed(deps, id, now, giveUpAfter);
-    } catch (error) {
-      deps.logger.warn({ sessionId: id, err: (error as Error).message }, "stuck session re-check failed");
-      outcome = "unknown";
-    }
-    opsCounter(deps.metrics, "gateway_maintenance_sessions_total")?.inc({ outcome });
-    deps.logger.info({ sessionId: id, outcome }, "stuck session re-checked");
-    results.push({ sessionId: id, outcome });
-  }
-  return results;
-}
-
-async function giveUpIfNeverConfirmed(
-  deps: Deps,
-  sessionId: string,
-  now: Date,
-  giveUpAfterMs: number,
-): Promise<RecheckResult["outcome"]> {
-  const view = await getSessionView(deps.db, sessionId);
-  if (!view) return "unknown";
-  if (view.session.status !== "processing") return "unknown";
-  if (now.getTime() - view.session.updatedAt.getTime() < giveUpAfterMs) return "unknown";
-  let neverConfirmed = false;
-  if (view.session.transactionId === null) {
-    neverConfirmed = true;
-  } else {
-    try {
-      const transaction = await deps.atmos.getTransaction(view.session.transactionId);
-      if (transaction.state === "confirmed") return "unknown"; // reconcileSession finishes it on the next run
-      neverConfirmed = transaction.state === "created" || transaction.state === "pre_applied";
-    } catch (error) {
-      neverConfirmed = isAtmosError(error) && error.kind === "transaction_not_found";
-    }
-  }
-  if (!neverConfirmed) return "unknown";
-  await deps.db.transaction((tx) =>
-    failSessionPayment(tx, deps, {
-      sessionId,
-      reason: "never_confirmed",
-      message: "ATMOS never confirmed the transaction",
-      audit: {
-        actor: "gateway",
-        reason: "maintenance: ATMOS never confirmed the transaction",
-        details: { transactionId: view.session.transactionId },
-      },
-    }),
+    },
+    options,
   );
-  deps.metrics.payments.inc({ outcome: "failed" });
-  return "failed";
+  for (const r of results) {
+    opsCounter(deps.metrics, "gateway_maintenance_sessions_total")?.inc({ outcome: r.outcome });
+    if (r.outcome !== "unknown")
+      deps.metrics.payments.inc({ outcome: r.outcome === "completed" ? "success" : "failed" });
+    deps.logger.info({ sessionId: r.sessionId, outcome: r.outcome }, "stuck session re-checked");
+    await flushNotifications(deps, r.notificationIds);
+  }
+  return results.map(({ sessionId, outcome }) => ({ sessionId, outcome }));
 }
 
 // ------------------------------------------------------------------ alerts

@@ -1,13 +1,11 @@
 import { randomInt } from "node:crypto";
 import { type AtmosError, type AtmosTransaction, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
 import {
-  activateSessionCard as activateCardOfSession,
   chargedCardIs,
-  completeSessionPayment,
   failSessionPayment,
-  isUniqueViolation,
   markSessionPaymentUnknown,
   resolveSessionCharge,
+  settleConfirmedSession,
 } from "@obuna/billing";
 import {
   checkPan,
@@ -25,7 +23,7 @@ import type {
 } from "@obuna/contracts/http";
 import { pickLanguage } from "@obuna/contracts/http";
 import { formatPeriod, formatSom } from "@obuna/contracts/money";
-import type { PaymentSession, Plan, Transaction } from "@obuna/db";
+import type { PaymentSession, Plan } from "@obuna/db";
 import { decryptCardToken, encryptCardToken } from "@obuna/db/crypto";
 import { getSubscriptionById, planName, planReceiptItems } from "@obuna/db/queries";
 import type { Caller, GatewayDeps } from "../context";
@@ -789,30 +787,30 @@ export async function finalizeSuccess(
   if (transaction.state !== "confirmed") {
     throw new Error(`finalizeSuccess: transaction ${transaction.transactionId} is ${transaction.state}`);
   }
-  let done: Awaited<ReturnType<typeof completeSessionPayment>> | null = null;
-  for (let attempt = 1; attempt <= 3 && !done; attempt++) {
-    try {
-      done = await deps.db.transaction((tx) =>
-        completeSessionPayment(tx, deps, {
-          sessionId,
-          charge: {
-            transactionId: transaction.transactionId,
-            successTransId: transaction.successTransId,
-            receiptUrl: transaction.ofdUrl,
-          },
-          source,
-          actor: "gateway",
-          activateCard: (session, now) => activateSessionCard(deps, tx, session, transaction, now),
-        }),
-      );
-      break;
-    } catch (error) {
-      // Two first payments of one user can race to create the subscription: the unique index
-      // refuses one, which then extends the other's subscription on retry.
-      if (isUniqueViolation(error) && attempt < 3) continue;
-      throw error;
-    }
-  }
+  const done = await settleConfirmedSession(
+    deps.db,
+    {
+      clock: deps.clock,
+      cardTokenKey: deps.config.cardTokenKey,
+      onCardRefused: (info) =>
+        deps.logger.warn(
+          info,
+          "SECURITY: ATMOS charged another card than the one this session bound: card not activated",
+        ),
+    },
+    {
+      sessionId,
+      charge: {
+        transactionId: transaction.transactionId,
+        state: transaction.state,
+        successTransId: transaction.successTransId,
+        ofdUrl: transaction.ofdUrl,
+        cardId: transaction.cardId,
+      },
+      source,
+      actor: "gateway",
+    },
+  );
   if (done?.status !== "completed") return;
   if (transaction.ofdUrl === null) {
     deps.logger.warn(
@@ -822,48 +820,6 @@ export async function finalizeSuccess(
   }
   deps.metrics.payments.inc({ outcome: "success" });
   await flushNotifications(deps, done.notificationIds);
-}
-
-/**
- * The session's card becomes the user's only if ATMOS charged that card (the money core's rule:
- * @obuna/billing `activateSessionCard`); a refusal is audited there and logged here.
- * Returns the user's card row id, or null.
- */
-async function activateSessionCard(
-  deps: Deps,
-  tx: Transaction,
-  session: PaymentSession,
-  transaction: AtmosTransaction,
-  now: Date,
-): Promise<number | null> {
-  const activation = await activateCardOfSession(
-    tx,
-    { cardTokenKey: deps.config.cardTokenKey },
-    {
-      session,
-      transactionId: transaction.transactionId,
-      chargedCardRef: transaction.cardId,
-      actor: "gateway",
-      now,
-    },
-  );
-  switch (activation.status) {
-    case "activated":
-      return activation.boundCardId;
-    case "no_binding":
-      return null;
-    case "refused":
-      deps.logger.warn(
-        {
-          sessionId: session.id,
-          transactionId: transaction.transactionId,
-          bindCardId: session.bindCardId,
-          chargedCard: activation.chargedCard,
-        },
-        "SECURITY: ATMOS charged another card than the one this session bound: card not activated",
-      );
-      return null;
-  }
 }
 
 /** The card rule's check, kept importable from here. */

@@ -1,3 +1,5 @@
+import { createChargeReader } from "@obuna/atmos";
+import { recheckStuckSessions } from "@obuna/billing";
 import { expireStalePaymentSessions } from "@obuna/db/queries";
 import { checkAdminAlerts } from "../core/admin-alerts";
 import { eraseRetiredCardTokens } from "../core/card-tokens";
@@ -53,3 +55,31 @@ export const adminAlertsProcessor =
   (options: { failedPaymentsPerHour: number }): PeriodicProcessor =>
   (ctx) =>
     checkAdminAlerts(ctx, options);
+
+/**
+ * Payment sessions left `processing` for over 5 minutes (an unclear apply whose client went away
+ * and no callback came): the provider is asked and the money core completes or fails them
+ * (`recheckStuckSessions` in @obuna/billing); a charge never confirmed after 30 minutes fails.
+ */
+export const stuckSessionRecheckProcessor: PeriodicProcessor = async (ctx) => {
+  const results = await recheckStuckSessions(ctx.db, {
+    clock: ctx.clock,
+    cardTokenKey: ctx.cardTokenKey,
+    actor: "renewals",
+    onCardRefused: (info) =>
+      ctx.logger.warn(info, "SECURITY: ATMOS charged another card than the one this session bound"),
+    readCharge: createChargeReader(ctx.atmos, (error, transactionId) =>
+      ctx.logger.warn(
+        { transactionId, err: (error as Error).message },
+        "stuck session: ATMOS could not be asked",
+      ),
+    ),
+  });
+  for (const r of results) await ctx.flushNotifications(r.notificationIds);
+  const count = (outcome: string) => results.filter((r) => r.outcome === outcome).length;
+  return logIfAny(ctx, "stuck sessions re-checked", {
+    completed: count("completed"),
+    failed: count("failed"),
+    unknown: count("unknown"),
+  });
+};

@@ -11,6 +11,7 @@ import {
   priceNoticesProcessor,
   recordsPurgeProcessor,
   remindersProcessor,
+  stuckSessionRecheckProcessor,
 } from "../processors/housekeeping";
 
 /**
@@ -83,11 +84,10 @@ export function periodicJobs(
       everyMs: config.RENEWALS_EVENTS_RELAY_INTERVAL_MS,
       process: () => jobs.eventsRelay(),
     },
-    // ── TODO(issue 18, lead): `stuck-session-recheck` goes here once packages/billing has the payment
-    // finalize logic: RENEWAL_JOBS.stuckSessionRecheck ("stuck-session-recheck"), its interval
-    // RENEWALS_STUCK_SESSION_RECHECK_INTERVAL_MS (default 60 000, the old gateway MAINTENANCE_INTERVAL_MS)
-    // in env.ts/.env.example/README/chaos harness, and a processor calling billing's re-check (today
-    // apps/gateway/src/admin/maintenance.ts: recheckStuckSessions + giveUpIfNeverConfirmed). Until then
-    // no timer re-checks stuck sessions (GET /payment/session, callbacks and `pnpm reconcile` still do).
+    {
+      name: RENEWAL_JOBS.stuckSessionRecheck,
+      everyMs: config.RENEWALS_STUCK_SESSION_RECHECK_INTERVAL_MS,
+      process: stuckSessionRecheckProcessor,
+    },
   ];
 }

@@ -133,3 +133,19 @@ export async function countStuckPaymentSessions(db: DbOrTx, updatedBefore: Date)
     .where(and(eq(paymentSessions.status, "processing"), lt(paymentSessions.updatedAt, updatedBefore)));
   return Number(row?.n ?? 0);
 }
+
+/** One payment session by id, without locking it. */
+export async function getPaymentSession(db: DbOrTx, sessionId: string) {
+  const [row] = await db.select().from(paymentSessions).where(eq(paymentSessions.id, sessionId)).limit(1);
+  return row ?? null;
+}
+
+/** Sessions left `processing` since before `updatedBefore`, oldest first (the stuck-session re-check). */
+export async function findStuckPaymentSessions(db: DbOrTx, o: { updatedBefore: Date; limit: number }) {
+  return db
+    .select({ id: paymentSessions.id })
+    .from(paymentSessions)
+    .where(and(eq(paymentSessions.status, "processing"), lt(paymentSessions.updatedAt, o.updatedBefore)))
+    .orderBy(paymentSessions.updatedAt)
+    .limit(o.limit);
+}
