@@ -38,7 +38,7 @@ describe("health and Bull Board", () => {
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { queues: { name: string }[] };
-    expect(body.queues.map((q) => q.name).sort()).toEqual(["notifications", "renewals"]);
+    expect(body.queues.map((q) => q.name).sort()).toEqual(["events", "notifications", "renewals"]);
   });
 
   it("never takes the token from the URL: ?token= is refused and sets no cookie", async () => {
