@@ -23,6 +23,7 @@ import { createRenewals } from "../src/renewals";
  * Uses its own database (obuna_test_renewals_bench) and a unique BullMQ prefix on Redis index 4.
  */
 /** RENEWALS_BENCH_SUBS: fewer subscriptions for a quick look (the recorded figure uses 10 000). */
+// biome-ignore lint/style/noProcessEnv: a bench knob, not app configuration (the app reads env.ts).
 const SUBS = Number(process.env.RENEWALS_BENCH_SUBS ?? 10_000);
 const LATENCY_MS = 50;
 const CONCURRENCY = 100;
@@ -53,6 +54,7 @@ async function startSandboxProcess(latencyMs: number) {
   const child: ChildProcess = spawn(join(atmosPackage, "node_modules/.bin/tsx"), ["src/sandbox/main.ts"], {
     cwd: atmosPackage,
     env: {
+      // biome-ignore lint/style/noProcessEnv: the sandbox child inherits the bench's environment.
       ...process.env,
       NODE_ENV: "development",
       ATMOS_SANDBOX_PORT: String(port),
@@ -189,6 +191,7 @@ export async function runRenewalsBench() {
     );
     console.log(rows.map(([k, v]) => `${k}: ${v}`).join("\n"));
 
+    // biome-ignore lint/style/noProcessEnv: a bench knob, not app configuration.
     if (process.env.RENEWALS_BENCH_SWEEP === "0") return;
     // ---- 2. sweep query: 1 000 due rows among 10 000, then among 1 000 000 subscriptions
     await db.execute(sql`truncate renewal_attempts, payments, subscriptions, bound_cards, users cascade`);
