@@ -3,3 +3,4 @@ export * from "./deps";
 export * from "./payments";
 export * from "./provider";
 export * from "./subscriptions";
+export * from "./stars";

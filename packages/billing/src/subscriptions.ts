@@ -112,6 +112,8 @@ export async function grantPurchasedPeriod(
       autoRenew: renewWithCardId !== null ? true : live.autoRenew,
       boundCardId: renewWithCardId ?? live.boundCardId,
       cancelledAt: renewWithCardId !== null ? null : live.cancelledAt,
+      // A card with auto-renew takes over renewing (the Stars subscription must be canceled at Telegram).
+      ...(renewWithCardId !== null ? { rail: "card" as const } : {}),
       ...price,
     });
     return { status: "extended", subscriptionId: live.id, period };
@@ -393,7 +395,7 @@ export type AutoRenewOutcome =
   | { status: "changed" }
   | { status: "unchanged" }
   | { status: "not_found" }
-  | { status: "refused"; reason: "not_live" | "no_usable_card" };
+  | { status: "refused"; reason: "not_live" | "no_usable_card" | "stars_renews" };
 
 /**
  * cancel by the user: auto-renew off, access stays until the end date. Repeating it changes
@@ -441,9 +443,11 @@ export async function resumeAutoRenew(
   const sub = await lockSubscription(tx, input.subscriptionId);
   if (!sub) return { status: "not_found" };
   if (!isLive(sub)) return { status: "refused", reason: "not_live" };
+  // One rail renews: card auto-renew never comes back while Telegram still renews a Stars subscription.
+  if (sub.rail === "stars" && sub.starsCanceledAt === null) return { status: "refused", reason: "stars_renews" };
   const card = sub.boundCardId ? await getBoundCard(tx, sub.boundCardId) : null;
   if (!card?.isActive || card.removedAt !== null) return { status: "refused", reason: "no_usable_card" };
-  await updateSubscription(tx, sub.id, { autoRenew: true, cancelledAt: null, updatedAt: now });
+  await updateSubscription(tx, sub.id, { autoRenew: true, cancelledAt: null, rail: "card", updatedAt: now });
   await writeAudit(
     tx,
     {

@@ -1,3 +1,4 @@
+import { renewsWith } from "@obuna/billing";
 import { isAtmosError } from "@obuna/atmos";
 import { resumeAutoRenew, stopAutoRenew, writeAudit } from "@obuna/billing";
 import {
@@ -104,6 +105,7 @@ async function subscriptionView(
     start_date: sub.startDate.toISOString(),
     end_date: sub.endDate.toISOString(),
     cancelled_at: sub.cancelledAt?.toISOString() ?? null,
+    renews_with: renewsWith(sub) === "card" && !usableCard ? null : renewsWith(sub),
     card: usableCard ? cardView(usableCard) : null,
     next_charge_at: chargeAt?.toISOString() ?? null,
     next_charge:
@@ -172,6 +174,11 @@ export async function resumeSubscription(deps: Deps, caller: Caller, subscriptio
   );
   if (outcome.status === "refused" && outcome.reason === "no_usable_card")
     throw new ApiError("CARD_NOT_FOUND", "No saved card to renew with: pay once with auto-renew on");
+  if (outcome.status === "refused" && outcome.reason === "stars_renews")
+    throw new ApiError(
+      "INVALID_STATE",
+      "Telegram Stars renews this subscription: cancel the Stars subscription first, then turn card auto-renew on",
+    );
   if (outcome.status === "not_found" || outcome.status === "refused")
     throw new ApiError("INVALID_STATE", "The subscription is not active");
   const fresh = (await getSubscriptionById(deps.db, sub.id))!;

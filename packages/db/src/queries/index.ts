@@ -9,3 +9,4 @@ export * from "./plans";
 export * from "./renewals";
 export * from "./subscriptions";
 export * from "./users";
+export * from "./stars";
