@@ -2,5 +2,5 @@ export * from "./audit";
 export * from "./deps";
 export * from "./payments";
 export * from "./provider";
-export * from "./subscriptions";
 export * from "./stars";
+export * from "./subscriptions";

@@ -396,10 +396,41 @@ export async function recordStarsRefund(
 }
 
 /** Which rail renews a subscription next: Stars (Telegram), a card (our worker), or nothing. */
-export function renewsWith(
-  sub: { rail: "card" | "stars"; autoRenew: boolean; starsCanceledAt: Date | null; status: string },
-): "stars" | "card" | null {
+export function renewsWith(sub: {
+  rail: "card" | "stars";
+  autoRenew: boolean;
+  starsCanceledAt: Date | null;
+  status: string;
+}): "stars" | "card" | null {
   if (sub.status !== "active" && sub.status !== "past_due") return null;
   if (sub.rail === "stars") return sub.starsCanceledAt === null ? "stars" : null;
   return sub.autoRenew ? "card" : null;
+}
+
+/** A Stars transaction as `getStarTransactions` lists it (Bot API StarTransaction, the fields we read). */
+export interface StarTransaction {
+  /** For a user's payment: its telegram_payment_charge_id. */
+  id: string;
+  amount: number;
+  date: number;
+  source?: { type: string; user?: { id: number } };
+  receiver?: { type: string; user?: { id: number } };
+}
+
+/**
+ * The Bot API's Stars methods, as a port: the gateway's composition root gives the Telegram adapter
+ * (apps/gateway/src/telegram-bot-api.ts); nothing else calls Telegram for money.
+ */
+export interface StarsBotApi {
+  createInvoiceLink(invoice: StarsInvoice): Promise<string>;
+  refundStarPayment(input: { user_id: number; telegram_payment_charge_id: string }): Promise<true>;
+  editUserStarSubscription(input: {
+    user_id: number;
+    telegram_payment_charge_id: string;
+    is_canceled: boolean;
+  }): Promise<true>;
+  getStarTransactions(input: {
+    offset?: number;
+    limit?: number;
+  }): Promise<{ transactions: StarTransaction[] }>;
 }

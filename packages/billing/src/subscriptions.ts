@@ -444,7 +444,8 @@ export async function resumeAutoRenew(
   if (!sub) return { status: "not_found" };
   if (!isLive(sub)) return { status: "refused", reason: "not_live" };
   // One rail renews: card auto-renew never comes back while Telegram still renews a Stars subscription.
-  if (sub.rail === "stars" && sub.starsCanceledAt === null) return { status: "refused", reason: "stars_renews" };
+  if (sub.rail === "stars" && sub.starsCanceledAt === null)
+    return { status: "refused", reason: "stars_renews" };
   const card = sub.boundCardId ? await getBoundCard(tx, sub.boundCardId) : null;
   if (!card?.isActive || card.removedAt !== null) return { status: "refused", reason: "no_usable_card" };
   await updateSubscription(tx, sub.id, { autoRenew: true, cancelledAt: null, rail: "card", updatedAt: now });

@@ -1,6 +1,5 @@
-import { renewsWith } from "@obuna/billing";
 import { isAtmosError } from "@obuna/atmos";
-import { resumeAutoRenew, stopAutoRenew, writeAudit } from "@obuna/billing";
+import { renewsWith, resumeAutoRenew, stopAutoRenew, writeAudit } from "@obuna/billing";
 import {
   type BoundCard as BoundCardView,
   pickLanguage,

@@ -7,6 +7,6 @@ export * from "./payment-sessions";
 export * from "./payments";
 export * from "./plans";
 export * from "./renewals";
+export * from "./stars";
 export * from "./subscriptions";
 export * from "./users";
-export * from "./stars";

@@ -5,7 +5,13 @@ import { paymentSessions, payments, plans, users } from "../schema/index";
 /** A session with its owner's Telegram id and its plan: what a Stars invoice and its pre-checkout check read. */
 export async function getStarsSessionView(db: DbOrTx, sessionId: string) {
   const [row] = await db
-    .select({ session: paymentSessions, telegramId: users.telegramId, plan: plans })
+    .select({
+      session: paymentSessions,
+      telegramId: users.telegramId,
+      language: users.language,
+      languageCode: users.languageCode,
+      plan: plans,
+    })
     .from(paymentSessions)
     .innerJoin(users, eq(users.id, paymentSessions.userId))
     .innerJoin(plans, eq(plans.id, paymentSessions.planId))
@@ -41,7 +47,11 @@ export async function lockPaymentByChargeId(tx: DbOrTx, chargeId: string) {
 
 /** The user id of a Telegram account, if we know it. */
 export async function findUserIdByTelegramId(db: DbOrTx, telegramId: number) {
-  const [row] = await db.select({ id: users.id }).from(users).where(eq(users.telegramId, telegramId)).limit(1);
+  const [row] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(users.telegramId, telegramId))
+    .limit(1);
   return row?.id ?? null;
 }
 
