@@ -216,8 +216,13 @@ export async function recordStarsPayment(
   let granted: "started" | "extended";
   const linked = recurringRenewal ? await subscriptionOfSession(tx, session.id) : null;
   if (linked && isLive(linked)) {
-    // Telegram renewed the Stars subscription: the same subscription, from its end date.
-    period = extendedEndDate(linked.endDate, now, plan.durationDays);
+    // Telegram renewed the Stars subscription: the same subscription, the period after its end date
+    // (Telegram charges at the end, and the update arrives a little later: no time is lost or gained).
+    const fromEnd = {
+      start: linked.endDate,
+      end: new Date(linked.endDate.getTime() + plan.durationDays * 86_400_000),
+    };
+    period = fromEnd.end > now ? fromEnd : extendedEndDate(null, now, plan.durationDays);
     await updateSubscription(tx, linked.id, {
       endDate: period.end,
       status: "active",

@@ -28,6 +28,8 @@ import type { AuditBy, BillingDeps } from "./deps";
  */
 
 const DAY_MS = 86_400_000;
+/** How long past its end a Stars-renewed subscription waits for Telegram's recurring payment. */
+export const STARS_RENEWAL_GRACE_MS = DAY_MS;
 
 /** `active` and `past_due` give access (and `is_active` says so). */
 export function isLive(sub: Pick<Subscription, "status">): boolean {
@@ -335,6 +337,15 @@ export async function expireIfDue(
   const sub = await lockSubscription(tx, input.subscriptionId);
   if (!sub) return { status: "not_due" };
   if (input.check === "ended" && !(sub.status === "active" && sub.endDate <= now))
+    return { status: "not_due" };
+  // Telegram charges a live Stars subscription at its end and the recurring update comes a little
+  // later: it keeps access for STARS_RENEWAL_GRACE_MS past the end before it is expired.
+  if (
+    input.check === "ended" &&
+    sub.rail === "stars" &&
+    sub.starsCanceledAt === null &&
+    now.getTime() < sub.endDate.getTime() + STARS_RENEWAL_GRACE_MS
+  )
     return { status: "not_due" };
   if (input.check === "grace" && !(sub.status === "past_due" && sub.graceUntil && sub.graceUntil <= now))
     return { status: "not_due" };
