@@ -253,6 +253,13 @@ describe("a Stars subscription through the bot", () => {
     await Promise.all([tg.redeliver(firstUpdate), tg.redeliver(firstUpdate)]);
     await tg.redeliver(firstUpdate);
     expect(await paymentsOf(user.id)).toHaveLength(1);
+    // The gateway says so (200 duplicate), rather than failing on the unique charge id.
+    const again = await call(h, "POST", "/api/v1/stars/successful-payment", {
+      auth: internalAuth,
+      body: { telegram_id: user.id, successful_payment: firstUpdate.message.successful_payment },
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.data.status).toBe("duplicate");
     const [after] = await subscriptionsOf(user.id);
     expect(after!.endDate).toEqual(before!.endDate);
   });
