@@ -1,9 +1,9 @@
 import { expireIfDue } from "@obuna/billing";
 import { auditLog, paymentSessions, payments, subscriptions, users } from "@obuna/db/schema";
-import { obuna } from "@obuna/grammy";
+import { type ObunaFlavor, obuna } from "@obuna/grammy";
 import { createGatewayClient } from "@obuna/grammy/gateway-client";
 import { and, eq } from "drizzle-orm";
-import { Bot } from "grammy";
+import { Bot, type Context } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BotApiError, createTelegramBotApi } from "../src/telegram-bot-api";
@@ -48,8 +48,10 @@ let tg: PaymentsEmulator;
 let stars: ReturnType<typeof createTelegramBotApi>;
 
 function newBot() {
-  const bot = new Bot(BOT_TOKEN, { client: { apiRoot: tg.apiRoot }, botInfo });
-  bot.use(obuna({ gateway: createGatewayClient({ baseUrl: h.baseUrl, internalToken: INTERNAL_TOKEN }) }));
+  const bot = new Bot<Context & ObunaFlavor>(BOT_TOKEN, { client: { apiRoot: tg.apiRoot }, botInfo });
+  bot.use(
+    obuna<Context>({ gateway: createGatewayClient({ baseUrl: h.baseUrl, internalToken: INTERNAL_TOKEN }) }),
+  );
   return bot;
 }
 
@@ -348,11 +350,7 @@ describe("pre-checkout", () => {
       } finally {
         tg.onUpdate((update) => live.handleUpdate(update as never));
       }
-      const [{ id: userId }] = await h.db.db
-        .select({ id: users.id })
-        .from(users)
-        .where(eq(users.telegramId, user.id));
-      expect(await h.db.db.select().from(payments).where(eq(payments.userId, userId!))).toHaveLength(0);
+      expect(await paymentsOf(user.id)).toHaveLength(0);
       expect(tg.charges.filter((c) => c.userId === user.id)).toHaveLength(0);
       // Once the bot is back, the same link is paid.
       expect((await tg.pay(link!, user)).status).toBe("paid");
