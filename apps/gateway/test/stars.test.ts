@@ -1,3 +1,4 @@
+import { createAtmosClient } from "@obuna/atmos";
 import { expireIfDue } from "@obuna/billing";
 import { auditLog, paymentSessions, payments, subscriptions, users } from "@obuna/db/schema";
 import { type ObunaFlavor, obuna } from "@obuna/grammy";
@@ -6,6 +7,7 @@ import { and, eq } from "drizzle-orm";
 import { Bot, type Context } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/app";
 import { BotApiError, createTelegramBotApi } from "../src/telegram-bot-api";
 import {
   type EmulatedUser,
@@ -14,7 +16,7 @@ import {
   SUBSCRIPTION_PERIOD_S,
   startPaymentsEmulator,
 } from "./bot-api-payments-emulator";
-import { BOT_TOKEN, INTERNAL_TOKEN } from "./constants";
+import { BOT_TOKEN, INTERNAL_TOKEN, STORE_ID } from "./constants";
 import {
   call,
   createSession,
@@ -23,6 +25,7 @@ import {
   type Json,
   randomTelegramId,
   startHarness,
+  testGatewayConfig,
 } from "./harness";
 
 /**
@@ -381,5 +384,92 @@ describe("pre-checkout", () => {
     const [sub] = await subscriptionsOf(user.id);
     expect(sub).toMatchObject({ rail: "card", starsChargeId: null });
     expect(sub!.endDate.getTime() - sub!.startDate.getTime()).toBe(90 * DAY_MS);
+  });
+});
+
+describe("cancel, resume and refund of Stars payments", () => {
+  const ADMIN_TOKEN = "stars-test-admin-token-0123456789";
+  const user = newUser();
+  let adminApp: ReturnType<typeof createApp>;
+
+  beforeAll(async () => {
+    adminApp = createApp(
+      {
+        db: h.db.db,
+        atmos: createAtmosClient({
+          baseUrl: h.sandbox.url,
+          consumerKey: "sandbox_consumer_key",
+          consumerSecret: "sandbox_consumer_secret",
+          storeId: STORE_ID,
+          timeoutMs: 5_000,
+        }),
+        notificationsQueue: h.queue,
+        redis: h.redis,
+        logger: (await import("pino")).default({ level: "silent" }),
+        clock: () => new Date(Date.now() + h.clock.offsetMs),
+        config: testGatewayConfig(),
+        stars,
+      },
+      { admin: { adminToken: ADMIN_TOKEN, sessionTtlS: 3600 } },
+    );
+    const { link } = await starsLinkFromBot(user);
+    expect((await tg.pay(link!, user)).status).toBe("paid");
+  });
+
+  it("/cancel on the stars rail cancels at Telegram (editUserStarSubscription): no renewal after the end; /resume turns it back on", async () => {
+    const [sub] = await subscriptionsOf(user.id);
+    const cancel = await call(h, "POST", `/api/v1/subscription/${sub!.id}/cancel`, { auth: internalAuth });
+    expect(cancel.status, JSON.stringify(cancel.body)).toBe(200);
+    expect(cancel.body.data.subscription.renews_with).toBeNull();
+    expect(tg.callsOf("editUserStarSubscription").at(-1)).toEqual({
+      user_id: user.id,
+      telegram_payment_charge_id: sub!.starsChargeId,
+      is_canceled: true,
+    });
+    expect(tg.subscriptions.get(sub!.starsChargeId!)!.canceled).toBe(true);
+    const resume = await call(h, "POST", `/api/v1/subscription/${sub!.id}/resume`, { auth: internalAuth });
+    expect(resume.status, JSON.stringify(resume.body)).toBe(200);
+    expect(resume.body.data.subscription.renews_with).toBe("stars");
+    expect(tg.subscriptions.get(sub!.starsChargeId!)!.canceled).toBe(false);
+    const actions = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.entityType, "subscription"), eq(auditLog.entityId, String(sub!.id))));
+    expect(actions.map((a) => a.action)).toEqual(["subscription.canceled", "subscription.resumed"]);
+  });
+
+  it("admin refund: refundStarPayment at Telegram, the payment reversed, access taken back, audited with the admin; a second is refused", async () => {
+    const [payment] = await paymentsOf(user.id);
+    const refund = (key: string) =>
+      adminApp.request(`/api/v1/admin/payments/${payment!.id}/refund`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          "content-type": "application/json",
+          "idempotency-key": key,
+        },
+        body: JSON.stringify({ reason: "user asked for a refund" }),
+      });
+    const res = await refund("stars-refund-1");
+    const body = (await res.json()) as Json;
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(tg.callsOf("refundStarPayment").at(-1)).toEqual({
+      user_id: user.id,
+      telegram_payment_charge_id: payment!.telegramPaymentChargeId,
+    });
+    expect(tg.charges.find((c) => c.id === payment!.telegramPaymentChargeId)!.refunded).toBe(true);
+    const [after] = await paymentsOf(user.id);
+    expect(after!.status).toBe("reversed");
+    const [sub] = await subscriptionsOf(user.id);
+    expect(sub!.status).toBe("expired");
+    expect((await userRow(user.id)).role).toBe("user");
+    const audit = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, "payment.refunded"), eq(auditLog.entityId, String(payment!.id))));
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.actor).toMatch(/^admin/);
+    const second = await refund("stars-refund-2");
+    expect(second.status).toBe(409);
   });
 });

@@ -6,6 +6,7 @@ import {
   getPlanById,
   getStarsSessionView,
   insertPayment,
+  lockPayment,
   lockPaymentByChargeId,
   lockSession,
   lockSubscription,
@@ -16,7 +17,7 @@ import {
   updateSubscription,
 } from "@obuna/db/queries";
 import { writeAudit } from "./audit";
-import type { BillingDeps } from "./deps";
+import type { AuditBy, BillingDeps } from "./deps";
 import { grantPurchasedPeriod, isLive, type Period, takeBackPeriod } from "./subscriptions";
 
 /**
@@ -344,7 +345,12 @@ export type StarsRefundOutcome =
 export async function recordStarsRefund(
   tx: Transaction,
   deps: BillingDeps,
-  input: { telegramPaymentChargeId: string; actor: string; reason: string },
+  input: {
+    telegramPaymentChargeId: string;
+    actor: string;
+    reason: string;
+    details?: Record<string, unknown>;
+  },
 ): Promise<StarsRefundOutcome> {
   const now = deps.clock();
   const payment = await lockPaymentByChargeId(tx, input.telegramPaymentChargeId);
@@ -367,6 +373,7 @@ export async function recordStarsRefund(
       entityId: payment.id,
       reason: input.reason,
       details: {
+        ...input.details,
         provider: "telegram_stars",
         stars: payment.starsAmount,
         telegramPaymentChargeId: input.telegramPaymentChargeId,
@@ -438,4 +445,138 @@ export interface StarsBotApi {
     offset?: number;
     limit?: number;
   }): Promise<{ transactions: StarTransaction[] }>;
+}
+
+/** What Telegram said to `refundStarPayment` (or to `editUserStarSubscription`). */
+export type StarsCallResult =
+  | { status: "done" }
+  | { status: "refused"; error: string }
+  | { status: "unknown"; error: string };
+
+export type StarsAdminRefundOutcome =
+  | {
+      status: "refunded";
+      paymentId: number;
+      subscriptionId: number | null;
+      auditId: number;
+      notificationIds: string[];
+    }
+  | { status: "not_found" }
+  | { status: "already_refunded" }
+  | { status: "not_refundable"; paymentStatus: string }
+  | { status: "provider_refused"; error: string }
+  | { status: "provider_unknown"; error: string; auditId: number };
+
+/**
+ * refund a Stars payment (an admin's): under the payment's row lock, Telegram's `refundStarPayment`
+ * (the Stars go back to the user), then the same record as Telegram's `refunded_payment` — payment
+ * `reversed`, period taken back, audit row with the admin, the user's message — one transaction.
+ * Telegram refusing writes nothing; an unclear answer writes a `payment.refund_unknown` audit row.
+ */
+export async function refundStarsPayment(
+  tx: Transaction,
+  deps: BillingDeps,
+  input: {
+    paymentId: number;
+    by: AuditBy;
+    refund: (payment: { userId: number; telegramPaymentChargeId: string }) => Promise<StarsCallResult>;
+  },
+): Promise<StarsAdminRefundOutcome> {
+  const payment = await lockPayment(tx, input.paymentId);
+  if (!payment) return { status: "not_found" };
+  if (payment.status === "reversed") return { status: "already_refunded" };
+  if (payment.status !== "success" || payment.telegramPaymentChargeId === null)
+    return { status: "not_refundable", paymentStatus: payment.status };
+  const result = await input.refund({
+    userId: payment.userId,
+    telegramPaymentChargeId: payment.telegramPaymentChargeId,
+  });
+  if (result.status === "refused") return { status: "provider_refused", error: result.error };
+  if (result.status === "unknown") {
+    const auditId = await writeAudit(
+      tx,
+      {
+        actor: input.by.actor,
+        action: "payment.refund_unknown",
+        entityType: "payment",
+        entityId: payment.id,
+        reason: input.by.reason,
+        details: { ...input.by.details, provider: "telegram_stars", error: result.error },
+      },
+      deps.clock(),
+    );
+    return { status: "provider_unknown", error: result.error, auditId };
+  }
+  const recorded = await recordStarsRefund(tx, deps, {
+    telegramPaymentChargeId: payment.telegramPaymentChargeId,
+    actor: input.by.actor,
+    reason: input.by.reason,
+    details: { ...input.by.details, via_api: "refundStarPayment" },
+  });
+  if (recorded.status !== "refunded") return { status: "already_refunded" };
+  return {
+    status: "refunded",
+    paymentId: payment.id,
+    subscriptionId: payment.subscriptionId,
+    auditId: recorded.auditId,
+    notificationIds: recorded.notificationIds,
+  };
+}
+
+export type StarsSubscriptionEditOutcome =
+  | { status: "changed" }
+  | { status: "unchanged" }
+  | { status: "not_found" }
+  | { status: "refused"; reason: "not_live" | "not_stars" }
+  | { status: "provider_refused"; error: string };
+
+/**
+ * cancel / resume a Stars subscription (the user's /cancel and /resume on the stars rail): Telegram's
+ * `editUserStarSubscription` (is_canceled), then `stars_canceled_at` and the audit row, under the
+ * subscription's row lock. Access is untouched: a canceled one runs to its end date, then expires.
+ */
+export async function setStarsSubscriptionCanceled(
+  tx: Transaction,
+  deps: BillingDeps,
+  input: {
+    subscriptionId: number;
+    canceled: boolean;
+    by: AuditBy;
+    edit: (sub: { userId: number; starsChargeId: string; isCanceled: boolean }) => Promise<StarsCallResult>;
+  },
+): Promise<StarsSubscriptionEditOutcome> {
+  const now = deps.clock();
+  const sub = await lockSubscription(tx, input.subscriptionId);
+  if (!sub) return { status: "not_found" };
+  if (!isLive(sub)) return { status: "refused", reason: "not_live" };
+  if (sub.rail !== "stars" || sub.starsChargeId === null) return { status: "refused", reason: "not_stars" };
+  if ((sub.starsCanceledAt !== null) === input.canceled) return { status: "unchanged" };
+  const result = await input.edit({
+    userId: sub.userId,
+    starsChargeId: sub.starsChargeId,
+    isCanceled: input.canceled,
+  });
+  if (result.status !== "done") return { status: "provider_refused", error: result.error };
+  await updateSubscription(tx, sub.id, {
+    starsCanceledAt: input.canceled ? now : null,
+    cancelledAt: input.canceled ? now : null,
+    updatedAt: now,
+  });
+  await writeAudit(
+    tx,
+    {
+      actor: input.by.actor,
+      action: input.canceled ? "subscription.canceled" : "subscription.resumed",
+      entityType: "subscription",
+      entityId: sub.id,
+      reason: input.by.reason,
+      details: {
+        ...input.by.details,
+        rail: "stars",
+        ...(input.canceled ? { accessUntil: sub.endDate.toISOString() } : {}),
+      },
+    },
+    now,
+  );
+  return { status: "changed" };
 }
