@@ -26,6 +26,9 @@ async function main(env: GatewayEnv) {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     lazyConnect: false,
+    // The abuse limits send one command per request; commands issued in the same tick go out in one
+    // socket write (a loopback write cost as much CPU as the rest of create-link's Redis work).
+    enableAutoPipelining: true,
   });
   redis.on("error", (error) => logger.warn({ err: error.message }, "redis error"));
   const notificationsQueue = new Queue(QUEUES.notifications, {

@@ -28,7 +28,10 @@ async function card(id: number) {
 /** Retires a subscriber's card `agoMs` before the world's clock, as parking or a removal does. */
 async function retire(cardId: number, agoMs: number) {
   const at = new Date(world.clock.now().getTime() - agoMs);
-  await db.update(boundCards).set({ isActive: false, removedAt: at }).where(eq(boundCards.id, cardId));
+  await db
+    .update(boundCards)
+    .set({ status: "removed", isActive: false, removedAt: at })
+    .where(eq(boundCards.id, cardId));
 }
 
 describe("erasure of retired card tokens", () => {

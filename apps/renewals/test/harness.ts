@@ -193,7 +193,10 @@ export async function createSubscriber(world: World, options: SubscriberOptions)
       parseCardTokenKey(CARD_TOKEN_KEY),
     );
     if (options.cardActive === false)
-      await db.update(boundCards).set({ isActive: false }).where(eq(boundCards.id, card.id));
+      await db
+        .update(boundCards)
+        .set({ status: "deactivated", isActive: false })
+        .where(eq(boundCards.id, card.id));
     cardRowId = card.id;
   }
   const now = world.clock.now();

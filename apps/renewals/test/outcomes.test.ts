@@ -170,7 +170,7 @@ async function removeCard(subscriptionId: number, cardId: number) {
   await db.transaction(async (tx) => {
     await tx
       .update(boundCards)
-      .set({ isActive: false, removedAt: new Date(), updatedAt: new Date() })
+      .set({ status: "removed", isActive: false, removedAt: new Date(), updatedAt: new Date() })
       .where(eq(boundCards.id, cardId));
     await tx
       .update(subscriptions)

@@ -1,4 +1,5 @@
 export * from "./audit";
+export * from "./cards";
 export * from "./deps";
 export * from "./payments";
 export * from "./provider";

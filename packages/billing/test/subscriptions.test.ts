@@ -295,7 +295,7 @@ describe("cancel", () => {
 
   it("resume is refused without a usable card, and for a subscription that is not live", async () => {
     const user = await createUser();
-    const card = await createCard(user.id, { isActive: false });
+    const card = await createCard(user.id, { status: "deactivated", isActive: false });
     const sub = await createSubscription(user.id, { boundCardId: card.id });
     const userBy = { actor: "tg:1", reason: "user request" };
     expect(

@@ -42,7 +42,10 @@ beforeAll(async () => {
     );
   for (let i = 1; i <= 7; i++) ids[`token-${i}`] = (await card(i, `token-${i}`)).id;
   ids.erased = (await card(100, "erased-token")).id;
-  await handle.db.update(boundCards).set({ cardToken: null }).where(eq(boundCards.id, ids.erased));
+  await handle.db
+    .update(boundCards)
+    .set({ status: "erased", isActive: false, removedAt: new Date(), cardToken: null })
+    .where(eq(boundCards.id, ids.erased));
   ids.stranger = (await card(200, "stranger-token")).id;
   await handle.db
     .update(boundCards)

@@ -3,11 +3,13 @@ import {
   type AuditBy,
   type AuditEntry,
   cancelNow,
+  deactivateCard,
   grantDays,
+  reactivateCard,
   recordRefundUnknown,
   refundPayment as refundInCore,
   refundStarsPayment,
-  writeAudit,
+  removeCard as removeBoundCard,
 } from "@obuna/billing";
 import type {
   AdminAuditQuery,
@@ -18,14 +20,11 @@ import type {
   AdminUsersQuery,
 } from "@obuna/contracts/http";
 import { formatSom } from "@obuna/contracts/money";
-import type { Transaction } from "@obuna/db";
-import { atmosCardSharedByLiveRow, recordNotification, revealCardToken } from "@obuna/db/queries";
-import { boundCards, subscriptions } from "@obuna/db/schema";
-import { and, eq } from "drizzle-orm";
 import type { GatewayDeps } from "../context";
 import { ApiError } from "../errors";
 import type { GatewayMetrics } from "../metrics";
 import { atmosErrorCode } from "../services/atmos-errors";
+import { atmosCardRemover } from "../services/card-provider";
 import { flushNotifications } from "../services/notifications";
 import { BotApiError } from "../telegram-bot-api";
 import type { AdminIdentity } from "./auth";
@@ -177,27 +176,6 @@ export function adminAudit(
   return { ...entry, actor: admin.actor, details: { via: admin.via, ...(entry.details ?? {}) } };
 }
 
-async function lockCard(tx: Transaction, id: number) {
-  const [card] = await tx.select().from(boundCards).where(eq(boundCards.id, id)).for("update");
-  if (!card) throw new ApiError("CARD_NOT_FOUND", "Card not found");
-  return card;
-}
-
-/** The user's message about a card the operator took out of use, owed in the action's transaction. */
-function notifyCardDeactivated(
-  tx: Transaction,
-  card: { id: number; userId: number },
-  auditId: number,
-  now: Date,
-) {
-  return recordNotification(
-    tx,
-    { kind: "card_deactivated", userId: card.userId, boundCardId: card.id },
-    auditId,
-    now,
-  );
-}
-
 export function countAction(deps: AdminDeps, action: string, outcome: string) {
   opsCounter(deps.metrics, "gateway_admin_actions_total")?.inc({ action, outcome });
 }
@@ -213,109 +191,69 @@ export async function setCardActive(
 ) {
   const now = deps.clock();
   const action = active ? "card.reactivated" : "card.deactivated";
-  const owed: string[] = [];
-  const auditId = await deps.db.transaction(async (tx) => {
-    const card = await lockCard(tx, cardId);
-    if (card.removedAt !== null) {
+  const cardDeps = { cardTokenKey: deps.config.cardTokenKey };
+  const input = { cardId, actor: admin.actor, reason, details: { via: admin.via }, now };
+  const change = await deps.db.transaction((tx) =>
+    active
+      ? reactivateCard(tx, cardDeps, input)
+      : deactivateCard(tx, cardDeps, { ...input, notifyUser: true }),
+  );
+  switch (change.status) {
+    case "not_found":
+      throw new ApiError("CARD_NOT_FOUND", "Card not found");
+    case "removed":
       throw new ApiError("INVALID_STATE", "The card was removed at ATMOS; it cannot change any more");
-    }
-    if (card.isActive === active) {
+    case "unchanged":
       throw new ApiError(
         "INVALID_STATE",
         active ? "The card is already active" : "The card is already inactive",
       );
-    }
-    await tx.update(boundCards).set({ isActive: active, updatedAt: now }).where(eq(boundCards.id, card.id));
-    const id = await writeAudit(
-      tx,
-      adminAudit(admin, {
-        action,
-        entityType: "bound_card",
-        entityId: card.id,
-        reason,
-        details: { panMasked: card.panMasked, userId: card.userId },
-      }),
-      now,
-    );
-    if (!active) owed.push(await notifyCardDeactivated(tx, card, id, now));
-    return id;
-  });
-  await flushNotifications(deps, owed);
+    case "changed":
+      break;
+  }
+  await flushNotifications(deps, change.notificationId ? [change.notificationId] : []);
   countAction(deps, action, "ok");
   deps.logger.info({ cardId, action, actor: admin.actor }, "admin action");
-  return { card: await cardById(deps, cardId), audit_id: auditId };
+  return { card: await cardById(deps, cardId), audit_id: change.auditId };
 }
 
-/** ATMOS remove-card first (already gone there is fine); then removed_at + inactive + audit, in one transaction. */
+/**
+ * ATMOS remove-card (unless another holder needs the card; already gone there is fine), then
+ * removed + subscriptions stop renewing with it + audit + the user's message, in one transaction
+ * (the money core's `removeCard`).
+ */
 export async function removeCardAtAtmos(
   deps: AdminDeps,
   admin: AdminIdentity,
   cardId: number,
   reason: string,
 ) {
-  const [card] = await deps.db.select().from(boundCards).where(eq(boundCards.id, cardId));
-  if (!card) throw new ApiError("CARD_NOT_FOUND", "Card not found");
-  if (card.removedAt !== null) throw new ApiError("INVALID_STATE", "The card was already removed");
-  // One ATMOS binding per card for the merchant: while another live row uses it, only retire it here.
-  const shared = await atmosCardSharedByLiveRow(deps.db, card.cardId, card.id);
-  if (!shared) {
-    try {
-      await deps.atmos.removeCard({
-        cardId: card.cardId,
-        cardToken: revealCardToken(card, deps.config.cardTokenKey),
-      });
-    } catch (error) {
-      if (!(isAtmosError(error) && error.kind === "card_not_found")) {
-        countAction(deps, "card.removed", "atmos_error");
-        throw new ApiError(
-          "PAYMENT_PROVIDER_UNAVAILABLE",
-          "The card could not be removed at ATMOS; try again",
-          {
-            ...(isAtmosError(error) ? { details: { atmos_error: error.kind } } : {}),
-          },
-        );
-      }
-    }
-  }
-  const now = deps.clock();
-  const owed: string[] = [];
-  const auditId = await deps.db.transaction(async (tx) => {
-    const locked = await lockCard(tx, cardId);
-    if (locked.removedAt !== null) throw new ApiError("INVALID_STATE", "The card was already removed");
-    await tx
-      .update(boundCards)
-      .set({ isActive: false, removedAt: now, updatedAt: now })
-      .where(eq(boundCards.id, cardId));
-    const stopped = await tx
-      .update(subscriptions)
-      .set({ autoRenew: false, boundCardId: null, nextRenewalAt: null, updatedAt: now })
-      .where(and(eq(subscriptions.userId, locked.userId), eq(subscriptions.boundCardId, cardId)))
-      .returning({ id: subscriptions.id });
-    const id = await writeAudit(
-      tx,
-      adminAudit(admin, {
-        action: "card.removed",
-        entityType: "bound_card",
-        entityId: cardId,
-        reason,
-        details: {
-          panMasked: locked.panMasked,
-          userId: locked.userId,
-          atmosCardId: locked.cardId,
-          atmos: shared ? "kept: shared with a live card row" : "removed",
-          subscriptionsStopped: stopped.map((s) => s.id),
+  const removal = await removeBoundCard(
+    deps.db,
+    { cardTokenKey: deps.config.cardTokenKey, provider: atmosCardRemover(deps.atmos) },
+    { cardId, actor: admin.actor, reason, details: { via: admin.via }, notifyUser: true, now: deps.clock() },
+  );
+  switch (removal.status) {
+    case "not_found":
+      throw new ApiError("CARD_NOT_FOUND", "Card not found");
+    case "already_removed":
+      throw new ApiError("INVALID_STATE", "The card was already removed");
+    case "provider_failed":
+      countAction(deps, "card.removed", "atmos_error");
+      throw new ApiError(
+        "PAYMENT_PROVIDER_UNAVAILABLE",
+        "The card could not be removed at ATMOS; try again",
+        {
+          ...(removal.provider.kind ? { details: { atmos_error: removal.provider.kind } } : {}),
         },
-      }),
-      now,
-    );
-    // A card the operator had already deactivated was announced then; removing it says nothing new.
-    if (locked.isActive) owed.push(await notifyCardDeactivated(tx, locked, id, now));
-    return id;
-  });
-  await flushNotifications(deps, owed);
+      );
+    case "removed":
+      break;
+  }
+  await flushNotifications(deps, removal.notificationId ? [removal.notificationId] : []);
   countAction(deps, "card.removed", "ok");
   deps.logger.info({ cardId, action: "card.removed", actor: admin.actor }, "admin action");
-  return { card: await cardById(deps, cardId), audit_id: auditId };
+  return { card: await cardById(deps, cardId), audit_id: removal.auditId };
 }
 
 // ------------------------------------------------------------------ refund

@@ -116,7 +116,7 @@ export function subscriptionView(row: {
 }
 
 export function boundCardView(row: {
-  card: Omit<BoundCard, "cardToken" | "userId">;
+  card: Omit<BoundCard, "cardToken" | "userId" | "status">;
   user: UserRefRow;
 }): AdminBoundCard {
   const c = row.card;

@@ -1,10 +1,9 @@
-import { isAtmosError } from "@obuna/atmos";
 import {
+  removeCard as removeBoundCard,
   renewsWith,
   resumeAutoRenew,
   setStarsSubscriptionCanceled,
   stopAutoRenew,
-  writeAudit,
 } from "@obuna/billing";
 import {
   type BoundCard as BoundCardView,
@@ -15,7 +14,6 @@ import { formatSom } from "@obuna/contracts/money";
 import { DEFAULT_RENEWAL_LEAD_HOURS, nextChargeAt } from "@obuna/contracts/schedule";
 import type { BoundCard, Subscription } from "@obuna/db";
 import {
-  atmosCardSharedByLiveRow,
   getBoundCard,
   getLatestSubscription,
   getLiveSubscription,
@@ -26,14 +24,12 @@ import {
   listCardsByUser,
   listPaymentsByUser,
   planName,
-  revealCardToken,
   setUserLanguage,
 } from "@obuna/db/queries";
-import { boundCards, subscriptions } from "@obuna/db/schema";
-import { and, eq } from "drizzle-orm";
 import type { Caller, GatewayDeps } from "../context";
 import { ApiError } from "../errors";
 import { assertOwner } from "../middleware/auth";
+import { atmosCardRemover } from "./card-provider";
 
 type Deps = GatewayDeps & { metrics: NonNullable<GatewayDeps["metrics"]> };
 
@@ -241,58 +237,37 @@ export async function listCards(deps: Deps, caller: Caller, telegramId: number) 
   return { cards: cards.map(cardView) };
 }
 
-/** Removes the card at ATMOS and here; subscriptions that renewed with it stop auto-renewing. */
+/**
+ * Removes the card at ATMOS (unless another holder needs it) and here; subscriptions that renewed
+ * with it stop auto-renewing (the money core's `removeCard`).
+ */
 export async function removeCard(deps: Deps, caller: Caller, telegramId: number, cardId: number) {
   const user = await userFor(deps, caller, telegramId);
-  const card = await getBoundCard(deps.db, cardId);
-  if (!card || card.userId !== user.id || card.removedAt !== null)
-    throw new ApiError("CARD_NOT_FOUND", "Card not found");
-  // ATMOS holds one binding per card for the whole merchant: while another user's live card row
-  // uses it, removing it there would break their renewals, so the card is only retired here.
-  const shared = await atmosCardSharedByLiveRow(deps.db, card.cardId, card.id);
-  if (!shared) {
-    try {
-      await deps.atmos.removeCard({
-        cardId: card.cardId,
-        cardToken: revealCardToken(card, deps.config.cardTokenKey),
-      });
-    } catch (error) {
-      // Already gone at ATMOS is what we wanted; anything else keeps the card so it can be retried.
-      if (!(isAtmosError(error) && error.kind === "card_not_found")) {
-        throw new ApiError(
-          "PAYMENT_PROVIDER_UNAVAILABLE",
-          "The card could not be removed at the bank; try again",
-        );
-      }
-    }
+  const removal = await removeBoundCard(
+    deps.db,
+    { cardTokenKey: deps.config.cardTokenKey, provider: atmosCardRemover(deps.atmos) },
+    {
+      cardId,
+      ownerUserId: user.id,
+      actor: actorOf(caller),
+      reason: "user request",
+      notifyUser: false,
+      now: deps.clock(),
+    },
+  );
+  switch (removal.status) {
+    case "removed":
+      return listCards(deps, caller, telegramId);
+    case "not_found":
+    case "already_removed":
+      throw new ApiError("CARD_NOT_FOUND", "Card not found");
+    case "provider_failed":
+      // Anything but "already gone" keeps the card so the removal can be retried.
+      throw new ApiError(
+        "PAYMENT_PROVIDER_UNAVAILABLE",
+        "The card could not be removed at the bank; try again",
+      );
   }
-  const now = deps.clock();
-  await deps.db.transaction(async (tx) => {
-    await tx
-      .update(boundCards)
-      .set({ isActive: false, removedAt: now, updatedAt: now })
-      .where(eq(boundCards.id, card.id));
-    await tx
-      .update(subscriptions)
-      .set({ autoRenew: false, boundCardId: null, updatedAt: now })
-      .where(and(eq(subscriptions.userId, user.id), eq(subscriptions.boundCardId, card.id)));
-    await writeAudit(
-      tx,
-      {
-        actor: actorOf(caller),
-        action: "card.removed",
-        entityType: "bound_card",
-        entityId: card.id,
-        reason: "user request",
-        details: {
-          atmosCardId: card.cardId,
-          atmos: shared ? "kept: shared with a live card row" : "removed",
-        },
-      },
-      now,
-    );
-  });
-  return listCards(deps, caller, telegramId);
 }
 
 /** The language the user chose (in the bot, or in the Mini App for themselves). */

@@ -1,12 +1,13 @@
 import { randomInt } from "node:crypto";
 import { type AtmosError, type AtmosTransaction, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
 import {
+  activateSessionCard as activateCardOfSession,
+  chargedCardIs,
   completeSessionPayment,
   failSessionPayment,
   isUniqueViolation,
   markSessionPaymentUnknown,
   resolveSessionCharge,
-  writeAudit,
 } from "@obuna/billing";
 import {
   checkPan,
@@ -25,8 +26,8 @@ import type {
 import { pickLanguage } from "@obuna/contracts/http";
 import { formatPeriod, formatSom } from "@obuna/contracts/money";
 import type { PaymentSession, Plan, Transaction } from "@obuna/db";
-import { type CardTokenKey, decryptCardToken, encryptCardToken } from "@obuna/db/crypto";
-import { getSubscriptionById, planName, planReceiptItems, saveEncryptedBoundCard } from "@obuna/db/queries";
+import { decryptCardToken, encryptCardToken } from "@obuna/db/crypto";
+import { getSubscriptionById, planName, planReceiptItems } from "@obuna/db/queries";
 import type { Caller, GatewayDeps } from "../context";
 import { ApiError } from "../errors";
 import { assertOwner } from "../middleware/auth";
@@ -824,10 +825,8 @@ export async function finalizeSuccess(
 }
 
 /**
- * The one rule for a first payment's card, whichever path finalizes it (apply, callback, GET
- * re-check, maintenance): the card this session bound (its pending binding, by ATMOS card id)
- * becomes the user's card, created or re-activated, only if the card ATMOS charged (the
- * transaction's card id) is that card. Otherwise nothing is activated and the refusal is audited.
+ * The session's card becomes the user's only if ATMOS charged that card (the money core's rule:
+ * @obuna/billing `activateSessionCard`); a refusal is audited there and logged here.
  * Returns the user's card row id, or null.
  */
 async function activateSessionCard(
@@ -837,83 +836,38 @@ async function activateSessionCard(
   transaction: AtmosTransaction,
   now: Date,
 ): Promise<number | null> {
-  if (!session.autoRenew || session.bindCardId === null || session.bindCardToken === null) return null;
-  const expected = {
-    cardId: session.bindCardId,
-    panMasked: session.bindCardMasked,
-    cardToken: session.bindCardToken,
-  };
-  if (!chargedCardIs(transaction.cardId, expected, deps.config.cardTokenKey)) {
-    deps.logger.warn(
-      {
-        sessionId: session.id,
-        transactionId: transaction.transactionId,
-        bindCardId: session.bindCardId,
-        chargedCard: printableCardId(transaction.cardId),
-      },
-      "SECURITY: ATMOS charged another card than the one this session bound: card not activated",
-    );
-    await writeAudit(
-      tx,
-      {
-        actor: "gateway",
-        action: "card.binding_refused",
-        entityType: "payment_session",
-        entityId: session.id,
-        reason: "the charged card is not the card this session bound",
-        details: {
-          userId: session.userId,
-          transactionId: transaction.transactionId,
-          boundAtmosCardId: session.bindCardId,
-          boundPanMasked: session.bindCardMasked,
-          chargedCard: printableCardId(transaction.cardId),
-        },
-      },
+  const activation = await activateCardOfSession(
+    tx,
+    { cardTokenKey: deps.config.cardTokenKey },
+    {
+      session,
+      transactionId: transaction.transactionId,
+      chargedCardRef: transaction.cardId,
+      actor: "gateway",
       now,
-    );
-    return null;
-  }
-  const card = await saveEncryptedBoundCard(tx, {
-    userId: session.userId,
-    cardToken: session.bindCardToken,
-    cardId: session.bindCardId,
-    panMasked: session.bindCardMasked ?? session.cardMasked ?? "",
-    expiry: session.bindCardExpiry ?? "",
-    cardType: session.bindCardType ?? "uzcard",
-    lastUsedAt: now,
-    now,
-  });
-  return card.id;
-}
-
-/** A transaction's card id as it may be logged: a masked PAN or an ATMOS card id, never a token or a PAN. */
-function printableCardId(charged: string | null): string | null {
-  if (charged === null) return null;
-  const value = charged.replace(/\s/g, "");
-  if (/^\d{1,15}$/.test(value) || /^\d{4,6}\*+\d{4}$/.test(value)) return value;
-  return "[not printable]";
-}
-
-/**
- * Whether the card ATMOS reports for a transaction (`store_transaction.card_id`: the ATMOS card id,
- * the token, or the masked PAN for a payment by card number) is the bound card.
- */
-export function chargedCardIs(
-  charged: string | null,
-  bound: { cardId: number; panMasked: string | null; cardToken: string },
-  key: CardTokenKey,
-): boolean {
-  if (charged === null) return false;
-  const value = charged.replace(/\s/g, "");
-  if (value === "") return false;
-  if (/^\d+$/.test(value)) return value.length < 16 && Number(value) === bound.cardId;
-  if (value.includes("*")) return bound.panMasked !== null && value === bound.panMasked.replace(/\s/g, "");
-  try {
-    return value === decryptCardToken(bound.cardToken, key);
-  } catch {
-    return false;
+    },
+  );
+  switch (activation.status) {
+    case "activated":
+      return activation.boundCardId;
+    case "no_binding":
+      return null;
+    case "refused":
+      deps.logger.warn(
+        {
+          sessionId: session.id,
+          transactionId: transaction.transactionId,
+          bindCardId: session.bindCardId,
+          chargedCard: activation.chargedCard,
+        },
+        "SECURITY: ATMOS charged another card than the one this session bound: card not activated",
+      );
+      return null;
   }
 }
+
+/** The card rule's check, kept importable from here. */
+export { chargedCardIs };
 
 /** The apply answer for a session, from the stored state (used for repeats and concurrent calls). */
 export async function applyResult(deps: Deps, sessionId: string): Promise<AtmosApplyResponse> {

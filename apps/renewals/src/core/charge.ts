@@ -1,12 +1,10 @@
 import { type AtmosError, type AtmosOfdItem, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
 import { writeAudit } from "@obuna/billing";
 import {
-  getBoundCard,
-  getPlanById,
   insertRenewalAttempt,
   listPeriodAttempts,
   lockRenewalAttempt,
-  lockSubscription,
+  lockSubscriptionForRenewal,
   planReceiptItems,
   recordAttemptTransaction,
   renewalAmount,
@@ -67,8 +65,9 @@ async function startAttempt(
   const now = ctx.clock();
   try {
     return await ctx.db.transaction(async (tx) => {
-      const sub = await lockSubscription(tx, job.subscriptionId);
-      if (!sub) return { skipped: "subscription not found" };
+      const locked = await lockSubscriptionForRenewal(tx, job.subscriptionId);
+      if (!locked) return { skipped: "subscription not found" };
+      const { subscription: sub, card, plan } = locked;
       if (sub.status !== "active" && sub.status !== "past_due")
         return { skipped: `subscription is ${sub.status}` };
       if (!sub.autoRenew) return { skipped: "auto-renew is off" };
@@ -79,14 +78,12 @@ async function startAttempt(
         return { skipped: "next retry not reached" };
       }
       if (!sub.boundCardId) return { skipped: "no bound card" };
-      const card = await getBoundCard(tx, sub.boundCardId);
       if (!card?.isActive || card.removedAt || card.cardToken === null) return { skipped: "card not active" };
       const attempts = await listPeriodAttempts(tx, sub.id, sub.endDate);
       const open = attempts.find(
         (a) => a.status === "pending" || a.status === "unknown" || a.status === "success",
       );
       if (open) return { skipped: `attempt ${open.attemptNumber} is ${open.status}` };
-      const plan = await getPlanById(tx, sub.planId);
       // The subscription's own price until a plan price change was noticed in time (docs/plans.md).
       const amount = renewalAmount(sub, plan!);
       const attemptNumber = (attempts.at(-1)?.attemptNumber ?? 0) + 1;
@@ -133,14 +130,15 @@ async function claimChargeSend(
   return ctx.db.transaction(async (tx) => {
     const attempt = await lockRenewalAttempt(tx, attemptId);
     if (attempt?.status !== "pending") return { send: false, reason: "attempt resolved meanwhile" };
-    const sub = await lockSubscription(tx, subscriptionId);
+    const locked = await lockSubscriptionForRenewal(tx, subscriptionId);
+    const sub = locked?.subscription;
     let refused: string | null = null;
     if (!sub || (sub.status !== "active" && sub.status !== "past_due")) refused = "subscription not live";
     else if (sub.endDate.getTime() !== attempt.periodEnd.getTime()) refused = "period already renewed";
     else if (!sub.autoRenew) refused = "auto-renew turned off";
     else if (!sub.boundCardId) refused = "card removed";
     else {
-      const card = await getBoundCard(tx, sub.boundCardId);
+      const card = locked?.card;
       if (!card?.isActive || card.removedAt || card.cardToken === null) refused = "card removed";
     }
     if (refused === null) {

@@ -1,7 +1,10 @@
-import { and, asc, desc, eq, isNotNull, isNull, lte, ne, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, lte, ne, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { type CardTokenKey, decryptCardToken, encryptCardToken } from "../crypto";
-import { boundCards, paymentSessions } from "../schema/index";
+import { boundCards, paymentSessions, subscriptions } from "../schema/index";
+
+/** A card its user still has: active, or deactivated (an admin may turn it back on). */
+export const LIVE_CARD_STATUSES = ["active", "deactivated"] as const;
 
 export async function listCardsByUser(db: DbOrTx, userId: number) {
   return db
@@ -15,7 +18,7 @@ export async function listCardsByUser(db: DbOrTx, userId: number) {
       lastUsedAt: boundCards.lastUsedAt,
     })
     .from(boundCards)
-    .where(and(eq(boundCards.userId, userId), isNull(boundCards.removedAt)))
+    .where(and(eq(boundCards.userId, userId), inArray(boundCards.status, [...LIVE_CARD_STATUSES])))
     .orderBy(desc(boundCards.createdAt));
 }
 
@@ -44,13 +47,21 @@ export async function saveEncryptedBoundCard(
   const { now = new Date(), lastUsedAt, ...values } = input;
   const [card] = await db
     .insert(boundCards)
-    .values({ ...values, isActive: true, lastUsedAt: lastUsedAt ?? null, createdAt: now, updatedAt: now })
+    .values({
+      ...values,
+      status: "active",
+      isActive: true,
+      lastUsedAt: lastUsedAt ?? null,
+      createdAt: now,
+      updatedAt: now,
+    })
     .onConflictDoUpdate({
       target: [boundCards.userId, boundCards.cardId],
       set: {
         cardToken: values.cardToken,
         panMasked: values.panMasked,
         expiry: values.expiry,
+        status: "active",
         isActive: true,
         removedAt: null,
         ...(lastUsedAt ? { lastUsedAt } : {}),
@@ -62,29 +73,107 @@ export async function saveEncryptedBoundCard(
 }
 
 /**
- * Whether a live card row (not removed, token kept) other than `exceptId` uses this ATMOS card id.
- * ATMOS keeps one binding (card id + token) per card for the whole merchant, whoever typed the card:
- * removing it at ATMOS while such a row exists would silently break that other row's renewals.
+ * Serialises every change of who holds one provider card (ATMOS card id) for the rest of the
+ * transaction: a removal's "does anyone else hold it" check, its call to the provider and its
+ * "removed" mark run under it, and so does a payment success that makes a session's binding of the
+ * same card a card row. Take it before locking any bound_cards row.
  */
-export async function atmosCardSharedByLiveRow(db: DbOrTx, atmosCardId: number, exceptId?: number) {
+export async function lockProviderCard(tx: DbOrTx, providerCardId: number) {
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(${PROVIDER_CARD_LOCK_SPACE}, hashtext(${String(providerCardId)}))`,
+  );
+}
+/** The advisory-lock key space of provider cards (first half of the two-int key). */
+const PROVIDER_CARD_LOCK_SPACE = 18_001;
+
+export type ProviderCardHolder =
+  | { kind: "card_row"; boundCardId: number }
+  | { kind: "pending_binding"; sessionId: string };
+
+/**
+ * Who else still needs this provider card: a live card row (active or deactivated, token kept)
+ * other than `exceptCardId`, or a payment session in progress (pending or processing) whose
+ * pending binding is this card (its success makes it a card row with that same token), other than
+ * `exceptSessionId`. ATMOS keeps one binding (card id + token) per card for the whole merchant,
+ * whoever typed the card: removing it there while such a holder exists breaks that holder's
+ * renewals. Null when nobody else holds it.
+ */
+export async function findOtherProviderCardHolder(
+  db: DbOrTx,
+  providerCardId: number,
+  except: { exceptCardId?: number; exceptSessionId?: string } = {},
+): Promise<ProviderCardHolder | null> {
   const [row] = await db
     .select({ id: boundCards.id })
     .from(boundCards)
     .where(
       and(
-        eq(boundCards.cardId, atmosCardId),
-        isNull(boundCards.removedAt),
-        isNotNull(boundCards.cardToken),
-        ...(exceptId === undefined ? [] : [ne(boundCards.id, exceptId)]),
+        eq(boundCards.cardId, providerCardId),
+        inArray(boundCards.status, [...LIVE_CARD_STATUSES]),
+        ...(except.exceptCardId === undefined ? [] : [ne(boundCards.id, except.exceptCardId)]),
       ),
     )
     .limit(1);
-  return row !== undefined;
+  if (row) return { kind: "card_row", boundCardId: row.id };
+  const [session] = await db
+    .select({ id: paymentSessions.id })
+    .from(paymentSessions)
+    .where(
+      and(
+        isNotNull(paymentSessions.bindCardToken),
+        eq(paymentSessions.bindCardId, providerCardId),
+        inArray(paymentSessions.status, ["pending", "processing"]),
+        ...(except.exceptSessionId === undefined ? [] : [ne(paymentSessions.id, except.exceptSessionId)]),
+      ),
+    )
+    .limit(1);
+  return session ? { kind: "pending_binding", sessionId: session.id } : null;
 }
 
 export async function getBoundCard(db: DbOrTx, cardId: number) {
   const [card] = await db.select().from(boundCards).where(eq(boundCards.id, cardId)).limit(1);
   return card ?? null;
+}
+
+/** Moves a card between active and deactivated (compare-and-set on the current status). */
+export async function setBoundCardActivity(
+  db: DbOrTx,
+  cardId: number,
+  to: "active" | "deactivated",
+  now: Date,
+) {
+  const [card] = await db
+    .update(boundCards)
+    .set({ status: to, isActive: to === "active", updatedAt: now })
+    .where(and(eq(boundCards.id, cardId), eq(boundCards.status, to === "active" ? "deactivated" : "active")))
+    .returning();
+  return card ?? null;
+}
+
+/** Marks a live card removed (compare-and-set: only from active or deactivated). */
+export async function markBoundCardRemoved(db: DbOrTx, cardId: number, now: Date) {
+  const [card] = await db
+    .update(boundCards)
+    .set({ status: "removed", isActive: false, removedAt: now, updatedAt: now })
+    .where(and(eq(boundCards.id, cardId), inArray(boundCards.status, [...LIVE_CARD_STATUSES])))
+    .returning();
+  return card ?? null;
+}
+
+/**
+ * The subscriptions of `userId` that renew with this card stop auto-renewing and forget it (and
+ * any planned retry time): the part of a card's removal that touches subscriptions. Returns their ids.
+ */
+export async function detachCardFromSubscriptions(
+  db: DbOrTx,
+  input: { userId: number; boundCardId: number; now: Date },
+) {
+  const rows = await db
+    .update(subscriptions)
+    .set({ autoRenew: false, boundCardId: null, nextRenewalAt: null, updatedAt: input.now })
+    .where(and(eq(subscriptions.userId, input.userId), eq(subscriptions.boundCardId, input.boundCardId)))
+    .returning({ id: subscriptions.id });
+  return rows.map((row) => row.id);
 }
 
 /** The plain ATMOS token, for the one call that needs it. Never log the result. */
@@ -102,7 +191,7 @@ export async function findRetiredCardsWithToken(db: DbOrTx, before: Date, limit:
   return db
     .select()
     .from(boundCards)
-    .where(and(isNotNull(boundCards.cardToken), lte(boundCards.removedAt, before)))
+    .where(and(eq(boundCards.status, "removed"), lte(boundCards.removedAt, before)))
     .orderBy(asc(boundCards.removedAt))
     .limit(limit);
 }
@@ -114,8 +203,10 @@ export async function findRetiredCardsWithToken(db: DbOrTx, before: Date, limit:
 export async function eraseCardToken(db: DbOrTx, cardId: number, before: Date, now: Date) {
   const rows = await db
     .update(boundCards)
-    .set({ cardToken: null, isActive: false, updatedAt: now })
-    .where(and(eq(boundCards.id, cardId), isNotNull(boundCards.cardToken), lte(boundCards.removedAt, before)))
+    .set({ status: "erased", cardToken: null, isActive: false, updatedAt: now })
+    .where(
+      and(eq(boundCards.id, cardId), eq(boundCards.status, "removed"), lte(boundCards.removedAt, before)),
+    )
     .returning({ id: boundCards.id });
   return rows.length > 0;
 }
@@ -147,6 +238,38 @@ export async function findSessionsWithStaleBinding(db: DbOrTx, before: Date, lim
     .limit(limit);
 }
 
+/**
+ * Locks a session's pending binding of `providerCardId` if it is still stale (as in
+ * findSessionsWithStaleBinding); a session locked by its own success right now is skipped (null),
+ * never waited for (the success holds the session, then the provider-card lock: the opposite order).
+ */
+export async function lockStaleSessionBinding(
+  tx: DbOrTx,
+  input: { sessionId: string; providerCardId: number; before: Date },
+) {
+  const [row] = await tx
+    .select({
+      id: paymentSessions.id,
+      status: paymentSessions.status,
+      updatedAt: paymentSessions.updatedAt,
+      bindCardId: paymentSessions.bindCardId,
+      bindCardToken: paymentSessions.bindCardToken,
+      bindCardMasked: paymentSessions.bindCardMasked,
+    })
+    .from(paymentSessions)
+    .where(
+      and(
+        eq(paymentSessions.id, input.sessionId),
+        eq(paymentSessions.bindCardId, input.providerCardId),
+        isNotNull(paymentSessions.bindCardToken),
+        lte(paymentSessions.updatedAt, input.before),
+        sql`${paymentSessions.status} <> 'processing'`,
+      ),
+    )
+    .for("update", { skipLocked: true });
+  return row ?? null;
+}
+
 /** Drops a session's pending binding token if it is still stale (compare-and-set); returns whether it did. */
 export async function eraseSessionBinding(db: DbOrTx, sessionId: string, before: Date) {
   const rows = await db
@@ -171,5 +294,10 @@ export async function markCardUsed(db: DbOrTx, cardId: number, now: Date) {
 
 /** A hard decline (expired, blocked, unknown card): the card is taken out of renewals. */
 export async function deactivateCardAfterHardDecline(db: DbOrTx, cardId: number, now: Date) {
-  await db.update(boundCards).set({ isActive: false, updatedAt: now }).where(eq(boundCards.id, cardId));
+  // active → deactivated (the card's status machine: a deactivated card stays as it is, a removed
+  // one is never touched).
+  await db
+    .update(boundCards)
+    .set({ status: "deactivated", isActive: false, updatedAt: now })
+    .where(and(eq(boundCards.id, cardId), eq(boundCards.status, "active")));
 }

@@ -1,6 +1,7 @@
 import { type NotificationJob, NotificationJobSchema, notificationJobId } from "@obuna/contracts/jobs";
-import { and, asc, count, inArray, isNull, lte, min, sql } from "drizzle-orm";
+import { and, asc, count, isNull, lte, min, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "../client";
+import { preparedQuery } from "../prepared";
 import { notificationOutbox } from "../schema/index";
 
 /** A notification owed to someone: what the relay hands to the `notifications` queue. */
@@ -23,12 +24,23 @@ export async function recordNotification(
 ): Promise<string> {
   const payload = NotificationJobSchema.parse(job);
   const jobId = notificationJobId(payload, discriminator);
-  await tx
-    .insert(notificationOutbox)
-    .values({ jobId, kind: payload.kind, payload, createdAt: now })
-    .onConflictDoNothing({ target: notificationOutbox.jobId });
+  await recordNotificationQuery(tx, { jobId, kind: payload.kind, payload, createdAt: now });
   return jobId;
 }
+
+// Every payment and renewal records one: built once, prepared (src/prepared.ts).
+const recordNotificationQuery = preparedQuery("record_notification", (db) =>
+  db
+    .insert(notificationOutbox)
+    .values({
+      jobId: sql.placeholder("jobId"),
+      kind: sql.placeholder("kind"),
+      payload: sql.placeholder("payload"),
+      createdAt: sql.placeholder("createdAt"),
+    })
+    .onConflictDoNothing({ target: notificationOutbox.jobId })
+    .prepare("record_notification"),
+);
 
 export interface RelayResult {
   /** Handed to the queue and marked. */
@@ -55,25 +67,21 @@ export async function relayNotifications(
   const timeoutMs = options.enqueueTimeoutMs ?? 2_000;
   if (options.jobIds?.length === 0) return { queued: 0, left: 0 };
   return db.transaction(async (tx) => {
-    const owed = await tx
-      .select({
-        id: notificationOutbox.id,
-        jobId: notificationOutbox.jobId,
-        kind: notificationOutbox.kind,
-        payload: notificationOutbox.payload,
-      })
-      .from(notificationOutbox)
-      .where(
-        and(
-          isNull(notificationOutbox.queuedAt),
-          options.jobIds
-            ? inArray(notificationOutbox.jobId, options.jobIds)
-            : lte(notificationOutbox.createdAt, new Date(options.now.getTime() - (options.minAgeMs ?? 0))),
-        ),
-      )
-      .orderBy(asc(notificationOutbox.createdAt))
-      .limit(options.limit ?? 500)
-      .for("update", { skipLocked: true });
+    const owed = options.jobIds
+      ? // Right after a payment's commit (every charge): the prepared form of the same query.
+        await owedByJobIdQuery(tx, { jobIds: options.jobIds, limit: options.limit ?? 500 })
+      : await tx
+          .select(owedColumns)
+          .from(notificationOutbox)
+          .where(
+            and(
+              isNull(notificationOutbox.queuedAt),
+              lte(notificationOutbox.createdAt, new Date(options.now.getTime() - (options.minAgeMs ?? 0))),
+            ),
+          )
+          .orderBy(asc(notificationOutbox.createdAt))
+          .limit(options.limit ?? 500)
+          .for("update", { skipLocked: true });
     const done: number[] = [];
     for (const row of owed) {
       try {
@@ -86,15 +94,41 @@ export async function relayNotifications(
       }
       done.push(row.id);
     }
-    if (done.length > 0) {
-      await tx
-        .update(notificationOutbox)
-        .set({ queuedAt: options.now })
-        .where(inArray(notificationOutbox.id, done));
-    }
+    if (done.length > 0) await markQueuedQuery(tx, { ids: done, now: options.now });
     return { queued: done.length, left: owed.length - done.length };
   });
 }
+
+const owedColumns = {
+  id: notificationOutbox.id,
+  jobId: notificationOutbox.jobId,
+  kind: notificationOutbox.kind,
+  payload: notificationOutbox.payload,
+};
+
+const owedByJobIdQuery = preparedQuery("owed_notifications_by_job_id", (db) =>
+  db
+    .select(owedColumns)
+    .from(notificationOutbox)
+    .where(
+      and(
+        isNull(notificationOutbox.queuedAt),
+        sql`${notificationOutbox.jobId} = any(${sql.placeholder("jobIds")}::text[])`,
+      ),
+    )
+    .orderBy(asc(notificationOutbox.createdAt))
+    .limit(sql.placeholder("limit"))
+    .for("update", { skipLocked: true })
+    .prepare("owed_notifications_by_job_id"),
+);
+
+const markQueuedQuery = preparedQuery("mark_notifications_queued", (db) =>
+  db
+    .update(notificationOutbox)
+    .set({ queuedAt: sql.placeholder("now") as unknown as Date })
+    .where(sql`${notificationOutbox.id} = any(${sql.placeholder("ids")}::bigint[])`)
+    .prepare("mark_notifications_queued"),
+);
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
-import { boundCards, paymentSessions, renewalAttempts, subscriptions } from "../schema/index";
+import { preparedQuery } from "../prepared";
+import { boundCards, plans, renewalAttempts, subscriptions } from "../schema/index";
 import type { NewRenewalAttempt, RenewalAttempt } from "../types";
 import { expirePaymentSessions } from "./payments";
 
@@ -83,42 +84,89 @@ export async function findAttemptsToCheck(db: DbOrTx, params: { now: Date; limit
     .limit(params.limit);
 }
 
-export async function lockSubscription(tx: DbOrTx, subscriptionId: number) {
-  const [row] = await tx
+// The charge path runs these several times per renewal: built once, prepared (src/prepared.ts).
+const lockSubscriptionQuery = preparedQuery("lock_subscription", (db) =>
+  db
     .select()
     .from(subscriptions)
-    .where(eq(subscriptions.id, subscriptionId))
-    .for("update");
+    .where(eq(subscriptions.id, sql.placeholder("subscriptionId")))
+    .for("update")
+    .prepare("lock_subscription"),
+);
+
+export async function lockSubscription(tx: DbOrTx, subscriptionId: number) {
+  const [row] = await lockSubscriptionQuery(tx, { subscriptionId });
   return row ?? null;
 }
+
+const lockSubscriptionForRenewalQuery = preparedQuery("lock_subscription_for_renewal", (db) =>
+  db
+    .select({ subscription: subscriptions, card: boundCards, plan: plans })
+    .from(subscriptions)
+    .innerJoin(plans, eq(plans.id, subscriptions.planId))
+    .leftJoin(boundCards, eq(boundCards.id, subscriptions.boundCardId))
+    .where(eq(subscriptions.id, sql.placeholder("subscriptionId")))
+    .for("update", { of: subscriptions })
+    .prepare("lock_subscription_for_renewal"),
+);
+
+/**
+ * The subscription locked for update (as {@link lockSubscription}), with its plan and its bound card
+ * (null when it has none), in one round trip. Neither the plan nor the card row is locked.
+ */
+export async function lockSubscriptionForRenewal(tx: DbOrTx, subscriptionId: number) {
+  const [row] = await lockSubscriptionForRenewalQuery(tx, { subscriptionId });
+  return row ?? null;
+}
+
+const lockRenewalAttemptQuery = preparedQuery("lock_renewal_attempt", (db) =>
+  db
+    .select()
+    .from(renewalAttempts)
+    .where(eq(renewalAttempts.id, sql.placeholder("attemptId")))
+    .for("update")
+    .prepare("lock_renewal_attempt"),
+);
 
 export async function lockRenewalAttempt(tx: DbOrTx, attemptId: number) {
-  const [row] = await tx
-    .select()
-    .from(renewalAttempts)
-    .where(eq(renewalAttempts.id, attemptId))
-    .for("update");
+  const [row] = await lockRenewalAttemptQuery(tx, { attemptId });
   return row ?? null;
 }
 
-export async function listPeriodAttempts(db: DbOrTx, subscriptionId: number, periodEnd: Date) {
-  return db
+const listPeriodAttemptsQuery = preparedQuery("list_period_attempts", (db) =>
+  db
     .select()
     .from(renewalAttempts)
-    .where(and(eq(renewalAttempts.subscriptionId, subscriptionId), eq(renewalAttempts.periodEnd, periodEnd)))
-    .orderBy(asc(renewalAttempts.attemptNumber));
+    .where(
+      and(
+        eq(renewalAttempts.subscriptionId, sql.placeholder("subscriptionId")),
+        eq(renewalAttempts.periodEnd, sql.placeholder("periodEnd")),
+      ),
+    )
+    .orderBy(asc(renewalAttempts.attemptNumber))
+    .prepare("list_period_attempts"),
+);
+
+export async function listPeriodAttempts(db: DbOrTx, subscriptionId: number, periodEnd: Date) {
+  // Placeholders reach the driver as they are: a timestamp goes as ISO text.
+  return listPeriodAttemptsQuery(db, { subscriptionId, periodEnd: periodEnd.toISOString() });
 }
+
+const recordAttemptTransactionQuery = preparedQuery("record_attempt_transaction", (db) =>
+  db
+    .update(renewalAttempts)
+    .set({ transactionId: sql.placeholder("transactionId") as unknown as number })
+    .where(and(eq(renewalAttempts.id, sql.placeholder("attemptId")), eq(renewalAttempts.status, "pending")))
+    .returning({ id: renewalAttempts.id })
+    .prepare("record_attempt_transaction"),
+);
 
 /**
  * Records the ATMOS transaction on a still-pending attempt. Returns false when the attempt is no
  * longer pending (the janitor gave it up): the caller must then stop before any money can move.
  */
 export async function recordAttemptTransaction(db: DbOrTx, attemptId: number, transactionId: number) {
-  const rows = await db
-    .update(renewalAttempts)
-    .set({ transactionId })
-    .where(and(eq(renewalAttempts.id, attemptId), eq(renewalAttempts.status, "pending")))
-    .returning({ id: renewalAttempts.id });
+  const rows = await recordAttemptTransactionQuery(db, { attemptId, transactionId });
   return rows.length === 1;
 }
 

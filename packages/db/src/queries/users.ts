@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
+import { preparedQuery } from "../prepared";
 import { users } from "../schema/index";
 
 export interface TelegramProfile {
@@ -42,12 +43,20 @@ export async function getUserById(db: DbOrTx, userId: number) {
   return user ?? null;
 }
 
+// Every renewal charge sets the role: built once, prepared (src/prepared.ts).
+const setUserRoleQuery = preparedQuery("set_user_role", (db) =>
+  db
+    .update(users)
+    .set({
+      role: sql`case when ${users.role} = 'admin' then 'admin'::user_role else ${sql.placeholder("role")}::user_role end`,
+    })
+    .where(eq(users.id, sql.placeholder("userId")))
+    .prepare("set_user_role"),
+);
+
 export async function setUserRole(db: DbOrTx, userId: number, role: "user" | "premium" | "admin") {
   // An admin stays an admin whatever happens to their subscription.
-  await db
-    .update(users)
-    .set({ role: sql`case when ${users.role} = 'admin' then 'admin'::user_role else ${role}::user_role end` })
-    .where(eq(users.id, userId));
+  await setUserRoleQuery(db, { userId, role });
 }
 
 export async function markBotBlocked(db: DbOrTx, userId: number, at: Date) {

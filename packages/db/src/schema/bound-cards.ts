@@ -1,6 +1,7 @@
-import { bigint, boolean, char, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigint, boolean, char, check, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { identityId, refId, timestamps, timestamptz } from "./columns";
-import { cardType } from "./enums";
+import { boundCardStatus, cardType } from "./enums";
 import { users } from "./users";
 
 /** A card bound at ATMOS for renewals. Never holds a full card number. */
@@ -24,9 +25,18 @@ export const boundCards = pgTable(
     /** YYMM */
     expiry: char({ length: 4 }).notNull(),
     cardType: cardType().notNull(),
+    /**
+     * The card's state, the one truth for its transitions (@obuna/billing cards.ts). `is_active`,
+     * `removed_at` and `card_token` follow it (check constraints), for the readers that filter on them.
+     */
+    status: boundCardStatus().notNull().default("active"),
+    /** status = 'active' */
     isActive: boolean().notNull().default(true),
     lastUsedAt: timestamptz(),
-    /** Set when the card was removed at ATMOS; such a card is never charged again. */
+    /**
+     * Set when the card was removed (status removed or erased; at ATMOS too unless another live
+     * holder shares the ATMOS card); such a card is never charged again.
+     */
     removedAt: timestamptz(),
     ...timestamps,
   },
@@ -38,5 +48,12 @@ export const boundCards = pgTable(
      * asks whether another live row shares the card id.
      */
     index("bound_cards_card_id_idx").on(t.cardId),
+    /** The old flags follow the status: a writer that sets only one of them is refused. */
+    check("bound_cards_is_active_status_check", sql`${t.isActive} = (${t.status} = 'active')`),
+    check(
+      "bound_cards_removed_at_status_check",
+      sql`(${t.removedAt} is not null) = (${t.status} in ('removed', 'erased'))`,
+    ),
+    check("bound_cards_card_token_status_check", sql`(${t.cardToken} is null) = (${t.status} = 'erased')`),
   ],
 );

@@ -22,6 +22,12 @@ export const paymentStatus = pgEnum("payment_status", [
   "reversed",
 ]);
 export const cardType = pgEnum("card_type", ["uzcard", "humo", "visa", "mastercard"]);
+/**
+ * A saved card's life (the diagram atop packages/billing/src/cards.ts): active → deactivated ⇄ active; active |
+ * deactivated → removed → erased (token dropped). A new payment that charged the same card makes
+ * any of them active again, with the new binding's token. Written only by @obuna/billing cards.ts.
+ */
+export const boundCardStatus = pgEnum("bound_card_status", ["active", "deactivated", "removed", "erased"]);
 export const subscriptionStatus = pgEnum("subscription_status", [
   "active",
   "past_due",

@@ -1,0 +1,2 @@
+CREATE TYPE "public"."bound_card_status" AS ENUM('active', 'deactivated', 'removed', 'erased');--> statement-breakpoint
+ALTER TABLE "bound_cards" ADD COLUMN "status" "bound_card_status" DEFAULT 'active' NOT NULL;

@@ -1,0 +1,3 @@
+ALTER TABLE "bound_cards" ADD CONSTRAINT "bound_cards_is_active_status_check" CHECK ("bound_cards"."is_active" = ("bound_cards"."status" = 'active'));--> statement-breakpoint
+ALTER TABLE "bound_cards" ADD CONSTRAINT "bound_cards_removed_at_status_check" CHECK (("bound_cards"."removed_at" is not null) = ("bound_cards"."status" in ('removed', 'erased')));--> statement-breakpoint
+ALTER TABLE "bound_cards" ADD CONSTRAINT "bound_cards_card_token_status_check" CHECK (("bound_cards"."card_token" is null) = ("bound_cards"."status" = 'erased'));
