@@ -8,6 +8,7 @@ import { Bot, type Context } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
+import { reconcileStars } from "../src/services/stars";
 import { BotApiError, createTelegramBotApi } from "../src/telegram-bot-api";
 import {
   type EmulatedUser,
@@ -471,5 +472,26 @@ describe("cancel, resume and refund of Stars payments", () => {
     expect(audit[0]!.actor).toMatch(/^admin/);
     const second = await refund("stars-refund-2");
     expect(second.status).toBe(409);
+  });
+
+  it("reconcile against getStarTransactions: agrees after all of the above; a charge we never recorded is reported", async () => {
+    const deps = { db: h.db.db, stars };
+    const since = new Date(0);
+    const clean = await reconcileStars(deps, since);
+    expect(clean.checkedPayments).toBeGreaterThan(3);
+    expect(clean.discrepancies).toEqual([]);
+    tg.charges.push({
+      id: "stxTlost",
+      userId: user.id,
+      amount: 150,
+      date: Math.floor(Date.now() / 1000),
+      payload: "x",
+      refunded: false,
+    });
+    const lost = await reconcileStars(deps, since);
+    expect(lost.discrepancies).toEqual([
+      { kind: "missing_here", chargeId: "stxTlost", telegramId: user.id, stars: 150 },
+    ]);
+    tg.charges.pop();
   });
 });

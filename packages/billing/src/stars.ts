@@ -580,3 +580,71 @@ export async function setStarsSubscriptionCanceled(
   );
   return { status: "changed" };
 }
+
+/** A difference between our Stars payments and Telegram's `getStarTransactions`. */
+export type StarsDiscrepancy =
+  | { kind: "missing_here"; chargeId: string; telegramId: number | null; stars: number }
+  | { kind: "missing_at_telegram"; chargeId: string; paymentId: number }
+  | { kind: "amount_mismatch"; chargeId: string; paymentId: number; ours: number; telegram: number }
+  | { kind: "refund_mismatch"; chargeId: string; paymentId: number; ours: string; telegramRefunded: boolean };
+
+/**
+ * reconcile Stars: our `telegram_stars` payments against Telegram's transaction list. Telegram lists
+ * a user's payment (source: user) under its charge id, and a refund to the user (receiver: user) under
+ * the same id. Every charge we lack is money to grant or refund; every one Telegram lacks is a period
+ * given for nothing; a refund on one side only is a state to settle.
+ */
+export function compareStarTransactions(
+  ours: ReadonlyArray<{
+    id: number;
+    telegramPaymentChargeId: string | null;
+    starsAmount: number | null;
+    status: string;
+  }>,
+  theirs: ReadonlyArray<StarTransaction>,
+): StarsDiscrepancy[] {
+  const paid = new Map<string, StarTransaction>();
+  const refunded = new Set<string>();
+  for (const t of theirs) {
+    if (t.source?.type === "user") paid.set(t.id, t);
+    else if (t.receiver?.type === "user") refunded.add(t.id);
+  }
+  const found: StarsDiscrepancy[] = [];
+  const known = new Set<string>();
+  for (const p of ours) {
+    if (!p.telegramPaymentChargeId) continue;
+    known.add(p.telegramPaymentChargeId);
+    const t = paid.get(p.telegramPaymentChargeId);
+    if (!t) {
+      found.push({ kind: "missing_at_telegram", chargeId: p.telegramPaymentChargeId, paymentId: p.id });
+      continue;
+    }
+    if (p.starsAmount !== t.amount)
+      found.push({
+        kind: "amount_mismatch",
+        chargeId: t.id,
+        paymentId: p.id,
+        ours: p.starsAmount ?? 0,
+        telegram: t.amount,
+      });
+    const isRefunded = refunded.has(t.id);
+    if ((p.status === "reversed") !== isRefunded)
+      found.push({
+        kind: "refund_mismatch",
+        chargeId: t.id,
+        paymentId: p.id,
+        ours: p.status,
+        telegramRefunded: isRefunded,
+      });
+  }
+  for (const t of paid.values()) {
+    if (!known.has(t.id))
+      found.push({
+        kind: "missing_here",
+        chargeId: t.id,
+        telegramId: t.source?.user?.id ?? null,
+        stars: t.amount,
+      });
+  }
+  return found;
+}

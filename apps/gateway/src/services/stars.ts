@@ -1,10 +1,12 @@
 import {
   checkStarsPreCheckout,
+  compareStarTransactions,
   isUniqueViolation,
   prepareStarsInvoice,
   recordStarsPayment,
   recordStarsRefund,
   type StarsBotApi,
+  type StarTransaction,
 } from "@obuna/billing";
 import type {
   StarsInvoiceLinkResponse,
@@ -16,7 +18,7 @@ import type {
   StarsSuccessfulPaymentResponse,
 } from "@obuna/contracts/http";
 import { pickLanguage } from "@obuna/contracts/http";
-import { getStarsSessionView } from "@obuna/db/queries";
+import { getStarsSessionView, listStarsPayments } from "@obuna/db/queries";
 import type { GatewayDeps } from "../context";
 import { ApiError } from "../errors";
 import { BotApiError } from "../telegram-bot-api";
@@ -27,7 +29,7 @@ import { flushNotifications } from "./notifications";
  * this maps their outcomes to the error envelope and calls the Bot API through `deps.stars`.
  */
 
-function starsApi(deps: GatewayDeps): StarsBotApi {
+function starsApi(deps: Pick<GatewayDeps, "stars">): StarsBotApi {
   if (!deps.stars) throw new ApiError("SERVICE_UNAVAILABLE", "Telegram Stars is not configured");
   return deps.stars;
 }
@@ -179,5 +181,25 @@ export async function recordRefundedPayment(
   return {
     status: outcome.status,
     payment_id: outcome.status === "not_found" ? null : outcome.paymentId,
+  };
+}
+
+/**
+ * Stars reconcile: our telegram_stars payments since `since` against Telegram's getStarTransactions
+ * (paged, 100 at a time, newest Telegram keeps). Differences are for an operator (docs/stars.md).
+ */
+export async function reconcileStars(deps: Pick<GatewayDeps, "db" | "stars">, since: Date) {
+  const api = starsApi(deps);
+  const theirs: StarTransaction[] = [];
+  for (let offset = 0; ; offset += 100) {
+    const page = await api.getStarTransactions({ offset, limit: 100 });
+    theirs.push(...page.transactions.filter((t) => t.date * 1000 >= since.getTime()));
+    if (page.transactions.length < 100) break;
+  }
+  const ours = await listStarsPayments(deps.db, since);
+  return {
+    checkedPayments: ours.length,
+    checkedTransactions: theirs.length,
+    discrepancies: compareStarTransactions(ours, theirs),
   };
 }

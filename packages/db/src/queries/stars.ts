@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, gte } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { paymentSessions, payments, plans, users } from "../schema/index";
 
@@ -63,4 +63,17 @@ export async function findSessionSuccessPayment(db: DbOrTx, sessionId: string) {
     .where(and(eq(payments.sessionId, sessionId), eq(payments.status, "success")))
     .limit(1);
   return row ?? null;
+}
+
+/** Every Telegram Stars payment since `since` (reconcile). */
+export async function listStarsPayments(db: DbOrTx, since: Date) {
+  return db
+    .select({
+      id: payments.id,
+      telegramPaymentChargeId: payments.telegramPaymentChargeId,
+      starsAmount: payments.starsAmount,
+      status: payments.status,
+    })
+    .from(payments)
+    .where(and(eq(payments.provider, "telegram_stars"), gte(payments.createdAt, since)));
 }
