@@ -1,5 +1,5 @@
 import { createAtmosClient } from "@obuna/atmos";
-import { auditLog, boundCards, payments, subscriptions, users } from "@obuna/db/schema";
+import { auditLog, boundCards, paymentSessions, payments, subscriptions, users } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -133,6 +133,9 @@ const ENDPOINTS: Array<[string, string, unknown?]> = [
   ["POST", "/api/v1/admin/plans/1/edit", { name_en: "x", reason: "test reason" }],
   ["POST", "/api/v1/admin/plans/1/price", { price: 100_000, reason: "test reason" }],
   ["GET", "/api/v1/admin/dashboard/series"],
+  // Signed events: the delivery log and the resend.
+  ["GET", "/api/v1/admin/event-deliveries"],
+  ["POST", "/api/v1/admin/event-deliveries/1/resend", { reason: "test reason" }],
 ];
 
 describe("admin auth", () => {
@@ -651,5 +654,60 @@ describe("admin actions", () => {
     expect(text).toMatch(/obuna_payments_24h\{kind="initial",status="success"\} \d+/);
     expect(text).toContain("obuna_unknown_outcomes");
     expect(text).toContain("gateway_atmos_call_duration_seconds");
+  });
+
+  it("a stuck session and an unknown outcome: the dashboard and /metrics count the same rows", async () => {
+    const figures = async () => {
+      const dash = (await admin("GET", "/api/v1/admin/dashboard")).body.data;
+      const text = await (
+        await adminApp.request("/metrics", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+      ).text();
+      const gauge = (pattern: RegExp) => Number(pattern.exec(text)?.[1]);
+      return {
+        dashboard: { stuck: dash.stuck_sessions, unknown: dash.unknown_outcomes.payments },
+        metrics: {
+          stuck: gauge(/^obuna_stuck_sessions (\d+)$/m),
+          unknown: gauge(/^obuna_unknown_outcomes\{source="payments"\} (\d+)$/m),
+        },
+      };
+    };
+    const before = await figures();
+    expect(before.metrics).toEqual(before.dashboard);
+
+    // Two sessions left in processing for 11 and 12 minutes (stuck after 10), one that has been there
+    // 9 (not yet), and one payment whose outcome is unknown.
+    const now = Date.now() + h.clock.offsetMs;
+    const stuck = await prepareSession(h);
+    const stuckLonger = await prepareSession(h);
+    const recent = await prepareSession(h);
+    for (const [sessionId, ageMs] of [
+      [stuck.sessionId, 11 * 60_000],
+      [stuckLonger.sessionId, 12 * 60_000],
+      [recent.sessionId, 9 * 60_000],
+    ] as const) {
+      await h.db.db
+        .update(paymentSessions)
+        .set({ status: "processing", updatedAt: new Date(now - ageMs) })
+        .where(eq(paymentSessions.id, sessionId));
+    }
+    const [session] = await h.db.db
+      .select()
+      .from(paymentSessions)
+      .where(eq(paymentSessions.id, stuck.sessionId));
+    await h.db.db.insert(payments).values({
+      userId: session!.userId,
+      sessionId: session!.id,
+      kind: "initial",
+      status: "unknown",
+      amount: session!.amount,
+      idempotencyKey: `session:${session!.id}`,
+    });
+
+    const after = await figures();
+    expect(after.dashboard).toEqual({
+      stuck: before.dashboard.stuck + 2,
+      unknown: before.dashboard.unknown + 1,
+    });
+    expect(after.metrics).toEqual(after.dashboard);
   });
 });

@@ -64,6 +64,9 @@ export async function startHarness(
     }),
   });
   await queue.waitUntilReady();
+  // The payment ids restart with the tables, so the queue starts empty too: a job an earlier file
+  // left for payment 1 must not count as this file's payment 1.
+  if (options.resetData ?? true) await queue.obliterate({ force: true });
   const sandbox = await startSandbox({ callbackApiKey: CALLBACK_API_KEY, storeId: STORE_ID });
   const logLines: string[] = [];
   const logger = pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });

@@ -377,6 +377,53 @@ describe("admin panel in Chromium against the gateway admin API, the ATMOS sandb
     await page.close();
   });
 
+  it("signed events: a payment's premium.started delivery shows with its attempts; Resend makes it owed again (audited)", async () => {
+    const user = newAdminTestUser();
+    await payThroughGateway(user, { autoRenew: false });
+    const [event] = await db.client<{ id: string; type: string }[]>`
+      select id, type from premium_events where telegram_id = ${user.id}`;
+    expect(event?.type).toBe("premium.started");
+    // What the renewals worker leaves after an endpoint kept answering 500.
+    const [delivery] = await db.client<{ id: string }[]>`
+      insert into premium_event_deliveries (event_id, endpoint, status, attempts, last_status_code, last_error)
+      values (${event!.id}, 'https://host.example/obuna/events', 'failed', 1, 500, 'endpoint answered 500')
+      returning id`;
+    const deliveryId = Number(delivery!.id);
+    await db.client`
+      insert into premium_event_attempts (delivery_id, generation, status_code, error, duration_ms)
+      values (${deliveryId}, 1, 500, 'endpoint answered 500', 42)`;
+
+    const { page, errors } = await adminPage();
+    const shot = screenshotter(page, "admin-events");
+    await signIn(page, TEST_SECRETS.adminToken);
+    await page.waitForURL(/\/admin$/);
+    await page.goto(`${inject("miniappUrl")}/admin/events?telegram_id=${user.id}`);
+    const row = page.locator(`tr[data-row-id="${deliveryId}"]`);
+    await expect.poll(() => text(row)).toContain("premium.started");
+    expect(await text(row)).toContain("failed");
+    expect(await text(row.getByTestId("last-answer"))).toBe("500: endpoint answered 500");
+    expect(await text(row)).toContain("42 ms");
+    await shot("delivery-log");
+
+    await confirmAction(page, deliveryId, "Resend", "host was down during the outage");
+    await waitForNotice(page, /Resend event/);
+    await expect.poll(() => text(row)).toContain("pending");
+    await shot("resent");
+    const [stored] = await db.client<{ status: string; generation: number }[]>`
+      select status, generation from premium_event_deliveries where id = ${deliveryId}`;
+    expect(stored).toEqual({ status: "pending", generation: 2 });
+    const [audit] = await db.client<{ actor: string; action: string; reason: string }[]>`
+      select actor, action, reason from audit_log
+      where entity_type = 'event_delivery' and entity_id = ${String(deliveryId)}`;
+    expect(audit).toEqual({
+      actor: "admin",
+      action: "event.resent",
+      reason: "host was down during the outage",
+    });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("plans page: create, edit and change the price through the forms; each audited; a refusal keeps the form", async () => {
     const { page, errors } = await adminPage();
     const shot = screenshotter(page, "admin-plans");

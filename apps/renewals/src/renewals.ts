@@ -1,6 +1,9 @@
 import { type AtmosClient, isAtmosError } from "@obuna/atmos";
 import type { ErrorReporter } from "@obuna/contracts/error-reporting";
 import {
+  EVENT_JOBS,
+  EventDeliveryJobSchema,
+  eventDeliveryJobId,
   NotificationJobSchema,
   notificationJobId,
   QUEUES,
@@ -15,12 +18,19 @@ import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { RenewalContext } from "./core/deps";
+import {
+  deliverPremiumEvent,
+  EventDeliveryError,
+  type EventsContext,
+  relayPremiumEvents,
+} from "./core/events";
 import { outboxRelay } from "./core/notifications";
 import { sweepDueRenewals } from "./core/sweep";
 import { policyFromEnv, type RenewalsEnv } from "./env";
 import { createRenewalsMetrics } from "./metrics";
 import { chargeProcessor } from "./processors/charge";
 import { retryNowProcessor } from "./processors/retry-now";
+import { eventJobOptions } from "./queues/events.config";
 import { periodicJobs } from "./queues/periodic-jobs";
 import {
   CHARGE_JOB_PRIORITY,
@@ -67,6 +77,7 @@ export function createRenewals(deps: RenewalsDeps) {
     ...producer,
     defaultJobOptions: notificationJobOptions,
   });
+  const events = new Queue(QUEUES.events, { ...producer, defaultJobOptions: eventJobOptions(config) });
 
   const clock = deps.clock ?? (() => new Date());
   const ctx: RenewalContext = {
@@ -102,7 +113,23 @@ export function createRenewals(deps: RenewalsDeps) {
   /** Finds due subscriptions and enqueues one deterministic charge job each. */
   const sweep = () => sweepDueRenewals(ctx, enqueueCharges);
 
-  const periodic = periodicJobs(config, { sweep });
+  const eventsCtx: EventsContext = {
+    db: deps.db,
+    clock,
+    logger,
+    endpoints: config.EVENTS_ENDPOINTS,
+    signingSecret: config.EVENTS_SIGNING_SECRET,
+    timeoutMs: config.EVENTS_TIMEOUT_MS,
+    enqueueDeliveries: (deliveries) =>
+      events.addBulk(
+        deliveries.map((d) => {
+          const data = EventDeliveryJobSchema.parse({ deliveryId: d.id, generation: d.generation });
+          return { name: EVENT_JOBS.delivery, data, opts: { jobId: eventDeliveryJobId(data) } };
+        }),
+      ),
+  };
+
+  const periodic = periodicJobs(config, { sweep, eventsRelay: () => relayPremiumEvents(eventsCtx) });
   const processors: Record<string, (job: Job) => Promise<unknown>> = {
     [RENEWAL_JOBS.charge]: (job) => chargeProcessor(ctx, job),
     [RENEWAL_JOBS.retryNow]: (job) => retryNowProcessor(ctx, job),
@@ -134,6 +161,36 @@ export function createRenewals(deps: RenewalsDeps) {
       }),
     },
   );
+  /** Signed premium events: one job per delivery; a failed attempt throws, so BullMQ retries with backoff. */
+  const eventsWorker = new Worker(
+    QUEUES.events,
+    async (job) => {
+      if (job.name !== EVENT_JOBS.delivery) throw new UnrecoverableError(`no processor for job ${job.name}`);
+      const data = EventDeliveryJobSchema.parse(job.data);
+      const outcome = await deliverPremiumEvent(eventsCtx, data, {
+        isLastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      });
+      if (outcome.status === "retry")
+        throw new EventDeliveryError(outcome.error ?? "failed", outcome.statusCode);
+      if (outcome.status === "failed")
+        throw new UnrecoverableError(`delivery failed for good: ${outcome.error ?? "failed"}`);
+      return outcome;
+    },
+    {
+      connection: redisConnection(deps.redisUrl, "worker"),
+      prefix,
+      concurrency: config.EVENTS_CONCURRENCY,
+      autorun: false,
+    },
+  );
+  eventsWorker.on("error", (error) => logger.error({ err: error.message }, "events worker error"));
+  eventsWorker.on("failed", (job, error) =>
+    logger.warn(
+      { jobId: job?.id, attemptsMade: job?.attemptsMade, err: error.message },
+      "premium event delivery attempt failed",
+    ),
+  );
+
   worker.on("error", (error) => {
     logger.error({ err: error.message }, "renewals worker error");
     deps.errorReporter?.capture(error, { component: "renewals-worker" });
@@ -150,7 +207,7 @@ export function createRenewals(deps: RenewalsDeps) {
   });
 
   const metrics = createRenewalsMetrics({
-    queues: [queue, notifications],
+    queues: [queue, notifications, events],
     defaultMetrics: deps.defaultMetrics ?? false,
   });
   metrics.observe(worker);
@@ -158,7 +215,7 @@ export function createRenewals(deps: RenewalsDeps) {
   let running = false;
   const app = createServer({
     adminToken: config.ADMIN_TOKEN,
-    queues: [queue, notifications],
+    queues: [queue, notifications, events],
     metrics: { registry: metrics.registry, token: config.METRICS_TOKEN },
     isRunning: () => running,
     checks: {
@@ -225,7 +282,8 @@ export function createRenewals(deps: RenewalsDeps) {
       schedulerGuard.unref();
     }
     void worker.run().catch((error) => logger.error({ err: String(error) }, "renewals worker stopped"));
-    await worker.waitUntilReady();
+    void eventsWorker.run().catch((error) => logger.error({ err: String(error) }, "events worker stopped"));
+    await Promise.all([worker.waitUntilReady(), eventsWorker.waitUntilReady()]);
     running = true;
     logger.info(
       { concurrency: config.RENEWALS_CONCURRENCY, ratePerSecond: config.RENEWALS_ATMOS_RATE_PER_S },
@@ -237,15 +295,18 @@ export function createRenewals(deps: RenewalsDeps) {
   async function close() {
     running = false;
     if (schedulerGuard) clearInterval(schedulerGuard);
-    await worker.close();
-    await Promise.all([queue.close(), notifications.close()]);
+    await Promise.all([worker.close(), eventsWorker.close()]);
+    await Promise.all([queue.close(), notifications.close(), events.close()]);
   }
 
   return {
     ctx,
     queue,
     notifications,
+    events,
     worker,
+    eventsWorker,
+    eventsCtx,
     app,
     metrics,
     sweep,

@@ -50,6 +50,45 @@ describe("env", () => {
     expect(() => loadRenewalsEnv({ ...valid, ADMIN_TOKEN: "short" })).toThrow(/ADMIN_TOKEN/);
   });
 
+  it("signed events: endpoints are a URL list, need a signing secret; production refuses the example secret", () => {
+    expect(loadRenewalsEnv(valid).EVENTS_ENDPOINTS).toEqual([]);
+    const env = loadRenewalsEnv({
+      ...valid,
+      EVENTS_ENDPOINTS: "https://a.example/obuna, https://b.example/hook",
+      EVENTS_SIGNING_SECRET: "0123456789abcdef0123",
+    });
+    expect(env.EVENTS_ENDPOINTS).toEqual(["https://a.example/obuna", "https://b.example/hook"]);
+    expect(env).toMatchObject({ EVENTS_DELIVERY_ATTEMPTS: 12, EVENTS_RETRY_BASE_MS: 30_000 });
+    expect(() => loadRenewalsEnv({ ...valid, EVENTS_ENDPOINTS: "https://a.example/obuna" })).toThrow(
+      /EVENTS_SIGNING_SECRET/,
+    );
+    expect(() =>
+      loadRenewalsEnv({
+        ...valid,
+        EVENTS_ENDPOINTS: "ftp://a.example",
+        EVENTS_SIGNING_SECRET: "x".repeat(40),
+      }),
+    ).toThrow(/EVENTS_ENDPOINTS/);
+    const production = {
+      ...valid,
+      NODE_ENV: "production",
+      ATMOS_CONSUMER_KEY: "live-key",
+      ATMOS_CONSUMER_SECRET: "live-secret",
+      CARD_TOKEN_KEY: "ab".repeat(32),
+      ADMIN_TOKEN: "a-production-admin-token-0123456789",
+      EVENTS_ENDPOINTS: "https://a.example/obuna",
+    };
+    expect(() =>
+      loadRenewalsEnv({ ...production, EVENTS_SIGNING_SECRET: "dev-events-signing-secret-change-me" }),
+    ).toThrow(/EVENTS_SIGNING_SECRET is a published example value/);
+    expect(() => loadRenewalsEnv({ ...production, EVENTS_SIGNING_SECRET: "short-but-16-chars" })).toThrow(
+      /EVENTS_SIGNING_SECRET must be at least 32/,
+    );
+    expect(
+      loadRenewalsEnv({ ...production, EVENTS_SIGNING_SECRET: "s".repeat(40) }).EVENTS_SIGNING_SECRET,
+    ).toBe("s".repeat(40));
+  });
+
   it("the app exits non-zero naming a missing variable", () => {
     const { DATABASE_URL: _, ...missing } = valid;
     const result = startWith(missing);
@@ -95,6 +134,7 @@ const PRODUCTION = {
   CARD_TOKEN_KEY: "5e1f0c9a8b7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f",
   ADMIN_TOKEN: "prod-admin-0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d",
   METRICS_TOKEN: "prod-metrics-3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e",
+  EVENTS_SIGNING_SECRET: "prod-events-7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f",
 };
 
 describe("env in production (NODE_ENV=production)", () => {
@@ -105,6 +145,7 @@ describe("env in production (NODE_ENV=production)", () => {
       "ATMOS_CONSUMER_KEY",
       "ATMOS_CONSUMER_SECRET",
       "CARD_TOKEN_KEY",
+      "EVENTS_SIGNING_SECRET",
       "METRICS_TOKEN",
     ]);
     expect(problemsOf(PRODUCTION)).toEqual([]);

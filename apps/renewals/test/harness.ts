@@ -122,6 +122,7 @@ export async function createWorld(
       for (const r of instances) await r.worker.close();
       await renewals.queue.obliterate({ force: true });
       await renewals.notifications.obliterate({ force: true });
+      await renewals.events.obliterate({ force: true });
       for (const r of instances) await r.close();
       await sandbox.close();
     },

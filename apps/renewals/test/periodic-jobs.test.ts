@@ -32,6 +32,7 @@ function everyJobEvery(ms: number): Partial<Record<keyof RenewalsEnv, string>> {
     "RENEWALS_IDEMPOTENCY_PURGE_INTERVAL_MS",
     "RENEWALS_RECORDS_PURGE_INTERVAL_MS",
     "RENEWALS_ADMIN_ALERTS_INTERVAL_MS",
+    "RENEWALS_EVENTS_RELAY_INTERVAL_MS",
   ] as const;
   return Object.fromEntries(names.map((name) => [name, String(ms)]));
 }
@@ -73,7 +74,7 @@ describe("periodic jobs run once per cluster", () => {
     const elapsed = Date.now() - startedAt;
 
     const names = w.renewals.periodicJobs.map((j) => j.name);
-    expect(names).toHaveLength(10);
+    expect(names).toHaveLength(11);
     expect((await w.renewals.queue.getJobSchedulers(0, -1)).map((s) => s.key).sort()).toEqual(
       [...names].sort(),
     );

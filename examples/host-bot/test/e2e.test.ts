@@ -10,12 +10,17 @@ import { findCardNumbers } from "@obuna/contracts/card";
 import { HOST_BOT_SCOPES } from "@obuna/contracts/scopes";
 import { signInitData } from "@obuna/contracts/testing";
 import { testDatabaseUrl, testRedisUrl } from "@obuna/db/testing";
+import type { PremiumEvent } from "@obuna/grammy";
 import TelegramServer from "telegram-test-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAssistantBot } from "../src/bot";
+import { startEventsServer } from "../src/events";
 import { REDIS_INDEX } from "./global-setup";
 
 const gatewayDir = fileURLToPath(new URL("../../../apps/gateway/", import.meta.url));
+const renewalsDir = fileURLToPath(new URL("../../../apps/renewals/", import.meta.url));
+/** EVENTS_SIGNING_SECRET at Obuna = OBUNA_EVENTS_SECRET at the assistant. */
+const EVENTS_SECRET = "assistant-example-events-secret";
 /** The assistant's own bot token: the gateway's BOT_TOKEN too (the Mini App login is signed with it). */
 const ASSISTANT_BOT_TOKEN = "777001:assistant-example-bot-token";
 const OBUNA_TOKEN = "assistant-example-service-token";
@@ -25,6 +30,11 @@ const TELEGRAM_ID = 5_100_001;
 let sandbox: RunningSandbox;
 let emulator: TelegramServer;
 let gateway: ChildProcess;
+let renewals: ChildProcess;
+let renewalsOutput = "";
+let events: Awaited<ReturnType<typeof startEventsServer>>;
+const received: PremiumEvent[] = [];
+const invalidated: number[] = [];
 let gatewayUrl = "";
 let gatewayOutput = "";
 let assistant: ReturnType<typeof createAssistantBot>;
@@ -73,6 +83,39 @@ function startGateway(atmosUrl: string): Promise<string> {
     gateway.stdout!.on("data", onData);
     gateway.stderr!.on("data", onData);
     gateway.once("exit", (code) => reject(new Error(`gateway exited (${code}):\n${gatewayOutput}`)));
+  });
+}
+
+/** The renewals worker (it delivers the signed events), its events relay every 300 ms. */
+function startRenewals(atmosUrl: string, eventsUrl: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    renewals = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
+      cwd: renewalsDir,
+      env: {
+        PATH: process.env.PATH ?? "",
+        DATABASE_URL: testDatabaseUrl("host"),
+        REDIS_URL: testRedisUrl(REDIS_INDEX),
+        LOG_LEVEL: "info",
+        RENEWALS_PORT: "0",
+        ATMOS_BASE_URL: atmosUrl,
+        ATMOS_CONSUMER_KEY: "sandbox_consumer_key",
+        ATMOS_CONSUMER_SECRET: "sandbox_consumer_secret",
+        ATMOS_STORE_ID: "11054",
+        CARD_TOKEN_KEY: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        ADMIN_TOKEN: "host-example-admin-token-0123",
+        EVENTS_ENDPOINTS: eventsUrl,
+        EVENTS_SIGNING_SECRET: EVENTS_SECRET,
+        RENEWALS_EVENTS_RELAY_INTERVAL_MS: "500",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const onData = (chunk: Buffer) => {
+      renewalsOutput += chunk.toString();
+      if (renewalsOutput.includes("renewals worker started")) resolve();
+    };
+    renewals.stdout!.on("data", onData);
+    renewals.stderr!.on("data", onData);
+    renewals.once("exit", (code) => reject(new Error(`renewals exited (${code}):\n${renewalsOutput}`)));
   });
 }
 
@@ -132,6 +175,22 @@ beforeAll(async () => {
     obunaToken: OBUNA_TOKEN,
     apiRoot: emulator.config.apiURL,
   });
+  // The assistant's webhook for Obuna's signed events (what src/main.ts starts with OBUNA_EVENTS_SECRET).
+  const invalidate = assistant.plugin.invalidate.bind(assistant.plugin);
+  assistant.plugin.invalidate = (telegramId: number) => {
+    invalidated.push(telegramId);
+    invalidate(telegramId);
+  };
+  events = await startEventsServer({
+    plugin: assistant.plugin,
+    secret: EVENTS_SECRET,
+    port: 0,
+    host: "127.0.0.1",
+    onEvent: (event) => {
+      received.push(event);
+    },
+  });
+  await startRenewals(sandbox.url, events.url);
   polling = assistant.bot.start({ drop_pending_updates: false });
   await waitFor(() => assistant.bot.isRunning() || undefined, "the assistant polling");
 }, 60_000);
@@ -139,6 +198,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await assistant?.bot.stop();
   await polling?.catch(() => {});
+  if (renewals && renewals.exitCode === null) {
+    const exited = new Promise((resolve) => renewals.once("exit", resolve));
+    renewals.kill("SIGTERM");
+    await exited;
+  }
+  events?.server.close();
   if (gateway && gateway.exitCode === null) {
     const exited = new Promise((resolve) => gateway.once("exit", resolve));
     gateway.kill("SIGTERM");
@@ -194,6 +259,23 @@ describe("examples/host-bot: premium sold inside another bot through @obuna/gram
     });
     expect(applied.status).toBe("completed");
 
+    // The renewals worker delivers premium.started to the assistant's webhook, signed; the plugin's
+    // handler verified it and dropped the user's cached "no premium".
+    const started = await waitFor(
+      () => received.find((e) => e.type === "premium.started" && e.telegram_id === TELEGRAM_ID),
+      "the signed premium.started event",
+    );
+    expect(started.subscription).toMatchObject({
+      plan: "monthly",
+      status: "active",
+      active: true,
+      auto_renew: true,
+      rail: "card",
+    });
+    expect(invalidated).toContain(TELEGRAM_ID);
+    // The worker logged the attempt: delivered with the webhook's 200.
+    await waitFor(() => renewalsOutput.includes('"statusCode":200,') || undefined, "the delivery logged");
+
     // Within the 60 s TTL of the "no premium" answer: the open payment link made the plugin re-check.
     await client.sendCommand(client.makeCommand("/ask how do I grow tomatoes"));
     const answer = await nth(2, "premium answer");
@@ -230,6 +312,20 @@ describe("examples/host-bot: premium sold inside another bot through @obuna/gram
     const entitlement = await weak.plugin.premiumOf(TELEGRAM_ID).catch((error: Error) => error);
     expect(entitlement).toBeInstanceOf(Error);
     expect((entitlement as Error & { status?: number }).status).toBe(401);
+    // A forged or replayed event at the assistant's webhook is refused and changes nothing.
+    const before = received.length;
+    const genuine = received[0]!;
+    const forged = await fetch(events.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "obuna-signature": `t=${Math.floor(Date.now() / 1000)},v1=${"ab".repeat(32)}`,
+      },
+      body: JSON.stringify({ ...genuine, id: "5f0c4c1e-0000-4000-8000-000000000000" }),
+    });
+    expect(forged.status).toBe(400);
+    expect(await forged.json()).toEqual({ error: "bad_signature" });
+    expect(received.length).toBe(before);
     const premium = await assistant.plugin.premiumOf(TELEGRAM_ID);
     expect(premium).toMatchObject({ active: true, status: "active", rail: "card", auto_renew: true });
   });

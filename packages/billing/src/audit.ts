@@ -28,10 +28,18 @@ export const AUDIT_ACTIONS = [
   "plan.created",
   "plan.updated",
   "plan.price_changed",
+  "event.resent",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export type AuditEntity = "payment" | "payment_session" | "subscription" | "bound_card" | "plan" | "user";
+export type AuditEntity =
+  | "payment"
+  | "payment_session"
+  | "subscription"
+  | "bound_card"
+  | "plan"
+  | "user"
+  | "event_delivery";
 
 export interface AuditEntry {
   /** Who: `admin:<id>`, `user:<telegram id>`, `system:<job>`. Comes from the credential, never from input. */

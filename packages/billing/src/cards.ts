@@ -39,6 +39,7 @@ import {
 import { boundCards } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { writeAudit } from "./audit";
+import { recordPremiumEvent } from "./events";
 import { isProviderError, type PaymentProvider, type ProviderErrorKind } from "./provider";
 
 export interface CardDeps {
@@ -382,6 +383,14 @@ export async function removeCard(
       boundCardId: card.id,
       now: input.now,
     });
+    // Auto-renew off for each of them: the hosts hear premium.canceled (access stays until the end).
+    for (const subscriptionId of subscriptionsStopped) {
+      await recordPremiumEvent(
+        tx,
+        { clock: () => input.now },
+        { type: "premium.canceled", subscriptionId, onlyIfLive: true },
+      );
+    }
     const removed = await markBoundCardRemoved(tx, card.id, input.now);
     if (!removed) throw new Error(`card ${card.id} changed under its provider-card lock`);
     const auditId = await writeAudit(

@@ -12,6 +12,7 @@ import {
 } from "@obuna/db/queries";
 import { writeAudit } from "./audit";
 import type { AuditBy, BillingDeps } from "./deps";
+import { recordPremiumEvent } from "./events";
 
 /**
  * The subscription state machine (docs/architecture.md):
@@ -118,6 +119,11 @@ export async function grantPurchasedPeriod(
       ...(renewWithCardId !== null ? { rail: "card" as const } : {}),
       ...price,
     });
+    await recordPremiumEvent(tx, deps, {
+      type: "premium.renewed",
+      subscriptionId: live.id,
+      period: period.end,
+    });
     return { status: "extended", subscriptionId: live.id, period };
   }
   const subscriptionId = await insertSubscription(tx, {
@@ -133,6 +139,7 @@ export async function grantPurchasedPeriod(
     updatedAt: now,
   });
   await setUserRole(tx, input.userId, "premium");
+  await recordPremiumEvent(tx, deps, { type: "premium.started", subscriptionId, period: period.end });
   return { status: "started", subscriptionId, period };
 }
 
@@ -155,6 +162,7 @@ export async function extendForRenewal(
   if (sub.endDate.getTime() !== period.start.getTime()) return { status: "refused", reason: "period_moved" };
   const now = deps.clock();
   await applyPaidPeriod(tx, sub, period.end, now, { lastRenewalAttempt: now });
+  await recordPremiumEvent(tx, deps, { type: "premium.renewed", subscriptionId: sub.id, period: period.end });
   return { status: "extended" };
 }
 
@@ -195,6 +203,7 @@ export async function grantDays(
     updatedAt: now,
   });
   await setUserRole(tx, sub.userId, "premium");
+  await recordPremiumEvent(tx, deps, { type: "premium.renewed", subscriptionId: sub.id, period: newEnd });
   const auditId = await writeAudit(
     tx,
     {
@@ -258,6 +267,12 @@ export async function markPastDue(
     lastRenewalAttempt: now,
     updatedAt: now,
   });
+  // One per period: later declines of the same period keep it past due and record nothing new.
+  await recordPremiumEvent(tx, deps, {
+    type: "premium.past_due",
+    subscriptionId: sub.id,
+    period: sub.endDate,
+  });
   await writeAudit(
     tx,
     {
@@ -302,6 +317,12 @@ export async function expireSubscription(
     updatedAt: now,
   });
   await setUserRole(tx, sub.userId, "user");
+  await recordPremiumEvent(tx, deps, {
+    type: "premium.ended",
+    subscriptionId: sub.id,
+    period: sub.endDate,
+    reason: "expired",
+  });
   await writeAudit(
     tx,
     {
@@ -381,6 +402,18 @@ export async function cancelNow(
     updatedAt: now,
   });
   await setUserRole(tx, sub.userId, "user");
+  // Auto-renew off (deduped with a user's cancel of this period) and access ended.
+  await recordPremiumEvent(tx, deps, {
+    type: "premium.canceled",
+    subscriptionId: sub.id,
+    period: sub.endDate,
+  });
+  await recordPremiumEvent(tx, deps, {
+    type: "premium.ended",
+    subscriptionId: sub.id,
+    period: sub.endDate,
+    reason: "canceled",
+  });
   const auditId = await writeAudit(
     tx,
     {
@@ -427,6 +460,11 @@ export async function stopAutoRenew(
     cancelledAt: sub.cancelledAt ?? now,
     nextRenewalAt: null,
     updatedAt: now,
+  });
+  await recordPremiumEvent(tx, deps, {
+    type: "premium.canceled",
+    subscriptionId: sub.id,
+    period: sub.endDate,
   });
   await writeAudit(
     tx,
@@ -505,5 +543,18 @@ export async function takeBackPeriod(
     updatedAt: now,
   });
   if (ends) await setUserRole(tx, sub.userId, "user");
+  await recordPremiumEvent(tx, deps, {
+    type: "premium.refunded",
+    subscriptionId: sub.id,
+    period: `${input.period.start.getTime()}-${input.period.end.getTime()}`,
+  });
+  if (ends) {
+    await recordPremiumEvent(tx, deps, {
+      type: "premium.ended",
+      subscriptionId: sub.id,
+      period: sub.endDate,
+      reason: "refunded",
+    });
+  }
   return { subscriptionId: sub.id, previousEndDate: sub.endDate, newEndDate: newEnd, expired: ends };
 }

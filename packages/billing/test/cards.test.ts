@@ -1,6 +1,12 @@
 // The card state machine against the real billing database and the ATMOS sandbox over HTTP:
 // every transition, every refused one, and the removal race (the diagram atop src/cards.ts).
-import { auditLog, notificationOutbox, paymentSessions, subscriptions } from "@obuna/db/schema";
+import {
+  auditLog,
+  notificationOutbox,
+  paymentSessions,
+  premiumEvents,
+  subscriptions,
+} from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -247,6 +253,10 @@ describe("remove (user or admin)", () => {
     });
     // An active card removed with notifyUser owes the user's message.
     expect(await db.select().from(notificationOutbox)).toHaveLength(1);
+    // Auto-renew off: the hosts hear premium.canceled for the live subscription.
+    const events = await db.select().from(premiumEvents);
+    expect(events.map((e) => [e.type, e.subscriptionId])).toEqual([["premium.canceled", sub.id]]);
+    expect(events[0]!.payload).toMatchObject({ subscription: { status: "active", auto_renew: false } });
   });
 
   it("already gone at the provider is what we wanted", async () => {

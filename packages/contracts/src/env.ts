@@ -59,6 +59,7 @@ export const PUBLISHED_EXAMPLE_SECRETS: Readonly<Record<string, string>> = {
   IDEMPOTENCY_HASH_KEY: "dev-idempotency-hash-key-change-me-0123456789",
   BOT_TOKEN: "123456:local-development-token",
   METRICS_TOKEN: "dev-metrics-token-change-me",
+  EVENTS_SIGNING_SECRET: "dev-events-signing-secret-change-me",
 };
 /**
  * Example secrets published inside structured variables (the SERVICE_TOKENS token of `.env.example`,

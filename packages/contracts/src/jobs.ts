@@ -9,6 +9,8 @@ import { z } from "zod";
 export const QUEUES = {
   notifications: "notifications",
   renewals: "renewals",
+  /** Signed premium events to the EVENTS_ENDPOINTS (one `event-delivery` job per event × endpoint). */
+  events: "events",
 } as const;
 
 const id = z.number().int().positive();
@@ -154,7 +156,26 @@ export const RENEWAL_JOBS = {
   recordsPurge: "records-purge",
   /** Failed payments over the threshold, outcomes unknown for over an hour. */
   adminAlerts: "admin-alerts",
+  /** Premium events: fanned out to the endpoints, owed deliveries handed to the `events` queue. */
+  eventsRelay: "events-relay",
 } as const;
+
+/** Job names on the `events` queue. */
+export const EVENT_JOBS = {
+  delivery: "event-delivery",
+} as const;
+
+/** One signed POST of one premium event to one endpoint; `generation` is bumped by an admin resend. */
+export const EventDeliveryJobSchema = z.object({
+  deliveryId: id,
+  generation: z.number().int().positive(),
+});
+export type EventDeliveryJob = z.infer<typeof EventDeliveryJobSchema>;
+
+/** `evt-<delivery>-<generation>`: the relay re-adding a job still waiting or retrying adds none. */
+export function eventDeliveryJobId(job: EventDeliveryJob): string {
+  return `evt-${job.deliveryId}-${job.generation}`;
+}
 
 export function renewalChargeJobId(job: RenewalChargeJob, attemptNumber = 1): string {
   return `renewal-${job.subscriptionId}-${Date.parse(job.periodEnd)}-${attemptNumber}`;

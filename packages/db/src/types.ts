@@ -15,3 +15,6 @@ export type RenewalAttempt = InferSelectModel<typeof s.renewalAttempts>;
 export type NewRenewalAttempt = InferInsertModel<typeof s.renewalAttempts>;
 export type AtmosCallback = InferSelectModel<typeof s.atmosCallbacks>;
 export type AuditLogEntry = InferSelectModel<typeof s.auditLog>;
+export type PremiumEvent = InferSelectModel<typeof s.premiumEvents>;
+export type PremiumEventDelivery = InferSelectModel<typeof s.premiumEventDeliveries>;
+export type PremiumEventAttempt = InferSelectModel<typeof s.premiumEventAttempts>;

@@ -13,6 +13,21 @@ export { HOST_BOT_SCOPES } from "@obuna/contracts/scopes";
 export { CALLBACK_PATTERNS, callbackData, parseId, parsePlanSlug } from "./callback-data";
 export { containsCardNumber } from "./card-numbers";
 export type { ObunaContext, ObunaFlavor, ObunaLogger, ObunaState, SupportOptions } from "./context";
+export {
+  DEFAULT_SIGNATURE_TOLERANCE_S,
+  OBUNA_SIGNATURE_HEADER,
+  type ObunaEventRefusal,
+  type ObunaEventsHandlerOptions,
+  ObunaEventVerificationError,
+  obunaEventsHandler,
+  PREMIUM_EVENT_TYPES,
+  type PremiumEvent,
+  type PremiumEventType,
+  type PremiumInvalidator,
+  toNodeListener,
+  type VerifyObunaEventOptions,
+  verifyObunaEvent,
+} from "./events";
 export { accountFeature, loadSubscription } from "./features/account";
 export { autoRenewFeature, turnAutoRenewOff } from "./features/auto-renew";
 export { premiumFeature, sendPaymentLink, showPlans } from "./features/premium";

@@ -1,6 +1,7 @@
 import type { Entitlement } from "@obuna/contracts/http";
 import { Composer, type Context, InlineKeyboard, type MiddlewareFn } from "grammy";
 import type { ObunaContext, ObunaFlavor, ObunaLogger, ObunaState, SupportOptions } from "./context";
+import { type ObunaEventsHandlerOptions, obunaEventsHandler } from "./events";
 import { accountFeature } from "./features/account";
 import { autoRenewFeature } from "./features/auto-renew";
 import { premiumFeature, showPlans } from "./features/premium";
@@ -184,6 +185,15 @@ export class ObunaPlugin<C extends Context = Context> extends Composer<C & Obuna
   /** Drops the cached entitlement of a user: the next `ctx.premium` asks the gateway. */
   invalidate(telegramId: number): void {
     this.cache.invalidate(telegramId);
+  }
+
+  /**
+   * The signed-events webhook for this plugin (docs/integration.md "Signed events"): verifies each
+   * event and drops the user's cached entitlement, so premium shows at once, not after the TTL.
+   * A web-standard handler; `toNodeListener(...)` mounts it on node:http.
+   */
+  eventsHandler(options: ObunaEventsHandlerOptions): (request: Request) => Promise<Response> {
+    return obunaEventsHandler(this, options);
   }
 
   /** A user's entitlement outside an update (cached like ctx.premium). */

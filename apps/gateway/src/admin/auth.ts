@@ -1,10 +1,10 @@
 import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import type { DbOrTx } from "@obuna/db";
+import { findLiveAdminSession, insertAdminSession } from "@obuna/db/queries";
 import { createMiddleware } from "hono/factory";
 import type { HonoEnv } from "../context";
 import { ApiError } from "../errors";
 import { authenticateRequest, sameSecret } from "../middleware/auth";
-import { findLiveAdminSession, insertAdminSession } from "./sessions";
 
 /** Admin settings, from ADMIN_TOKEN / ADMIN_SESSION_TTL_S / ADMIN_TELEGRAM_IDS. */
 export interface AdminConfig {

@@ -1,7 +1,12 @@
 import type { Database } from "@obuna/db";
-import { owedNotifications } from "@obuna/db/queries";
-import { paymentSessions, payments, renewalAttempts } from "@obuna/db/schema";
-import { and, count, eq, gte, lt, sql } from "drizzle-orm";
+import {
+  countPaymentsSince,
+  countRenewalAttemptsSince,
+  countStuckPaymentSessions,
+  countUnknownPayments,
+  countUnknownRenewalAttempts,
+  owedNotifications,
+} from "@obuna/db/queries";
 import { Counter, Gauge } from "prom-client";
 import type { GatewayMetrics } from "../metrics";
 
@@ -40,11 +45,7 @@ export function registerOpsMetrics(metrics: GatewayMetrics, db: Database, clock:
     async collect() {
       this.reset();
       try {
-        const rows = await db
-          .select({ kind: payments.kind, status: payments.status, n: count() })
-          .from(payments)
-          .where(gte(payments.createdAt, since()))
-          .groupBy(payments.kind, payments.status);
+        const rows = await countPaymentsSince(db, since());
         for (const r of rows) this.set({ kind: r.kind, status: r.status }, Number(r.n));
       } catch {
         // /metrics must answer even when the database does not.
@@ -84,11 +85,7 @@ export function registerOpsMetrics(metrics: GatewayMetrics, db: Database, clock:
     async collect() {
       this.reset();
       try {
-        const rows = await db
-          .select({ status: renewalAttempts.status, n: count() })
-          .from(renewalAttempts)
-          .where(gte(renewalAttempts.createdAt, since()))
-          .groupBy(renewalAttempts.status);
+        const rows = await countRenewalAttemptsSince(db, since());
         for (const r of rows) this.set({ status: r.status }, Number(r.n));
       } catch {
         // ignore
@@ -102,13 +99,10 @@ export function registerOpsMetrics(metrics: GatewayMetrics, db: Database, clock:
     registers: [registry],
     async collect() {
       try {
-        const [p] = await db.select({ n: count() }).from(payments).where(eq(payments.status, "unknown"));
-        const [a] = await db
-          .select({ n: count() })
-          .from(renewalAttempts)
-          .where(eq(renewalAttempts.status, "unknown"));
-        this.set({ source: "payments" }, Number(p?.n ?? 0));
-        this.set({ source: "renewal_attempts" }, Number(a?.n ?? 0));
+        const unknownPayments = await countUnknownPayments(db);
+        const unknownAttempts = await countUnknownRenewalAttempts(db);
+        this.set({ source: "payments" }, unknownPayments);
+        this.set({ source: "renewal_attempts" }, unknownAttempts);
       } catch {
         // ignore
       }
@@ -120,19 +114,7 @@ export function registerOpsMetrics(metrics: GatewayMetrics, db: Database, clock:
     registers: [registry],
     async collect() {
       try {
-        const [s] = await db
-          .select({ n: count() })
-          .from(paymentSessions)
-          .where(
-            and(
-              eq(paymentSessions.status, "processing"),
-              lt(
-                paymentSessions.updatedAt,
-                sql`${new Date(clock().getTime() - 600_000).toISOString()}::timestamptz`,
-              ),
-            ),
-          );
-        this.set(Number(s?.n ?? 0));
+        this.set(await countStuckPaymentSessions(db, new Date(clock().getTime() - 600_000)));
       } catch {
         // ignore
       }

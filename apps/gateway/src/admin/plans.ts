@@ -7,9 +7,17 @@ import type {
 } from "@obuna/contracts/http";
 import { formatSom } from "@obuna/contracts/money";
 import type { DbOrTx, Plan, Transaction } from "@obuna/db";
-import { isPlaceholderFiscal, repriceLiveSubscriptions } from "@obuna/db/queries";
-import { plans, subscriptions } from "@obuna/db/schema";
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import {
+  countLiveSubscriptionsByPlan,
+  getPlanById,
+  getPlanBySlug,
+  insertPlan,
+  isPlaceholderFiscal,
+  listAllPlans,
+  lockPlan as lockPlanRow,
+  repriceLiveSubscriptions,
+  updatePlanColumns,
+} from "@obuna/db/queries";
 import type { z } from "zod";
 import { ApiError } from "../errors";
 import type { AdminIdentity } from "./auth";
@@ -26,20 +34,9 @@ import { type AdminDeps, adminAudit, countAction } from "./service";
  * before the first renewal at the new price and only then charges it.
  */
 
-const LIVE = ["active", "past_due"] as const;
-
 async function planCounts(db: DbOrTx, planIds: number[]) {
   if (planIds.length === 0) return new Map<number, { live: number; other: number }>();
-  const rows = await db
-    .select({
-      planId: subscriptions.planId,
-      live: sql<number>`count(*)::int`,
-      other: sql<number>`count(*) filter (where ${subscriptions.renewalPrice} is not null and ${subscriptions.renewalPrice} <> ${plans.price})::int`,
-    })
-    .from(subscriptions)
-    .innerJoin(plans, eq(plans.id, subscriptions.planId))
-    .where(and(inArray(subscriptions.planId, planIds), inArray(subscriptions.status, [...LIVE])))
-    .groupBy(subscriptions.planId);
+  const rows = await countLiveSubscriptionsByPlan(db, planIds);
   return new Map(rows.map((r) => [r.planId, { live: Number(r.live), other: Number(r.other) }]));
 }
 
@@ -68,7 +65,7 @@ function planView(plan: Plan, counts: { live: number; other: number } | undefine
 }
 
 export async function listPlansForAdmin(deps: AdminDeps) {
-  const rows = await deps.db.select().from(plans).orderBy(asc(plans.sortOrder), asc(plans.id));
+  const rows = await listAllPlans(deps.db);
   const counts = await planCounts(
     deps.db,
     rows.map((p) => p.id),
@@ -82,13 +79,13 @@ export async function listPlansForAdmin(deps: AdminDeps) {
 export const DEFAULT_PRICE_CHANGE_NOTICE_DAYS = 30;
 
 async function planById(deps: AdminDeps, id: number) {
-  const [plan] = await deps.db.select().from(plans).where(eq(plans.id, id));
+  const plan = await getPlanById(deps.db, id);
   if (!plan) throw new ApiError("PLAN_NOT_FOUND", "Plan not found");
   return planView(plan, (await planCounts(deps.db, [id])).get(id));
 }
 
 async function lockPlan(tx: Transaction, id: number) {
-  const [plan] = await tx.select().from(plans).where(eq(plans.id, id)).for("update");
+  const plan = await lockPlanRow(tx, id);
   if (!plan) throw new ApiError("PLAN_NOT_FOUND", "Plan not found");
   return plan;
 }
@@ -102,49 +99,46 @@ export async function createPlan(
   let result: { id: number; auditId: number };
   try {
     result = await deps.db.transaction(async (tx) => {
-      const [taken] = await tx.select({ id: plans.id }).from(plans).where(eq(plans.slug, input.slug));
+      const taken = await getPlanBySlug(tx, input.slug);
       if (taken) throw new ApiError("INVALID_STATE", `A plan with slug ${input.slug} already exists`);
-      const [plan] = await tx
-        .insert(plans)
-        .values({
-          slug: input.slug,
-          nameUz: input.name_uz,
-          nameRu: input.name_ru,
-          nameEn: input.name_en,
-          price: input.price,
-          durationDays: input.duration_days,
-          isActive: input.is_active,
-          sortOrder: input.sort_order,
-          // Left out: the column defaults (placeholders that reconcile warns about).
-          ...(input.ikpu_code !== undefined ? { ikpuCode: input.ikpu_code } : {}),
-          ...(input.package_code !== undefined ? { packageCode: input.package_code } : {}),
-          ...(input.vat_percent !== undefined ? { vatPercent: input.vat_percent } : {}),
-          ...(input.stars_price !== undefined ? { starsPrice: input.stars_price } : {}),
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning();
+      const plan = await insertPlan(tx, {
+        slug: input.slug,
+        nameUz: input.name_uz,
+        nameRu: input.name_ru,
+        nameEn: input.name_en,
+        price: input.price,
+        durationDays: input.duration_days,
+        isActive: input.is_active,
+        sortOrder: input.sort_order,
+        // Left out: the column defaults (placeholders that reconcile warns about).
+        ...(input.ikpu_code !== undefined ? { ikpuCode: input.ikpu_code } : {}),
+        ...(input.package_code !== undefined ? { packageCode: input.package_code } : {}),
+        ...(input.vat_percent !== undefined ? { vatPercent: input.vat_percent } : {}),
+        ...(input.stars_price !== undefined ? { starsPrice: input.stars_price } : {}),
+        createdAt: now,
+        updatedAt: now,
+      });
       const auditId = await writeAudit(
         tx,
         adminAudit(admin, {
           action: "plan.created",
           entityType: "plan",
-          entityId: plan!.id,
+          entityId: plan.id,
           reason: input.reason,
           details: {
-            slug: plan!.slug,
-            price: plan!.price,
-            durationDays: plan!.durationDays,
-            isActive: plan!.isActive,
-            ikpuCode: plan!.ikpuCode,
-            packageCode: plan!.packageCode,
-            vatPercent: plan!.vatPercent,
-            starsPrice: plan!.starsPrice,
+            slug: plan.slug,
+            price: plan.price,
+            durationDays: plan.durationDays,
+            isActive: plan.isActive,
+            ikpuCode: plan.ikpuCode,
+            packageCode: plan.packageCode,
+            vatPercent: plan.vatPercent,
+            starsPrice: plan.starsPrice,
           },
         }),
         now,
       );
-      return { id: plan!.id, auditId };
+      return { id: plan.id, auditId };
     });
   } catch (error) {
     // Two admins creating one slug at once: the unique index refuses the second.
@@ -197,10 +191,7 @@ export async function updatePlan(
     if (Object.keys(changes).length === 0) {
       throw new ApiError("INVALID_STATE", "Nothing to change: every field already has that value");
     }
-    await tx
-      .update(plans)
-      .set({ ...set, updatedAt: now })
-      .where(eq(plans.id, plan.id));
+    await updatePlanColumns(tx, plan.id, set, now);
     return writeAudit(
       tx,
       adminAudit(admin, {
@@ -246,7 +237,7 @@ export async function changePlanPrice(
       newPrice: input.price,
       now,
     });
-    await tx.update(plans).set({ price: input.price, updatedAt: now }).where(eq(plans.id, plan.id));
+    await updatePlanColumns(tx, plan.id, { price: input.price }, now);
     const auditId = await writeAudit(
       tx,
       adminAudit(admin, {

@@ -20,6 +20,14 @@ import type {
   AdminUsersQuery,
 } from "@obuna/contracts/http";
 import { formatSom } from "@obuna/contracts/money";
+import {
+  getPaymentRow,
+  listAuditLog,
+  listPaymentSessions,
+  listPayments,
+  listSubscriptions,
+  listUsers,
+} from "@obuna/db/queries";
 import type { GatewayDeps } from "../context";
 import { ApiError } from "../errors";
 import type { GatewayMetrics } from "../metrics";
@@ -28,17 +36,9 @@ import { atmosCardRemover } from "../services/card-provider";
 import { flushNotifications } from "../services/notifications";
 import { BotApiError } from "../telegram-bot-api";
 import type { AdminIdentity } from "./auth";
+import { dashboardFigures } from "./dashboard";
 import { opsCounter } from "./metrics";
-import {
-  dashboardFigures,
-  getPaymentRow,
-  listAuditLog,
-  listBoundCards,
-  listPaymentSessions,
-  listPayments,
-  listSubscriptions,
-  listUsers,
-} from "./queries";
+import { listBoundCards } from "./queries";
 import {
   auditView,
   boundCardView,

@@ -1,14 +1,14 @@
 import { createHmac } from "node:crypto";
 import { maskPan } from "@obuna/contracts/card";
-import { createMiddleware } from "hono/factory";
-import type { HonoEnv } from "../context";
-import { ApiError } from "../errors";
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
   getIdempotencyRecord,
   releaseIdempotencyKey,
-} from "../queries/idempotency";
+} from "@obuna/db/queries";
+import { createMiddleware } from "hono/factory";
+import type { HonoEnv } from "../context";
+import { ApiError } from "../errors";
 import { callerScope } from "./auth";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;

@@ -47,6 +47,14 @@ export const ADMIN_ACTIONS = {
     consequence: "Access ends now, auto-renew is switched off and the user loses premium.",
     danger: true,
   },
+  "event.resend": {
+    title: "Resend event",
+    entity: "event delivery",
+    path: (id: number) => `event-deliveries/${id}/resend`,
+    consequence:
+      "The same event (same id and body, signed anew) is sent to this endpoint again within seconds. A receiver that already handled it acknowledges it without acting twice.",
+    danger: false,
+  },
 } as const;
 
 export type AdminActionName = keyof typeof ADMIN_ACTIONS;

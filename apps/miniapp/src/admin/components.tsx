@@ -15,6 +15,7 @@ const NAV: ReadonlyArray<{ href: string; label: string }> = [
   { href: "/admin/users", label: "Users" },
   { href: "/admin/audit-log", label: "Audit log" },
   { href: "/admin/plans", label: "Plans" },
+  { href: "/admin/events", label: "Signed events" },
 ];
 
 function one(value: string | string[] | undefined): string | undefined {

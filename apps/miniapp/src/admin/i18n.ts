@@ -180,6 +180,18 @@ const RU: Dictionary = {
     "Дата окончания сдвигается вперёд на указанное число дней, бесплатно.",
   "Access ends now, auto-renew is switched off and the user loses premium.":
     "Доступ заканчивается сейчас, автопродление отключается, и пользователь теряет премиум.",
+  // signed events (delivery log)
+  "Signed events": "Подписанные события",
+  "Resend event": "Отправить событие повторно",
+  Resend: "Повторить",
+  "The same event (same id and body, signed anew) is sent to this endpoint again within seconds. A receiver that already handled it acknowledges it without acting twice.":
+    "То же событие (тот же id и тело, с новой подписью) через несколько секунд снова отправляется на этот адрес. Получатель, который уже обработал его, подтвердит его без повторного действия.",
+  "No event deliveries match.": "Доставок событий не найдено.",
+  Event: "Событие",
+  Endpoint: "Адрес",
+  Attempts: "Попытки",
+  "Last answer": "Последний ответ",
+  "Event id": "Id события",
   // plan fiscal receipt codes (i16-fiscalform)
   "Fiscal receipt": "Фискальный чек",
   "Printed on the receipt of every charge for this plan. Take the codes from tasnif.soliq.uz; left empty, a new plan gets placeholders that must be set before going live.":
@@ -358,6 +370,18 @@ const UZ: Dictionary = {
     "Tugash sanasi ko'rsatilgan kunlar soniga bepul suriladi.",
   "Access ends now, auto-renew is switched off and the user loses premium.":
     "Kirish hozir tugaydi, avtomatik uzaytirish o'chiriladi va foydalanuvchi premiumni yo'qotadi.",
+  // signed events (delivery log)
+  "Signed events": "Imzolangan hodisalar",
+  "Resend event": "Hodisani qayta yuborish",
+  Resend: "Qayta yuborish",
+  "The same event (same id and body, signed anew) is sent to this endpoint again within seconds. A receiver that already handled it acknowledges it without acting twice.":
+    "Xuddi shu hodisa (o'sha id va tana, yangi imzo bilan) bir necha soniyada shu manzilga qayta yuboriladi. Uni allaqachon qayta ishlagan qabul qiluvchi ikkinchi marta amal qilmasdan tasdiqlaydi.",
+  "No event deliveries match.": "Hodisa yetkazmalari topilmadi.",
+  Event: "Hodisa",
+  Endpoint: "Manzil",
+  Attempts: "Urinishlar",
+  "Last answer": "Oxirgi javob",
+  "Event id": "Hodisa id",
   // plan fiscal receipt codes (i16-fiscalform)
   "Fiscal receipt": "Fiskal chek",
   "Printed on the receipt of every charge for this plan. Take the codes from tasnif.soliq.uz; left empty, a new plan gets placeholders that must be set before going live.":

@@ -31,7 +31,10 @@ const DAY = 86_400_000;
  * A run may overlap the previous one when it takes longer than its interval: every job below is safe
  * to run twice at once (row locks, `skip locked`, deterministic job ids).
  */
-export function periodicJobs(config: RenewalsEnv, jobs: { sweep: () => Promise<number> }): PeriodicJob[] {
+export function periodicJobs(
+  config: RenewalsEnv,
+  jobs: { sweep: () => Promise<number>; eventsRelay: () => Promise<unknown> },
+): PeriodicJob[] {
   return [
     {
       name: RENEWAL_JOBS.sweep,
@@ -74,6 +77,11 @@ export function periodicJobs(config: RenewalsEnv, jobs: { sweep: () => Promise<n
       name: RENEWAL_JOBS.adminAlerts,
       everyMs: config.RENEWALS_ADMIN_ALERTS_INTERVAL_MS,
       process: adminAlertsProcessor({ failedPaymentsPerHour: config.ALERT_FAILED_PAYMENTS_PER_HOUR }),
+    },
+    {
+      name: RENEWAL_JOBS.eventsRelay,
+      everyMs: config.RENEWALS_EVENTS_RELAY_INTERVAL_MS,
+      process: () => jobs.eventsRelay(),
     },
     // ── TODO(issue 18, lead): `stuck-session-recheck` goes here once packages/billing has the payment
     // finalize logic: RENEWAL_JOBS.stuckSessionRecheck ("stuck-session-recheck"), its interval

@@ -504,3 +504,61 @@ export const AdminDashboardSeriesSchema = z.object({
   ),
 });
 export type AdminDashboardSeries = z.infer<typeof AdminDashboardSeriesSchema>;
+
+// ------------------------------------------------------------------ signed events (delivery log)
+
+/** GET /api/v1/admin/event-deliveries: the delivery log of signed premium events, newest first. */
+export const AdminEventDeliveriesQuerySchema = z.object({
+  limit,
+  offset,
+  status: z.enum(["pending", "delivered", "failed"]).optional(),
+  type: z.string().trim().min(1).max(64).optional(),
+  telegram_id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  event_id: z.string().uuid().optional(),
+});
+export type AdminEventDeliveriesQuery = z.infer<typeof AdminEventDeliveriesQuerySchema>;
+
+/** One HTTP attempt: the endpoint's status (null = no answer), the error, how long it took. */
+export const AdminEventAttemptSchema = z.object({
+  generation: z.number().int(),
+  status_code: z.number().int().nullable(),
+  error: z.string().nullable(),
+  duration_ms: z.number().int(),
+  created_at: IsoDateTimeSchema,
+});
+export const AdminEventDeliverySchema = z.object({
+  id: z.number().int(),
+  event_id: z.string(),
+  event_type: z.string(),
+  telegram_id: z.number().int(),
+  subscription_id: z.number().int(),
+  endpoint: z.string(),
+  /** pending = owed (queued or waiting for a retry), delivered = a 2xx, failed = every attempt used. */
+  status: z.enum(["pending", "delivered", "failed"]),
+  /** Bumped by each manual resend. */
+  generation: z.number().int(),
+  attempts: z.number().int(),
+  last_status_code: z.number().int().nullable(),
+  last_error: z.string().nullable(),
+  last_attempt_at: IsoDateTimeSchema.nullable(),
+  delivered_at: IsoDateTimeSchema.nullable(),
+  created_at: IsoDateTimeSchema,
+  /** The event's body as every endpoint receives it. */
+  payload: z.unknown(),
+  /** The latest attempts (up to 10), newest first. */
+  recent_attempts: z.array(AdminEventAttemptSchema),
+});
+export type AdminEventDelivery = z.infer<typeof AdminEventDeliverySchema>;
+export const AdminEventDeliveryListSchema = page(AdminEventDeliverySchema);
+export type AdminEventDeliveryList = z.infer<typeof AdminEventDeliveryListSchema>;
+
+/**
+ * POST /api/v1/admin/event-deliveries/{id}/resend   body {reason}
+ * Sends the same event (same id and body, signed anew) to the same endpoint again: a new generation,
+ * delivered by the renewals worker within RENEWALS_EVENTS_RELAY_INTERVAL_MS. Audited (`event.resent`).
+ */
+export const AdminEventResendResponseSchema = z.object({
+  delivery: AdminEventDeliverySchema,
+  audit_id: z.number().int(),
+});
+export type AdminEventResendResponse = z.infer<typeof AdminEventResendResponseSchema>;

@@ -1,6 +1,7 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, count, desc, eq, lt, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
-import { paymentSessions, payments } from "../schema/index";
+import { paymentSessions, payments, plans, users } from "../schema/index";
+import { type ListPage, pageTotal, searchCondition, userRef } from "./list-page";
 
 /**
  * The payment-session writes the money core makes (complete, fail, payment unknown). The gateway's
@@ -82,4 +83,53 @@ export async function setSessionPaymentStatus(
     .where(
       and(eq(payments.idempotencyKey, sessionPaymentKey(sessionId)), sql`${payments.status} <> 'success'`),
     );
+}
+
+// ------------------------------------------------------------------ admin reads and figures
+
+/**
+ * Payment sessions (filter by status; search incl. the card mask), newest first, with owner, plan and
+ * the session's payment, and the total.
+ */
+export async function listPaymentSessions(
+  db: DbOrTx,
+  params: ListPage & { status?: (typeof paymentSessions.status.enumValues)[number]; search?: string },
+) {
+  const where = and(
+    params.status ? eq(paymentSessions.status, params.status) : undefined,
+    searchCondition(params.search, paymentSessions.cardMasked),
+  );
+  const rows = await db
+    .select({
+      session: paymentSessions,
+      user: userRef,
+      planSlug: plans.slug,
+      paymentId: payments.id,
+      paymentStatus: payments.status,
+    })
+    .from(paymentSessions)
+    .innerJoin(users, eq(users.id, paymentSessions.userId))
+    .innerJoin(plans, eq(plans.id, paymentSessions.planId))
+    .leftJoin(payments, eq(payments.idempotencyKey, sql`'session:' || ${paymentSessions.id}::text`))
+    .where(where)
+    .orderBy(desc(paymentSessions.createdAt), desc(paymentSessions.id))
+    .limit(params.limit)
+    .offset(params.offset);
+  const n = await pageTotal(
+    db
+      .select({ n: count() })
+      .from(paymentSessions)
+      .innerJoin(users, eq(users.id, paymentSessions.userId))
+      .where(where),
+  );
+  return { rows, total: n };
+}
+
+/** Sessions in `processing` not updated since `updatedBefore` (stuck: the dashboard, /metrics). */
+export async function countStuckPaymentSessions(db: DbOrTx, updatedBefore: Date): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(paymentSessions)
+    .where(and(eq(paymentSessions.status, "processing"), lt(paymentSessions.updatedAt, updatedBefore)));
+  return Number(row?.n ?? 0);
 }

@@ -1,7 +1,9 @@
-import { and, asc, desc, eq, isNotNull, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, isNotNull, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
-import { payments, plans, subscriptions } from "../schema/index";
+import { payments, plans, subscriptions, users } from "../schema/index";
 import type { NewPayment } from "../types";
+import { type ReportRow, TASHKENT_TZ } from "./calendar";
+import { type ListPage, pageTotal, searchCondition, userRef } from "./list-page";
 
 /** A user's payments, newest first, with the plan they paid for. */
 export async function listPaymentsByUser(db: DbOrTx, userId: number, limit = 20) {
@@ -108,4 +110,95 @@ export async function expirePaymentSessions(
     )
     select id from expired`);
   return [...rows].map((r) => r.id);
+}
+
+// ------------------------------------------------------------------ admin reads and figures
+
+/** Payments (filter by status, kind, missing receipt; search), newest first, with their owner and the total. */
+export async function listPayments(
+  db: DbOrTx,
+  params: ListPage & {
+    status?: (typeof payments.status.enumValues)[number];
+    kind?: (typeof payments.kind.enumValues)[number];
+    search?: string;
+    without_receipt?: boolean;
+  },
+) {
+  const where = and(
+    params.status ? eq(payments.status, params.status) : undefined,
+    params.kind ? eq(payments.kind, params.kind) : undefined,
+    // A charge without a receipt: successful and no receipt link (payments_success_without_receipt_idx).
+    params.without_receipt === true
+      ? sql`(${payments.status} = 'success' and ${payments.receiptUrl} is null)`
+      : params.without_receipt === false
+        ? sql`not (${payments.status} = 'success' and ${payments.receiptUrl} is null)`
+        : undefined,
+    searchCondition(params.search, payments.cardMasked),
+  );
+  const rows = await db
+    .select({ payment: payments, user: userRef })
+    .from(payments)
+    .innerJoin(users, eq(users.id, payments.userId))
+    .where(where)
+    .orderBy(desc(payments.createdAt), desc(payments.id))
+    .limit(params.limit)
+    .offset(params.offset);
+  const n = await pageTotal(
+    db.select({ n: count() }).from(payments).innerJoin(users, eq(users.id, payments.userId)).where(where),
+  );
+  return { rows, total: n };
+}
+
+/** One payment with its owner, or null. */
+export async function getPaymentRow(db: DbOrTx, paymentId: number) {
+  const [row] = await db
+    .select({ payment: payments, user: userRef })
+    .from(payments)
+    .innerJoin(users, eq(users.id, payments.userId))
+    .where(eq(payments.id, paymentId));
+  return row ?? null;
+}
+
+/** Payments created since `since`, counted by kind and status (the obuna_payments_24h gauge). */
+export async function countPaymentsSince(db: DbOrTx, since: Date) {
+  return db
+    .select({ kind: payments.kind, status: payments.status, n: count() })
+    .from(payments)
+    .where(gte(payments.createdAt, since))
+    .groupBy(payments.kind, payments.status);
+}
+
+/** Successful payments created since `since`: how many, and their sum in tiyin. */
+export async function sumSuccessfulPaymentsSince(db: DbOrTx, since: Date) {
+  const [row] = await db
+    .select({ n: count(), sum: sql<string>`coalesce(sum(${payments.amount}), 0)` })
+    .from(payments)
+    .where(and(eq(payments.status, "success"), gte(payments.createdAt, since)));
+  return { count: Number(row?.n ?? 0), sum: Number(row?.sum ?? 0) };
+}
+
+/** Payments whose charge outcome is still unknown. */
+export async function countUnknownPayments(db: DbOrTx): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(payments).where(eq(payments.status, "unknown"));
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Revenue by the Tashkent day a successful payment was created, rail (payments.provider) and plan
+ * slug, between `since` and `now` (a refunded payment is `reversed`, so it drops out).
+ */
+export async function revenueByDay(db: DbOrTx, window: { since: Date; now: Date }) {
+  const sinceIso = window.since.toISOString();
+  const nowIso = window.now.toISOString();
+  return (await db.execute(sql`
+    select to_char((p.created_at at time zone ${TASHKENT_TZ})::date, 'YYYY-MM-DD') as date,
+           p.provider::text as rail, pl.slug as plan_slug,
+           sum(p.amount)::bigint as amount, count(*)::int as count
+    from payments p
+    left join subscriptions s on s.id = p.subscription_id
+    left join payment_sessions ps on ps.id = p.session_id
+    join plans pl on pl.id = coalesce(s.plan_id, ps.plan_id)
+    where p.status = 'success' and p.created_at >= ${sinceIso}::timestamptz and p.created_at <= ${nowIso}::timestamptz
+    group by 1, 2, 3 order by 1, 2, 3
+  `)) as unknown as ReportRow[];
 }

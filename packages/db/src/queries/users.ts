@@ -1,7 +1,8 @@
-import { eq, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { preparedQuery } from "../prepared";
-import { users } from "../schema/index";
+import { subscriptions, users } from "../schema/index";
+import { type ListPage, pageTotal, searchCondition } from "./list-page";
 
 export interface TelegramProfile {
   telegramId: number;
@@ -91,4 +92,32 @@ export async function setUserLanguage(
     })
     .returning();
   return user!;
+}
+
+/** Users (filter by role; search Telegram id, username), newest first, with their live subscription, and the total. */
+export async function listUsers(
+  db: DbOrTx,
+  params: ListPage & { role?: (typeof users.role.enumValues)[number]; search?: string },
+) {
+  const where = and(
+    params.role ? eq(users.role, params.role) : undefined,
+    searchCondition(params.search, null),
+  );
+  const rows = await db
+    .select({
+      user: users,
+      subscriptionId: subscriptions.id,
+      subscriptionEndDate: subscriptions.endDate,
+    })
+    .from(users)
+    .leftJoin(
+      subscriptions,
+      and(eq(subscriptions.userId, users.id), inArray(subscriptions.status, ["active", "past_due"])),
+    )
+    .where(where)
+    .orderBy(desc(users.createdAt), desc(users.id))
+    .limit(params.limit)
+    .offset(params.offset);
+  const n = await pageTotal(db.select({ n: count() }).from(users).where(where));
+  return { rows, total: n };
 }

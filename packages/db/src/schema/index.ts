@@ -8,6 +8,7 @@ export * from "./notification-outbox";
 export * from "./payment-sessions";
 export * from "./payments";
 export * from "./plans";
+export * from "./premium-events";
 export * from "./renewal-attempts";
 export * from "./subscriptions";
 export * from "./users";

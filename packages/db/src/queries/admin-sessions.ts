@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { DbOrTx } from "@obuna/db";
-import { adminSessions } from "@obuna/db/schema";
 import { and, eq, gt, lt } from "drizzle-orm";
+import type { DbOrTx } from "../client";
+import { adminSessions } from "../schema/index";
 
 /**
  * The server side of admin sessions (table admin_sessions): a signed session token is accepted only
