@@ -18,6 +18,7 @@ import {
 } from "@obuna/db/queries";
 import { writeAudit } from "./audit";
 import type { AuditBy, BillingDeps } from "./deps";
+import { recordPremiumEvent } from "./events";
 import { grantPurchasedPeriod, isLive, type Period, takeBackPeriod } from "./subscriptions";
 
 /**
@@ -236,6 +237,11 @@ export async function recordStarsPayment(
       updatedAt: now,
     });
     await setUserRole(tx, linked.userId, "premium");
+    await recordPremiumEvent(tx, deps, {
+      type: "premium.renewed",
+      subscriptionId: linked.id,
+      period: period.end,
+    });
     subscriptionId = linked.id;
     granted = "extended";
   } else {
