@@ -20,6 +20,12 @@ import { createNotificationWorker } from "./notifications/worker";
 import { createOpsApp, createWebhookApp, type OpsOptions, startWebhookServer, WEBHOOK_PATH } from "./server";
 import { initBotWhenReachable, pollingReachability } from "./telegram-reachability";
 
+/**
+ * The updates the bot asks Telegram for. `pre_checkout_query` is required for Telegram Stars: without
+ * it Telegram never asks, and every Stars checkout times out after 10 s (docs/stars.md).
+ */
+const ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"] as const;
+
 async function main() {
   let config: ReturnType<typeof loadBotConfig>;
   try {
@@ -149,7 +155,7 @@ async function main() {
     );
     await bot.api.setWebhook(`${config.mode.url.replace(/\/+$/, "")}${WEBHOOK_PATH}`, {
       secret_token: config.mode.secretToken,
-      allowed_updates: ["message", "callback_query"],
+      allowed_updates: ALLOWED_UPDATES,
     });
     logger.info({ port, mode: "webhook" }, `bot listening on ${port}`);
     stopReceiving = () => new Promise((resolve) => server.close(() => resolve()));
@@ -158,7 +164,7 @@ async function main() {
       .deleteWebhook()
       .catch((error: Error) => logger.warn({ err: { message: error.message } }, "deleteWebhook failed"));
     bot.api.config.use(pollingReachability(reachability));
-    const runner = run(bot, { runner: { fetch: { allowed_updates: ["message", "callback_query"] } } });
+    const runner = run(bot, { runner: { fetch: { allowed_updates: ALLOWED_UPDATES } } });
     isPolling = () => runner.isRunning();
     logger.info({ mode: "polling", username: bot.botInfo.username }, "bot polling");
     stopReceiving = async () => {

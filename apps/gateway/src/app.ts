@@ -20,6 +20,10 @@ import { registerHealth } from "./routes/health";
 import { registerCreateLink } from "./routes/payment.create-link";
 import { registerPaymentSession } from "./routes/payment.session";
 import { registerPlansList } from "./routes/plans.list";
+import { registerStarsInvoiceLink } from "./routes/stars.invoice-link";
+import { registerStarsPreCheckout } from "./routes/stars.pre-checkout";
+import { registerStarsRefundedPayment } from "./routes/stars.refunded-payment";
+import { registerStarsSuccessfulPayment } from "./routes/stars.successful-payment";
 import { registerSubscriptionCancelResume } from "./routes/subscription.cancel-resume";
 import { registerUserCards } from "./routes/user.cards";
 import { registerUserLanguage } from "./routes/user.language";
@@ -70,6 +74,10 @@ export function createApp(inputDeps: GatewayDeps, options: { admin?: AdminConfig
   registerUserLanguage(app);
   registerEntitlements(app);
   registerSubscriptionCancelResume(app);
+  registerStarsInvoiceLink(app);
+  registerStarsPreCheckout(app);
+  registerStarsSuccessfulPayment(app);
+  registerStarsRefundedPayment(app);
   registerAdmin(app, options.admin);
   registerOpsMetrics(metrics, deps.db, deps.clock);
 

@@ -1,4 +1,5 @@
 import type { AtmosClient } from "@obuna/atmos";
+import type { StarsBotApi } from "@obuna/billing";
 import type { ErrorReporter } from "@obuna/contracts/error-reporting";
 import type { TokenScope } from "@obuna/contracts/scopes";
 import type { CardTokenKey, Database } from "@obuna/db";
@@ -68,6 +69,8 @@ export interface GatewayDeps {
   logger: Logger;
   clock: () => Date;
   metrics?: GatewayMetrics;
+  /** The Bot API's Stars methods (Telegram adapter from the composition root); absent = Stars off (503). */
+  stars?: StarsBotApi;
   /** Optional Sentry (SENTRY_DSN): unexpected errors are reported there too. */
   errorReporter?: ErrorReporter;
 }

@@ -143,6 +143,8 @@ export const gatewayEnvSchema = z.object({
   OFFER_VERSION: z.string().trim().min(1).max(64).default("1"),
   /** Days between a subscriber's price-change notice and the first renewal at the new price. */
   PRICE_CHANGE_NOTICE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  /** The Bot API the gateway calls for Telegram Stars (createInvoiceLink, refunds); a local emulator in tests. */
+  TELEGRAM_API_ROOT: z.string().url().default("https://api.telegram.org"),
   /** reconcile: pending/unknown outcomes older than this many minutes are reported. */
   RECONCILE_UNRESOLVED_AFTER_MIN: z.coerce.number().int().min(1).default(15),
 });

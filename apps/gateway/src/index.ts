@@ -10,6 +10,7 @@ import { createApp } from "./app";
 import { atmosClientFromEnv } from "./atmos-client";
 import { type GatewayEnv, loadGatewayEnv } from "./env";
 import { createMetrics } from "./metrics";
+import { createTelegramBotApi } from "./telegram-bot-api";
 
 async function main(env: GatewayEnv) {
   const logger = pino({
@@ -43,6 +44,7 @@ async function main(env: GatewayEnv) {
     logger,
     clock: () => new Date(),
     metrics: createMetrics({ defaultMetrics: true }),
+    stars: createTelegramBotApi({ botToken: env.BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT }),
     errorReporter: await createErrorReporter({ dsn: env.SENTRY_DSN, app: "gateway" }),
     config: {
       internalApiToken: env.INTERNAL_API_TOKEN,

@@ -280,6 +280,31 @@ describe("plans in admin", () => {
     expect(row!.price).toBe(1_500_000);
   });
 
+  it("Stars price: seeded on the monthly plan, set on create, edited (audited from/to) and cleared; 0 is a 400, nothing written", async () => {
+    const list = await admin("GET", "/api/v1/admin/plans");
+    const monthly = (list.body.data.items as Json[]).find((p) => p.slug === "monthly");
+    expect(monthly.stars_price).toBe(150);
+    const plain = await createPlan();
+    expect(plain.stars_price).toBeNull();
+    const starred = await createPlan({ stars_price: 99 });
+    expect(starred.stars_price).toBe(99);
+    const edited = await admin("POST", `/api/v1/admin/plans/${plain.id}/edit`, {
+      body: { stars_price: 250, reason: "sell it for Stars too" },
+    });
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200);
+    expect(edited.body.data.plan.stars_price).toBe(250);
+    const rows = await planAudit(plain.id);
+    expect((rows.at(-1)!.details as Json).changes).toEqual({ stars_price: { from: null, to: 250 } });
+    const zero = await admin("POST", `/api/v1/admin/plans/${plain.id}/edit`, {
+      body: { stars_price: 0, reason: "zero is not a price" },
+    });
+    expect(zero.status).toBe(400);
+    const cleared = await admin("POST", `/api/v1/admin/plans/${plain.id}/edit`, {
+      body: { stars_price: null, reason: "no longer for Stars" },
+    });
+    expect(cleared.body.data.plan.stars_price).toBeNull();
+  });
+
   it("fiscal codes: placeholders by default, set on create and edit (audited from/to); a 16-digit IKPU or VAT 101 is a 400 naming the field, nothing written", async () => {
     const plain = await createPlan();
     expect(plain).toMatchObject({

@@ -13,8 +13,12 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** Budget from the measurement (docs/gateway.md): 204 672 bytes inlined, 46 943 with components. */
-const PUBLIC_SPEC_BUDGET_BYTES = 64 * 1024;
+/**
+ * Budget from the measurement (docs/gateway.md): 204 672 bytes inlined, 46 943 with components; the
+ * endpoints added since (cards, the four /api/v1/stars/* of Telegram Stars) bring it to 66 714.
+ * Inlining the shared schemas again would triple it: that is what this budget catches.
+ */
+const PUBLIC_SPEC_BUDGET_BYTES = 80 * 1024;
 
 describe("/docs", () => {
   it("references only same-origin assets, and each is served with its content type", async () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createAtmosClient } from "@obuna/atmos";
 import { type RunningSandbox, SANDBOX_CARDS, SANDBOX_OTP, startSandbox } from "@obuna/atmos/sandbox";
+import type { StarsBotApi } from "@obuna/billing";
 import { QUEUES } from "@obuna/contracts/jobs";
 import { type SignInitDataOptions, signInitData } from "@obuna/contracts/testing";
 import { createDb, type DbHandle, parseCardTokenKey } from "@obuna/db";
@@ -45,7 +46,7 @@ export interface Harness {
  */
 export async function startHarness(
   configPatch: Partial<GatewayConfig> = {},
-  options: { resetData?: boolean; notificationsQueue?: Queue } = {},
+  options: { resetData?: boolean; notificationsQueue?: Queue; stars?: StarsBotApi } = {},
 ): Promise<Harness> {
   const db = createDb(testDatabaseUrl("gateway"), { max: 20 });
   // Each sandbox numbers its transactions from the same start: every test file begins with empty
@@ -86,6 +87,7 @@ export async function startHarness(
     logger,
     clock: () => new Date(Date.now() + clock.offsetMs),
     config: testGatewayConfig(configPatch),
+    ...(options.stars ? { stars: options.stars } : {}),
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));

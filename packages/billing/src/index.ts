@@ -5,4 +5,5 @@ export * from "./events";
 export * from "./payments";
 export * from "./provider";
 export * from "./session-settlement";
+export * from "./stars";
 export * from "./subscriptions";

@@ -29,6 +29,8 @@ import { recordPremiumEvent } from "./events";
  */
 
 const DAY_MS = 86_400_000;
+/** How long past its end a Stars-renewed subscription waits for Telegram's recurring payment. */
+export const STARS_RENEWAL_GRACE_MS = DAY_MS;
 
 /** `active` and `past_due` give access (and `is_active` says so). */
 export function isLive(sub: Pick<Subscription, "status">): boolean {
@@ -113,6 +115,8 @@ export async function grantPurchasedPeriod(
       autoRenew: renewWithCardId !== null ? true : live.autoRenew,
       boundCardId: renewWithCardId ?? live.boundCardId,
       cancelledAt: renewWithCardId !== null ? null : live.cancelledAt,
+      // A card with auto-renew takes over renewing (the Stars subscription must be canceled at Telegram).
+      ...(renewWithCardId !== null ? { rail: "card" as const } : {}),
       ...price,
     });
     await recordPremiumEvent(tx, deps, {
@@ -355,6 +359,15 @@ export async function expireIfDue(
   if (!sub) return { status: "not_due" };
   if (input.check === "ended" && !(sub.status === "active" && sub.endDate <= now))
     return { status: "not_due" };
+  // Telegram charges a live Stars subscription at its end and the recurring update comes a little
+  // later: it keeps access for STARS_RENEWAL_GRACE_MS past the end before it is expired.
+  if (
+    input.check === "ended" &&
+    sub.rail === "stars" &&
+    sub.starsCanceledAt === null &&
+    now.getTime() < sub.endDate.getTime() + STARS_RENEWAL_GRACE_MS
+  )
+    return { status: "not_due" };
   if (input.check === "grace" && !(sub.status === "past_due" && sub.graceUntil && sub.graceUntil <= now))
     return { status: "not_due" };
   if (await hasOpenAttempt(tx, sub.id, sub.endDate)) return { status: "not_due" };
@@ -426,7 +439,7 @@ export type AutoRenewOutcome =
   | { status: "changed" }
   | { status: "unchanged" }
   | { status: "not_found" }
-  | { status: "refused"; reason: "not_live" | "no_usable_card" };
+  | { status: "refused"; reason: "not_live" | "no_usable_card" | "stars_renews" };
 
 /**
  * cancel by the user: auto-renew off, access stays until the end date. Repeating it changes
@@ -479,9 +492,12 @@ export async function resumeAutoRenew(
   const sub = await lockSubscription(tx, input.subscriptionId);
   if (!sub) return { status: "not_found" };
   if (!isLive(sub)) return { status: "refused", reason: "not_live" };
+  // One rail renews: card auto-renew never comes back while Telegram still renews a Stars subscription.
+  if (sub.rail === "stars" && sub.starsCanceledAt === null)
+    return { status: "refused", reason: "stars_renews" };
   const card = sub.boundCardId ? await getBoundCard(tx, sub.boundCardId) : null;
   if (!card?.isActive || card.removedAt !== null) return { status: "refused", reason: "no_usable_card" };
-  await updateSubscription(tx, sub.id, { autoRenew: true, cancelledAt: null, updatedAt: now });
+  await updateSubscription(tx, sub.id, { autoRenew: true, cancelledAt: null, rail: "card", updatedAt: now });
   await writeAudit(
     tx,
     {

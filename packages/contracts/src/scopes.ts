@@ -21,6 +21,11 @@ export const TOKEN_SCOPES = [
   "cards:read",
   /** PUT /user/{id}/language: the language chosen in the bot. */
   "user:language",
+  /**
+   * /api/v1/stars/*: Stars invoice links for a session, the pre-checkout check, and relaying
+   * Telegram's successful_payment / refunded_payment (the money is Telegram's word, sent by our bot).
+   */
+  "stars:pay",
 ] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
@@ -34,4 +39,5 @@ export const HOST_BOT_SCOPES: readonly TokenScope[] = [
   "subscription:read",
   "subscription:manage",
   "payments:read",
+  "stars:pay",
 ];

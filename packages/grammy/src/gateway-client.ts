@@ -15,6 +15,17 @@ import {
   PlanListResponseSchema,
   type SetLanguageRequest,
   SetLanguageResponseSchema,
+  type StarsInvoiceLinkResponse,
+  StarsInvoiceLinkResponseSchema,
+  type StarsPreCheckoutRequest,
+  type StarsPreCheckoutResponse,
+  StarsPreCheckoutResponseSchema,
+  type StarsRefundedPaymentRequest,
+  type StarsRefundedPaymentResponse,
+  StarsRefundedPaymentResponseSchema,
+  type StarsSuccessfulPaymentRequest,
+  type StarsSuccessfulPaymentResponse,
+  StarsSuccessfulPaymentResponseSchema,
   type SubscriptionResponse,
   SubscriptionResponseSchema,
 } from "@obuna/contracts/http";
@@ -83,6 +94,17 @@ export interface GatewayClient {
   resumeSubscription(subscriptionId: number): Promise<void>;
   /** The language the user chose in /start, stored on the user. */
   setLanguage(telegramId: number, request: SetLanguageRequest): Promise<void>;
+  /**
+   * Telegram Stars (`stars:pay`; docs/stars.md). Optional: a client without them offers the card only.
+   * A Stars invoice link for a payment session.
+   */
+  createStarsInvoiceLink?(sessionId: string): Promise<StarsInvoiceLinkResponse>;
+  /** May Telegram charge this pre_checkout_query? */
+  checkStarsPreCheckout?(request: StarsPreCheckoutRequest): Promise<StarsPreCheckoutResponse>;
+  /** A successful_payment, recorded once per telegram_payment_charge_id. */
+  recordStarsPayment?(request: StarsSuccessfulPaymentRequest): Promise<StarsSuccessfulPaymentResponse>;
+  /** A refunded_payment. */
+  recordStarsRefund?(request: StarsRefundedPaymentRequest): Promise<StarsRefundedPaymentResponse>;
 }
 
 export interface GatewayClientOptions {
@@ -189,6 +211,14 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     listCards: (telegramId) => call("GET", `/api/v1/user/${telegramId}/cards`, CardsResponseSchema),
     cancelSubscription: (id) => call("POST", `/api/v1/subscription/${id}/cancel`, null, {}),
     resumeSubscription: (id) => call("POST", `/api/v1/subscription/${id}/resume`, null, {}),
+    createStarsInvoiceLink: (sessionId) =>
+      call("POST", "/api/v1/stars/invoice-link", StarsInvoiceLinkResponseSchema, { session_id: sessionId }),
+    checkStarsPreCheckout: (request) =>
+      call("POST", "/api/v1/stars/pre-checkout", StarsPreCheckoutResponseSchema, request),
+    recordStarsPayment: (request) =>
+      call("POST", "/api/v1/stars/successful-payment", StarsSuccessfulPaymentResponseSchema, request),
+    recordStarsRefund: (request) =>
+      call("POST", "/api/v1/stars/refunded-payment", StarsRefundedPaymentResponseSchema, request),
     setLanguage: async (telegramId, request) => {
       await call("PUT", `/api/v1/user/${telegramId}/language`, SetLanguageResponseSchema, request);
     },

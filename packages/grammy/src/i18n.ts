@@ -106,6 +106,10 @@ export interface Messages {
   alreadyPremium(endDate: string): string;
   paymentLink(plan: string, price: string, expiresAt: string): string;
   payButton: string;
+  /** Telegram Stars: the invoice button (a native subscription for a 30-day plan). */
+  payStarsButton(stars: number, subscription: boolean): string;
+  /** The pre-checkout refusal Telegram shows (the link is old, or was made for someone else). */
+  starsCheckoutRefused: string;
   statusNone: string;
   status(view: StatusView): string;
   subscriptionStatus: Record<SubscriptionStatusName, string>;
@@ -208,6 +212,8 @@ const uz: Messages = {
   paymentLink: (plan, price, expiresAt) =>
     `Tarif: ${plan}\nNarxi: ${price}\n\nTo'lov uchun tugmani bosing. Havola ${expiresAt} gacha amal qiladi.`,
   payButton: "💳 Kartani ulash va to'lash",
+  payStarsButton: (stars, sub) => `⭐ ${stars} Stars bilan to'lash${sub ? " (har oy)" : ""}`,
+  starsCheckoutRefused: "Bu to'lov havolasi eskirgan. /premium orqali yangisini oling.",
   statusNone: "Sizda faol obuna yo'q. Obuna bo'lish: /premium",
   status: (v) =>
     `⭐ Tarif: ${v.plan}\nHolat: ${uz.subscriptionStatus[v.status]}\nTugash sanasi: ${v.endDate}\n` +
@@ -359,6 +365,8 @@ const ru: Messages = {
   paymentLink: (plan, price, expiresAt) =>
     `Тариф: ${plan}\nЦена: ${price}\n\nНажмите кнопку, чтобы оплатить. Ссылка действует до ${expiresAt}.`,
   payButton: "💳 Привязать карту и оплатить",
+  payStarsButton: (stars, sub) => `⭐ Оплатить ${stars} Stars${sub ? " (ежемесячно)" : ""}`,
+  starsCheckoutRefused: "Эта ссылка на оплату устарела. Получите новую через /premium.",
   statusNone: "У вас нет активной подписки. Оформить: /premium",
   status: (v) =>
     `⭐ Тариф: ${v.plan}\nСтатус: ${ru.subscriptionStatus[v.status]}\nДействует до: ${v.endDate}\n` +
@@ -509,6 +517,8 @@ const en: Messages = {
   paymentLink: (plan, price, expiresAt) =>
     `Plan: ${plan}\nPrice: ${price}\n\nTap the button to pay. The link works until ${expiresAt}.`,
   payButton: "💳 Link a card and pay",
+  payStarsButton: (stars, sub) => `⭐ Pay ${stars} Stars${sub ? " (monthly)" : ""}`,
+  starsCheckoutRefused: "This payment link is no longer valid. Get a new one with /premium.",
   statusNone: "You have no active subscription. Subscribe: /premium",
   status: (v) =>
     `⭐ Plan: ${v.plan}\nStatus: ${en.subscriptionStatus[v.status]}\nValid until: ${v.endDate}\n` +

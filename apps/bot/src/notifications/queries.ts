@@ -15,6 +15,7 @@ export async function getPaymentForNotification(db: DbOrTx, paymentId: number) {
       userId: payments.userId,
       subscriptionId: payments.subscriptionId,
       amount: payments.amount,
+      starsAmount: payments.starsAmount,
       status: payments.status,
       cardMasked: payments.cardMasked,
       receiptUrl: payments.receiptUrl,

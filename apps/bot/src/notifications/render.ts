@@ -99,7 +99,8 @@ export async function renderNotification(
             ? m.renewalSucceeded
             : m.renewalChargedAfterCancel;
       const text = render(
-        money(payment.amount),
+        // A Telegram Stars payment is counted in Stars (its `amount` in tiyin is 0).
+        payment.starsAmount !== null ? `${payment.starsAmount} ⭐` : money(payment.amount),
         loaded.planName,
         formatDay(loaded.subscription.endDate),
         payment.cardMasked,
@@ -173,7 +174,7 @@ export async function renderNotification(
       const loaded = job.subscriptionId ? await subscriptionWithPlan(job.subscriptionId) : null;
       return to(
         m.paymentRefunded(
-          money(payment.amount),
+          payment.starsAmount !== null ? `${payment.starsAmount} ⭐` : money(payment.amount),
           loaded?.planName ?? null,
           payment.cardMasked,
           job.endDate ? formatDay(job.endDate) : null,

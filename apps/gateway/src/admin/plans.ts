@@ -55,6 +55,7 @@ function planView(plan: Plan, counts: { live: number; other: number } | undefine
     ikpu_code: plan.ikpuCode,
     package_code: plan.packageCode,
     vat_percent: plan.vatPercent,
+    stars_price: plan.starsPrice,
     fiscal_placeholder: isPlaceholderFiscal(plan),
     live_subscriptions: counts?.live ?? 0,
     on_other_price: counts?.other ?? 0,
@@ -113,6 +114,7 @@ export async function createPlan(
         ...(input.ikpu_code !== undefined ? { ikpuCode: input.ikpu_code } : {}),
         ...(input.package_code !== undefined ? { packageCode: input.package_code } : {}),
         ...(input.vat_percent !== undefined ? { vatPercent: input.vat_percent } : {}),
+        ...(input.stars_price !== undefined ? { starsPrice: input.stars_price } : {}),
         createdAt: now,
         updatedAt: now,
       });
@@ -131,6 +133,7 @@ export async function createPlan(
             ikpuCode: plan.ikpuCode,
             packageCode: plan.packageCode,
             vatPercent: plan.vatPercent,
+            starsPrice: plan.starsPrice,
           },
         }),
         now,
@@ -159,6 +162,7 @@ const EDITABLE = {
   ikpu_code: "ikpuCode",
   package_code: "packageCode",
   vat_percent: "vatPercent",
+  stars_price: "starsPrice",
 } as const;
 
 /**

@@ -8,6 +8,7 @@ import {
   reactivateCard,
   recordRefundUnknown,
   refundPayment as refundInCore,
+  refundStarsPayment,
   removeCard as removeBoundCard,
 } from "@obuna/billing";
 import type {
@@ -33,6 +34,7 @@ import type { GatewayMetrics } from "../metrics";
 import { atmosErrorCode } from "../services/atmos-errors";
 import { atmosCardRemover } from "../services/card-provider";
 import { flushNotifications } from "../services/notifications";
+import { BotApiError } from "../telegram-bot-api";
 import type { AdminIdentity } from "./auth";
 import { dashboardFigures } from "./dashboard";
 import { opsCounter } from "./metrics";
@@ -296,6 +298,8 @@ export async function refundPayment(
   reason: string,
 ) {
   const by = byAdmin(admin, reason);
+  const row = await getPaymentRow(deps.db, paymentId);
+  if (row?.payment.provider === "telegram_stars") return refundStars(deps, admin, paymentId, by);
   const outcome = await deps.db.transaction((tx) =>
     refundInCore(tx, deps, {
       paymentId,
@@ -411,4 +415,69 @@ export async function cancelSubscriptionNow(
   countAction(deps, "subscription.canceled", "ok");
   deps.logger.info({ subscriptionId, actor: admin.actor }, "admin action");
   return { subscription: await subscriptionById(deps, subscriptionId), audit_id: outcome.auditId };
+}
+
+/**
+ * Refund of a Telegram Stars payment: Telegram's refundStarPayment (the Stars go back to the user),
+ * then the money core records it like Telegram's refunded_payment, with the admin in the audit row.
+ * "Already refunded" at Telegram counts as done; no answer writes payment.refund_unknown (503).
+ */
+async function refundStars(deps: AdminDeps, admin: AdminIdentity, paymentId: number, by: AuditBy) {
+  if (!deps.stars) throw new ApiError("SERVICE_UNAVAILABLE", "Telegram Stars is not configured");
+  const api = deps.stars;
+  const outcome = await deps.db.transaction(async (tx) => {
+    const row = await getPaymentRow(tx, paymentId);
+    return refundStarsPayment(tx, deps, {
+      paymentId,
+      by,
+      refund: async ({ telegramPaymentChargeId }) => {
+        try {
+          await api.refundStarPayment({
+            user_id: row!.user.telegramId,
+            telegram_payment_charge_id: telegramPaymentChargeId,
+          });
+          return { status: "done" };
+        } catch (error) {
+          if (!(error instanceof BotApiError)) throw error;
+          if (/CHARGE_ALREADY_REFUNDED/.test(error.description)) return { status: "done" };
+          if (error.errorCode === null || error.errorCode >= 500)
+            return { status: "unknown", error: error.description };
+          return { status: "refused", error: error.description };
+        }
+      },
+    });
+  });
+  switch (outcome.status) {
+    case "not_found":
+      throw new ApiError("PAYMENT_NOT_FOUND", "Payment not found");
+    case "already_refunded":
+      throw new ApiError("INVALID_STATE", "This payment was already refunded");
+    case "not_refundable":
+      throw new ApiError(
+        "INVALID_STATE",
+        `Only successful payments can be refunded (this one is ${outcome.paymentStatus})`,
+      );
+    case "provider_refused":
+      throw new ApiError("INVALID_STATE", `Telegram refused the refund: ${outcome.error}`);
+    case "provider_unknown":
+      countAction(deps, "payment.refunded", "unknown");
+      throw new ApiError(
+        "PAYMENT_PROVIDER_UNAVAILABLE",
+        "Telegram did not confirm the refund; nothing was marked refunded. Check getStarTransactions before retrying.",
+        { details: { outcome: "unknown" } },
+      );
+    case "refunded":
+      break;
+  }
+  await flushNotifications(deps, outcome.notificationIds);
+  countAction(deps, "payment.refunded", "ok");
+  deps.logger.info(
+    { paymentId, action: "payment.refunded", actor: admin.actor, rail: "stars" },
+    "admin action",
+  );
+  return {
+    payment: await paymentById(deps, paymentId),
+    subscription: outcome.subscriptionId ? await subscriptionById(deps, outcome.subscriptionId) : null,
+    audit_id: outcome.auditId,
+  };
 }

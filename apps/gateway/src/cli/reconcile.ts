@@ -1,6 +1,7 @@
 /**
- * `pnpm reconcile [--since <ISO date>] [--alert] [--json]` — compares our payments, open renewal
+ * `pnpm reconcile [--since <ISO date>] [--alert] [--json] [--stars]` — compares our payments, open renewal
  * attempts and (against the sandbox) the ATMOS ledger; prints a table of discrepancies and a summary.
+ * `--stars` also compares our Telegram Stars payments with the Bot API's getStarTransactions.
  * Exit code: 0 clean, 1 discrepancies found, 2 bad usage or configuration.
  * `--alert` also queues one `admin_alert` (reconciliation) per distinct set of discrepancies per day.
  */
@@ -16,6 +17,8 @@ import { queueAdminAlert } from "../admin/maintenance";
 import { fetchSandboxLedger, formatReport, reconcile, summarise } from "../admin/reconcile";
 import { atmosClientFromEnv } from "../atmos-client";
 import { type GatewayEnv, loadGatewayEnv } from "../env";
+import { reconcileStars } from "../services/stars";
+import { createTelegramBotApi } from "../telegram-bot-api";
 
 function usage(message: string): never {
   process.stderr.write(`${message}\nusage: pnpm reconcile [--since <ISO date>] [--alert] [--json]\n`);
@@ -23,11 +26,16 @@ function usage(message: string): never {
 }
 
 async function main(env: GatewayEnv, argv: string[]) {
-  let values: { since?: string; alert?: boolean; json?: boolean };
+  let values: { since?: string; alert?: boolean; json?: boolean; stars?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv.filter((a) => a !== "--"),
-      options: { since: { type: "string" }, alert: { type: "boolean" }, json: { type: "boolean" } },
+      options: {
+        since: { type: "string" },
+        alert: { type: "boolean" },
+        json: { type: "boolean" },
+        stars: { type: "boolean" },
+      },
     }));
   } catch (error) {
     usage((error as Error).message);
@@ -83,7 +91,23 @@ async function main(env: GatewayEnv, argv: string[]) {
         await queue.close();
       }
     }
-    return report.discrepancies.length > 0 ? 1 : 0;
+    let starsFound = 0;
+    if (values.stars) {
+      const starsReport = await reconcileStars(
+        {
+          db: db.db,
+          stars: createTelegramBotApi({ botToken: env.BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT }),
+        },
+        since ?? new Date(0),
+      );
+      starsFound = starsReport.discrepancies.length;
+      process.stdout.write(
+        values.json
+          ? `${JSON.stringify({ stars: starsReport }, null, 2)}\n`
+          : `Telegram Stars: ${starsReport.checkedPayments} payments, ${starsReport.checkedTransactions} transactions, ${starsFound} discrepancies\n${starsReport.discrepancies.map((d) => `• ${JSON.stringify(d)}`).join("\n")}\n`,
+      );
+    }
+    return report.discrepancies.length > 0 || starsFound > 0 ? 1 : 0;
   } finally {
     await db.close();
   }

@@ -24,6 +24,7 @@ export function registerPlansList(app: GatewayApp) {
             price: formatSom(plan.price),
             price_raw: plan.price,
             duration_days: plan.durationDays,
+            stars_price: plan.starsPrice,
           })),
         },
       },

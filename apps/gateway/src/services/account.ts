@@ -1,4 +1,10 @@
-import { removeCard as removeBoundCard, resumeAutoRenew, stopAutoRenew } from "@obuna/billing";
+import {
+  removeCard as removeBoundCard,
+  renewsWith,
+  resumeAutoRenew,
+  setStarsSubscriptionCanceled,
+  stopAutoRenew,
+} from "@obuna/billing";
 import {
   type BoundCard as BoundCardView,
   pickLanguage,
@@ -100,6 +106,7 @@ async function subscriptionView(
     start_date: sub.startDate.toISOString(),
     end_date: sub.endDate.toISOString(),
     cancelled_at: sub.cancelledAt?.toISOString() ?? null,
+    renews_with: renewsWith(sub) === "card" && !usableCard ? null : renewsWith(sub),
     card: usableCard ? cardView(usableCard) : null,
     next_charge_at: chargeAt?.toISOString() ?? null,
     next_charge:
@@ -142,9 +149,51 @@ function actorOf(caller: Caller) {
   return caller.kind === "internal" ? "bot" : `tg:${caller.telegramId}`;
 }
 
+/**
+ * The stars rail's /cancel and /resume: Telegram's editUserStarSubscription, through the money core.
+ * Telegram refusing or not answering changes nothing (503, try again).
+ */
+async function editStarsSubscription(
+  deps: Deps,
+  caller: Caller,
+  sub: { id: number },
+  user: { telegramId: number; language: "uz" | "ru" | "en" | null; languageCode: string | null },
+  canceled: boolean,
+) {
+  if (!deps.stars) throw new ApiError("SERVICE_UNAVAILABLE", "Telegram Stars is not configured");
+  const api = deps.stars;
+  const outcome = await deps.db.transaction((tx) =>
+    setStarsSubscriptionCanceled(tx, deps, {
+      subscriptionId: sub.id,
+      canceled,
+      by: { actor: actorOf(caller), reason: "user request" },
+      edit: async ({ starsChargeId, isCanceled }) => {
+        try {
+          await api.editUserStarSubscription({
+            user_id: user.telegramId,
+            telegram_payment_charge_id: starsChargeId,
+            is_canceled: isCanceled,
+          });
+          return { status: "done" };
+        } catch (error) {
+          return { status: "refused", error: (error as Error).message };
+        }
+      },
+    }),
+  );
+  if (outcome.status === "provider_refused")
+    throw new ApiError("PAYMENT_PROVIDER_UNAVAILABLE", "Telegram did not change the Stars subscription");
+  if (outcome.status === "not_found" || outcome.status === "refused")
+    throw new ApiError("INVALID_STATE", "The subscription is not active");
+  const fresh = (await getSubscriptionById(deps.db, sub.id))!;
+  return { subscription: await subscriptionView(deps, fresh, langOf(user)) };
+}
+
 /** Auto-renew off; access stays until end_date. Repeating it changes nothing. */
 export async function cancelSubscription(deps: Deps, caller: Caller, subscriptionId: number) {
   const { sub, user } = await ownedSubscription(deps, caller, subscriptionId);
+  // A Stars subscription is renewed by Telegram: canceling it is Telegram's to do.
+  if (sub.rail === "stars") return editStarsSubscription(deps, caller, sub, user, true);
   const outcome = await deps.db.transaction((tx) =>
     stopAutoRenew(tx, deps, {
       subscriptionId: sub.id,
@@ -160,6 +209,9 @@ export async function cancelSubscription(deps: Deps, caller: Caller, subscriptio
 /** Auto-renew back on: needs a live subscription and a usable saved card. */
 export async function resumeSubscription(deps: Deps, caller: Caller, subscriptionId: number) {
   const { sub, user } = await ownedSubscription(deps, caller, subscriptionId);
+  // A canceled Stars subscription is resumed at Telegram (the same rail).
+  if (sub.rail === "stars" && sub.starsCanceledAt !== null)
+    return editStarsSubscription(deps, caller, sub, user, false);
   const outcome = await deps.db.transaction((tx) =>
     resumeAutoRenew(tx, deps, {
       subscriptionId: sub.id,
@@ -168,6 +220,11 @@ export async function resumeSubscription(deps: Deps, caller: Caller, subscriptio
   );
   if (outcome.status === "refused" && outcome.reason === "no_usable_card")
     throw new ApiError("CARD_NOT_FOUND", "No saved card to renew with: pay once with auto-renew on");
+  if (outcome.status === "refused" && outcome.reason === "stars_renews")
+    throw new ApiError(
+      "INVALID_STATE",
+      "Telegram Stars renews this subscription: cancel the Stars subscription first, then turn card auto-renew on",
+    );
   if (outcome.status === "not_found" || outcome.status === "refused")
     throw new ApiError("INVALID_STATE", "The subscription is not active");
   const fresh = (await getSubscriptionById(deps.db, sub.id))!;

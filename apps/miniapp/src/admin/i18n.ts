@@ -199,6 +199,9 @@ const RU: Dictionary = {
   "IKPU/MXIK code (17 digits)": "Код ИКПУ/MXIK (17 цифр)",
   "Package code": "Код упаковки",
   "VAT (%)": "НДС (%)",
+  "Price in Telegram Stars (empty: unchanged, none: not sold for Stars)":
+    "Цена в Telegram Stars (пусто: без изменений, none: не продаётся за Stars)",
+  Stars: "Stars",
   IKPU: "ИКПУ",
   Package: "Упаковка",
   VAT: "НДС",
@@ -386,6 +389,9 @@ const UZ: Dictionary = {
   "IKPU/MXIK code (17 digits)": "IKPU/MXIK kodi (17 raqam)",
   "Package code": "Qadoq kodi",
   "VAT (%)": "QQS (%)",
+  "Price in Telegram Stars (empty: unchanged, none: not sold for Stars)":
+    "Telegram Stars narxi (bo'sh: o'zgarmaydi, none: Stars uchun sotilmaydi)",
+  Stars: "Stars",
   IKPU: "IKPU",
   Package: "Qadoq",
   VAT: "QQS",

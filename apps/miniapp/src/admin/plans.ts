@@ -36,9 +36,19 @@ export const PLAN_FIELDS = {
     "duration_days",
     "is_active",
     "sort_order",
+    "stars_price",
     ...FISCAL_FIELDS,
   ],
-  edit: ["name_uz", "name_ru", "name_en", "duration_days", "is_active", "sort_order", ...FISCAL_FIELDS],
+  edit: [
+    "name_uz",
+    "name_ru",
+    "name_en",
+    "duration_days",
+    "is_active",
+    "sort_order",
+    "stars_price",
+    ...FISCAL_FIELDS,
+  ],
   price: ["price_som"],
 } as const satisfies Record<PlanMode, readonly string[]>;
 

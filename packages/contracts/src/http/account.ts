@@ -60,6 +60,11 @@ export const SubscriptionSchema = z.object({
   start_date: IsoDateTimeSchema,
   end_date: IsoDateTimeSchema,
   cancelled_at: IsoDateTimeSchema.nullable(),
+  /**
+   * What renews the subscription next (one rail at a time): `card` (auto-renew with a saved card),
+   * `stars` (a Telegram Stars subscription, renewed by Telegram every 30 days), null = nothing.
+   */
+  renews_with: z.enum(["card", "stars"]).nullable().optional(),
   card: BoundCardSchema.nullable(),
   /**
    * When the renewal charge will be tried (RENEWAL_LEAD_HOURS before end_date, or the planned retry
@@ -97,6 +102,8 @@ export const PlanListResponseSchema = z.object({
       price: z.string(),
       price_raw: TiyinSchema,
       duration_days: z.number().int().positive(),
+      /** Price in Telegram Stars; null (or absent, older gateways) = not sold for Stars. */
+      stars_price: z.number().int().positive().nullable().optional(),
     }),
   ),
 });

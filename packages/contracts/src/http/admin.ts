@@ -346,6 +346,11 @@ const PlanPackageCodeSchema = z
   .trim()
   .regex(/^[0-9]{1,20}$/, "the package code is 1 to 20 digits");
 const PlanVatPercentSchema = z.number().int().min(0).max(100);
+/**
+ * A plan's price in Telegram Stars (whole Stars); null = not sold for Stars. A 30-day plan is a native
+ * Stars subscription, which Telegram caps at 10 000 Stars (docs/stars.md).
+ */
+const PlanStarsPriceSchema = z.number().int().min(1).max(100_000).nullable();
 
 export const AdminPlanSchema = z.object({
   id: z.number().int(),
@@ -365,6 +370,8 @@ export const AdminPlanSchema = z.object({
   package_code: z.string(),
   /** VAT rate in percent on the fiscal receipt. */
   vat_percent: z.number().int(),
+  /** Price in Telegram Stars (XTR); null = not sold for Stars. */
+  stars_price: z.number().int().nullable(),
   /** True while the plan still has the seeded placeholder codes: set them before going live. */
   fiscal_placeholder: z.boolean(),
   /** Live (active/past_due) subscriptions on the plan. */
@@ -401,6 +408,7 @@ export const AdminPlanCreateRequestSchema = z.object({
   ikpu_code: PlanIkpuCodeSchema.optional(),
   package_code: PlanPackageCodeSchema.optional(),
   vat_percent: PlanVatPercentSchema.optional(),
+  stars_price: PlanStarsPriceSchema.optional(),
   reason: AdminReasonSchema,
 });
 export type AdminPlanCreateRequest = z.input<typeof AdminPlanCreateRequestSchema>;
@@ -421,6 +429,7 @@ export const AdminPlanUpdateRequestSchema = z
     ikpu_code: PlanIkpuCodeSchema.optional(),
     package_code: PlanPackageCodeSchema.optional(),
     vat_percent: PlanVatPercentSchema.optional(),
+    stars_price: PlanStarsPriceSchema.optional(),
     reason: AdminReasonSchema,
   })
   .refine((b) => Object.keys(b).some((k) => k !== "reason"), "change at least one field");

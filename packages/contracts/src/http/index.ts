@@ -3,3 +3,4 @@ export * from "./admin";
 export * from "./common";
 export * from "./entitlements";
 export * from "./payment";
+export * from "./stars";

@@ -13,5 +13,6 @@ export * from "./plans";
 export * from "./premium-events";
 export * from "./renewal-attempts";
 export * from "./renewals";
+export * from "./stars";
 export * from "./subscriptions";
 export * from "./users";

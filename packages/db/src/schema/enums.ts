@@ -10,7 +10,9 @@ export const paymentSessionStatus = pgEnum("payment_session_status", [
   "failed",
   "expired",
 ]);
-export const paymentProvider = pgEnum("payment_provider", ["atmos"]);
+export const paymentProvider = pgEnum("payment_provider", ["atmos", "telegram_stars"]);
+/** How a subscription renews: a saved card (ATMOS, our renewals worker) or a Telegram Stars subscription (Telegram). */
+export const subscriptionRail = pgEnum("subscription_rail", ["card", "stars"]);
 export const paymentKind = pgEnum("payment_kind", ["initial", "renewal"]);
 export const paymentStatus = pgEnum("payment_status", [
   "pending",

@@ -59,6 +59,13 @@ export const paymentSessions = pgTable(
     /** The public offer version the payer accepted with the pay request (copied to the payment). */
     offerVersion: text(),
     offerAcceptedAt: timestamptz(),
+    /**
+     * Telegram Stars: the Stars price (XTR) of the invoice link made for this session, copied from the
+     * plan when the link is made; the pre-checkout check compares Telegram's total_amount with it.
+     */
+    starsAmount: integer(),
+    /** Telegram Stars: the invoice is a native 30-day Stars subscription (subscription_period 2592000). */
+    starsSubscription: boolean(),
     ...timestamps,
   },
   (t) => [

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, index, integer, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { boundCards } from "./bound-cards";
 import { identityId, refId, timestamps, timestamptz, tiyin } from "./columns";
 import { paymentKind, paymentProvider, paymentStatus } from "./enums";
@@ -44,6 +44,13 @@ export const payments = pgTable(
     offerVersion: text(),
     /** When it was accepted (the checkout's pay request; a renewal copies the first payment's). */
     offerAcceptedAt: timestamptz(),
+    /**
+     * Telegram Stars: Telegram's id of the charge (SuccessfulPayment.telegram_payment_charge_id), one
+     * row per charge whatever update repeats it; the id `refundStarPayment` needs. Null for cards.
+     */
+    telegramPaymentChargeId: text().unique(),
+    /** Telegram Stars: whole Stars paid (XTR). `amount` stays 0 tiyin for a Stars payment. */
+    starsAmount: integer(),
     ...timestamps,
   },
   (t) => [

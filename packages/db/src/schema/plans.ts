@@ -31,11 +31,17 @@ export const plans = pgTable(
     packageCode: text().notNull().default(PLACEHOLDER_PACKAGE_CODE),
     /** VAT rate in percent on the receipt (0..100). */
     vatPercent: integer().notNull().default(DEFAULT_VAT_PERCENT),
+    /**
+     * Price in Telegram Stars (XTR, whole Stars) of one period bought with Stars; null = not sold for
+     * Stars. A 30-day plan is sold as a native Stars subscription, which Telegram caps at 10 000 Stars.
+     */
+    starsPrice: integer(),
     ...timestamps,
   },
   (t) => [
     check("plans_ikpu_code_format", sql`${t.ikpuCode} ~ '^[0-9]{17}$'`),
     check("plans_package_code_format", sql`${t.packageCode} ~ '^[0-9]{1,20}$'`),
     check("plans_vat_percent_range", sql`${t.vatPercent} between 0 and 100`),
+    check("plans_stars_price_range", sql`${t.starsPrice} is null or ${t.starsPrice} between 1 and 100000`),
   ],
 );

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { boolean, index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { boundCards } from "./bound-cards";
 import { identityId, refId, timestamps, timestamptz, tiyin } from "./columns";
-import { subscriptionStatus } from "./enums";
+import { subscriptionRail, subscriptionStatus } from "./enums";
 import { plans } from "./plans";
 import { users } from "./users";
 
@@ -49,6 +49,18 @@ export const subscriptions = pgTable(
     newPriceNoticeSentAt: timestamptz(),
     /** Renewals of periods ending at or after this (end_date >= it) charge new_renewal_price, once told. */
     newPriceFrom: timestamptz(),
+    /**
+     * What renews it: `card` (auto_renew with bound_card_id, charged by our renewals worker) or
+     * `stars` (a Telegram Stars subscription Telegram charges itself every 30 days). A stars-rail
+     * subscription is never charged by card: paying with Stars turns card auto-renew off.
+     */
+    rail: subscriptionRail().notNull().default("card"),
+    /** Stars rail: the first recurring charge's telegram_payment_charge_id (editUserStarSubscription's id). */
+    starsChargeId: text(),
+    /** Stars rail: when Telegram's subscription period ends (SuccessfulPayment.subscription_expiration_date). */
+    starsExpiresAt: timestamptz(),
+    /** Stars rail: the user (or an admin) canceled the Stars subscription at Telegram; access runs to end_date. */
+    starsCanceledAt: timestamptz(),
     ...timestamps,
   },
   (t) => [

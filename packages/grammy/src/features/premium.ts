@@ -5,6 +5,7 @@ import { CALLBACK_PATTERNS, callbackData, parsePlanSlug } from "../callback-data
 import type { ObunaContext } from "../context";
 import { GatewayError } from "../gateway-client";
 import { formatDay, formatDayTime } from "../i18n";
+import { starsFeature } from "./stars";
 
 /**
  * Asks the gateway for a payment session and answers with the Mini App (`web_app`) button; when
@@ -40,17 +41,34 @@ export async function sendPaymentLink(
   );
   // Until the link expires, "not premium" is re-checked: the user may pay any moment now.
   ctx.obuna.noteCheckout(from.id, new Date(link.expires_at));
+  const keyboard = new InlineKeyboard().webApp(ctx.obuna.t.payButton, link.payment_url);
+  // The second rail: a Stars invoice for the same session (payload = its id), when the plan is sold for Stars.
+  const stars = await starsInvoiceFor(ctx, link.session_id);
+  if (stars)
+    keyboard
+      .row()
+      .url(ctx.obuna.t.payStarsButton(stars.stars_amount, stars.subscription), stars.invoice_link);
   await ctx.reply(
     ctx.obuna.t.paymentLink(
       link.plan.names?.[ctx.obuna.lang] ?? link.plan.name,
       formatMoney(link.plan.price_raw, ctx.obuna.lang),
       formatDayTime(link.expires_at),
     ),
-    {
-      reply_markup: new InlineKeyboard().webApp(ctx.obuna.t.payButton, link.payment_url),
-    },
+    { reply_markup: keyboard },
   );
   return "sent";
+}
+
+/** The session's Stars invoice link, or null (Stars off at the gateway, plan not sold for Stars, old gateway). */
+async function starsInvoiceFor(ctx: ObunaContext, sessionId: string) {
+  if (!ctx.obuna.gateway.createStarsInvoiceLink) return null;
+  try {
+    return await ctx.obuna.gateway.createStarsInvoiceLink(sessionId);
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    ctx.obuna.logger.warn({ sessionId, code: error.code }, "no Stars invoice for the session: card only");
+    return null;
+  }
 }
 
 /**
@@ -113,6 +131,8 @@ export function premiumFeature(): Composer<ObunaContext> {
     await ctx.answerCallbackQuery();
     if ((await sendPaymentLink(ctx, slug)) === "stale") await ctx.reply(ctx.obuna.t.staleButton);
   });
+
+  feature.use(starsFeature());
 
   return feature;
 }

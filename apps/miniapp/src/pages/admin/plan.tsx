@@ -126,6 +126,17 @@ export default function AdminPlanFormPage({ actor, result, flash, lang }: AdminP
                 className={`${input} w-32`}
               />
             </label>
+            <label className="flex flex-col gap-1">
+              <span>{t("Price in Telegram Stars (empty: unchanged, none: not sold for Stars)")}</span>
+              <input
+                type="text"
+                name="stars_price"
+                inputMode="numeric"
+                pattern="[0-9]{1,6}|none"
+                defaultValue={v("stars_price")}
+                className={`${input} w-32`}
+              />
+            </label>
             <fieldset className="flex flex-col gap-2 rounded border border-gray-200 p-2">
               <legend className="px-1 text-sm font-semibold">{t("Fiscal receipt")}</legend>
               <p className="text-xs text-gray-600">
@@ -210,6 +221,7 @@ function planValues(plan: AdminPlan | null): Record<string, string> {
     ikpu_code: plan.ikpu_code,
     package_code: plan.package_code,
     vat_percent: String(plan.vat_percent),
+    stars_price: plan.stars_price === null ? "none" : String(plan.stars_price),
   };
 }
 

@@ -39,6 +39,12 @@ function columns(t: (s: string) => string): ReadonlyArray<Column<AdminPlan>> {
     },
     { header: "Sort order", cell: (p) => p.sort_order },
     {
+      header: "Stars",
+      cell: (p) => (
+        <span data-testid="plan-stars-price">{p.stars_price === null ? "—" : `${p.stars_price} ⭐`}</span>
+      ),
+    },
+    {
       header: "Fiscal receipt",
       cell: (p) => (
         <span className="flex flex-col whitespace-nowrap text-xs" data-testid="plan-fiscal">

@@ -80,6 +80,15 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
     // Fiscal codes: an empty field is left out (a new plan gets the placeholders, an edit keeps them).
     if (fields.ikpu_code) request.ikpu_code = fields.ikpu_code;
     if (fields.package_code) request.package_code = fields.package_code;
+    // Stars price: a whole number of Stars; "none" (or 0) = not sold for Stars; empty = left as is.
+    const stars = (fields.stars_price ?? "").trim().toLowerCase();
+    if (stars === "none" || stars === "0") request.stars_price = null;
+    else if (stars) {
+      const value = whole("stars_price");
+      if (!Number.isInteger(value) || value < 1)
+        return again("The Stars price must be a whole number of Stars (or none).");
+      request.stars_price = value;
+    }
     if (fields.vat_percent) {
       const vat = whole("vat_percent");
       if (!Number.isInteger(vat)) return again("VAT must be a whole number of percent (0 to 100).");
