@@ -1,4 +1,5 @@
 import { type AtmosClient, isAtmosError } from "@obuna/atmos";
+import type { PaymentProvider } from "@obuna/billing";
 import type { ErrorReporter } from "@obuna/contracts/error-reporting";
 import {
   EVENT_JOBS,
@@ -44,7 +45,10 @@ import { createServer } from "./server";
 
 export interface RenewalsDeps {
   db: Database;
+  /** Interim: moves to `provider`. */
   atmos: AtmosClient;
+  /** The card rail (PaymentProvider port), e.g. `createAtmosProvider` over `atmos`. */
+  provider: PaymentProvider;
   /** redis:// URL; the worker and the queues open their own connections from it. */
   redisUrl: string;
   config: RenewalsEnv;
@@ -83,6 +87,7 @@ export function createRenewals(deps: RenewalsDeps) {
   const ctx: RenewalContext = {
     db: deps.db,
     atmos: deps.atmos,
+    provider: deps.provider,
     policy: policyFromEnv(config),
     cardTokenKey: parseCardTokenKey(config.CARD_TOKEN_KEY),
     clock,
