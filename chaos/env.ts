@@ -5,8 +5,9 @@
 export const CHAOS = {
   /** Admin connection used to drop/create the chaos database. */
   pgAdminUrl: process.env.CHAOS_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
-  dbName: "obuna_chaos",
-  redisUrl: `redis://127.0.0.1:6379/${process.env.CHAOS_REDIS_DB ?? "9"}`,
+  /** CHAOS_DB_NAME / CHAOS_REDIS_URL: another name and Redis when several people run chaos on one machine. */
+  dbName: process.env.CHAOS_DB_NAME ?? "obuna_chaos",
+  redisUrl: process.env.CHAOS_REDIS_URL ?? `redis://127.0.0.1:6379/${process.env.CHAOS_REDIS_DB ?? "9"}`,
   /** Scenario "restart" really restarts the machine's Postgres and Redis: opt in explicitly. */
   allowServiceRestart: process.env.CHAOS_ALLOW_RESTART === "1",
   /** Minimal environment handed to child processes (plus their own variables). */
