@@ -7,13 +7,13 @@
 //    charged (the transaction's card id) is that card, whichever path finalizes (apply, GET re-check);
 //  - removing a card at ATMOS (user, admin) happens only when no other live row shares its card id.
 import { createAtmosClient } from "@obuna/atmos";
+import { chargedCardIs } from "@obuna/billing";
 import { encryptCardToken } from "@obuna/db";
 import { auditLog, boundCards, paymentSessions, payments, subscriptions, users } from "@obuna/db/schema";
 import { and, eq } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { chargedCardIs } from "../src/services/payment-flow";
 import { STORE_ID } from "./constants";
 import {
   apply,

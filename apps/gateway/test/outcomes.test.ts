@@ -194,7 +194,8 @@ describe("unrecognised result code on apply", () => {
     const prepared = await prepareSession(h, { card: "humo2" });
     h.sandbox.configure({
       faultPath: "/merchant/pay/confirm-with-ofd-list",
-      unrecognisedCodeNext: 1,
+      // The apply and its one resend (get shows the transaction still pre-applied after the first).
+      unrecognisedCodeNext: 2,
       unrecognisedCodeMode: "before",
     });
     const getsBefore = h.sandbox.requests().filter((r) => r.path === "/merchant/pay/get").length;

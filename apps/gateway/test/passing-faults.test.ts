@@ -1,13 +1,17 @@
 /**
  * A passing ATMOS fault before money moves never costs the user the payment (issue 18): a 5xx at
  * create, pre-apply, bind-card init/confirm or the token pre-apply is sent again or leaves the
- * session payable, and an apply is never sent twice. Faults are injected in the sandbox over HTTP.
+ * session payable; an apply whose answer is unclear is resolved through get and sent once more only
+ * when ATMOS shows it never took it (still pre-applied; ATMOS confirms a transaction at most once).
+ * Faults are injected in the sandbox over HTTP.
  */
+import { createAtmosClient } from "@obuna/atmos";
 import type { SandboxConfigPatch } from "@obuna/atmos/sandbox";
 import { boundCards, paymentSessions, payments, users } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { PRE_MONEY_ATTEMPTS } from "../src/services/payment-flow";
+import { PRE_MONEY_ATTEMPTS } from "../src/services/checkout/faults";
+import { STORE_ID } from "./constants";
 import {
   apply,
   call,
@@ -16,7 +20,9 @@ import {
   prepareSession,
   randomTelegramId,
   SANDBOX_CARDS,
+  SANDBOX_OTP,
   type SandboxCardName,
+  sandboxRail,
   startHarness,
   tma,
 } from "./harness";
@@ -187,13 +193,72 @@ describe("a fault that outlasts the retries leaves the session payable", () => {
     expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
   });
 
-  it("an apply answered with a 5xx is never sent again: resolved through get", async () => {
+  it("an apply answered with a 5xx that ATMOS never took: get shows it pre-applied, sent once more, paid once", async () => {
     const prepared = await prepareSession(h, { card: "humo1" });
+    const applies = callsTo("/merchant/pay/confirm-with-ofd-list");
+    const gets = callsTo("/merchant/pay/get");
+    h.sandbox.configure(fail502("/merchant/pay/confirm-with-ofd-list"));
+    const res = await apply(h, prepared);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.data.status).toBe("completed");
+    expect(callsTo("/merchant/pay/confirm-with-ofd-list") - applies).toBe(2);
+    expect(callsTo("/merchant/pay/get") - gets).toBeGreaterThan(0);
+    expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
+    expect((await sessionRow(prepared.sessionId)).status).toBe("completed");
+    expect((await paymentRows(prepared.sessionId)).map((p) => p.status)).toEqual(["success"]);
+  });
+
+  it("the saved-card apply (auto-renew) answered with a 5xx ATMOS never took is sent once more and pays", async () => {
+    const prepared = await prepareSession(h, { card: "humo2", autoRenew: true });
     const applies = callsTo("/merchant/pay/confirm-with-ofd-list");
     h.sandbox.configure(fail502("/merchant/pay/confirm-with-ofd-list"));
     const res = await apply(h, prepared);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.data).toMatchObject({ status: "completed", card_saved: true });
+    expect(callsTo("/merchant/pay/confirm-with-ofd-list") - applies).toBe(2);
+    expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
+  });
+
+  it("the apply is sent once more at most: a second 5xx leaves the session `processing`, payment `unknown`", async () => {
+    const prepared = await prepareSession(h, { card: "uzcard2" });
+    const applies = callsTo("/merchant/pay/confirm-with-ofd-list");
+    h.sandbox.configure(fail502("/merchant/pay/confirm-with-ofd-list", 5));
+    const res = await apply(h, prepared);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.data.status).toBe("processing");
+    expect(callsTo("/merchant/pay/confirm-with-ofd-list") - applies).toBe(2);
+    expect((await paymentRows(prepared.sessionId)).map((p) => p.status)).toEqual(["unknown"]);
+    expect(confirmedCharges(prepared.transactionId)).toHaveLength(0);
+  });
+
+  it("a lost answer of an apply ATMOS charged is never sent again (get shows it confirmed): paid once", async () => {
+    const prepared = await prepareSession(h, { card: "humo1" });
+    const applies = callsTo("/merchant/pay/confirm-with-ofd-list");
+    h.sandbox.configure({ loseNextApply: 1 });
+    const res = await apply(h, prepared);
+    h.sandbox.configure({ loseNextApply: 0 });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.data.status).toBe("completed");
     expect(callsTo("/merchant/pay/confirm-with-ofd-list") - applies).toBe(1);
+    expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
+  });
+
+  it("the sandbox confirms a transaction at most once: a second apply of a paid one is refused, nothing charged", async () => {
+    const prepared = await prepareSession(h, { card: "humo1" });
+    const paid = await apply(h, prepared);
+    expect(paid.body.data.status).toBe("completed");
+    const { provider } = sandboxRail(
+      createAtmosClient({
+        baseUrl: h.sandbox.url,
+        consumerKey: "sandbox_consumer_key",
+        consumerSecret: "sandbox_consumer_secret",
+        storeId: STORE_ID,
+        timeoutMs: 5_000,
+      }),
+    );
+    await expect(
+      provider.confirmPayment({ externalId: String(prepared.transactionId), code: SANDBOX_OTP }),
+    ).rejects.toMatchObject({ name: "ProviderError", kind: "payment_closed" });
+    expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
   });
 });

@@ -44,3 +44,61 @@ export const IdParam = (name: string) =>
     .positive()
     .max(Number.MAX_SAFE_INTEGER)
     .openapi({ param: { name, in: "path" }, example: 1 });
+
+/**
+ * The same endpoint under an older path, answering identically (same schemas, middleware and
+ * handler): the seed's `/api/v1/atmos/*` checkout paths. Hidden from the generated document;
+ * `documentAlias` lists it there as a deprecated pointer to the new path.
+ */
+export function deprecatedAlias<R extends { path: string }>(route: R, path: string): R {
+  return createRoute({
+    ...(route as unknown as Parameters<typeof createRoute>[0]),
+    path,
+    hide: true,
+  }) as unknown as R;
+}
+
+/** The OpenAPI entry of a deprecated alias: `deprecated: true`, pointing at the current path. */
+export function documentAlias(
+  app: GatewayApp,
+  current: { method: string; path: string; security?: Array<Record<string, string[]>> },
+  aliasPath: string,
+  options: { errors?: boolean } = {},
+) {
+  app.openAPIRegistry.registerPath({
+    method: current.method as "post",
+    path: aliasPath,
+    tags: ["atmos"],
+    deprecated: true,
+    summary: `Deprecated: use ${current.method.toUpperCase()} ${current.path}`,
+    description: "Answers exactly as the current path (same request, responses and errors).",
+    ...(current.security ? { security: current.security } : {}),
+    responses: {
+      200: { description: `As ${current.path}` },
+      ...(options.errors === false ? {} : errorResponseRefs(app)),
+    },
+  });
+}
+
+/**
+ * The shared error responses as `#/components/responses/Error<status>` references (registered once
+ * per app): an alias documents the same errors without repeating them.
+ */
+function errorResponseRefs(app: GatewayApp) {
+  const refs: Record<string, { $ref: string }> = {};
+  for (const [status, response] of Object.entries(errorResponses)) {
+    const name = `Error${status}`;
+    if (!registeredResponses.has(app)) registeredResponses.set(app, new Set());
+    const done = registeredResponses.get(app)!;
+    if (!done.has(name)) {
+      app.openAPIRegistry.registerComponent("responses", name, {
+        description: response.description,
+        content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorEnvelope" } } },
+      } as never);
+      done.add(name);
+    }
+    refs[status] = { $ref: `#/components/responses/${name}` };
+  }
+  return refs as unknown as typeof errorResponses;
+}
+const registeredResponses = new WeakMap<GatewayApp, Set<string>>();

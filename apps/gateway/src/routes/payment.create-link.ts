@@ -4,7 +4,8 @@ import { requireInternal, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { consumeLimits } from "../middleware/rate-limit";
 import { createSessionForTelegramUser } from "../queries/payment-sessions";
-import { DEFAULT_SESSION_TTL_MS, planSummary } from "../services/payment-flow";
+import { DEFAULT_SESSION_TTL_MS } from "../services/checkout/session";
+import { planSummary } from "../services/checkout/views";
 import {
   bearerSecurity,
   createRoute,

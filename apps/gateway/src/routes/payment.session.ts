@@ -1,6 +1,7 @@
 import { PaymentSessionResponseSchema } from "@obuna/contracts/http";
 import { requireCaller, requireScope } from "../middleware/auth";
-import { getSessionForCaller } from "../services/payment-flow";
+import { orApiError } from "../services/checkout/errors";
+import { getSessionForCaller } from "../services/checkout/views";
 import { createRoute, eitherSecurity, type GatewayApp, okResponse, z } from "./_shared";
 
 export const route = createRoute({
@@ -26,7 +27,7 @@ export const route = createRoute({
 export function registerPaymentSession(app: GatewayApp) {
   app.openapi(route, async (c) => {
     const { session_id } = c.req.valid("param");
-    const data = await getSessionForCaller(c.get("deps"), c.get("caller"), session_id);
+    const data = orApiError(await getSessionForCaller(c.get("deps"), c.get("caller"), session_id));
     return c.json({ success: true as const, data }, 200);
   });
 }

@@ -29,7 +29,6 @@ import {
 import type { Caller, GatewayDeps } from "../context";
 import { ApiError } from "../errors";
 import { assertOwner } from "../middleware/auth";
-import { atmosCardRemover } from "./card-provider";
 
 type Deps = GatewayDeps & { metrics: NonNullable<GatewayDeps["metrics"]> };
 
@@ -245,7 +244,7 @@ export async function removeCard(deps: Deps, caller: Caller, telegramId: number,
   const user = await userFor(deps, caller, telegramId);
   const removal = await removeBoundCard(
     deps.db,
-    { cardTokenKey: deps.config.cardTokenKey, provider: atmosCardRemover(deps.atmos) },
+    { cardTokenKey: deps.config.cardTokenKey, provider: deps.provider },
     {
       cardId,
       ownerUserId: user.id,

@@ -1,14 +1,13 @@
-import { receivedCallbackValues } from "@obuna/atmos";
 import { AtmosCallbackRequestSchema, AtmosCallbackResponseSchema } from "@obuna/contracts/http";
 import { errorResponse, errorResponses } from "../errors";
-import { handleAtmosCallback, oversizedCallbackField } from "../services/callback";
-import { createRoute, type GatewayApp } from "./_shared";
+import { handleProviderCallback, oversizedCallbackField } from "../services/checkout/callback";
+import { createRoute, deprecatedAlias, documentAlias, type GatewayApp } from "./_shared";
 
 export const route = createRoute({
   method: "post",
-  path: "/api/v1/atmos/callback",
-  tags: ["atmos"],
-  summary: "ATMOS payment callback (authorisation check before the debit; signed)",
+  path: "/api/v1/checkout/callback",
+  tags: ["checkout"],
+  summary: "The provider's payment callback (ATMOS: authorisation check before the debit; signed)",
   request: {
     body: { content: { "application/json": { schema: AtmosCallbackRequestSchema } }, required: false },
   },
@@ -23,11 +22,18 @@ export const route = createRoute({
     },
   },
 });
+/** The URL configured in the ATMOS dashboard until it is changed there. */
+export const aliasRoute = deprecatedAlias(route, "/api/v1/atmos/callback");
 
-export function registerAtmosCallback(app: GatewayApp) {
+export function registerCheckoutCallback(app: GatewayApp) {
+  app.openAPIRegistry.registerPath(route);
+  documentAlias(app, route, aliasRoute.path, { errors: false });
+  for (const r of [route, aliasRoute]) registerOne(app, r);
+}
+
+function registerOne(app: GatewayApp, route: typeof aliasRoute) {
   // Not `app.openapi`: the body is read leniently (ATMOS sends strings or numbers; a malformed
   // body is refused with status 0 and recorded), and ATMOS expects its own reply shape, not ours.
-  app.openAPIRegistry.registerPath(route);
   app.post(route.path, async (c) => {
     const text = await c.req.text();
     let body: unknown = null;
@@ -43,7 +49,7 @@ export function registerAtmosCallback(app: GatewayApp) {
       logger.warn({ field: oversized }, "atmos callback with an oversized field refused");
       return errorResponse(c, "VALIDATION_ERROR", `${oversized}: too large`, { field: oversized });
     }
-    const reply = await handleAtmosCallback(c.get("deps"), body, receivedCallbackValues(text));
+    const reply = await handleProviderCallback(c.get("deps"), body, text);
     return c.json(reply, 200);
   });
 }

@@ -1,11 +1,8 @@
-import { verifyCallbackSignature } from "@obuna/atmos";
 import { atmosCallbacks } from "@obuna/db/schema";
-import type { GatewayDeps } from "../context";
-import { getSessionByAccount, getSessionPayment } from "../queries/payment-sessions";
-import { reconcileSession } from "./payment-flow";
+import { getSessionByAccount, getSessionPayment } from "../../queries/payment-sessions";
 import { renewalCallbackReply } from "./renewal-callback";
-
-type Deps = GatewayDeps & { metrics: NonNullable<GatewayDeps["metrics"]> };
+import type { Deps } from "./session";
+import { reconcileSession } from "./settle";
 
 export interface CallbackReply {
   status: 0 | 1;
@@ -45,47 +42,34 @@ export function oversizedCallbackField(body: unknown): string | null {
   return null;
 }
 
-function asInteger(value: unknown): number | null {
-  if (typeof value === "number" && Number.isSafeInteger(value)) return value;
-  if (typeof value === "string" && /^\d{1,15}$/.test(value)) return Number(value);
-  return null;
-}
-
 /** Postgres text and jsonb cannot hold U+0000: a NUL in a received value would make the insert fail. */
 function withoutNul(value: string): string {
   return value.replaceAll("\u0000", "");
 }
 
-function asText(value: unknown): string | null {
-  return typeof value === "string" || typeof value === "number" ? withoutNul(String(value)) : null;
-}
-
 /**
- * ATMOS asks us, before it debits, whether the payment may go ahead (authorisation check): we
- * answer 1 when the sign is valid, the account is one of our sessions, the transaction and the
- * amount are the ones we created, and the session is still payable (or already paid — replays are
+ * The provider (ATMOS) asks us, before it debits, whether the payment may go ahead (authorisation
+ * check): we answer 1 when the notice is authentic and for our store, the reference is one of our
+ * sessions, the payment and the amount are the ones we created, and the session is still payable (or already paid — replays are
  * accepted). A callback never completes a payment by itself: only a confirmed ATMOS transaction
  * (apply answer or get) does. A callback for a session whose apply outcome is unknown triggers a
  * re-check at ATMOS after we answer. Every callback is recorded with our reply.
  */
-export async function handleAtmosCallback(
+export async function handleProviderCallback(
   deps: Deps,
   body: unknown,
-  /** The values as received (receivedCallbackValues): the sign is checked over these. */
-  received: Record<string, string> | null = null,
+  /** The body as received: the provider checks the signature over its values, never re-formatted ones. */
+  rawBody: string,
 ): Promise<CallbackReply> {
   const fields = (typeof body === "object" && body !== null && !Array.isArray(body) ? body : {}) as Record<
     string,
     unknown
   >;
-  const signValid = verifyCallbackSignature(
-    received ?? fields,
-    deps.config.atmosCallbackApiKey,
-    deps.config.atmosCallbackHash,
-  );
-  const account = asText(fields.account) ?? asText(fields.invoice);
-  const transactionId = asInteger(fields.transaction_id);
-  const amount = asInteger(fields.amount);
+  const notice = deps.provider.verifyCallback({ body, rawBody });
+  const signValid = notice.authentic;
+  const account = notice.reference;
+  const transactionId = notice.externalId === null ? null : Number(notice.externalId);
+  const amount = notice.amount;
 
   if (!signValid) {
     // Anyone can post here: a bad sign is counted and logged (transaction id only), never stored,
@@ -99,7 +83,7 @@ export async function handleAtmosCallback(
 
   let reply: CallbackReply;
   let recheck: string | null = null;
-  if (String(fields.store_id) !== deps.config.atmosStoreId) {
+  if (!notice.forUs) {
     reply = { status: 0, message: "Unknown store" };
   } else {
     const session = account ? await getSessionByAccount(deps.db, account) : null;
