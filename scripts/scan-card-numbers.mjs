@@ -115,7 +115,7 @@ function logFiles(path) {
 /** The published example IDEMPOTENCY_HASH_KEY (.env.example; packages/contracts/src/env.ts). */
 const EXAMPLE_IDEMPOTENCY_HASH_KEY = "dev-idempotency-hash-key-change-me-0123456789";
 /** Endpoints whose request body carries a card number and an expiry. */
-const CARD_ENDPOINTS = new Set(["POST /api/v1/atmos/pre-apply"]);
+const CARD_ENDPOINTS = new Set(["POST /api/v1/checkout/pre-apply", "POST /api/v1/atmos/pre-apply"]);
 const MASKED_PAN = /\b(\d{6})\*{6}(\d{4})\b/;
 
 /** Decodes one field of pg_dump's COPY text format. */

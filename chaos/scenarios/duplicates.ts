@@ -52,14 +52,14 @@ export async function prepareSession(
   const session = await api.call("GET", `/api/v1/payment/session/${sessionId}`, auth);
   if (session.status !== 200) return `session ${session.status}`;
   const amount = session.body.data.amount as number;
-  const created = await api.call("POST", "/api/v1/atmos/create", auth, {
+  const created = await api.call("POST", "/api/v1/checkout/create", auth, {
     session_id: sessionId,
     amount,
     auto_renew: false,
   });
   if (created.status !== 200) return `create ${created.status} ${JSON.stringify(created.body)}`;
   const transactionId = created.body.data.transaction_id as number;
-  const pre = await api.call("POST", "/api/v1/atmos/pre-apply", auth, {
+  const pre = await api.call("POST", "/api/v1/checkout/pre-apply", auth, {
     session_id: sessionId,
     transaction_id: transactionId,
     card_number: SANDBOX_CARDS[card].pan,
@@ -73,7 +73,7 @@ export async function duplicatesScenario(log: Log): Promise<Omit<ScenarioResult,
   const databaseUrl = await prepareChaosDatabase();
   await flushChaosRedis();
   const port = await freePort();
-  const sandbox = await startChaosSandbox({ callbackUrl: `http://127.0.0.1:${port}/api/v1/atmos/callback` });
+  const sandbox = await startChaosSandbox({ callbackUrl: `http://127.0.0.1:${port}/api/v1/checkout/callback` });
   const handle = createDb(databaseUrl, { max: 4 });
   let gateway: Child | null = null;
   try {
@@ -116,7 +116,7 @@ export async function duplicatesScenario(log: Log): Promise<Omit<ScenarioResult,
     };
     const callbackAnswers = new Map<string, number>();
     const sendCallback = async (s: PreparedSession) => {
-      const res = await api.call("POST", "/api/v1/atmos/callback", "", callbackBody(s));
+      const res = await api.call("POST", "/api/v1/checkout/callback", "", callbackBody(s));
       const key = `${res.status}/status=${res.body?.status}`;
       callbackAnswers.set(key, (callbackAnswers.get(key) ?? 0) + 1);
       if (res.status !== 200) violations.push(`callback for ${s.sessionId} answered HTTP ${res.status}`);
@@ -131,7 +131,7 @@ export async function duplicatesScenario(log: Log): Promise<Omit<ScenarioResult,
           ...Array.from({ length: APPLIES_PER_SESSION }, async () => {
             const res = await api.call(
               "POST",
-              "/api/v1/atmos/apply",
+              "/api/v1/checkout/apply",
               s.auth,
               { session_id: s.sessionId, transaction_id: s.transactionId, otp: SANDBOX_OTP },
               { "idempotency-key": randomUUID() },

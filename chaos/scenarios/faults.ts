@@ -83,7 +83,7 @@ export async function firstPayment(
     await retrying((key) =>
       api.call(
         "POST",
-        "/api/v1/atmos/create",
+        "/api/v1/checkout/create",
         auth,
         { session_id: sessionId, amount: session.body.data.amount, auto_renew: telegramId % 2 === 0 },
         { "idempotency-key": key },
@@ -97,7 +97,7 @@ export async function firstPayment(
     await retrying((key) =>
       api.call(
         "POST",
-        "/api/v1/atmos/pre-apply",
+        "/api/v1/checkout/pre-apply",
         auth,
         {
           session_id: sessionId,
@@ -115,7 +115,7 @@ export async function firstPayment(
     await retrying((key) =>
       api.call(
         "POST",
-        "/api/v1/atmos/apply",
+        "/api/v1/checkout/apply",
         auth,
         { session_id: sessionId, transaction_id: transactionId, otp: SANDBOX_OTP },
         { "idempotency-key": key },
@@ -140,7 +140,7 @@ export async function faultsScenario(log: Log): Promise<Omit<ScenarioResult, "se
   const databaseUrl = await prepareChaosDatabase();
   await flushChaosRedis();
   const port = await freePort();
-  const sandbox = await startChaosSandbox({ callbackUrl: `http://127.0.0.1:${port}/api/v1/atmos/callback` });
+  const sandbox = await startChaosSandbox({ callbackUrl: `http://127.0.0.1:${port}/api/v1/checkout/callback` });
   const handle = createDb(databaseUrl, { max: 6 });
   let gateway: Child | null = null;
   let worker: Child | null = null;

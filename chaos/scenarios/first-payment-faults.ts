@@ -119,7 +119,7 @@ async function firstPaymentWithAutoRenew(
   const created = await step("create", (key) =>
     api.call(
       "POST",
-      "/api/v1/atmos/create",
+      "/api/v1/checkout/create",
       auth,
       { session_id: sessionId, amount: session.body.data.amount, auto_renew: true },
       { "idempotency-key": key },
@@ -130,7 +130,7 @@ async function firstPaymentWithAutoRenew(
   const pre = await step("pre-apply", (key) =>
     api.call(
       "POST",
-      "/api/v1/atmos/pre-apply",
+      "/api/v1/checkout/pre-apply",
       auth,
       { session_id: sessionId, transaction_id: transactionId, card_number: card.pan, expiry: card.expiry },
       { "idempotency-key": key },
@@ -140,7 +140,7 @@ async function firstPaymentWithAutoRenew(
   const applied = await step("apply", (key) =>
     api.call(
       "POST",
-      "/api/v1/atmos/apply",
+      "/api/v1/checkout/apply",
       auth,
       { session_id: sessionId, transaction_id: transactionId, otp: SANDBOX_OTP },
       { "idempotency-key": key },
@@ -183,7 +183,7 @@ export async function firstPaymentFaultsScenario(log: Log): Promise<Omit<Scenari
   const databaseUrl = await prepareChaosDatabase();
   await flushChaosRedis();
   const port = await freePort();
-  const sandbox = await startChaosSandbox({ callbackUrl: `http://127.0.0.1:${port}/api/v1/atmos/callback` });
+  const sandbox = await startChaosSandbox({ callbackUrl: `http://127.0.0.1:${port}/api/v1/checkout/callback` });
   const handle = createDb(databaseUrl, { max: 4 });
   let gateway: Child | null = null;
   try {

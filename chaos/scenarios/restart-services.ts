@@ -195,7 +195,7 @@ export async function restartServicesScenario(
   await flushChaosRedis();
   const port = await freePort();
   const sandbox = await startChaosSandbox({
-    callbackUrl: `http://127.0.0.1:${port}/api/v1/atmos/callback`,
+    callbackUrl: `http://127.0.0.1:${port}/api/v1/checkout/callback`,
     latencyMs: 40,
   });
   const handle = createDb(databaseUrl, { max: 4 });

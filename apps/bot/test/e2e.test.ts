@@ -98,7 +98,7 @@ beforeAll(async () => {
   sandbox = await startSandbox({ storeId: "11054" });
   emulator = await startEmulator();
   gatewayUrl = await startGateway(sandbox.url);
-  sandbox.configure({ callbackUrl: `${gatewayUrl}/api/v1/atmos/callback` });
+  sandbox.configure({ callbackUrl: `${gatewayUrl}/api/v1/checkout/callback` });
 
   const gateway = createGatewayClient({ baseUrl: gatewayUrl, internalToken: INTERNAL_TOKEN });
   // As main.ts wires it: the choice is stored on the user through the gateway, Redis keeps a copy.
@@ -183,18 +183,18 @@ describe("end to end: bot + real gateway + ATMOS sandbox + Postgres", () => {
 
     // Pay it as the Mini App would.
     const card = SANDBOX_CARDS.humo1;
-    const created = await miniApp<{ transaction_id: number }>("/api/v1/atmos/create", {
+    const created = await miniApp<{ transaction_id: number }>("/api/v1/checkout/create", {
       session_id: sessionId,
       amount: 2_900_000,
       auto_renew: true,
     });
-    await miniApp("/api/v1/atmos/pre-apply", {
+    await miniApp("/api/v1/checkout/pre-apply", {
       session_id: sessionId,
       transaction_id: created.transaction_id,
       card_number: card.pan,
       expiry: card.expiry,
     });
-    const applied = await miniApp<{ status: string }>("/api/v1/atmos/apply", {
+    const applied = await miniApp<{ status: string }>("/api/v1/checkout/apply", {
       session_id: sessionId,
       transaction_id: created.transaction_id,
       otp: SANDBOX_OTP,
@@ -302,18 +302,18 @@ describe("end to end: bot + real gateway + ATMOS sandbox + Postgres", () => {
     expect(session.language).toBe("ru");
     expect(session.plan.name).toBe("1 месяц");
     const card = SANDBOX_CARDS.uzcard1;
-    const created = await asUser("POST", "/api/v1/atmos/create", {
+    const created = await asUser("POST", "/api/v1/checkout/create", {
       session_id: sessionId,
       amount: 2_900_000,
       auto_renew: true,
     });
-    await asUser("POST", "/api/v1/atmos/pre-apply", {
+    await asUser("POST", "/api/v1/checkout/pre-apply", {
       session_id: sessionId,
       transaction_id: created.transaction_id,
       card_number: card.pan,
       expiry: card.expiry,
     });
-    const applied = await asUser("POST", "/api/v1/atmos/apply", {
+    const applied = await asUser("POST", "/api/v1/checkout/apply", {
       session_id: sessionId,
       transaction_id: created.transaction_id,
       otp: SANDBOX_OTP,

@@ -27,7 +27,7 @@ export interface GatewayConfig {
   idempotencyHashKey: string;
   initDataMaxAgeS: number;
   /**
-   * Max age of the initData that may start or continue a payment (atmos create / pre-apply), far
+   * Max age of the initData that may start or continue a payment (checkout create / pre-apply), far
    * shorter than `initDataMaxAgeS` for reading (default 900 s). Older: 401 `stale`, "reopen from the bot".
    */
   initDataPayMaxAgeS?: number;
@@ -94,7 +94,7 @@ export type Caller =
 /**
  * What a bearer token may do: the token scopes of `@obuna/contracts/scopes` (our bot's
  * INTERNAL_API_TOKEN holds them all, a SERVICE_TOKENS token the ones listed for it), plus two no
- * token is granted: paying (`/atmos/*`) and card removal need the user's own Telegram identity.
+ * token is granted: paying (`/checkout/*`) and card removal need the user's own Telegram identity.
  */
 export type InternalScope = TokenScope | "checkout" | "cards:remove";
 

@@ -34,7 +34,7 @@ function signedBody(
 
 /** Over the real listening server, as ATMOS would call it. */
 async function postCallback(body: unknown) {
-  const response = await fetch(`${h.baseUrl}/api/v1/atmos/callback`, {
+  const response = await fetch(`${h.baseUrl}/api/v1/checkout/callback`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -158,7 +158,7 @@ describe("ATMOS callback", () => {
       ],
     ];
     for (const [payload, field] of oversized) {
-      const res = await fetch(`${h.baseUrl}/api/v1/atmos/callback`, {
+      const res = await fetch(`${h.baseUrl}/api/v1/checkout/callback`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(payload),

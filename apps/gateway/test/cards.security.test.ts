@@ -101,7 +101,7 @@ async function auditOf(action: string, entityId: string) {
 }
 
 function preApplyAs(auth: string, sessionId: string, transactionId: number, card: SandboxCardName) {
-  return call(h, "POST", "/api/v1/atmos/pre-apply", {
+  return call(h, "POST", "/api/v1/checkout/pre-apply", {
     auth,
     body: {
       session_id: sessionId,

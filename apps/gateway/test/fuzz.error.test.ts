@@ -101,7 +101,7 @@ beforeAll(async () => {
     headers: { authorization: tma(user) },
   });
   const amount = ((await session.json()) as { data: { amount: number } }).data.amount;
-  const atmosCreate = await h.app.request("/api/v1/atmos/create", {
+  const atmosCreate = await h.app.request("/api/v1/checkout/create", {
     method: "POST",
     headers: { authorization: tma(user), "content-type": "application/json" },
     body: JSON.stringify({ session_id: created.session_id, amount, auto_renew: false }),
@@ -321,7 +321,7 @@ function templates(): Template[] {
     },
     {
       method: "POST",
-      path: "/api/v1/atmos/create",
+      path: "/api/v1/checkout/create",
       auth: asUser,
       params: {},
       body: {
@@ -334,7 +334,7 @@ function templates(): Template[] {
     },
     {
       method: "POST",
-      path: "/api/v1/atmos/pre-apply",
+      path: "/api/v1/checkout/pre-apply",
       auth: asUser,
       params: {},
       body: {
@@ -355,7 +355,7 @@ function templates(): Template[] {
     },
     {
       method: "POST",
-      path: "/api/v1/atmos/resend-otp",
+      path: "/api/v1/checkout/resend-otp",
       auth: asUser,
       params: {},
       body: {
@@ -367,7 +367,7 @@ function templates(): Template[] {
     },
     {
       method: "POST",
-      path: "/api/v1/atmos/apply",
+      path: "/api/v1/checkout/apply",
       auth: asUser,
       params: {},
       body: {
@@ -748,7 +748,7 @@ describe("hostile input on every endpoint (property-based)", () => {
     }
   });
 
-  it("POST /api/v1/atmos/callback: forged callbacks get status 0 and change nothing but the callback log", async () => {
+  it("POST /api/v1/checkout/callback: forged callbacks get status 0 and change nothing but the callback log", async () => {
     const before = await snapshot({ ignoreCallbacks: true });
     const field = fc.oneof(hostileString, hostileNumber, fc.constantFrom(null, true, [], {}));
     const callbackBody = fc.record(
@@ -782,7 +782,7 @@ describe("hostile input on every endpoint (property-based)", () => {
       fc.asyncProperty(body, contentType, noise, async (text, type, n) => {
         const headers: Record<string, string> = { ...n.headers };
         if (type) headers["content-type"] = type;
-        const request = { method: "POST", path: "/api/v1/atmos/callback", headers, body: text };
+        const request = { method: "POST", path: "/api/v1/checkout/callback", headers, body: text };
         const response = await send(request);
         const context = describeRequest(request);
         if (response.status === 200) {
@@ -845,7 +845,7 @@ describe("hostile input on every endpoint (property-based)", () => {
     const before = await snapshot({ ignoreCallbacks: true });
     const response = await send({
       method: "POST",
-      path: "/api/v1/atmos/callback",
+      path: "/api/v1/checkout/callback",
       headers: { "content-type": "text/plain" },
       body: JSON.stringify({
         store_id: {},

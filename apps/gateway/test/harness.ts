@@ -96,7 +96,7 @@ export async function startHarness(
     const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  sandbox.configure({ callbackUrl: `${baseUrl}/api/v1/atmos/callback` });
+  sandbox.configure({ callbackUrl: `${baseUrl}/api/v1/checkout/callback` });
   return {
     app,
     db,
@@ -224,7 +224,7 @@ export async function prepareSession(
   const auth = tma(telegramId);
   const link = await createSession(h, telegramId, options.plan ?? "monthly");
   const session = await call(h, "GET", `/api/v1/payment/session/${link.session_id}`, { auth });
-  const created = await call(h, "POST", "/api/v1/atmos/create", {
+  const created = await call(h, "POST", "/api/v1/checkout/create", {
     auth,
     body: {
       session_id: link.session_id,
@@ -234,7 +234,7 @@ export async function prepareSession(
   });
   if (created.status !== 200) throw new Error(`create ${created.status}: ${JSON.stringify(created.body)}`);
   const card = SANDBOX_CARDS[options.card ?? "humo1"];
-  const pre = await call(h, "POST", "/api/v1/atmos/pre-apply", {
+  const pre = await call(h, "POST", "/api/v1/checkout/pre-apply", {
     auth,
     body: {
       session_id: link.session_id,
@@ -259,7 +259,7 @@ export function apply(
   otp = SANDBOX_OTP,
   headers?: Record<string, string>,
 ) {
-  return call(h, "POST", "/api/v1/atmos/apply", {
+  return call(h, "POST", "/api/v1/checkout/apply", {
     auth: prepared.auth,
     body: { session_id: prepared.sessionId, transaction_id: prepared.transactionId, otp },
     ...(headers ? { headers } : {}),

@@ -94,7 +94,7 @@ describe("lost apply answer", () => {
     };
     const body = { ...fields, sign: signCallback(fields, CALLBACK_API_KEY) };
     const send = () =>
-      fetch(`${h.baseUrl}/api/v1/atmos/callback`, {
+      fetch(`${h.baseUrl}/api/v1/checkout/callback`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),

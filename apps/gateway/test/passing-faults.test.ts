@@ -70,7 +70,7 @@ async function createWith(fault: SandboxConfigPatch, autoRenew = false) {
   const link = await createSession(h, telegramId);
   const session = await call(h, "GET", `/api/v1/payment/session/${link.session_id}`, { auth });
   h.sandbox.configure(fault);
-  const created = await call(h, "POST", "/api/v1/atmos/create", {
+  const created = await call(h, "POST", "/api/v1/checkout/create", {
     auth,
     body: { session_id: link.session_id, amount: session.body.data.amount, auto_renew: autoRenew },
   });
@@ -81,7 +81,7 @@ async function preApply(
   prepared: { auth: string; sessionId: string; transactionId: number },
   card: SandboxCardName,
 ) {
-  return call(h, "POST", "/api/v1/atmos/pre-apply", {
+  return call(h, "POST", "/api/v1/checkout/pre-apply", {
     auth: prepared.auth,
     body: {
       session_id: prepared.sessionId,

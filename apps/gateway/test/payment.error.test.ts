@@ -81,12 +81,12 @@ describe("OTP", () => {
   it("OTP resend has a cooldown", async () => {
     const prepared = await prepareSession(h);
     const body = { session_id: prepared.sessionId, transaction_id: prepared.transactionId };
-    const soon = await call(h, "POST", "/api/v1/atmos/resend-otp", { auth: prepared.auth, body });
+    const soon = await call(h, "POST", "/api/v1/checkout/resend-otp", { auth: prepared.auth, body });
     expectError(soon, 429, "OTP_RESEND_TOO_SOON");
     expect(soon.body.error.details.retry_after_s).toBeGreaterThan(0);
     h.clock.offsetMs = 61_000;
     try {
-      const later = await call(h, "POST", "/api/v1/atmos/resend-otp", { auth: prepared.auth, body });
+      const later = await call(h, "POST", "/api/v1/checkout/resend-otp", { auth: prepared.auth, body });
       expect(later.status, JSON.stringify(later.body)).toBe(200);
     } finally {
       h.clock.offsetMs = 0;
@@ -119,7 +119,7 @@ describe("session rules", () => {
     const telegramId = randomTelegramId();
     const link = await createSession(h, telegramId);
     const before = h.sandbox.ledger().length;
-    const res = await call(h, "POST", "/api/v1/atmos/create", {
+    const res = await call(h, "POST", "/api/v1/checkout/create", {
       auth: tma(telegramId),
       body: { session_id: link.session_id, amount: 100, auto_renew: false },
     });
@@ -178,11 +178,11 @@ describe("cards", () => {
     it(`refuses ${name} before calling ATMOS`, async () => {
       const telegramId = randomTelegramId();
       const link = await createSession(h, telegramId);
-      const created = await call(h, "POST", "/api/v1/atmos/create", {
+      const created = await call(h, "POST", "/api/v1/checkout/create", {
         auth: tma(telegramId),
         body: { session_id: link.session_id, amount: 2_900_000, auto_renew: false },
       });
-      const res = await call(h, "POST", "/api/v1/atmos/pre-apply", {
+      const res = await call(h, "POST", "/api/v1/checkout/pre-apply", {
         auth: tma(telegramId),
         body: {
           session_id: link.session_id,
@@ -274,7 +274,7 @@ describe("request handling", () => {
     });
     expectError(res, 400, "VALIDATION_ERROR");
     expect(res.body.error.field).toBe("telegram_id");
-    const otp = await call(h, "POST", "/api/v1/atmos/apply", {
+    const otp = await call(h, "POST", "/api/v1/checkout/apply", {
       auth: tma(randomTelegramId()),
       body: { session_id: "00000000-0000-4000-8000-000000000000", transaction_id: 1, otp: "12ab" },
     });
@@ -380,11 +380,11 @@ describe("request handling", () => {
     const bodies = ["", "null", "[]", "123", '"x"', "{}", '{"session_id":null}', "\u0000", "{".repeat(1000)];
     const paths = [
       "/api/v1/payment/create-link",
-      "/api/v1/atmos/create",
-      "/api/v1/atmos/pre-apply",
-      "/api/v1/atmos/apply",
-      "/api/v1/atmos/resend-otp",
-      "/api/v1/atmos/callback",
+      "/api/v1/checkout/create",
+      "/api/v1/checkout/pre-apply",
+      "/api/v1/checkout/apply",
+      "/api/v1/checkout/resend-otp",
+      "/api/v1/checkout/callback",
       "/api/v1/subscription/1/cancel",
     ];
     for (const path of paths) {

@@ -302,10 +302,10 @@ describe("service endpoints", () => {
     for (const path of [
       "/api/v1/payment/create-link",
       "/api/v1/payment/session/{session_id}",
-      "/api/v1/atmos/create",
-      "/api/v1/atmos/pre-apply",
-      "/api/v1/atmos/apply",
-      "/api/v1/atmos/callback",
+      "/api/v1/checkout/create",
+      "/api/v1/checkout/pre-apply",
+      "/api/v1/checkout/apply",
+      "/api/v1/checkout/callback",
       "/api/v1/user/{telegram_id}/payments",
       "/api/v1/subscription/{id}/cancel",
     ]) {

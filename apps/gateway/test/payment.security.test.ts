@@ -114,11 +114,11 @@ describe("ownership (no oracle: another user's resource answers exactly like a m
     const missing = "00000000-0000-4000-8000-000000000000";
     const steps = (sessionId: string) => [
       call(h, "GET", `/api/v1/payment/session/${sessionId}`, { auth: attacker }),
-      call(h, "POST", "/api/v1/atmos/create", {
+      call(h, "POST", "/api/v1/checkout/create", {
         auth: attacker,
         body: { session_id: sessionId, amount: victim.amount, auto_renew: false },
       }),
-      call(h, "POST", "/api/v1/atmos/pre-apply", {
+      call(h, "POST", "/api/v1/checkout/pre-apply", {
         auth: attacker,
         body: {
           session_id: sessionId,
@@ -128,7 +128,7 @@ describe("ownership (no oracle: another user's resource answers exactly like a m
         },
       }),
       apply(h, { ...victim, sessionId, auth: attacker }),
-      call(h, "POST", "/api/v1/atmos/resend-otp", {
+      call(h, "POST", "/api/v1/checkout/resend-otp", {
         auth: attacker,
         body: { session_id: sessionId, transaction_id: victim.transactionId },
       }),
@@ -197,12 +197,12 @@ describe("ownership (no oracle: another user's resource answers exactly like a m
     const linkA = await createSession(h, a);
     const linkB = await createSession(h, b);
     const key = "shared-key-1";
-    const ra = await call(h, "POST", "/api/v1/atmos/create", {
+    const ra = await call(h, "POST", "/api/v1/checkout/create", {
       auth: tma(a),
       body: { session_id: linkA.session_id, amount: 2_900_000, auto_renew: false },
       headers: { "idempotency-key": key },
     });
-    const rb = await call(h, "POST", "/api/v1/atmos/create", {
+    const rb = await call(h, "POST", "/api/v1/checkout/create", {
       auth: tma(b),
       body: { session_id: linkB.session_id, amount: 2_900_000, auto_renew: false },
       headers: { "idempotency-key": key },
@@ -228,7 +228,7 @@ describe("secrets stay out of logs and answers", () => {
 
 describe("idempotency records keep no recoverable card data", () => {
   it("masks card numbers only where they stand alone: digits inside an id are hashed as they are", () => {
-    const endpoint = "POST /api/v1/atmos/pre-apply";
+    const endpoint = "POST /api/v1/checkout/pre-apply";
     const body = (sessionId: string, cardNumber: string) =>
       JSON.stringify({ session_id: sessionId, transaction_id: 5, card_number: cardNumber, expiry: "02/28" });
     // Two sessions whose ids differ only inside a long run of digit-only UUID segments.
@@ -252,7 +252,7 @@ describe("idempotency records keep no recoverable card data", () => {
     const telegramId = randomTelegramId();
     const auth = tma(telegramId);
     const link = await createSession(h, telegramId);
-    const created = await call(h, "POST", "/api/v1/atmos/create", {
+    const created = await call(h, "POST", "/api/v1/checkout/create", {
       auth,
       body: { session_id: link.session_id, amount: 2_900_000, auto_renew: false },
     });
@@ -265,7 +265,7 @@ describe("idempotency records keep no recoverable card data", () => {
       expiry: card.expiry,
     };
     const key = "pre-apply-hash-check";
-    const first = await call(h, "POST", "/api/v1/atmos/pre-apply", {
+    const first = await call(h, "POST", "/api/v1/checkout/pre-apply", {
       auth,
       body,
       headers: { "idempotency-key": key },
@@ -273,7 +273,7 @@ describe("idempotency records keep no recoverable card data", () => {
     expect(first.status).toBe(200);
     const [row] = await h.db.client<{ request_hash: string }[]>`
       select request_hash from idempotency_keys where scope = ${`tg:${telegramId}`} and key = ${key}`;
-    const endpoint = "POST /api/v1/atmos/pre-apply";
+    const endpoint = "POST /api/v1/checkout/pre-apply";
     const text = `${endpoint}\n${JSON.stringify(body)}`;
     // Neither the old unkeyed hash nor an HMAC of the body with the card number in it (a leaked key
     // plus a database copy would brute-force that one back to the number).
@@ -283,7 +283,7 @@ describe("idempotency records keep no recoverable card data", () => {
     expect(row!.request_hash).toBe(createHmac("sha256", IDEMPOTENCY_HASH_KEY).update(masked).digest("hex"));
 
     // The expiry is still part of the request: the same key with another expiry is refused.
-    const otherExpiry = await call(h, "POST", "/api/v1/atmos/pre-apply", {
+    const otherExpiry = await call(h, "POST", "/api/v1/checkout/pre-apply", {
       auth,
       body: { ...body, expiry: "11/29" },
       headers: { "idempotency-key": key },
@@ -291,7 +291,7 @@ describe("idempotency records keep no recoverable card data", () => {
     expect(otherExpiry.status).toBe(422);
     expect(otherExpiry.body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
     // The same card typed in groups of four is the same request: the stored answer is replayed.
-    const grouped = await call(h, "POST", "/api/v1/atmos/pre-apply", {
+    const grouped = await call(h, "POST", "/api/v1/checkout/pre-apply", {
       auth,
       body: { ...body, card_number: "8600 4907 4431 3347" },
       headers: { "idempotency-key": key },
@@ -302,21 +302,21 @@ describe("idempotency records keep no recoverable card data", () => {
 });
 
 describe("least privilege for the internal token (the bot's Bearer)", () => {
-  it("every /atmos/* route and card removal refuse it with 403, before anything happens", async () => {
+  it("every /checkout/* route and card removal refuse it with 403, before anything happens", async () => {
     const victim = await prepareSession(h, { card: "humo2", autoRenew: true });
     const atmosBefore = h.sandbox.requests().length;
     const body = { session_id: victim.sessionId, transaction_id: victim.transactionId };
     const refused = [
-      await call(h, "POST", "/api/v1/atmos/create", {
+      await call(h, "POST", "/api/v1/checkout/create", {
         auth: internalAuth,
         body: { session_id: victim.sessionId, amount: victim.amount, auto_renew: false },
       }),
-      await call(h, "POST", "/api/v1/atmos/pre-apply", {
+      await call(h, "POST", "/api/v1/checkout/pre-apply", {
         auth: internalAuth,
         body: { ...body, card_number: "9860090101893213", expiry: "02/28" },
       }),
-      await call(h, "POST", "/api/v1/atmos/resend-otp", { auth: internalAuth, body }),
-      await call(h, "POST", "/api/v1/atmos/apply", { auth: internalAuth, body: { ...body, otp: "111111" } }),
+      await call(h, "POST", "/api/v1/checkout/resend-otp", { auth: internalAuth, body }),
+      await call(h, "POST", "/api/v1/checkout/apply", { auth: internalAuth, body: { ...body, otp: "111111" } }),
     ];
     for (const res of refused) expectCode(res, 403, "FORBIDDEN");
     expect(h.sandbox.requests().length).toBe(atmosBefore);

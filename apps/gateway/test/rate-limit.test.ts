@@ -86,7 +86,7 @@ const preApplyCalls = () => h.sandbox.requests().filter((r) => r.path === "/merc
 async function openSession(telegramId: number) {
   const auth = tma(telegramId);
   const link = await createSession(h, telegramId);
-  const created = await call(h, "POST", "/api/v1/atmos/create", {
+  const created = await call(h, "POST", "/api/v1/checkout/create", {
     auth,
     body: { session_id: link.session_id, amount: 2_900_000, auto_renew: false },
   });
@@ -95,7 +95,7 @@ async function openSession(telegramId: number) {
 }
 
 function preApplyOn(i: number, s: { auth: string; sessionId: string; transactionId: number }) {
-  return callOn(i, "POST", "/api/v1/atmos/pre-apply", {
+  return callOn(i, "POST", "/api/v1/checkout/pre-apply", {
     auth: s.auth,
     body: {
       session_id: s.sessionId,
@@ -116,7 +116,7 @@ describe("SMS-sending calls", () => {
     expectRateLimited(await preApplyOn(perSession, s), "sms_session");
     // resend-otp is an SMS-sending call of the same session: refused too.
     expectRateLimited(
-      await callOn(1, "POST", "/api/v1/atmos/resend-otp", {
+      await callOn(1, "POST", "/api/v1/checkout/resend-otp", {
         auth: s.auth,
         body: { session_id: s.sessionId, transaction_id: s.transactionId },
       }),
@@ -184,13 +184,13 @@ describe("apply attempts", () => {
     const budget = DEFAULT_ABUSE_LIMITS.applyPerSessionPerHour;
     expect((await apply(h, prepared)).body.data.status).toBe("completed");
     for (let i = 1; i < budget; i++) {
-      const res = await callOn(i, "POST", "/api/v1/atmos/apply", {
+      const res = await callOn(i, "POST", "/api/v1/checkout/apply", {
         auth: prepared.auth,
         body: { session_id: prepared.sessionId, transaction_id: prepared.transactionId, otp: "111111" },
       });
       expect(res.status).toBe(200);
     }
-    const refused = await callOn(budget, "POST", "/api/v1/atmos/apply", {
+    const refused = await callOn(budget, "POST", "/api/v1/checkout/apply", {
       auth: prepared.auth,
       body: { session_id: prepared.sessionId, transaction_id: prepared.transactionId, otp: "111111" },
     });

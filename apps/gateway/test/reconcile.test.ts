@@ -22,7 +22,7 @@ let callbackUrl: string;
 
 beforeAll(async () => {
   h = await startHarness();
-  callbackUrl = `${h.baseUrl}/api/v1/atmos/callback`;
+  callbackUrl = `${h.baseUrl}/api/v1/checkout/callback`;
   atmos = createAtmosClient({
     baseUrl: h.sandbox.url,
     consumerKey: "sandbox_consumer_key",

@@ -54,7 +54,7 @@ async function postCallback(fields: { transaction_id: number; amount: number; ac
     amount: String(fields.amount),
     account: fields.account,
   };
-  const response = await fetch(`${h.baseUrl}/api/v1/atmos/callback`, {
+  const response = await fetch(`${h.baseUrl}/api/v1/checkout/callback`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ ...body, sign: signCallback(body, CALLBACK_API_KEY, "md5") }),

@@ -94,8 +94,8 @@ describe("paying needs fresh launch data (TMA_INIT_DATA_PAY_MAX_AGE_S)", () => {
     const session = await call(h, "GET", `/api/v1/payment/session/${link.session_id}`, { auth: old });
     expect(session.status).toBe(200);
     const createBody = { session_id: link.session_id, amount: session.body.data.amount, auto_renew: true };
-    expect401(await call(h, "POST", "/api/v1/atmos/create", { auth: old, body: createBody }), "stale");
-    const created = await call(h, "POST", "/api/v1/atmos/create", { auth: fresh, body: createBody });
+    expect401(await call(h, "POST", "/api/v1/checkout/create", { auth: old, body: createBody }), "stale");
+    const created = await call(h, "POST", "/api/v1/checkout/create", { auth: fresh, body: createBody });
     expect(created.status, JSON.stringify(created.body)).toBe(200);
     const preBody = {
       session_id: link.session_id,
@@ -103,8 +103,8 @@ describe("paying needs fresh launch data (TMA_INIT_DATA_PAY_MAX_AGE_S)", () => {
       card_number: SANDBOX_CARDS.humo1.pan,
       expiry: SANDBOX_CARDS.humo1.expiry,
     };
-    expect401(await call(h, "POST", "/api/v1/atmos/pre-apply", { auth: old, body: preBody }), "stale");
-    const pre = await call(h, "POST", "/api/v1/atmos/pre-apply", { auth: fresh, body: preBody });
+    expect401(await call(h, "POST", "/api/v1/checkout/pre-apply", { auth: old, body: preBody }), "stale");
+    const pre = await call(h, "POST", "/api/v1/checkout/pre-apply", { auth: fresh, body: preBody });
     expect(pre.status, JSON.stringify(pre.body)).toBe(200);
   });
 
@@ -113,7 +113,7 @@ describe("paying needs fresh launch data (TMA_INIT_DATA_PAY_MAX_AGE_S)", () => {
     const link = await createSession(h, telegramId);
     const auth = tma(telegramId, { authDate: new Date(Date.now() - 14 * 60_000) });
     const session = await call(h, "GET", `/api/v1/payment/session/${link.session_id}`, { auth });
-    const created = await call(h, "POST", "/api/v1/atmos/create", {
+    const created = await call(h, "POST", "/api/v1/checkout/create", {
       auth,
       body: { session_id: link.session_id, amount: session.body.data.amount, auto_renew: false },
     });

@@ -33,7 +33,7 @@ import {
 } from "./harness";
 
 const SCANNER = join(import.meta.dirname, "..", "..", "..", "scripts", "scan-card-numbers.mjs");
-const PRE_APPLY = "POST /api/v1/atmos/pre-apply";
+const PRE_APPLY = "POST /api/v1/checkout/pre-apply";
 const ADMIN_TOKEN = "zz-test-admin-token-0123456789abcdef";
 
 /** Full `pg_dump` (schema + data). Mandatory: pg_dump is on every machine; a failure fails the test. */
@@ -76,7 +76,7 @@ async function preApplyWithKey(
   const auth = tma(telegramId);
   const link = await createSession(h, telegramId);
   const session = await call(h, "GET", `/api/v1/payment/session/${link.session_id}`, { auth });
-  const created = await call(h, "POST", "/api/v1/atmos/create", {
+  const created = await call(h, "POST", "/api/v1/checkout/create", {
     auth,
     body: { session_id: link.session_id, amount: session.body.data.amount, auto_renew: options.autoRenew },
   });
@@ -87,14 +87,14 @@ async function preApplyWithKey(
     card_number: options.typed ?? SANDBOX_CARDS[card].pan,
     expiry: SANDBOX_CARDS[card].expiry,
   };
-  const pre = await call(h, "POST", "/api/v1/atmos/pre-apply", {
+  const pre = await call(h, "POST", "/api/v1/checkout/pre-apply", {
     auth,
     body,
     headers: { "idempotency-key": options.key },
   });
   expect(pre.status, JSON.stringify(pre.body)).toBe(200);
   // The Mini App retrying the same action replays the stored answer.
-  const replay = await call(h, "POST", "/api/v1/atmos/pre-apply", {
+  const replay = await call(h, "POST", "/api/v1/checkout/pre-apply", {
     auth,
     body,
     headers: { "idempotency-key": options.key },
@@ -166,7 +166,7 @@ describe("no full card number is stored anywhere", () => {
     await preApplyWithKey(h, "humo3", { autoRenew: false, key: "zz-pre-apply-grouped", typed: grouped });
     // 3. A typed-in number that fails validation, and one inside a malformed body.
     const prepared = await prepareSession(h, { card: "humo1" });
-    await call(h, "POST", "/api/v1/atmos/pre-apply", {
+    await call(h, "POST", "/api/v1/checkout/pre-apply", {
       auth: prepared.auth,
       body: {
         session_id: prepared.sessionId,
@@ -175,7 +175,7 @@ describe("no full card number is stored anywhere", () => {
         expiry: "12/30",
       },
     });
-    await call(h, "POST", "/api/v1/atmos/pre-apply", {
+    await call(h, "POST", "/api/v1/checkout/pre-apply", {
       auth: prepared.auth,
       rawBody: '{"card_number":"9860090101014364"',
     });

@@ -36,7 +36,7 @@ async function gateway<T>(path: string, init: { method?: string; auth: string; b
 
 /**
  * The real payment flow through the gateway's endpoints, as the bot and the checkout page call them:
- * create-link (internal token) → atmos/create → pre-apply (sandbox card) → apply (OTP), then waits
+ * create-link (internal token) → checkout/create → pre-apply (sandbox card) → apply (OTP), then waits
  * until the session is completed.
  */
 export async function payThroughGateway(
@@ -59,11 +59,11 @@ export async function payThroughGateway(
     method: "GET",
     auth: tma,
   });
-  const created = await gateway<{ transaction_id: number }>("atmos/create", {
+  const created = await gateway<{ transaction_id: number }>("checkout/create", {
     auth: tma,
     body: { session_id: link.session_id, amount: session.amount, auto_renew: options.autoRenew },
   });
-  await gateway("atmos/pre-apply", {
+  await gateway("checkout/pre-apply", {
     auth: tma,
     body: {
       session_id: link.session_id,
@@ -72,7 +72,7 @@ export async function payThroughGateway(
       expiry: card.expiry,
     },
   });
-  let applied = await gateway<{ status: string; payment_id: number | null }>("atmos/apply", {
+  let applied = await gateway<{ status: string; payment_id: number | null }>("checkout/apply", {
     auth: tma,
     body: { session_id: link.session_id, transaction_id: created.transaction_id, otp: SANDBOX_OTP },
   });

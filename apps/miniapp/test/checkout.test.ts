@@ -212,7 +212,7 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
     await page.locator('[data-step="otp"]').waitFor();
     for (let attempt = 1; attempt <= 10; attempt++) {
       await page.getByLabel("Code from SMS").fill("000000");
-      const answered = page.waitForResponse((response) => response.url().endsWith("/api/gw/atmos/apply"));
+      const answered = page.waitForResponse((response) => response.url().endsWith("/api/gw/checkout/apply"));
       await page.getByRole("button", { name: "Confirm payment" }).click();
       await answered;
       // Either the next try is possible (input enabled again) or the payment was stopped.
@@ -273,12 +273,12 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
     const { page } = await openCheckout(user);
     const gatewayCalls: string[] = [];
     page.on("request", (request) => {
-      if (request.url().includes("/api/gw/atmos/")) gatewayCalls.push(new URL(request.url()).pathname);
+      if (request.url().includes("/api/gw/checkout/")) gatewayCalls.push(new URL(request.url()).pathname);
     });
     await enterCard(page, SANDBOX_CARDS.humo3, false);
     await page.getByRole("button", { name: /^Pay / }).dblclick();
     await page.locator('[data-step="otp"]').waitFor();
-    expect(gatewayCalls).toEqual(["/api/gw/atmos/create", "/api/gw/atmos/pre-apply"]);
+    expect(gatewayCalls).toEqual(["/api/gw/checkout/create", "/api/gw/checkout/pre-apply"]);
     await page.close();
   });
 
@@ -294,14 +294,14 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as Json }));
     for (let s = 0; s < 3; s++) {
       const link = await createPaymentLink(user);
-      const created = await gw("atmos/create", {
+      const created = await gw("checkout/create", {
         session_id: link.session_id,
         amount: 2_900_000,
         auto_renew: false,
       });
       expect(created.status).toBe(200);
       for (let i = 0; i < 5; i++) {
-        const pre = await gw("atmos/pre-apply", {
+        const pre = await gw("checkout/pre-apply", {
           session_id: link.session_id,
           transaction_id: created.body.data.transaction_id,
           card_number: SANDBOX_CARDS.humo2.pan,
@@ -326,7 +326,7 @@ describe("checkout in Chromium against the gateway, the ATMOS sandbox and Postgr
     const shot = screenshotter(page, "checkout-card-checks");
     let sent = 0;
     page.on("request", (request) => {
-      if (request.url().includes("/api/gw/atmos/")) sent += 1;
+      if (request.url().includes("/api/gw/checkout/")) sent += 1;
     });
     await page.getByLabel("Card number").pressSequentially("8600123412341235");
     await page.getByLabel("Valid thru (MM/YY)").pressSequentially("0120");

@@ -92,7 +92,7 @@ export default async function setup(project: TestProject) {
     );
     children.push(gateway.child);
     const gatewayUrl = `http://127.0.0.1:${gateway.match[1]}`;
-    sandbox.configure({ callbackUrl: `${gatewayUrl}/api/v1/atmos/callback` });
+    sandbox.configure({ callbackUrl: `${gatewayUrl}/api/v1/checkout/callback` });
 
     const miniapp = await spawnUntil(
       process.execPath,

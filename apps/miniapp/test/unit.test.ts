@@ -142,16 +142,19 @@ describe("Telegram launch parameters", () => {
 
 describe("gateway proxy", () => {
   it("forwards only the Mini App's endpoints", () => {
-    expect(gatewayPathOf("/api/gw/atmos/apply?x=1")).toBe("atmos/apply");
+    expect(gatewayPathOf("/api/gw/checkout/apply?x=1")).toBe("checkout/apply");
     expect(isAllowedRoute("GET", "payment/session/0b7e4a52-8a0f-4b4f-9d0a-3f1f6f3a9a11")).toBe("ok");
+    expect(isAllowedRoute("POST", "checkout/pre-apply")).toBe("ok");
+    // The deprecated gateway paths stay reachable for a page loaded before the switch.
     expect(isAllowedRoute("POST", "atmos/pre-apply")).toBe("ok");
     expect(isAllowedRoute("DELETE", "user/42/cards/7")).toBe("ok");
     expect(isAllowedRoute("POST", "subscription/5/cancel")).toBe("ok");
     // The language a user picks on the page is stored as theirs (gateway: only their own).
     expect(isAllowedRoute("PUT", "user/42/language")).toBe("ok");
     expect(isAllowedRoute("POST", "user/42/language")).toBe("method_not_allowed");
-    expect(isAllowedRoute("GET", "atmos/apply")).toBe("method_not_allowed");
+    expect(isAllowedRoute("GET", "checkout/apply")).toBe("method_not_allowed");
     expect(isAllowedRoute("POST", "payment/create-link")).toBe("not_found");
+    expect(isAllowedRoute("POST", "checkout/callback")).toBe("not_found");
     expect(isAllowedRoute("POST", "atmos/callback")).toBe("not_found");
     expect(isAllowedRoute("GET", "admin/payments")).toBe("not_found");
     expect(isAllowedRoute("GET", "user/42/../../admin")).toBe("not_found");
@@ -162,12 +165,12 @@ describe("gateway proxy", () => {
     const unknown = await fetch(`${base}/api/gw/payment/create-link`, { method: "POST", body: "{}" });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ success: false, error: { code: "NOT_FOUND" } });
-    const wrongMethod = await fetch(`${base}/api/gw/atmos/apply`);
+    const wrongMethod = await fetch(`${base}/api/gw/checkout/apply`);
     expect(wrongMethod.status).toBe(405);
-    const tooBig = await fetch(`${base}/api/gw/atmos/apply`, { method: "POST", body: "x".repeat(20_000) });
+    const tooBig = await fetch(`${base}/api/gw/checkout/apply`, { method: "POST", body: "x".repeat(20_000) });
     expect(tooBig.status).toBe(413);
     // Forwarded to the real gateway, which wants Telegram initData.
-    const unauthenticated = await fetch(`${base}/api/gw/atmos/create`, {
+    const unauthenticated = await fetch(`${base}/api/gw/checkout/create`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: "{}",
@@ -194,7 +197,7 @@ describe("request id through the proxy", () => {
     }
     const base = inject("miniappUrl");
     const send = (requestId?: string) =>
-      fetch(`${base}/api/gw/atmos/create`, {
+      fetch(`${base}/api/gw/checkout/create`, {
         method: "POST",
         headers: { "content-type": "application/json", ...(requestId ? { "x-request-id": requestId } : {}) },
         body: "{}",

@@ -168,7 +168,7 @@ beforeAll(async () => {
   emulator = new TelegramServer({ port: await freePort(), host: "127.0.0.1", storeTimeout: 600 });
   await emulator.start();
   gatewayUrl = await startGateway(sandbox.url);
-  sandbox.configure({ callbackUrl: `${gatewayUrl}/api/v1/atmos/callback` });
+  sandbox.configure({ callbackUrl: `${gatewayUrl}/api/v1/checkout/callback` });
   // The default premium TTL (60 s): the test also shows the answer is not stuck at "no premium".
   assistant = createAssistantBot(ASSISTANT_BOT_TOKEN, {
     gatewayUrl,
@@ -241,18 +241,18 @@ describe("examples/host-bot: premium sold inside another bot through @obuna/gram
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
 
     const card = SANDBOX_CARDS.uzcard1;
-    const created = await miniApp<{ transaction_id: number }>("/api/v1/atmos/create", {
+    const created = await miniApp<{ transaction_id: number }>("/api/v1/checkout/create", {
       session_id: sessionId,
       amount: 2_900_000,
       auto_renew: true,
     });
-    await miniApp("/api/v1/atmos/pre-apply", {
+    await miniApp("/api/v1/checkout/pre-apply", {
       session_id: sessionId,
       transaction_id: created.transaction_id,
       card_number: card.pan,
       expiry: card.expiry,
     });
-    const applied = await miniApp<{ status: string }>("/api/v1/atmos/apply", {
+    const applied = await miniApp<{ status: string }>("/api/v1/checkout/apply", {
       session_id: sessionId,
       transaction_id: created.transaction_id,
       otp: SANDBOX_OTP,

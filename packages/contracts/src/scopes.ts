@@ -1,7 +1,7 @@
 /**
  * What a bearer token may do at the gateway, named per endpoint family. Our bot's INTERNAL_API_TOKEN
  * holds all of them; a SERVICE_TOKENS token holds the ones the operator lists for it. Paying
- * (`/atmos/*`) and removing a card are never among them: those need the user's own signed Telegram
+ * (`/checkout/*`) and removing a card are never among them: those need the user's own signed Telegram
  * identity, so a leaked token cannot pay or unbind for anyone.
  */
 export const TOKEN_SCOPES = [

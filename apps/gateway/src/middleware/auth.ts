@@ -13,7 +13,7 @@ import { ApiError } from "../errors";
 /**
  * The internal token's scopes (security item 8): every token scope (`@obuna/contracts/scopes`):
  * create links, read a user's entitlement, session, subscription, payments and cards, cancel or
- * resume, record the language the user chose. Never `/atmos/*` (paying) or card removal: those need
+ * resume, record the language the user chose. Never `/checkout/*` (paying) or card removal: those need
  * the user's own signed Telegram identity, so a leaked bot token cannot pay or unbind for anyone.
  */
 export const INTERNAL_SCOPES: ReadonlySet<InternalScope> = new Set<InternalScope>(TOKEN_SCOPES);
@@ -151,7 +151,7 @@ export const requireCaller = createMiddleware<HonoEnv>(async (c, next) => {
 });
 
 /**
- * Calls that start or continue a payment (atmos create / pre-apply): as {@link requireCaller}, but a
+ * Calls that start or continue a payment (checkout create / pre-apply): as {@link requireCaller}, but a
  * Mini App user's initData must be at most TMA_INIT_DATA_PAY_MAX_AGE_S old (401 reason `stale`).
  */
 export const requireFreshCaller = createMiddleware<HonoEnv>(async (c, next) => {

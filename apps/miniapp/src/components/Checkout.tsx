@@ -235,7 +235,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
           keys.current,
           "create",
           "POST",
-          "atmos/create",
+          "checkout/create",
           request,
         );
         if (!created.ok) return await handleActionError(created.error, "card");
@@ -254,7 +254,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
         keys.current,
         "pre-apply",
         "POST",
-        "atmos/pre-apply",
+        "checkout/pre-apply",
         request,
       );
       if (!preApplied.ok) return await handleActionError(preApplied.error, "card");
@@ -274,7 +274,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
         keys.current,
         "apply",
         "POST",
-        "atmos/apply",
+        "checkout/apply",
         request,
       );
       if (!applied.ok) return await handleActionError(applied.error, "otp");
@@ -304,7 +304,7 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
         keys.current,
         "resend",
         "POST",
-        "atmos/resend-otp",
+        "checkout/resend-otp",
         { session_id: request.session_id, transaction_id: request.transaction_id },
         request,
       );

@@ -16,6 +16,8 @@ const MAX_BODY_BYTES = 16 * 1024;
 /** Gateway paths (below /api/v1/) the Mini App may call, with their methods. */
 const ROUTES: ReadonlyArray<{ method: string; pattern: RegExp }> = [
   { method: "GET", pattern: /^payment\/session\/[0-9a-f-]{36}$/i },
+  { method: "POST", pattern: /^checkout\/(create|pre-apply|resend-otp|apply)$/ },
+  // The deprecated paths, for a page loaded before the switch to checkout/* (the gateway keeps them as aliases).
   { method: "POST", pattern: /^atmos\/(create|pre-apply|resend-otp|apply)$/ },
   { method: "GET", pattern: /^user\/\d{1,16}\/(subscription|payments|cards)$/ },
   { method: "DELETE", pattern: /^user\/\d{1,16}\/cards\/\d{1,16}$/ },
@@ -65,7 +67,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer | "too_large"> {
   return Buffer.concat(chunks);
 }
 
-/** `/api/gw/atmos/apply?x=1` → `atmos/apply` (query strings are not forwarded). */
+/** `/api/gw/checkout/apply?x=1` → `checkout/apply` (query strings are not forwarded). */
 export function gatewayPathOf(url: string | undefined): string {
   const pathname = new URL(url ?? "/", "http://miniapp.local").pathname;
   return pathname.replace(/^\/api\/gw\/?/, "");

@@ -59,7 +59,7 @@ export const PaymentSessionResponseSchema = z.object({
 });
 export type PaymentSessionResponse = z.infer<typeof PaymentSessionResponseSchema>;
 
-/** POST /api/v1/atmos/create */
+/** POST /api/v1/checkout/create */
 export const AtmosCreateRequestSchema = z.object({
   session_id: SessionIdSchema,
   amount: TiyinSchema,
@@ -75,7 +75,7 @@ export const AtmosCreateResponseSchema = z.object({
 });
 export type AtmosCreateResponse = z.infer<typeof AtmosCreateResponseSchema>;
 
-/** POST /api/v1/atmos/pre-apply — the card number exists only in this request's memory. */
+/** POST /api/v1/checkout/pre-apply — the card number exists only in this request's memory. */
 export const AtmosPreApplyRequestSchema = z.object({
   session_id: SessionIdSchema,
   transaction_id: TransactionIdSchema,
@@ -102,7 +102,7 @@ export const AtmosPreApplyResponseSchema = z.object({
 });
 export type AtmosPreApplyResponse = z.infer<typeof AtmosPreApplyResponseSchema>;
 
-/** POST /api/v1/atmos/resend-otp */
+/** POST /api/v1/checkout/resend-otp */
 export const AtmosResendOtpRequestSchema = z.object({
   session_id: SessionIdSchema,
   transaction_id: TransactionIdSchema,
@@ -112,7 +112,7 @@ export const AtmosResendOtpResponseSchema = z.object({
   resend_available_at: IsoDateTimeSchema,
 });
 
-/** POST /api/v1/atmos/apply */
+/** POST /api/v1/checkout/apply */
 export const AtmosApplyRequestSchema = z.object({
   session_id: SessionIdSchema,
   transaction_id: TransactionIdSchema,
@@ -140,7 +140,7 @@ export const AtmosApplyResponseSchema = z.object({
 export type AtmosApplyResponse = z.infer<typeof AtmosApplyResponseSchema>;
 
 /**
- * POST /api/v1/atmos/callback — ATMOS sends strings (sometimes numbers); `invoice` or `account`.
+ * POST /api/v1/checkout/callback — ATMOS sends strings (sometimes numbers); `invoice` or `account`.
  * Validated loosely here; the signature is checked over the raw received values.
  */
 export const AtmosCallbackRequestSchema = z.object({
