@@ -316,7 +316,10 @@ describe("least privilege for the internal token (the bot's Bearer)", () => {
         body: { ...body, card_number: "9860090101893213", expiry: "02/28" },
       }),
       await call(h, "POST", "/api/v1/checkout/resend-otp", { auth: internalAuth, body }),
-      await call(h, "POST", "/api/v1/checkout/apply", { auth: internalAuth, body: { ...body, otp: "111111" } }),
+      await call(h, "POST", "/api/v1/checkout/apply", {
+        auth: internalAuth,
+        body: { ...body, otp: "111111" },
+      }),
     ];
     for (const res of refused) expectCode(res, 403, "FORBIDDEN");
     expect(h.sandbox.requests().length).toBe(atmosBefore);

@@ -1,9 +1,9 @@
 import { CreateLinkRequestSchema, CreateLinkResponseSchema, pickLanguage } from "@obuna/contracts/http";
+import { createSessionForTelegramUser } from "@obuna/db/queries";
 import { ApiError } from "../errors";
 import { requireInternal, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { consumeLimits } from "../middleware/rate-limit";
-import { createSessionForTelegramUser } from "../queries/payment-sessions";
 import { DEFAULT_SESSION_TTL_MS } from "../services/checkout/session";
 import { planSummary } from "../services/checkout/views";
 import {

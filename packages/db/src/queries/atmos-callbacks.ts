@@ -14,3 +14,8 @@ export async function purgeOldCallbacks(db: DbOrTx, before: Date, limit: number)
     ) returning ${atmosCallbacks.id}`);
   return rows.length;
 }
+
+/** Records one received callback with our reply (every authentic one; forged ones are only counted). */
+export async function recordCallback(db: DbOrTx, values: typeof atmosCallbacks.$inferInsert) {
+  await db.insert(atmosCallbacks).values(values);
+}

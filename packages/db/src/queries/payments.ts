@@ -4,6 +4,7 @@ import { payments, plans, subscriptions, users } from "../schema/index";
 import type { NewPayment } from "../types";
 import { type ReportRow, TASHKENT_TZ } from "./calendar";
 import { type ListPage, pageTotal, searchCondition, userRef } from "./list-page";
+import { sessionPaymentKey } from "./payment-sessions";
 
 /** A user's payments, newest first, with the plan they paid for. */
 export async function listPaymentsByUser(db: DbOrTx, userId: number, limit = 20) {
@@ -201,4 +202,45 @@ export async function revenueByDay(db: DbOrTx, window: { since: Date; now: Date 
     where p.status = 'success' and p.created_at >= ${sinceIso}::timestamptz and p.created_at <= ${nowIso}::timestamptz
     group by 1, 2, 3 order by 1, 2, 3
   `)) as unknown as ReportRow[];
+}
+
+// ------------------------------------------------------------------ a session's first payment
+
+export async function getSessionPayment(db: DbOrTx, sessionId: string) {
+  const [row] = await db
+    .select()
+    .from(payments)
+    .where(eq(payments.idempotencyKey, sessionPaymentKey(sessionId)))
+    .limit(1);
+  return row ?? null;
+}
+
+/** The attempt is recorded before ATMOS is asked to move money. */
+export async function ensurePendingPayment(
+  db: DbOrTx,
+  input: {
+    sessionId: string;
+    userId: number;
+    amount: number;
+    transactionId: number;
+    cardMasked: string | null;
+    offerVersion?: string | null;
+    offerAcceptedAt?: Date | null;
+  },
+) {
+  await db
+    .insert(payments)
+    .values({
+      userId: input.userId,
+      sessionId: input.sessionId,
+      kind: "initial",
+      status: "pending",
+      amount: input.amount,
+      transactionId: input.transactionId,
+      cardMasked: input.cardMasked,
+      offerVersion: input.offerVersion ?? null,
+      offerAcceptedAt: input.offerAcceptedAt ?? null,
+      idempotencyKey: sessionPaymentKey(input.sessionId),
+    })
+    .onConflictDoNothing({ target: payments.idempotencyKey });
 }

@@ -55,3 +55,16 @@ export async function renewalOutcomesByDay(db: DbOrTx, window: { since: Date; no
     group by 1, 2, 3 order by 1, 2, 3
   `)) as unknown as ReportRow[];
 }
+
+/** What a provider callback for a renewal charge is checked against: the attempt's payment, amount and status. */
+export async function getRenewalAttemptCharge(db: DbOrTx, attemptId: number) {
+  const [row] = await db
+    .select({
+      transactionId: renewalAttempts.transactionId,
+      amount: renewalAttempts.amount,
+      status: renewalAttempts.status,
+    })
+    .from(renewalAttempts)
+    .where(eq(renewalAttempts.id, attemptId));
+  return row ?? null;
+}

@@ -2,11 +2,7 @@ import { isProviderError, type SavedCard } from "@obuna/billing";
 import { detectCardType, isLocalCardType } from "@obuna/contracts/card";
 import type { PaymentSession } from "@obuna/db";
 import { encryptCardToken } from "@obuna/db/crypto";
-import {
-  type PendingCardBinding,
-  releaseSession,
-  setProcessingBinding,
-} from "../../queries/payment-sessions";
+import { type PendingCardBinding, releaseSession, setProcessingBinding } from "@obuna/db/queries";
 import { endAfterRefusal } from "./declines";
 import { callProvider, isPassingFault, PRE_MONEY_ATTEMPTS, pause, retryPreMoney } from "./faults";
 import { refuse } from "./outcome";

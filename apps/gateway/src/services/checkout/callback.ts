@@ -1,5 +1,4 @@
-import { atmosCallbacks } from "@obuna/db/schema";
-import { getSessionByAccount, getSessionPayment } from "../../queries/payment-sessions";
+import { getSessionByAccount, getSessionPayment, recordCallback } from "@obuna/db/queries";
 import { renewalCallbackReply } from "./renewal-callback";
 import type { Deps } from "./session";
 import { reconcileSession } from "./settle";
@@ -104,7 +103,7 @@ export async function handleProviderCallback(
     }
   }
 
-  await deps.db.insert(atmosCallbacks).values({
+  await recordCallback(deps.db, {
     transactionId,
     account,
     amount,

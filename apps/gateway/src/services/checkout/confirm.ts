@@ -2,15 +2,15 @@ import { isProviderError, type ProviderPayment } from "@obuna/billing";
 import type { AtmosApplyResponse } from "@obuna/contracts/http";
 import type { PaymentSession } from "@obuna/db";
 import { decryptCardToken } from "@obuna/db/crypto";
-import { planReceiptItems } from "@obuna/db/queries";
-import type { Caller } from "../../context";
 import {
   claimSessionForApply,
   ensurePendingPayment,
   failSession,
   getSessionView,
+  planReceiptItems,
   releaseSession,
-} from "../../queries/payment-sessions";
+} from "@obuna/db/queries";
+import type { Caller } from "../../context";
 import { confirmBinding } from "./bind-card";
 import { endAfterRefusal } from "./declines";
 import { providerRefusal } from "./errors";

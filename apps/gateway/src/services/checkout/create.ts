@@ -1,7 +1,7 @@
 import { pickLanguage } from "@obuna/contracts/http";
 import type { PaymentSession } from "@obuna/db";
+import { attachTransaction, getSessionView, updatePendingSession } from "@obuna/db/queries";
 import type { Caller } from "../../context";
-import { attachTransaction, getSessionView, updatePendingSession } from "../../queries/payment-sessions";
 import { callProvider, retryPreMoney } from "./faults";
 import { asResult, type CheckoutResult, refuse } from "./outcome";
 import { assertPayable, type Deps, loadSession, newPaymentReference } from "./session";

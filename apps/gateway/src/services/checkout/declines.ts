@@ -1,6 +1,6 @@
 import { isProviderError } from "@obuna/billing";
 import type { PaymentSession } from "@obuna/db";
-import { releaseSession } from "../../queries/payment-sessions";
+import { releaseSession } from "@obuna/db/queries";
 import { isTerminalDecline, providerRefusal } from "./errors";
 import { refuse } from "./outcome";
 import { type Deps, MAX_OTP_ATTEMPTS } from "./session";

@@ -1,6 +1,5 @@
 import type { Database } from "@obuna/db";
-import { renewalAttempts } from "@obuna/db/schema";
-import { eq } from "drizzle-orm";
+import { getRenewalAttemptCharge } from "@obuna/db/queries";
 import type { CallbackReply } from "./callback";
 
 /** Renewal charges (apps/renewals `renewalAccount`) use the account `7` + the 12-digit attempt id. */
@@ -18,14 +17,7 @@ export async function renewalCallbackReply(
   amount: number | null,
 ): Promise<CallbackReply | null> {
   if (!RENEWAL_ACCOUNT.test(account)) return null;
-  const [attempt] = await db
-    .select({
-      transactionId: renewalAttempts.transactionId,
-      amount: renewalAttempts.amount,
-      status: renewalAttempts.status,
-    })
-    .from(renewalAttempts)
-    .where(eq(renewalAttempts.id, Number(account.slice(1))));
+  const attempt = await getRenewalAttemptCharge(db, Number(account.slice(1)));
   if (!attempt) return { status: 0, message: "Invoice not found" };
   if (transactionId === null || attempt.transactionId !== transactionId) {
     return { status: 0, message: "Transaction not found" };

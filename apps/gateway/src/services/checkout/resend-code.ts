@@ -1,5 +1,5 @@
+import { updatePendingSession } from "@obuna/db/queries";
 import type { Caller } from "../../context";
-import { updatePendingSession } from "../../queries/payment-sessions";
 import { callProvider } from "./faults";
 import { asResult, type CheckoutResult, refuse } from "./outcome";
 import { assertPayable, assertPayment, cooldownMs, type Deps, loadSession } from "./session";

@@ -1,14 +1,14 @@
 import { checkPan, isExpired, maskPan, parseExpiry, toAtmosExpiry } from "@obuna/contracts/card";
 import type { AtmosPreApplyResponse } from "@obuna/contracts/http";
 import type { PaymentSession } from "@obuna/db";
-import type { Caller } from "../../context";
 import {
   endCardEntry,
   NO_PENDING_BINDING,
   type PendingCardBinding,
   startCardEntry,
   updatePendingSession,
-} from "../../queries/payment-sessions";
+} from "@obuna/db/queries";
+import type { Caller } from "../../context";
 import { startBinding } from "./bind-card";
 import { callProvider, retryPreMoney } from "./faults";
 import { asResult, type CheckoutResult, refuse } from "./outcome";

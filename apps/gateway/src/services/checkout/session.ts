@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import type { PaymentSession } from "@obuna/db";
+import { expireSession, getSessionView, type SessionView } from "@obuna/db/queries";
 import type { Caller, GatewayDeps } from "../../context";
-import { expireSession, getSessionView, type SessionView } from "../../queries/payment-sessions";
 import { refuse } from "./outcome";
 
 /** The checkout steps' dependencies (metrics are always set inside the app). */

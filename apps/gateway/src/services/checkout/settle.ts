@@ -6,7 +6,7 @@ import {
   resolveSessionCharge,
   settleConfirmedSession,
 } from "@obuna/billing";
-import { getSessionView } from "../../queries/payment-sessions";
+import { getSessionView } from "@obuna/db/queries";
 import { flushNotifications } from "../notifications";
 import type { Deps } from "./session";
 

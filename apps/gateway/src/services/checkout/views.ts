@@ -2,9 +2,14 @@ import type { AtmosApplyResponse, PaymentSessionResponse } from "@obuna/contract
 import { pickLanguage } from "@obuna/contracts/http";
 import { formatPeriod, formatSom } from "@obuna/contracts/money";
 import type { Plan } from "@obuna/db";
-import { getSubscriptionById, planName } from "@obuna/db/queries";
+import {
+  getSessionPayment,
+  getSessionView,
+  getSubscriptionById,
+  planName,
+  type SessionView,
+} from "@obuna/db/queries";
 import type { Caller } from "../../context";
-import { getSessionPayment, getSessionView, type SessionView } from "../../queries/payment-sessions";
 import { asResult, type CheckoutResult, refuse } from "./outcome";
 import { type Deps, loadSession, MAX_OTP_ATTEMPTS, refuseExpired } from "./session";
 import { reconcileSession } from "./settle";
