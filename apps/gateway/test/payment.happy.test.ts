@@ -106,7 +106,7 @@ describe("the whole flow against the ATMOS sandbox", () => {
       cardMasked: "986009******4364",
       boundCardId: null,
     });
-    expect(rows.payments[0]!.successTransId).toBeGreaterThan(0);
+    expect(Number(rows.payments[0]!.settlementId)).toBeGreaterThan(0);
     expect(rows.subscriptions).toHaveLength(1);
     const sub = rows.subscriptions[0]!;
     expect(sub).toMatchObject({ status: "active", isActive: true, autoRenew: false, boundCardId: null });
