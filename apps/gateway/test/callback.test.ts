@@ -75,7 +75,8 @@ describe("ATMOS callback", () => {
     );
     expect(res).toEqual({ status: 200, body: { status: 1, message: "Success" } });
     expect(await lastCallback()).toMatchObject({
-      transactionId: prepared.transactionId,
+      provider: "atmos",
+      externalId: String(prepared.transactionId),
       account: session.providerReference,
       amount: prepared.amount,
       signValid: true,

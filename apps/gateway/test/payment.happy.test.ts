@@ -101,7 +101,7 @@ describe("the whole flow against the ATMOS sandbox", () => {
       kind: "initial",
       status: "success",
       amount: 2_900_000,
-      transactionId: prepared.transactionId,
+      externalId: String(prepared.transactionId),
       idempotencyKey: `session:${prepared.sessionId}`,
       cardMasked: "986009******4364",
       boundCardId: null,

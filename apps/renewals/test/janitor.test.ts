@@ -145,7 +145,7 @@ describe("janitor for unknown outcomes", () => {
     expect(attempt).toMatchObject({
       status: "failed",
       errorCode: "NOT_CHARGED:worker_lost",
-      transactionId: null,
+      externalId: null,
     });
     // Not the card's fault: no dunning, the subscription is due again with the next attempt number.
     expect(await loadSubscription(sub.id)).toMatchObject({ status: "active", renewalAttempts: 0 });
