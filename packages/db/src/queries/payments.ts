@@ -222,7 +222,7 @@ export async function ensurePendingPayment(
     sessionId: string;
     userId: number;
     amount: number;
-    transactionId: number;
+    externalId: string;
     cardMasked: string | null;
     offerVersion?: string | null;
     offerAcceptedAt?: Date | null;
@@ -236,7 +236,7 @@ export async function ensurePendingPayment(
       kind: "initial",
       status: "pending",
       amount: input.amount,
-      transactionId: input.transactionId,
+      externalId: input.externalId,
       cardMasked: input.cardMasked,
       offerVersion: input.offerVersion ?? null,
       offerAcceptedAt: input.offerAcceptedAt ?? null,

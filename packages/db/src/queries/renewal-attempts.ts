@@ -60,7 +60,7 @@ export async function renewalOutcomesByDay(db: DbOrTx, window: { since: Date; no
 export async function getRenewalAttemptCharge(db: DbOrTx, attemptId: number) {
   const [row] = await db
     .select({
-      transactionId: renewalAttempts.transactionId,
+      externalId: renewalAttempts.externalId,
       amount: renewalAttempts.amount,
       status: renewalAttempts.status,
     })

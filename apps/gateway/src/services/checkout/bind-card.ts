@@ -30,7 +30,7 @@ export async function startBinding(deps: Deps, card: EnteredCard): Promise<Bindi
   return {
     status: "already_bound",
     binding: {
-      bindCardId: Number(started.card.cardRef),
+      bindCardRef: started.card.cardRef,
       bindCardToken: encryptCardToken(started.card.token, deps.config.cardTokenKey),
       bindCardMasked: started.card.panMasked || card.masked,
       bindCardExpiry: started.card.expiry || card.expiry,
@@ -81,7 +81,7 @@ export async function confirmBinding(
   }
   const detected = detectCardType(bound.panMasked);
   const recorded = await setProcessingBinding(deps.db, claimed.id, {
-    bindCardId: Number(bound.cardRef),
+    bindCardRef: bound.cardRef,
     bindCardToken: encryptCardToken(bound.token, deps.config.cardTokenKey),
     bindCardMasked: bound.panMasked || claimed.cardMasked,
     bindCardExpiry: bound.expiry,

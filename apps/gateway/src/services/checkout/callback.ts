@@ -1,4 +1,4 @@
-import { getSessionByAccount, getSessionPayment, recordCallback } from "@obuna/db/queries";
+import { getSessionByReference, getSessionPayment, recordCallback } from "@obuna/db/queries";
 import { renewalCallbackReply } from "./renewal-callback";
 import type { Deps } from "./session";
 import { reconcileSession } from "./settle";
@@ -67,7 +67,7 @@ export async function handleProviderCallback(
   const notice = deps.provider.verifyCallback({ body, rawBody });
   const signValid = notice.authentic;
   const account = notice.reference;
-  const transactionId = notice.externalId === null ? null : Number(notice.externalId);
+  const externalId = notice.externalId;
   const amount = notice.amount;
 
   if (!signValid) {
@@ -76,7 +76,7 @@ export async function handleProviderCallback(
     deps.metrics.callbacksBadSignature.inc();
     deps.metrics.callbacks.inc({ status: "0" });
     // Only the parsed integer transaction id: the other fields are attacker-chosen text.
-    deps.logger.warn({ transactionId }, "atmos callback with a bad signature refused");
+    deps.logger.warn({ transactionId: externalId }, "atmos callback with a bad signature refused");
     return { status: 0, message: "Invalid signature" };
   }
 
@@ -85,13 +85,13 @@ export async function handleProviderCallback(
   if (!notice.forUs) {
     reply = { status: 0, message: "Unknown store" };
   } else {
-    const session = account ? await getSessionByAccount(deps.db, account) : null;
+    const session = account ? await getSessionByReference(deps.db, account) : null;
     if (!session) {
-      reply = (account && (await renewalCallbackReply(deps.db, account, transactionId, amount))) || {
+      reply = (account && (await renewalCallbackReply(deps.db, account, externalId, amount))) || {
         status: 0,
         message: "Invoice not found",
       };
-    } else if (transactionId === null || session.transactionId !== transactionId) {
+    } else if (externalId === null || session.externalId !== externalId) {
       reply = { status: 0, message: "Transaction not found" };
     } else if (amount === null || amount !== session.amount) {
       reply = { status: 0, message: "Amount mismatch" };
@@ -104,7 +104,8 @@ export async function handleProviderCallback(
   }
 
   await recordCallback(deps.db, {
-    transactionId,
+    provider: deps.provider.id,
+    externalId,
     account,
     amount,
     signValid,
@@ -114,7 +115,7 @@ export async function handleProviderCallback(
   });
   deps.metrics.callbacks.inc({ status: String(reply.status) });
   deps.logger.info(
-    { transactionId, account, status: reply.status, message: reply.message },
+    { transactionId: externalId, account, status: reply.status, message: reply.message },
     "atmos callback",
   );
 

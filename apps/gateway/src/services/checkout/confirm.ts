@@ -39,7 +39,7 @@ export function confirmPayment(
     const view = await loadSession(deps, caller, input.session_id);
     const { session } = view;
     if (session.status === "completed" || session.status === "processing") {
-      if (session.transactionId !== input.transaction_id) assertPayment(session, input.transaction_id);
+      if (session.externalId !== String(input.transaction_id)) assertPayment(session, input.transaction_id);
       return applyResult(deps, session.id);
     }
     assertPayable(session);
@@ -147,7 +147,7 @@ async function prepareCharge(
     sessionId: claimed.id,
     userId: claimed.userId,
     amount: claimed.amount,
-    transactionId: Number(externalId),
+    externalId,
     cardMasked: claimed.cardMasked,
     offerVersion: claimed.offerVersion,
     offerAcceptedAt: claimed.offerAcceptedAt,
@@ -161,16 +161,16 @@ async function prepareCharge(
     packageCode: item.packageCode,
     vatPercent: item.vatPercent,
   }));
-  if (!claimed.autoRenew || claimed.bindTransactionId === null) {
+  if (!claimed.autoRenew || claimed.bindingId === null) {
     return () => deps.provider.confirmPayment({ externalId, code, receipt });
   }
 
   // A binding an earlier apply confirmed stays on the session when the saved-card preparation after
   // it met a passing fault: its code is spent, so only the preparation is sent again.
   const cardToken =
-    claimed.bindCardId !== null && claimed.bindCardToken !== null
+    claimed.bindCardRef !== null && claimed.bindCardToken !== null
       ? decryptCardToken(claimed.bindCardToken, deps.config.cardTokenKey)
-      : await confirmBinding(deps, claimed, String(claimed.bindTransactionId), code);
+      : await confirmBinding(deps, claimed, claimed.bindingId, code);
   try {
     await retryPreMoney(deps, "pre-apply-token", () =>
       deps.provider.prepareSavedCardPayment({ externalId, cardToken }),

@@ -36,7 +36,7 @@ export function createPayment(
     }
     const now = deps.clock();
     let current: PaymentSession | null = session;
-    if (session.transactionId === null) {
+    if (session.externalId === null) {
       // A fresh reference per try: a payment a faulted create left at the provider matches no session.
       const created = await callProvider(() =>
         retryPreMoney(deps, "create", async () => {
@@ -50,8 +50,8 @@ export function createPayment(
         }),
       );
       current = await attachTransaction(deps.db, session.id, {
-        transactionId: Number(created.externalId),
-        atmosAccount: created.reference,
+        externalId: created.externalId,
+        providerReference: created.reference,
         autoRenew: input.auto_renew,
         now,
       });
@@ -69,7 +69,8 @@ export function createPayment(
     }
     return {
       session_id: current.id,
-      transaction_id: current.transactionId!,
+      // The wire contract keeps ATMOS's numeric transaction id.
+      transaction_id: Number(current.externalId),
       amount: current.amount,
       auto_renew: current.autoRenew,
       status: current.status,

@@ -26,7 +26,7 @@ export function resendCode(
         },
       });
     }
-    if (session.bindTransactionId !== null) {
+    if (session.bindingId !== null) {
       // The port has no resend for a card binding: a fresh card entry sends a new code.
       refuse("INVALID_STATE", "Enter the card again to receive a new SMS code", {
         details: { action: "pre_apply_again" },

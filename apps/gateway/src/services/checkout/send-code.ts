@@ -124,7 +124,7 @@ async function enterCard(
   }
   const updated = await updatePendingSession(deps.db, session.id, {
     cardMasked: card.masked,
-    bindTransactionId: bindingId === null ? null : Number(bindingId),
+    bindingId,
     ...binding,
     otpSentAt: now,
     cardEntryUntil: null,

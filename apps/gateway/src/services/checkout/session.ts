@@ -55,15 +55,16 @@ export function assertPayable(session: PaymentSession): void {
 
 /** The session's provider payment, which the client must name as it was created. */
 export function assertPayment(session: PaymentSession, transactionId: number): string {
-  if (session.transactionId === null) {
+  if (session.externalId === null) {
     refuse("INVALID_STATE", "No payment yet: call /api/v1/checkout/create first");
   }
-  if (session.transactionId !== transactionId) {
+  // The wire contract names ATMOS's numeric transaction id; the row keeps the provider's id as text.
+  if (session.externalId !== String(transactionId)) {
     refuse("TRANSACTION_MISMATCH", "transaction_id does not belong to this session", {
       field: "transaction_id",
     });
   }
-  return String(session.transactionId);
+  return session.externalId;
 }
 
 /** A digit-only, unique payment reference (ATMOS `account`; callbacks are matched by it). */

@@ -25,12 +25,12 @@ export async function reconcileSession(
   options: { recordUnknown?: boolean; reportAwaiting?: boolean } = {},
 ): Promise<Reconciliation> {
   const view = await getSessionView(deps.db, sessionId);
-  if (!view || view.session.transactionId === null) return "unknown";
+  if (!view || view.session.externalId === null) return "unknown";
   if (view.session.status === "completed") return "completed";
   if (view.session.status !== "processing") return view.session.status === "failed" ? "failed" : "unknown";
   let payment: ProviderPayment | null = null;
   try {
-    payment = await deps.provider.getPayment(String(view.session.transactionId));
+    payment = await deps.provider.getPayment(view.session.externalId);
   } catch (error) {
     deps.logger.warn(
       { sessionId, kind: isProviderError(error) ? error.kind : "error" },
@@ -105,9 +105,9 @@ export async function finalizeSuccess(
     {
       sessionId,
       charge: {
-        transactionId: Number(payment.externalId),
+        externalId: payment.externalId,
         state: "confirmed",
-        successTransId: payment.settlementId === null ? null : Number(payment.settlementId),
+        settlementId: payment.settlementId,
         ofdUrl: payment.receiptUrl,
         cardId: payment.cardRef,
       },

@@ -50,7 +50,7 @@ export async function describeSession(deps: Deps, view: SessionView): Promise<Pa
     auto_renew: session.autoRenew,
     amount: session.amount,
     expires_at: session.expiresAt.toISOString(),
-    transaction_id: session.transactionId,
+    transaction_id: session.externalId === null ? null : Number(session.externalId),
     card_masked: session.cardMasked,
     otp_attempts_left: Math.max(0, MAX_OTP_ATTEMPTS - session.otpAttempts),
     language: lang,
