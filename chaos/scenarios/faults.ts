@@ -140,7 +140,9 @@ export async function faultsScenario(log: Log): Promise<Omit<ScenarioResult, "se
   const databaseUrl = await prepareChaosDatabase();
   await flushChaosRedis();
   const port = await freePort();
-  const sandbox = await startChaosSandbox({ callbackUrl: `http://127.0.0.1:${port}/api/v1/checkout/callback` });
+  const sandbox = await startChaosSandbox({
+    callbackUrl: `http://127.0.0.1:${port}/api/v1/checkout/callback`,
+  });
   const handle = createDb(databaseUrl, { max: 6 });
   let gateway: Child | null = null;
   let worker: Child | null = null;

@@ -183,7 +183,9 @@ export async function firstPaymentFaultsScenario(log: Log): Promise<Omit<Scenari
   const databaseUrl = await prepareChaosDatabase();
   await flushChaosRedis();
   const port = await freePort();
-  const sandbox = await startChaosSandbox({ callbackUrl: `http://127.0.0.1:${port}/api/v1/checkout/callback` });
+  const sandbox = await startChaosSandbox({
+    callbackUrl: `http://127.0.0.1:${port}/api/v1/checkout/callback`,
+  });
   const handle = createDb(databaseUrl, { max: 4 });
   let gateway: Child | null = null;
   try {
