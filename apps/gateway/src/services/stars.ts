@@ -23,6 +23,7 @@ import type { GatewayDeps } from "../context";
 import { ApiError } from "../errors";
 import { BotApiError } from "../telegram-bot-api";
 import { flushNotifications } from "./notifications";
+import { retryOwedStarsCancels } from "./stars-handover";
 
 /**
  * Telegram Stars at the gateway (docs/stars.md): the money rules are in @obuna/billing (stars.ts);
@@ -188,7 +189,11 @@ export async function recordRefundedPayment(
  * Stars reconcile: our telegram_stars payments since `since` against Telegram's getStarTransactions
  * (paged, 100 at a time, newest Telegram keeps). Differences are for an operator (docs/stars.md).
  */
-export async function reconcileStars(deps: Pick<GatewayDeps, "db" | "stars">, since: Date) {
+export async function reconcileStars(
+  deps: Pick<GatewayDeps, "db" | "stars" | "clock" | "logger"> &
+    Partial<Pick<GatewayDeps, "notificationsQueue">>,
+  since: Date,
+) {
   const api = starsApi(deps);
   const theirs: StarTransaction[] = [];
   for (let offset = 0; ; offset += 100) {
@@ -197,9 +202,14 @@ export async function reconcileStars(deps: Pick<GatewayDeps, "db" | "stars">, si
     if (page.transactions.length < 100) break;
   }
   const ours = await listStarsPayments(deps.db, since);
+  // Stars renewals a card took over and Telegram never confirmed canceling: tried again, reported if still not.
+  const owed = await retryOwedStarsCancels(deps);
   return {
     checkedPayments: ours.length,
     checkedTransactions: theirs.length,
-    discrepancies: compareStarTransactions(ours, theirs),
+    discrepancies: [
+      ...compareStarTransactions(ours, theirs),
+      ...owed.left.map((o) => ({ kind: "stars_renewal_not_canceled" as const, ...o })),
+    ],
   };
 }
