@@ -5,6 +5,7 @@ import {
   notificationOutbox,
   paymentSessions,
   payments,
+  premiumEvents,
   subscriptions,
   users,
 } from "@obuna/db/schema";
@@ -687,5 +688,31 @@ describe("Telegram Stars payments have no fiscal receipt", () => {
       { since },
     );
     expect(report.discrepancies.filter((d) => d.paymentId === payment!.id)).toEqual([]);
+  });
+});
+
+describe("premium events of a Stars subscription, as on the card rail", () => {
+  const eventsOf = (subscriptionId: number) =>
+    h.db.db
+      .select()
+      .from(premiumEvents)
+      .where(eq(premiumEvents.subscriptionId, subscriptionId))
+      .orderBy(premiumEvents.createdAt);
+
+  it("/cancel records premium.canceled (renewal off, access until the end); /resume none; a second cancel of the period none", async () => {
+    const { sub } = await starsSubscriber();
+    expect((await eventsOf(sub.id)).map((e) => e.type)).toEqual(["premium.started"]);
+    const cancel = () => call(h, "POST", `/api/v1/subscription/${sub.id}/cancel`, { auth: internalAuth });
+    const resume = () => call(h, "POST", `/api/v1/subscription/${sub.id}/resume`, { auth: internalAuth });
+    expect((await cancel()).status).toBe(200);
+    const canceled = (await eventsOf(sub.id)).filter((e) => e.type === "premium.canceled");
+    expect(canceled).toHaveLength(1);
+    expect(canceled[0]!.payload).toMatchObject({
+      type: "premium.canceled",
+      subscription: { id: sub.id, status: "active", active: true, auto_renew: false },
+    });
+    expect((await resume()).status).toBe(200);
+    expect((await cancel()).status).toBe(200);
+    expect((await eventsOf(sub.id)).map((e) => e.type)).toEqual(["premium.started", "premium.canceled"]);
   });
 });

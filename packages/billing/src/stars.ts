@@ -568,6 +568,14 @@ export async function setStarsSubscriptionCanceled(
     cancelledAt: input.canceled ? now : null,
     updatedAt: now,
   });
+  // As on the card rail: the hosts hear premium.canceled (once per period; access stays until the
+  // end). Turning renewal back on sends no event (docs/integration.md).
+  if (input.canceled)
+    await recordPremiumEvent(tx, deps, {
+      type: "premium.canceled",
+      subscriptionId: sub.id,
+      period: sub.endDate,
+    });
   await writeAudit(
     tx,
     {
