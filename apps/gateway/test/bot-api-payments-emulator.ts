@@ -83,7 +83,12 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-export async function startPaymentsEmulator(options: { botToken: string; botId?: number }) {
+export async function startPaymentsEmulator(options: {
+  botToken: string;
+  botId?: number;
+  /** A fixed port (a server started before the emulator already points at it); default any free one. */
+  port?: number;
+}) {
   const invoices = new Map<string, Invoice>();
   const charges: Charge[] = [];
   const subscriptions = new Map<string, StarSubscription>();
@@ -275,7 +280,7 @@ export async function startPaymentsEmulator(options: { botToken: string; botId?:
       send(500, { ok: false, error_code: 500, description: (error as Error).message });
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", () => resolve()));
   const apiRoot = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   function invoiceOf(link: string): Invoice {

@@ -19,8 +19,9 @@ import type {
 } from "@obuna/contracts/http";
 import { pickLanguage } from "@obuna/contracts/http";
 import { getStarsSessionView, listStarsPayments } from "@obuna/db/queries";
-import type { GatewayDeps } from "../context";
+import type { Caller, GatewayDeps } from "../context";
 import { ApiError } from "../errors";
+import { assertOwner } from "../middleware/auth";
 import { BotApiError } from "../telegram-bot-api";
 import { flushNotifications } from "./notifications";
 import { retryOwedStarsCancels } from "./stars-handover";
@@ -59,10 +60,14 @@ const DESCRIPTIONS = {
 export async function createStarsInvoiceLink(
   deps: GatewayDeps,
   sessionId: string,
+  /** A Mini App user reaches only their own session (another's answers as a missing one). */
+  caller?: Caller,
 ): Promise<StarsInvoiceLinkResponse> {
   const api = starsApi(deps);
   const view = await getStarsSessionView(deps.db, sessionId);
   if (!view) throw new ApiError("SESSION_NOT_FOUND", "No such payment session");
+  if (caller)
+    assertOwner(caller, view.telegramId, { code: "SESSION_NOT_FOUND", message: "No such payment session" });
   const lang = view.language ?? pickLanguage(view.languageCode);
   const planName = { uz: view.plan.nameUz, ru: view.plan.nameRu, en: view.plan.nameEn }[lang];
   const subscription = view.plan.durationDays === 30;
