@@ -636,13 +636,15 @@ describe("Telegram Stars payments have no fiscal receipt", () => {
     adminApp = createApp(
       {
         db: h.db.db,
-        atmos: createAtmosClient({
-          baseUrl: h.sandbox.url,
-          consumerKey: "sandbox_consumer_key",
-          consumerSecret: "sandbox_consumer_secret",
-          storeId: STORE_ID,
-          timeoutMs: 5_000,
-        }),
+        ...sandboxRail(
+          createAtmosClient({
+            baseUrl: h.sandbox.url,
+            consumerKey: "sandbox_consumer_key",
+            consumerSecret: "sandbox_consumer_secret",
+            storeId: STORE_ID,
+            timeoutMs: 5_000,
+          }),
+        ),
         notificationsQueue: h.queue,
         redis: h.redis,
         logger: pino({ level: "silent" }),
