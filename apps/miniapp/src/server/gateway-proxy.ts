@@ -17,6 +17,7 @@ const MAX_BODY_BYTES = 16 * 1024;
 const ROUTES: ReadonlyArray<{ method: string; pattern: RegExp }> = [
   { method: "GET", pattern: /^payment\/session\/[0-9a-f-]{36}$/i },
   { method: "POST", pattern: /^checkout\/(create|pre-apply|resend-otp|apply)$/ },
+  { method: "POST", pattern: /^payment\/session\/[0-9a-f-]{36}\/stars-invoice$/i },
   // The deprecated paths, for a page loaded before the switch to checkout/* (the gateway keeps them as aliases).
   { method: "POST", pattern: /^atmos\/(create|pre-apply|resend-otp|apply)$/ },
   { method: "GET", pattern: /^user\/\d{1,16}\/(subscription|payments|cards)$/ },

@@ -8,6 +8,7 @@ import {
 } from "@obuna/billing";
 import { getSessionView } from "@obuna/db/queries";
 import { flushNotifications } from "../notifications";
+import { afterCardPayment } from "../stars-handover";
 import type { Deps } from "./session";
 
 export type Reconciliation = "completed" | "failed" | "unknown" | "awaiting_confirmation";
@@ -124,4 +125,6 @@ export async function finalizeSuccess(
   }
   deps.metrics.payments.inc({ outcome: "success" });
   await flushNotifications(deps, done.notificationIds);
+  // A card payment with auto-renew takes over a Stars-renewed subscription: Telegram is told (docs/stars.md).
+  await afterCardPayment(deps, done.subscriptionId);
 }
