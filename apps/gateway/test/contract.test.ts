@@ -39,13 +39,21 @@ describe("documented contract = runtime", () => {
         .filter(([code]) => code !== "METHOD_NOT_ALLOWED")
         .map(([, status]) => String(status)),
     );
-    for (const [path, item] of Object.entries<Record<string, { responses: Record<string, unknown> }>>(
-      spec.paths,
-    )) {
-      // The provider callback answers in the provider's own reply shape, not our envelope.
-      if (path === "/api/v1/checkout/callback" || path === "/api/v1/atmos/callback") continue;
-      for (const operation of Object.values(item)) {
-        for (const status of statuses) expect(operation.responses[status], `${path} ${status}`).toBeDefined();
+    type Operation = { responses: Record<string, unknown>; deprecated?: boolean; "x-alias-of"?: string };
+    const paths = spec.paths as Record<string, Record<string, Operation>>;
+    for (const [path, item] of Object.entries(paths)) {
+      for (const [method, declared] of Object.entries(item)) {
+        // A deprecated alias (/api/v1/atmos/*) answers exactly as the path it names, whose entry is checked.
+        const alias = declared["x-alias-of"];
+        if (alias !== undefined) expect(declared.deprecated, path).toBe(true);
+        const documented = alias === undefined ? path : alias;
+        const operation = paths[documented]?.[method];
+        expect(operation, `${path} → ${documented}`).toBeDefined();
+        expect(operation!["x-alias-of"], `${documented} is itself an alias`).toBeUndefined();
+        // The provider callback answers in the provider's own reply shape, not our envelope.
+        if (documented === "/api/v1/checkout/callback") continue;
+        for (const status of statuses)
+          expect(operation!.responses[status], `${path} ${status}`).toBeDefined();
       }
     }
     expect(spec.components.securitySchemes).toHaveProperty("internalToken");

@@ -27,7 +27,7 @@ export const aliasRoute = deprecatedAlias(route, "/api/v1/atmos/callback");
 
 export function registerCheckoutCallback(app: GatewayApp) {
   app.openAPIRegistry.registerPath(route);
-  documentAlias(app, route, aliasRoute.path, { errors: false });
+  documentAlias(app, route, aliasRoute.path);
   for (const r of [route, aliasRoute]) registerOne(app, r);
 }
 
