@@ -164,7 +164,7 @@ async function claimChargeSend(
         entityType: "subscription",
         entityId: subscriptionId,
         reason: refused,
-        details: { attemptId, transactionId: attempt.transactionId },
+        details: { attemptId, transactionId: attempt.externalId },
       },
       now,
     );
@@ -212,7 +212,7 @@ export async function chargeSubscription(
       details: `Obuna renewal ${started.subscriptionId}`,
     });
     transactionId = created.transactionId;
-    if (!(await recordAttemptTransaction(ctx.db, attemptId, transactionId))) {
+    if (!(await recordAttemptTransaction(ctx.db, attemptId, String(transactionId)))) {
       log.warn({ transactionId }, "attempt was resolved by the janitor meanwhile; not charging");
       return { status: "skipped", reason: "attempt resolved meanwhile" };
     }
