@@ -706,7 +706,13 @@ describe("premium events of a Stars subscription, as on the card rail", () => {
 
   it("/cancel records premium.canceled (renewal off, access until the end); /resume none; a second cancel of the period none", async () => {
     const { sub } = await starsSubscriber();
-    expect((await eventsOf(sub.id)).map((e) => e.type)).toEqual(["premium.started"]);
+    const started = await eventsOf(sub.id);
+    expect(started.map((e) => e.type)).toEqual(["premium.started"]);
+    // Telegram renews it: a host bot is told the rail and that the next period is charged.
+    expect(started[0]!.payload).toMatchObject({ subscription: { rail: "stars", auto_renew: true } });
+    const telegramId = Number((started[0]!.payload as { telegram_id: number }).telegram_id);
+    const entitlement = () => call(h, "GET", `/api/v1/entitlements/${telegramId}`, { auth: internalAuth });
+    expect((await entitlement()).body.data).toMatchObject({ active: true, rail: "stars", auto_renew: true });
     const cancel = () => call(h, "POST", `/api/v1/subscription/${sub.id}/cancel`, { auth: internalAuth });
     const resume = () => call(h, "POST", `/api/v1/subscription/${sub.id}/resume`, { auth: internalAuth });
     expect((await cancel()).status).toBe(200);
@@ -714,8 +720,9 @@ describe("premium events of a Stars subscription, as on the card rail", () => {
     expect(canceled).toHaveLength(1);
     expect(canceled[0]!.payload).toMatchObject({
       type: "premium.canceled",
-      subscription: { id: sub.id, status: "active", active: true, auto_renew: false },
+      subscription: { id: sub.id, status: "active", active: true, auto_renew: false, rail: "stars" },
     });
+    expect((await entitlement()).body.data).toMatchObject({ active: true, rail: "stars", auto_renew: false });
     expect((await resume()).status).toBe(200);
     expect((await cancel()).status).toBe(200);
     expect((await eventsOf(sub.id)).map((e) => e.type)).toEqual(["premium.started", "premium.canceled"]);

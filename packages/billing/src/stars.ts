@@ -21,6 +21,8 @@ import type { AuditBy, BillingDeps } from "./deps";
 import { recordPremiumEvent } from "./events";
 import { grantPurchasedPeriod, isLive, type Period, takeBackPeriod } from "./subscriptions";
 
+export { renewsWith } from "./rails";
+
 /**
  * Telegram Stars, the second rail (docs/stars.md). Telegram sells and renews: a 30-day plan is a
  * native Stars subscription (Telegram charges it again every 30 days and sends a recurring
@@ -251,22 +253,18 @@ export async function recordStarsPayment(
       plan,
       paidAmount: plan.price,
       renewWithCardId: null,
+      ...(input.isRecurring
+        ? {
+            starsSubscription: {
+              chargeId: input.telegramPaymentChargeId,
+              expiresAt: input.subscriptionExpiresAt,
+            },
+          }
+        : {}),
     });
     subscriptionId = purchase.subscriptionId;
     period = purchase.period;
     granted = purchase.status;
-    if (input.isRecurring) {
-      // Telegram renews it from now on: never a card charge for the same period.
-      await updateSubscription(tx, subscriptionId, {
-        rail: "stars",
-        autoRenew: false,
-        nextRenewalAt: null,
-        starsChargeId: input.telegramPaymentChargeId,
-        starsExpiresAt: input.subscriptionExpiresAt,
-        starsCanceledAt: null,
-        updatedAt: now,
-      });
-    }
   }
 
   const firstOfSession = session.status !== "completed";
@@ -411,18 +409,6 @@ export async function recordStarsRefund(
     now,
   );
   return { status: "refunded", paymentId: payment.id, auditId, notificationIds: [notificationId] };
-}
-
-/** Which rail renews a subscription next: Stars (Telegram), a card (our worker), or nothing. */
-export function renewsWith(sub: {
-  rail: "card" | "stars";
-  autoRenew: boolean;
-  starsCanceledAt: Date | null;
-  status: string;
-}): "stars" | "card" | null {
-  if (sub.status !== "active" && sub.status !== "past_due") return null;
-  if (sub.rail === "stars") return sub.starsCanceledAt === null ? "stars" : null;
-  return sub.autoRenew ? "card" : null;
 }
 
 /** A Stars transaction as `getStarTransactions` lists it (Bot API StarTransaction, the fields we read). */
