@@ -147,7 +147,6 @@ export async function runRenewalsBench() {
     // ---- 1. renew 10 000 due subscriptions
     const renewals = createRenewals({
       db,
-      atmos,
       provider: createAtmosProvider({ client: atmos, storeId: env.ATMOS_STORE_ID }),
       redisUrl: env.REDIS_URL,
       config: env,

@@ -524,7 +524,10 @@ export async function applyPayment(
     transaction = await deps.atmos.apply({
       transactionId,
       otp: chargeOtp,
-      ofdItems: planReceiptItems(view.plan, claimed.amount),
+      ofdItems: planReceiptItems(view.plan, claimed.amount).map(({ code, ...line }) => ({
+        ofdCode: code,
+        ...line,
+      })),
     });
   } catch (error) {
     // "Closed" may mean "already paid" (an earlier apply went through): ask before failing.
