@@ -25,6 +25,7 @@ import {
   freePort,
   machineLine,
   prepareDatabase,
+  processTreeCpuMs,
   ROOT,
   requireFrom,
   startProcess,
@@ -223,20 +224,27 @@ async function main() {
         process.stdout.write(
           `round ${round}/${ROUNDS}: measuring ${name} (${DURATION_S} s, ${CONNECTIONS} connections)\n`,
         );
-        results[name] = figures(await scenario());
+        // The server's CPU time per request (its process tree, from /proc): comparable under load.
+        const pid = (name.startsWith("bare") ? bare : gateway).child.pid;
+        const cpuBefore = processTreeCpuMs(pid);
+        const f = figures(await scenario());
+        f.cpuUs = ((processTreeCpuMs(pid) - cpuBefore) * 1000) / Math.max(1, f.total);
+        results[name] = f;
       }
+      const r = (name) => results[name] ?? {};
       rounds.push({
         results,
-        get: results["gateway GET /api/v1/payment/session/{id}"]?.rps / results["bare GET /session/:id"]?.rps,
-        post:
-          results["gateway POST /api/v1/payment/create-link"]?.rps / results["bare POST /create-link"]?.rps,
+        get: r("gateway GET /api/v1/payment/session/{id}").rps / r("bare GET /session/:id").rps,
+        post: r("gateway POST /api/v1/payment/create-link").rps / r("bare POST /create-link").rps,
+        getCpu: r("bare GET /session/:id").cpuUs / r("gateway GET /api/v1/payment/session/{id}").cpuUs,
+        postCpu: r("bare POST /create-link").cpuUs / r("gateway POST /api/v1/payment/create-link").cpuUs,
       });
     }
     if (process.env.BENCH_ONLY) {
       for (const [i, r] of rounds.entries())
         for (const [name, f] of Object.entries(r.results))
           console.log(
-            `round ${i + 1}: ${name}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, failed ${f.failed}`,
+            `round ${i + 1}: ${name}: ${Math.round(f.rps)} req/s, ${Math.round(f.cpuUs)} µs CPU/req, p50 ${f.p50} ms, failed ${f.failed}`,
           );
       return;
     }
@@ -252,6 +260,7 @@ async function main() {
       Math.round(f.rps),
       `${f.p50} ms`,
       `${f.p99} ms`,
+      `${Math.round(f.cpuUs)} µs`,
       f.total,
       f.failed,
     ]);
@@ -260,7 +269,7 @@ async function main() {
       0,
     );
     console.log("");
-    const md = table(["target", "req/s", "p50", "p99", "requests", "non-2xx/errors"], rows);
+    const md = table(["target", "req/s", "p50", "p99", "server CPU/req", "requests", "non-2xx/errors"], rows);
     const ratios = table(
       ["ratio (median of rounds)", "value", "every round", "goal", "met"],
       [
@@ -277,6 +286,20 @@ async function main() {
           spread("post"),
           `≥ ${POST_GOAL * 100} %`,
           postRatio >= POST_GOAL ? "yes" : "no",
+        ],
+        [
+          "GET session CPU per request: bare / gateway",
+          pct(median(rounds.map((r) => r.getCpu))),
+          spread("getCpu"),
+          "",
+          "",
+        ],
+        [
+          "POST create-link CPU per request: bare / gateway",
+          pct(median(rounds.map((r) => r.postCpu))),
+          spread("postCpu"),
+          "",
+          "",
         ],
       ],
     );
