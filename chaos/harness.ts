@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AtmosClient, createAtmosClient } from "@obuna/atmos";
+import { createAtmosProvider } from "@obuna/atmos/provider";
 import {
   type RunningSandbox,
   SANDBOX_CARDS,
@@ -282,6 +283,12 @@ export function chaosAtmosClient(sandbox: RunningSandbox, timeoutMs = 5_000): At
     storeId: STORE_ID,
     timeoutMs,
   });
+}
+
+/** The card rail as a composition root builds it: the client and the PaymentProvider adapter over it. */
+export function chaosRail(sandbox: RunningSandbox, timeoutMs = 5_000) {
+  const atmos = chaosAtmosClient(sandbox, timeoutMs);
+  return { atmos, provider: createAtmosProvider({ client: atmos, storeId: STORE_ID }) };
 }
 
 // ---------------------------------------------------------------- fixtures

@@ -20,7 +20,7 @@ import {
   type Child,
   CONSUMER_KEY,
   CONSUMER_SECRET,
-  chaosAtmosClient,
+  chaosRail,
   STORE_ID,
   sleep,
 } from "./harness";
@@ -50,7 +50,7 @@ export async function janitorNow(handle: DbHandle, sandbox: RunningSandbox, data
   });
   const renewals = createRenewals({
     db: handle.db,
-    atmos: chaosAtmosClient(sandbox),
+    ...chaosRail(sandbox),
     redisUrl: CHAOS.redisUrl,
     config,
     logger: pino({ level: "warn" }),

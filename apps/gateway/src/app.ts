@@ -10,6 +10,7 @@ import { createMetrics } from "./metrics";
 import { limitRequestBody } from "./middleware/body-limit";
 import { initMiddleware } from "./middleware/init";
 import { createAbuseLimits } from "./middleware/rate-limit";
+import { instrumentProvider } from "./provider-instrumented";
 import { registerAtmosApply } from "./routes/atmos.apply";
 import { registerAtmosCallback } from "./routes/atmos.callback";
 import { registerAtmosCreate } from "./routes/atmos.create";
@@ -37,7 +38,13 @@ export function createApp(inputDeps: GatewayDeps, options: { admin?: AdminConfig
   const metrics = inputDeps.metrics ?? createMetrics();
   // Abuse limits live in Redis so every replica shares them (memory only when no Redis is given).
   const limits = createAbuseLimits(inputDeps.redis, inputDeps.config.rateLimits);
-  const deps = { ...inputDeps, metrics, limits, atmos: instrumentAtmos(inputDeps.atmos, metrics) };
+  const deps = {
+    ...inputDeps,
+    metrics,
+    limits,
+    atmos: instrumentAtmos(inputDeps.atmos, metrics),
+    provider: instrumentProvider(inputDeps.provider, metrics),
+  };
   const app = new OpenAPIHono<HonoEnv>({ defaultHook: validationHook });
 
   app.use("*", initMiddleware(deps));

@@ -1,5 +1,5 @@
 import type { AtmosClient } from "@obuna/atmos";
-import type { StarsBotApi } from "@obuna/billing";
+import type { PaymentProvider, StarsBotApi } from "@obuna/billing";
 import type { ErrorReporter } from "@obuna/contracts/error-reporting";
 import type { TokenScope } from "@obuna/contracts/scopes";
 import type { CardTokenKey, Database } from "@obuna/db";
@@ -60,7 +60,13 @@ export interface GatewayConfig {
 
 export interface GatewayDeps {
   db: Database;
+  /**
+   * Interim: the ATMOS client, while the checkout steps, callback and admin still speak ATMOS; they
+   * move to `provider` and this goes.
+   */
   atmos: AtmosClient;
+  /** The card rail behind the PaymentProvider port (ATMOS adapter, built in the composition root). */
+  provider: PaymentProvider;
   /** BullMQ Queue for QUEUES.notifications, created with enableOfflineQueue: false. */
   notificationsQueue: Queue;
   /** Used by /readyz; the queue's own connection is used when absent. */

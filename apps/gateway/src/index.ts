@@ -1,4 +1,5 @@
 import { serve } from "@hono/node-server";
+import { createAtmosProvider } from "@obuna/atmos/provider";
 import { exitOnEnvError } from "@obuna/contracts/env";
 import { createErrorReporter } from "@obuna/contracts/error-reporting";
 import { QUEUES } from "@obuna/contracts/jobs";
@@ -45,6 +46,12 @@ async function main(env: GatewayEnv) {
   const deps = {
     db: dbHandle.db,
     atmos,
+    provider: createAtmosProvider({
+      client: atmos,
+      storeId: env.ATMOS_STORE_ID,
+      callbackApiKey: env.ATMOS_CALLBACK_API_KEY,
+      callbackHash: env.ATMOS_CALLBACK_HASH,
+    }),
     notificationsQueue,
     redis,
     logger,

@@ -22,6 +22,7 @@ beforeAll(async () => {
     {
       db: h.db.db,
       atmos: {} as never,
+      provider: {} as never,
       notificationsQueue: h.queue,
       redis: h.redis,
       logger: pino({ level: "silent" }),

@@ -17,6 +17,7 @@ import {
   type Json,
   prepareSession,
   randomTelegramId,
+  sandboxRail,
   startHarness,
   testGatewayConfig,
 } from "./harness";
@@ -43,13 +44,15 @@ beforeAll(async () => {
   adminApp = createApp(
     {
       db: h.db.db,
-      atmos: createAtmosClient({
-        baseUrl: h.sandbox.url,
-        consumerKey: "sandbox_consumer_key",
-        consumerSecret: "sandbox_consumer_secret",
-        storeId: STORE_ID,
-        timeoutMs: 5_000,
-      }),
+      ...sandboxRail(
+        createAtmosClient({
+          baseUrl: h.sandbox.url,
+          consumerKey: "sandbox_consumer_key",
+          consumerSecret: "sandbox_consumer_secret",
+          storeId: STORE_ID,
+          timeoutMs: 5_000,
+        }),
+      ),
       notificationsQueue: notifications,
       redis: h.redis,
       logger: pino({ level: "silent" }),

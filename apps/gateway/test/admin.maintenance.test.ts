@@ -8,7 +8,14 @@ import { recheckStuckSessions } from "../src/admin/maintenance";
 import { registerOpsMetrics } from "../src/admin/metrics";
 import { createMetrics } from "../src/metrics";
 import { STORE_ID } from "./constants";
-import { type Harness, prepareSession, SANDBOX_OTP, startHarness, testGatewayConfig } from "./harness";
+import {
+  type Harness,
+  prepareSession,
+  SANDBOX_OTP,
+  sandboxRail,
+  startHarness,
+  testGatewayConfig,
+} from "./harness";
 
 let h: Harness;
 let atmos: AtmosClient;
@@ -27,7 +34,7 @@ beforeAll(async () => {
   const metrics = createMetrics();
   deps = {
     db: h.db.db,
-    atmos,
+    ...sandboxRail(atmos),
     notificationsQueue: h.queue,
     redis: h.redis,
     logger: pino({ level: "silent" }),

@@ -10,7 +10,15 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { STORE_ID } from "./constants";
-import { apply, type Harness, type Json, prepareSession, startHarness, testGatewayConfig } from "./harness";
+import {
+  apply,
+  type Harness,
+  type Json,
+  prepareSession,
+  sandboxRail,
+  startHarness,
+  testGatewayConfig,
+} from "./harness";
 
 const ADMIN_TOKEN = "gateway-test-admin-token-0123456789";
 const DAY = 86_400_000;
@@ -23,14 +31,16 @@ beforeAll(async () => {
   adminApp = createApp(
     {
       db: h.db.db,
-      atmos: createAtmosClient({
-        baseUrl: h.sandbox.url,
-        consumerKey: "sandbox_consumer_key",
-        consumerSecret: "sandbox_consumer_secret",
-        storeId: STORE_ID,
-        timeoutMs: 5_000,
-        retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
-      }),
+      ...sandboxRail(
+        createAtmosClient({
+          baseUrl: h.sandbox.url,
+          consumerKey: "sandbox_consumer_key",
+          consumerSecret: "sandbox_consumer_secret",
+          storeId: STORE_ID,
+          timeoutMs: 5_000,
+          retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+        }),
+      ),
       notificationsQueue: h.queue,
       redis: h.redis,
       logger: pino({ level: "silent" }),

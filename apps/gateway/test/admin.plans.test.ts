@@ -18,6 +18,7 @@ import {
   prepareSession,
   randomTelegramId,
   SANDBOX_CARDS,
+  sandboxRail,
   startHarness,
   testGatewayConfig,
   tma,
@@ -47,13 +48,15 @@ beforeAll(async () => {
   adminApp = createApp(
     {
       db: h.db.db,
-      atmos: createAtmosClient({
-        baseUrl: h.sandbox.url,
-        consumerKey: "sandbox_consumer_key",
-        consumerSecret: "sandbox_consumer_secret",
-        storeId: STORE_ID,
-        timeoutMs: 5_000,
-      }),
+      ...sandboxRail(
+        createAtmosClient({
+          baseUrl: h.sandbox.url,
+          consumerKey: "sandbox_consumer_key",
+          consumerSecret: "sandbox_consumer_secret",
+          storeId: STORE_ID,
+          timeoutMs: 5_000,
+        }),
+      ),
       notificationsQueue: notifications,
       redis: h.redis,
       logger: pino({ level: "silent" }),

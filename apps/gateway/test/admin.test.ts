@@ -13,6 +13,7 @@ import {
   type Json,
   prepareSession,
   randomTelegramId,
+  sandboxRail,
   startHarness,
   testGatewayConfig,
   tma,
@@ -40,14 +41,16 @@ afterAll(async () => {
 function gatewayDeps() {
   return {
     db: h.db.db,
-    atmos: createAtmosClient({
-      baseUrl: h.sandbox.url,
-      consumerKey: "sandbox_consumer_key",
-      consumerSecret: "sandbox_consumer_secret",
-      storeId: STORE_ID,
-      timeoutMs: 5_000,
-      retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
-    }),
+    ...sandboxRail(
+      createAtmosClient({
+        baseUrl: h.sandbox.url,
+        consumerKey: "sandbox_consumer_key",
+        consumerSecret: "sandbox_consumer_secret",
+        storeId: STORE_ID,
+        timeoutMs: 5_000,
+        retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+      }),
+    ),
     notificationsQueue: h.queue,
     redis: h.redis,
     logger: pino({ level: "silent" }),

@@ -24,6 +24,7 @@ import {
   randomTelegramId,
   SANDBOX_CARDS,
   type SandboxCardName,
+  sandboxRail,
   startHarness,
   testGatewayConfig,
   tma,
@@ -47,7 +48,7 @@ beforeAll(async () => {
   adminApp = createApp(
     {
       db: h.db.db,
-      atmos,
+      ...sandboxRail(atmos),
       notificationsQueue: h.queue,
       redis: h.redis,
       logger: pino({ level: "silent" }),

@@ -10,6 +10,7 @@ import { Redis } from "ioredis";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
+import { sandboxRail } from "./harness";
 
 describe("SENTRY_DSN: unexpected errors reach Sentry", () => {
   it("reports an unhandled failure (here: the database pool is gone) with its request id, and answers 500 in the envelope", async () => {
@@ -35,12 +36,14 @@ describe("SENTRY_DSN: unexpected errors reach Sentry", () => {
     try {
       const app = createApp({
         db: db.db,
-        atmos: createAtmosClient({
-          baseUrl: "http://127.0.0.1:9",
-          consumerKey: "k",
-          consumerSecret: "s",
-          storeId: "1",
-        }),
+        ...sandboxRail(
+          createAtmosClient({
+            baseUrl: "http://127.0.0.1:9",
+            consumerKey: "k",
+            consumerSecret: "s",
+            storeId: "1",
+          }),
+        ),
         notificationsQueue: queue,
         logger: pino({ level: "silent" }),
         clock: () => new Date(),

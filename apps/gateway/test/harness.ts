@@ -1,7 +1,8 @@
 import { randomInt, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { createAtmosClient } from "@obuna/atmos";
+import { type AtmosClient, createAtmosClient } from "@obuna/atmos";
+import { createAtmosProvider } from "@obuna/atmos/provider";
 import { type RunningSandbox, SANDBOX_CARDS, SANDBOX_OTP, startSandbox } from "@obuna/atmos/sandbox";
 import type { StarsBotApi } from "@obuna/billing";
 import { QUEUES } from "@obuna/contracts/jobs";
@@ -73,15 +74,17 @@ export async function startHarness(
   const clock = { offsetMs: 0 };
   const app = createApp({
     db: db.db,
-    atmos: createAtmosClient({
-      baseUrl: sandbox.url,
-      consumerKey: "sandbox_consumer_key",
-      consumerSecret: "sandbox_consumer_secret",
-      storeId: STORE_ID,
-      timeoutMs: 5_000,
-      retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
-      logger,
-    }),
+    ...sandboxRail(
+      createAtmosClient({
+        baseUrl: sandbox.url,
+        consumerKey: "sandbox_consumer_key",
+        consumerSecret: "sandbox_consumer_secret",
+        storeId: STORE_ID,
+        timeoutMs: 5_000,
+        retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+        logger,
+      }),
+    ),
     notificationsQueue: options.notificationsQueue ?? queue,
     redis,
     logger,
@@ -110,6 +113,22 @@ export async function startHarness(
       redis.disconnect();
       await db.close();
     },
+  };
+}
+
+/**
+ * The card rail of a test app: an ATMOS client (usually talking to the sandbox, perhaps wrapped to
+ * inject faults) and the PaymentProvider adapter over that same client, as the composition root builds them.
+ */
+export function sandboxRail(client: AtmosClient) {
+  return {
+    atmos: client,
+    provider: createAtmosProvider({
+      client,
+      storeId: STORE_ID,
+      callbackApiKey: CALLBACK_API_KEY,
+      callbackHash: "md5",
+    }),
   };
 }
 

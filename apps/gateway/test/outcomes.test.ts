@@ -19,6 +19,7 @@ import {
   prepareSession,
   SANDBOX_OTP,
   type SandboxCardName,
+  sandboxRail,
   startHarness,
   testGatewayConfig,
 } from "./harness";
@@ -44,7 +45,7 @@ afterAll(async () => {
 function maintenanceDeps(): Parameters<typeof recheckStuckSessions>[0] {
   return {
     db: h.db.db,
-    atmos,
+    ...sandboxRail(atmos),
     notificationsQueue: h.queue,
     redis: h.redis,
     logger: pino({ level: "silent" }),

@@ -18,6 +18,7 @@ import {
   prepareSession,
   randomTelegramId,
   SANDBOX_CARDS,
+  sandboxRail,
   startHarness,
   testGatewayConfig,
   tma,
@@ -35,14 +36,16 @@ function secondReplica(config: Partial<GatewayConfig> = {}, admin?: Parameters<t
   return createApp(
     {
       db: h.db.db,
-      atmos: createAtmosClient({
-        baseUrl: h.sandbox.url,
-        consumerKey: "sandbox_consumer_key",
-        consumerSecret: "sandbox_consumer_secret",
-        storeId: STORE_ID,
-        timeoutMs: 5_000,
-        retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
-      }),
+      ...sandboxRail(
+        createAtmosClient({
+          baseUrl: h.sandbox.url,
+          consumerKey: "sandbox_consumer_key",
+          consumerSecret: "sandbox_consumer_secret",
+          storeId: STORE_ID,
+          timeoutMs: 5_000,
+          retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+        }),
+      ),
       notificationsQueue: h.queue,
       redis: h.redis,
       logger: pino({ level: "silent" }),

@@ -16,6 +16,7 @@ import {
   type Harness,
   type Json,
   prepareSession,
+  sandboxRail,
   startHarness,
   testGatewayConfig,
 } from "./harness";
@@ -41,7 +42,7 @@ beforeAll(async () => {
   adminApp = createApp(
     {
       db: h.db.db,
-      atmos: atmos(),
+      ...sandboxRail(atmos()),
       notificationsQueue: h.queue,
       redis: h.redis,
       logger: pino({ level: "silent" }),

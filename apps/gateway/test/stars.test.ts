@@ -25,6 +25,7 @@ import {
   internalAuth,
   type Json,
   randomTelegramId,
+  sandboxRail,
   startHarness,
   testGatewayConfig,
 } from "./harness";
@@ -397,13 +398,15 @@ describe("cancel, resume and refund of Stars payments", () => {
     adminApp = createApp(
       {
         db: h.db.db,
-        atmos: createAtmosClient({
-          baseUrl: h.sandbox.url,
-          consumerKey: "sandbox_consumer_key",
-          consumerSecret: "sandbox_consumer_secret",
-          storeId: STORE_ID,
-          timeoutMs: 5_000,
-        }),
+        ...sandboxRail(
+          createAtmosClient({
+            baseUrl: h.sandbox.url,
+            consumerKey: "sandbox_consumer_key",
+            consumerSecret: "sandbox_consumer_secret",
+            storeId: STORE_ID,
+            timeoutMs: 5_000,
+          }),
+        ),
         notificationsQueue: h.queue,
         redis: h.redis,
         logger: (await import("pino")).default({ level: "silent" }),

@@ -26,6 +26,7 @@ import {
   randomTelegramId,
   SANDBOX_CARDS,
   type SandboxCardName,
+  sandboxRail,
   startHarness,
   testGatewayConfig,
   tma,
@@ -117,15 +118,17 @@ beforeAll(async () => {
   adminApp = createApp(
     {
       db: h.db.db,
-      atmos: createAtmosClient({
-        baseUrl: h.sandbox.url,
-        consumerKey: "sandbox_consumer_key",
-        consumerSecret: "sandbox_consumer_secret",
-        storeId: STORE_ID,
-        timeoutMs: 5_000,
-        retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
-        logger,
-      }),
+      ...sandboxRail(
+        createAtmosClient({
+          baseUrl: h.sandbox.url,
+          consumerKey: "sandbox_consumer_key",
+          consumerSecret: "sandbox_consumer_secret",
+          storeId: STORE_ID,
+          timeoutMs: 5_000,
+          retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+          logger,
+        }),
+      ),
       notificationsQueue: h.queue,
       redis: h.redis,
       logger,

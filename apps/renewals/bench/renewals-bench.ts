@@ -5,6 +5,7 @@ import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAtmosClient } from "@obuna/atmos";
+import { createAtmosProvider } from "@obuna/atmos/provider";
 import type { SandboxLedgerEntry } from "@obuna/atmos/sandbox";
 import { createDb, encryptCardToken, parseCardTokenKey } from "@obuna/db";
 import { findDueRenewals } from "@obuna/db/queries";
@@ -147,6 +148,7 @@ export async function runRenewalsBench() {
     const renewals = createRenewals({
       db,
       atmos,
+      provider: createAtmosProvider({ client: atmos, storeId: env.ATMOS_STORE_ID }),
       redisUrl: env.REDIS_URL,
       config: env,
       logger: pino({ level: "warn" }),

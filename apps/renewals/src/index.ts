@@ -1,5 +1,6 @@
 import { serve } from "@hono/node-server";
 import { createAtmosClient } from "@obuna/atmos";
+import { createAtmosProvider } from "@obuna/atmos/provider";
 import { exitOnEnvError } from "@obuna/contracts/env";
 import { createErrorReporter } from "@obuna/contracts/error-reporting";
 import { createDb } from "@obuna/db";
@@ -33,6 +34,7 @@ async function main() {
   const renewals = createRenewals({
     db: dbHandle.db,
     atmos,
+    provider: createAtmosProvider({ client: atmos, storeId: env.ATMOS_STORE_ID }),
     redisUrl: env.REDIS_URL,
     config: env,
     logger,

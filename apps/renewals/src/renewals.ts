@@ -1,4 +1,5 @@
 import { type AtmosClient, isAtmosError } from "@obuna/atmos";
+import type { PaymentProvider } from "@obuna/billing";
 import type { ErrorReporter } from "@obuna/contracts/error-reporting";
 import {
   EVENT_JOBS,
@@ -12,10 +13,9 @@ import {
   RenewalChargeJobSchema,
   renewalChargeJobId,
 } from "@obuna/contracts/jobs";
-import { type Database, parseCardTokenKey } from "@obuna/db";
+import { type Database, parseCardTokenKey, pingDatabase } from "@obuna/db";
 import type { DueRenewal } from "@obuna/db/queries";
 import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
-import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { RenewalContext } from "./core/deps";
 import {
@@ -44,7 +44,10 @@ import { createServer } from "./server";
 
 export interface RenewalsDeps {
   db: Database;
+  /** Interim: moves to `provider`. */
   atmos: AtmosClient;
+  /** The card rail (PaymentProvider port), e.g. `createAtmosProvider` over `atmos`. */
+  provider: PaymentProvider;
   /** redis:// URL; the worker and the queues open their own connections from it. */
   redisUrl: string;
   config: RenewalsEnv;
@@ -83,6 +86,7 @@ export function createRenewals(deps: RenewalsDeps) {
   const ctx: RenewalContext = {
     db: deps.db,
     atmos: deps.atmos,
+    provider: deps.provider,
     policy: policyFromEnv(config),
     cardTokenKey: parseCardTokenKey(config.CARD_TOKEN_KEY),
     clock,
@@ -220,7 +224,7 @@ export function createRenewals(deps: RenewalsDeps) {
     isRunning: () => running,
     checks: {
       postgres: async () => {
-        await deps.db.execute(sql`select 1`);
+        await pingDatabase(deps.db);
       },
       redis: async () => {
         await queue.getJobCounts("active");

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type AtmosClient, createAtmosClient } from "@obuna/atmos";
+import { createAtmosProvider } from "@obuna/atmos/provider";
 import { type RunningSandbox, SANDBOX_CARDS, type SandboxCardName, startSandbox } from "@obuna/atmos/sandbox";
 import { type NotificationJob, notificationJobId } from "@obuna/contracts/jobs";
 import { createDb, parseCardTokenKey } from "@obuna/db";
@@ -102,6 +103,7 @@ export async function createWorld(
     const r = createRenewals({
       db,
       atmos,
+      provider: createAtmosProvider({ client: atmos, storeId: "11054" }),
       redisUrl: env.REDIS_URL,
       config: instance.env ? testEnv({ ...options.env, ...instance.env, ATMOS_BASE_URL: sandbox.url }) : env,
       clock: clock.now,

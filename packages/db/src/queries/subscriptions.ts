@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gte, inArray, isNotNull, isNull, ne, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, isNull, ne, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { preparedUpdateById } from "../prepared";
 import { boundCards, plans, subscriptions, users } from "../schema/index";
@@ -97,6 +97,33 @@ export async function updateSubscription(
 
 // Every payment and renewal extends one: prepared per set of columns (src/prepared.ts).
 const updateSubscriptionQuery = preparedUpdateById("update_subscription", subscriptions, subscriptions.id);
+
+/**
+ * Live auto-renewing subscriptions with a pending new price whose holder was not told yet, by id
+ * after `after` (keyset pages), with their plan's period: the price-notice job's candidates.
+ */
+export async function listPriceNoticeCandidates(db: DbOrTx, page: { after: number; limit: number }) {
+  return db
+    .select({
+      id: subscriptions.id,
+      endDate: subscriptions.endDate,
+      newPriceSetAt: subscriptions.newPriceSetAt,
+      durationDays: plans.durationDays,
+    })
+    .from(subscriptions)
+    .innerJoin(plans, eq(plans.id, subscriptions.planId))
+    .where(
+      and(
+        isNotNull(subscriptions.newRenewalPrice),
+        isNull(subscriptions.newPriceNoticeSentAt),
+        inArray(subscriptions.status, ["active", "past_due"]),
+        eq(subscriptions.autoRenew, true),
+        gt(subscriptions.id, page.after),
+      ),
+    )
+    .orderBy(asc(subscriptions.id))
+    .limit(page.limit);
+}
 
 /**
  * A plan's list price changes (docs/plans.md), on its live subscriptions: a new price they were told
