@@ -379,7 +379,8 @@ loaded, req/s ratios stopped meaning anything: the same tree measured create-lin
 commit 603633f at 106 % and 122 %, because the scheduler, not the work, set each server's share. So each
 measurement now also records the server's own CPU time per request (its process tree, from /proc; column
 "server CPU/req") and the ratio of those, bare / gateway, which barely moves with load. By that measure
-create-link costs the gateway about 2.5–3 × the bare server's CPU (bare ≈ 95–115 µs per request).
+create-link costs the gateway about 2.3–3 × the bare server's CPU (bare ≈ 95–120 µs per request; 44 % in the
+table's run, while the GET session read is at 96 %).
 9. The gateway's log lines are written asynchronously (\`pino.destination({ sync: false })\`, same lines and
    fields; pino writes what is left synchronously at exit): lines logged while a write is under way go out
    together. Measured with \`BENCH_GATEWAY_LOG_LEVEL=info|warn BENCH_ONLY="gateway POST" BENCH_ROUNDS=1
