@@ -3,6 +3,7 @@ import { recheckStuckSessions as recheckStuckSessionsInCore } from "@obuna/billi
 import { type NotificationJob, NotificationJobSchema, notificationJobId } from "@obuna/contracts/jobs";
 import type { GatewayDeps } from "../context";
 import type { GatewayMetrics } from "../metrics";
+import { atmosReadCharge } from "../services/atmos-charge";
 import { flushNotifications } from "../services/notifications";
 import { opsCounter } from "./metrics";
 
@@ -43,10 +44,12 @@ export async function recheckStuckSessions(
       clock: deps.clock,
       cardTokenKey: deps.config.cardTokenKey,
       actor: "gateway",
-      readCharge: createChargeReader(deps.atmos, (error, transactionId) =>
-        deps.logger.warn(
-          { transactionId, err: (error as Error).message },
-          "stuck session re-check: ATMOS could not be asked",
+      readCharge: atmosReadCharge(
+        createChargeReader(deps.atmos, (error, transactionId) =>
+          deps.logger.warn(
+            { transactionId, err: (error as Error).message },
+            "stuck session re-check: ATMOS could not be asked",
+          ),
         ),
       ),
     },

@@ -29,7 +29,7 @@ export async function listBoundCards(
     .select({
       card: {
         id: boundCards.id,
-        cardId: boundCards.cardId,
+        cardRef: boundCards.cardRef,
         panMasked: boundCards.panMasked,
         cardType: boundCards.cardType,
         expiry: boundCards.expiry,

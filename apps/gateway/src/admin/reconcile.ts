@@ -28,6 +28,9 @@ export const DISCREPANCY_KINDS = [
 ] as const;
 export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
 
+/** ATMOS ids as the report (and ATMOS) write them: numbers; our rows keep them as text. */
+const atmosId = (id: string | null) => (id === null ? null : Number(id));
+
 export interface Discrepancy {
   kind: DiscrepancyKind;
   transactionId: number | null;
@@ -122,7 +125,7 @@ export async function reconcile(
   const ours = await deps.db
     .select()
     .from(payments)
-    .where(and(gte(payments.createdAt, since), isNotNull(payments.transactionId)));
+    .where(and(gte(payments.createdAt, since), isNotNull(payments.externalId)));
   // Payments still open although their session ended (expired, failed or completed): nothing will
   // ever resolve them, so they are reported at once, whatever the grace time or ATMOS answers.
   const leftOpen = await deps.db
@@ -139,7 +142,7 @@ export async function reconcile(
   const closedSessionOf = new Map(leftOpen.map((r) => [r.paymentId, r.sessionStatus]));
   const leftOpenFinding = (payment: (typeof ours)[number], atmos: string): Discrepancy => ({
     kind: "unresolved_outcome",
-    transactionId: payment.transactionId,
+    transactionId: atmosId(payment.externalId),
     paymentId: payment.id,
     ref: payment.sessionId ?? `payment:${payment.id}`,
     ours: `${payment.status} ${payment.amount}`,
@@ -148,20 +151,21 @@ export async function reconcile(
   });
   const answers = await mapLimit(ours, options.concurrency ?? 8, async (payment) => {
     try {
-      return { payment, tx: await deps.atmos.getTransaction(payment.transactionId!), error: null };
+      return { payment, tx: await deps.atmos.getTransaction(Number(payment.externalId!)), error: null };
     } catch (error) {
       return { payment, tx: null as AtmosTransaction | null, error };
     }
   });
   for (const { payment, tx, error } of answers) {
     const base = {
-      transactionId: payment.transactionId,
+      transactionId: atmosId(payment.externalId),
       paymentId: payment.id,
       ref: payment.sessionId ?? `payment:${payment.id}`,
     };
     const ourState = `${payment.status} ${payment.amount}`;
     const settled = payment.status === "success" || payment.status === "reversed";
-    if (payment.status === "success" && payment.receiptUrl === null) {
+    // Only a card charge owes a fiscal receipt (Telegram Stars have none by design).
+    if (payment.status === "success" && payment.receiptUrl === null && payment.provider === "atmos") {
       discrepancies.push({
         ...base,
         kind: "missing_receipt",
@@ -181,7 +185,7 @@ export async function reconcile(
           kind: "missing_at_atmos",
           ours: ourState,
           atmos: "not found",
-          message: `payment ${payment.id} is ${payment.status} but ATMOS has no transaction ${payment.transactionId}`,
+          message: `payment ${payment.id} is ${payment.status} but ATMOS has no transaction ${payment.externalId}`,
         });
       } else if (!notFound) {
         notes.push(
@@ -270,7 +274,7 @@ export async function reconcile(
   for (const attempt of open) {
     discrepancies.push({
       kind: "unresolved_outcome",
-      transactionId: attempt.transactionId,
+      transactionId: atmosId(attempt.externalId),
       paymentId: attempt.paymentId,
       ref: `attempt:${attempt.id}`,
       ours: `${attempt.status} ${attempt.amount}`,
@@ -289,17 +293,17 @@ export async function reconcile(
       (t) => String(t.storeId) === String(deps.storeId) && Date.parse(t.createdAt) >= since.getTime(),
     );
     checkedLedger = mine.length;
-    const ids = mine.map((t) => t.transactionId);
+    const ids = mine.map((t) => String(t.transactionId));
     const paid = ids.length
       ? await deps.db
-          .select({ id: payments.id, transactionId: payments.transactionId, status: payments.status })
+          .select({ id: payments.id, externalId: payments.externalId, status: payments.status })
           .from(payments)
-          .where(inArray(payments.transactionId, ids))
+          .where(inArray(payments.externalId, ids))
       : [];
     const sessionRows = await deps.db
-      .select({ id: paymentSessions.id, account: paymentSessions.atmosAccount })
+      .select({ id: paymentSessions.id, account: paymentSessions.providerReference })
       .from(paymentSessions)
-      .where(inArray(paymentSessions.atmosAccount, mine.map((t) => t.account).concat("-")));
+      .where(inArray(paymentSessions.providerReference, mine.map((t) => t.account).concat("-")));
     const sessionByAccount = new Map(sessionRows.map((s) => [s.account, s.id]));
     const attemptIds = mine
       .map((t) => renewalAttemptIdOf(t.account))
@@ -319,7 +323,7 @@ export async function reconcile(
     const groups = new Map<string, LedgerTransaction[]>();
     for (const t of mine) {
       if (t.state !== "confirmed" && t.state !== "reversed") continue;
-      const rows = paid.filter((p) => p.transactionId === t.transactionId);
+      const rows = paid.filter((p) => p.externalId === String(t.transactionId));
       if (t.state === "confirmed" && !rows.some((p) => p.status === "success" || p.status === "reversed")) {
         discrepancies.push({
           kind: "lost_payment",

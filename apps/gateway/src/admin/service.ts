@@ -306,10 +306,14 @@ export async function refundPayment(
       by,
       reverse: async (payment) => {
         try {
-          await deps.atmos.reverse({ transactionId: payment.successTransId, reason });
+          await deps.atmos.reverse({ transactionId: Number(payment.settlementId), reason });
           return { status: "reversed" };
         } catch (error) {
-          const result = await reverseOutcome(deps, payment.transactionId, error);
+          const result = await reverseOutcome(
+            deps,
+            payment.externalId === null ? null : Number(payment.externalId),
+            error,
+          );
           if (result === "unknown")
             return { status: "unknown", error: isAtmosError(error) ? error.kind : "error" };
           if (result === "not_reversed") return { status: "not_reversed", error };
@@ -347,7 +351,7 @@ export async function refundPayment(
         recordRefundUnknown(tx, deps, {
           paymentId,
           by,
-          transactionId: outcome.transactionId,
+          externalId: outcome.externalId,
           error: outcome.error,
         }),
       );

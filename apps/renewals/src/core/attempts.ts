@@ -35,8 +35,8 @@ export async function resolveAttemptSuccess(
   atmosTx: Pick<AtmosTransaction, "transactionId" | "successTransId" | "ofdUrl">,
 ): Promise<SuccessResolution> {
   const charge = {
-    transactionId: atmosTx.transactionId,
-    successTransId: atmosTx.successTransId,
+    externalId: String(atmosTx.transactionId),
+    settlementId: atmosTx.successTransId === null ? null : String(atmosTx.successTransId),
     receiptUrl: atmosTx.ofdUrl,
   };
   let result: Awaited<ReturnType<typeof completeRenewalPayment>>;
@@ -47,7 +47,7 @@ export async function resolveAttemptSuccess(
     // second charge for it. Never a second grant: the attempt is held for an operator (refund).
     if (!isUniqueViolation(error)) throw error;
     const held = await ctx.db.transaction((tx) =>
-      holdDuplicatePeriodCharge(tx, ctx, { attemptId, transactionId: atmosTx.transactionId }),
+      holdDuplicatePeriodCharge(tx, ctx, { attemptId, externalId: charge.externalId }),
     );
     ctx.logger.error(
       { attemptId, transactionId: atmosTx.transactionId },
@@ -110,5 +110,6 @@ export async function markAttemptUnknown(
   attemptId: number,
   input: { transactionId: number; code: string; message: string },
 ) {
-  await markUnknownInCore(ctx.db, ctx, { attemptId, ...input });
+  const { transactionId, ...rest } = input;
+  await markUnknownInCore(ctx.db, ctx, { attemptId, externalId: String(transactionId), ...rest });
 }

@@ -40,7 +40,7 @@ export async function eraseRetiredCardTokens(ctx: RenewalContext, options: { lim
     count(
       await eraseStaleSessionBinding(ctx.db, deps, {
         sessionId: session.id,
-        providerCardId: session.bindCardId!,
+        cardRef: session.bindCardRef!,
         before,
         actor: "renewals",
         now,

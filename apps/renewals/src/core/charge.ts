@@ -78,6 +78,7 @@ async function startAttempt(
       if (sub.status !== "active" && sub.status !== "past_due")
         return { skipped: `subscription is ${sub.status}` };
       if (!sub.autoRenew) return { skipped: "auto-renew is off" };
+      if (sub.rail !== "card") return { skipped: "Telegram Stars renews it" };
       if (sub.endDate.getTime() !== job.periodEnd.getTime())
         return { skipped: "period already renewed or changed" };
       if (sub.endDate.getTime() - ctx.policy.leadMs > now.getTime()) return { skipped: "not due yet" };
@@ -145,6 +146,7 @@ async function claimChargeSend(
     if (!sub || (sub.status !== "active" && sub.status !== "past_due")) refused = "subscription not live";
     else if (sub.endDate.getTime() !== attempt.periodEnd.getTime()) refused = "period already renewed";
     else if (!sub.autoRenew) refused = "auto-renew turned off";
+    else if (sub.rail !== "card") refused = "renewed with Telegram Stars";
     else if (!sub.boundCardId) refused = "card removed";
     else {
       const card = locked?.card;
@@ -171,7 +173,7 @@ async function claimChargeSend(
         entityType: "subscription",
         entityId: subscriptionId,
         reason: refused,
-        details: { attemptId, transactionId: attempt.transactionId },
+        details: { attemptId, transactionId: attempt.externalId },
       },
       now,
     );
@@ -219,7 +221,7 @@ export async function chargeSubscription(
       details: `Obuna renewal ${started.subscriptionId}`,
     });
     transactionId = created.transactionId;
-    if (!(await recordAttemptTransaction(ctx.db, attemptId, transactionId))) {
+    if (!(await recordAttemptTransaction(ctx.db, attemptId, String(transactionId)))) {
       log.warn({ transactionId }, "attempt was resolved by the janitor meanwhile; not charging");
       return { status: "skipped", reason: "attempt resolved meanwhile" };
     }

@@ -22,7 +22,7 @@ export async function resolveAttempt(
   attempt: RenewalAttempt,
 ): Promise<JanitorResolution> {
   const log = ctx.logger.child({ attemptId: attempt.id, subscriptionId: attempt.subscriptionId });
-  if (attempt.transactionId === null) {
+  if (attempt.externalId === null) {
     // No ATMOS transaction was recorded, so no pre-apply/apply was ever sent: nothing was charged.
     const r = await resolveAttemptFailure(ctx, attempt.id, {
       code: "NOT_CHARGED:worker_lost",
@@ -37,7 +37,7 @@ export async function resolveAttempt(
   }
   let state: Awaited<ReturnType<RenewalContext["atmos"]["getTransaction"]>>;
   try {
-    state = await ctx.atmos.getTransaction(attempt.transactionId);
+    state = await ctx.atmos.getTransaction(Number(attempt.externalId));
   } catch (error) {
     if (isAtmosError(error) && error.kind === "transaction_not_found") {
       const r = await resolveAttemptFailure(ctx, attempt.id, {
@@ -59,10 +59,7 @@ export async function resolveAttempt(
   const resolution = resolveAttemptCharge(attempt, state);
   if (resolution.next === "complete") {
     const r = await resolveAttemptSuccess(ctx, attempt.id, state);
-    log.info(
-      { transactionId: attempt.transactionId, result: r.status },
-      "janitor: charge confirmed at ATMOS",
-    );
+    log.info({ transactionId: attempt.externalId, result: r.status }, "janitor: charge confirmed at ATMOS");
     return r.status === "success" ? "success" : "already_resolved";
   }
   if (resolution.next === "fail" && !resolution.giveUp) {
@@ -71,7 +68,7 @@ export async function resolveAttempt(
     // apply it is not the card's fault. Never a success: the period is not extended.
     const r = await resolveAttemptFailure(ctx, attempt.id, resolution.failure);
     log.info(
-      { transactionId: attempt.transactionId, result: r.status },
+      { transactionId: attempt.externalId, result: r.status },
       "janitor: transaction closed without payment",
     );
     return r.status === "already_resolved" ? "already_resolved" : r.status;
@@ -83,7 +80,7 @@ export async function resolveAttempt(
       {
         kind: "admin_alert",
         alert: "unknown_outcomes",
-        text: `Renewal attempt ${attempt.id}: ATMOS transaction ${attempt.transactionId} still ${state.state}; closed as not charged.`,
+        text: `Renewal attempt ${attempt.id}: ATMOS transaction ${attempt.externalId} still ${state.state}; closed as not charged.`,
       },
       `renewal-stuck-${attempt.id}`,
     );
