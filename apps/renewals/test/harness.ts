@@ -102,7 +102,6 @@ export async function createWorld(
   ) => {
     const r = createRenewals({
       db,
-      atmos,
       provider: createAtmosProvider({ client: atmos, storeId: "11054" }),
       redisUrl: env.REDIS_URL,
       config: instance.env ? testEnv({ ...options.env, ...instance.env, ATMOS_BASE_URL: sandbox.url }) : env,

@@ -100,7 +100,13 @@ describe("janitor for unknown outcomes", () => {
     expect(await runJanitor(w.renewals.ctx)).toMatchObject({ checked: 0 });
     expect(confirmedCharges(w)).toHaveLength(1);
     // Applying the same outcome twice (worker and janitor racing) records it once.
-    expect(await resolveAttemptSuccess(w.renewals.ctx, attempt!.id, confirmedCharges(w)[0]!)).toEqual({
+    const confirmed = confirmedCharges(w)[0]!;
+    const asProviderReads = {
+      externalId: String(confirmed.transactionId),
+      settlementId: confirmed.successTransId === null ? null : String(confirmed.successTransId),
+      receiptUrl: null,
+    };
+    expect(await resolveAttemptSuccess(w.renewals.ctx, attempt!.id, asProviderReads)).toEqual({
       status: "already_resolved",
     });
     expect(await paymentsOf(sub.id)).toHaveLength(1);

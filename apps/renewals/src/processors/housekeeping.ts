@@ -1,5 +1,4 @@
-import { createChargeReader } from "@obuna/atmos";
-import { type ReadCharge, recheckStuckSessions } from "@obuna/billing";
+import { providerChargeReader, recheckStuckSessions } from "@obuna/billing";
 import { expireStalePaymentSessions } from "@obuna/db/queries";
 import { checkAdminAlerts } from "../core/admin-alerts";
 import { eraseRetiredCardTokens } from "../core/card-tokens";
@@ -14,20 +13,6 @@ import { purgeIdempotencyKeys, purgeOldRecords } from "../core/purge";
  * nothing is read from them: each run looks at the database as it is now.
  */
 export type PeriodicProcessor = (ctx: RenewalContext) => Promise<unknown>;
-
-/** The ATMOS client reads its ids as numbers; the money core keeps a provider's ids as text. */
-function atmosReadCharge(read: ReturnType<typeof createChargeReader>): ReadCharge {
-  return async (externalId) => {
-    const r = await read(Number(externalId));
-    if (r === null || r === "not_found") return r;
-    const { transactionId, successTransId, ...rest } = r;
-    return {
-      ...rest,
-      externalId: String(transactionId),
-      settlementId: successTransId === null ? null : String(successTransId),
-    };
-  };
-}
 
 /** Logs a run's summary when it did anything (most runs do nothing and stay quiet). */
 function logIfAny<T extends Record<string, number>>(ctx: RenewalContext, message: string, summary: T): T {
@@ -81,13 +66,11 @@ export const stuckSessionRecheckProcessor: PeriodicProcessor = async (ctx) => {
     cardTokenKey: ctx.cardTokenKey,
     actor: "renewals",
     onCardRefused: (info) =>
-      ctx.logger.warn(info, "SECURITY: ATMOS charged another card than the one this session bound"),
-    readCharge: atmosReadCharge(
-      createChargeReader(ctx.atmos, (error, transactionId) =>
-        ctx.logger.warn(
-          { transactionId, err: (error as Error).message },
-          "stuck session: ATMOS could not be asked",
-        ),
+      ctx.logger.warn(info, "SECURITY: the provider charged another card than the one this session bound"),
+    readCharge: providerChargeReader(ctx.provider, (error, externalId) =>
+      ctx.logger.warn(
+        { transactionId: externalId, err: (error as Error).message },
+        "stuck session: the provider could not be asked",
       ),
     ),
   });

@@ -153,14 +153,7 @@ async function prepareCharge(
     offerAcceptedAt: claimed.offerAcceptedAt,
   });
   // The fiscal confirm: the charge and its receipt with the plan's IKPU/package code/VAT.
-  const receipt = planReceiptItems(plan, claimed.amount).map((item) => ({
-    code: item.ofdCode,
-    name: item.name,
-    amount: item.amount,
-    quantity: item.quantity,
-    packageCode: item.packageCode,
-    vatPercent: item.vatPercent,
-  }));
+  const receipt = planReceiptItems(plan, claimed.amount);
   if (!claimed.autoRenew || claimed.bindingId === null) {
     return () => deps.provider.confirmPayment({ externalId, code, receipt });
   }
