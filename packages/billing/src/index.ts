@@ -1,5 +1,6 @@
 export * from "./audit";
 export * from "./cards";
+export * from "./charge-reader";
 export * from "./deps";
 export * from "./events";
 export * from "./payments";

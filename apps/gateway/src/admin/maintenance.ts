@@ -1,5 +1,4 @@
-import { createChargeReader } from "@obuna/atmos";
-import { recheckStuckSessions as recheckStuckSessionsInCore } from "@obuna/billing";
+import { providerChargeReader, recheckStuckSessions as recheckStuckSessionsInCore } from "@obuna/billing";
 import { type NotificationJob, NotificationJobSchema, notificationJobId } from "@obuna/contracts/jobs";
 import type { GatewayDeps } from "../context";
 import type { GatewayMetrics } from "../metrics";
@@ -43,10 +42,10 @@ export async function recheckStuckSessions(
       clock: deps.clock,
       cardTokenKey: deps.config.cardTokenKey,
       actor: "gateway",
-      readCharge: createChargeReader(deps.atmos, (error, transactionId) =>
+      readCharge: providerChargeReader(deps.provider, (error, transactionId) =>
         deps.logger.warn(
           { transactionId, err: (error as Error).message },
-          "stuck session re-check: ATMOS could not be asked",
+          "stuck session re-check: the provider could not be asked",
         ),
       ),
     },
