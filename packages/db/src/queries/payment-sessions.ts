@@ -1,4 +1,4 @@
-import { and, count, desc, eq, lt, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { paymentSessions, payments, plans, users } from "../schema/index";
 import { type ListPage, pageTotal, searchCondition, userRef } from "./list-page";
@@ -148,4 +148,13 @@ export async function findStuckPaymentSessions(db: DbOrTx, o: { updatedBefore: D
     .where(and(eq(paymentSessions.status, "processing"), lt(paymentSessions.updatedAt, o.updatedBefore)))
     .orderBy(paymentSessions.updatedAt)
     .limit(o.limit);
+}
+
+/** The sessions whose provider reference (the account sent at creation) is one of these. */
+export async function listSessionIdsByReference(db: DbOrTx, references: string[]) {
+  if (references.length === 0) return [];
+  return db
+    .select({ id: paymentSessions.id, reference: paymentSessions.atmosAccount })
+    .from(paymentSessions)
+    .where(inArray(paymentSessions.atmosAccount, references));
 }

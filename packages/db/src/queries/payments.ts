@@ -1,6 +1,6 @@
-import { and, asc, count, desc, eq, gte, isNotNull, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
-import { payments, plans, subscriptions, users } from "../schema/index";
+import { paymentSessions, payments, plans, subscriptions, users } from "../schema/index";
 import type { NewPayment } from "../types";
 import { type ReportRow, TASHKENT_TZ } from "./calendar";
 import { type ListPage, pageTotal, searchCondition, userRef } from "./list-page";
@@ -201,4 +201,46 @@ export async function revenueByDay(db: DbOrTx, window: { since: Date; now: Date 
     where p.status = 'success' and p.created_at >= ${sinceIso}::timestamptz and p.created_at <= ${nowIso}::timestamptz
     group by 1, 2, 3 order by 1, 2, 3
   `)) as unknown as ReportRow[];
+}
+
+// ------------------------------------------------------------------ reconciliation (pure reads)
+
+/** Payments created at or after `since` that reached the provider (they carry its id). */
+export async function listProviderPaymentsSince(db: DbOrTx, since: Date) {
+  return db
+    .select()
+    .from(payments)
+    .where(and(gte(payments.createdAt, since), isNotNull(payments.transactionId)));
+}
+
+/**
+ * Payments created at or after `since` still pending/unknown although their session ended
+ * (expired, failed or completed): nothing will ever resolve them.
+ */
+export async function listOpenPaymentsOfEndedSessions(db: DbOrTx, since: Date) {
+  return db
+    .select({ paymentId: payments.id, sessionStatus: paymentSessions.status })
+    .from(payments)
+    .innerJoin(paymentSessions, eq(paymentSessions.id, payments.sessionId))
+    .where(
+      and(
+        gte(payments.createdAt, since),
+        inArray(payments.status, ["pending", "unknown"]),
+        inArray(paymentSessions.status, ["expired", "failed", "completed"]),
+      ),
+    );
+}
+
+export async function listPaymentsByIds(db: DbOrTx, ids: number[]) {
+  if (ids.length === 0) return [];
+  return db.select().from(payments).where(inArray(payments.id, ids));
+}
+
+/** The payments holding any of these provider payment ids. */
+export async function listPaymentsByProviderIds(db: DbOrTx, transactionIds: number[]) {
+  if (transactionIds.length === 0) return [];
+  return db
+    .select({ id: payments.id, transactionId: payments.transactionId, status: payments.status })
+    .from(payments)
+    .where(inArray(payments.transactionId, transactionIds));
 }

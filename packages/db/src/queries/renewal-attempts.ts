@@ -1,4 +1,4 @@
-import { and, count, eq, gte, inArray, sql } from "drizzle-orm";
+import { and, count, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { renewalAttempts } from "../schema/index";
 import { type ReportRow, TASHKENT_TZ } from "./calendar";
@@ -54,4 +54,31 @@ export async function renewalOutcomesByDay(db: DbOrTx, window: { since: Date; no
       and (a.status = 'success' or (a.status = 'failed' and coalesce(a.error_code, '') not like 'NOT_CHARGED:%'))
     group by 1, 2, 3 order by 1, 2, 3
   `)) as unknown as ReportRow[];
+}
+
+/** Attempts created at or after `since` still pending/unknown, last touched before `updatedBefore`. */
+export async function listUnresolvedRenewalAttempts(db: DbOrTx, o: { since: Date; updatedBefore: Date }) {
+  return db
+    .select()
+    .from(renewalAttempts)
+    .where(
+      and(
+        inArray(renewalAttempts.status, ["pending", "unknown"]),
+        gte(renewalAttempts.createdAt, o.since),
+        lt(renewalAttempts.updatedAt, o.updatedBefore),
+      ),
+    );
+}
+
+/** The subscription and period each of these attempts charged for. */
+export async function listRenewalAttemptPeriods(db: DbOrTx, ids: number[]) {
+  if (ids.length === 0) return [];
+  return db
+    .select({
+      id: renewalAttempts.id,
+      subscriptionId: renewalAttempts.subscriptionId,
+      periodEnd: renewalAttempts.periodEnd,
+    })
+    .from(renewalAttempts)
+    .where(inArray(renewalAttempts.id, ids));
 }
