@@ -23,6 +23,7 @@ import { formatSom } from "@obuna/contracts/money";
 import {
   getPaymentRow,
   listAuditLog,
+  listBoundCards,
   listPaymentSessions,
   listPayments,
   listSubscriptions,
@@ -38,7 +39,7 @@ import { BotApiError } from "../telegram-bot-api";
 import type { AdminIdentity } from "./auth";
 import { dashboardFigures } from "./dashboard";
 import { opsCounter } from "./metrics";
-import { listBoundCards } from "./queries";
+
 import {
   auditView,
   boundCardView,
