@@ -13,10 +13,9 @@ import {
   RenewalChargeJobSchema,
   renewalChargeJobId,
 } from "@obuna/contracts/jobs";
-import { type Database, parseCardTokenKey } from "@obuna/db";
+import { type Database, parseCardTokenKey, pingDatabase } from "@obuna/db";
 import type { DueRenewal } from "@obuna/db/queries";
 import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
-import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { RenewalContext } from "./core/deps";
 import {
@@ -225,7 +224,7 @@ export function createRenewals(deps: RenewalsDeps) {
     isRunning: () => running,
     checks: {
       postgres: async () => {
-        await deps.db.execute(sql`select 1`);
+        await pingDatabase(deps.db);
       },
       redis: async () => {
         await queue.getJobCounts("active");

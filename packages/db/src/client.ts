@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "./schema/index";
@@ -36,4 +37,9 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): DbHandle
   });
   const db = drizzle(client, { schema, casing: "snake_case" });
   return { db, client, close: () => client.end({ timeout: 5 }) };
+}
+
+/** One round trip to Postgres (`select 1`): the readiness checks' probe. Throws when it is down. */
+export async function pingDatabase(db: DbOrTx): Promise<void> {
+  await db.execute(sql`select 1`);
 }

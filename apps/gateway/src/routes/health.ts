@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { pingDatabase } from "@obuna/db";
 import type { Redis } from "ioredis";
 import { ApiError } from "../errors";
 import { sameSecret } from "../middleware/auth";
@@ -29,7 +29,7 @@ export function registerHealth(app: GatewayApp) {
     const deps = c.get("deps");
     const checks = { database: "ok", redis: "ok" };
     try {
-      await withTimeout(deps.db.execute(sql`select 1`), 2000);
+      await withTimeout(pingDatabase(deps.db), 2000);
     } catch {
       checks.database = "down";
     }

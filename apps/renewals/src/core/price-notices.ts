@@ -1,6 +1,10 @@
-import { lockSubscription, recordNotification } from "@obuna/db/queries";
-import { plans, subscriptions } from "@obuna/db/schema";
-import { and, asc, eq, gt, inArray, isNotNull, isNull } from "drizzle-orm";
+import {
+  getPlanById,
+  listPriceNoticeCandidates,
+  lockSubscription,
+  recordNotification,
+  updateSubscription,
+} from "@obuna/db/queries";
 import type { RenewalContext } from "./deps";
 
 const DAY = 86_400_000;
@@ -49,26 +53,7 @@ export async function sendPriceChangeNotices(ctx: RenewalContext, options: { pag
   let after = 0;
   let sent = 0;
   for (;;) {
-    const page: Candidate[] = await ctx.db
-      .select({
-        id: subscriptions.id,
-        endDate: subscriptions.endDate,
-        newPriceSetAt: subscriptions.newPriceSetAt,
-        durationDays: plans.durationDays,
-      })
-      .from(subscriptions)
-      .innerJoin(plans, eq(plans.id, subscriptions.planId))
-      .where(
-        and(
-          isNotNull(subscriptions.newRenewalPrice),
-          isNull(subscriptions.newPriceNoticeSentAt),
-          inArray(subscriptions.status, ["active", "past_due"]),
-          eq(subscriptions.autoRenew, true),
-          gt(subscriptions.id, after),
-        ),
-      )
-      .orderBy(asc(subscriptions.id))
-      .limit(pageSize);
+    const page: Candidate[] = await listPriceNoticeCandidates(ctx.db, { after, limit: pageSize });
     for (const c of page) {
       const durationMs = c.durationDays * DAY;
       const setAt = c.newPriceSetAt ?? now;
@@ -94,14 +79,11 @@ async function sendOne(ctx: RenewalContext, subscriptionId: number, now: Date): 
     const sub = await lockSubscription(tx, subscriptionId);
     if (!sub || sub.newRenewalPrice === null || sub.newPriceNoticeSentAt !== null) return null;
     if ((sub.status !== "active" && sub.status !== "past_due") || !sub.autoRenew) return null;
-    const [plan] = await tx.select().from(plans).where(eq(plans.id, sub.planId));
+    const plan = await getPlanById(tx, sub.planId);
     const setAt = sub.newPriceSetAt ?? now;
     const earliest = Math.max(setAt.getTime(), now.getTime()) + priceNoticeMs;
     const from = firstPeriodAtNewPrice(sub.endDate, plan!.durationDays * DAY, leadMs, new Date(earliest));
-    await tx
-      .update(subscriptions)
-      .set({ newPriceNoticeSentAt: now, newPriceFrom: from, updatedAt: now })
-      .where(eq(subscriptions.id, sub.id));
+    await updateSubscription(tx, sub.id, { newPriceNoticeSentAt: now, newPriceFrom: from, updatedAt: now });
     return recordNotification(
       tx,
       {

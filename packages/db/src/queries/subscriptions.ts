@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gte, inArray, isNotNull, isNull, ne, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, isNull, ne, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { boundCards, plans, subscriptions, users } from "../schema/index";
 import type { NewSubscription } from "../types";
@@ -92,6 +92,33 @@ export async function updateSubscription(
   set: Partial<Omit<NewSubscription, "id" | "userId" | "createdAt">>,
 ) {
   await tx.update(subscriptions).set(set).where(eq(subscriptions.id, subscriptionId));
+}
+
+/**
+ * Live auto-renewing subscriptions with a pending new price whose holder was not told yet, by id
+ * after `after` (keyset pages), with their plan's period: the price-notice job's candidates.
+ */
+export async function listPriceNoticeCandidates(db: DbOrTx, page: { after: number; limit: number }) {
+  return db
+    .select({
+      id: subscriptions.id,
+      endDate: subscriptions.endDate,
+      newPriceSetAt: subscriptions.newPriceSetAt,
+      durationDays: plans.durationDays,
+    })
+    .from(subscriptions)
+    .innerJoin(plans, eq(plans.id, subscriptions.planId))
+    .where(
+      and(
+        isNotNull(subscriptions.newRenewalPrice),
+        isNull(subscriptions.newPriceNoticeSentAt),
+        inArray(subscriptions.status, ["active", "past_due"]),
+        eq(subscriptions.autoRenew, true),
+        gt(subscriptions.id, page.after),
+      ),
+    )
+    .orderBy(asc(subscriptions.id))
+    .limit(page.limit);
 }
 
 /**
