@@ -24,6 +24,7 @@ import { registerPlansList } from "./routes/plans.list";
 import { registerStarsInvoiceLink } from "./routes/stars.invoice-link";
 import { registerStarsPreCheckout } from "./routes/stars.pre-checkout";
 import { registerStarsRefundedPayment } from "./routes/stars.refunded-payment";
+import { registerStarsSessionInvoice } from "./routes/stars.session-invoice";
 import { registerStarsSuccessfulPayment } from "./routes/stars.successful-payment";
 import { registerSubscriptionCancelResume } from "./routes/subscription.cancel-resume";
 import { registerUserCards } from "./routes/user.cards";
@@ -82,6 +83,7 @@ export function createApp(inputDeps: GatewayDeps, options: { admin?: AdminConfig
   registerEntitlements(app);
   registerSubscriptionCancelResume(app);
   registerStarsInvoiceLink(app);
+  registerStarsSessionInvoice(app);
   registerStarsPreCheckout(app);
   registerStarsSuccessfulPayment(app);
   registerStarsRefundedPayment(app);

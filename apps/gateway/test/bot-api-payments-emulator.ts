@@ -83,12 +83,19 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-export async function startPaymentsEmulator(options: { botToken: string; botId?: number }) {
+export async function startPaymentsEmulator(options: {
+  botToken: string;
+  botId?: number;
+  /** A fixed port (a server started before the emulator already points at it); default any free one. */
+  port?: number;
+}) {
   const invoices = new Map<string, Invoice>();
   const charges: Charge[] = [];
   const subscriptions = new Map<string, StarSubscription>();
   const pendingQueries = new Map<string, (answer: { ok: boolean; error_message?: string }) => void>();
   const calls: Array<{ method: string; params: Record<string, unknown> }> = [];
+  /** Faults the test asked for: the next calls of a method answer this error instead. */
+  const faults = new Map<string, Array<{ code: number; description: string }>>();
   const delivered: Update[] = [];
   let deliver: (update: Update) => Promise<void> = async () => {};
   let updateId = 1000;
@@ -251,6 +258,8 @@ export async function startPaymentsEmulator(options: { botToken: string; botId?:
     // grammY sends JSON-serialized nested objects as they are; Bot API also takes them as strings.
     if (typeof params.prices === "string") params.prices = JSON.parse(params.prices);
     calls.push({ method, params });
+    const fault = faults.get(method)?.shift();
+    if (fault) return send(fault.code, { ok: false, error_code: fault.code, description: fault.description });
     try {
       const result =
         method === "createInvoiceLink"
@@ -271,7 +280,7 @@ export async function startPaymentsEmulator(options: { botToken: string; botId?:
       send(500, { ok: false, error_code: 500, description: (error as Error).message });
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", () => resolve()));
   const apiRoot = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   function invoiceOf(link: string): Invoice {
@@ -420,6 +429,15 @@ export async function startPaymentsEmulator(options: { botToken: string; botId?:
           telegram_payment_charge_id: c.id,
         }),
       );
+    },
+    /**
+     * The next `times` calls of `method` answer `code` (e.g. 500 Internal Server Error: Telegram's
+     * answer is unclear; 400: a definite refusal) without doing anything.
+     */
+    failNext(method: string, code: number, description: string, times = 1) {
+      const queue = faults.get(method) ?? [];
+      for (let i = 0; i < times; i++) queue.push({ code, description });
+      faults.set(method, queue);
     },
     /** Calls the bot made to a method. */
     callsOf(method: string) {

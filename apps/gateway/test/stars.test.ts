@@ -1,12 +1,22 @@
 import { createAtmosClient } from "@obuna/atmos";
 import { expireIfDue } from "@obuna/billing";
-import { auditLog, paymentSessions, payments, subscriptions, users } from "@obuna/db/schema";
+import {
+  auditLog,
+  notificationOutbox,
+  paymentSessions,
+  payments,
+  premiumEvents,
+  subscriptions,
+  users,
+} from "@obuna/db/schema";
 import { type ObunaFlavor, obuna } from "@obuna/grammy";
 import { createGatewayClient } from "@obuna/grammy/gateway-client";
 import { and, eq } from "drizzle-orm";
 import { Bot, type Context } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reconcile } from "../src/admin/reconcile";
 import { createApp } from "../src/app";
 import { reconcileStars } from "../src/services/stars";
 import { BotApiError, createTelegramBotApi } from "../src/telegram-bot-api";
@@ -19,11 +29,13 @@ import {
 } from "./bot-api-payments-emulator";
 import { BOT_TOKEN, INTERNAL_TOKEN, STORE_ID } from "./constants";
 import {
+  apply,
   call,
   createSession,
   type Harness,
   internalAuth,
   type Json,
+  prepareSession,
   randomTelegramId,
   sandboxRail,
   startHarness,
@@ -409,7 +421,7 @@ describe("cancel, resume and refund of Stars payments", () => {
         ),
         notificationsQueue: h.queue,
         redis: h.redis,
-        logger: (await import("pino")).default({ level: "silent" }),
+        logger: pino({ level: "silent" }),
         clock: () => new Date(Date.now() + h.clock.offsetMs),
         config: testGatewayConfig(),
         stars,
@@ -478,7 +490,7 @@ describe("cancel, resume and refund of Stars payments", () => {
   });
 
   it("reconcile against getStarTransactions: agrees after all of the above; a charge we never recorded is reported", async () => {
-    const deps = { db: h.db.db, stars };
+    const deps = { db: h.db.db, stars, clock: () => new Date(), logger: pino({ level: "silent" }) };
     const since = new Date(0);
     const clean = await reconcileStars(deps, since);
     expect(clean.checkedPayments).toBeGreaterThan(3);
@@ -496,5 +508,223 @@ describe("cancel, resume and refund of Stars payments", () => {
       { kind: "missing_here", chargeId: "stxTlost", telegramId: user.id, stars: 150 },
     ]);
     tg.charges.pop();
+  });
+});
+
+/** A Stars subscriber through the bot: /premium → monthly → pay the invoice link. */
+async function starsSubscriber() {
+  const user = newUser();
+  const { link } = await starsLinkFromBot(user);
+  expect((await tg.pay(link!, user)).status).toBe("paid");
+  const [sub] = await subscriptionsOf(user.id);
+  expect(sub).toMatchObject({ rail: "stars", starsCanceledAt: null });
+  return { user, sub: sub!, chargeId: sub!.starsChargeId! };
+}
+
+async function auditOf(subscriptionId: number) {
+  const rows = await h.db.db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.entityType, "subscription"), eq(auditLog.entityId, String(subscriptionId))))
+    .orderBy(auditLog.id);
+  return rows;
+}
+
+describe("one subscription per user: a card with auto-renew takes over from a Stars subscription", () => {
+  // The Mini App's initData is signed now: the gateway's clock comes back from the moved month.
+  beforeAll(() => {
+    h.clock.offsetMs = 0;
+  });
+  const reconcileDeps = () => ({
+    db: h.db.db,
+    stars,
+    clock: () => new Date(Date.now() + h.clock.offsetMs),
+    logger: pino({ level: "silent" }),
+  });
+
+  it("paying by card with auto-renew cancels the Stars renewal at Telegram after the payment commits, audited", async () => {
+    const { user, sub, chargeId } = await starsSubscriber();
+    const before = tg.callsOf("editUserStarSubscription").length;
+    const prepared = await prepareSession(h, { telegramId: user.id, autoRenew: true, card: "humo2" });
+    const res = await apply(h, prepared);
+    expect(res.body.data.status, JSON.stringify(res.body)).toBe("completed");
+
+    expect(tg.callsOf("editUserStarSubscription").slice(before)).toEqual([
+      { user_id: user.id, telegram_payment_charge_id: chargeId, is_canceled: true },
+    ]);
+    // Telegram's side: the Stars subscription will not renew (the emulator charges only uncanceled ones).
+    expect(tg.subscriptions.get(chargeId)!.canceled).toBe(true);
+    const [after] = await subscriptionsOf(user.id);
+    expect(after).toMatchObject({ id: sub.id, rail: "card", autoRenew: true });
+    expect(after!.starsCanceledAt).not.toBeNull();
+    expect((await auditOf(sub.id)).map((a) => a.action)).toContain("subscription.stars_renewal_canceled");
+    const view = await call(h, "GET", `/api/v1/user/${user.id}/subscription`, { auth: internalAuth });
+    expect(view.body.data.subscription.renews_with).toBe("card");
+    // Nothing left owing: reconcile has nothing to retry for it.
+    const report = await reconcileStars(reconcileDeps(), new Date(0));
+    expect(report.discrepancies.filter((d) => d.kind === "stars_renewal_not_canceled")).toEqual([]);
+  });
+
+  it("a card payment without auto-renew leaves the Stars subscription renewing (one-off purchase)", async () => {
+    const { user, chargeId } = await starsSubscriber();
+    const before = tg.callsOf("editUserStarSubscription").length;
+    const prepared = await prepareSession(h, { telegramId: user.id, autoRenew: false, card: "humo3" });
+    expect((await apply(h, prepared)).body.data.status).toBe("completed");
+    expect(tg.callsOf("editUserStarSubscription").length).toBe(before);
+    expect(tg.subscriptions.get(chargeId)!.canceled).toBe(false);
+    const [sub] = await subscriptionsOf(user.id);
+    expect(sub).toMatchObject({ rail: "stars", starsCanceledAt: null });
+  });
+
+  it("an unclear answer (500 twice) is audited, alerts an operator, stays owed, and reconcile retries it", async () => {
+    const { user, sub, chargeId } = await starsSubscriber();
+    tg.failNext("editUserStarSubscription", 500, "Internal Server Error", 2);
+    const prepared = await prepareSession(h, { telegramId: user.id, autoRenew: true, card: "humo4" });
+    const res = await apply(h, prepared);
+    // The card payment stands whatever Telegram said.
+    expect(res.body.data.status).toBe("completed");
+    expect(tg.subscriptions.get(chargeId)!.canceled).toBe(false);
+    const [owing] = await subscriptionsOf(user.id);
+    expect(owing).toMatchObject({ rail: "card", autoRenew: true, starsCanceledAt: null });
+    const failed = (await auditOf(sub.id)).filter((a) => a.action === "subscription.stars_cancel_failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.details).toMatchObject({ result: "unknown", starsChargeId: chargeId });
+    const alerts = await h.db.db
+      .select()
+      .from(notificationOutbox)
+      .where(eq(notificationOutbox.kind, "admin_alert"));
+    expect(
+      alerts.some((a) => JSON.stringify(a.payload).includes(`Subscription ${sub.id} now renews by card`)),
+    ).toBe(true);
+
+    // Telegram still failing: reconcile reports it.
+    tg.failNext("editUserStarSubscription", 500, "Internal Server Error", 2);
+    const still = await reconcileStars(reconcileDeps(), new Date(0));
+    expect(still.discrepancies).toContainEqual(
+      expect.objectContaining({ kind: "stars_renewal_not_canceled", subscriptionId: sub.id, chargeId }),
+    );
+    // Telegram answers again: reconcile cancels it, and it is no longer reported.
+    const fixed = await reconcileStars(reconcileDeps(), new Date(0));
+    expect(fixed.discrepancies.filter((d) => d.kind === "stars_renewal_not_canceled")).toEqual([]);
+    expect(tg.subscriptions.get(chargeId)!.canceled).toBe(true);
+    const [done] = await subscriptionsOf(user.id);
+    expect(done!.starsCanceledAt).not.toBeNull();
+    const actions = (await auditOf(sub.id)).map((a) => a.action);
+    expect(actions.filter((a) => a === "subscription.stars_cancel_failed")).toHaveLength(2);
+    expect(actions.at(-1)).toBe("subscription.stars_renewal_canceled");
+  });
+
+  it("a definite refusal (400) is not retried in place, and is audited as refused", async () => {
+    const { user, sub } = await starsSubscriber();
+    tg.failNext("editUserStarSubscription", 400, "Bad Request: SUBSCRIPTION_ID_INVALID", 1);
+    const before = tg.callsOf("editUserStarSubscription").length;
+    const prepared = await prepareSession(h, { telegramId: user.id, autoRenew: true, card: "humo1" });
+    expect((await apply(h, prepared)).body.data.status).toBe("completed");
+    expect(tg.callsOf("editUserStarSubscription").length).toBe(before + 1);
+    const failed = (await auditOf(sub.id)).filter((a) => a.action === "subscription.stars_cancel_failed");
+    expect(failed[0]!.details).toMatchObject({ result: "refused" });
+    // Owed still: the next reconcile run cancels it.
+    await reconcileStars(reconcileDeps(), new Date(0));
+    expect((await subscriptionsOf(user.id))[0]!.starsCanceledAt).not.toBeNull();
+  });
+});
+
+describe("Telegram Stars payments have no fiscal receipt", () => {
+  const ADMIN_TOKEN = "stars-test-admin-token-receipts-0123";
+  let adminApp: ReturnType<typeof createApp>;
+  beforeAll(async () => {
+    adminApp = createApp(
+      {
+        db: h.db.db,
+        ...sandboxRail(
+          createAtmosClient({
+            baseUrl: h.sandbox.url,
+            consumerKey: "sandbox_consumer_key",
+            consumerSecret: "sandbox_consumer_secret",
+            storeId: STORE_ID,
+            timeoutMs: 5_000,
+          }),
+        ),
+        notificationsQueue: h.queue,
+        redis: h.redis,
+        logger: pino({ level: "silent" }),
+        clock: () => new Date(Date.now() + h.clock.offsetMs),
+        config: testGatewayConfig(),
+        stars,
+      },
+      { admin: { adminToken: ADMIN_TOKEN, sessionTtlS: 3600 } },
+    );
+  });
+  const adminGet = async (path: string) => {
+    const res = await adminApp.request(path, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+
+  it("the admin 'without receipt' filter and flag and reconcile's 'without receipt' leave Stars payments out", async () => {
+    const since = new Date(Date.now() + h.clock.offsetMs - 1000);
+    const user = newUser();
+    const { link } = await starsLinkFromBot(user, "quarterly");
+    expect((await tg.pay(link!, user)).status).toBe("paid");
+    const [payment] = await paymentsOf(user.id);
+    expect(payment).toMatchObject({ provider: "telegram_stars", status: "success", receiptUrl: null });
+
+    const listed = await adminGet(`/api/v1/admin/payments?search=${user.id}`);
+    expect(listed.body.data.items.find((p: Json) => p.id === payment!.id)).toMatchObject({
+      missing_receipt: false,
+    });
+    const flagged = await adminGet("/api/v1/admin/payments?without_receipt=true&limit=100");
+    expect(flagged.status).toBe(200);
+    expect(flagged.body.data.items.map((p: Json) => p.id)).not.toContain(payment!.id);
+    const others = await adminGet("/api/v1/admin/payments?without_receipt=false&limit=100");
+    expect(others.body.data.items.map((p: Json) => p.id)).toContain(payment!.id);
+
+    const report = await reconcile(
+      {
+        db: h.db.db,
+        atmos: createAtmosClient({
+          baseUrl: h.sandbox.url,
+          consumerKey: "sandbox_consumer_key",
+          consumerSecret: "sandbox_consumer_secret",
+          storeId: STORE_ID,
+          timeoutMs: 5_000,
+        }),
+        storeId: STORE_ID,
+      },
+      { since },
+    );
+    expect(report.discrepancies.filter((d) => d.paymentId === payment!.id)).toEqual([]);
+  });
+});
+
+describe("premium events of a Stars subscription, as on the card rail", () => {
+  const eventsOf = (subscriptionId: number) =>
+    h.db.db
+      .select()
+      .from(premiumEvents)
+      .where(eq(premiumEvents.subscriptionId, subscriptionId))
+      .orderBy(premiumEvents.createdAt);
+
+  it("/cancel records premium.canceled (renewal off, access until the end); /resume none; a second cancel of the period none", async () => {
+    const { sub } = await starsSubscriber();
+    const started = await eventsOf(sub.id);
+    expect(started.map((e) => e.type)).toEqual(["premium.started"]);
+    // Telegram renews it: a host bot is told the rail and that the next period is charged.
+    expect(started[0]!.payload).toMatchObject({ subscription: { rail: "stars", auto_renew: true } });
+    const telegramId = Number((started[0]!.payload as { telegram_id: number }).telegram_id);
+    const entitlement = () => call(h, "GET", `/api/v1/entitlements/${telegramId}`, { auth: internalAuth });
+    expect((await entitlement()).body.data).toMatchObject({ active: true, rail: "stars", auto_renew: true });
+    const cancel = () => call(h, "POST", `/api/v1/subscription/${sub.id}/cancel`, { auth: internalAuth });
+    const resume = () => call(h, "POST", `/api/v1/subscription/${sub.id}/resume`, { auth: internalAuth });
+    expect((await cancel()).status).toBe(200);
+    const canceled = (await eventsOf(sub.id)).filter((e) => e.type === "premium.canceled");
+    expect(canceled).toHaveLength(1);
+    expect(canceled[0]!.payload).toMatchObject({
+      type: "premium.canceled",
+      subscription: { id: sub.id, status: "active", active: true, auto_renew: false, rail: "stars" },
+    });
+    expect((await entitlement()).body.data).toMatchObject({ active: true, rail: "stars", auto_renew: false });
+    expect((await resume()).status).toBe(200);
+    expect((await cancel()).status).toBe(200);
+    expect((await eventsOf(sub.id)).map((e) => e.type)).toEqual(["premium.started", "premium.canceled"]);
   });
 });

@@ -53,6 +53,12 @@ const TELEGRAM_STUB = `
       onClick: (h) => { calls.push(["BackButton.onClick"]); handlers.back.push(h); },
       offClick: (h) => { const i = handlers.back.indexOf(h); if (i >= 0) handlers.back.splice(i, 1); } },
     HapticFeedback: { notificationOccurred: record("HapticFeedback.notificationOccurred") },
+    // The client's invoice sheet: present when the test says how it ends (window.__tgOpenInvoice,
+    // url -> status), as a Telegram client calls back with paid / cancelled / failed / pending.
+    ...(window.__tgOpenInvoice ? { openInvoice: (url, callback) => {
+      calls.push(["openInvoice", url]);
+      Promise.resolve(window.__tgOpenInvoice(url)).then((status) => callback && callback(status));
+    } } : {}),
   } };
 })();
 `;

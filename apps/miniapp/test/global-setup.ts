@@ -14,6 +14,8 @@ declare module "vitest" {
     gatewayUrl: string;
     databaseUrl: string;
     sandboxUrl: string;
+    /** Where the gateway calls the Bot API: the Stars test starts its payments emulator on this port. */
+    telegramApiPort: number;
   }
 }
 
@@ -47,6 +49,7 @@ export default async function setup(project: TestProject) {
   };
   try {
     const miniappPort = await freePort();
+    const telegramApiPort = await freePort();
     const miniappUrl = `http://127.0.0.1:${miniappPort}`;
     const gatewayDir = join(miniappDir, "../gateway");
     const gateway = await spawnUntil(
@@ -87,6 +90,7 @@ export default async function setup(project: TestProject) {
           ATMOS_CALLBACK_API_KEY: TEST_SECRETS.atmosCallbackApiKey,
           ATMOS_CALLBACK_HASH: "md5",
           ATMOS_TIMEOUT_MS: "10000",
+          TELEGRAM_API_ROOT: `http://127.0.0.1:${telegramApiPort}`,
         },
       },
     );
@@ -125,6 +129,7 @@ export default async function setup(project: TestProject) {
     project.provide("gatewayUrl", gatewayUrl);
     project.provide("databaseUrl", databaseUrl);
     project.provide("sandboxUrl", sandbox.url);
+    project.provide("telegramApiPort", telegramApiPort);
   } catch (error) {
     await teardown();
     throw error;

@@ -1,8 +1,20 @@
 import { dueRenewalsQuery, findDueRenewals } from "@obuna/db/queries";
-import { renewalAttempts } from "@obuna/db/schema";
-import { sql } from "drizzle-orm";
+import { renewalAttempts, subscriptions } from "@obuna/db/schema";
+import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSubscriber, createWorld, DAY, db, dbHandle, HOUR, type World } from "./harness";
+import { chargeSubscription } from "../src/core/charge";
+import {
+  attemptsOf,
+  confirmedCharges,
+  createSubscriber,
+  createWorld,
+  DAY,
+  db,
+  dbHandle,
+  HOUR,
+  loadSubscription,
+  type World,
+} from "./harness";
 
 // Each file runs in its own time window far from the others so their subscriptions never meet.
 const START = new Date("2031-03-10T09:00:00.000Z");
@@ -137,5 +149,36 @@ describe("due sweep", () => {
       });
       expect(plan, plan).toContain("subscriptions_due_renewal_idx");
     }
+  });
+});
+
+describe("one rail renews: a Telegram Stars subscription is never charged by card", () => {
+  it("is not swept, and a charge job for it charges nothing, even with a bound card and auto_renew on", async () => {
+    const card = await createSubscriber(world, { endsInMs: 2 * HOUR });
+    // The same due subscription with a usable card and auto_renew, but Telegram renews it (rail stars).
+    const stars = await createSubscriber(world, { endsInMs: 2 * HOUR, card: "humo2" });
+    await db
+      .update(subscriptions)
+      .set({ rail: "stars", starsChargeId: "stxTsweep", autoRenew: true })
+      .where(eq(subscriptions.id, stars.sub.id));
+
+    const due = await findDueRenewals(db, { now: START, leadMs: 24 * HOUR, limit: 1000 });
+    const dueIds = due.map((d) => d.subscriptionId);
+    expect(dueIds).toContain(card.sub.id);
+    expect(dueIds).not.toContain(stars.sub.id);
+    await world.renewals.sweep();
+    const jobs = await world.renewals.queue.getJobs(["waiting", "prioritized", "delayed"]);
+    expect(jobs.map((j) => j.data.subscriptionId)).not.toContain(stars.sub.id);
+
+    // A job that reaches the worker anyway (queued before the rail changed, or by hand): nothing charged.
+    const outcome = await chargeSubscription(world.renewals.ctx, {
+      subscriptionId: stars.sub.id,
+      periodEnd: stars.sub.endDate,
+    });
+    expect(outcome).toMatchObject({ status: "skipped" });
+    expect(await attemptsOf(stars.sub.id)).toEqual([]);
+    expect(confirmedCharges(world)).toEqual([]);
+    const after = await loadSubscription(stars.sub.id);
+    expect(after.endDate.toISOString()).toBe(stars.sub.endDate.toISOString());
   });
 });

@@ -14,6 +14,8 @@ export const AUDIT_ACTIONS = [
   "subscription.extended",
   "subscription.canceled",
   "subscription.resumed",
+  "subscription.stars_renewal_canceled",
+  "subscription.stars_cancel_failed",
   "subscription.expired",
   "renewal.succeeded",
   "renewal.charged_without_extension",

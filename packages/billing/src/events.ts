@@ -8,6 +8,7 @@ import {
 import type { Transaction } from "@obuna/db";
 import { getSubscriptionForEvent, insertPremiumEvent } from "@obuna/db/queries";
 import type { BillingDeps } from "./deps";
+import { renewsWith } from "./rails";
 
 /**
  * The signed events outbox (docs/integration.md "Signed events"). Each subscription transition
@@ -49,9 +50,8 @@ export async function recordPremiumEvent(
       status: sub.status,
       active: live,
       until: (graceUntil ?? sub.endDate).toISOString(),
-      auto_renew: live && sub.autoRenew,
-      // Every subscription is paid by card (ATMOS) today.
-      rail: "card",
+      auto_renew: renewsWith(sub) !== null,
+      rail: sub.rail,
     },
     ...(input.reason ? { reason: input.reason } : {}),
   });

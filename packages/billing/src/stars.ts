@@ -1,4 +1,4 @@
-import type { DbOrTx, Plan, Transaction } from "@obuna/db";
+import type { DbOrTx, Plan, Subscription, Transaction } from "@obuna/db";
 import {
   completeSession,
   extendedEndDate,
@@ -20,6 +20,8 @@ import { writeAudit } from "./audit";
 import type { AuditBy, BillingDeps } from "./deps";
 import { recordPremiumEvent } from "./events";
 import { grantPurchasedPeriod, isLive, type Period, takeBackPeriod } from "./subscriptions";
+
+export { renewsWith } from "./rails";
 
 /**
  * Telegram Stars, the second rail (docs/stars.md). Telegram sells and renews: a 30-day plan is a
@@ -251,22 +253,18 @@ export async function recordStarsPayment(
       plan,
       paidAmount: plan.price,
       renewWithCardId: null,
+      ...(input.isRecurring
+        ? {
+            starsSubscription: {
+              chargeId: input.telegramPaymentChargeId,
+              expiresAt: input.subscriptionExpiresAt,
+            },
+          }
+        : {}),
     });
     subscriptionId = purchase.subscriptionId;
     period = purchase.period;
     granted = purchase.status;
-    if (input.isRecurring) {
-      // Telegram renews it from now on: never a card charge for the same period.
-      await updateSubscription(tx, subscriptionId, {
-        rail: "stars",
-        autoRenew: false,
-        nextRenewalAt: null,
-        starsChargeId: input.telegramPaymentChargeId,
-        starsExpiresAt: input.subscriptionExpiresAt,
-        starsCanceledAt: null,
-        updatedAt: now,
-      });
-    }
   }
 
   const firstOfSession = session.status !== "completed";
@@ -413,18 +411,6 @@ export async function recordStarsRefund(
   return { status: "refunded", paymentId: payment.id, auditId, notificationIds: [notificationId] };
 }
 
-/** Which rail renews a subscription next: Stars (Telegram), a card (our worker), or nothing. */
-export function renewsWith(sub: {
-  rail: "card" | "stars";
-  autoRenew: boolean;
-  starsCanceledAt: Date | null;
-  status: string;
-}): "stars" | "card" | null {
-  if (sub.status !== "active" && sub.status !== "past_due") return null;
-  if (sub.rail === "stars") return sub.starsCanceledAt === null ? "stars" : null;
-  return sub.autoRenew ? "card" : null;
-}
-
 /** A Stars transaction as `getStarTransactions` lists it (Bot API StarTransaction, the fields we read). */
 export interface StarTransaction {
   /** For a user's payment: its telegram_payment_charge_id. */
@@ -568,6 +554,14 @@ export async function setStarsSubscriptionCanceled(
     cancelledAt: input.canceled ? now : null,
     updatedAt: now,
   });
+  // As on the card rail: the hosts hear premium.canceled (once per period; access stays until the
+  // end). Turning renewal back on sends no event (docs/integration.md).
+  if (input.canceled)
+    await recordPremiumEvent(tx, deps, {
+      type: "premium.canceled",
+      subscriptionId: sub.id,
+      period: sub.endDate,
+    });
   await writeAudit(
     tx,
     {
@@ -592,7 +586,9 @@ export type StarsDiscrepancy =
   | { kind: "missing_here"; chargeId: string; telegramId: number | null; stars: number }
   | { kind: "missing_at_telegram"; chargeId: string; paymentId: number }
   | { kind: "amount_mismatch"; chargeId: string; paymentId: number; ours: number; telegram: number }
-  | { kind: "refund_mismatch"; chargeId: string; paymentId: number; ours: string; telegramRefunded: boolean };
+  | { kind: "refund_mismatch"; chargeId: string; paymentId: number; ours: string; telegramRefunded: boolean }
+  /** A card took over renewing, and Telegram still did not confirm canceling the Stars renewal. */
+  | { kind: "stars_renewal_not_canceled"; chargeId: string; subscriptionId: number; error: string };
 
 /**
  * reconcile Stars: our `telegram_stars` payments against Telegram's transaction list. Telegram lists
@@ -653,4 +649,98 @@ export function compareStarTransactions(
       });
   }
   return found;
+}
+
+/**
+ * A subscription whose Stars renewal Telegram must still be told to stop: a card payment with
+ * auto-renew moved it to the `card` rail (grantPurchasedPeriod) while its Stars subscription
+ * (`stars_charge_id`) was never canceled at Telegram. That state is itself the durable record of the
+ * debt: it survives a crash between the card payment's commit and the Telegram call, and reconcile
+ * (`--stars`) lists every subscription left in it.
+ */
+export function owesStarsRenewalCancel(
+  sub: Pick<Subscription, "rail" | "starsChargeId" | "starsCanceledAt" | "status">,
+): boolean {
+  return sub.rail === "card" && sub.starsChargeId !== null && sub.starsCanceledAt === null && isLive(sub);
+}
+
+export type StarsRenewalHandover =
+  | { status: "nothing_owed" }
+  | { status: "canceled"; auditId: number }
+  /** Telegram refused or gave no clear answer: audited and an admin alert queued (retried by reconcile). */
+  | {
+      status: "failed";
+      result: "refused" | "unknown";
+      error: string;
+      auditId: number;
+      notificationIds: string[];
+    };
+
+/**
+ * one subscription per user whatever the rail: after a card payment with auto-renew took over a
+ * subscription Telegram renewed with Stars, cancel that Stars subscription's renewal at Telegram
+ * (`editUserStarSubscription`, is_canceled true), under the subscription's row lock, in the
+ * caller's own transaction (never the card payment's: Telegram is called after that commits).
+ * Telegram agreeing sets `stars_canceled_at` and writes `subscription.stars_renewal_canceled`;
+ * anything else writes `subscription.stars_cancel_failed` and an admin alert, and leaves the
+ * subscription owing the cancel, so a later call (reconcile) tries again. Nothing owed: nothing done.
+ */
+export async function cancelStarsRenewalForCard(
+  tx: Transaction,
+  deps: BillingDeps,
+  input: {
+    subscriptionId: number;
+    actor: string;
+    edit: (sub: { userId: number; starsChargeId: string }) => Promise<StarsCallResult>;
+  },
+): Promise<StarsRenewalHandover> {
+  const sub = await lockSubscription(tx, input.subscriptionId);
+  if (!sub || !owesStarsRenewalCancel(sub) || sub.starsChargeId === null) return { status: "nothing_owed" };
+  const result = await input.edit({ userId: sub.userId, starsChargeId: sub.starsChargeId });
+  const now = deps.clock();
+  if (result.status === "done") {
+    await updateSubscription(tx, sub.id, { starsCanceledAt: now, updatedAt: now });
+    const auditId = await writeAudit(
+      tx,
+      {
+        actor: input.actor,
+        action: "subscription.stars_renewal_canceled",
+        entityType: "subscription",
+        entityId: sub.id,
+        reason: "card auto-renew took over",
+        details: { rail: "card", starsChargeId: sub.starsChargeId },
+      },
+      now,
+    );
+    return { status: "canceled", auditId };
+  }
+  const auditId = await writeAudit(
+    tx,
+    {
+      actor: input.actor,
+      action: "subscription.stars_cancel_failed",
+      entityType: "subscription",
+      entityId: sub.id,
+      reason: "card auto-renew took over",
+      details: { result: result.status, error: result.error, starsChargeId: sub.starsChargeId },
+    },
+    now,
+  );
+  const notificationId = await recordNotification(
+    tx,
+    {
+      kind: "admin_alert",
+      alert: "reconciliation",
+      text: `Subscription ${sub.id} now renews by card, but Telegram did not confirm canceling its Stars subscription (charge ${sub.starsChargeId}): ${result.status}, ${result.error.slice(0, 300)}. Telegram may charge Stars for a period the card also pays: run pnpm reconcile --stars (it retries), or cancel it by hand.`,
+    },
+    `stars-cancel-failed-${sub.id}-${auditId}`,
+    now,
+  );
+  return {
+    status: "failed",
+    result: result.status,
+    error: result.error,
+    auditId,
+    notificationIds: [notificationId],
+  };
 }

@@ -102,10 +102,25 @@ export async function grantPurchasedPeriod(
     /** tiyin paid */
     paidAmount: number;
     renewWithCardId: number | null;
+    /**
+     * A Stars subscription (Telegram renews it): written with the period, before its premium event,
+     * so the event says the rail that renews it. Excludes `renewWithCardId`.
+     */
+    starsSubscription?: { chargeId: string; expiresAt: Date | null };
   },
 ): Promise<PurchaseOutcome> {
   const now = deps.clock();
   const { plan, renewWithCardId } = input;
+  // Telegram renews it from now on: never a card charge for the same period.
+  const starsRail = input.starsSubscription
+    ? {
+        rail: "stars" as const,
+        autoRenew: false,
+        starsChargeId: input.starsSubscription.chargeId,
+        starsExpiresAt: input.starsSubscription.expiresAt,
+        starsCanceledAt: null,
+      }
+    : {};
   const live = await lockLiveSubscription(tx, input.userId);
   const period = extendedEndDate(live?.endDate ?? null, now, plan.durationDays);
   const price = purchasedRenewalPrice(input.paidAmount, plan.price, now);
@@ -117,6 +132,7 @@ export async function grantPurchasedPeriod(
       cancelledAt: renewWithCardId !== null ? null : live.cancelledAt,
       // A card with auto-renew takes over renewing (the Stars subscription must be canceled at Telegram).
       ...(renewWithCardId !== null ? { rail: "card" as const } : {}),
+      ...starsRail,
       ...price,
     });
     await recordPremiumEvent(tx, deps, {
@@ -135,6 +151,7 @@ export async function grantPurchasedPeriod(
     endDate: period.end,
     boundCardId: renewWithCardId,
     ...price,
+    ...starsRail,
     createdAt: now,
     updatedAt: now,
   });

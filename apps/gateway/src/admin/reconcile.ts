@@ -157,7 +157,8 @@ export async function reconcile(
     };
     const ourState = `${payment.status} ${payment.amount}`;
     const settled = payment.status === "success" || payment.status === "reversed";
-    if (payment.status === "success" && payment.receiptUrl === null) {
+    // Only a card charge owes a fiscal receipt (Telegram Stars have none by design).
+    if (payment.status === "success" && payment.receiptUrl === null && payment.provider === "atmos") {
       discrepancies.push({
         ...base,
         kind: "missing_receipt",

@@ -78,7 +78,8 @@ export function paymentView(row: { payment: Payment; user: UserRefRow }): AdminP
     reversed_at: iso(p.reversedAt),
     reverse_reason: p.reverseReason,
     receipt_url: p.receiptUrl,
-    missing_receipt: p.status === "success" && p.receiptUrl === null,
+    // A card charge owes a fiscal receipt; a Telegram Stars payment never has one.
+    missing_receipt: p.status === "success" && p.receiptUrl === null && p.provider === "atmos",
     refundable: p.status === "success" && p.successTransId !== null,
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),

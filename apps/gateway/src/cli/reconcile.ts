@@ -107,6 +107,8 @@ async function main(env: GatewayEnv, argv: string[]) {
         {
           db: db.db,
           stars: createTelegramBotApi({ botToken: env.BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT }),
+          clock: () => new Date(),
+          logger,
         },
         since ?? new Date(0),
       );

@@ -1,3 +1,4 @@
+import { renewsWith } from "@obuna/billing";
 import { type Entitlement, EntitlementSchema } from "@obuna/contracts/http";
 import type { Plan, Subscription } from "@obuna/db";
 import {
@@ -66,9 +67,9 @@ export function entitlementOf(
     status: sub.status,
     plan: { slug: plan.slug, names: { uz: plan.nameUz, ru: plan.nameRu, en: plan.nameEn } },
     until: (graceUntil ?? sub.endDate).toISOString(),
-    // Every subscription is paid by card (ATMOS) today.
-    rail: "card",
-    auto_renew: live && sub.autoRenew,
+    rail: sub.rail,
+    // Renewed by our worker (card, auto-renew on) or by Telegram (a Stars subscription not canceled).
+    auto_renew: renewsWith(sub) !== null,
     grace: { active: graceUntil !== null, until: graceUntil?.toISOString() ?? null },
   };
 }

@@ -48,6 +48,7 @@ import {
 } from "../queries/payment-sessions";
 import { atmosErrorCode, isTerminalDecline } from "./atmos-errors";
 import { flushNotifications } from "./notifications";
+import { afterCardPayment } from "./stars-handover";
 
 export const MAX_OTP_ATTEMPTS = 5;
 export const DEFAULT_SESSION_TTL_MS = 30 * 60 * 1000;
@@ -820,6 +821,7 @@ export async function finalizeSuccess(
   }
   deps.metrics.payments.inc({ outcome: "success" });
   await flushNotifications(deps, done.notificationIds);
+  await afterCardPayment(deps, done.subscriptionId);
 }
 
 /** The card rule's check, kept importable from here. */

@@ -19,10 +19,12 @@ import type {
 } from "@obuna/contracts/http";
 import { pickLanguage } from "@obuna/contracts/http";
 import { getStarsSessionView, listStarsPayments } from "@obuna/db/queries";
-import type { GatewayDeps } from "../context";
+import type { Caller, GatewayDeps } from "../context";
 import { ApiError } from "../errors";
+import { assertOwner } from "../middleware/auth";
 import { BotApiError } from "../telegram-bot-api";
 import { flushNotifications } from "./notifications";
+import { retryOwedStarsCancels } from "./stars-handover";
 
 /**
  * Telegram Stars at the gateway (docs/stars.md): the money rules are in @obuna/billing (stars.ts);
@@ -58,10 +60,14 @@ const DESCRIPTIONS = {
 export async function createStarsInvoiceLink(
   deps: GatewayDeps,
   sessionId: string,
+  /** A Mini App user reaches only their own session (another's answers as a missing one). */
+  caller?: Caller,
 ): Promise<StarsInvoiceLinkResponse> {
   const api = starsApi(deps);
   const view = await getStarsSessionView(deps.db, sessionId);
   if (!view) throw new ApiError("SESSION_NOT_FOUND", "No such payment session");
+  if (caller)
+    assertOwner(caller, view.telegramId, { code: "SESSION_NOT_FOUND", message: "No such payment session" });
   const lang = view.language ?? pickLanguage(view.languageCode);
   const planName = { uz: view.plan.nameUz, ru: view.plan.nameRu, en: view.plan.nameEn }[lang];
   const subscription = view.plan.durationDays === 30;
@@ -188,7 +194,11 @@ export async function recordRefundedPayment(
  * Stars reconcile: our telegram_stars payments since `since` against Telegram's getStarTransactions
  * (paged, 100 at a time, newest Telegram keeps). Differences are for an operator (docs/stars.md).
  */
-export async function reconcileStars(deps: Pick<GatewayDeps, "db" | "stars">, since: Date) {
+export async function reconcileStars(
+  deps: Pick<GatewayDeps, "db" | "stars" | "clock" | "logger"> &
+    Partial<Pick<GatewayDeps, "notificationsQueue">>,
+  since: Date,
+) {
   const api = starsApi(deps);
   const theirs: StarTransaction[] = [];
   for (let offset = 0; ; offset += 100) {
@@ -197,9 +207,14 @@ export async function reconcileStars(deps: Pick<GatewayDeps, "db" | "stars">, si
     if (page.transactions.length < 100) break;
   }
   const ours = await listStarsPayments(deps.db, since);
+  // Stars renewals a card took over and Telegram never confirmed canceling: tried again, reported if still not.
+  const owed = await retryOwedStarsCancels(deps);
   return {
     checkedPayments: ours.length,
     checkedTransactions: theirs.length,
-    discrepancies: compareStarTransactions(ours, theirs),
+    discrepancies: [
+      ...compareStarTransactions(ours, theirs),
+      ...owed.left.map((o) => ({ kind: "stars_renewal_not_canceled" as const, ...o })),
+    ],
   };
 }

@@ -3,6 +3,8 @@ import type {
   AtmosCreateResponse,
   AtmosPreApplyResponse,
   PaymentSessionResponse,
+  StarsSessionInvoiceResponse,
+  SubscriptionResponse,
 } from "@obuna/contracts/http";
 import { formatMoney } from "@obuna/contracts/money";
 import { useCallback, useEffect, useRef, useState } from "react";
@@ -16,7 +18,7 @@ import {
 } from "../lib/gateway-client";
 import { errorMessageKey, errorText, failureReasonKey, type MessageKey } from "../lib/i18n";
 import { useLaunch } from "../lib/launch-context";
-import { describeTelegramUser, haptic, insideTelegram, telegramWebApp } from "../lib/telegram";
+import { describeTelegramUser, haptic, insideTelegram, openInvoice, telegramWebApp } from "../lib/telegram";
 import { useBackButton, useClosingConfirmation, useMainButton } from "../lib/telegram-hooks";
 import { CardForm, type CardFormValue } from "./CardForm";
 import { OtpForm } from "./OtpForm";
@@ -26,6 +28,8 @@ interface PaidResult {
   endDate: string;
   cardMasked: string | null;
   autoRenew: boolean;
+  /** Paid with Telegram Stars: `subscription` = Telegram renews it (a native Stars subscription). */
+  stars?: { subscription: boolean };
 }
 
 type Step =
@@ -264,6 +268,74 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
     });
   }
 
+  /**
+   * After Telegram's invoice said `paid` (or `pending`): the money is recorded only when the bot
+   * relays Telegram's successful_payment, so the page waits for the gateway to say the session is
+   * completed and shows that, never the client's word alone.
+   */
+  async function waitForStarsPayment(subscription: boolean) {
+    if (!auth || !sessionId) return;
+    setStep({ name: "polling" });
+    for (let i = 0; i < POLL_LIMIT && mounted.current; i++) {
+      const result = await callGateway<PaymentSessionResponse>(auth, "GET", `payment/session/${sessionId}`);
+      if (result.ok && result.data.status === "completed") {
+        setSession(result.data);
+        // The session names the subscription a card paid; a Stars payment's is the user's current one.
+        const current =
+          result.data.subscription === null && user
+            ? await callGateway<SubscriptionResponse>(auth, "GET", `user/${user.id}/subscription`)
+            : null;
+        const endDate =
+          result.data.subscription?.end_date ??
+          (current?.ok ? current.data.subscription?.end_date : undefined) ??
+          result.data.completed_at ??
+          result.data.expires_at;
+        return succeed({
+          endDate,
+          cardMasked: null,
+          autoRenew: false,
+          stars: { subscription },
+        });
+      }
+      if (result.ok && result.data.status !== "pending" && result.data.status !== "processing")
+        return void showSession(result.data);
+      if (
+        !result.ok &&
+        (result.error.code === "SESSION_EXPIRED" || result.error.code === "SESSION_NOT_FOUND")
+      )
+        return setStep({ name: "expired" });
+      await new Promise((resolve) => window.setTimeout(resolve, POLL_INTERVAL_MS));
+    }
+    if (mounted.current) setStep({ name: "slow" });
+  }
+
+  /** "Pay with Stars": the session's Stars invoice from the gateway, opened in Telegram (openInvoice). */
+  async function payWithStars() {
+    if (!auth || !session) return;
+    let paid: { subscription: boolean } | null = null;
+    await runAction(async () => {
+      const link = await callGateway<StarsSessionInvoiceResponse>(
+        auth,
+        "POST",
+        `payment/session/${session.session_id}/stars-invoice`,
+      );
+      if (!link.ok) return await handleActionError(link.error, "card");
+      const status = await openInvoice(link.data.invoice_link);
+      if (status === "paid" || status === "pending") {
+        paid = { subscription: link.data.subscription };
+        return;
+      }
+      if (status === "cancelled") {
+        // Nothing was charged: the session stays payable, by Stars or by card.
+        setNotice(t("stars.cancelled"));
+        return;
+      }
+      haptic("error");
+      setInlineError(t("stars.failed"));
+    });
+    if (paid) await waitForStarsPayment((paid as { subscription: boolean }).subscription);
+  }
+
   async function confirmOtp(otp: string) {
     if (!auth || !session || step.name !== "otp") return;
     const { preApply } = step;
@@ -328,6 +400,8 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
   }
 
   const inTelegram = insideTelegram();
+  // Telegram Stars are paid only inside a Telegram client (openInvoice).
+  const starsAvailable = typeof telegramWebApp()?.openInvoice === "function";
   const price = session ? formatMoney(session.amount, lang) : "";
   const planName = session ? (session.plan.names?.[lang] ?? session.plan.name) : "";
   const mainAction =
@@ -425,6 +499,21 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
               {t("checkout.offer_after")}
             </p>
           )}
+          {starsAvailable && (
+            <Button
+              variant="secondary"
+              data-testid="pay-stars"
+              disabled={busy}
+              onClick={() => void payWithStars()}
+            >
+              {t("stars.pay")}
+            </Button>
+          )}
+          {notice && (
+            <p role="status" data-testid="stars-notice" className="text-sm text-tg-hint">
+              {notice}
+            </p>
+          )}
           {inlineError && <Alert tone="error">{inlineError}</Alert>}
         </div>
       );
@@ -491,8 +580,10 @@ export function Checkout({ sessionId }: { sessionId: string | null }) {
                 {t("result.card_saved", { card: formatMaskedPan(step.result.cardMasked) })}
               </p>
             )}
-            <p className="text-sm text-tg-hint">
-              {t(step.result.autoRenew ? "result.autorenew_on" : "result.autorenew_off")}
+            <p className="text-sm text-tg-hint" data-testid="renewal-note">
+              {step.result.stars
+                ? t(step.result.stars.subscription ? "stars.paid_subscription" : "stars.paid_once")
+                : t(step.result.autoRenew ? "result.autorenew_on" : "result.autorenew_off")}
             </p>
           </Card>
           <a href={`/account${devSuffix()}`} className="text-center text-tg-link">

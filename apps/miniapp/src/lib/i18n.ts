@@ -74,6 +74,12 @@ const en = {
   "result.get_new_link": "Go back to the bot and get a new payment link.",
   "result.back_to_bot": "Back to the bot",
   "result.my_subscription": "My subscription",
+  "stars.pay": "Pay with Telegram Stars",
+  "stars.cancelled": "Stars payment cancelled. You can pay with Stars or by card.",
+  "stars.failed": "The Telegram Stars payment did not go through. No Stars were taken; try again.",
+  "stars.paid_subscription":
+    "Paid with Telegram Stars: Telegram renews it every 30 days. Cancel any time in “My subscription”.",
+  "stars.paid_once": "Paid with Telegram Stars.",
 
   "error.WRONG_OTP": "Wrong code.",
   "error.OTP_EXPIRED": "The code has expired. Ask for a new one.",
@@ -224,6 +230,12 @@ const uz: Dictionary = {
   "result.get_new_link": "Botga qayting va yangi to'lov havolasini oling.",
   "result.back_to_bot": "Botga qaytish",
   "result.my_subscription": "Mening obunam",
+  "stars.pay": "Telegram Stars bilan to'lash",
+  "stars.cancelled": "Stars bilan to'lov bekor qilindi. Stars yoki karta bilan to'lashingiz mumkin.",
+  "stars.failed": "Telegram Stars bilan to'lov o'tmadi. Stars yechilmadi; qaytadan urinib ko'ring.",
+  "stars.paid_subscription":
+    "Telegram Stars bilan to'landi: Telegram uni har 30 kunda yangilaydi. “Mening obunam” bo'limida istalgan vaqtda bekor qilishingiz mumkin.",
+  "stars.paid_once": "Telegram Stars bilan to'landi.",
 
   "error.WRONG_OTP": "Kod noto'g'ri.",
   "error.OTP_EXPIRED": "Kodning muddati tugagan. Yangi kod so'rang.",
@@ -370,6 +382,12 @@ const ru: Dictionary = {
   "result.get_new_link": "Вернитесь в бот и получите новую ссылку на оплату.",
   "result.back_to_bot": "Вернуться в бот",
   "result.my_subscription": "Моя подписка",
+  "stars.pay": "Оплатить Telegram Stars",
+  "stars.cancelled": "Оплата Stars отменена. Можно оплатить Stars или картой.",
+  "stars.failed": "Оплата Telegram Stars не прошла. Stars не списаны; попробуйте ещё раз.",
+  "stars.paid_subscription":
+    "Оплачено Telegram Stars: Telegram продлевает подписку каждые 30 дней. Отменить можно в «Моя подписка».",
+  "stars.paid_once": "Оплачено Telegram Stars.",
 
   "error.WRONG_OTP": "Неверный код.",
   "error.OTP_EXPIRED": "Срок действия кода истёк. Запросите новый.",

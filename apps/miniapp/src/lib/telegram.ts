@@ -184,6 +184,27 @@ export interface TelegramWebApp {
     offClick(handler: () => void): void;
   };
   HapticFeedback?: { notificationOccurred(type: "error" | "success" | "warning"): void };
+  /** Opens an invoice link (Telegram Stars); the client calls back with how it ended (Bot API 6.1+). */
+  openInvoice?(url: string, callback?: (status: InvoiceStatus) => void): void;
+}
+
+/** How an invoice opened with `openInvoice` ended, as the Telegram client reports it. */
+export type InvoiceStatus = "paid" | "cancelled" | "failed" | "pending";
+
+/**
+ * Opens a Stars invoice inside Telegram and resolves with the client's status. A client without
+ * openInvoice (or one that throws) is `failed`: nothing was charged.
+ */
+export function openInvoice(url: string): Promise<InvoiceStatus> {
+  const webApp = telegramWebApp();
+  return new Promise((resolve) => {
+    if (typeof webApp?.openInvoice !== "function") return resolve("failed");
+    try {
+      webApp.openInvoice(url, (status) => resolve(status));
+    } catch {
+      resolve("failed");
+    }
+  });
 }
 
 declare global {

@@ -16,6 +16,7 @@ const MAX_BODY_BYTES = 16 * 1024;
 /** Gateway paths (below /api/v1/) the Mini App may call, with their methods. */
 const ROUTES: ReadonlyArray<{ method: string; pattern: RegExp }> = [
   { method: "GET", pattern: /^payment\/session\/[0-9a-f-]{36}$/i },
+  { method: "POST", pattern: /^payment\/session\/[0-9a-f-]{36}\/stars-invoice$/i },
   { method: "POST", pattern: /^atmos\/(create|pre-apply|resend-otp|apply)$/ },
   { method: "GET", pattern: /^user\/\d{1,16}\/(subscription|payments|cards)$/ },
   { method: "DELETE", pattern: /^user\/\d{1,16}\/cards\/\d{1,16}$/ },

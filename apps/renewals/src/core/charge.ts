@@ -71,6 +71,7 @@ async function startAttempt(
       if (sub.status !== "active" && sub.status !== "past_due")
         return { skipped: `subscription is ${sub.status}` };
       if (!sub.autoRenew) return { skipped: "auto-renew is off" };
+      if (sub.rail !== "card") return { skipped: "Telegram Stars renews it" };
       if (sub.endDate.getTime() !== job.periodEnd.getTime())
         return { skipped: "period already renewed or changed" };
       if (sub.endDate.getTime() - ctx.policy.leadMs > now.getTime()) return { skipped: "not due yet" };
@@ -136,6 +137,7 @@ async function claimChargeSend(
     if (!sub || (sub.status !== "active" && sub.status !== "past_due")) refused = "subscription not live";
     else if (sub.endDate.getTime() !== attempt.periodEnd.getTime()) refused = "period already renewed";
     else if (!sub.autoRenew) refused = "auto-renew turned off";
+    else if (sub.rail !== "card") refused = "renewed with Telegram Stars";
     else if (!sub.boundCardId) refused = "card removed";
     else {
       const card = locked?.card;

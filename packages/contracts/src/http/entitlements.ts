@@ -2,10 +2,10 @@ import { z } from "zod";
 import { IsoDateTimeSchema, PlanNamesSchema, PlanSlugSchema, TelegramIdSchema } from "./common";
 
 /**
- * How a subscription is paid. `card` = a bank card through ATMOS (the only rail today); later rails
- * (Telegram Stars, Payme, Click) add their names here.
+ * How a subscription is paid: `card` = a bank card (UzCard/Humo through ATMOS; our worker renews it),
+ * `stars` = Telegram Stars (Telegram renews a Stars subscription itself). Later rails add their names.
  */
-export const PaymentRailSchema = z.enum(["card"]).meta({ id: "PaymentRail" });
+export const PaymentRailSchema = z.enum(["card", "stars"]).meta({ id: "PaymentRail" });
 export type PaymentRail = z.infer<typeof PaymentRailSchema>;
 
 /**
@@ -30,7 +30,7 @@ export const EntitlementSchema = z
     until: IsoDateTimeSchema.nullable(),
     /** How the subscription is paid; null when none. */
     rail: PaymentRailSchema.nullable(),
-    /** The next period will be charged automatically. */
+    /** The next period will be charged automatically (by our worker for `card`, by Telegram for `stars`). */
     auto_renew: z.boolean(),
     /** A renewal failed and is being retried: access continues until `until` (= grace end). */
     grace: z.object({ active: z.boolean(), until: IsoDateTimeSchema.nullable() }),

@@ -23,6 +23,14 @@ export const StarsInvoiceLinkResponseSchema = z.object({
 });
 export type StarsInvoiceLinkResponse = z.infer<typeof StarsInvoiceLinkResponseSchema>;
 
+/**
+ * POST /api/v1/payment/session/{session_id}/stars-invoice — the Mini App's "Pay with Stars": the
+ * signed-in user's own pending session's Stars invoice link (opened with Telegram.WebApp.openInvoice).
+ * No body; the same answer as the bot's invoice-link.
+ */
+export const StarsSessionInvoiceResponseSchema = StarsInvoiceLinkResponseSchema;
+export type StarsSessionInvoiceResponse = StarsInvoiceLinkResponse;
+
 /** POST /api/v1/stars/pre-checkout — may Telegram charge this pre_checkout_query? (Bot API PreCheckoutQuery.) */
 export const StarsPreCheckoutRequestSchema = z.object({
   pre_checkout_query: z.object({

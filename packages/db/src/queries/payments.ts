@@ -127,11 +127,12 @@ export async function listPayments(
   const where = and(
     params.status ? eq(payments.status, params.status) : undefined,
     params.kind ? eq(payments.kind, params.kind) : undefined,
-    // A charge without a receipt: successful and no receipt link (payments_success_without_receipt_idx).
+    // A charge without a receipt: successful, no receipt link, and a card charge (Telegram Stars have
+    // no fiscal receipt by design): payments_success_without_receipt_idx still serves it.
     params.without_receipt === true
-      ? sql`(${payments.status} = 'success' and ${payments.receiptUrl} is null)`
+      ? sql`(${payments.status} = 'success' and ${payments.receiptUrl} is null and ${payments.provider} = 'atmos')`
       : params.without_receipt === false
-        ? sql`not (${payments.status} = 'success' and ${payments.receiptUrl} is null)`
+        ? sql`not (${payments.status} = 'success' and ${payments.receiptUrl} is null and ${payments.provider} = 'atmos')`
         : undefined,
     searchCondition(params.search, payments.cardMasked),
   );

@@ -20,7 +20,7 @@ export interface DueRenewal {
 }
 
 /**
- * Subscriptions to charge now: auto-renewing, live, an active bound card, end_date within the lead
+ * Subscriptions to charge now: auto-renewing on the card rail, live, an active bound card, end_date within the lead
  * time, retry time reached, and no attempt for the period that is pending, unknown or successful.
  * Keyset-paginated by (end_date, id).
  */
@@ -62,6 +62,8 @@ export function dueRenewalsQuery(db: DbOrTx, params: DueRenewalsParams) {
         or(sql`${subscriptions.nextRenewalAt} is null`, lte(subscriptions.nextRenewalAt, params.now)),
         eq(boundCards.isActive, true),
         sql`${boundCards.removedAt} is null`,
+        // One rail renews: a Stars subscription is Telegram's to charge, whatever auto_renew says.
+        sql`${subscriptions.rail} = 'card'`,
         sql`not ${openAttempt}`,
       ),
     )

@@ -1,6 +1,6 @@
-import { and, eq, gte } from "drizzle-orm";
+import { and, eq, gte, inArray, isNotNull, isNull } from "drizzle-orm";
 import type { DbOrTx } from "../client";
-import { paymentSessions, payments, plans, users } from "../schema/index";
+import { paymentSessions, payments, plans, subscriptions, users } from "../schema/index";
 
 /** A session with its owner's Telegram id and its plan: what a Stars invoice and its pre-checkout check read. */
 export async function getStarsSessionView(db: DbOrTx, sessionId: string) {
@@ -76,4 +76,33 @@ export async function listStarsPayments(db: DbOrTx, since: Date) {
     })
     .from(payments)
     .where(and(eq(payments.provider, "telegram_stars"), gte(payments.createdAt, since)));
+}
+
+/**
+ * Live subscriptions that moved to the card rail while their Stars subscription was never canceled
+ * at Telegram (billing's owesStarsRenewalCancel), with the Telegram id editUserStarSubscription needs.
+ */
+export async function listSubscriptionsOwingStarsCancel(
+  db: DbOrTx,
+  filter: { subscriptionId?: number } = {},
+) {
+  const rows = await db
+    .select({
+      subscriptionId: subscriptions.id,
+      starsChargeId: subscriptions.starsChargeId,
+      telegramId: users.telegramId,
+    })
+    .from(subscriptions)
+    .innerJoin(users, eq(users.id, subscriptions.userId))
+    .where(
+      and(
+        filter.subscriptionId === undefined ? undefined : eq(subscriptions.id, filter.subscriptionId),
+        eq(subscriptions.rail, "card"),
+        isNotNull(subscriptions.starsChargeId),
+        isNull(subscriptions.starsCanceledAt),
+        inArray(subscriptions.status, ["active", "past_due"]),
+      ),
+    )
+    .orderBy(subscriptions.id);
+  return rows.map((r) => ({ ...r, starsChargeId: r.starsChargeId! }));
 }
