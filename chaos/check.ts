@@ -64,7 +64,9 @@ export async function checkEndState(
   const confirmed = ledger.filter((t) => t.state === "confirmed");
 
   const payments = (
-    await sql<PaymentRow[]>`select id, subscription_id, session_id, kind, status, amount, transaction_id,
+    await sql<
+      PaymentRow[]
+    >`select id, subscription_id, session_id, kind, status, amount, external_id as transaction_id,
       period_start, period_end from payments order by id`
   ).map((p) => ({
     ...p,
@@ -77,10 +79,10 @@ export async function checkEndState(
     period_end: p.period_end === null ? null : new Date(p.period_end),
   }));
   const sessions = await sql<{ id: string; atmos_account: string | null; status: string }[]>`
-    select id, atmos_account, status from payment_sessions`;
+    select id, provider_reference as atmos_account, status from payment_sessions`;
   const attempts = await sql<
-    { id: number; subscription_id: number; period_end: Date; status: string; transaction_id: number | null }[]
-  >`select id, subscription_id, period_end, status, transaction_id from renewal_attempts`;
+    { id: number; subscription_id: number; period_end: Date; status: string; transaction_id: string | null }[]
+  >`select id, subscription_id, period_end, status, external_id as transaction_id from renewal_attempts`;
   const subscriptions = await sql<
     { id: number; status: string; start_date: Date; end_date: Date; duration_days: number }[]
   >`select s.id, s.status, s.start_date, s.end_date, p.duration_days

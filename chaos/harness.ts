@@ -316,8 +316,8 @@ export async function seedDueSubscriptions(
   const spread = o.spreadS ?? 82_800;
   await sql`insert into users (telegram_id, role)
     select ${base}::bigint + g, 'premium' from generate_series(1, ${to}::int) g`;
-  await sql`insert into bound_cards (user_id, card_token, card_id, pan_masked, expiry, card_type)
-    select u.id, ${encrypted}, ${card.cardId}, '986009******4364', '2802', 'humo'
+  await sql`insert into bound_cards (user_id, card_token, card_ref, pan_masked, expiry, card_type)
+    select u.id, ${encrypted}, ${String(card.cardId)}, '986009******4364', '2802', 'humo'
     from users u where u.telegram_id between ${base + 1}::bigint and ${base + to}::bigint`;
   const rows = await sql<{ id: number; end_date: Date }[]>`
     insert into subscriptions (user_id, plan_id, status, auto_renew, start_date, end_date, bound_card_id)

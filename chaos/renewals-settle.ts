@@ -50,7 +50,7 @@ export async function janitorNow(handle: DbHandle, sandbox: RunningSandbox, data
   });
   const renewals = createRenewals({
     db: handle.db,
-    ...chaosRail(sandbox),
+    provider: chaosRail(sandbox).provider,
     redisUrl: CHAOS.redisUrl,
     config,
     logger: pino({ level: "warn" }),

@@ -200,12 +200,14 @@ export function recoverFromIdempotencyHashes(dump, { budgetMs = 5000, maxRecords
   const users = new Map(copyRows(dump, "users").map((u) => [u.id, u.telegram_id]));
   const sessionsByTelegramId = new Map();
   for (const s of copyRows(dump, "payment_sessions")) {
-    if (!s.card_masked || !s.transaction_id) continue;
+    // external_id since the provider-neutral columns (migration 0013); transaction_id in older dumps.
+    const transactionId = s.external_id ?? s.transaction_id;
+    if (!s.card_masked || !transactionId) continue;
     const tg = users.get(s.user_id);
     if (!sessionsByTelegramId.has(tg)) sessionsByTelegramId.set(tg, []);
     sessionsByTelegramId
       .get(tg)
-      .push({ session_id: s.id, transaction_id: Number(s.transaction_id), masked: s.card_masked });
+      .push({ session_id: s.id, transaction_id: Number(transactionId), masked: s.card_masked });
   }
   const knownExpiries = new Map();
   for (const card of copyRows(dump, "bound_cards")) {

@@ -100,9 +100,9 @@ export async function duplicatesScenario(log: Log): Promise<Omit<ScenarioResult,
 
     const accounts = new Map(
       (
-        await handle.client<{ id: string; atmos_account: string }[]>`
-          select id, atmos_account from payment_sessions`
-      ).map((r) => [r.id, r.atmos_account]),
+        await handle.client<{ id: string; provider_reference: string }[]>`
+          select id, provider_reference from payment_sessions`
+      ).map((r) => [r.id, r.provider_reference]),
     );
     const callbackBody = (s: PreparedSession) => {
       const fields = {

@@ -27,7 +27,7 @@ export async function createPayingUser(
     .values({
       userId: user.id,
       cardToken: "encrypted-test-token",
-      cardId: user.id,
+      cardRef: String(user.id),
       panMasked: "860049******1234",
       expiry: "2612",
       cardType: "uzcard",

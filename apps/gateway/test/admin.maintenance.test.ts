@@ -66,7 +66,7 @@ async function strandedSession(card: "humo1" | "humo2" | "humo3" | "uzcard1", ag
     kind: "initial",
     status: "pending",
     amount: session!.amount,
-    transactionId: prepared.transactionId,
+    externalId: String(prepared.transactionId),
     idempotencyKey: `session:${session!.id}`,
     createdAt: at,
     updatedAt: at,

@@ -539,7 +539,7 @@ describe("admin actions", () => {
   it("refund the provider refuses (no such settled charge there): 409 with its error kind, nothing changed, no audit row", async () => {
     const { prepared, payment } = await paid({ card: "humo3" });
     // ATMOS reverses by success_trans_id: one it never issued is a definite "not found".
-    await h.db.db.update(payments).set({ successTransId: 987_654_321 }).where(eq(payments.id, payment.id));
+    await h.db.db.update(payments).set({ settlementId: "987654321" }).where(eq(payments.id, payment.id));
     const res = await admin("POST", `/api/v1/admin/payments/${payment.id}/refund`, {
       body: { reason: "customer complaint" },
     });

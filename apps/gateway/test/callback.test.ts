@@ -1,5 +1,5 @@
 import { signCallback } from "@obuna/atmos";
-import { atmosCallbacks, paymentSessions, payments } from "@obuna/db/schema";
+import { paymentSessions, payments, providerCallbacks } from "@obuna/db/schema";
 import { desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CALLBACK_API_KEY, METRICS_TOKEN, STORE_ID } from "./constants";
@@ -43,7 +43,7 @@ async function postCallback(body: unknown) {
 }
 
 async function callbackCount() {
-  const [row] = await h.db.client<{ n: number }[]>`select count(*)::int n from atmos_callbacks`;
+  const [row] = await h.db.client<{ n: number }[]>`select count(*)::int n from provider_callbacks`;
   return row!.n;
 }
 
@@ -58,7 +58,7 @@ async function metricValue(name: string): Promise<number> {
 const badSignatureMetric = () => metricValue("gateway_atmos_callbacks_bad_signature_total");
 
 async function lastCallback() {
-  const [row] = await h.db.db.select().from(atmosCallbacks).orderBy(desc(atmosCallbacks.id)).limit(1);
+  const [row] = await h.db.db.select().from(providerCallbacks).orderBy(desc(providerCallbacks.id)).limit(1);
   return row!;
 }
 
@@ -70,13 +70,14 @@ describe("ATMOS callback", () => {
       signedBody({
         transaction_id: prepared.transactionId,
         amount: prepared.amount,
-        account: session.atmosAccount!,
+        account: session.providerReference!,
       }),
     );
     expect(res).toEqual({ status: 200, body: { status: 1, message: "Success" } });
     expect(await lastCallback()).toMatchObject({
-      transactionId: prepared.transactionId,
-      account: session.atmosAccount,
+      provider: "atmos",
+      externalId: String(prepared.transactionId),
+      account: session.providerReference,
       amount: prepared.amount,
       signValid: true,
       replyStatus: 1,
@@ -90,7 +91,11 @@ describe("ATMOS callback", () => {
     const prepared = await prepareSession(h);
     const session = await accountOf(prepared.sessionId);
     const body = signedBody(
-      { transaction_id: prepared.transactionId, amount: prepared.amount, account: session.atmosAccount! },
+      {
+        transaction_id: prepared.transactionId,
+        amount: prepared.amount,
+        account: session.providerReference!,
+      },
       "invoice",
     );
     expect((await postCallback(body)).body.status).toBe(1);
@@ -116,7 +121,7 @@ describe("ATMOS callback", () => {
     const body = signedBody({
       transaction_id: prepared.transactionId,
       amount: prepared.amount,
-      account: session.atmosAccount!,
+      account: session.providerReference!,
     });
     const storedBefore = await callbackCount();
     const metricBefore = await badSignatureMetric();
@@ -139,7 +144,7 @@ describe("ATMOS callback", () => {
     const body = signedBody({
       transaction_id: prepared.transactionId,
       amount: prepared.amount,
-      account: session.atmosAccount!,
+      account: session.providerReference!,
     });
     const storedBefore = await callbackCount();
     const oversized: Array<[Record<string, unknown>, string]> = [
@@ -186,10 +191,10 @@ describe("ATMOS callback", () => {
       store_id: STORE_ID,
       transaction_id: String(prepared.transactionId),
       amount: amountText,
-      account: session.atmosAccount!,
+      account: session.providerReference!,
     };
     const sign = signCallback(signed, CALLBACK_API_KEY, "md5");
-    const raw = `{"store_id":"${STORE_ID}","transaction_id":${prepared.transactionId},"transaction_time":"${Date.now()}","amount":${amountText},"account":"${session.atmosAccount}","sign":"${sign}"}`;
+    const raw = `{"store_id":"${STORE_ID}","transaction_id":${prepared.transactionId},"transaction_time":"${Date.now()}","amount":${amountText},"account":"${session.providerReference}","sign":"${sign}"}`;
     expect((await postCallback(raw)).body).toEqual({ status: 1, message: "Success" });
     // The re-formatted join is not what ATMOS signed: refused.
     const reformatted = signCallback({ ...signed, amount: String(prepared.amount) }, CALLBACK_API_KEY, "md5");
@@ -210,7 +215,11 @@ describe("ATMOS callback", () => {
     const prepared = await prepareSession(h);
     const session = await accountOf(prepared.sessionId);
     const res = await postCallback(
-      signedBody({ transaction_id: prepared.transactionId, amount: 100, account: session.atmosAccount! }),
+      signedBody({
+        transaction_id: prepared.transactionId,
+        amount: 100,
+        account: session.providerReference!,
+      }),
     );
     expect(res.body).toEqual({ status: 0, message: "Amount mismatch" });
   });
@@ -222,7 +231,7 @@ describe("ATMOS callback", () => {
       signedBody({
         transaction_id: prepared.transactionId + 1000,
         amount: prepared.amount,
-        account: session.atmosAccount!,
+        account: session.providerReference!,
       }),
     );
     expect(res.body.status).toBe(0);
@@ -247,7 +256,7 @@ describe("ATMOS callback", () => {
       signedBody({
         transaction_id: prepared.transactionId,
         amount: prepared.amount,
-        account: session.atmosAccount!,
+        account: session.providerReference!,
       }),
     );
     expect(res.body).toEqual({ status: 0, message: "Payment session is closed" });

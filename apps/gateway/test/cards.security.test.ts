@@ -89,8 +89,8 @@ async function ownCard(card: SandboxCardName, telegramId = randomTelegramId()) {
   return { telegramId, auth: prepared.auth, card: row! };
 }
 
-async function atmosHolds(atmosCardId: number) {
-  return (await atmos.listCards()).some((card) => card.cardId === atmosCardId);
+async function atmosHolds(cardRef: string) {
+  return (await atmos.listCards()).some((card) => String(card.cardId) === cardRef);
 }
 
 async function auditOf(action: string, entityId: string) {
@@ -120,7 +120,7 @@ describe("another user's saved card (ERR-133)", () => {
 
     expect(await cardRowsOf(b.telegramId)).toEqual([]);
     const session = await sessionRow(b.sessionId);
-    expect(session.bindCardId).toBe(a.card.cardId);
+    expect(session.bindCardRef).toBe(a.card.cardRef);
     expect(session.bindCardToken?.startsWith("v1.")).toBe(true);
 
     // B cannot produce A's SMS code: still nothing for B.
@@ -164,14 +164,14 @@ describe("another user's saved card (ERR-133)", () => {
     const [refused] = await auditOf("card.binding_refused", b.sessionId);
     expect(refused).toMatchObject({ actor: "gateway", entityType: "payment_session" });
     expect(refused!.details).toMatchObject({
-      boundAtmosCardId: a.card.cardId,
+      boundAtmosCardId: a.card.cardRef,
       chargedCard: "986009******3213",
     });
     expect(h.logLines.some((line) => line.includes("SECURITY: ATMOS charged another card"))).toBe(true);
     // A's card row is A's alone, as it was.
     const aRows = await cardRowsOf(a.telegramId);
     expect(aRows).toEqual([expect.objectContaining({ id: a.card.id, isActive: true, removedAt: null })]);
-    const owners = await h.db.db.select().from(boundCards).where(eq(boundCards.cardId, a.card.cardId));
+    const owners = await h.db.db.select().from(boundCards).where(eq(boundCards.cardRef, a.card.cardRef));
     expect(owners.map((row) => row.userId)).toEqual([await userId(a.telegramId)]);
   });
 });
@@ -197,7 +197,7 @@ describe("one card entry at a time per session", () => {
       h.sandbox.configure({ latencyMs: 0 });
     }
     const session = await sessionRow(link.sessionId);
-    expect(session).toMatchObject({ bindCardId: a.card.cardId, cardEntryUntil: null, status: "pending" });
+    expect(session).toMatchObject({ bindCardRef: a.card.cardRef, cardEntryUntil: null, status: "pending" });
     const [ledger] = h.sandbox.ledger().filter((t) => t.transactionId === link.transactionId);
     expect(ledger!.cardMask).toBe(session.cardMasked);
     // The entry is over: the next card entry is accepted.
@@ -244,7 +244,7 @@ describe("success activates exactly the session's card", () => {
     expect(await auditOf("card.binding_refused", c.sessionId)).toHaveLength(1);
     // The unused token stays on the session for the erasure job (renewals maintenance).
     expect((await sessionRow(c.sessionId)).bindCardToken).not.toBeNull();
-    expect(await atmosHolds(d.card.cardId)).toBe(true);
+    expect(await atmosHolds(d.card.cardRef)).toBe(true);
   });
 
   it("GET re-check: ATMOS charged the bound card → that card (by ATMOS card id) becomes the user's", async () => {
@@ -255,7 +255,7 @@ describe("success activates exactly the session's card", () => {
 
     const rows = await cardRowsOf(c.telegramId);
     expect(rows).toEqual([
-      expect.objectContaining({ cardId: d.card.cardId, isActive: true, removedAt: null }),
+      expect.objectContaining({ cardRef: d.card.cardRef, isActive: true, removedAt: null }),
     ]);
     expect(rows[0]!.cardToken?.startsWith("v1.")).toBe(true);
     const [sub] = await h.db.db
@@ -270,7 +270,7 @@ describe("success activates exactly the session's card", () => {
 
   it("the charged-card rule reads every form of store_transaction.card_id", () => {
     const key = testGatewayConfig().cardTokenKey;
-    const bound = { cardId: 42, panMasked: "986009******4364", cardToken: "not-a-ciphertext" };
+    const bound = { cardRef: "42", panMasked: "986009******4364", cardToken: "not-a-ciphertext" };
     expect(chargedCardIs("42", bound, key)).toBe(true);
     expect(chargedCardIs("43", bound, key)).toBe(false);
     expect(chargedCardIs("986009******4364", bound, key)).toBe(true);
@@ -291,9 +291,9 @@ describe("shared bindings at ATMOS", () => {
   async function sharedCard(card: SandboxCardName) {
     const first = await ownCard(card);
     const second = await ownCard(card);
-    expect(second.card.cardId).toBe(first.card.cardId);
-    expect(await atmosHolds(first.card.cardId)).toBe(true);
-    return { first, second, atmosCardId: first.card.cardId };
+    expect(second.card.cardRef).toBe(first.card.cardRef);
+    expect(await atmosHolds(first.card.cardRef)).toBe(true);
+    return { first, second, atmosCardId: first.card.cardRef };
   }
 
   it("user removal: only retired here while another live row shares the card; removed at ATMOS by the last one", async () => {

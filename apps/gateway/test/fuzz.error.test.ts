@@ -10,7 +10,7 @@
  * - a mutating endpoint never answers 2xx (the request was broken on purpose);
  * - nothing changed: every table's content, the ATMOS sandbox ledger and request log, the job queue.
  * The ATMOS callback answers in ATMOS's own shape (`{status: 0}` for a forged one) and records each
- * callback it receives, so for it only `atmos_callbacks` may grow.
+ * callback it receives, so for it only `provider_callbacks` may grow.
  *
  * The endpoint list is read from the app's own OpenAPI document, so a new endpoint is fuzzed too
  * (with broken credentials) even before it gets a template here.
@@ -65,7 +65,7 @@ async function snapshot(options: { ignoreCallbacks?: boolean } = {}) {
   const rows = await h.db.client.unsafe<{ t: string; d: string | null }[]>(stateQuery);
   const tables = Object.fromEntries(
     rows
-      .filter((r) => !(options.ignoreCallbacks && r.t === "atmos_callbacks"))
+      .filter((r) => !(options.ignoreCallbacks && r.t === "provider_callbacks"))
       .filter((r) => r.t !== "idempotency_keys")
       .map((r) => [r.t, r.d]),
   );
@@ -137,7 +137,7 @@ afterAll(async () => {
   // the suite's card-number scan (zz.no-card-numbers).
   if (h) {
     const since = fixturesDoneAt.toISOString();
-    await h.db.client`delete from atmos_callbacks where received_at > ${since}::timestamptz`;
+    await h.db.client`delete from provider_callbacks where received_at > ${since}::timestamptz`;
     await h.db.client`delete from idempotency_keys where created_at > ${since}::timestamptz`;
   }
   await h?.close();

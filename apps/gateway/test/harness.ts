@@ -54,7 +54,7 @@ export async function startHarness(
   // payment tables (the plans stay).
   if (options.resetData ?? true) {
     await db.client.unsafe(
-      "truncate atmos_callbacks, audit_log, idempotency_keys, notification_outbox, renewal_attempts, payments, subscriptions, bound_cards, payment_sessions, users restart identity cascade",
+      "truncate provider_callbacks, audit_log, idempotency_keys, notification_outbox, renewal_attempts, payments, subscriptions, bound_cards, payment_sessions, users restart identity cascade",
     );
   }
   const redis = new Redis(testRedisUrl(REDIS_DB_INDEX), { maxRetriesPerRequest: 1 });

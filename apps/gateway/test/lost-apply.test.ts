@@ -90,7 +90,7 @@ describe("lost apply answer", () => {
       store_id: STORE_ID,
       transaction_id: String(prepared.transactionId),
       amount: String(prepared.amount),
-      account: session!.atmosAccount!,
+      account: session!.providerReference!,
     };
     const body = { ...fields, sign: signCallback(fields, CALLBACK_API_KEY) };
     const send = () =>

@@ -93,9 +93,9 @@ describe("a 5xx before money moves is sent again", () => {
     expect(created.status, JSON.stringify(created.body)).toBe(200);
     expect(callsTo("/merchant/pay/create") - before).toBe(2);
     const session = await sessionRow(sessionId);
-    expect(session.transactionId).toBe(created.body.data.transaction_id);
-    expect(h.sandbox.ledger().find((t) => t.transactionId === session.transactionId)?.account).toBe(
-      session.atmosAccount,
+    expect(session.externalId).toBe(String(created.body.data.transaction_id));
+    expect(h.sandbox.ledger().find((t) => String(t.transactionId) === session.externalId)?.account).toBe(
+      session.providerReference,
     );
   });
 
@@ -113,7 +113,7 @@ describe("a 5xx before money moves is sent again", () => {
     h.sandbox.configure(fail502("/partner/bind-card/init"));
     const pre = await preApply({ auth, sessionId, transactionId }, "humo1");
     expect(pre.status, JSON.stringify(pre.body)).toBe(200);
-    expect((await sessionRow(sessionId)).bindTransactionId).not.toBeNull();
+    expect((await sessionRow(sessionId)).bindingId).not.toBeNull();
     const res = await apply(h, { auth, sessionId, transactionId });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.data).toMatchObject({ status: "completed", card_saved: true });
@@ -149,7 +149,7 @@ describe("a fault that outlasts the retries leaves the session payable", () => {
     expect(first.body.error.code).toBe("PAYMENT_PROVIDER_UNAVAILABLE");
     const session = await sessionRow(prepared.sessionId);
     expect(session).toMatchObject({ status: "pending", failureReason: null });
-    expect(session.bindCardId).not.toBeNull();
+    expect(session.bindCardRef).not.toBeNull();
     expect(h.sandbox.ledger().find((t) => t.transactionId === prepared.transactionId)?.state).toBe("created");
 
     // The user presses "pay" again: the spent SMS code is not needed again, only the pre-apply.
@@ -175,7 +175,7 @@ describe("a fault that outlasts the retries leaves the session payable", () => {
     expect(await sessionRow(prepared.sessionId)).toMatchObject({
       status: "pending",
       otpSentAt: null,
-      bindTransactionId: null,
+      bindingId: null,
     });
 
     // Entering the card again finds it bound (ERR-133, with its token); the SMS code then pays.

@@ -101,12 +101,12 @@ describe("the whole flow against the ATMOS sandbox", () => {
       kind: "initial",
       status: "success",
       amount: 2_900_000,
-      transactionId: prepared.transactionId,
+      externalId: String(prepared.transactionId),
       idempotencyKey: `session:${prepared.sessionId}`,
       cardMasked: "986009******4364",
       boundCardId: null,
     });
-    expect(rows.payments[0]!.successTransId).toBeGreaterThan(0);
+    expect(Number(rows.payments[0]!.settlementId)).toBeGreaterThan(0);
     expect(rows.subscriptions).toHaveLength(1);
     const sub = rows.subscriptions[0]!;
     expect(sub).toMatchObject({ status: "active", isActive: true, autoRenew: false, boundCardId: null });

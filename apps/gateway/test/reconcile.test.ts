@@ -94,7 +94,7 @@ describe("reconcile", () => {
       h.sandbox.configure({ cardOutcomes: {} });
     }
     const refunded = await paidSession("uzcard1");
-    await atmos.reverse({ transactionId: refunded.payment.successTransId!, reason: "test" });
+    await atmos.reverse({ transactionId: Number(refunded.payment.settlementId!), reason: "test" });
     await h.db.db
       .update(payments)
       .set({ status: "reversed", reversedAt: new Date() })
@@ -135,7 +135,7 @@ describe("reconcile", () => {
       expect.objectContaining({
         kind: "amount_mismatch",
         paymentId: payment.id,
-        transactionId: payment.transactionId,
+        transactionId: Number(payment.externalId),
       }),
     ]);
   });
@@ -162,7 +162,7 @@ describe("reconcile", () => {
       .select()
       .from(paymentSessions)
       .where(eq(paymentSessions.id, prepared.sessionId));
-    const extra = await chargeBehindOurBack(session!.atmosAccount!, payment.amount);
+    const extra = await chargeBehindOurBack(session!.providerReference!, payment.amount);
     const report = await run(since);
     const kinds = report.discrepancies.map((d) => d.kind).sort();
     expect(kinds).toEqual(["double_charge", "lost_payment"]);
@@ -181,14 +181,11 @@ describe("reconcile", () => {
       .where(eq(payments.id, reversedHereOnly.payment.id));
     const reversedThereOnly = await paidSession("humo2");
     await atmos.reverse({
-      transactionId: reversedThereOnly.payment.successTransId!,
+      transactionId: Number(reversedThereOnly.payment.settlementId!),
       reason: "behind our back",
     });
     const ghost = await paidSession("uzcard1");
-    await h.db.db
-      .update(payments)
-      .set({ transactionId: 88_000_001 })
-      .where(eq(payments.id, ghost.payment.id));
+    await h.db.db.update(payments).set({ externalId: "88000001" }).where(eq(payments.id, ghost.payment.id));
     const old = new Date(Date.now() - 3600_000);
     const [attempt] = await h.db.db
       .insert(renewalAttempts)

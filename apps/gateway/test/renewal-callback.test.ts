@@ -40,7 +40,7 @@ async function renewalAttempt(status: "pending" | "unknown" | "success" | "faile
       attemptNumber: 1,
       status,
       amount: plan!.price,
-      transactionId,
+      externalId: String(transactionId),
     })
     .returning();
   return { attempt: attempt!, account: `7${String(attempt!.id).padStart(12, "0")}` };

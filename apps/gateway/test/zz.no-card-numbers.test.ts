@@ -290,10 +290,10 @@ describe("no full card number is stored anywhere", () => {
  * endpoint and the full body, beside the real stored answer (masked card, session and transaction id).
  */
 async function plantRequestHash(key: string, pan: string, expiry: string, hash: (text: string) => string) {
-  const [session] = await h.db.client<{ id: string; transaction_id: string; telegram_id: string }[]>`
-    select s.id, s.transaction_id, u.telegram_id from payment_sessions s join users u on u.id = s.user_id
-    where s.transaction_id is not null order by s.created_at desc limit 1`;
-  const transactionId = Number(session!.transaction_id);
+  const [session] = await h.db.client<{ id: string; external_id: string; telegram_id: string }[]>`
+    select s.id, s.external_id, u.telegram_id from payment_sessions s join users u on u.id = s.user_id
+    where s.external_id is not null order by s.created_at desc limit 1`;
+  const transactionId = Number(session!.external_id);
   const body = JSON.stringify({
     session_id: session!.id,
     transaction_id: transactionId,

@@ -330,8 +330,8 @@ describe("admin panel in Chromium against the gateway admin API, the ATMOS sandb
     const user = newAdminTestUser();
     await payThroughGateway(user, { autoRenew: true });
     const subscription = await subscriptionOf(user.id);
-    const [card] = await db.client<{ id: number; card_id: number }[]>`
-      select c.id, c.card_id from bound_cards c join users u on u.id = c.user_id where u.telegram_id = ${user.id}`;
+    const [card] = await db.client<{ id: number; card_ref: string }[]>`
+      select c.id, c.card_ref from bound_cards c join users u on u.id = c.user_id where u.telegram_id = ${user.id}`;
     if (!card) throw new Error("no bound card");
 
     const { page, errors } = await adminPage();

@@ -147,7 +147,6 @@ export async function runRenewalsBench() {
     // ---- 1. renew 10 000 due subscriptions
     const renewals = createRenewals({
       db,
-      atmos,
       provider: createAtmosProvider({ client: atmos, storeId: env.ATMOS_STORE_ID }),
       redisUrl: env.REDIS_URL,
       config: env,
@@ -265,8 +264,8 @@ async function insertSubscribers(
     select ${base}::bigint + g, 'premium' from generate_series(${o.from}::int, ${to}::int) g`);
   const endFrom = o.endFrom.toISOString();
   if (o.dueWithCard) {
-    await db.execute(sql`insert into bound_cards (user_id, card_token, card_id, pan_masked, expiry, card_type)
-      select u.id, ${o.encrypted}, ${o.cardId}, '986009******4364', '2802', 'humo'
+    await db.execute(sql`insert into bound_cards (user_id, card_token, card_ref, pan_masked, expiry, card_type)
+      select u.id, ${o.encrypted}, ${String(o.cardId)}, '986009******4364', '2802', 'humo'
       from users u where u.telegram_id between ${base + o.from}::bigint and ${base + to}::bigint`);
     // Due: end_date within the next 23 h (inside the 24 h lead time), spread over the window.
     await db.execute(sql`insert into subscriptions (user_id, plan_id, status, auto_renew, start_date, end_date, bound_card_id)

@@ -33,7 +33,6 @@ async function main() {
   const errorReporter = await createErrorReporter({ dsn: env.SENTRY_DSN, app: "renewals" });
   const renewals = createRenewals({
     db: dbHandle.db,
-    atmos,
     provider: createAtmosProvider({ client: atmos, storeId: env.ATMOS_STORE_ID }),
     redisUrl: env.REDIS_URL,
     config: env,

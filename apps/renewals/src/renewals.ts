@@ -1,5 +1,4 @@
-import { type AtmosClient, isAtmosError } from "@obuna/atmos";
-import type { PaymentProvider } from "@obuna/billing";
+import { isProviderError, type PaymentProvider } from "@obuna/billing";
 import type { ErrorReporter } from "@obuna/contracts/error-reporting";
 import {
   EVENT_JOBS,
@@ -44,9 +43,7 @@ import { createServer } from "./server";
 
 export interface RenewalsDeps {
   db: Database;
-  /** Interim: moves to `provider`. */
-  atmos: AtmosClient;
-  /** The card rail (PaymentProvider port), e.g. `createAtmosProvider` over `atmos`. */
+  /** The card rail (PaymentProvider port): the composition root builds the adapter (`createAtmosProvider`). */
   provider: PaymentProvider;
   /** redis:// URL; the worker and the queues open their own connections from it. */
   redisUrl: string;
@@ -85,7 +82,6 @@ export function createRenewals(deps: RenewalsDeps) {
   const clock = deps.clock ?? (() => new Date());
   const ctx: RenewalContext = {
     db: deps.db,
-    atmos: deps.atmos,
     provider: deps.provider,
     policy: policyFromEnv(config),
     cardTokenKey: parseCardTokenKey(config.CARD_TOKEN_KEY),
@@ -205,7 +201,7 @@ export function createRenewals(deps: RenewalsDeps) {
       "renewals job failed",
     );
     // A card decline is business as usual; anything else is worth a look.
-    if (!isAtmosError(error) && !(error instanceof UnrecoverableError)) {
+    if (!isProviderError(error) && !(error instanceof UnrecoverableError)) {
       deps.errorReporter?.capture(error, { jobId: job?.id ?? null, job: job?.name ?? null });
     }
   });

@@ -49,7 +49,7 @@ describe("erasure of retired card tokens", () => {
     expect(audit).toMatchObject({ actor: "renewals", action: "card.token_erased", entityType: "bound_card" });
     // ATMOS no longer holds the binding.
     const again = await world.atmos
-      .removeCard({ cardId: (await card(cardId!)).cardId, cardToken: token })
+      .removeCard({ cardId: Number((await card(cardId!)).cardRef), cardToken: token })
       .catch((error: unknown) => error);
     expect(isAtmosError(again) && again.kind).toBe("card_not_found");
     // Nothing left to do on the next run.
@@ -92,8 +92,8 @@ describe("shared ATMOS bindings (one card id per merchant, whoever typed the car
   it("a retired card whose ATMOS card another live row uses: token erased here, the binding stays at ATMOS", async () => {
     const live = await createSubscriber(world, { endsInMs: 20 * 24 * HOUR, card: "humo1" });
     const retired = await createSubscriber(world, { endsInMs: 20 * 24 * HOUR, card: "humo1" });
-    const atmosCardId = (await card(live.cardId!)).cardId;
-    expect((await card(retired.cardId!)).cardId).toBe(atmosCardId);
+    const atmosCardId = Number((await card(live.cardId!)).cardRef);
+    expect(Number((await card(retired.cardId!)).cardRef)).toBe(atmosCardId);
     await retire(retired.cardId!, 25 * HOUR);
 
     expect(await eraseRetiredCardTokens(world.renewals.ctx)).toEqual({ erased: 1, deferred: 0 });
@@ -124,7 +124,7 @@ describe("erasure of unused card bindings held by payment sessions", () => {
         amount: plan.price,
         autoRenew: true,
         cardMasked: bound.panMasked,
-        bindCardId: bound.cardId,
+        bindCardRef: String(bound.cardId),
         bindCardToken: encryptCardToken(bound.token, world.renewals.ctx.cardTokenKey),
         bindCardMasked: bound.panMasked,
         bindCardExpiry: bound.expiry,
@@ -151,14 +151,14 @@ describe("erasure of unused card bindings held by payment sessions", () => {
     expect(await atmosHolds(atmosCardId)).toBe(false);
     const [audit] = await auditFor("card.binding_erased", session.id);
     expect(audit).toMatchObject({ actor: "renewals", entityType: "payment_session" });
-    expect(audit!.details).toMatchObject({ atmos: "removed", atmosCardId });
+    expect(audit!.details).toMatchObject({ atmos: "removed", atmosCardId: String(atmosCardId) });
     expect(await eraseRetiredCardTokens(world.renewals.ctx)).toEqual({ erased: 0, deferred: 0 });
   });
 
   it("another user's live card uses the same ATMOS card (user B typed user A's card): only the session's token is dropped", async () => {
     const victim = await createSubscriber(world, { endsInMs: 20 * 24 * HOUR, card: "humo2" });
     const { session, atmosCardId } = await sessionWithBinding("humo2", "expired", 25 * HOUR);
-    expect((await card(victim.cardId!)).cardId).toBe(atmosCardId);
+    expect(Number((await card(victim.cardId!)).cardRef)).toBe(atmosCardId);
 
     expect(await eraseRetiredCardTokens(world.renewals.ctx)).toEqual({ erased: 1, deferred: 0 });
     expect(await sessionToken(session.id)).toBeNull();

@@ -51,7 +51,7 @@ describe("successful renewal", () => {
       kind: "renewal",
       status: "success",
       amount: plan.price,
-      transactionId: attempt!.transactionId,
+      externalId: attempt!.externalId,
       idempotencyKey: `renewal:${sub.id}:${sub.endDate.getTime()}:1`,
       boundCardId: cardId,
     });
@@ -66,7 +66,7 @@ describe("successful renewal", () => {
       amount: plan.price,
       viaToken: true,
       account: renewalAccount(attempt!.id),
-      transactionId: attempt!.transactionId,
+      transactionId: Number(attempt!.externalId),
     });
     const note = await notificationJob(
       world,

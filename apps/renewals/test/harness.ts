@@ -71,7 +71,7 @@ export interface World {
 /** Empties every table but the plans: each test starts from a clean, migrated database. */
 export async function resetDatabase() {
   await db.execute(
-    sql`truncate renewal_attempts, payments, atmos_callbacks, payment_sessions, subscriptions, bound_cards, audit_log, idempotency_keys, notification_outbox, users cascade`,
+    sql`truncate renewal_attempts, payments, provider_callbacks, payment_sessions, subscriptions, bound_cards, audit_log, idempotency_keys, notification_outbox, users cascade`,
   );
 }
 
@@ -102,7 +102,6 @@ export async function createWorld(
   ) => {
     const r = createRenewals({
       db,
-      atmos,
       provider: createAtmosProvider({ client: atmos, storeId: "11054" }),
       redisUrl: env.REDIS_URL,
       config: instance.env ? testEnv({ ...options.env, ...instance.env, ATMOS_BASE_URL: sandbox.url }) : env,
@@ -188,7 +187,7 @@ export async function createSubscriber(world: World, options: SubscriberOptions)
       {
         userId: user.id,
         cardToken: bound.token,
-        cardId: bound.cardId,
+        cardRef: String(bound.cardId),
         panMasked: bound.panMasked,
         expiry: options.cardExpiry ?? bound.expiry,
         cardType: "humo",

@@ -80,7 +80,7 @@ describe("janitor for unknown outcomes", () => {
 
     const [attempt] = await attemptsOf(sub.id);
     expect(attempt).toMatchObject({ status: "unknown" });
-    expect(attempt!.transactionId).toBeGreaterThan(0);
+    expect(Number(attempt!.externalId)).toBeGreaterThan(0);
     expect(attempt!.nextCheckAt?.toISOString()).toBe(new Date(START.getTime() + 5 * MIN).toISOString());
     // The ledger already shows the money taken; we must not take it again.
     expect(confirmedCharges(w)).toHaveLength(1);
@@ -100,7 +100,13 @@ describe("janitor for unknown outcomes", () => {
     expect(await runJanitor(w.renewals.ctx)).toMatchObject({ checked: 0 });
     expect(confirmedCharges(w)).toHaveLength(1);
     // Applying the same outcome twice (worker and janitor racing) records it once.
-    expect(await resolveAttemptSuccess(w.renewals.ctx, attempt!.id, confirmedCharges(w)[0]!)).toEqual({
+    const confirmed = confirmedCharges(w)[0]!;
+    const asProviderReads = {
+      externalId: String(confirmed.transactionId),
+      settlementId: confirmed.successTransId === null ? null : String(confirmed.successTransId),
+      receiptUrl: null,
+    };
+    expect(await resolveAttemptSuccess(w.renewals.ctx, attempt!.id, asProviderReads)).toEqual({
       status: "already_resolved",
     });
     expect(await paymentsOf(sub.id)).toHaveLength(1);
@@ -117,7 +123,7 @@ describe("janitor for unknown outcomes", () => {
     const [attempt] = await attemptsOf(sub.id);
     // `unknown`: the worker recorded "charge about to be sent" (under the lock) before its apply.
     expect(attempt).toMatchObject({ status: "unknown" });
-    expect(attempt!.transactionId).toBe(confirmedCharges(w)[0]!.transactionId);
+    expect(attempt!.externalId).toBe(String(confirmedCharges(w)[0]!.transactionId));
 
     point.at = "none"; // a healthy worker from here on
     expect(await charge(w, sub)).toMatchObject({ status: "skipped" });
@@ -145,7 +151,7 @@ describe("janitor for unknown outcomes", () => {
     expect(attempt).toMatchObject({
       status: "failed",
       errorCode: "NOT_CHARGED:worker_lost",
-      transactionId: null,
+      externalId: null,
     });
     // Not the card's fault: no dunning, the subscription is due again with the next attempt number.
     expect(await loadSubscription(sub.id)).toMatchObject({ status: "active", renewalAttempts: 0 });
@@ -163,7 +169,7 @@ describe("janitor for unknown outcomes", () => {
     const { sub } = await createSubscriber(w, { endsInMs: 10 * HOUR });
     void charge(w, sub);
     await vi.waitFor(() => expect(point.hit).toBe("after_create"));
-    expect((await attemptsOf(sub.id))[0]?.transactionId).toBeGreaterThan(0);
+    expect(Number((await attemptsOf(sub.id))[0]?.externalId)).toBeGreaterThan(0);
     point.at = "none";
 
     w.clock.advance(5 * MIN);
@@ -194,15 +200,15 @@ describe("janitor for unknown outcomes", () => {
     const w = world;
     const { sub } = await createSubscriber(w, { endsInMs: 10 * HOUR });
     void charge(w, sub);
-    await vi.waitFor(async () => expect((await attemptsOf(sub.id))[0]?.transactionId).toBeGreaterThan(0));
+    await vi.waitFor(async () =>
+      expect(Number((await attemptsOf(sub.id))[0]?.externalId)).toBeGreaterThan(0),
+    );
     const [current] = await attemptsOf(sub.id);
     // The janitor's stale read: still pending, no transaction yet.
-    expect(await resolveAttempt(w.renewals.ctx, { ...current!, transactionId: null })).toBe(
-      "already_resolved",
-    );
+    expect(await resolveAttempt(w.renewals.ctx, { ...current!, externalId: null })).toBe("already_resolved");
     expect((await attemptsOf(sub.id))[0]).toMatchObject({
       status: "pending",
-      transactionId: current!.transactionId,
+      externalId: current!.externalId,
     });
   });
 });

@@ -51,7 +51,7 @@ describe("a renewal charge reversed by ATMOS after its outcome was unknown", () 
     expect(await charge(w, sub)).toMatchObject({ status: "unknown" });
     const [attempt] = await attemptsOf(sub.id);
     expect(confirmedCharges(w)).toHaveLength(1);
-    expect(w.sandbox.reverseTransaction(attempt!.transactionId!)).toBe("reversed");
+    expect(w.sandbox.reverseTransaction(Number(attempt!.externalId!))).toBe("reversed");
 
     w.clock.advance(5 * MIN);
     const pass = await runJanitor(w.renewals.ctx);
@@ -129,7 +129,7 @@ describe("the database guard: one successful payment per renewal period", () => 
       kind: "renewal",
       status: "success",
       amount: plan.price,
-      transactionId: 1,
+      externalId: "1",
       idempotencyKey: `renewal:${sub.id}:${sub.endDate.getTime()}:0`,
       periodStart: sub.endDate,
       periodEnd: new Date(sub.endDate.getTime() + plan.durationDays * DAY),
@@ -141,9 +141,9 @@ describe("the database guard: one successful payment per renewal period", () => 
       status: "unknown",
       errorCode: "DUPLICATE_PERIOD_CHARGE",
       nextCheckAt: null,
-      transactionId: confirmedCharges(w)[0]!.transactionId,
+      externalId: String(confirmedCharges(w)[0]!.transactionId),
     });
-    expect((await paymentsOf(sub.id)).map((p) => p.transactionId)).toEqual([1]);
+    expect((await paymentsOf(sub.id)).map((p) => p.externalId)).toEqual(["1"]);
     expect((await loadSubscription(sub.id)).endDate.getTime()).toBe(sub.endDate.getTime());
     const alerts = (await db.select().from(notificationOutbox)).filter((r) => r.kind === "admin_alert");
     expect(alerts.map((r) => (r.payload as { text: string }).text)).toEqual([
@@ -200,7 +200,7 @@ describe("cancel during a renewal in flight (real BullMQ worker, sandbox)", () =
       w.sandbox.configure({ latencyMs: 600 });
       await w.renewals.start({ schedulers: false });
       await w.renewals.sweep();
-      await vi.waitFor(async () => expect((await attemptRow(sub.id))?.transactionId).toBeTruthy(), {
+      await vi.waitFor(async () => expect((await attemptRow(sub.id))?.externalId).toBeTruthy(), {
         timeout: 15_000,
         interval: 20,
       });
@@ -228,7 +228,7 @@ describe("cancel during a renewal in flight (real BullMQ worker, sandbox)", () =
     w.sandbox.configure({ latencyMs: 600 });
     await w.renewals.start({ schedulers: false });
     await w.renewals.sweep();
-    await vi.waitFor(async () => expect((await attemptRow(sub.id))?.transactionId).toBeTruthy(), {
+    await vi.waitFor(async () => expect((await attemptRow(sub.id))?.externalId).toBeTruthy(), {
       timeout: 15_000,
       interval: 20,
     });

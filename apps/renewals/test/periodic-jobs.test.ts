@@ -282,14 +282,14 @@ describe("purges (idempotency-purge and records-purge jobs)", () => {
     world = await createWorld(new Date(), { env: { ATMOS_CALLBACK_RETENTION_DAYS: "90" } });
     const w = world;
     const insert = (age: string, n: number) => dbHandle.client`
-      insert into atmos_callbacks (account, sign_valid, reply_status, reply_message, body, received_at)
+      insert into provider_callbacks (account, sign_valid, reply_status, reply_message, body, received_at)
       select 'retention', true, 1, 'Success', '{}'::jsonb, now() - ${age}::interval
       from generate_series(1, ${n}) g`;
     await insert("91 days", 7);
     await insert("89 days", 2);
     await insert("1 minute", 1);
     const left = async () =>
-      (await dbHandle.client<{ n: number }[]>`select count(*)::int n from atmos_callbacks`)[0]!.n;
+      (await dbHandle.client<{ n: number }[]>`select count(*)::int n from provider_callbacks`)[0]!.n;
     expect(
       await purgeOldRecords(w.renewals.ctx, { callbackRetentionMs: 90 * 24 * 60 * MINUTE, limit: 5 }),
     ).toMatchObject({ callbacks: 5 });

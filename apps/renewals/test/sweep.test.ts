@@ -55,7 +55,7 @@ describe("due sweep", () => {
       attemptNumber: 1,
       status: "unknown",
       amount: 2_900_000,
-      transactionId: 1,
+      externalId: "1",
     });
     const retryLater = await createSubscriber(world, { endsInMs: HOUR, status: "past_due" });
     await db.execute(

@@ -246,7 +246,7 @@ describe("worker processes started from env alone", () => {
       // `unknown`: the worker recorded "charge about to be sent" (under the lock) before its apply.
       expect(attempt).toMatchObject({
         status: "unknown",
-        transactionId: confirmedCharges(w)[0]!.transactionId,
+        externalId: String(confirmedCharges(w)[0]!.transactionId),
       });
 
       w.clock.set(new Date(Date.now() + 6 * 60_000));

@@ -84,25 +84,25 @@ export async function activateSessionCard(
       | "userId"
       | "autoRenew"
       | "cardMasked"
-      | "bindCardId"
+      | "bindCardRef"
       | "bindCardToken"
       | "bindCardMasked"
       | "bindCardExpiry"
       | "bindCardType"
     >;
     /** The provider's transaction id, for the audit row. */
-    transactionId: number | string;
+    externalId: string;
     chargedCardRef: string | null;
     actor: string;
     now: Date;
   },
 ): Promise<SessionCardActivation> {
   const { session, now } = input;
-  if (!session.autoRenew || session.bindCardId === null || session.bindCardToken === null) {
+  if (!session.autoRenew || session.bindCardRef === null || session.bindCardToken === null) {
     return { status: "no_binding" };
   }
   const bound = {
-    cardId: session.bindCardId,
+    cardRef: session.bindCardRef,
     panMasked: session.bindCardMasked,
     cardToken: session.bindCardToken,
   };
@@ -118,8 +118,8 @@ export async function activateSessionCard(
         reason: "the charged card is not the card this session bound",
         details: {
           userId: session.userId,
-          transactionId: input.transactionId,
-          boundAtmosCardId: session.bindCardId,
+          transactionId: input.externalId,
+          boundAtmosCardId: session.bindCardRef,
           boundPanMasked: session.bindCardMasked,
           chargedCard,
         },
@@ -128,11 +128,11 @@ export async function activateSessionCard(
     );
     return { status: "refused", reason: "charged_another_card", chargedCard, auditId };
   }
-  await lockProviderCard(tx, session.bindCardId);
+  await lockProviderCard(tx, session.bindCardRef);
   const card = await saveEncryptedBoundCard(tx, {
     userId: session.userId,
     cardToken: session.bindCardToken,
-    cardId: session.bindCardId,
+    cardRef: session.bindCardRef,
     panMasked: session.bindCardMasked ?? session.cardMasked ?? "",
     expiry: session.bindCardExpiry ?? "",
     cardType: session.bindCardType ?? "uzcard",
@@ -156,13 +156,13 @@ export function printableCardRef(charged: string | null): string | null {
  */
 export function chargedCardIs(
   charged: string | null,
-  bound: { cardId: number; panMasked: string | null; cardToken: string },
+  bound: { cardRef: string; panMasked: string | null; cardToken: string },
   key: CardTokenKey,
 ): boolean {
   if (charged === null) return false;
   const value = charged.replace(/\s/g, "");
   if (value === "") return false;
-  if (/^\d+$/.test(value)) return value.length < 16 && Number(value) === bound.cardId;
+  if (/^\d+$/.test(value)) return value.length < 16 && value === bound.cardRef;
   if (value.includes("*")) return bound.panMasked !== null && value === bound.panMasked.replace(/\s/g, "");
   try {
     return value === decryptCardToken(bound.cardToken, key);
@@ -296,7 +296,7 @@ export function providerRemovalText(removal: ProviderCardRemoval): string {
 
 /**
  * Removes a provider card unless another holder needs it. Must run inside the transaction that then
- * marks our side removed/erased, after `lockProviderCard(tx, providerCardId)`: the check, the
+ * marks our side removed/erased, after `lockProviderCard(tx, cardRef)`: the check, the
  * provider call and the mark are one critical section per provider card, so a concurrent removal
  * or a payment success of the same card cannot slip between them.
  */
@@ -304,16 +304,16 @@ async function removeAtProviderLocked(
   tx: Transaction,
   deps: CardRemovalDeps,
   input: {
-    providerCardId: number;
+    cardRef: string;
     encryptedToken: string;
     except: { exceptCardId?: number; exceptSessionId?: string };
   },
 ): Promise<ProviderCardRemoval> {
-  const holder = await findOtherProviderCardHolder(tx, input.providerCardId, input.except);
+  const holder = await findOtherProviderCardHolder(tx, input.cardRef, input.except);
   if (holder) return { outcome: "kept_shared", holder };
   try {
     await deps.provider.removeCard({
-      cardRef: String(input.providerCardId),
+      cardRef: input.cardRef,
       cardToken: revealCardToken({ cardToken: input.encryptedToken }, deps.cardTokenKey),
     });
     return { outcome: "removed" };
@@ -365,12 +365,12 @@ export async function removeCard(
   }
   return db.transaction(async (tx): Promise<CardRemoval> => {
     // The provider card id of a row never changes: lock it first, then read the row's state.
-    await lockProviderCard(tx, seen.cardId);
+    await lockProviderCard(tx, seen.cardRef);
     const card = await getBoundCard(tx, seen.id);
     if (!card) return { status: "not_found" };
     if (card.status === "removed" || card.status === "erased") return { status: "already_removed" };
     const provider = await removeAtProviderLocked(tx, deps, {
-      providerCardId: card.cardId,
+      cardRef: card.cardRef,
       encryptedToken: card.cardToken!,
       except: { exceptCardId: card.id },
     });
@@ -405,7 +405,7 @@ export async function removeCard(
           ...input.details,
           panMasked: card.panMasked,
           userId: card.userId,
-          atmosCardId: card.cardId,
+          atmosCardId: card.cardRef,
           atmos: providerRemovalText(provider),
           subscriptionsStopped,
         },
@@ -443,13 +443,13 @@ export async function eraseRetiredCardToken(
   const seen = await getBoundCard(db, input.cardId);
   if (!seen) return { status: "skipped" };
   return db.transaction(async (tx): Promise<TokenErasure> => {
-    await lockProviderCard(tx, seen.cardId);
+    await lockProviderCard(tx, seen.cardRef);
     const card = await getBoundCard(tx, seen.id);
     if (card?.status !== "removed" || card.removedAt === null || card.removedAt > input.before) {
       return { status: "skipped" };
     }
     const provider = await removeAtProviderLocked(tx, deps, {
-      providerCardId: card.cardId,
+      cardRef: card.cardRef,
       encryptedToken: card.cardToken!,
       except: { exceptCardId: card.id },
     });
@@ -479,14 +479,14 @@ export async function eraseRetiredCardToken(
 export async function eraseStaleSessionBinding(
   db: Database,
   deps: CardRemovalDeps,
-  input: { sessionId: string; providerCardId: number; before: Date; actor: string; now: Date },
+  input: { sessionId: string; cardRef: string; before: Date; actor: string; now: Date },
 ): Promise<TokenErasure> {
   return db.transaction(async (tx): Promise<TokenErasure> => {
-    await lockProviderCard(tx, input.providerCardId);
+    await lockProviderCard(tx, input.cardRef);
     const session = await lockStaleSessionBinding(tx, input);
     if (!session) return { status: "skipped" };
     const provider = await removeAtProviderLocked(tx, deps, {
-      providerCardId: input.providerCardId,
+      cardRef: input.cardRef,
       encryptedToken: session.bindCardToken!,
       except: { exceptSessionId: session.id },
     });
@@ -502,7 +502,7 @@ export async function eraseStaleSessionBinding(
         reason: `unused card binding of a ${session.status} session since ${session.updatedAt.toISOString()}`,
         details: {
           atmos: providerRemovalText(provider),
-          atmosCardId: session.bindCardId,
+          atmosCardId: session.bindCardRef,
           panMasked: session.bindCardMasked,
         },
       },

@@ -8,21 +8,21 @@ import type { ReadCharge } from "./session-settlement";
  */
 export function providerChargeReader(
   provider: Pick<PaymentProvider, "getPayment">,
-  onError?: (error: unknown, transactionId: number) => void,
+  onError?: (error: unknown, externalId: string) => void,
 ): ReadCharge {
-  return async (transactionId) => {
+  return async (externalId) => {
     try {
-      const payment = await provider.getPayment(String(transactionId));
+      const payment = await provider.getPayment(externalId);
       return {
-        transactionId: Number(payment.externalId),
+        externalId: payment.externalId,
         state: payment.state,
-        successTransId: payment.settlementId === null ? null : Number(payment.settlementId),
+        settlementId: payment.settlementId,
         ofdUrl: payment.receiptUrl,
         cardId: payment.cardRef,
       };
     } catch (error) {
       if (isProviderError(error) && error.kind === "payment_not_found") return "not_found";
-      onError?.(error, transactionId);
+      onError?.(error, externalId);
       return null;
     }
   };

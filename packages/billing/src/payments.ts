@@ -50,9 +50,10 @@ const DAY_MS = 86_400_000;
 
 /** A charge the provider reports confirmed. */
 export interface ConfirmedCharge {
-  transactionId: number;
-  /** The provider's id of the settled charge (ATMOS success_trans_id): needed to refund. */
-  successTransId: number | null;
+  /** The provider's id of the charge (ATMOS transaction_id, as text). */
+  externalId: string;
+  /** The provider's id of the settled charge (ATMOS success_trans_id, as text): needed to refund. */
+  settlementId: string | null;
   /** Fiscal receipt link; null = charged without a receipt (shown in admin and reconcile). */
   receiptUrl: string | null;
 }
@@ -113,8 +114,8 @@ export async function completeSessionPayment(
     status: "success" as const,
     subscriptionId,
     boundCardId,
-    transactionId: input.charge.transactionId,
-    successTransId: input.charge.successTransId,
+    externalId: input.charge.externalId,
+    settlementId: input.charge.settlementId,
     cardMasked: session.cardMasked,
     errorCode: null,
     errorMessage: null,
@@ -138,7 +139,7 @@ export async function completeSessionPayment(
       details: {
         sessionId: session.id,
         subscriptionId,
-        transactionId: input.charge.transactionId,
+        transactionId: input.charge.externalId,
         amount: session.amount,
         receipt: input.charge.receiptUrl !== null,
       },
@@ -375,8 +376,8 @@ export async function completeRenewalPayment(
     kind: "renewal",
     status: "success",
     amount: attempt.amount,
-    transactionId: input.charge.transactionId,
-    successTransId: input.charge.successTransId,
+    externalId: input.charge.externalId,
+    settlementId: input.charge.settlementId,
     cardMasked: card?.panMasked ?? null,
     receiptUrl: input.charge.receiptUrl,
     idempotencyKey: renewalIdempotencyKey(attempt),
@@ -396,7 +397,7 @@ export async function completeRenewalPayment(
   await updateRenewalAttempt(tx, attempt.id, {
     status: "success",
     paymentId,
-    transactionId: input.charge.transactionId,
+    externalId: input.charge.externalId,
     nextCheckAt: null,
     resolvedAt: now,
     updatedAt: now,
@@ -412,7 +413,7 @@ export async function completeRenewalPayment(
       details: {
         attemptId: attempt.id,
         paymentId,
-        transactionId: input.charge.transactionId,
+        transactionId: input.charge.externalId,
         amount: attempt.amount,
       },
     },
@@ -457,7 +458,7 @@ export async function completeRenewalPayment(
 export async function holdDuplicatePeriodCharge(
   tx: Transaction,
   deps: BillingDeps,
-  input: { attemptId: number; transactionId: number },
+  input: { attemptId: number; externalId: string },
 ): Promise<{ status: "held"; notificationIds: string[] } | { status: "already_resolved" }> {
   const now = deps.clock();
   const attempt = await lockRenewalAttempt(tx, input.attemptId);
@@ -465,7 +466,7 @@ export async function holdDuplicatePeriodCharge(
     return { status: "already_resolved" };
   await updateRenewalAttempt(tx, attempt.id, {
     status: "unknown",
-    transactionId: input.transactionId,
+    externalId: input.externalId,
     errorCode: "DUPLICATE_PERIOD_CHARGE",
     errorMessage: "ATMOS confirmed a charge for a period that already has a successful payment",
     nextCheckAt: null,
@@ -476,7 +477,7 @@ export async function holdDuplicatePeriodCharge(
     {
       kind: "admin_alert",
       alert: "reconciliation",
-      text: `Renewal attempt ${attempt.id}: ATMOS transaction ${input.transactionId} was confirmed but subscription ${attempt.subscriptionId} already has a successful payment for this period (double charge). Refund it.`,
+      text: `Renewal attempt ${attempt.id}: ATMOS transaction ${input.externalId} was confirmed but subscription ${attempt.subscriptionId} already has a successful payment for this period (double charge). Refund it.`,
     },
     `renewal-duplicate-${attempt.id}`,
     now,
@@ -537,7 +538,7 @@ export async function failRenewalAttempt(
   if (!attempt || (attempt.status !== "pending" && attempt.status !== "unknown")) {
     return { status: "already_resolved" };
   }
-  if (failure.onlyIfNoTransaction && attempt.transactionId !== null) return { status: "already_resolved" };
+  if (failure.onlyIfNoTransaction && attempt.externalId !== null) return { status: "already_resolved" };
   await updateRenewalAttempt(tx, attempt.id, {
     status: "failed",
     errorCode: failure.code.slice(0, 64),
@@ -616,12 +617,12 @@ export function nextCheckDelayMs(checkCount: number): number {
 export async function markAttemptUnknown(
   db: DbOrTx,
   deps: BillingDeps,
-  input: { attemptId: number; transactionId: number; code: string; message: string },
+  input: { attemptId: number; externalId: string; code: string; message: string },
 ) {
   const now = deps.clock();
   await updateOpenRenewalAttempt(db, input.attemptId, {
     status: "unknown",
-    transactionId: input.transactionId,
+    externalId: input.externalId,
     errorCode: input.code.slice(0, 64),
     errorMessage: input.message.slice(0, 500),
     nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(0)),
@@ -667,7 +668,7 @@ export type RefundOutcome =
   | { status: "already_refunded"; reversedAt: Date | null }
   | { status: "not_refundable"; paymentStatus: Payment["status"] }
   | { status: "provider_refused"; error: unknown }
-  | { status: "provider_unknown"; transactionId: number | null; error: string };
+  | { status: "provider_unknown"; externalId: string | null; error: string };
 
 /**
  * refund a successful payment, under its row lock (a second refund waits, then sees `reversed`):
@@ -682,17 +683,17 @@ export async function refundPayment(
   input: {
     paymentId: number;
     by: AuditBy;
-    reverse: (payment: Payment & { successTransId: number }) => Promise<ReverseResult>;
+    reverse: (payment: Payment & { settlementId: string }) => Promise<ReverseResult>;
   },
 ): Promise<RefundOutcome> {
   const payment = await lockPayment(tx, input.paymentId);
   if (!payment) return { status: "not_found" };
   if (payment.status === "reversed") return { status: "already_refunded", reversedAt: payment.reversedAt };
-  if (payment.status !== "success" || payment.successTransId === null)
+  if (payment.status !== "success" || payment.settlementId === null)
     return { status: "not_refundable", paymentStatus: payment.status };
-  const reversed = await input.reverse({ ...payment, successTransId: payment.successTransId });
+  const reversed = await input.reverse({ ...payment, settlementId: payment.settlementId });
   if (reversed.status === "unknown")
-    return { status: "provider_unknown", transactionId: payment.transactionId, error: reversed.error };
+    return { status: "provider_unknown", externalId: payment.externalId, error: reversed.error };
   if (reversed.status === "not_reversed") return { status: "provider_refused", error: reversed.error };
 
   const now = deps.clock();
@@ -715,8 +716,8 @@ export async function refundPayment(
       details: {
         ...input.by.details,
         amount: payment.amount,
-        transactionId: payment.transactionId,
-        successTransId: payment.successTransId,
+        transactionId: payment.externalId,
+        successTransId: payment.settlementId,
         ...(period
           ? {
               period: {
@@ -757,7 +758,7 @@ export async function refundPayment(
 export async function recordRefundUnknown(
   tx: Transaction,
   deps: BillingDeps,
-  input: { paymentId: number; by: AuditBy; transactionId: number | null; error: string },
+  input: { paymentId: number; by: AuditBy; externalId: string | null; error: string },
 ) {
   return writeAudit(
     tx,
@@ -767,7 +768,7 @@ export async function recordRefundUnknown(
       entityType: "payment",
       entityId: input.paymentId,
       reason: input.by.reason,
-      details: { ...input.by.details, transactionId: input.transactionId, atmosError: input.error },
+      details: { ...input.by.details, transactionId: input.externalId, atmosError: input.error },
     },
     deps.clock(),
   );

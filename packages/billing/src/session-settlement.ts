@@ -18,9 +18,11 @@ import {
 
 /** What the provider says of a session's charge (ATMOS `get`, or the apply answer). */
 export interface SessionChargeReading {
-  transactionId: number;
+  /** The provider's id of the charge, as text (ATMOS transaction_id). */
+  externalId: string;
   state: ChargeState;
-  successTransId: number | null;
+  /** The provider's id of the settled charge, as text (ATMOS success_trans_id). */
+  settlementId: string | null;
   /** Fiscal receipt link; null = charged without a receipt. */
   ofdUrl: string | null;
   /** The provider's id (or masked number) of the card it charged. */
@@ -28,12 +30,12 @@ export interface SessionChargeReading {
 }
 
 /** The provider asked for a charge: its reading, `not_found` (it never had it), or null (no answer). */
-export type ReadCharge = (transactionId: number) => Promise<SessionChargeReading | "not_found" | null>;
+export type ReadCharge = (externalId: string) => Promise<SessionChargeReading | "not_found" | null>;
 
 export type SettlementDeps = BillingDeps &
   CardDeps & {
     /** A charge the provider confirmed on another card than the session bound (logged by the app). */
-    onCardRefused?: (info: { sessionId: string; transactionId: number; chargedCard: string | null }) => void;
+    onCardRefused?: (info: { sessionId: string; externalId: string; chargedCard: string | null }) => void;
   };
 
 /**
@@ -49,7 +51,7 @@ export async function settleConfirmedSession(
 ): Promise<SessionCompletion> {
   const { charge } = input;
   if (charge.state !== "confirmed") {
-    throw new Error(`settleConfirmedSession: transaction ${charge.transactionId} is ${charge.state}`);
+    throw new Error(`settleConfirmedSession: transaction ${charge.externalId} is ${charge.state}`);
   }
   for (let attempt = 1; ; attempt++) {
     try {
@@ -57,8 +59,8 @@ export async function settleConfirmedSession(
         completeSessionPayment(tx, deps, {
           sessionId: input.sessionId,
           charge: {
-            transactionId: charge.transactionId,
-            successTransId: charge.successTransId,
+            externalId: charge.externalId,
+            settlementId: charge.settlementId,
             receiptUrl: charge.ofdUrl,
           },
           source: input.source,
@@ -66,7 +68,7 @@ export async function settleConfirmedSession(
           activateCard: async (session, now) => {
             const activation = await activateSessionCard(tx, deps, {
               session,
-              transactionId: charge.transactionId,
+              externalId: charge.externalId,
               chargedCardRef: charge.cardId,
               actor: input.actor,
               now,
@@ -75,7 +77,7 @@ export async function settleConfirmedSession(
             if (activation.status === "refused")
               deps.onCardRefused?.({
                 sessionId: session.id,
-                transactionId: charge.transactionId,
+                externalId: charge.externalId,
                 chargedCard: activation.chargedCard,
               });
             return null;
@@ -130,7 +132,7 @@ async function recheckOne(
   const session = await getPaymentSession(db, sessionId);
   if (!session || session.status !== "processing")
     return { sessionId, outcome: "unknown", notificationIds: [] };
-  const reading = session.transactionId === null ? "not_found" : await deps.readCharge(session.transactionId);
+  const reading = session.externalId === null ? "not_found" : await deps.readCharge(session.externalId);
   if (reading !== null && reading !== "not_found") {
     const resolution = resolveSessionCharge(reading.state);
     if (resolution.next === "complete") {
@@ -171,7 +173,7 @@ async function recheckOne(
       audit: {
         actor: deps.actor,
         reason: "maintenance: ATMOS never confirmed the transaction",
-        details: { transactionId: session.transactionId },
+        details: { transactionId: session.externalId },
       },
     }),
   );

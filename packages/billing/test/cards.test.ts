@@ -62,7 +62,7 @@ function activate(sessionId: string, chargedCardRef: string | null, now = NOW) {
     return activateSessionCard(
       tx,
       { cardTokenKey },
-      { session: session!, transactionId: 901, chargedCardRef, actor: "gateway", now },
+      { session: session!, externalId: "901", chargedCardRef, actor: "gateway", now },
     );
   });
 }
@@ -78,7 +78,7 @@ describe("activate: a payment's success makes the session's binding the user's c
     const card = await cardRow((outcome as { boundCardId: number }).boundCardId);
     expect(card).toMatchObject({
       userId: user.id,
-      cardId: bound.cardId,
+      cardRef: String(bound.cardId),
       status: "active",
       isActive: true,
       removedAt: null,
@@ -248,7 +248,7 @@ describe("remove (user or admin)", () => {
     expect(audit).toMatchObject({ action: "card.removed", actor: "tg:1", reason: "user request" });
     expect(audit!.details).toMatchObject({
       atmos: "removed",
-      atmosCardId: bound.cardId,
+      atmosCardId: String(bound.cardId),
       subscriptionsStopped: [sub.id],
     });
     // An active card removed with notifyUser owes the user's message.
@@ -468,7 +468,7 @@ describe("token erasure (maintenance)", () => {
     const user = await createUser();
     const unused = await insertSessionWithBinding(user.id, bound, { status: "failed", updatedAt: stale });
     const holder = await insertCard((await createUser()).id, bound);
-    const input = { sessionId: unused.id, providerCardId: bound.cardId, ...later };
+    const input = { sessionId: unused.id, cardRef: String(bound.cardId), ...later };
 
     expect(await eraseStaleSessionBinding(db, world.deps, input)).toMatchObject({
       status: "erased",
@@ -501,7 +501,7 @@ describe("token erasure (maintenance)", () => {
       expect(
         await eraseStaleSessionBinding(db, world.deps, {
           sessionId: session.id,
-          providerCardId: bound.cardId,
+          cardRef: String(bound.cardId),
           ...later,
         }),
       ).toEqual({ status: "skipped" });

@@ -40,17 +40,17 @@ async function events() {
   return rows.map((row) => ({ ...row, payload: PremiumEventSchema.parse(row.payload) }));
 }
 
-const charge = (transactionId: number): ConfirmedCharge => ({
-  transactionId,
-  successTransId: transactionId + 1,
+const charge = (externalId: string): ConfirmedCharge => ({
+  externalId,
+  settlementId: String(Number(externalId) + 1),
   receiptUrl: null,
 });
 
-function complete(sessionId: string, transactionId: number) {
+function complete(sessionId: string, externalId: string) {
   return db.transaction((tx) =>
     completeSessionPayment(tx, deps, {
       sessionId,
-      charge: charge(transactionId),
+      charge: charge(externalId),
       source: "apply",
       actor: "gateway",
       activateCard: async () => null,
@@ -62,7 +62,7 @@ describe("premium events, recorded by the money core with the change", () => {
   it("a first payment records premium.started with the subscription as it now is", async () => {
     const user = await createUser();
     const session = await createSession(user.id);
-    const outcome = await complete(session.id, session.transactionId!);
+    const outcome = await complete(session.id, session.externalId!);
     if (outcome.status !== "completed") throw new Error("not completed");
     const [event, ...rest] = await events();
     expect(rest).toEqual([]);
@@ -91,16 +91,16 @@ describe("premium events, recorded by the money core with the change", () => {
     await inRolledBackTx((tx) =>
       completeSessionPayment(tx, deps, {
         sessionId: session.id,
-        charge: charge(session.transactionId!),
+        charge: charge(session.externalId!),
         source: "apply",
         actor: "gateway",
         activateCard: async () => null,
       }),
     );
     expect(await events()).toEqual([]);
-    await complete(session.id, session.transactionId!);
+    await complete(session.id, session.externalId!);
     // The same payment seen again (callback after apply): already completed, nothing new.
-    expect(await complete(session.id, session.transactionId!)).toEqual({ status: "already_completed" });
+    expect(await complete(session.id, session.externalId!)).toEqual({ status: "already_completed" });
     expect((await events()).map((e) => e.type)).toEqual(["premium.started"]);
   });
 
@@ -185,7 +185,7 @@ describe("premium events, recorded by the money core with the change", () => {
   it("a refund: refunded, and ended (reason refunded) when it ends access; a second refund records nothing", async () => {
     const user = await createUser();
     const session = await createSession(user.id);
-    const done = await complete(session.id, session.transactionId!);
+    const done = await complete(session.id, session.externalId!);
     if (done.status !== "completed") throw new Error("not completed");
     const later = at(new Date(NOW.getTime() + 60_000));
     const refund = () =>

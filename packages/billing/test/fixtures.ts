@@ -27,7 +27,7 @@ let nextTelegramId = 7_000_000_000 + Math.floor(Math.random() * 100_000_000);
 /** Every table but the plans (seeded by prepareTestDatabase) emptied. */
 export async function resetDatabase() {
   await db.execute(
-    sql`truncate renewal_attempts, payments, atmos_callbacks, payment_sessions, subscriptions, bound_cards, audit_log, idempotency_keys, notification_outbox, users cascade`,
+    sql`truncate renewal_attempts, payments, provider_callbacks, payment_sessions, subscriptions, bound_cards, audit_log, idempotency_keys, notification_outbox, users cascade`,
   );
 }
 
@@ -52,7 +52,7 @@ export async function createCard(userId: number, overrides: Partial<typeof bound
     .values({
       userId,
       cardToken: "encrypted-token-placeholder",
-      cardId: Math.floor(Math.random() * 1_000_000),
+      cardRef: String(Math.floor(Math.random() * 1_000_000)),
       panMasked: "860012******1234",
       expiry: "3012",
       cardType: "uzcard",
@@ -95,7 +95,7 @@ export async function createSession(
       planId: plan.id,
       status: "processing",
       amount: plan.price,
-      transactionId: Math.floor(Math.random() * 1_000_000_000),
+      externalId: String(Math.floor(Math.random() * 1_000_000_000)),
       cardMasked: "860012******1234",
       expiresAt: new Date(NOW.getTime() + 30 * 60_000),
       ...overrides,
@@ -116,7 +116,7 @@ export async function createAttempt(
       attemptNumber: 1,
       status: "unknown",
       amount: 2_900_000,
-      transactionId: Math.floor(Math.random() * 1_000_000_000),
+      externalId: String(Math.floor(Math.random() * 1_000_000_000)),
       ...overrides,
     })
     .returning();

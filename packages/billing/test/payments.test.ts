@@ -41,9 +41,9 @@ import {
 afterAll(() => handle.close());
 beforeEach(() => resetDatabase());
 
-const charge = (transactionId: number) => ({
-  transactionId,
-  successTransId: transactionId + 1,
+const charge = (externalId: string) => ({
+  externalId,
+  settlementId: String(Number(externalId) + 1),
   receiptUrl: "https://ofd.example/receipt",
 });
 const noCard = async (): Promise<number | null> => null;
@@ -59,11 +59,11 @@ async function attemptRow(id: number) {
   return row!;
 }
 
-function complete(sessionId: string, transactionId: number, activateCard = noCard) {
+function complete(sessionId: string, externalId: string, activateCard = noCard) {
   return db.transaction((tx) =>
     completeSessionPayment(tx, deps, {
       sessionId,
-      charge: charge(transactionId),
+      charge: charge(externalId),
       source: "apply",
       actor: "gateway",
       activateCard,
@@ -75,7 +75,7 @@ describe("complete a first payment", () => {
   it("starts the subscription, records the payment, completes the session, audits and owes the message", async () => {
     const user = await createUser();
     const session = await createSession(user.id);
-    const outcome = await complete(session.id, session.transactionId!);
+    const outcome = await complete(session.id, session.externalId!);
     expect(outcome).toMatchObject({
       status: "completed",
       userId: user.id,
@@ -106,8 +106,8 @@ describe("complete a first payment", () => {
   it("completed twice (apply and callback): one payment, one extension", async () => {
     const user = await createUser();
     const session = await createSession(user.id);
-    const first = await complete(session.id, session.transactionId!);
-    const second = await complete(session.id, session.transactionId!);
+    const first = await complete(session.id, session.externalId!);
+    const second = await complete(session.id, session.externalId!);
     expect(first.status).toBe("completed");
     expect(second).toEqual({ status: "already_completed" });
     if (first.status !== "completed") throw new Error("not completed");
@@ -124,7 +124,7 @@ describe("complete a first payment", () => {
     await db.transaction((tx) => markSessionPaymentUnknown(tx, deps, { sessionId: session.id }));
     // no row yet: marking unknown touches nothing
     expect(await paymentRows()).toHaveLength(0);
-    const outcome = await complete(session.id, session.transactionId!, async () => card.id);
+    const outcome = await complete(session.id, session.externalId!, async () => card.id);
     if (outcome.status !== "completed") throw new Error("not completed");
     expect(await subscriptionRow(outcome.subscriptionId)).toMatchObject({
       autoRenew: true,
@@ -138,8 +138,8 @@ describe("complete a first payment", () => {
     const user = await createUser();
     const first = await createSession(user.id);
     const second = await createSession(user.id);
-    const a = await complete(first.id, first.transactionId!);
-    const b = await complete(second.id, second.transactionId!);
+    const a = await complete(first.id, first.externalId!);
+    const b = await complete(second.id, second.externalId!);
     if (a.status !== "completed" || b.status !== "completed") throw new Error("not completed");
     expect(b).toMatchObject({ subscription: "extended", subscriptionId: a.subscriptionId });
     expect((await subscriptionRow(a.subscriptionId)).endDate).toEqual(new Date(NOW.getTime() + 60 * DAY));
@@ -151,7 +151,7 @@ describe("complete a first payment", () => {
     await inRolledBackTx((tx) =>
       completeSessionPayment(tx, deps, {
         sessionId: session.id,
-        charge: charge(session.transactionId!),
+        charge: charge(session.externalId!),
         source: "apply",
         actor: "gateway",
         activateCard: noCard,
@@ -196,7 +196,7 @@ describe("fail and mark unknown (first payment)", () => {
     expect((await auditRows()).map((r) => r.action)).toEqual(["payment_session.failed"]);
 
     const paid = await createSession(user.id);
-    await complete(paid.id, paid.transactionId!);
+    await complete(paid.id, paid.externalId!);
     expect(
       await db.transaction((tx) =>
         failSessionPayment(tx, deps, { sessionId: paid.id, reason: "x", message: "x" }),
@@ -222,7 +222,7 @@ describe("complete a renewal", () => {
     const attempt = await createAttempt(sub);
     const run = () =>
       db.transaction((tx) =>
-        completeRenewalPayment(tx, deps, { attemptId: attempt.id, charge: charge(attempt.transactionId!) }),
+        completeRenewalPayment(tx, deps, { attemptId: attempt.id, charge: charge(attempt.externalId!) }),
       );
     const first = await run();
     expect(first).toMatchObject({
@@ -243,7 +243,7 @@ describe("complete a renewal", () => {
     const sub = await createSubscription(user.id, { status: "expired", endDate: NOW });
     const attempt = await createAttempt(sub);
     const outcome = await db.transaction((tx) =>
-      completeRenewalPayment(tx, deps, { attemptId: attempt.id, charge: charge(attempt.transactionId!) }),
+      completeRenewalPayment(tx, deps, { attemptId: attempt.id, charge: charge(attempt.externalId!) }),
     );
     expect(outcome).toMatchObject({ status: "completed", extended: false, newEndDate: null });
     expect(await subscriptionRow(sub.id)).toEqual(sub);
@@ -257,16 +257,16 @@ describe("complete a renewal", () => {
     const first = await createAttempt(sub, { attemptNumber: 1 });
     const second = await createAttempt(sub, { attemptNumber: 2 });
     await db.transaction((tx) =>
-      completeRenewalPayment(tx, deps, { attemptId: first.id, charge: charge(first.transactionId!) }),
+      completeRenewalPayment(tx, deps, { attemptId: first.id, charge: charge(first.externalId!) }),
     );
     const error = await db
       .transaction((tx) =>
-        completeRenewalPayment(tx, deps, { attemptId: second.id, charge: charge(second.transactionId!) }),
+        completeRenewalPayment(tx, deps, { attemptId: second.id, charge: charge(second.externalId!) }),
       )
       .catch((e: unknown) => e);
     expect(isUniqueViolation(error)).toBe(true);
     const held = await db.transaction((tx) =>
-      holdDuplicatePeriodCharge(tx, deps, { attemptId: second.id, transactionId: second.transactionId! }),
+      holdDuplicatePeriodCharge(tx, deps, { attemptId: second.id, externalId: second.externalId! }),
     );
     expect(held.status).toBe("held");
     expect(await attemptRow(second.id)).toMatchObject({
@@ -356,7 +356,7 @@ describe("fail a renewal", () => {
   it("not charged for our own reason: the attempt fails, the subscription is untouched", async () => {
     const user = await createUser();
     const sub = await createSubscription(user.id, { endDate: NOW, autoRenew: true });
-    const attempt = await createAttempt(sub, { status: "pending", transactionId: null });
+    const attempt = await createAttempt(sub, { status: "pending", externalId: null });
     const failure = {
       code: "NOT_CHARGED:timeout",
       message: "x",
@@ -374,16 +374,16 @@ describe("fail a renewal", () => {
   it("marks an unknown outcome and reschedules its checks, never a resolved attempt", async () => {
     const user = await createUser();
     const sub = await createSubscription(user.id, { endDate: NOW });
-    const attempt = await createAttempt(sub, { status: "pending", transactionId: null });
+    const attempt = await createAttempt(sub, { status: "pending", externalId: null });
     await markAttemptUnknown(db, deps, {
       attemptId: attempt.id,
-      transactionId: 42,
+      externalId: "42",
       code: "timeout",
       message: "lost",
     });
     expect(await attemptRow(attempt.id)).toMatchObject({
       status: "unknown",
-      transactionId: 42,
+      externalId: "42",
       nextCheckAt: new Date(NOW.getTime() + 5 * 60_000),
     });
     await rescheduleAttemptCheck(db, deps, { attempt: await attemptRow(attempt.id), note: "still created" });
@@ -394,11 +394,11 @@ describe("fail a renewal", () => {
     await db.update(renewalAttempts).set({ status: "success" }).where(eq(renewalAttempts.id, attempt.id));
     await markAttemptUnknown(db, at(new Date(NOW.getTime() + DAY)), {
       attemptId: attempt.id,
-      transactionId: 43,
+      externalId: "43",
       code: "x",
       message: "x",
     });
-    expect(await attemptRow(attempt.id)).toMatchObject({ status: "success", transactionId: 42 });
+    expect(await attemptRow(attempt.id)).toMatchObject({ status: "success", externalId: "42" });
   });
 
   it("resolves from the provider's state", () => {
@@ -430,7 +430,7 @@ describe("refund", () => {
   async function paidSession() {
     const user = await createUser();
     const session = await createSession(user.id);
-    const done = await complete(session.id, session.transactionId!);
+    const done = await complete(session.id, session.externalId!);
     if (done.status !== "completed") throw new Error("not completed");
     return { user, ...done };
   }
@@ -438,9 +438,9 @@ describe("refund", () => {
 
   it("reverses, takes the period back, audits and owes the message; a second refund is refused without a call", async () => {
     const { user, paymentId, subscriptionId } = await paidSession();
-    const calls: number[] = [];
-    const reverse = async (payment: { successTransId: number }): Promise<ReverseResult> => {
-      calls.push(payment.successTransId);
+    const calls: string[] = [];
+    const reverse = async (payment: { settlementId: string }): Promise<ReverseResult> => {
+      calls.push(payment.settlementId);
       return { status: "reversed" };
     };
     const later = at(new Date(NOW.getTime() + 60_000));

@@ -109,7 +109,7 @@ export async function insertCard(
     .insert(boundCards)
     .values({
       userId,
-      cardId: bound.cardId,
+      cardRef: String(bound.cardId),
       cardToken: status === "erased" ? null : encryptCardToken(bound.token, cardTokenKey),
       panMasked: bound.panMasked,
       expiry: bound.expiry,
@@ -140,7 +140,7 @@ export async function insertSessionWithBinding(
       amount: plan.price,
       autoRenew: true,
       cardMasked: bound.panMasked,
-      bindCardId: bound.cardId,
+      bindCardRef: String(bound.cardId),
       bindCardToken: encryptCardToken(bound.token, cardTokenKey),
       bindCardMasked: bound.panMasked,
       bindCardExpiry: bound.expiry,

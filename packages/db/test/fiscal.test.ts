@@ -39,7 +39,7 @@ describe("plan fiscal settings", () => {
     );
     expect(items).toEqual([
       {
-        ofdCode: "10305008002000000",
+        code: "10305008002000000",
         name: "Obuna Premium: 1 Oylik",
         amount: 2_900_000,
         quantity: 1,

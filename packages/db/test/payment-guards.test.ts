@@ -53,7 +53,7 @@ describe("one successful payment per session and per renewal period", () => {
       kind: "initial" as const,
       status,
       amount: plan.price,
-      transactionId: 900_000 + n,
+      externalId: String(900_000 + n),
       idempotencyKey: `guard:${randomUUID()}`,
     });
     expect(await pgCode(db.insert(payments).values(row("success", 1)))).toBeNull();
@@ -82,7 +82,7 @@ describe("one successful payment per session and per renewal period", () => {
       kind,
       status: "success" as const,
       amount: plan.price,
-      transactionId: 910_000 + n,
+      externalId: String(910_000 + n),
       idempotencyKey: `guard:${randomUUID()}`,
       periodStart: start,
       periodEnd: new Date(start.getTime() + 30 * 86_400_000),

@@ -81,7 +81,7 @@ describe("query helpers on a real database", () => {
       {
         userId: user.id,
         cardToken: token,
-        cardId: 1579076,
+        cardRef: "1579076",
         panMasked: "986009******1840",
         expiry: "2802",
         cardType: "humo",
@@ -97,7 +97,7 @@ describe("query helpers on a real database", () => {
       {
         userId: user.id,
         cardToken: token,
-        cardId: 1579076,
+        cardRef: "1579076",
         panMasked: "986009******1840",
         expiry: "2802",
         cardType: "humo",

@@ -33,7 +33,7 @@ beforeAll(async () => {
       {
         userId: user.id,
         cardToken: token,
-        cardId,
+        cardRef: String(cardId),
         panMasked: "986009******1840",
         expiry: "2912",
         cardType: "humo",
@@ -70,7 +70,7 @@ beforeAll(async () => {
       planId: plan!.id,
       amount: plan!.price,
       status: "failed",
-      bindCardId: 300,
+      bindCardRef: "300",
       bindCardToken: encryptCardToken("session-token", oldKey),
       expiresAt: sessionUpdatedAt,
       updatedAt: sessionUpdatedAt,

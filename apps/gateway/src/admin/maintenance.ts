@@ -42,9 +42,9 @@ export async function recheckStuckSessions(
       clock: deps.clock,
       cardTokenKey: deps.config.cardTokenKey,
       actor: "gateway",
-      readCharge: providerChargeReader(deps.provider, (error, transactionId) =>
+      readCharge: providerChargeReader(deps.provider, (error, externalId) =>
         deps.logger.warn(
-          { transactionId, err: (error as Error).message },
+          { externalId, err: (error as Error).message },
           "stuck session re-check: the provider could not be asked",
         ),
       ),

@@ -37,6 +37,9 @@ export const DISCREPANCY_KINDS = [
 ] as const;
 export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
 
+/** ATMOS ids as the report (and ATMOS) write them: numbers; our rows keep them as text. */
+const atmosId = (id: string | null) => (id === null ? null : Number(id));
+
 export interface Discrepancy {
   kind: DiscrepancyKind;
   transactionId: number | null;
@@ -135,7 +138,7 @@ export async function reconcile(
   const closedSessionOf = new Map(leftOpen.map((r) => [r.paymentId, r.sessionStatus]));
   const leftOpenFinding = (payment: (typeof ours)[number], atmos: string): Discrepancy => ({
     kind: "unresolved_outcome",
-    transactionId: payment.transactionId,
+    transactionId: atmosId(payment.externalId),
     paymentId: payment.id,
     ref: payment.sessionId ?? `payment:${payment.id}`,
     ours: `${payment.status} ${payment.amount}`,
@@ -144,14 +147,14 @@ export async function reconcile(
   });
   const answers = await mapLimit(ours, options.concurrency ?? 8, async (payment) => {
     try {
-      return { payment, tx: await deps.provider.getPayment(String(payment.transactionId)), error: null };
+      return { payment, tx: await deps.provider.getPayment(payment.externalId!), error: null };
     } catch (error) {
       return { payment, tx: null as ProviderPayment | null, error };
     }
   });
   for (const { payment, tx, error } of answers) {
     const base = {
-      transactionId: payment.transactionId,
+      transactionId: atmosId(payment.externalId),
       paymentId: payment.id,
       ref: payment.sessionId ?? `payment:${payment.id}`,
     };
@@ -178,7 +181,7 @@ export async function reconcile(
           kind: "missing_at_atmos",
           ours: ourState,
           atmos: "not found",
-          message: `payment ${payment.id} is ${payment.status} but ATMOS has no transaction ${payment.transactionId}`,
+          message: `payment ${payment.id} is ${payment.status} but ATMOS has no transaction ${payment.externalId}`,
         });
       } else if (!notFound) {
         notes.push(
@@ -258,7 +261,7 @@ export async function reconcile(
   for (const attempt of open) {
     discrepancies.push({
       kind: "unresolved_outcome",
-      transactionId: attempt.transactionId,
+      transactionId: atmosId(attempt.externalId),
       paymentId: attempt.paymentId,
       ref: `attempt:${attempt.id}`,
       ours: `${attempt.status} ${attempt.amount}`,
@@ -277,7 +280,7 @@ export async function reconcile(
       (t) => String(t.storeId) === String(deps.storeId) && Date.parse(t.createdAt) >= since.getTime(),
     );
     checkedLedger = mine.length;
-    const ids = mine.map((t) => t.transactionId);
+    const ids = mine.map((t) => String(t.transactionId));
     const paid = await listPaymentsByProviderIds(deps.db, ids);
     const sessionRows = await listSessionIdsByReference(
       deps.db,
@@ -293,7 +296,7 @@ export async function reconcile(
     const groups = new Map<string, LedgerTransaction[]>();
     for (const t of mine) {
       if (t.state !== "confirmed" && t.state !== "reversed") continue;
-      const rows = paid.filter((p) => p.transactionId === t.transactionId);
+      const rows = paid.filter((p) => p.externalId === String(t.transactionId));
       if (t.state === "confirmed" && !rows.some((p) => p.status === "success" || p.status === "reversed")) {
         discrepancies.push({
           kind: "lost_payment",

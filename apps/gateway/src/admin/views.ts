@@ -16,6 +16,11 @@ type UserRefRow = { id: number; telegramId: number; username: string | null; fir
 type PlanSlug = AdminSubscription["plan_slug"];
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+/**
+ * The admin API keeps ATMOS ids as the numbers it always answered with; the database holds a
+ * provider's ids as text (ATMOS ids are their digits).
+ */
+const atmosIdNumber = (id: string | null) => (id === null ? null : Number(id));
 
 export function userRefView(u: UserRefRow): AdminUserRef {
   return { id: u.id, telegram_id: u.telegramId, username: u.username, first_name: u.firstName };
@@ -42,7 +47,7 @@ export function paymentSessionView(
     amount: s.amount,
     amount_formatted: formatSom(s.amount),
     payment_url: url.toString(),
-    transaction_id: s.transactionId,
+    transaction_id: atmosIdNumber(s.externalId),
     card_masked: s.cardMasked,
     auto_renew: s.autoRenew,
     otp_attempts: s.otpAttempts,
@@ -68,8 +73,8 @@ export function paymentView(row: { payment: Payment; user: UserRefRow }): AdminP
     session_id: p.sessionId,
     subscription_id: p.subscriptionId,
     bound_card_id: p.boundCardId,
-    transaction_id: p.transactionId,
-    success_trans_id: p.successTransId,
+    transaction_id: atmosIdNumber(p.externalId),
+    success_trans_id: atmosIdNumber(p.settlementId),
     card_masked: p.cardMasked,
     error_code: p.errorCode,
     error_message: p.errorMessage,
@@ -80,7 +85,7 @@ export function paymentView(row: { payment: Payment; user: UserRefRow }): AdminP
     receipt_url: p.receiptUrl,
     // A card charge owes a fiscal receipt; a Telegram Stars payment never has one.
     missing_receipt: p.status === "success" && p.receiptUrl === null && p.provider === "atmos",
-    refundable: p.status === "success" && p.successTransId !== null,
+    refundable: p.status === "success" && p.settlementId !== null,
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),
   };
@@ -117,14 +122,14 @@ export function subscriptionView(row: {
 }
 
 export function boundCardView(row: {
-  card: Omit<BoundCard, "cardToken" | "userId" | "status">;
+  card: Omit<BoundCard, "cardToken" | "userId" | "status" | "provider">;
   user: UserRefRow;
 }): AdminBoundCard {
   const c = row.card;
   return {
     id: c.id,
     user: userRefView(row.user),
-    card_id: c.cardId,
+    card_id: Number(c.cardRef),
     pan_masked: c.panMasked,
     card_type: c.cardType,
     expiry: c.expiry,

@@ -124,7 +124,7 @@ export async function getSessionByAccount(db: DbOrTx, account: string) {
   const [row] = await db
     .select()
     .from(paymentSessions)
-    .where(eq(paymentSessions.atmosAccount, account))
+    .where(eq(paymentSessions.providerReference, account))
     .limit(1);
   return row ?? null;
 }
@@ -135,17 +135,17 @@ export async function expireSession(db: DbOrTx, sessionId: string, now: Date) {
   return (await expirePaymentSessions(db, { now, sessionId })).length > 0;
 }
 
-/** Records the ATMOS transaction on a session that has none yet (compare-and-set). */
+/** Records the provider's transaction (ids as text) on a session that has none yet (compare-and-set). */
 export async function attachTransaction(
   db: DbOrTx,
   sessionId: string,
-  input: { transactionId: number; atmosAccount: string; autoRenew: boolean; now: Date },
+  input: { externalId: string; providerReference: string; autoRenew: boolean; now: Date },
 ) {
   const rows = await db
     .update(paymentSessions)
     .set({
-      transactionId: input.transactionId,
-      atmosAccount: input.atmosAccount,
+      externalId: input.externalId,
+      providerReference: input.providerReference,
       autoRenew: input.autoRenew,
       updatedAt: input.now,
     })
@@ -153,7 +153,7 @@ export async function attachTransaction(
       and(
         eq(paymentSessions.id, sessionId),
         eq(paymentSessions.status, "pending"),
-        sql`${paymentSessions.transactionId} is null`,
+        sql`${paymentSessions.externalId} is null`,
       ),
     )
     .returning();
@@ -166,7 +166,7 @@ export async function updatePendingSession(
   set: Partial<{
     autoRenew: boolean;
     cardMasked: string | null;
-    bindTransactionId: number | null;
+    bindingId: string | null;
     otpSentAt: Date | null;
     otpAttempts: number;
     cardEntryUntil: Date | null;
@@ -243,7 +243,7 @@ export async function releaseSession(
       status: "pending",
       updatedAt: set.now,
       ...(set.otpAttempts === undefined ? {} : { otpAttempts: set.otpAttempts }),
-      ...(set.clearCardEntry ? { otpSentAt: null, bindTransactionId: null, ...NO_PENDING_BINDING } : {}),
+      ...(set.clearCardEntry ? { otpSentAt: null, bindingId: null, ...NO_PENDING_BINDING } : {}),
     })
     .where(and(eq(paymentSessions.id, sessionId), eq(paymentSessions.status, "processing")));
 }
@@ -264,7 +264,7 @@ export async function ensurePendingPayment(
     sessionId: string;
     userId: number;
     amount: number;
-    transactionId: number;
+    externalId: string;
     cardMasked: string | null;
     offerVersion?: string | null;
     offerAcceptedAt?: Date | null;
@@ -278,7 +278,7 @@ export async function ensurePendingPayment(
       kind: "initial",
       status: "pending",
       amount: input.amount,
-      transactionId: input.transactionId,
+      externalId: input.externalId,
       cardMasked: input.cardMasked,
       offerVersion: input.offerVersion ?? null,
       offerAcceptedAt: input.offerAcceptedAt ?? null,
@@ -293,7 +293,7 @@ export async function ensurePendingPayment(
  * succeeds. Token encrypted with CARD_TOKEN_KEY.
  */
 export interface PendingCardBinding {
-  bindCardId: number | null;
+  bindCardRef: string | null;
   bindCardToken: string | null;
   bindCardMasked: string | null;
   bindCardExpiry: string | null;
@@ -301,7 +301,7 @@ export interface PendingCardBinding {
 }
 
 export const NO_PENDING_BINDING: PendingCardBinding = {
-  bindCardId: null,
+  bindCardRef: null,
   bindCardToken: null,
   bindCardMasked: null,
   bindCardExpiry: null,

@@ -1,5 +1,5 @@
 import { verifyCallbackSignature } from "@obuna/atmos";
-import { atmosCallbacks } from "@obuna/db/schema";
+import { providerCallbacks } from "@obuna/db/schema";
 import type { GatewayDeps } from "../context";
 import { getSessionByAccount, getSessionPayment } from "../queries/payment-sessions";
 import { reconcileSession } from "./payment-flow";
@@ -85,6 +85,8 @@ export async function handleAtmosCallback(
   );
   const account = asText(fields.account) ?? asText(fields.invoice);
   const transactionId = asInteger(fields.transaction_id);
+  /** The same id as our rows hold a provider's ids: text. */
+  const externalId = transactionId === null ? null : String(transactionId);
   const amount = asInteger(fields.amount);
 
   if (!signValid) {
@@ -104,11 +106,11 @@ export async function handleAtmosCallback(
   } else {
     const session = account ? await getSessionByAccount(deps.db, account) : null;
     if (!session) {
-      reply = (account && (await renewalCallbackReply(deps.db, account, transactionId, amount))) || {
+      reply = (account && (await renewalCallbackReply(deps.db, account, externalId, amount))) || {
         status: 0,
         message: "Invoice not found",
       };
-    } else if (transactionId === null || session.transactionId !== transactionId) {
+    } else if (externalId === null || session.externalId !== externalId) {
       reply = { status: 0, message: "Transaction not found" };
     } else if (amount === null || amount !== session.amount) {
       reply = { status: 0, message: "Amount mismatch" };
@@ -120,8 +122,9 @@ export async function handleAtmosCallback(
     }
   }
 
-  await deps.db.insert(atmosCallbacks).values({
-    transactionId,
+  await deps.db.insert(providerCallbacks).values({
+    provider: "atmos",
+    externalId,
     account,
     amount,
     signValid,

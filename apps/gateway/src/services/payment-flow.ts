@@ -46,6 +46,7 @@ import {
   startCardEntry,
   updatePendingSession,
 } from "../queries/payment-sessions";
+import { atmosChargeReading } from "./atmos-charge";
 import { atmosErrorCode, isTerminalDecline } from "./atmos-errors";
 import { flushNotifications } from "./notifications";
 import { afterCardPayment } from "./stars-handover";
@@ -111,16 +112,17 @@ function assertPayable(session: PaymentSession): void {
   }
 }
 
+/** The session's ATMOS transaction id, as the ATMOS client takes it (the row keeps it as text). */
 function assertTransaction(session: PaymentSession, transactionId: number): number {
-  if (session.transactionId === null) {
+  if (session.externalId === null) {
     throw new ApiError("INVALID_STATE", "No ATMOS transaction yet: call /api/v1/atmos/create first");
   }
-  if (session.transactionId !== transactionId) {
+  if (session.externalId !== String(transactionId)) {
     throw new ApiError("TRANSACTION_MISMATCH", "transaction_id does not belong to this session", {
       field: "transaction_id",
     });
   }
-  return session.transactionId;
+  return Number(session.externalId);
 }
 
 /** A digit-only, unique ATMOS `account` (callbacks are matched by it). */
@@ -148,7 +150,7 @@ export async function describeSession(deps: Deps, view: SessionView): Promise<Pa
     auto_renew: session.autoRenew,
     amount: session.amount,
     expires_at: session.expiresAt.toISOString(),
-    transaction_id: session.transactionId,
+    transaction_id: session.externalId === null ? null : Number(session.externalId),
     card_masked: session.cardMasked,
     otp_attempts_left: Math.max(0, MAX_OTP_ATTEMPTS - session.otpAttempts),
     language: lang,
@@ -198,7 +200,7 @@ export async function createAtmosTransaction(
   }
   const now = deps.clock();
   let current: PaymentSession | null = session;
-  if (session.transactionId === null) {
+  if (session.externalId === null) {
     // A fresh account per try: a transaction a faulted create left at ATMOS matches no session.
     const { transaction, account } = await callAtmos(() =>
       retryPreMoney(deps, "create", async () => {
@@ -212,8 +214,8 @@ export async function createAtmosTransaction(
       }),
     );
     current = await attachTransaction(deps.db, session.id, {
-      transactionId: transaction.transactionId,
-      atmosAccount: account,
+      externalId: String(transaction.transactionId),
+      providerReference: account,
       autoRenew: input.auto_renew,
       now,
     });
@@ -231,7 +233,7 @@ export async function createAtmosTransaction(
   }
   return {
     session_id: current.id,
-    transaction_id: current.transactionId!,
+    transaction_id: Number(current.externalId!),
     amount: current.amount,
     auto_renew: current.autoRenew,
     status: current.status,
@@ -379,7 +381,7 @@ async function enterCard(
       // the SMS code to the cardholder, and only a success that charged this very card makes it the
       // user's card.
       binding = {
-        bindCardId: bind.card.cardId,
+        bindCardRef: String(bind.card.cardId),
         bindCardToken: encryptCardToken(bind.card.cardToken, deps.config.cardTokenKey),
         bindCardMasked: bind.card.panMasked || cardMasked,
         bindCardExpiry: bind.card.expiry || atmosExpiry,
@@ -402,7 +404,7 @@ async function enterCard(
   }
   const updated = await updatePendingSession(deps.db, session.id, {
     cardMasked,
-    bindTransactionId,
+    bindingId: bindTransactionId === null ? null : String(bindTransactionId),
     ...binding,
     otpSentAt: now,
     cardEntryUntil: null,
@@ -459,7 +461,7 @@ export async function resendOtp(
       },
     });
   }
-  if (session.bindTransactionId !== null) {
+  if (session.bindingId !== null) {
     // The AtmosClient port has no resend for a card binding: a fresh pre-apply sends a new code.
     throw new ApiError("INVALID_STATE", "Enter the card again to receive a new SMS code", {
       details: { action: "pre_apply_again" },
@@ -483,7 +485,7 @@ export async function applyPayment(
   const view = await loadSession(deps, caller, input.session_id);
   const { session } = view;
   if (session.status === "completed" || session.status === "processing") {
-    if (session.transactionId !== input.transaction_id) assertTransaction(session, input.transaction_id);
+    if (session.externalId !== String(input.transaction_id)) assertTransaction(session, input.transaction_id);
     return applyResult(deps, session.id);
   }
   assertPayable(session);
@@ -522,7 +524,10 @@ export async function applyPayment(
     transaction = await deps.atmos.apply({
       transactionId,
       otp: chargeOtp,
-      ofdItems: planReceiptItems(view.plan, claimed.amount),
+      ofdItems: planReceiptItems(view.plan, claimed.amount).map(({ code, ...line }) => ({
+        ofdCode: code,
+        ...line,
+      })),
     });
   } catch (error) {
     // "Closed" may mean "already paid" (an earlier apply went through): ask before failing.
@@ -556,19 +561,19 @@ async function prepareCharge(
     sessionId: claimed.id,
     userId: claimed.userId,
     amount: claimed.amount,
-    transactionId,
+    externalId: String(transactionId),
     cardMasked: claimed.cardMasked,
     offerVersion: claimed.offerVersion,
     offerAcceptedAt: claimed.offerAcceptedAt,
   });
-  if (!claimed.autoRenew || claimed.bindTransactionId === null) return otp;
+  if (!claimed.autoRenew || claimed.bindingId === null) return otp;
 
   // A binding an earlier apply confirmed stays on the session when the token pre-apply after it met
   // a passing fault: its code is spent, so only the pre-apply is sent again.
   const cardToken =
-    claimed.bindCardId !== null && claimed.bindCardToken !== null
+    claimed.bindCardRef !== null && claimed.bindCardToken !== null
       ? decryptCardToken(claimed.bindCardToken, deps.config.cardTokenKey)
-      : await confirmBinding(deps, claimed, claimed.bindTransactionId, otp);
+      : await confirmBinding(deps, claimed, Number(claimed.bindingId), otp);
   try {
     await retryPreMoney(deps, "pre-apply-token", () =>
       deps.atmos.preApplyToken({ transactionId, cardToken }),
@@ -629,7 +634,7 @@ async function confirmBinding(
   }
   const detected = detectCardType(bound.panMasked);
   const recorded = await setProcessingBinding(deps.db, claimed.id, {
-    bindCardId: bound.cardId,
+    bindCardRef: String(bound.cardId),
     bindCardToken: encryptCardToken(bound.cardToken, deps.config.cardTokenKey),
     bindCardMasked: bound.panMasked || claimed.cardMasked,
     bindCardExpiry: bound.expiry,
@@ -667,12 +672,12 @@ export async function reconcileSession(
   options: { recordUnknown?: boolean } = {},
 ): Promise<"completed" | "failed" | "unknown"> {
   const view = await getSessionView(deps.db, sessionId);
-  if (!view || view.session.transactionId === null) return "unknown";
+  if (!view || view.session.externalId === null) return "unknown";
   if (view.session.status === "completed") return "completed";
   if (view.session.status !== "processing") return view.session.status === "failed" ? "failed" : "unknown";
   let transaction: AtmosTransaction | null = null;
   try {
-    transaction = await deps.atmos.getTransaction(view.session.transactionId);
+    transaction = await deps.atmos.getTransaction(Number(view.session.externalId));
   } catch (error) {
     deps.logger.warn(
       { sessionId, kind: isAtmosError(error) ? error.kind : "error" },
@@ -801,13 +806,7 @@ export async function finalizeSuccess(
     },
     {
       sessionId,
-      charge: {
-        transactionId: transaction.transactionId,
-        state: transaction.state,
-        successTransId: transaction.successTransId,
-        ofdUrl: transaction.ofdUrl,
-        cardId: transaction.cardId,
-      },
+      charge: atmosChargeReading(transaction),
       source,
       actor: "gateway",
     },

@@ -14,20 +14,20 @@ const RENEWAL_ACCOUNT = /^7\d{12}$/;
 export async function renewalCallbackReply(
   db: Database,
   account: string,
-  transactionId: number | null,
+  externalId: string | null,
   amount: number | null,
 ): Promise<CallbackReply | null> {
   if (!RENEWAL_ACCOUNT.test(account)) return null;
   const [attempt] = await db
     .select({
-      transactionId: renewalAttempts.transactionId,
+      externalId: renewalAttempts.externalId,
       amount: renewalAttempts.amount,
       status: renewalAttempts.status,
     })
     .from(renewalAttempts)
     .where(eq(renewalAttempts.id, Number(account.slice(1))));
   if (!attempt) return { status: 0, message: "Invoice not found" };
-  if (transactionId === null || attempt.transactionId !== transactionId) {
+  if (externalId === null || attempt.externalId !== externalId) {
     return { status: 0, message: "Transaction not found" };
   }
   if (amount === null || amount !== attempt.amount) return { status: 0, message: "Amount mismatch" };

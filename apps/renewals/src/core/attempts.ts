@@ -1,10 +1,10 @@
-import type { AtmosTransaction } from "@obuna/atmos";
 import {
   completeRenewalPayment,
   failRenewalAttempt,
   holdDuplicatePeriodCharge,
   isUniqueViolation,
   markAttemptUnknown as markUnknownInCore,
+  type ProviderPayment,
   type RenewalFailure,
 } from "@obuna/billing";
 import type { RenewalContext } from "./deps";
@@ -12,7 +12,7 @@ import type { RenewalContext } from "./deps";
 export { nextCheckDelayMs, renewalIdempotencyKey } from "@obuna/billing";
 
 /**
- * The ATMOS `account` of a renewal charge: digits only (ATMOS expects a numeric account), unique per
+ * The provider reference (ATMOS `account`) of a renewal charge: digits only (ATMOS expects a numeric account), unique per
  * attempt, and recognisable — renewal accounts start with 7 and are 13 digits long.
  */
 export function renewalAccount(attemptId: number): string {
@@ -32,25 +32,25 @@ export type SuccessResolution =
 export async function resolveAttemptSuccess(
   ctx: RenewalContext,
   attemptId: number,
-  atmosTx: Pick<AtmosTransaction, "transactionId" | "successTransId" | "ofdUrl">,
+  payment: Pick<ProviderPayment, "externalId" | "settlementId" | "receiptUrl">,
 ): Promise<SuccessResolution> {
   const charge = {
-    transactionId: atmosTx.transactionId,
-    successTransId: atmosTx.successTransId,
-    receiptUrl: atmosTx.ofdUrl,
+    externalId: payment.externalId,
+    settlementId: payment.settlementId,
+    receiptUrl: payment.receiptUrl,
   };
   let result: Awaited<ReturnType<typeof completeRenewalPayment>>;
   try {
     result = await ctx.db.transaction((tx) => completeRenewalPayment(tx, ctx, { attemptId, charge }));
   } catch (error) {
-    // payments_one_success_per_renewal_period_key: this period is already paid, so ATMOS confirmed a
+    // payments_one_success_per_renewal_period_key: this period is already paid, so the provider confirmed a
     // second charge for it. Never a second grant: the attempt is held for an operator (refund).
     if (!isUniqueViolation(error)) throw error;
     const held = await ctx.db.transaction((tx) =>
-      holdDuplicatePeriodCharge(tx, ctx, { attemptId, transactionId: atmosTx.transactionId }),
+      holdDuplicatePeriodCharge(tx, ctx, { attemptId, externalId: charge.externalId }),
     );
     ctx.logger.error(
-      { attemptId, transactionId: atmosTx.transactionId },
+      { attemptId, transactionId: payment.externalId },
       "second confirmed charge for a paid renewal period",
     );
     if (held.status === "held") await ctx.flushNotifications(held.notificationIds);
@@ -108,7 +108,7 @@ export async function resolveAttemptFailure(
 export async function markAttemptUnknown(
   ctx: RenewalContext,
   attemptId: number,
-  input: { transactionId: number; code: string; message: string },
+  input: { externalId: string; code: string; message: string },
 ) {
   await markUnknownInCore(ctx.db, ctx, { attemptId, ...input });
 }

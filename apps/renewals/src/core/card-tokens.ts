@@ -1,6 +1,5 @@
 import { eraseRetiredCardToken, eraseStaleSessionBinding, type TokenErasure } from "@obuna/billing";
 import { findRetiredCardsWithToken, findSessionsWithStaleBinding } from "@obuna/db/queries";
-import { atmosCardRemover } from "./card-provider";
 import type { RenewalContext } from "./deps";
 
 /** A removed or parked card keeps its token this long (a late payment may still un-park it). */
@@ -18,7 +17,7 @@ export const RETIRED_CARD_TOKEN_KEPT_MS = 24 * 3_600_000;
 export async function eraseRetiredCardTokens(ctx: RenewalContext, options: { limit?: number } = {}) {
   const now = ctx.clock();
   const before = new Date(now.getTime() - RETIRED_CARD_TOKEN_KEPT_MS);
-  const deps = { cardTokenKey: ctx.cardTokenKey, provider: atmosCardRemover(ctx.atmos) };
+  const deps = { cardTokenKey: ctx.cardTokenKey, provider: ctx.provider };
   let erased = 0;
   let deferred = 0;
   const count = (outcome: TokenErasure, log: Record<string, unknown>) => {
@@ -40,7 +39,7 @@ export async function eraseRetiredCardTokens(ctx: RenewalContext, options: { lim
     count(
       await eraseStaleSessionBinding(ctx.db, deps, {
         sessionId: session.id,
-        providerCardId: session.bindCardId!,
+        cardRef: session.bindCardRef!,
         before,
         actor: "renewals",
         now,

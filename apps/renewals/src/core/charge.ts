@@ -1,5 +1,4 @@
-import { type AtmosError, type AtmosOfdItem, isAtmosError, TOKEN_PAYMENT_OTP } from "@obuna/atmos";
-import { writeAudit } from "@obuna/billing";
+import { isProviderError, type ProviderError, type ReceiptLine, writeAudit } from "@obuna/billing";
 import {
   insertRenewalAttempt,
   listPeriodAttempts,
@@ -33,7 +32,7 @@ export type ChargeOutcome =
   | { status: "unknown"; attemptId: number }
   | { status: "not_charged"; attemptId: number; error: string; retryable: boolean };
 
-/** Kinds that mean the card (or its owner's account) said no. Everything else is on our side or ATMOS's. */
+/** Kinds that mean the card (or its owner's account) said no. Everything else is on our side or the provider's. */
 const DECLINE_KINDS = new Set<string>([
   "insufficient_funds",
   "card_expired",
@@ -49,7 +48,7 @@ interface StartedAttempt {
   cardToken: string;
   subscriptionId: number;
   /** The fiscal receipt of this charge: the plan's IKPU/package code/VAT line. */
-  ofdItems: AtmosOfdItem[];
+  receipt: ReceiptLine[];
 }
 
 /**
@@ -105,7 +104,7 @@ async function startAttempt(
         cardToken: card.cardToken,
         subscriptionId: sub.id,
         // The receipt line is what this charge takes: the subscription's own renewal price.
-        ofdItems: planReceiptItems(plan!, amount),
+        receipt: planReceiptItems(plan!, amount),
       };
     });
   } catch (error) {
@@ -164,7 +163,7 @@ async function claimChargeSend(
         entityType: "subscription",
         entityId: subscriptionId,
         reason: refused,
-        details: { attemptId, transactionId: attempt.transactionId },
+        details: { attemptId, transactionId: attempt.externalId },
       },
       now,
     );
@@ -172,7 +171,7 @@ async function claimChargeSend(
   });
 }
 
-function failureFrom(error: AtmosError): FailureInput {
+function failureFrom(error: ProviderError): FailureInput {
   return {
     code: error.code ?? error.kind,
     message: error.message,
@@ -185,10 +184,10 @@ function failureFrom(error: AtmosError): FailureInput {
 /**
  * Charges one subscription for one billing period.
  *
- * We compose create → pre-apply (token) → apply ourselves instead of `chargeCardToken` so the ATMOS
- * transaction id is on the attempt row the moment `create` returns: a worker killed after that point
- * leaves an attempt the janitor can resolve with `getTransaction`; one killed before it leaves an
- * attempt without a transaction, which provably charged nothing (no pre-apply/apply was sent).
+ * We compose create → prepare (saved card) → confirm ourselves instead of `chargeSavedCard` so the
+ * provider's payment id is on the attempt row the moment `createPayment` returns: a worker killed after
+ * that point leaves an attempt the janitor can resolve with `getPayment`; one killed before it leaves
+ * an attempt without a payment, which provably charged nothing (no prepare/confirm was sent).
  */
 export async function chargeSubscription(
   ctx: RenewalContext,
@@ -203,21 +202,21 @@ export async function chargeSubscription(
   const { attemptId } = started;
   const log = ctx.logger.child({ subscriptionId: started.subscriptionId, attemptId });
   let stage: "create" | "pre_apply" | "apply" = "create";
-  let transactionId: number | null = null;
+  let transactionId: string | null = null;
   try {
     const cardToken = revealCardToken({ cardToken: started.cardToken }, ctx.cardTokenKey);
-    const created = await ctx.atmos.createTransaction({
+    const created = await ctx.provider.createPayment({
       amount: started.amount,
-      account: renewalAccount(attemptId),
-      details: `Obuna renewal ${started.subscriptionId}`,
+      reference: renewalAccount(attemptId),
+      description: `Obuna renewal ${started.subscriptionId}`,
     });
-    transactionId = created.transactionId;
+    transactionId = created.externalId;
     if (!(await recordAttemptTransaction(ctx.db, attemptId, transactionId))) {
       log.warn({ transactionId }, "attempt was resolved by the janitor meanwhile; not charging");
       return { status: "skipped", reason: "attempt resolved meanwhile" };
     }
     stage = "pre_apply";
-    await ctx.atmos.preApplyToken({ transactionId, cardToken });
+    await ctx.provider.prepareSavedCardPayment({ externalId: transactionId, cardToken });
     const claim = await claimChargeSend(ctx, attemptId, started.subscriptionId);
     if (!claim.send) {
       log.info({ transactionId, reason: claim.reason }, "renewal not charged: cancelled before the charge");
@@ -225,14 +224,13 @@ export async function chargeSubscription(
     }
     stage = "apply";
     // The fiscal apply: the charge and its receipt.
-    const applied = await ctx.atmos.apply({
-      transactionId,
-      otp: TOKEN_PAYMENT_OTP,
-      ofdItems: started.ofdItems,
+    const applied = await ctx.provider.confirmSavedCardPayment({
+      externalId: transactionId,
+      receipt: started.receipt,
     });
     if (applied.state !== "confirmed") {
       await markAttemptUnknown(ctx, attemptId, {
-        transactionId,
+        externalId: transactionId,
         code: applied.statusCode ?? "NOT_CONFIRMED",
         message: `apply answered state ${applied.state}`,
       });
@@ -245,39 +243,42 @@ export async function chargeSubscription(
     log.info({ transactionId, paymentId: resolved.paymentId }, "renewal charged");
     return { status: "success", attemptId, paymentId: resolved.paymentId };
   } catch (error) {
-    const atmosError = isAtmosError(error) ? error : null;
+    const providerError = isProviderError(error) ? error : null;
     // An answer that may hide a charge (lost answer, unrecognised code) is never a final decline.
-    const unclear = atmosError?.outcomeUnknown || atmosError?.kind === "unrecognised_result";
-    if (atmosError && !unclear && DECLINE_KINDS.has(atmosError.kind)) {
-      const resolved = await resolveAttemptFailure(ctx, attemptId, failureFrom(atmosError));
-      log.info({ transactionId, kind: atmosError.kind, code: atmosError.code }, "renewal declined");
+    const unclear = providerError?.outcomeUnknown || providerError?.kind === "unrecognised_result";
+    if (providerError && !unclear && DECLINE_KINDS.has(providerError.kind)) {
+      const resolved = await resolveAttemptFailure(ctx, attemptId, failureFrom(providerError));
+      log.info({ transactionId, kind: providerError.kind, code: providerError.code }, "renewal declined");
       if (resolved.status !== "declined") return { status: "skipped", reason: "attempt resolved meanwhile" };
       return { ...resolved, status: "declined", attemptId };
     }
     if (stage === "apply" && transactionId !== null) {
-      // The apply may have charged the card: never retry blindly, let the janitor ask ATMOS.
+      // The confirm may have charged the card: never retry blindly, let the janitor ask the provider.
       await markAttemptUnknown(ctx, attemptId, {
-        transactionId,
-        code: atmosError?.code ?? atmosError?.kind ?? "UNKNOWN",
+        externalId: transactionId,
+        code: providerError?.code ?? providerError?.kind ?? "UNKNOWN",
         message: error instanceof Error ? error.message : String(error),
       });
-      log.warn({ transactionId, kind: atmosError?.kind }, "renewal outcome unknown; the janitor will check");
+      log.warn(
+        { transactionId, kind: providerError?.kind },
+        "renewal outcome unknown; the janitor will check",
+      );
       return { status: "unknown", attemptId };
     }
     // Before apply no money can move: the attempt failed without a charge and may be tried again.
-    const code = `NOT_CHARGED:${atmosError?.kind ?? "internal"}`;
+    const code = `NOT_CHARGED:${providerError?.kind ?? "internal"}`;
     await resolveAttemptFailure(ctx, attemptId, {
       code,
       message: error instanceof Error ? error.message : String(error),
-      kind: atmosError?.kind ?? null,
+      kind: providerError?.kind ?? null,
       isDecline: false,
       hardDecline: false,
     });
-    log.warn({ transactionId, stage, kind: atmosError?.kind }, "renewal not charged");
-    const transient = atmosError
-      ? atmosError.retryable ||
-        atmosError.outcomeUnknown ||
-        ["timeout", "network", "server_error"].includes(atmosError.kind)
+    log.warn({ transactionId, stage, kind: providerError?.kind }, "renewal not charged");
+    const transient = providerError
+      ? providerError.retryable ||
+        providerError.outcomeUnknown ||
+        ["timeout", "network", "server_error"].includes(providerError.kind)
       : true;
     return { status: "not_charged", attemptId, error: code, retryable: transient };
   }

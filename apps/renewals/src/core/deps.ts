@@ -1,4 +1,3 @@
-import type { AtmosClient } from "@obuna/atmos";
 import type { PaymentProvider } from "@obuna/billing";
 import type { NotificationJob } from "@obuna/contracts/jobs";
 import type { CardTokenKey, Database } from "@obuna/db";
@@ -9,8 +8,6 @@ import type { RenewalPolicy } from "../env";
 /** What the renewal logic needs; every function below takes it, so tests call them directly. */
 export interface RenewalContext {
   db: Database;
-  /** Interim: the ATMOS client, while the charge path still speaks ATMOS; it moves to `provider`. */
-  atmos: AtmosClient;
   /** The card rail behind the PaymentProvider port (built in the composition root). */
   provider: PaymentProvider;
   policy: RenewalPolicy;

@@ -1,5 +1,9 @@
-import { isAtmosError } from "@obuna/atmos";
-import { rescheduleAttemptCheck, resolveAttemptCharge } from "@obuna/billing";
+import {
+  isProviderError,
+  type ProviderPayment,
+  rescheduleAttemptCheck,
+  resolveAttemptCharge,
+} from "@obuna/billing";
 import type { RenewalAttempt } from "@obuna/db";
 import { findAttemptsToCheck } from "@obuna/db/queries";
 import { resolveAttemptFailure, resolveAttemptSuccess } from "./attempts";
@@ -14,7 +18,7 @@ async function reschedule(ctx: RenewalContext, attempt: RenewalAttempt, note: st
 
 /**
  * Resolves one attempt whose outcome we do not know: an `unknown` one (lost apply answer, timeout)
- * or a stale `pending` one (the worker died). ATMOS's `getTransaction` is the source of truth; the
+ * or a stale `pending` one (the worker died). The provider's `getPayment` is the source of truth; the
  * outcome is applied through the same exactly-once functions the worker uses.
  */
 export async function resolveAttempt(
@@ -22,7 +26,7 @@ export async function resolveAttempt(
   attempt: RenewalAttempt,
 ): Promise<JanitorResolution> {
   const log = ctx.logger.child({ attemptId: attempt.id, subscriptionId: attempt.subscriptionId });
-  if (attempt.transactionId === null) {
+  if (attempt.externalId === null) {
     // No ATMOS transaction was recorded, so no pre-apply/apply was ever sent: nothing was charged.
     const r = await resolveAttemptFailure(ctx, attempt.id, {
       code: "NOT_CHARGED:worker_lost",
@@ -35,12 +39,13 @@ export async function resolveAttempt(
     log.info({ result: r.status }, "janitor: stale attempt without transaction closed as not charged");
     return r.status === "already_resolved" ? "already_resolved" : "not_charged";
   }
-  let state: Awaited<ReturnType<RenewalContext["atmos"]["getTransaction"]>>;
+  let state: ProviderPayment;
   try {
-    state = await ctx.atmos.getTransaction(attempt.transactionId);
+    state = await ctx.provider.getPayment(attempt.externalId);
   } catch (error) {
-    if (isAtmosError(error) && error.kind === "transaction_not_found") {
+    if (isProviderError(error) && error.kind === "payment_not_found") {
       const r = await resolveAttemptFailure(ctx, attempt.id, {
+        // The code operators and reports know (renewal_attempts.error_code), kept across providers.
         code: "NOT_CHARGED:transaction_not_found",
         message: error.message,
         kind: error.kind,
@@ -50,8 +55,8 @@ export async function resolveAttempt(
       return r.status === "already_resolved" ? "already_resolved" : "not_charged";
     }
     log.warn(
-      { kind: isAtmosError(error) ? error.kind : "internal" },
-      "janitor: ATMOS get failed; will ask again",
+      { kind: isProviderError(error) ? error.kind : "internal" },
+      "janitor: provider getPayment failed; will ask again",
     );
     return reschedule(ctx, attempt, "get transaction failed");
   }
@@ -59,10 +64,7 @@ export async function resolveAttempt(
   const resolution = resolveAttemptCharge(attempt, state);
   if (resolution.next === "complete") {
     const r = await resolveAttemptSuccess(ctx, attempt.id, state);
-    log.info(
-      { transactionId: attempt.transactionId, result: r.status },
-      "janitor: charge confirmed at ATMOS",
-    );
+    log.info({ transactionId: attempt.externalId, result: r.status }, "janitor: charge confirmed at ATMOS");
     return r.status === "success" ? "success" : "already_resolved";
   }
   if (resolution.next === "fail" && !resolution.giveUp) {
@@ -71,7 +73,7 @@ export async function resolveAttempt(
     // apply it is not the card's fault. Never a success: the period is not extended.
     const r = await resolveAttemptFailure(ctx, attempt.id, resolution.failure);
     log.info(
-      { transactionId: attempt.transactionId, result: r.status },
+      { transactionId: attempt.externalId, result: r.status },
       "janitor: transaction closed without payment",
     );
     return r.status === "already_resolved" ? "already_resolved" : r.status;
@@ -83,7 +85,7 @@ export async function resolveAttempt(
       {
         kind: "admin_alert",
         alert: "unknown_outcomes",
-        text: `Renewal attempt ${attempt.id}: ATMOS transaction ${attempt.transactionId} still ${state.state}; closed as not charged.`,
+        text: `Renewal attempt ${attempt.id}: ATMOS transaction ${attempt.externalId} still ${state.state}; closed as not charged.`,
       },
       `renewal-stuck-${attempt.id}`,
     );

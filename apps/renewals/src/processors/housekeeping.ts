@@ -1,5 +1,4 @@
-import { createChargeReader } from "@obuna/atmos";
-import { recheckStuckSessions } from "@obuna/billing";
+import { providerChargeReader, recheckStuckSessions } from "@obuna/billing";
 import { expireStalePaymentSessions } from "@obuna/db/queries";
 import { checkAdminAlerts } from "../core/admin-alerts";
 import { eraseRetiredCardTokens } from "../core/card-tokens";
@@ -67,11 +66,11 @@ export const stuckSessionRecheckProcessor: PeriodicProcessor = async (ctx) => {
     cardTokenKey: ctx.cardTokenKey,
     actor: "renewals",
     onCardRefused: (info) =>
-      ctx.logger.warn(info, "SECURITY: ATMOS charged another card than the one this session bound"),
-    readCharge: createChargeReader(ctx.atmos, (error, transactionId) =>
+      ctx.logger.warn(info, "SECURITY: the provider charged another card than the one this session bound"),
+    readCharge: providerChargeReader(ctx.provider, (error, externalId) =>
       ctx.logger.warn(
-        { transactionId, err: (error as Error).message },
-        "stuck session: ATMOS could not be asked",
+        { transactionId: externalId, err: (error as Error).message },
+        "stuck session: the provider could not be asked",
       ),
     ),
   });

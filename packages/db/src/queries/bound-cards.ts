@@ -1,8 +1,11 @@
 import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lte, ne, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { type CardTokenKey, decryptCardToken, encryptCardToken } from "../crypto";
-import { boundCards, paymentSessions, subscriptions, users } from "../schema/index";
+import { boundCards, type paymentProvider, paymentSessions, subscriptions, users } from "../schema/index";
 import { type ListPage, pageTotal, searchCondition, userRef } from "./list-page";
+
+/** A payment provider, as the `payment_provider` column names it. */
+export type PaymentProviderName = (typeof paymentProvider.enumValues)[number];
 
 /** A card its user still has: active, or deactivated (an admin may turn it back on). */
 export const LIVE_CARD_STATUSES = ["active", "deactivated"] as const;
@@ -26,7 +29,10 @@ export async function listCardsByUser(db: DbOrTx, userId: number) {
 export interface BindCardInput {
   userId: number;
   cardToken: string;
-  cardId: number;
+  /** The provider that holds the binding; the column's default ('atmos') when left out. */
+  provider?: PaymentProviderName;
+  /** The provider's card reference, as text (ATMOS card_id: `String(cardId)`). */
+  cardRef: string;
   panMasked: string;
   expiry: string;
   cardType: "uzcard" | "humo" | "visa" | "mastercard";
@@ -57,7 +63,7 @@ export async function saveEncryptedBoundCard(
       updatedAt: now,
     })
     .onConflictDoUpdate({
-      target: [boundCards.userId, boundCards.cardId],
+      target: [boundCards.userId, boundCards.provider, boundCards.cardRef],
       set: {
         cardToken: values.cardToken,
         panMasked: values.panMasked,
@@ -74,15 +80,13 @@ export async function saveEncryptedBoundCard(
 }
 
 /**
- * Serialises every change of who holds one provider card (ATMOS card id) for the rest of the
+ * Serialises every change of who holds one provider card (its card reference) for the rest of the
  * transaction: a removal's "does anyone else hold it" check, its call to the provider and its
  * "removed" mark run under it, and so does a payment success that makes a session's binding of the
  * same card a card row. Take it before locking any bound_cards row.
  */
-export async function lockProviderCard(tx: DbOrTx, providerCardId: number) {
-  await tx.execute(
-    sql`select pg_advisory_xact_lock(${PROVIDER_CARD_LOCK_SPACE}, hashtext(${String(providerCardId)}))`,
-  );
+export async function lockProviderCard(tx: DbOrTx, cardRef: string) {
+  await tx.execute(sql`select pg_advisory_xact_lock(${PROVIDER_CARD_LOCK_SPACE}, hashtext(${cardRef}))`);
 }
 /** The advisory-lock key space of provider cards (first half of the two-int key). */
 const PROVIDER_CARD_LOCK_SPACE = 18_001;
@@ -101,15 +105,17 @@ export type ProviderCardHolder =
  */
 export async function findOtherProviderCardHolder(
   db: DbOrTx,
-  providerCardId: number,
+  cardRef: string,
   except: { exceptCardId?: number; exceptSessionId?: string } = {},
+  provider: PaymentProviderName = "atmos",
 ): Promise<ProviderCardHolder | null> {
   const [row] = await db
     .select({ id: boundCards.id })
     .from(boundCards)
     .where(
       and(
-        eq(boundCards.cardId, providerCardId),
+        eq(boundCards.provider, provider),
+        eq(boundCards.cardRef, cardRef),
         inArray(boundCards.status, [...LIVE_CARD_STATUSES]),
         ...(except.exceptCardId === undefined ? [] : [ne(boundCards.id, except.exceptCardId)]),
       ),
@@ -122,7 +128,8 @@ export async function findOtherProviderCardHolder(
     .where(
       and(
         isNotNull(paymentSessions.bindCardToken),
-        eq(paymentSessions.bindCardId, providerCardId),
+        eq(paymentSessions.provider, provider),
+        eq(paymentSessions.bindCardRef, cardRef),
         inArray(paymentSessions.status, ["pending", "processing"]),
         ...(except.exceptSessionId === undefined ? [] : [ne(paymentSessions.id, except.exceptSessionId)]),
       ),
@@ -223,7 +230,7 @@ export async function findSessionsWithStaleBinding(db: DbOrTx, before: Date, lim
       id: paymentSessions.id,
       status: paymentSessions.status,
       updatedAt: paymentSessions.updatedAt,
-      bindCardId: paymentSessions.bindCardId,
+      bindCardRef: paymentSessions.bindCardRef,
       bindCardToken: paymentSessions.bindCardToken,
       bindCardMasked: paymentSessions.bindCardMasked,
     })
@@ -240,20 +247,20 @@ export async function findSessionsWithStaleBinding(db: DbOrTx, before: Date, lim
 }
 
 /**
- * Locks a session's pending binding of `providerCardId` if it is still stale (as in
+ * Locks a session's pending binding of `cardRef` if it is still stale (as in
  * findSessionsWithStaleBinding); a session locked by its own success right now is skipped (null),
  * never waited for (the success holds the session, then the provider-card lock: the opposite order).
  */
 export async function lockStaleSessionBinding(
   tx: DbOrTx,
-  input: { sessionId: string; providerCardId: number; before: Date },
+  input: { sessionId: string; cardRef: string; before: Date },
 ) {
   const [row] = await tx
     .select({
       id: paymentSessions.id,
       status: paymentSessions.status,
       updatedAt: paymentSessions.updatedAt,
-      bindCardId: paymentSessions.bindCardId,
+      bindCardRef: paymentSessions.bindCardRef,
       bindCardToken: paymentSessions.bindCardToken,
       bindCardMasked: paymentSessions.bindCardMasked,
     })
@@ -261,7 +268,7 @@ export async function lockStaleSessionBinding(
     .where(
       and(
         eq(paymentSessions.id, input.sessionId),
-        eq(paymentSessions.bindCardId, input.providerCardId),
+        eq(paymentSessions.bindCardRef, input.cardRef),
         isNotNull(paymentSessions.bindCardToken),
         lte(paymentSessions.updatedAt, input.before),
         sql`${paymentSessions.status} <> 'processing'`,
@@ -325,7 +332,7 @@ export async function listBoundCards(
     .select({
       card: {
         id: boundCards.id,
-        cardId: boundCards.cardId,
+        cardRef: boundCards.cardRef,
         panMasked: boundCards.panMasked,
         cardType: boundCards.cardType,
         expiry: boundCards.expiry,

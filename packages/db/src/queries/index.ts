@@ -1,6 +1,5 @@
 export * from "./admin-sessions";
 export * from "./alert-signals";
-export * from "./atmos-callbacks";
 export * from "./audit-log";
 export * from "./bound-cards";
 export * from "./calendar";
@@ -11,6 +10,7 @@ export * from "./payment-sessions";
 export * from "./payments";
 export * from "./plans";
 export * from "./premium-events";
+export * from "./provider-callbacks";
 export * from "./renewal-attempts";
 export * from "./renewals";
 export * from "./stars";

@@ -154,7 +154,7 @@ export async function findStuckPaymentSessions(db: DbOrTx, o: { updatedBefore: D
 export async function listSessionIdsByReference(db: DbOrTx, references: string[]) {
   if (references.length === 0) return [];
   return db
-    .select({ id: paymentSessions.id, reference: paymentSessions.atmosAccount })
+    .select({ id: paymentSessions.id, reference: paymentSessions.providerReference })
     .from(paymentSessions)
-    .where(inArray(paymentSessions.atmosAccount, references));
+    .where(inArray(paymentSessions.providerReference, references));
 }

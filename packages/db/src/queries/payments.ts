@@ -211,7 +211,7 @@ export async function listProviderPaymentsSince(db: DbOrTx, since: Date) {
   return db
     .select()
     .from(payments)
-    .where(and(gte(payments.createdAt, since), isNotNull(payments.transactionId)));
+    .where(and(gte(payments.createdAt, since), isNotNull(payments.externalId)));
 }
 
 /**
@@ -238,10 +238,10 @@ export async function listPaymentsByIds(db: DbOrTx, ids: number[]) {
 }
 
 /** The payments holding any of these provider payment ids. */
-export async function listPaymentsByProviderIds(db: DbOrTx, transactionIds: number[]) {
-  if (transactionIds.length === 0) return [];
+export async function listPaymentsByProviderIds(db: DbOrTx, externalIds: string[]) {
+  if (externalIds.length === 0) return [];
   return db
-    .select({ id: payments.id, transactionId: payments.transactionId, status: payments.status })
+    .select({ id: payments.id, externalId: payments.externalId, status: payments.status })
     .from(payments)
-    .where(inArray(payments.transactionId, transactionIds));
+    .where(inArray(payments.externalId, externalIds));
 }

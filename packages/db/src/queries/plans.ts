@@ -25,13 +25,14 @@ type FiscalPlan = { nameUz: string; ikpuCode: string; packageCode: string; vatPe
 
 /**
  * The fiscal receipt of one charge for a plan: one line with the plan's IKPU/MXIK code, package
- * code and VAT, the whole amount (tiyin), quantity 1. Shaped like `AtmosOfdItem` (@obuna/atmos).
+ * code and VAT, the whole amount (tiyin), quantity 1. Shaped like the PaymentProvider port's
+ * `ReceiptLine` (@obuna/provider); the ATMOS adapter sends it as `ofd_items`.
  * The line text is in Uzbek, the receipt's language.
  */
 export function planReceiptItems(plan: FiscalPlan, amount: number) {
   return [
     {
-      ofdCode: plan.ikpuCode,
+      code: plan.ikpuCode,
       name: `Obuna Premium: ${plan.nameUz}`,
       amount,
       quantity: 1,

@@ -157,7 +157,7 @@ export async function listPeriodAttempts(db: DbOrTx, subscriptionId: number, per
 const recordAttemptTransactionQuery = preparedQuery("record_attempt_transaction", (db) =>
   db
     .update(renewalAttempts)
-    .set({ transactionId: sql.placeholder("transactionId") as unknown as number })
+    .set({ externalId: sql.placeholder("externalId") as unknown as string })
     .where(and(eq(renewalAttempts.id, sql.placeholder("attemptId")), eq(renewalAttempts.status, "pending")))
     .returning({ id: renewalAttempts.id })
     .prepare("record_attempt_transaction"),
@@ -167,8 +167,8 @@ const recordAttemptTransactionQuery = preparedQuery("record_attempt_transaction"
  * Records the ATMOS transaction on a still-pending attempt. Returns false when the attempt is no
  * longer pending (the janitor gave it up): the caller must then stop before any money can move.
  */
-export async function recordAttemptTransaction(db: DbOrTx, attemptId: number, transactionId: number) {
-  const rows = await recordAttemptTransactionQuery(db, { attemptId, transactionId });
+export async function recordAttemptTransaction(db: DbOrTx, attemptId: number, externalId: string) {
+  const rows = await recordAttemptTransactionQuery(db, { attemptId, externalId });
   return rows.length === 1;
 }
 

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, char, check, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, char, check, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { identityId, refId, timestamps, timestamptz } from "./columns";
-import { boundCardStatus, cardType } from "./enums";
+import { boundCardStatus, cardType, paymentProvider } from "./enums";
 import { users } from "./users";
 
 /** A card bound at ATMOS for renewals. Never holds a full card number. */
@@ -18,8 +18,10 @@ export const boundCards = pgTable(
      * dropped by the renewals maintenance (data we no longer need is data we cannot leak).
      */
     cardToken: text(),
-    /** ATMOS card_id */
-    cardId: bigint({ mode: "number" }).notNull(),
+    /** The provider that holds this binding. */
+    provider: paymentProvider().notNull().default("atmos"),
+    /** The provider's card reference, as text (ATMOS card_id). */
+    cardRef: text().notNull(),
     /** 986009******1840 */
     panMasked: text().notNull(),
     /** YYMM */
@@ -41,13 +43,13 @@ export const boundCards = pgTable(
     ...timestamps,
   },
   (t) => [
-    uniqueIndex("bound_cards_user_id_card_id_key").on(t.userId, t.cardId),
+    uniqueIndex("bound_cards_user_id_provider_card_ref_key").on(t.userId, t.provider, t.cardRef),
     index("bound_cards_user_id_active_idx").on(t.userId, t.isActive),
     /**
      * ATMOS keeps one binding per card for the merchant, whoever typed it: a removal at ATMOS first
-     * asks whether another live row shares the card id.
+     * asks whether another live row shares the card reference.
      */
-    index("bound_cards_card_id_idx").on(t.cardId),
+    index("bound_cards_provider_card_ref_idx").on(t.provider, t.cardRef),
     /** The old flags follow the status: a writer that sets only one of them is refused. */
     check("bound_cards_is_active_status_check", sql`${t.isActive} = (${t.status} = 'active')`),
     check(

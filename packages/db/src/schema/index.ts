@@ -1,5 +1,4 @@
 export * from "./admin-sessions";
-export * from "./atmos-callbacks";
 export * from "./audit-log";
 export * from "./bound-cards";
 export * from "./enums";
@@ -9,6 +8,7 @@ export * from "./payment-sessions";
 export * from "./payments";
 export * from "./plans";
 export * from "./premium-events";
+export * from "./provider-callbacks";
 export * from "./renewal-attempts";
 export * from "./subscriptions";
 export * from "./users";

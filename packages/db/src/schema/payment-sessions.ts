@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, char, index, integer, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { boolean, char, index, integer, pgTable, text, uuid } from "drizzle-orm/pg-core";
 import { refId, timestamps, timestamptz, tiyin } from "./columns";
-import { cardType, paymentSessionStatus } from "./enums";
+import { cardType, paymentProvider, paymentSessionStatus } from "./enums";
 import { plans } from "./plans";
 import { users } from "./users";
 
@@ -17,23 +17,29 @@ export const paymentSessions = pgTable(
       .notNull()
       .references(() => plans.id),
     status: paymentSessionStatus().notNull().default("pending"),
-    /** ATMOS merchant transaction id (merchant/pay/create). */
-    transactionId: bigint({ mode: "number" }).unique(),
-    /** The `account` we sent to ATMOS for this session; echoed back as invoice/account in callbacks. */
-    atmosAccount: text().unique(),
+    /** The payment provider that holds this session's transaction. */
+    provider: paymentProvider().notNull().default("atmos"),
+    /** The provider's transaction id, as text (ATMOS: the merchant/pay/create transaction id). */
+    externalId: text().unique(),
+    /**
+     * The reference we sent the provider for this session (ATMOS: the `account`, echoed back as
+     * invoice/account in callbacks).
+     */
+    providerReference: text().unique(),
     /** tiyin, copied from the plan when the session is created. */
     amount: tiyin().notNull(),
     autoRenew: boolean().notNull().default(false),
     cardMasked: text(),
-    /** ATMOS partner/bind-card/init transaction id when the card is being bound for renewals. */
-    bindTransactionId: bigint({ mode: "number" }),
+    /** The provider's card-binding id, as text (ATMOS: partner/bind-card/init transaction id). */
+    bindingId: text(),
     /**
      * The card this flow bound at ATMOS (bind-card/confirm, or the card ATMOS already held: ERR-133),
-     * by its ATMOS card id. It is NOT a card of the user yet: the success that charged exactly this
-     * card (the transaction's card id) creates or re-activates the user's `bound_cards` row, in the
-     * same database transaction. Replaced by each new card entry (pre-apply).
+     * by the provider's card reference as text (ATMOS card id). It is NOT a card of the user yet: the
+     * success that charged exactly this card (the transaction's card id) creates or re-activates the
+     * user's `bound_cards` row, in the same database transaction. Replaced by each new card entry
+     * (pre-apply).
      */
-    bindCardId: bigint({ mode: "number" }),
+    bindCardRef: text(),
     /**
      * That card's ATMOS token, AES-256-GCM encrypted with CARD_TOKEN_KEY; moved to `bound_cards` on
      * success, or erased (and the card removed at ATMOS unless a live card row shares it) by the

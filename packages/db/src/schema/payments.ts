@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, integer, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { index, integer, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { boundCards } from "./bound-cards";
 import { identityId, refId, timestamps, timestamptz, tiyin } from "./columns";
 import { paymentKind, paymentProvider, paymentStatus } from "./enums";
@@ -23,8 +23,10 @@ export const payments = pgTable(
     status: paymentStatus().notNull().default("pending"),
     /** tiyin */
     amount: tiyin().notNull(),
-    transactionId: bigint({ mode: "number" }),
-    successTransId: bigint({ mode: "number" }),
+    /** The provider's transaction id, as text (ATMOS transaction_id). */
+    externalId: text(),
+    /** The provider's settlement id of a success, as text (ATMOS success_trans_id). */
+    settlementId: text(),
     cardMasked: text(),
     errorCode: text(),
     errorMessage: text(),
@@ -55,7 +57,7 @@ export const payments = pgTable(
   },
   (t) => [
     index("payments_user_id_created_at_idx").on(t.userId, t.createdAt),
-    index("payments_transaction_id_idx").on(t.transactionId),
+    index("payments_external_id_idx").on(t.externalId),
     index("payments_status_created_at_idx").on(t.status, t.createdAt),
     // Admin's "no receipt" filter and reconcile: successful charges without a fiscal receipt.
     index("payments_success_without_receipt_idx")

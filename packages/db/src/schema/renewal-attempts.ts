@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, integer, pgTable, text, unique } from "drizzle-orm/pg-core";
+import { index, integer, pgTable, text, unique } from "drizzle-orm/pg-core";
 import { identityId, refId, timestamps, timestamptz, tiyin } from "./columns";
-import { renewalAttemptStatus } from "./enums";
+import { paymentProvider, renewalAttemptStatus } from "./enums";
 import { payments } from "./payments";
 import { subscriptions } from "./subscriptions";
 
@@ -21,7 +21,9 @@ export const renewalAttempts = pgTable(
     attemptNumber: integer().notNull(),
     status: renewalAttemptStatus().notNull().default("pending"),
     amount: tiyin().notNull(),
-    transactionId: bigint({ mode: "number" }),
+    provider: paymentProvider().notNull().default("atmos"),
+    /** The provider's transaction id, as text (ATMOS transaction_id). */
+    externalId: text(),
     paymentId: refId().references(() => payments.id),
     errorCode: text(),
     errorMessage: text(),

@@ -82,16 +82,15 @@ export async function refundPayment(
       paymentId,
       by,
       reverse: async (payment) => {
-        const externalId = payment.transactionId === null ? null : String(payment.transactionId);
         try {
           await deps.provider.reversePayment({
-            externalId: externalId ?? "",
-            settlementId: String(payment.successTransId),
+            externalId: payment.externalId ?? "",
+            settlementId: payment.settlementId,
             reason,
           });
           return { status: "reversed" };
         } catch (error) {
-          const result = await reverseOutcome(deps.provider, externalId, error);
+          const result = await reverseOutcome(deps.provider, payment.externalId, error);
           if (result === "unknown")
             return { status: "unknown", error: isProviderError(error) ? error.kind : "error" };
           if (result === "not_reversed") return { status: "not_reversed", error };
@@ -122,7 +121,7 @@ export async function refundPayment(
         recordRefundUnknown(tx, deps, {
           paymentId,
           by,
-          transactionId: outcome.transactionId,
+          externalId: outcome.externalId,
           error: outcome.error,
         }),
       );

@@ -1,12 +1,15 @@
 import { bigint, boolean, index, integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
 import { identityId, timestamptz } from "./columns";
+import { paymentProvider } from "./enums";
 
-/** Every callback ATMOS sent us, with what we answered: evidence for support and reconciliation. */
-export const atmosCallbacks = pgTable(
-  "atmos_callbacks",
+/** Every callback a payment provider sent us, with what we answered: evidence for support and reconciliation. */
+export const providerCallbacks = pgTable(
+  "provider_callbacks",
   {
     id: identityId(),
-    transactionId: bigint({ mode: "number" }),
+    provider: paymentProvider().notNull().default("atmos"),
+    /** The provider's transaction id, as text (ATMOS transaction_id). */
+    externalId: text(),
     account: text(),
     amount: bigint({ mode: "number" }),
     signValid: boolean().notNull(),
@@ -18,8 +21,8 @@ export const atmosCallbacks = pgTable(
     receivedAt: timestamptz().notNull().defaultNow(),
   },
   (t) => [
-    index("atmos_callbacks_transaction_id_idx").on(t.transactionId),
+    index("provider_callbacks_external_id_idx").on(t.externalId),
     // The retention purge deletes by age.
-    index("atmos_callbacks_received_at_idx").on(t.receivedAt),
+    index("provider_callbacks_received_at_idx").on(t.receivedAt),
   ],
 );
