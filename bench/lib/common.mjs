@@ -2,7 +2,7 @@
 // processes from their own package (their real entry points); libraries they depend on (hono,
 // postgres.js, bullmq, ioredis, telegram-test-api) are loaded from that app's node_modules.
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { cpus, totalmem } from "node:os";
@@ -138,4 +138,34 @@ export function writeDocsSection(id, markdown) {
   if (from >= 0 && to > from) text = text.slice(0, from) + block + text.slice(to + end.length);
   else text = `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, text);
+}
+
+let clockTicks = 100;
+try {
+  clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+} catch {}
+
+/**
+ * CPU time (user + system, ms) used so far by a process and every process under it (tsx runs the
+ * app as a child), from /proc (Linux). Unlike req/s it barely depends on what else the machine runs.
+ */
+export function processTreeCpuMs(rootPid) {
+  const stats = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Fields after the command (which may contain spaces) in parentheses.
+      const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      stats.set(Number(entry), { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) });
+    } catch {}
+  }
+  let ticks = 0;
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const pid = queue.pop();
+    ticks += stats.get(pid)?.ticks ?? 0;
+    for (const [child, s] of stats) if (s.ppid === pid) queue.push(child);
+  }
+  return (ticks * 1000) / clockTicks;
 }

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createAtmosClient } from "@obuna/atmos";
+import { createAtmosClient, createHttpTransport } from "@obuna/atmos";
 import { createAtmosProvider } from "@obuna/atmos/provider";
 import type { SandboxLedgerEntry } from "@obuna/atmos/sandbox";
 import { createDb, encryptCardToken, parseCardTokenKey } from "@obuna/db";
@@ -98,15 +98,17 @@ export async function runRenewalsBench() {
   const sandbox = await startSandboxProcess(LATENCY_MS);
   // Every ATMOS call the worker makes (the token included), counted on our side of the wire.
   let atmosCalls = 0;
+  const transport = createHttpTransport();
   const atmos = createAtmosClient({
     baseUrl: sandbox.url,
     consumerKey: "sandbox_consumer_key",
     consumerSecret: "sandbox_consumer_secret",
     storeId: "11054",
     timeoutMs: 30_000,
+    // The client's default transport, counted.
     fetch: (input, init) => {
       atmosCalls++;
-      return fetch(input, init);
+      return transport(input, init);
     },
   });
   const env = renewalsEnvSchema.parse({
@@ -345,14 +347,49 @@ Changes:
    the subscription, then its plan, then its card: now one locked read (\`lockSubscriptionForRenewal\`). 32 → 27
    statements per charge.
 Measured back to back with 2 000 charges under the same heavy load from other work (load average 18–23):
-19.1 → 13.8 ms of worker CPU per charge (−28 %). The 10 000-charge run of 2026-12-06 below ran under a load
-average of 16–19 from other suites on the same 2 cores: its total time says more about the machine than about
-the worker (the process got far less than a core), and its 9.9 ms of CPU per charge is the figure to compare
-(the first profile, on a quiet machine with the profiler on, gave 14 ms). The ≤ 60 s goal is not met.
-What is left, in the order of its weight: 27 statements per charge, each a socket write and a Postgres
-round trip (the six independent writes after the payment insert could go in one pipelined batch, and each step
-could be one statement); the remaining Drizzle-built inserts and updates in \`apps/renewals/src/core\`
-(about 10 % of the CPU); and \`fetch\` for three ATMOS calls.
+19.1 → 13.8 ms of worker CPU per charge (−28 %). The first pass's 10 000-charge run (396.8 s) ran under a load
+average of 16–19 from other suites on the same 2 cores: its total time said more about the machine than about
+the worker (the process got far less than a core), and its 9.9 ms of CPU per charge was the figure to compare
+(the first profile, on a quiet machine with the profiler on, gave 14 ms). The ≤ 60 s goal was not met.
+Left then: 27 statements per charge, each its own socket write and round trip; the Drizzle-built inserts and
+updates (about 10 % of the CPU); \`fetch\` for three ATMOS calls.
+
+Second pass (2026-12-06, the premium-events outbox had meanwhile added two statements: 29 per charge). Profile of
+3 000 charges (\`RENEWALS_BENCH_SUBS=3000 RENEWALS_BENCH_SWEEP=0 node --cpu-prof --import tsx bench/main.ts\` in
+apps/renewals): Postgres socket writes 25 % of the busy CPU, Drizzle 12 % self (its insert/update builders
+≈ 8 % inclusive), undici \`fetch\` ≈ 15 %, GC 8 %. Changes:
+3. Every write left on the charge path (insert the attempt, update it, insert the payment, extend the
+   subscription, mark the card used, the audit row, the premium event, and the event's subscription read and the
+   accepted-offer read) runs prepared: \`preparedInsert\` / \`preparedUpdateById\` (\`packages/db/src/prepared.ts\`)
+   build each set of columns once and bind values exactly as Drizzle does (dates as ISO text, JSON as jsonb,
+   null as SQL NULL), filling \`$onUpdate\` columns on every call (\`packages/db/test/prepared.test.ts\`).
+4. Statements of one transaction that do not need each other's answer are sent together
+   (\`pipelined\`, \`packages/db/src/pipeline.ts\`): postgres.js writes them in one go and Postgres runs them in
+   the order issued. Start: lock the subscription + read the period's attempts; claim: lock the attempt + lock
+   the subscription; completion: lock the subscription + read the accepted offer, then after the payment row
+   the six writes (extend the subscription, its user's role, the card's last use, the attempt, the audit row,
+   the receipt in the outbox) as one batch. \`pipelined\` waits for every statement even when one fails, so no
+   chain can issue a statement after the rollback, which postgres.js would run outside the transaction on a
+   pooled connection (\`packages/db/test/pipeline.test.ts\` shows that leak with a plain \`Promise.all\`).
+   Still 29 statements in four transactions plus one, but 21 round trips instead of 29. Every write of a step
+   is still in its one transaction, the attempt row is written before ATMOS is called, and the renewals and
+   billing tests are unchanged and green.
+5. The ATMOS client's default transport is a keep-alive \`node:http(s)\` one (\`packages/atmos/src/http-transport.ts\`)
+   instead of the global \`fetch\`: no WHATWG Request/Headers/web stream per call, headers and body in one write.
+   The client's fault tests (timeouts, resets, cut-off answers, refused connections) pass unchanged.
+Measured back to back with 2 000 charges (\`RENEWALS_BENCH_SUBS=2000 RENEWALS_BENCH_SWEEP=0 pnpm exec tsx
+bench/main.ts\` in apps/renewals; "before" = commit 603633f in its own worktree) under load averages of 11–38 from
+other engineers' suites, worker CPU per charge: before 6.5, 7.1, 7.2, 7.4 ms; after 3 and 4: 5.2, 5.1, 4.7 ms;
+after 5 as well: 4.1 ms against 7.4 ms for "before" in the same minute (−45 %). On a quiet machine (load average
+0.3–0.9) "before" took 6.4 ms per charge over 2 000, and 73.4 s at 5.4 ms per charge over 10 000.
+What is left: the four BEGIN/COMMIT pairs (8 of the 21 round trips: drizzle's transaction waits for BEGIN before
+the first statement and sends COMMIT after the last answer); the outbox hand-off after the commit (its own
+transaction of four statements around the Redis add); BullMQ's three scripts per charge; GC.
+The table: 10 000 charges after the second pass, the load average 11 when they started and about 27 by their end
+(other suites and benches on the same 2 cores): 3.11 ms of worker CPU per charge, against 5.4 ms for the same
+run on a quiet machine before this pass and 9.9 ms recorded after the first one. Its 102.9 s is the machine's
+figure, not the worker's: at 3.1 ms per charge the worker needs about 31 s of one core for the 10 000, so the
+≤ 60 s goal now depends on the worker getting most of a core; on this run, under this load, it is not met.
 
 ${table}
 ${end}`;

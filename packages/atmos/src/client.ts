@@ -7,6 +7,7 @@
 import { maskPan } from "@obuna/contracts/card";
 import type { z } from "zod";
 import { AtmosError, type AtmosErrorKind } from "./errors";
+import { createHttpTransport } from "./http-transport";
 import { inputSchemas, parseInput } from "./inputs";
 import type {
   AtmosBoundCard,
@@ -93,7 +94,8 @@ export function createAtmosClient(config: AtmosClientConfig): AtmosClient {
   const baseDelayMs = config.retry?.baseDelayMs ?? 250;
   const maxDelayMs = config.retry?.maxDelayMs ?? 4_000;
   const now = config.now ?? Date.now;
-  const doFetch = config.fetch ?? fetch;
+  // Default: keep-alive node:http(s), one write per request (http-transport.ts; docs/benchmarks.md).
+  const doFetch = config.fetch ?? createHttpTransport();
   const log = atmosLogger(config.logger);
   const storeId = String(config.storeId);
 

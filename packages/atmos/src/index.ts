@@ -7,6 +7,7 @@ export {
   type AtmosErrorKind,
   isAtmosError,
 } from "./errors";
+export { createHttpTransport } from "./http-transport";
 export type {
   AtmosBoundCard,
   AtmosCardSummary,

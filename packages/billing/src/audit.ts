@@ -1,5 +1,5 @@
 import type { Transaction } from "@obuna/db";
-import { auditLog } from "@obuna/db/schema";
+import { insertAuditEntry } from "@obuna/db/queries";
 
 /**
  * Every audited action, closed: a new action is added here, never spelled inline at a call site.
@@ -55,18 +55,13 @@ export interface AuditEntry {
 
 /** Writes the audit row inside the action's own transaction. Returns its id. */
 export async function writeAudit(tx: Transaction, entry: AuditEntry, now: Date): Promise<number> {
-  const [row] = await tx
-    .insert(auditLog)
-    .values({
-      actor: entry.actor,
-      action: entry.action,
-      entityType: entry.entityType,
-      entityId: String(entry.entityId),
-      reason: entry.reason ?? null,
-      details: entry.details ?? null,
-      createdAt: now,
-    })
-    .returning({ id: auditLog.id });
-  if (!row) throw new Error("audit row was not written");
-  return row.id;
+  return insertAuditEntry(tx, {
+    actor: entry.actor,
+    action: entry.action,
+    entityType: entry.entityType,
+    entityId: String(entry.entityId),
+    reason: entry.reason ?? null,
+    details: entry.details ?? null,
+    createdAt: now,
+  });
 }

@@ -1,4 +1,12 @@
-import type { DbOrTx, NewPayment, Payment, PaymentSession, RenewalAttempt, Transaction } from "@obuna/db";
+import {
+  type DbOrTx,
+  type NewPayment,
+  type Payment,
+  type PaymentSession,
+  pipelined,
+  type RenewalAttempt,
+  type Transaction,
+} from "@obuna/db";
 import {
   completeSession,
   deactivateCardAfterHardDecline,
@@ -29,6 +37,7 @@ import {
   grantPurchasedPeriod,
   markPastDue,
   type PeriodTaken,
+  renewalRefusal,
   takeBackPeriod,
 } from "./subscriptions";
 
@@ -361,14 +370,17 @@ export async function completeRenewalPayment(
   if (!attempt || (attempt.status !== "pending" && attempt.status !== "unknown")) {
     return { status: "already_resolved" };
   }
-  // The subscription (locked), its plan and its card in one round trip (docs/benchmarks.md, renewals).
-  const { subscription: sub, plan, card } = (await lockSubscriptionForRenewal(tx, attempt.subscriptionId))!;
+  // The subscription (locked), its plan and its card (docs/benchmarks.md, renewals), then the public
+  // offer its first accepted payment agreed to (a renewal carries it): sent together (`pipelined`).
+  const [locked, offer] = await pipelined([
+    lockSubscriptionForRenewal(tx, attempt.subscriptionId),
+    findAcceptedOffer(tx, attempt.subscriptionId),
+  ]);
+  const { subscription: sub, plan, card } = locked!;
   const period = {
     start: attempt.periodEnd,
     end: new Date(attempt.periodEnd.getTime() + plan.durationDays * DAY_MS),
   };
-  // A renewal carries the public offer its subscription's first accepted payment agreed to.
-  const offer = await findAcceptedOffer(tx, sub.id);
   const paymentId = await insertPayment(tx, {
     userId: sub.userId,
     subscriptionId: sub.id,
@@ -391,56 +403,63 @@ export async function completeRenewalPayment(
   // The user turned auto-renew off or removed the card after the charge was sent (a cancel that
   // commits first stops the charge: claimChargeSend). The charge is honoured and they are told so.
   const cancelledInFlight = !sub.autoRenew || !card?.isActive || card.removedAt !== null;
-  const extension = await extendForRenewal(tx, deps, { subscription: sub, period });
-  const extended = extension.status === "extended";
-  if (card) await markCardUsed(tx, card.id, now);
-  await updateRenewalAttempt(tx, attempt.id, {
-    status: "success",
-    paymentId,
-    externalId: input.charge.externalId,
-    nextCheckAt: null,
-    resolvedAt: now,
-    updatedAt: now,
-  });
-  await writeAudit(
-    tx,
-    {
-      actor: "renewals",
-      action: extended ? "renewal.succeeded" : "renewal.charged_without_extension",
-      entityType: "subscription",
-      entityId: sub.id,
-      reason: extended ? null : `subscription is ${sub.status} with end_date ${sub.endDate.toISOString()}`,
-      details: {
-        attemptId: attempt.id,
-        paymentId,
-        transactionId: input.charge.externalId,
-        amount: attempt.amount,
-      },
-    },
-    now,
-  );
-  const notificationId = extended
-    ? await recordNotification(
-        tx,
-        {
-          kind: cancelledInFlight ? "renewal_charged_after_cancel" : "renewal_succeeded",
-          userId: sub.userId,
+  // Whether the period extends the subscription is known from the locked row before any write.
+  const extended = renewalRefusal(sub, period) === null;
+  // The writes after the payment row depend on nothing they return: they are sent together
+  // (`pipelined`: run in this order, one round trip instead of one each). Any failure still rolls
+  // the whole transaction back.
+  const [extension, , , , notificationId] = await pipelined([
+    extendForRenewal(tx, deps, { subscription: sub, period }),
+    card ? markCardUsed(tx, card.id, now) : undefined,
+    updateRenewalAttempt(tx, attempt.id, {
+      status: "success",
+      paymentId,
+      externalId: input.charge.externalId,
+      nextCheckAt: null,
+      resolvedAt: now,
+      updatedAt: now,
+    }),
+    writeAudit(
+      tx,
+      {
+        actor: "renewals",
+        action: extended ? "renewal.succeeded" : "renewal.charged_without_extension",
+        entityType: "subscription",
+        entityId: sub.id,
+        reason: extended ? null : `subscription is ${sub.status} with end_date ${sub.endDate.toISOString()}`,
+        details: {
+          attemptId: attempt.id,
           paymentId,
-          subscriptionId: sub.id,
+          transactionId: input.charge.externalId,
+          amount: attempt.amount,
         },
-        paymentId,
-        now,
-      )
-    : await recordNotification(
-        tx,
-        {
-          kind: "admin_alert",
-          alert: "reconciliation",
-          text: `Renewal attempt ${attempt.id} was charged (payment ${paymentId}) but subscription ${sub.id} could not be extended; review and refund if needed.`,
-        },
-        `renewal-unextended-${attempt.id}`,
-        now,
-      );
+      },
+      now,
+    ),
+    extended
+      ? recordNotification(
+          tx,
+          {
+            kind: cancelledInFlight ? "renewal_charged_after_cancel" : "renewal_succeeded",
+            userId: sub.userId,
+            paymentId,
+            subscriptionId: sub.id,
+          },
+          paymentId,
+          now,
+        )
+      : recordNotification(
+          tx,
+          {
+            kind: "admin_alert",
+            alert: "reconciliation",
+            text: `Renewal attempt ${attempt.id} was charged (payment ${paymentId}) but subscription ${sub.id} could not be extended; review and refund if needed.`,
+          },
+          `renewal-unextended-${attempt.id}`,
+          now,
+        ),
+  ]);
+  if ((extension.status === "extended") !== extended) throw new Error("renewal extension decided twice");
   return {
     status: "completed",
     paymentId,

@@ -1,4 +1,4 @@
-import type { DbOrTx, Plan, Subscription, Transaction } from "@obuna/db";
+import { type DbOrTx, type Plan, pipelined, type Subscription, type Transaction } from "@obuna/db";
 import {
   extendedEndDate,
   getBoundCard,
@@ -54,17 +54,20 @@ async function applyPaidPeriod(
   now: Date,
   extra: Partial<Omit<Subscription, "id" | "userId" | "isActive" | "createdAt">>,
 ) {
-  await updateSubscription(tx, sub.id, {
-    ...extra,
-    endDate: end,
-    status: "active",
-    renewalAttempts: 0,
-    renewalError: null,
-    graceUntil: null,
-    nextRenewalAt: null,
-    updatedAt: now,
-  });
-  await setUserRole(tx, sub.userId, "premium");
+  // Two independent writes, sent together (`pipelined`: one round trip, run in this order).
+  await pipelined([
+    updateSubscription(tx, sub.id, {
+      ...extra,
+      endDate: end,
+      status: "active",
+      renewalAttempts: 0,
+      renewalError: null,
+      graceUntil: null,
+      nextRenewalAt: null,
+      updatedAt: now,
+    }),
+    setUserRole(tx, sub.userId, "premium"),
+  ]);
 }
 
 /**
@@ -160,6 +163,13 @@ export async function grantPurchasedPeriod(
   return { status: "started", subscriptionId, period };
 }
 
+/** Why a renewal's paid period cannot extend the subscription (null: it can), decided before any write. */
+export function renewalRefusal(sub: Subscription, period: Period): "not_live" | "period_moved" | null {
+  if (!isLive(sub)) return "not_live";
+  if (sub.endDate.getTime() !== period.start.getTime()) return "period_moved";
+  return null;
+}
+
 export type RenewalExtension =
   | { status: "extended" }
   | { status: "refused"; reason: "not_live" | "period_moved" };
@@ -175,8 +185,8 @@ export async function extendForRenewal(
   input: { subscription: Subscription; period: Period },
 ): Promise<RenewalExtension> {
   const { subscription: sub, period } = input;
-  if (!isLive(sub)) return { status: "refused", reason: "not_live" };
-  if (sub.endDate.getTime() !== period.start.getTime()) return { status: "refused", reason: "period_moved" };
+  const refused = renewalRefusal(sub, period);
+  if (refused) return { status: "refused", reason: refused };
   const now = deps.clock();
   await applyPaidPeriod(tx, sub, period.end, now, { lastRenewalAttempt: now });
   await recordPremiumEvent(tx, deps, { type: "premium.renewed", subscriptionId: sub.id, period: period.end });

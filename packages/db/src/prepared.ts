@@ -1,4 +1,9 @@
+import { type Column, eq, getTableColumns, sql, type Table } from "drizzle-orm";
+import type { PgInsertBase, PgTable } from "drizzle-orm/pg-core";
 import type { DbOrTx } from "./client";
+
+// biome-ignore lint/suspicious/noExplicitAny: drizzle's insert builder, whatever its table and mode.
+type PgInsertBuilder = PgInsertBase<any, any, any>;
 
 /**
  * What drizzle's `.prepare()` leaves on its prepared query (drizzle-orm 0.45, postgres-js driver):
@@ -56,4 +61,124 @@ export function preparedQuery<TValues extends Record<string, unknown>, TResult>(
     query.joinsNotNullableMap = built.joinsNotNullableMap;
     return query.execute(values) as Promise<TResult>;
   };
+}
+
+type Row = Record<string, unknown>;
+interface EncodingColumn {
+  mapToDriverValue(value: unknown): unknown;
+  defaultFn?: () => unknown;
+  onUpdateFn?: () => unknown;
+  default?: unknown;
+}
+interface Buildable {
+  prepare(name: string): { execute(values?: Row): Promise<unknown> };
+}
+
+/** A value drizzle writes as SQL (an expression), not as a bind parameter: such a write is not prepared. */
+function isExpression(value: unknown): boolean {
+  return typeof value === "object" && value !== null && "getSQL" in value;
+}
+
+/** What drizzle would bind for a non-null value of the column (an ISO string for a Date, JSON text…). */
+function encode(column: EncodingColumn, value: unknown): unknown {
+  return value === null ? null : column.mapToDriverValue(value);
+}
+
+/**
+ * A write whose columns vary by call (`insert … values(values)`, `update … set(set)`), prepared once
+ * per set of columns it is given: the same columns give the same SQL text, built once and run as a
+ * prepared statement (as {@link preparedQuery}), the values bound as drizzle would bind them.
+ * Columns drizzle fills itself (`$onUpdate`, `$defaultFn`) are filled here on every call, never
+ * frozen at build time. A value that is an SQL expression falls back to drizzle's own build (`plain`).
+ */
+function preparedByColumns<TArgs extends unknown[], TResult>(
+  name: string,
+  columns: Record<string, EncodingColumn>,
+  op: "insert" | "update",
+  build: (db: DbOrTx, slots: Row) => Buildable,
+  plain: (db: DbOrTx, values: Row, ...args: TArgs) => Promise<TResult>,
+  fixed: (...args: TArgs) => Row,
+) {
+  const byShape = new Map<string, (db: DbOrTx, values: Row) => Promise<unknown>>();
+  return async (db: DbOrTx, values: Row, ...args: TArgs): Promise<TResult> => {
+    const given = Object.keys(values).filter((k) => values[k] !== undefined);
+    if (given.some((k) => isExpression(values[k]))) return plain(db, values, ...args);
+    const filled: Row = {};
+    for (const [key, column] of Object.entries(columns)) {
+      if (values[key] !== undefined) continue;
+      if (op === "update" && column.onUpdateFn) filled[key] = column.onUpdateFn();
+      else if (op === "insert" && column.defaultFn) filled[key] = column.defaultFn();
+      else if (op === "insert" && column.default === undefined && column.onUpdateFn)
+        filled[key] = column.onUpdateFn();
+    }
+    const keys = [...given, ...Object.keys(filled)];
+    if (keys.some((k) => !(k in columns)) || Object.values(filled).some(isExpression))
+      return plain(db, values, ...args);
+    const shape = keys.join(",");
+    let run = byShape.get(shape);
+    if (!run) {
+      const statement = `${name}_${byShape.size}`;
+      run = preparedQuery(statement, (handle) =>
+        build(handle, Object.fromEntries(keys.map((k) => [k, sql`${sql.placeholder(k)}`]))).prepare(
+          statement,
+        ),
+      );
+      byShape.set(shape, run);
+    }
+    const bound: Row = fixed(...args);
+    for (const key of given) bound[key] = encode(columns[key]!, values[key]);
+    for (const [key, value] of Object.entries(filled)) bound[key] = encode(columns[key]!, value);
+    return (await run(db, bound)) as TResult;
+  };
+}
+
+/**
+ * `insert into <table> values (…) [finish: on conflict…, returning…]`, prepared per set of columns
+ * (see preparedByColumns). `finish` must not use the values: it is built once.
+ */
+export function preparedInsert<TResult>(
+  name: string,
+  table: Table,
+  finish: (insert: PgInsertBuilder) => Buildable,
+): (db: DbOrTx, values: Row) => Promise<TResult> {
+  const run = preparedByColumns<[], TResult>(
+    name,
+    getTableColumns(table) as unknown as Record<string, EncodingColumn>,
+    "insert",
+    (db, slots) => finish(db.insert(table as PgTable).values(slots as never) as unknown as PgInsertBuilder),
+    (db, values) =>
+      finish(
+        db.insert(table as PgTable).values(values as never) as unknown as PgInsertBuilder,
+      ) as unknown as Promise<TResult>,
+    () => ({}),
+  );
+  return (db, values) => run(db, values);
+}
+
+/**
+ * `update <table> set (…) where <id column> = $id [finish: returning…]`, prepared per set of
+ * columns (see preparedByColumns).
+ */
+export function preparedUpdateById<TResult = unknown>(
+  name: string,
+  table: Table,
+  idColumn: Column,
+): (db: DbOrTx, id: number, set: Row) => Promise<TResult> {
+  const run = preparedByColumns<[id: number], TResult>(
+    name,
+    getTableColumns(table) as unknown as Record<string, EncodingColumn>,
+    "update",
+    (db, slots) =>
+      db
+        .update(table as PgTable)
+        .set(slots as never)
+        .where(eq(idColumn, sql.placeholder("__id"))) as unknown as Buildable,
+    (db, values, id) =>
+      db
+        .update(table as PgTable)
+        .set(values as never)
+        .where(eq(idColumn, id)) as unknown as Promise<TResult>,
+    (id) => ({ __id: id }),
+  );
+  return (db, id, set) => run(db, set, id);
 }

@@ -1,14 +1,18 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/client";
 import {
+  insertAuditEntry,
+  insertRenewalAttempt,
   listPeriodAttempts,
   lockSubscription,
   lockSubscriptionForRenewal,
   recordAttemptTransaction,
+  updateRenewalAttempt,
+  updateSubscription,
   upsertTelegramUser,
 } from "../src/queries/index";
-import { plans, renewalAttempts, subscriptions } from "../src/schema/index";
+import { auditLog, plans, renewalAttempts, subscriptions } from "../src/schema/index";
 import { testDatabaseUrl } from "../src/testing/index";
 
 /**
@@ -97,5 +101,76 @@ describe("prepared hot-path queries", () => {
     release();
     await Promise.all([first, second]);
     expect(order).toEqual(["first commits", "second locked"]);
+  });
+
+  // The writes whose columns vary by call (insert/update, src/prepared.ts preparedInsert/preparedUpdateById).
+  it("bind each value as drizzle would: dates to the millisecond, null as SQL NULL, JSON as jsonb", async () => {
+    const { sub } = await newSubscription();
+    const at = new Date("2026-03-04T05:06:07.089Z");
+    const attemptId = await insertRenewalAttempt(db, {
+      subscriptionId: sub.id,
+      periodEnd: sub.endDate,
+      attemptNumber: 1,
+      amount: 100,
+      errorMessage: null,
+      nextCheckAt: at,
+      createdAt: at,
+      updatedAt: at,
+    });
+    await updateRenewalAttempt(db, attemptId, { status: "failed", errorCode: "X", resolvedAt: at });
+    await updateRenewalAttempt(db, attemptId, { errorCode: null, nextCheckAt: null });
+    const [row] = await db.select().from(renewalAttempts).where(eq(renewalAttempts.id, attemptId));
+    expect(row).toMatchObject({ status: "failed", errorCode: null, nextCheckAt: null, createdAt: at });
+    expect(row!.resolvedAt).toEqual(at);
+
+    const withNull = await insertAuditEntry(db, {
+      actor: "test",
+      action: "test.prepared",
+      entityType: "subscription",
+      entityId: String(sub.id),
+      details: null,
+      createdAt: at,
+    });
+    const withJson = await insertAuditEntry(db, {
+      actor: "test",
+      action: "test.prepared",
+      entityType: "subscription",
+      entityId: String(sub.id),
+      details: { a: 1, nested: { b: [true, null] } },
+      createdAt: at,
+    });
+    const rows = await db.execute<{ id: number; kind: string | null }>(
+      sql`select id, jsonb_typeof(details) as kind from audit_log where id in (${withNull}, ${withJson}) order by id`,
+    );
+    expect(rows.map((r) => r.kind)).toEqual([null, "object"]);
+    const [json] = await db.select().from(auditLog).where(eq(auditLog.id, withJson));
+    expect(json!.details).toEqual({ a: 1, nested: { b: [true, null] } });
+  });
+
+  it("fill $onUpdate columns on every call, never once when the statement is built", async () => {
+    const { sub } = await newSubscription();
+    const updatedAt = async () =>
+      (await db.select().from(subscriptions).where(eq(subscriptions.id, sub.id)))[0]!.updatedAt.getTime();
+    await updateSubscription(db, sub.id, { renewalError: "first" });
+    const first = await updatedAt();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await updateSubscription(db, sub.id, { renewalError: "second" });
+    expect(await updatedAt()).toBeGreaterThan(first);
+  });
+
+  it("run on the transaction's connection, and take an SQL expression through drizzle's own build", async () => {
+    const { sub } = await newSubscription();
+    const rolledBack = new Error("roll back");
+    await expect(
+      db.transaction(async (tx) => {
+        await updateSubscription(tx, sub.id, { renewalError: "inside" });
+        await updateSubscription(tx, sub.id, { renewalAttempts: sql`${subscriptions.renewalAttempts} + 2` });
+        const [row] = await tx.select().from(subscriptions).where(eq(subscriptions.id, sub.id));
+        expect(row).toMatchObject({ renewalError: "inside", renewalAttempts: sub.renewalAttempts + 2 });
+        throw rolledBack;
+      }),
+    ).rejects.toBe(rolledBack);
+    const [row] = await db.select().from(subscriptions).where(eq(subscriptions.id, sub.id));
+    expect(row).toMatchObject({ renewalError: null, renewalAttempts: sub.renewalAttempts });
   });
 });

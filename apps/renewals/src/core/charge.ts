@@ -1,4 +1,5 @@
 import { isProviderError, type ProviderError, type ReceiptLine, writeAudit } from "@obuna/billing";
+import { pipelined } from "@obuna/db";
 import {
   insertRenewalAttempt,
   listPeriodAttempts,
@@ -64,7 +65,13 @@ async function startAttempt(
   const now = ctx.clock();
   try {
     return await ctx.db.transaction(async (tx) => {
-      const locked = await lockSubscriptionForRenewal(tx, job.subscriptionId);
+      // The locked subscription (with its plan and card) and then the attempts of the job's period,
+      // sent together (`pipelined`: one round trip, the read runs once the lock is held). They are
+      // the subscription's period's attempts whenever the checks below let the charge go on.
+      const [locked, attempts] = await pipelined([
+        lockSubscriptionForRenewal(tx, job.subscriptionId),
+        listPeriodAttempts(tx, job.subscriptionId, job.periodEnd),
+      ]);
       if (!locked) return { skipped: "subscription not found" };
       const { subscription: sub, card, plan } = locked;
       if (sub.status !== "active" && sub.status !== "past_due")
@@ -79,7 +86,6 @@ async function startAttempt(
       }
       if (!sub.boundCardId) return { skipped: "no bound card" };
       if (!card?.isActive || card.removedAt || card.cardToken === null) return { skipped: "card not active" };
-      const attempts = await listPeriodAttempts(tx, sub.id, sub.endDate);
       const open = attempts.find(
         (a) => a.status === "pending" || a.status === "unknown" || a.status === "success",
       );
@@ -128,9 +134,12 @@ async function claimChargeSend(
 ): Promise<{ send: true } | { send: false; reason: string }> {
   const now = ctx.clock();
   return ctx.db.transaction(async (tx) => {
-    const attempt = await lockRenewalAttempt(tx, attemptId);
+    // The attempt's lock, then the subscription's: sent together (`pipelined`, one round trip, same order).
+    const [attempt, locked] = await pipelined([
+      lockRenewalAttempt(tx, attemptId),
+      lockSubscriptionForRenewal(tx, subscriptionId),
+    ]);
     if (attempt?.status !== "pending") return { send: false, reason: "attempt resolved meanwhile" };
-    const locked = await lockSubscriptionForRenewal(tx, subscriptionId);
     const sub = locked?.subscription;
     let refused: string | null = null;
     if (!sub || (sub.status !== "active" && sub.status !== "past_due")) refused = "subscription not live";

@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lte, ne, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { type CardTokenKey, decryptCardToken, encryptCardToken } from "../crypto";
+import { preparedUpdateById } from "../prepared";
 import { boundCards, type paymentProvider, paymentSessions, subscriptions, users } from "../schema/index";
 import { type ListPage, pageTotal, searchCondition, userRef } from "./list-page";
 
@@ -297,8 +298,11 @@ export async function eraseSessionBinding(db: DbOrTx, sessionId: string, before:
 
 /** A renewal charged this card. */
 export async function markCardUsed(db: DbOrTx, cardId: number, now: Date) {
-  await db.update(boundCards).set({ lastUsedAt: now }).where(eq(boundCards.id, cardId));
+  await updateBoundCardQuery(db, cardId, { lastUsedAt: now });
 }
+
+// Every renewal charge marks its card: prepared (src/prepared.ts).
+const updateBoundCardQuery = preparedUpdateById("update_bound_card", boundCards, boundCards.id);
 
 /** A hard decline (expired, blocked, unknown card): the card is taken out of renewals. */
 export async function deactivateCardAfterHardDecline(db: DbOrTx, cardId: number, now: Date) {

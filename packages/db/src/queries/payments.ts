@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, gte, inArray, isNotNull, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
+import { preparedInsert, preparedQuery } from "../prepared";
 import { paymentSessions, payments, plans, subscriptions, users } from "../schema/index";
 import type { NewPayment } from "../types";
 import { type ReportRow, TASHKENT_TZ } from "./calendar";
@@ -38,9 +39,14 @@ export async function lockPayment(tx: DbOrTx, paymentId: number) {
 
 /** Inserts a payment row; returns its id. */
 export async function insertPayment(tx: DbOrTx, values: NewPayment) {
-  const [row] = await tx.insert(payments).values(values).returning({ id: payments.id });
+  const [row] = await insertPaymentQuery(tx, values);
   return row!.id;
 }
+
+// Every renewal charge inserts one: prepared per set of columns (src/prepared.ts).
+const insertPaymentQuery = preparedInsert<{ id: number }[]>("insert_payment", payments, (q) =>
+  q.returning({ id: payments.id }),
+);
 
 /**
  * A first payment's success: its row (keyed by the session's idempotency key) is inserted, or the
@@ -68,20 +74,26 @@ export async function markPaymentReversed(tx: DbOrTx, paymentId: number, set: { 
 
 /** The public offer a subscription's first accepted payment agreed to (renewals carry it). */
 export async function findAcceptedOffer(db: DbOrTx, subscriptionId: number) {
-  const [offer] = await db
+  const [offer] = await findAcceptedOfferQuery(db, { subscriptionId });
+  return offer ?? null;
+}
+
+// Every renewal charge reads it: built once, prepared (src/prepared.ts).
+const findAcceptedOfferQuery = preparedQuery("find_accepted_offer", (db) =>
+  db
     .select({ version: payments.offerVersion, acceptedAt: payments.offerAcceptedAt })
     .from(payments)
     .where(
       and(
-        eq(payments.subscriptionId, subscriptionId),
+        eq(payments.subscriptionId, sql.placeholder("subscriptionId")),
         eq(payments.kind, "initial"),
         isNotNull(payments.offerVersion),
       ),
     )
     .orderBy(asc(payments.id))
-    .limit(1);
-  return offer ?? null;
-}
+    .limit(1)
+    .prepare("find_accepted_offer"),
+);
 
 /**
  * Pending payment sessions past their expiry become `expired`, and the `pending` payment row an

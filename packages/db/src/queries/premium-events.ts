@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "../client";
+import { preparedInsert, preparedQuery } from "../prepared";
 import {
   plans,
   premiumEventAttempts,
@@ -12,14 +13,24 @@ import type { PremiumEvent, PremiumEventAttempt, PremiumEventDelivery, Subscript
 
 /** A subscription as a premium event describes it: the row, its plan's slug, its user's Telegram id. */
 export async function getSubscriptionForEvent(db: DbOrTx, subscriptionId: number) {
-  const [row] = await db
+  const [row] = await getSubscriptionForEventQuery(db, { subscriptionId });
+  return (row ?? null) as { subscription: Subscription; planSlug: string; telegramId: number } | null;
+}
+
+// Every payment and renewal records an event: built once, prepared (src/prepared.ts).
+const getSubscriptionForEventQuery = preparedQuery("get_subscription_for_event", (db) =>
+  db
     .select({ subscription: subscriptions, planSlug: plans.slug, telegramId: users.telegramId })
     .from(subscriptions)
     .innerJoin(plans, eq(plans.id, subscriptions.planId))
     .innerJoin(users, eq(users.id, subscriptions.userId))
-    .where(eq(subscriptions.id, subscriptionId));
-  return (row ?? null) as { subscription: Subscription; planSlug: string; telegramId: number } | null;
-}
+    .where(eq(subscriptions.id, sql.placeholder("subscriptionId")))
+    .prepare("get_subscription_for_event"),
+);
+
+const insertPremiumEventQuery = preparedInsert<{ id: string }[]>("insert_premium_event", premiumEvents, (q) =>
+  q.onConflictDoNothing({ target: premiumEvents.dedupeKey }).returning({ id: premiumEvents.id }),
+);
 
 /**
  * Records a premium event in the outbox, in the transaction of the change. The same `dedupeKey`
@@ -37,11 +48,7 @@ export async function insertPremiumEvent(
     createdAt: Date;
   },
 ): Promise<string | null> {
-  const inserted = await tx
-    .insert(premiumEvents)
-    .values(row)
-    .onConflictDoNothing({ target: premiumEvents.dedupeKey })
-    .returning({ id: premiumEvents.id });
+  const inserted = await insertPremiumEventQuery(tx, row);
   return inserted[0]?.id ?? null;
 }
 

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
-import { preparedQuery } from "../prepared";
+import { preparedInsert, preparedQuery, preparedUpdateById } from "../prepared";
 import { boundCards, plans, renewalAttempts, subscriptions } from "../schema/index";
 import type { NewRenewalAttempt, RenewalAttempt } from "../types";
 import { expirePaymentSessions } from "./payments";
@@ -286,9 +286,21 @@ export async function hasOpenAttempt(db: DbOrTx, subscriptionId: number, periodE
 
 /** Inserts a renewal attempt; returns its id. The unique (subscription, period, attempt number) refuses a second. */
 export async function insertRenewalAttempt(tx: DbOrTx, values: NewRenewalAttempt) {
-  const [row] = await tx.insert(renewalAttempts).values(values).returning({ id: renewalAttempts.id });
+  const [row] = await insertRenewalAttemptQuery(tx, values);
   return row!.id;
 }
+
+// Once or more per renewal charge: prepared per set of columns (src/prepared.ts).
+const insertRenewalAttemptQuery = preparedInsert<{ id: number }[]>(
+  "insert_renewal_attempt",
+  renewalAttempts,
+  (q) => q.returning({ id: renewalAttempts.id }),
+);
+const updateRenewalAttemptQuery = preparedUpdateById(
+  "update_renewal_attempt",
+  renewalAttempts,
+  renewalAttempts.id,
+);
 
 /** Writes the given columns of one renewal attempt (the money core decides which, under its lock). */
 export async function updateRenewalAttempt(
@@ -296,7 +308,7 @@ export async function updateRenewalAttempt(
   attemptId: number,
   set: Partial<Omit<NewRenewalAttempt, "id" | "subscriptionId" | "periodEnd" | "attemptNumber">>,
 ) {
-  await tx.update(renewalAttempts).set(set).where(eq(renewalAttempts.id, attemptId));
+  await updateRenewalAttemptQuery(tx, attemptId, set);
 }
 
 /** Like `updateRenewalAttempt`, but only while the attempt is still open (`pending` or `unknown`). */

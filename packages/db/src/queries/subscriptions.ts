@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, isNotNull, isNull, ne, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
+import { preparedUpdateById } from "../prepared";
 import { boundCards, plans, subscriptions, users } from "../schema/index";
 import type { NewSubscription } from "../types";
 import { type ReportRow, TASHKENT_TZ } from "./calendar";
@@ -91,8 +92,11 @@ export async function updateSubscription(
   subscriptionId: number,
   set: Partial<Omit<NewSubscription, "id" | "userId" | "createdAt">>,
 ) {
-  await tx.update(subscriptions).set(set).where(eq(subscriptions.id, subscriptionId));
+  await updateSubscriptionQuery(tx, subscriptionId, set);
 }
+
+// Every payment and renewal extends one: prepared per set of columns (src/prepared.ts).
+const updateSubscriptionQuery = preparedUpdateById("update_subscription", subscriptions, subscriptions.id);
 
 /**
  * Live auto-renewing subscriptions with a pending new price whose holder was not told yet, by id
