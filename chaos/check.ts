@@ -6,7 +6,7 @@
 import type { RunningSandbox, SandboxLedgerEntry } from "@obuna/atmos/sandbox";
 import type { DbHandle } from "@obuna/db";
 import { reconcile, summarise } from "../apps/gateway/src/admin/reconcile";
-import { chaosAtmosClient, STORE_ID } from "./harness";
+import { chaosRail, STORE_ID } from "./harness";
 
 export interface CheckCounts {
   subscriptions: number;
@@ -249,7 +249,7 @@ export async function checkEndState(
   const report = await reconcile(
     {
       db: handle.db,
-      atmos: chaosAtmosClient(sandbox),
+      provider: chaosRail(sandbox).provider,
       storeId: STORE_ID,
       ledger: async () => sandbox.ledger(),
     },

@@ -536,6 +536,27 @@ describe("admin actions", () => {
     expect(rows.map((r) => r.action)).toEqual(["payment.refund_unknown"]);
   });
 
+  it("refund the provider refuses (no such settled charge there): 409 with its error kind, nothing changed, no audit row", async () => {
+    const { prepared, payment } = await paid({ card: "humo3" });
+    // ATMOS reverses by success_trans_id: one it never issued is a definite "not found".
+    await h.db.db.update(payments).set({ settlementId: "987654321" }).where(eq(payments.id, payment.id));
+    const res = await admin("POST", `/api/v1/admin/payments/${payment.id}/refund`, {
+      body: { reason: "customer complaint" },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(409);
+    expect(res.body.error).toMatchObject({
+      code: "INVALID_STATE",
+      details: { atmos_error: "payment_not_found" },
+    });
+    expect(res.body.error.message).toMatch(/^ATMOS refused the refund: /);
+    const [row] = await h.db.db.select().from(payments).where(eq(payments.id, payment.id));
+    expect(row!.status).toBe("success");
+    expect(await auditRows("payment", payment.id)).toHaveLength(0);
+    expect(h.sandbox.ledger().find((t) => t.transactionId === prepared.transactionId)?.state).toBe(
+      "confirmed",
+    );
+  });
+
   it("refusing to refund a payment that is not successful", async () => {
     const prepared = await prepareSession(h, { card: "humo1" });
     await apply(h, prepared, "000000"); // wrong code: payment stays pending

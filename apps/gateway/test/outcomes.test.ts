@@ -160,7 +160,12 @@ describe("reversed is not confirmed", () => {
     const open = await lostApply("uzcard2");
     h.sandbox.reverseTransaction(open.transactionId);
     const report = await reconcile(
-      { db: h.db.db, atmos, storeId: STORE_ID, ledger: () => fetchSandboxLedger(h.sandbox.url) },
+      {
+        db: h.db.db,
+        provider: sandboxRail(atmos).provider,
+        storeId: STORE_ID,
+        ledger: () => fetchSandboxLedger(h.sandbox.url),
+      },
       { since, unresolvedAfterMs: 0 },
     );
     expect(report.discrepancies.filter((d) => d.transactionId === settled.transactionId)).toEqual([]);

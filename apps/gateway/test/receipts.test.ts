@@ -151,7 +151,7 @@ describe("fiscal receipts of first payments", () => {
     expect(flagged.body.data.items.map((p: Json) => p.id)).toContain(payment.id);
     // get now gives the link: reconcile names it so the operator can record it.
     const report = await reconcile(
-      { db: h.db.db, atmos: atmos(), storeId: STORE_ID },
+      { db: h.db.db, provider: sandboxRail(atmos()).provider, storeId: STORE_ID },
       { since: payment.createdAt },
     );
     expect(report.discrepancies.find((d) => d.paymentId === payment.id)).toMatchObject({
@@ -192,7 +192,12 @@ describe("fiscal receipts of first payments", () => {
     expect((await adminGet("/api/v1/admin/payments?without_receipt=maybe")).status).toBe(400);
 
     const report = await reconcile(
-      { db: h.db.db, atmos: atmos(), storeId: STORE_ID, ledger: () => fetchSandboxLedger(h.sandbox.url) },
+      {
+        db: h.db.db,
+        provider: sandboxRail(atmos()).provider,
+        storeId: STORE_ID,
+        ledger: () => fetchSandboxLedger(h.sandbox.url),
+      },
       { since },
     );
     expect(report.discrepancies, formatReport(report)).toEqual([
@@ -207,7 +212,10 @@ describe("fiscal receipts of first payments", () => {
   });
 
   it("reconcile notes plans still on the placeholder fiscal codes", async () => {
-    const report = await reconcile({ db: h.db.db, atmos: atmos(), storeId: STORE_ID }, { since: new Date() });
+    const report = await reconcile(
+      { db: h.db.db, provider: sandboxRail(atmos()).provider, storeId: STORE_ID },
+      { since: new Date() },
+    );
     expect(report.notes.join("\n")).toContain("plan quarterly still has the placeholder IKPU/package code");
     expect(report.notes.join("\n")).not.toContain("plan monthly");
   });

@@ -14,7 +14,15 @@ import {
   REDIS_DB_INDEX,
   STORE_ID,
 } from "./constants";
-import { apply, type Harness, prepareSession, SANDBOX_CARDS, SANDBOX_OTP, startHarness } from "./harness";
+import {
+  apply,
+  type Harness,
+  prepareSession,
+  SANDBOX_CARDS,
+  SANDBOX_OTP,
+  sandboxRail,
+  startHarness,
+} from "./harness";
 
 let h: Harness;
 let atmos: AtmosClient;
@@ -37,7 +45,12 @@ afterAll(async () => {
 
 function run(since: Date) {
   return reconcile(
-    { db: h.db.db, atmos, storeId: STORE_ID, ledger: () => fetchSandboxLedger(h.sandbox.url) },
+    {
+      db: h.db.db,
+      provider: sandboxRail(atmos).provider,
+      storeId: STORE_ID,
+      ledger: () => fetchSandboxLedger(h.sandbox.url),
+    },
     { since },
   );
 }
@@ -207,7 +220,7 @@ describe("reconcile", () => {
 
   it("without a ledger (real ATMOS) the ledger checks are skipped with a note", async () => {
     const report = await reconcile(
-      { db: h.db.db, atmos, storeId: STORE_ID, ledger: async () => null },
+      { db: h.db.db, provider: sandboxRail(atmos).provider, storeId: STORE_ID, ledger: async () => null },
       { since: new Date() },
     );
     expect(report.checkedLedger).toBeNull();

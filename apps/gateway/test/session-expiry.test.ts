@@ -10,7 +10,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fetchSandboxLedger, reconcile } from "../src/admin/reconcile";
 import { STORE_ID } from "./constants";
-import { apply, call, type Harness, prepareSession, startHarness } from "./harness";
+import { apply, call, type Harness, prepareSession, sandboxRail, startHarness } from "./harness";
 
 let h: Harness;
 let atmos: AtmosClient;
@@ -87,7 +87,12 @@ describe("reconcile", () => {
       .update(paymentSessions)
       .set({ status: "expired" })
       .where(eq(paymentSessions.id, prepared.sessionId));
-    const deps = { db: h.db.db, atmos, storeId: STORE_ID, ledger: () => fetchSandboxLedger(h.sandbox.url) };
+    const deps = {
+      db: h.db.db,
+      provider: sandboxRail(atmos).provider,
+      storeId: STORE_ID,
+      ledger: () => fetchSandboxLedger(h.sandbox.url),
+    };
 
     // Default grace time (15 minutes): the payment is only seconds old, yet nothing will resolve it.
     const report = await reconcile(deps, { since });

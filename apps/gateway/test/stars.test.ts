@@ -681,13 +681,15 @@ describe("Telegram Stars payments have no fiscal receipt", () => {
     const report = await reconcile(
       {
         db: h.db.db,
-        atmos: createAtmosClient({
-          baseUrl: h.sandbox.url,
-          consumerKey: "sandbox_consumer_key",
-          consumerSecret: "sandbox_consumer_secret",
-          storeId: STORE_ID,
-          timeoutMs: 5_000,
-        }),
+        provider: sandboxRail(
+          createAtmosClient({
+            baseUrl: h.sandbox.url,
+            consumerKey: "sandbox_consumer_key",
+            consumerSecret: "sandbox_consumer_secret",
+            storeId: STORE_ID,
+            timeoutMs: 5_000,
+          }),
+        ).provider,
         storeId: STORE_ID,
       },
       { since },

@@ -223,9 +223,13 @@ export function createAtmosProvider(config: AtmosProviderConfig): PaymentProvide
     getPayment: (externalId) =>
       translated(async () => toPayment(await client.getTransaction(atmosId(externalId, "externalId")))),
 
-    reversePayment: ({ externalId, reason }) =>
+    reversePayment: ({ externalId, settlementId, reason }) =>
       translated(async () => {
-        await client.reverse({ transactionId: atmosId(externalId, "externalId"), reason });
+        // ATMOS wants the success_trans_id of the confirmed payment (atmos-api.md §3.6).
+        const transactionId = settlementId
+          ? atmosId(settlementId, "settlementId")
+          : atmosId(externalId, "externalId");
+        await client.reverse({ transactionId, reason });
       }),
 
     verifyCallback: ({ body, rawBody }): CallbackNotice => {

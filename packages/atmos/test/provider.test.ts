@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { isProviderError, type PaymentProvider, type ProviderError } from "@obuna/provider";
 import { afterEach, describe, expect, it } from "vitest";
+import type { AtmosClient } from "../src/interface";
 import { createAtmosProvider } from "../src/provider";
 import { SANDBOX_CARDS, SANDBOX_OTP } from "../src/sandbox/index";
 import { CREDENTIALS, setup } from "./helpers";
@@ -221,5 +222,24 @@ describe("createAtmosProvider: callbacks", () => {
       reference: null,
       amount: null,
     });
+  });
+});
+
+describe("createAtmosProvider: reverse", () => {
+  it("reverses by the settlement id (ATMOS success_trans_id) when given, else by the payment id", async () => {
+    const seen: Array<{ transactionId: number; reason: string }> = [];
+    const client = {
+      reverse: async (input: { transactionId: number; reason: string }) => {
+        seen.push(input);
+        return { transactionId: input.transactionId };
+      },
+    } as unknown as AtmosClient;
+    const provider = createAtmosProvider({ client, storeId: CREDENTIALS.storeId });
+    await provider.reversePayment({ externalId: "101", settlementId: "9001", reason: "refund" });
+    await provider.reversePayment({ externalId: "102", settlementId: null, reason: "refund" });
+    expect(seen).toEqual([
+      { transactionId: 9001, reason: "refund" },
+      { transactionId: 102, reason: "refund" },
+    ]);
   });
 });

@@ -126,8 +126,11 @@ export interface PaymentProvider {
 
   // --- after the fact
   getPayment(externalId: string): Promise<ProviderPayment>;
-  /** Refunds a confirmed payment. */
-  reversePayment(input: { externalId: string; reason: string }): Promise<void>;
+  /**
+   * Refunds a confirmed payment. Give its `settlementId` when known (ATMOS reverses by the settled
+   * charge's id, its success_trans_id); without it the adapter reverses by `externalId`.
+   */
+  reversePayment(input: { externalId: string; settlementId?: string | null; reason: string }): Promise<void>;
   /**
    * Reads and checks a callback. `body` is the parsed JSON (null when it did not parse), `rawBody`
    * the text as received: signatures are checked over the received values, never re-formatted ones.

@@ -4,7 +4,7 @@ import type { PremiumEvent, PremiumEventAttempt, PremiumEventDelivery } from "@o
 import { listEventDeliveries, lockEventDelivery, markDeliveryForResend } from "@obuna/db/queries";
 import { ApiError } from "../errors";
 import type { AdminIdentity } from "./auth";
-import { type AdminDeps, adminAudit, countAction } from "./service";
+import { type AdminDeps, adminAudit, countAction } from "./shared";
 
 /**
  * The signed-events delivery log in admin (docs/integration.md "Signed events"): every event × endpoint

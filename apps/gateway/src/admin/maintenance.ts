@@ -1,9 +1,7 @@
-import { createChargeReader } from "@obuna/atmos";
-import { recheckStuckSessions as recheckStuckSessionsInCore } from "@obuna/billing";
+import { providerChargeReader, recheckStuckSessions as recheckStuckSessionsInCore } from "@obuna/billing";
 import { type NotificationJob, NotificationJobSchema, notificationJobId } from "@obuna/contracts/jobs";
 import type { GatewayDeps } from "../context";
 import type { GatewayMetrics } from "../metrics";
-import { atmosReadCharge } from "../services/atmos-charge";
 import { flushNotifications } from "../services/notifications";
 import { opsCounter } from "./metrics";
 
@@ -44,12 +42,10 @@ export async function recheckStuckSessions(
       clock: deps.clock,
       cardTokenKey: deps.config.cardTokenKey,
       actor: "gateway",
-      readCharge: atmosReadCharge(
-        createChargeReader(deps.atmos, (error, transactionId) =>
-          deps.logger.warn(
-            { transactionId, err: (error as Error).message },
-            "stuck session re-check: ATMOS could not be asked",
-          ),
+      readCharge: providerChargeReader(deps.provider, (error, externalId) =>
+        deps.logger.warn(
+          { externalId, err: (error as Error).message },
+          "stuck session re-check: the provider could not be asked",
         ),
       ),
     },

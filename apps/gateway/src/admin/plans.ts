@@ -21,7 +21,7 @@ import {
 import type { z } from "zod";
 import { ApiError } from "../errors";
 import type { AdminIdentity } from "./auth";
-import { type AdminDeps, adminAudit, countAction } from "./service";
+import { type AdminDeps, adminAudit, countAction } from "./shared";
 
 /**
  * Plans in admin: list, create, edit (names, period, active flag, sort order, fiscal receipt codes)

@@ -1,13 +1,22 @@
-import type { AtmosClient, AtmosTransaction } from "@obuna/atmos";
-import { isAtmosError } from "@obuna/atmos";
+import { isProviderError, type PaymentProvider, type ProviderPayment } from "@obuna/billing";
 import type { Database } from "@obuna/db";
-import { isPlaceholderFiscal } from "@obuna/db/queries";
-import { paymentSessions, payments, plans, renewalAttempts } from "@obuna/db/schema";
-import { and, eq, gte, inArray, isNotNull, lt } from "drizzle-orm";
+import {
+  isPlaceholderFiscal,
+  listActivePlans,
+  listOpenPaymentsOfEndedSessions,
+  listPaymentsByIds,
+  listPaymentsByProviderIds,
+  listProviderPaymentsSince,
+  listRenewalAttemptPeriods,
+  listSessionIdsByReference,
+  listUnresolvedRenewalAttempts,
+} from "@obuna/db/queries";
 
 /**
- * Reconciliation: our rows against ATMOS. Pure reads — it never changes a row or calls a mutating
- * ATMOS method; what to do about a discrepancy is an operator's decision (refund, re-check, fix).
+ * Reconciliation: our rows against the payment provider (ATMOS) — its `getPayment` for each of our
+ * payments and, against the sandbox, the ATMOS ledger. Pure reads — it never changes a row or calls
+ * a mutating provider method; what to do about a discrepancy is an operator's decision (refund,
+ * re-check, fix).
  */
 
 export const DISCREPANCY_KINDS = [
@@ -55,7 +64,7 @@ export interface LedgerTransaction {
 
 export interface ReconcileDeps {
   db: Database;
-  atmos: Pick<AtmosClient, "getTransaction">;
+  provider: Pick<PaymentProvider, "getPayment">;
   /** The ATMOS store whose ledger rows are ours. */
   storeId: string;
   /** All ATMOS transactions, or null when no ledger is available (real ATMOS). */
@@ -68,7 +77,7 @@ export interface ReconcileOptions {
   since?: Date;
   /** Pending/unknown outcomes older than this are reported (default 15 minutes). */
   unresolvedAfterMs?: number;
-  /** Parallel ATMOS `get` calls (default 8). */
+  /** Parallel provider `getPayment` calls (default 8). */
   concurrency?: number;
 }
 
@@ -122,23 +131,10 @@ export async function reconcile(
   const notes: string[] = [];
 
   // ---------------------------------------------------------------- our payments vs ATMOS get
-  const ours = await deps.db
-    .select()
-    .from(payments)
-    .where(and(gte(payments.createdAt, since), isNotNull(payments.externalId)));
+  const ours = await listProviderPaymentsSince(deps.db, since);
   // Payments still open although their session ended (expired, failed or completed): nothing will
   // ever resolve them, so they are reported at once, whatever the grace time or ATMOS answers.
-  const leftOpen = await deps.db
-    .select({ paymentId: payments.id, sessionStatus: paymentSessions.status })
-    .from(payments)
-    .innerJoin(paymentSessions, eq(paymentSessions.id, payments.sessionId))
-    .where(
-      and(
-        gte(payments.createdAt, since),
-        inArray(payments.status, ["pending", "unknown"]),
-        inArray(paymentSessions.status, ["expired", "failed", "completed"]),
-      ),
-    );
+  const leftOpen = await listOpenPaymentsOfEndedSessions(deps.db, since);
   const closedSessionOf = new Map(leftOpen.map((r) => [r.paymentId, r.sessionStatus]));
   const leftOpenFinding = (payment: (typeof ours)[number], atmos: string): Discrepancy => ({
     kind: "unresolved_outcome",
@@ -151,9 +147,9 @@ export async function reconcile(
   });
   const answers = await mapLimit(ours, options.concurrency ?? 8, async (payment) => {
     try {
-      return { payment, tx: await deps.atmos.getTransaction(Number(payment.externalId!)), error: null };
+      return { payment, tx: await deps.provider.getPayment(payment.externalId!), error: null };
     } catch (error) {
-      return { payment, tx: null as AtmosTransaction | null, error };
+      return { payment, tx: null as ProviderPayment | null, error };
     }
   });
   for (const { payment, tx, error } of answers) {
@@ -170,15 +166,15 @@ export async function reconcile(
         ...base,
         kind: "missing_receipt",
         ours: `${ourState} no receipt`,
-        atmos: tx?.ofdUrl ? `receipt ${tx.ofdUrl}` : tx ? "no receipt" : "not checked",
-        message: tx?.ofdUrl
-          ? `payment ${payment.id}: no receipt link stored, ATMOS has ${tx.ofdUrl}`
+        atmos: tx?.receiptUrl ? `receipt ${tx.receiptUrl}` : tx ? "no receipt" : "not checked",
+        message: tx?.receiptUrl
+          ? `payment ${payment.id}: no receipt link stored, ATMOS has ${tx.receiptUrl}`
           : `payment ${payment.id}: charged without a fiscal receipt; issue one by hand`,
       });
     }
     if (!tx) {
       if (closedSessionOf.has(payment.id)) discrepancies.push(leftOpenFinding(payment, "not checked"));
-      const notFound = isAtmosError(error) && error.kind === "transaction_not_found";
+      const notFound = isProviderError(error) && error.kind === "payment_not_found";
       if (notFound && settled) {
         discrepancies.push({
           ...base,
@@ -189,7 +185,7 @@ export async function reconcile(
         });
       } else if (!notFound) {
         notes.push(
-          `payment ${payment.id}: ATMOS get failed (${isAtmosError(error) ? error.kind : "error"}); not checked`,
+          `payment ${payment.id}: ATMOS get failed (${isProviderError(error) ? error.kind : "error"}); not checked`,
         );
       }
       continue;
@@ -249,28 +245,19 @@ export async function reconcile(
   const checked = new Set(ours.map((p) => p.id));
   const unchecked = leftOpen.filter((r) => !checked.has(r.paymentId)).map((r) => r.paymentId);
   if (unchecked.length) {
-    for (const payment of await deps.db.select().from(payments).where(inArray(payments.id, unchecked))) {
+    for (const payment of await listPaymentsByIds(deps.db, unchecked)) {
       discrepancies.push(leftOpenFinding(payment, "no transaction"));
     }
   }
 
   // Placeholder fiscal codes make every receipt wrong: say so on every run until the operator sets them.
-  const activePlans = await deps.db.select().from(plans).where(eq(plans.isActive, true));
+  const activePlans = await listActivePlans(deps.db);
   for (const plan of activePlans.filter(isPlaceholderFiscal)) {
     notes.push(`plan ${plan.slug} still has the placeholder IKPU/package code: set its fiscal codes`);
   }
 
   // ---------------------------------------------------------------- renewal attempts left open
-  const open = await deps.db
-    .select()
-    .from(renewalAttempts)
-    .where(
-      and(
-        inArray(renewalAttempts.status, ["pending", "unknown"]),
-        gte(renewalAttempts.createdAt, since),
-        lt(renewalAttempts.updatedAt, unresolvedBefore),
-      ),
-    );
+  const open = await listUnresolvedRenewalAttempts(deps.db, { since, updatedBefore: unresolvedBefore });
   for (const attempt of open) {
     discrepancies.push({
       kind: "unresolved_outcome",
@@ -294,30 +281,16 @@ export async function reconcile(
     );
     checkedLedger = mine.length;
     const ids = mine.map((t) => String(t.transactionId));
-    const paid = ids.length
-      ? await deps.db
-          .select({ id: payments.id, externalId: payments.externalId, status: payments.status })
-          .from(payments)
-          .where(inArray(payments.externalId, ids))
-      : [];
-    const sessionRows = await deps.db
-      .select({ id: paymentSessions.id, account: paymentSessions.providerReference })
-      .from(paymentSessions)
-      .where(inArray(paymentSessions.providerReference, mine.map((t) => t.account).concat("-")));
-    const sessionByAccount = new Map(sessionRows.map((s) => [s.account, s.id]));
+    const paid = await listPaymentsByProviderIds(deps.db, ids);
+    const sessionRows = await listSessionIdsByReference(
+      deps.db,
+      mine.map((t) => t.account),
+    );
+    const sessionByAccount = new Map(sessionRows.map((s) => [s.reference, s.id]));
     const attemptIds = mine
       .map((t) => renewalAttemptIdOf(t.account))
       .filter((id): id is number => id !== null);
-    const attemptRows = attemptIds.length
-      ? await deps.db
-          .select({
-            id: renewalAttempts.id,
-            subscriptionId: renewalAttempts.subscriptionId,
-            periodEnd: renewalAttempts.periodEnd,
-          })
-          .from(renewalAttempts)
-          .where(inArray(renewalAttempts.id, attemptIds))
-      : [];
+    const attemptRows = await listRenewalAttemptPeriods(deps.db, attemptIds);
     const attemptById = new Map(attemptRows.map((a) => [a.id, a]));
 
     const groups = new Map<string, LedgerTransaction[]>();

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
+import { createAtmosProvider } from "@obuna/atmos/provider";
 import { EnvError } from "@obuna/contracts/env";
 import { QUEUES } from "@obuna/contracts/jobs";
 import { createDb } from "@obuna/db";
@@ -48,10 +49,19 @@ async function main(env: GatewayEnv, argv: string[]) {
     base: { app: "reconcile" },
   });
   const db = createDb(env.DATABASE_URL, { applicationName: "obuna-reconcile", max: 4 });
-  const atmos = atmosClientFromEnv(env, logger);
+  // The composition root of `pnpm reconcile`: the ATMOS adapter of the PaymentProvider port.
+  const provider = createAtmosProvider({
+    client: atmosClientFromEnv(env, logger),
+    storeId: env.ATMOS_STORE_ID,
+  });
   try {
     const report = await reconcile(
-      { db: db.db, atmos, storeId: env.ATMOS_STORE_ID, ledger: () => fetchSandboxLedger(env.ATMOS_BASE_URL) },
+      {
+        db: db.db,
+        provider,
+        storeId: env.ATMOS_STORE_ID,
+        ledger: () => fetchSandboxLedger(env.ATMOS_BASE_URL),
+      },
       { ...(since ? { since } : {}), unresolvedAfterMs: env.RECONCILE_UNRESOLVED_AFTER_MIN * 60_000 },
     );
     if (values.json) {

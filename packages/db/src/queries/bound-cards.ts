@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, inArray, isNotNull, lte, ne, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lte, ne, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { type CardTokenKey, decryptCardToken, encryptCardToken } from "../crypto";
 import { preparedUpdateById } from "../prepared";
-import { boundCards, type paymentProvider, paymentSessions, subscriptions } from "../schema/index";
+import { boundCards, type paymentProvider, paymentSessions, subscriptions, users } from "../schema/index";
+import { type ListPage, pageTotal, searchCondition, userRef } from "./list-page";
 
 /** A payment provider, as the `payment_provider` column names it. */
 export type PaymentProviderName = (typeof paymentProvider.enumValues)[number];
@@ -311,4 +312,50 @@ export async function deactivateCardAfterHardDecline(db: DbOrTx, cardId: number,
     .update(boundCards)
     .set({ status: "deactivated", isActive: false, updatedAt: now })
     .where(and(eq(boundCards.id, cardId), eq(boundCards.status, "active")));
+}
+
+/**
+ * The admin API's card list, masked, with each card's user (filter by active, ids; search Telegram
+ * id, username, card mask). Never selects card_token: it is a secret and has no place in an answer.
+ */
+export async function listBoundCards(
+  db: DbOrTx,
+  params: ListPage & { active?: boolean; search?: string; ids?: number[] },
+) {
+  const where = and(
+    params.active === undefined
+      ? undefined
+      : params.active
+        ? and(eq(boundCards.isActive, true), isNull(boundCards.removedAt))
+        : or(eq(boundCards.isActive, false), sql`${boundCards.removedAt} is not null`),
+    params.ids ? inArray(boundCards.id, params.ids) : undefined,
+    searchCondition(params.search, boundCards.panMasked),
+  );
+  // Never select card_token: it is a secret and has no place in an admin answer.
+  const rows = await db
+    .select({
+      card: {
+        id: boundCards.id,
+        cardRef: boundCards.cardRef,
+        panMasked: boundCards.panMasked,
+        cardType: boundCards.cardType,
+        expiry: boundCards.expiry,
+        isActive: boundCards.isActive,
+        removedAt: boundCards.removedAt,
+        lastUsedAt: boundCards.lastUsedAt,
+        createdAt: boundCards.createdAt,
+        updatedAt: boundCards.updatedAt,
+      },
+      user: userRef,
+    })
+    .from(boundCards)
+    .innerJoin(users, eq(users.id, boundCards.userId))
+    .where(where)
+    .orderBy(desc(boundCards.createdAt), desc(boundCards.id))
+    .limit(params.limit)
+    .offset(params.offset);
+  const n = await pageTotal(
+    db.select({ n: count() }).from(boundCards).innerJoin(users, eq(users.id, boundCards.userId)).where(where),
+  );
+  return { rows, total: n };
 }

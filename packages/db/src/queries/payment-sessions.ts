@@ -1,4 +1,4 @@
-import { and, count, desc, eq, lt, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "../client";
 import { paymentSessions, payments, plans, users } from "../schema/index";
 import { type ListPage, pageTotal, searchCondition, userRef } from "./list-page";
@@ -424,4 +424,13 @@ export async function setProcessingBinding(
     .where(and(eq(paymentSessions.id, sessionId), eq(paymentSessions.status, "processing")))
     .returning({ id: paymentSessions.id });
   return rows.length > 0;
+}
+
+/** The sessions whose provider reference (the account sent at creation) is one of these. */
+export async function listSessionIdsByReference(db: DbOrTx, references: string[]) {
+  if (references.length === 0) return [];
+  return db
+    .select({ id: paymentSessions.id, reference: paymentSessions.providerReference })
+    .from(paymentSessions)
+    .where(inArray(paymentSessions.providerReference, references));
 }

@@ -1,7 +1,7 @@
-import { and, asc, count, desc, eq, gte, isNotNull, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { preparedInsert, preparedQuery } from "../prepared";
-import { payments, plans, subscriptions, users } from "../schema/index";
+import { paymentSessions, payments, plans, subscriptions, users } from "../schema/index";
 import type { NewPayment } from "../types";
 import { type ReportRow, TASHKENT_TZ } from "./calendar";
 import { type ListPage, pageTotal, searchCondition, userRef } from "./list-page";
@@ -256,4 +256,40 @@ export async function ensurePendingPayment(
       idempotencyKey: sessionPaymentKey(input.sessionId),
     })
     .onConflictDoNothing({ target: payments.idempotencyKey });
+}
+
+/** Payments created at or after `since` that reached the provider (they carry its id). */
+export async function listProviderPaymentsSince(db: DbOrTx, since: Date) {
+  return db
+    .select()
+    .from(payments)
+    .where(and(gte(payments.createdAt, since), isNotNull(payments.externalId)));
+}
+
+export async function listOpenPaymentsOfEndedSessions(db: DbOrTx, since: Date) {
+  return db
+    .select({ paymentId: payments.id, sessionStatus: paymentSessions.status })
+    .from(payments)
+    .innerJoin(paymentSessions, eq(paymentSessions.id, payments.sessionId))
+    .where(
+      and(
+        gte(payments.createdAt, since),
+        inArray(payments.status, ["pending", "unknown"]),
+        inArray(paymentSessions.status, ["expired", "failed", "completed"]),
+      ),
+    );
+}
+
+export async function listPaymentsByIds(db: DbOrTx, ids: number[]) {
+  if (ids.length === 0) return [];
+  return db.select().from(payments).where(inArray(payments.id, ids));
+}
+
+/** The payments holding any of these provider payment ids. */
+export async function listPaymentsByProviderIds(db: DbOrTx, externalIds: string[]) {
+  if (externalIds.length === 0) return [];
+  return db
+    .select({ id: payments.id, externalId: payments.externalId, status: payments.status })
+    .from(payments)
+    .where(inArray(payments.externalId, externalIds));
 }

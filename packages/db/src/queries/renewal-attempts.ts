@@ -1,4 +1,4 @@
-import { and, count, eq, gte, inArray, sql } from "drizzle-orm";
+import { and, count, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { renewalAttempts } from "../schema/index";
 import { type ReportRow, TASHKENT_TZ } from "./calendar";
@@ -67,4 +67,31 @@ export async function getRenewalAttemptCharge(db: DbOrTx, attemptId: number) {
     .from(renewalAttempts)
     .where(eq(renewalAttempts.id, attemptId));
   return row ?? null;
+}
+
+/** Attempts created at or after `since` still pending/unknown, last touched before `updatedBefore`. */
+export async function listUnresolvedRenewalAttempts(db: DbOrTx, o: { since: Date; updatedBefore: Date }) {
+  return db
+    .select()
+    .from(renewalAttempts)
+    .where(
+      and(
+        inArray(renewalAttempts.status, ["pending", "unknown"]),
+        gte(renewalAttempts.createdAt, o.since),
+        lt(renewalAttempts.updatedAt, o.updatedBefore),
+      ),
+    );
+}
+
+/** The subscription and period each of these attempts charged for. */
+export async function listRenewalAttemptPeriods(db: DbOrTx, ids: number[]) {
+  if (ids.length === 0) return [];
+  return db
+    .select({
+      id: renewalAttempts.id,
+      subscriptionId: renewalAttempts.subscriptionId,
+      periodEnd: renewalAttempts.periodEnd,
+    })
+    .from(renewalAttempts)
+    .where(inArray(renewalAttempts.id, ids));
 }

@@ -1,6 +1,6 @@
 import { AdminAuditListSchema, AdminAuditQuerySchema } from "@obuna/contracts/http";
 import { createRoute, type GatewayApp, okResponse } from "../../routes/_shared";
-import { auditPage } from "../service";
+import { auditPage } from "../reads";
 import { ADMIN_TAG, type AdminGuard, adminSecurity } from "./_admin";
 
 /** GET /api/v1/admin/audit-log */

@@ -1,6 +1,6 @@
 import { AdminCardListSchema, AdminCardsQuerySchema } from "@obuna/contracts/http";
 import { createRoute, type GatewayApp, okResponse } from "../../routes/_shared";
-import { cardsPage } from "../service";
+import { cardsPage } from "../reads";
 import { ADMIN_TAG, type AdminGuard, adminSecurity } from "./_admin";
 
 /** GET /api/v1/admin/cards */

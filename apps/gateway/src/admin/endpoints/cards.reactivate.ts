@@ -1,7 +1,8 @@
 import { AdminActionRequestSchema, AdminCardActionResponseSchema } from "@obuna/contracts/http";
+import { ApiError } from "../../errors";
 import { idempotency } from "../../middleware/idempotency";
 import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
-import { setCardActive } from "../service";
+import { setCardActive } from "../actions/card-active";
 import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
 
 /** POST /api/v1/admin/cards/{id}/reactivate (audited; Idempotency-Key). */
@@ -18,14 +19,24 @@ export function registerAdminCardsReactivate(app: GatewayApp, admin: AdminGuard)
       responses: okResponse(AdminCardActionResponseSchema, "The card after the action"),
     }),
     async (c) => {
-      const data = await setCardActive(
-        c.get("deps"),
-        c.get("admin"),
-        c.req.valid("param").id,
-        true,
-        c.req.valid("json").reason,
-      );
-      return c.json({ success: true as const, data }, 200);
+      const outcome = await setCardActive(c.get("deps"), c.get("admin"), {
+        cardId: c.req.valid("param").id,
+        active: true,
+        reason: c.req.valid("json").reason,
+      });
+      switch (outcome.status) {
+        case "not_found":
+          throw new ApiError("CARD_NOT_FOUND", "Card not found");
+        case "removed":
+          throw new ApiError("INVALID_STATE", "The card was removed at ATMOS; it cannot change any more");
+        case "unchanged":
+          throw new ApiError("INVALID_STATE", "The card is already active");
+        case "changed":
+          return c.json(
+            { success: true as const, data: { card: outcome.card, audit_id: outcome.auditId } },
+            200,
+          );
+      }
     },
   );
 }

@@ -1,7 +1,8 @@
 import { AdminActionRequestSchema, AdminCardActionResponseSchema } from "@obuna/contracts/http";
+import { ApiError } from "../../errors";
 import { idempotency } from "../../middleware/idempotency";
 import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
-import { removeCardAtAtmos } from "../service";
+import { removeCardAtProvider } from "../actions/card-remove";
 import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
 
 /** POST /api/v1/admin/cards/{id}/remove (audited; Idempotency-Key). */
@@ -18,13 +19,27 @@ export function registerAdminCardsRemove(app: GatewayApp, admin: AdminGuard) {
       responses: okResponse(AdminCardActionResponseSchema, "The card after the action"),
     }),
     async (c) => {
-      const data = await removeCardAtAtmos(
-        c.get("deps"),
-        c.get("admin"),
-        c.req.valid("param").id,
-        c.req.valid("json").reason,
-      );
-      return c.json({ success: true as const, data }, 200);
+      const outcome = await removeCardAtProvider(c.get("deps"), c.get("admin"), {
+        cardId: c.req.valid("param").id,
+        reason: c.req.valid("json").reason,
+      });
+      switch (outcome.status) {
+        case "not_found":
+          throw new ApiError("CARD_NOT_FOUND", "Card not found");
+        case "already_removed":
+          throw new ApiError("INVALID_STATE", "The card was already removed");
+        case "provider_failed":
+          throw new ApiError(
+            "PAYMENT_PROVIDER_UNAVAILABLE",
+            "The card could not be removed at ATMOS; try again",
+            outcome.errorKind ? { details: { atmos_error: outcome.errorKind } } : {},
+          );
+        case "removed":
+          return c.json(
+            { success: true as const, data: { card: outcome.card, audit_id: outcome.auditId } },
+            200,
+          );
+      }
     },
   );
 }

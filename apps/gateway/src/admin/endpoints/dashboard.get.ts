@@ -1,6 +1,6 @@
 import { AdminDashboardSchema } from "@obuna/contracts/http";
 import { createRoute, type GatewayApp, okResponse } from "../../routes/_shared";
-import { dashboard } from "../service";
+import { dashboard } from "../reads";
 import { ADMIN_TAG, type AdminGuard, adminSecurity } from "./_admin";
 
 /** GET /api/v1/admin/dashboard */

@@ -1,6 +1,6 @@
 import { AdminPaymentSessionListSchema, AdminPaymentSessionsQuerySchema } from "@obuna/contracts/http";
 import { createRoute, type GatewayApp, okResponse } from "../../routes/_shared";
-import { paymentSessionsPage } from "../service";
+import { paymentSessionsPage } from "../reads";
 import { ADMIN_TAG, type AdminGuard, adminSecurity } from "./_admin";
 
 /** GET /api/v1/admin/payment-sessions */

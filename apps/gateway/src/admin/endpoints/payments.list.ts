@@ -1,6 +1,6 @@
 import { AdminPaymentListSchema, AdminPaymentsQuerySchema } from "@obuna/contracts/http";
 import { createRoute, type GatewayApp, okResponse } from "../../routes/_shared";
-import { paymentsPage } from "../service";
+import { paymentsPage } from "../reads";
 import { ADMIN_TAG, type AdminGuard, adminSecurity } from "./_admin";
 
 /** GET /api/v1/admin/payments */

@@ -1,7 +1,8 @@
 import { AdminActionRequestSchema, AdminSubscriptionActionResponseSchema } from "@obuna/contracts/http";
+import { ApiError } from "../../errors";
 import { idempotency } from "../../middleware/idempotency";
 import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
-import { cancelSubscriptionNow } from "../service";
+import { cancelSubscriptionNow } from "../actions/cancel";
 import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
 
 /** POST /api/v1/admin/subscriptions/{id}/cancel (audited; Idempotency-Key). */
@@ -18,13 +19,24 @@ export function registerAdminSubscriptionsCancel(app: GatewayApp, admin: AdminGu
       responses: okResponse(AdminSubscriptionActionResponseSchema, "The subscription"),
     }),
     async (c) => {
-      const data = await cancelSubscriptionNow(
-        c.get("deps"),
-        c.get("admin"),
-        c.req.valid("param").id,
-        c.req.valid("json").reason,
-      );
-      return c.json({ success: true as const, data }, 200);
+      const outcome = await cancelSubscriptionNow(c.get("deps"), c.get("admin"), {
+        subscriptionId: c.req.valid("param").id,
+        reason: c.req.valid("json").reason,
+      });
+      switch (outcome.status) {
+        case "not_found":
+          throw new ApiError("SUBSCRIPTION_NOT_FOUND", "Subscription not found");
+        case "refused":
+          throw new ApiError("INVALID_STATE", `The subscription is already ${outcome.current}`);
+        case "canceled":
+          return c.json(
+            {
+              success: true as const,
+              data: { subscription: outcome.subscription, audit_id: outcome.auditId },
+            },
+            200,
+          );
+      }
     },
   );
 }

@@ -1,7 +1,8 @@
 import { AdminExtendRequestSchema, AdminSubscriptionActionResponseSchema } from "@obuna/contracts/http";
+import { ApiError } from "../../errors";
 import { idempotency } from "../../middleware/idempotency";
 import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
-import { extendSubscription } from "../service";
+import { extendSubscription } from "../actions/extend";
 import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
 
 /** POST /api/v1/admin/subscriptions/{id}/extend (audited; Idempotency-Key). */
@@ -19,14 +20,28 @@ export function registerAdminSubscriptionsExtend(app: GatewayApp, admin: AdminGu
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const data = await extendSubscription(
-        c.get("deps"),
-        c.get("admin"),
-        c.req.valid("param").id,
-        body.days,
-        body.reason,
-      );
-      return c.json({ success: true as const, data }, 200);
+      const outcome = await extendSubscription(c.get("deps"), c.get("admin"), {
+        subscriptionId: c.req.valid("param").id,
+        days: body.days,
+        reason: body.reason,
+      });
+      switch (outcome.status) {
+        case "not_found":
+          throw new ApiError("SUBSCRIPTION_NOT_FOUND", "Subscription not found");
+        case "refused":
+          throw new ApiError(
+            "INVALID_STATE",
+            `Only a live subscription can be extended (this one is ${outcome.current})`,
+          );
+        case "extended":
+          return c.json(
+            {
+              success: true as const,
+              data: { subscription: outcome.subscription, audit_id: outcome.auditId },
+            },
+            200,
+          );
+      }
     },
   );
 }

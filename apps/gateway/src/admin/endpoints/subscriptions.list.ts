@@ -1,6 +1,6 @@
 import { AdminSubscriptionListSchema, AdminSubscriptionsQuerySchema } from "@obuna/contracts/http";
 import { createRoute, type GatewayApp, okResponse } from "../../routes/_shared";
-import { subscriptionsPage } from "../service";
+import { subscriptionsPage } from "../reads";
 import { ADMIN_TAG, type AdminGuard, adminSecurity } from "./_admin";
 
 /** GET /api/v1/admin/subscriptions */

@@ -1,6 +1,6 @@
 import { AdminUserListSchema, AdminUsersQuerySchema } from "@obuna/contracts/http";
 import { createRoute, type GatewayApp, okResponse } from "../../routes/_shared";
-import { usersPage } from "../service";
+import { usersPage } from "../reads";
 import { ADMIN_TAG, type AdminGuard, adminSecurity } from "./_admin";
 
 /** GET /api/v1/admin/users */
