@@ -2,7 +2,6 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { type AdminConfig, requireAdmin } from "./admin/auth";
 import { registerOpsMetrics } from "./admin/metrics";
 import { registerAdmin } from "./admin/routes";
-import { instrumentAtmos } from "./atmos-instrumented";
 import type { GatewayDeps, HonoEnv } from "./context";
 import { registerDocs } from "./docs";
 import { errorResponse, handleError, validationHook } from "./errors";
@@ -43,7 +42,6 @@ export function createApp(inputDeps: GatewayDeps, options: { admin?: AdminConfig
     ...inputDeps,
     metrics,
     limits,
-    atmos: instrumentAtmos(inputDeps.atmos, metrics),
     provider: instrumentProvider(inputDeps.provider, metrics),
   };
   const app = new OpenAPIHono<HonoEnv>({ defaultHook: validationHook });

@@ -1,4 +1,3 @@
-import type { AtmosClient } from "@obuna/atmos";
 import type { PaymentProvider, StarsBotApi } from "@obuna/billing";
 import type { ErrorReporter } from "@obuna/contracts/error-reporting";
 import type { TokenScope } from "@obuna/contracts/scopes";
@@ -60,11 +59,6 @@ export interface GatewayConfig {
 
 export interface GatewayDeps {
   db: Database;
-  /**
-   * Interim: the ATMOS client, while the checkout steps, callback and admin still speak ATMOS; they
-   * move to `provider` and this goes.
-   */
-  atmos: AtmosClient;
   /** The card rail behind the PaymentProvider port (ATMOS adapter, built in the composition root). */
   provider: PaymentProvider;
   /** BullMQ Queue for QUEUES.notifications, created with enableOfflineQueue: false. */

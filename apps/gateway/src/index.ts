@@ -45,7 +45,6 @@ async function main(env: GatewayEnv) {
   const atmos = atmosClientFromEnv(env, logger);
   const deps = {
     db: dbHandle.db,
-    atmos,
     provider: createAtmosProvider({
       client: atmos,
       storeId: env.ATMOS_STORE_ID,

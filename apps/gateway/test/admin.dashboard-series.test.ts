@@ -21,7 +21,6 @@ beforeAll(async () => {
   adminApp = createApp(
     {
       db: h.db.db,
-      atmos: {} as never,
       provider: {} as never,
       notificationsQueue: h.queue,
       redis: h.redis,

@@ -117,12 +117,11 @@ export async function startHarness(
 }
 
 /**
- * The card rail of a test app: an ATMOS client (usually talking to the sandbox, perhaps wrapped to
- * inject faults) and the PaymentProvider adapter over that same client, as the composition root builds them.
+ * The card rail of a test app: the PaymentProvider adapter over an ATMOS client (usually talking to
+ * the sandbox, perhaps wrapped to inject faults), as the composition root builds it.
  */
 export function sandboxRail(client: AtmosClient) {
   return {
-    atmos: client,
     provider: createAtmosProvider({
       client,
       storeId: STORE_ID,
