@@ -260,6 +260,14 @@ describe("a Stars subscription through the bot", () => {
 
     const view = await call(h, "GET", `/api/v1/user/${user.id}/subscription`, { auth: internalAuth });
     expect(view.body.data.subscription).toMatchObject({ renews_with: "stars", auto_renew: false });
+    // The Mini App's session view names what the Stars payment bought (Telegram renews it).
+    const paid = await call(h, "GET", `/api/v1/payment/session/${rows[0]!.sessionId}`, {
+      auth: internalAuth,
+    });
+    expect(paid.body.data).toMatchObject({
+      status: "completed",
+      subscription: { id: sub!.id, end_date: sub!.endDate.toISOString(), auto_renew: true },
+    });
     const audit = await h.db.db
       .select()
       .from(auditLog)

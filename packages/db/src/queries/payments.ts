@@ -228,6 +228,19 @@ export async function getSessionPayment(db: DbOrTx, sessionId: string) {
   return row ?? null;
 }
 
+/**
+ * The payment that completed a session, whatever the rail (a card charge's row is keyed by the session;
+ * a Telegram Stars payment by its charge id): at most one per session (payments_one_success_per_session_key).
+ */
+export async function getSessionSuccessfulPayment(db: DbOrTx, sessionId: string) {
+  const [row] = await db
+    .select()
+    .from(payments)
+    .where(and(eq(payments.sessionId, sessionId), eq(payments.status, "success")))
+    .limit(1);
+  return row ?? null;
+}
+
 /** The attempt is recorded before ATMOS is asked to move money. */
 export async function ensurePendingPayment(
   db: DbOrTx,

@@ -1,9 +1,11 @@
+import { renewsWith } from "@obuna/billing";
 import type { AtmosApplyResponse, PaymentSessionResponse } from "@obuna/contracts/http";
 import { pickLanguage } from "@obuna/contracts/http";
 import { formatPeriod, formatSom } from "@obuna/contracts/money";
 import type { Plan } from "@obuna/db";
 import {
   getSessionPayment,
+  getSessionSuccessfulPayment,
   getSessionView,
   getSubscriptionById,
   planName,
@@ -37,10 +39,17 @@ export async function describeSession(deps: Deps, view: SessionView): Promise<Pa
   const lang = view.language ?? pickLanguage(view.languageCode);
   let subscription: PaymentSessionResponse["subscription"] = null;
   if (session.status === "completed") {
-    const payment = await getSessionPayment(deps.db, session.id);
+    // The card charge or the Telegram Stars payment that completed it.
+    const payment = await getSessionSuccessfulPayment(deps.db, session.id);
     if (payment?.subscriptionId) {
       const sub = await getSubscriptionById(deps.db, payment.subscriptionId);
-      if (sub) subscription = { id: sub.id, end_date: sub.endDate.toISOString(), auto_renew: sub.autoRenew };
+      // Renewed automatically: by our worker (card, auto-renew on) or by Telegram (a Stars subscription).
+      if (sub)
+        subscription = {
+          id: sub.id,
+          end_date: sub.endDate.toISOString(),
+          auto_renew: renewsWith(sub) !== null,
+        };
     }
   }
   return {
