@@ -3,7 +3,7 @@
 // database and read what BullMQ recorded.
 import { Writable } from "node:stream";
 import { RENEWAL_JOBS } from "@obuna/contracts/jobs";
-import { payments, users } from "@obuna/db/schema";
+import { payments, plans, subscriptions, users } from "@obuna/db/schema";
 import type { Job } from "bullmq";
 import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -253,6 +253,59 @@ describe("admin alerts (admin-alerts job)", () => {
       expect(job.id).toMatch(
         /^ntf-admin_alert-admin-(failed_payments|unknown_outcomes)-\d{4}-\d\d-\d\dT\d\d$/,
       );
+  });
+});
+
+describe("admin alerts: a Stars subscription a card took over, still renewing at Telegram", () => {
+  it("is reported once per hour after an hour; a canceled one, a fresh one and a Stars-rail one are not", async () => {
+    world = await createWorld(new Date());
+    const w = world;
+    const now = w.clock.now();
+    const [plan] = await db.select().from(plans).limit(1);
+    const hoursAgo = (h: number) => new Date(now.getTime() - h * 60 * MINUTE);
+    const subscriber = async (
+      telegramId: number,
+      s: { rail: "card" | "stars"; starsCanceledAt: Date | null; updatedAt: Date },
+    ) => {
+      const [user] = await db.insert(users).values({ telegramId }).returning();
+      await db.insert(subscriptions).values({
+        userId: user!.id,
+        planId: plan!.id,
+        status: "active",
+        autoRenew: s.rail === "card",
+        startDate: hoursAgo(24),
+        endDate: new Date(now.getTime() + 29 * 24 * 60 * MINUTE),
+        rail: s.rail,
+        starsChargeId: `stxcharge-${telegramId}`,
+        starsCanceledAt: s.starsCanceledAt,
+        createdAt: hoursAgo(24),
+        updatedAt: s.updatedAt,
+      });
+    };
+    await subscriber(7_200_000_001, { rail: "card", starsCanceledAt: hoursAgo(1.5), updatedAt: hoursAgo(2) });
+    await subscriber(7_200_000_002, { rail: "card", starsCanceledAt: null, updatedAt: hoursAgo(0.5) });
+    await subscriber(7_200_000_003, { rail: "stars", starsCanceledAt: null, updatedAt: hoursAgo(2) });
+    const quiet = (await w.renewals.runPeriodicJob(RENEWAL_JOBS.adminAlerts)) as {
+      starsCancelsOwed: number;
+      queued: string[];
+    };
+    expect(quiet).toMatchObject({ starsCancelsOwed: 0, queued: [] });
+
+    await subscriber(7_200_000_004, { rail: "card", starsCanceledAt: null, updatedAt: hoursAgo(2) });
+    const first = (await w.renewals.runPeriodicJob(RENEWAL_JOBS.adminAlerts)) as {
+      starsCancelsOwed: number;
+      queued: string[];
+    };
+    const again = (await w.renewals.runPeriodicJob(RENEWAL_JOBS.adminAlerts)) as { queued: string[] };
+    expect(first.starsCancelsOwed).toBe(1);
+    expect(first.queued).toHaveLength(1);
+    expect(again.queued).toEqual(first.queued);
+    expect(first.queued[0]).toMatch(/^ntf-admin_alert-admin-stars_cancel_owed-\d{4}-\d\d-\d\dT\d\d$/);
+    const [job] = (
+      await w.renewals.notifications.getJobs(["waiting", "delayed", "completed", "failed"])
+    ).filter((j) => j.data.kind === "admin_alert");
+    expect(job!.data).toMatchObject({ alert: "reconciliation" });
+    expect(job!.data.text).toContain("pnpm reconcile --stars");
   });
 });
 

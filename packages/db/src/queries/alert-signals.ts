@@ -1,6 +1,6 @@
-import { and, count, eq, gte, inArray, lt } from "drizzle-orm";
+import { and, count, eq, gte, inArray, isNotNull, isNull, lt } from "drizzle-orm";
 import type { DbOrTx } from "../client";
-import { paymentSessions, payments, renewalAttempts } from "../schema/index";
+import { paymentSessions, payments, renewalAttempts, subscriptions } from "../schema/index";
 
 /** What the admin alert check looks at: money that failed lately, and outcomes still open after a while. */
 export interface AlertSignals {
@@ -8,6 +8,11 @@ export interface AlertSignals {
   failedPayments: number;
   /** Still `unknown` or `pending` since before `unresolvedBefore`: */
   unresolved: { payments: number; renewalAttempts: number; sessions: number };
+  /**
+   * Live subscriptions a card took over (card rail) whose Telegram Stars subscription is still not
+   * canceled at Telegram, unchanged since before `unresolvedBefore`: Telegram may charge them again.
+   */
+  starsCancelsOwed: number;
 }
 
 /**
@@ -44,7 +49,20 @@ export async function countAlertSignals(
     .where(
       and(eq(paymentSessions.status, "processing"), lt(paymentSessions.updatedAt, window.unresolvedBefore)),
     );
+  const [starsOwed] = await db
+    .select({ n: count() })
+    .from(subscriptions)
+    .where(
+      and(
+        eq(subscriptions.rail, "card"),
+        isNotNull(subscriptions.starsChargeId),
+        isNull(subscriptions.starsCanceledAt),
+        inArray(subscriptions.status, ["active", "past_due"]),
+        lt(subscriptions.updatedAt, window.unresolvedBefore),
+      ),
+    );
   return {
+    starsCancelsOwed: Number(starsOwed?.n ?? 0),
     failedPayments: Number(failed?.n ?? 0),
     unresolved: {
       payments: Number(unresolvedPayments?.n ?? 0),
