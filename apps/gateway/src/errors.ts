@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { HonoEnv } from "./context";
+import type { ServiceResult } from "./services/outcome";
 
 /** The one error the gateway throws for a known outcome; `app.onError` turns it into the envelope. */
 export class ApiError extends HTTPException {
@@ -158,3 +159,14 @@ export const errorResponses = {
 } as const;
 
 export { z };
+
+/** The edge: a step's answer, or its refusal as the gateway's error envelope (ApiError). */
+export function orApiError<T>(result: ServiceResult<T>): T {
+  if (result.ok) return result.value;
+  const { code, message, field, details, cause } = result.refusal;
+  throw new ApiError(code, message, {
+    ...(field === undefined ? {} : { field }),
+    ...(details === undefined ? {} : { details }),
+    ...(cause === undefined ? {} : { cause }),
+  });
+}

@@ -34,6 +34,8 @@ const RULES: Rule[] = [
   { under: "apps/gateway/src", forbidden: [...ADAPTERS, ...APPS], except: COMPOSITION_ROOTS },
   { under: "apps/renewals/src", forbidden: [...ADAPTERS, ...APPS], except: COMPOSITION_ROOTS },
   { under: "apps/gateway/src", forbidden: INLINE_SQL },
+  // Services answer outcomes (services/outcome.ts); only routes map them to the HTTP error envelope.
+  { under: "apps/gateway/src/services", forbidden: ["../errors", "../../errors", "hono"] },
   { under: "apps/renewals/src", forbidden: INLINE_SQL },
   // The bot's notification sender reads what to send from the database; money moves only in the gateway.
   { under: "apps/bot/src", forbidden: [...ADAPTERS, ...APPS, "@obuna/billing"] },
@@ -49,7 +51,8 @@ const RULES: Rule[] = [
   },
 ];
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
 /** Every module specifier a source text imports or re-exports (static and dynamic). */
 export function importsOf(text: string): string[] {
@@ -103,11 +106,17 @@ describe("import rules (docs/architecture.md)", () => {
     const rule = RULES[0]!;
     const planted = [
       { file: "apps/gateway/src/services/x.ts", text: 'import { createAtmosClient } from "@obuna/atmos";' },
-      { file: "apps/gateway/src/services/y.ts", text: 'import type {\n  AtmosClient,\n} from "@obuna/atmos";' },
+      {
+        file: "apps/gateway/src/services/y.ts",
+        text: 'import type {\n  AtmosClient,\n} from "@obuna/atmos";',
+      },
       { file: "apps/gateway/src/services/z.ts", text: "export * from '@obuna/atmos/provider';" },
       { file: "apps/gateway/src/services/w.ts", text: 'const m = await import("@obuna/atmos/sandbox");' },
       // allowed: the composition root, and a package whose name only starts the same way
-      { file: "apps/gateway/src/index.ts", text: 'import { createAtmosProvider } from "@obuna/atmos/provider";' },
+      {
+        file: "apps/gateway/src/index.ts",
+        text: 'import { createAtmosProvider } from "@obuna/atmos/provider";',
+      },
       { file: "apps/gateway/src/services/v.ts", text: 'import { x } from "@obuna/atmosphere";' },
     ];
     expect(violations(rule, planted)).toEqual([

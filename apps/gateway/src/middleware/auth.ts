@@ -166,7 +166,7 @@ export const requireFreshCaller = createMiddleware<HonoEnv>(async (c, next) => {
 
 /**
  * After requireCaller: an internal caller must hold `scope` (403 otherwise); a Mini App user acts
- * only for themselves, which assertOwner checks per resource.
+ * only for themselves, which the services check per resource (`refuseUnlessOwner`).
  */
 export function requireScope(scope: InternalScope) {
   return createMiddleware<HonoEnv>(async (c, next) => {
@@ -190,19 +190,6 @@ export function requireTokenScope(scope: InternalScope) {
     c.set("caller", caller);
     await next();
   });
-}
-
-/**
- * A Mini App user reaches only their own resources; the bot reaches every one. Another user's
- * resource answers exactly like a missing one (`notFound`), so ids cannot be probed (item 15).
- */
-export function assertOwner(
-  caller: Caller,
-  ownerTelegramId: number,
-  notFound: { code: ErrorCode; message: string } = { code: "NOT_FOUND", message: "Not found" },
-): void {
-  if (caller.kind === "internal") return;
-  if (caller.telegramId !== ownerTelegramId) throw new ApiError(notFound.code, notFound.message);
 }
 
 /** Whose idempotency keys and rate counters these are: our bot, one service token, one user. */

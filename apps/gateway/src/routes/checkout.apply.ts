@@ -1,9 +1,9 @@
 import { AtmosApplyRequestSchema, AtmosApplyResponseSchema } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { callerScope, requireCaller, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { consumeLimits } from "../middleware/rate-limit";
 import { confirmPayment } from "../services/checkout/confirm";
-import { orApiError } from "../services/checkout/errors";
 import {
   createRoute,
   deprecatedAlias,

@@ -1,8 +1,8 @@
 import { AtmosCreateRequestSchema, AtmosCreateResponseSchema } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { requireFreshCaller, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { createPayment } from "../services/checkout/create";
-import { orApiError } from "../services/checkout/errors";
 import {
   createRoute,
   deprecatedAlias,

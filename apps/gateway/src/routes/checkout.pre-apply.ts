@@ -1,8 +1,8 @@
 import { AtmosPreApplyRequestSchema, AtmosPreApplyResponseSchema } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { callerScope, requireFreshCaller, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { consumeLimits } from "../middleware/rate-limit";
-import { orApiError } from "../services/checkout/errors";
 import { sendCode } from "../services/checkout/send-code";
 import {
   createRoute,

@@ -1,8 +1,8 @@
 import { AtmosResendOtpRequestSchema, AtmosResendOtpResponseSchema } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { callerScope, requireCaller, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { consumeLimits } from "../middleware/rate-limit";
-import { orApiError } from "../services/checkout/errors";
 import { resendCode } from "../services/checkout/resend-code";
 import {
   createRoute,

@@ -1,6 +1,6 @@
 import { PaymentSessionResponseSchema } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { requireCaller, requireScope } from "../middleware/auth";
-import { orApiError } from "../services/checkout/errors";
 import { getSessionForCaller } from "../services/checkout/views";
 import { createRoute, eitherSecurity, type GatewayApp, okResponse, z } from "./_shared";
 

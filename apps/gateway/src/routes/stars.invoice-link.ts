@@ -1,4 +1,5 @@
 import { StarsInvoiceLinkRequestSchema, StarsInvoiceLinkResponseSchema } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { requireInternal, requireScope } from "../middleware/auth";
 import { createStarsInvoiceLink } from "../services/stars";
 import { bearerSecurity, createRoute, type GatewayApp, jsonBody, okResponse } from "./_shared";
@@ -22,7 +23,7 @@ const handle = (deps: Parameters<typeof createStarsInvoiceLink>[0], input: { ses
 
 export function registerStarsInvoiceLink(app: GatewayApp) {
   app.openapi(route, async (c) => {
-    const data = await handle(c.get("deps"), c.req.valid("json"));
+    const data = orApiError(await handle(c.get("deps"), c.req.valid("json")));
     return c.json({ success: true as const, data }, 200);
   });
 }

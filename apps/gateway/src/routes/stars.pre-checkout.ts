@@ -1,4 +1,5 @@
 import { StarsPreCheckoutRequestSchema, StarsPreCheckoutResponseSchema } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { requireInternal, requireScope } from "../middleware/auth";
 import { checkPreCheckout } from "../services/stars";
 import { bearerSecurity, createRoute, type GatewayApp, jsonBody, okResponse } from "./_shared";
@@ -18,7 +19,7 @@ const handle = checkPreCheckout;
 
 export function registerStarsPreCheckout(app: GatewayApp) {
   app.openapi(route, async (c) => {
-    const data = await handle(c.get("deps"), c.req.valid("json"));
+    const data = orApiError(await handle(c.get("deps"), c.req.valid("json")));
     return c.json({ success: true as const, data }, 200);
   });
 }

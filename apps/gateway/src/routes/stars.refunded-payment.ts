@@ -1,4 +1,5 @@
 import { StarsRefundedPaymentRequestSchema, StarsRefundedPaymentResponseSchema } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { requireInternal, requireScope } from "../middleware/auth";
 import { recordRefundedPayment } from "../services/stars";
 import { bearerSecurity, createRoute, type GatewayApp, jsonBody, okResponse } from "./_shared";
@@ -18,7 +19,7 @@ const handle = recordRefundedPayment;
 
 export function registerStarsRefundedPayment(app: GatewayApp) {
   app.openapi(route, async (c) => {
-    const data = await handle(c.get("deps"), c.req.valid("json"));
+    const data = orApiError(await handle(c.get("deps"), c.req.valid("json")));
     return c.json({ success: true as const, data }, 200);
   });
 }

@@ -1,4 +1,5 @@
 import { StarsSessionInvoiceResponseSchema } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { requireFreshCaller, requireScope } from "../middleware/auth";
 import { createStarsInvoiceLink } from "../services/stars";
 import { createRoute, eitherSecurity, type GatewayApp, okResponse, z } from "./_shared";
@@ -30,7 +31,7 @@ export const route = createRoute({
 export function registerStarsSessionInvoice(app: GatewayApp) {
   app.openapi(route, async (c) => {
     const { session_id } = c.req.valid("param");
-    const data = await createStarsInvoiceLink(c.get("deps"), session_id, c.get("caller"));
+    const data = orApiError(await createStarsInvoiceLink(c.get("deps"), session_id, c.get("caller")));
     return c.json({ success: true as const, data }, 200);
   });
 }

@@ -2,6 +2,7 @@ import {
   StarsSuccessfulPaymentRequestSchema,
   StarsSuccessfulPaymentResponseSchema,
 } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { requireInternal, requireScope } from "../middleware/auth";
 import { recordSuccessfulPayment } from "../services/stars";
 import { bearerSecurity, createRoute, type GatewayApp, jsonBody, okResponse } from "./_shared";
@@ -21,7 +22,7 @@ const handle = recordSuccessfulPayment;
 
 export function registerStarsSuccessfulPayment(app: GatewayApp) {
   app.openapi(route, async (c) => {
-    const data = await handle(c.get("deps"), c.req.valid("json"));
+    const data = orApiError(await handle(c.get("deps"), c.req.valid("json")));
     return c.json({ success: true as const, data }, 200);
   });
 }

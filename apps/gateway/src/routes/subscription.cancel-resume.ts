@@ -1,4 +1,5 @@
 import { SubscriptionResponseSchema } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { requireCaller, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { cancelSubscription, resumeSubscription } from "../services/account";
@@ -38,11 +39,15 @@ export const resumeRoute = createRoute({
 
 export function registerSubscriptionCancelResume(app: GatewayApp) {
   app.openapi(cancelRoute, async (c) => {
-    const data = await cancelSubscription(c.get("deps"), c.get("caller"), c.req.valid("param").id);
+    const data = orApiError(
+      await cancelSubscription(c.get("deps"), c.get("caller"), c.req.valid("param").id),
+    );
     return c.json({ success: true as const, data }, 200);
   });
   app.openapi(resumeRoute, async (c) => {
-    const data = await resumeSubscription(c.get("deps"), c.get("caller"), c.req.valid("param").id);
+    const data = orApiError(
+      await resumeSubscription(c.get("deps"), c.get("caller"), c.req.valid("param").id),
+    );
     return c.json({ success: true as const, data }, 200);
   });
 }

@@ -1,4 +1,5 @@
 import { CardsResponseSchema } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { requireCaller, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
 import { listCards, removeCard } from "../services/account";
@@ -40,12 +41,14 @@ export const removeRoute = createRoute({
 
 export function registerUserCards(app: GatewayApp) {
   app.openapi(listRoute, async (c) => {
-    const data = await listCards(c.get("deps"), c.get("caller"), c.req.valid("param").telegram_id);
+    const data = orApiError(
+      await listCards(c.get("deps"), c.get("caller"), c.req.valid("param").telegram_id),
+    );
     return c.json({ success: true as const, data }, 200);
   });
   app.openapi(removeRoute, async (c) => {
     const { telegram_id, card_id } = c.req.valid("param");
-    const data = await removeCard(c.get("deps"), c.get("caller"), telegram_id, card_id);
+    const data = orApiError(await removeCard(c.get("deps"), c.get("caller"), telegram_id, card_id));
     return c.json({ success: true as const, data }, 200);
   });
 }

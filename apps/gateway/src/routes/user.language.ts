@@ -1,4 +1,5 @@
 import { SetLanguageRequestSchema, SetLanguageResponseSchema } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { requireCaller, requireScope } from "../middleware/auth";
 import { setLanguage } from "../services/account";
 import {
@@ -25,11 +26,13 @@ export const route = createRoute({
 
 export function registerUserLanguage(app: GatewayApp) {
   app.openapi(route, async (c) => {
-    const data = await setLanguage(
-      c.get("deps"),
-      c.get("caller"),
-      c.req.valid("param").telegram_id,
-      c.req.valid("json"),
+    const data = orApiError(
+      await setLanguage(
+        c.get("deps"),
+        c.get("caller"),
+        c.req.valid("param").telegram_id,
+        c.req.valid("json"),
+      ),
     );
     return c.json({ success: true as const, data }, 200);
   });

@@ -1,4 +1,5 @@
 import { PaymentHistoryResponseSchema } from "@obuna/contracts/http";
+import { orApiError } from "../errors";
 import { requireCaller, requireScope } from "../middleware/auth";
 import { paymentHistory } from "../services/account";
 import { createRoute, eitherSecurity, type GatewayApp, okResponse, TelegramIdParam, z } from "./_shared";
@@ -16,7 +17,9 @@ export const route = createRoute({
 
 export function registerUserPayments(app: GatewayApp) {
   app.openapi(route, async (c) => {
-    const data = await paymentHistory(c.get("deps"), c.get("caller"), c.req.valid("param").telegram_id);
+    const data = orApiError(
+      await paymentHistory(c.get("deps"), c.get("caller"), c.req.valid("param").telegram_id),
+    );
     return c.json({ success: true as const, data }, 200);
   });
 }

@@ -27,16 +27,15 @@ import {
   setUserLanguage,
 } from "@obuna/db/queries";
 import type { Caller, GatewayDeps } from "../context";
-import { ApiError } from "../errors";
-import { assertOwner } from "../middleware/auth";
+import { asResult, refuse, refuseUnlessOwner } from "./outcome";
 
 type Deps = GatewayDeps & { metrics: NonNullable<GatewayDeps["metrics"]> };
 
 async function userFor(deps: Deps, caller: Caller, telegramId: number) {
   const notFound = { code: "USER_NOT_FOUND", message: "No such user" } as const;
-  assertOwner(caller, telegramId, notFound);
+  refuseUnlessOwner(caller, telegramId, notFound);
   const user = await getUserByTelegramId(deps.db, telegramId);
-  if (!user) throw new ApiError(notFound.code, notFound.message);
+  if (!user) refuse(notFound.code, notFound.message);
   return user;
 }
 
@@ -54,7 +53,7 @@ function cardView(
   };
 }
 
-export async function paymentHistory(deps: Deps, caller: Caller, telegramId: number) {
+async function paymentHistoryStep(deps: Deps, caller: Caller, telegramId: number) {
   const user = await userFor(deps, caller, telegramId);
   const rows = await listPaymentsByUser(deps.db, user.id, 50);
   return {
@@ -125,7 +124,7 @@ function langOf(user: { language: "uz" | "ru" | "en" | null; languageCode: strin
   return user.language ?? pickLanguage(user.languageCode);
 }
 
-export async function currentSubscription(deps: Deps, caller: Caller, telegramId: number) {
+async function currentSubscriptionStep(deps: Deps, caller: Caller, telegramId: number) {
   const user = await userFor(deps, caller, telegramId);
   const sub =
     (await getLiveSubscription(deps.db, user.id)) ?? (await getLatestSubscription(deps.db, user.id));
@@ -138,9 +137,9 @@ export async function currentSubscription(deps: Deps, caller: Caller, telegramId
 async function ownedSubscription(deps: Deps, caller: Caller, subscriptionId: number) {
   const sub = await getSubscriptionById(deps.db, subscriptionId);
   const notFound = { code: "SUBSCRIPTION_NOT_FOUND", message: "Subscription not found" } as const;
-  if (!sub) throw new ApiError(notFound.code, notFound.message);
+  if (!sub) refuse(notFound.code, notFound.message);
   const user = (await getUserById(deps.db, sub.userId))!;
-  assertOwner(caller, user.telegramId, notFound);
+  refuseUnlessOwner(caller, user.telegramId, notFound);
   return { sub, user };
 }
 
@@ -159,7 +158,7 @@ async function editStarsSubscription(
   user: { telegramId: number; language: "uz" | "ru" | "en" | null; languageCode: string | null },
   canceled: boolean,
 ) {
-  if (!deps.stars) throw new ApiError("SERVICE_UNAVAILABLE", "Telegram Stars is not configured");
+  if (!deps.stars) refuse("SERVICE_UNAVAILABLE", "Telegram Stars is not configured");
   const api = deps.stars;
   const outcome = await deps.db.transaction((tx) =>
     setStarsSubscriptionCanceled(tx, deps, {
@@ -181,15 +180,15 @@ async function editStarsSubscription(
     }),
   );
   if (outcome.status === "provider_refused")
-    throw new ApiError("PAYMENT_PROVIDER_UNAVAILABLE", "Telegram did not change the Stars subscription");
+    refuse("PAYMENT_PROVIDER_UNAVAILABLE", "Telegram did not change the Stars subscription");
   if (outcome.status === "not_found" || outcome.status === "refused")
-    throw new ApiError("INVALID_STATE", "The subscription is not active");
+    refuse("INVALID_STATE", "The subscription is not active");
   const fresh = (await getSubscriptionById(deps.db, sub.id))!;
   return { subscription: await subscriptionView(deps, fresh, langOf(user)) };
 }
 
 /** Auto-renew off; access stays until end_date. Repeating it changes nothing. */
-export async function cancelSubscription(deps: Deps, caller: Caller, subscriptionId: number) {
+async function cancelSubscriptionStep(deps: Deps, caller: Caller, subscriptionId: number) {
   const { sub, user } = await ownedSubscription(deps, caller, subscriptionId);
   // A Stars subscription is renewed by Telegram: canceling it is Telegram's to do.
   if (sub.rail === "stars") return editStarsSubscription(deps, caller, sub, user, true);
@@ -200,13 +199,13 @@ export async function cancelSubscription(deps: Deps, caller: Caller, subscriptio
     }),
   );
   if (outcome.status === "not_found" || outcome.status === "refused")
-    throw new ApiError("INVALID_STATE", "The subscription is not active");
+    refuse("INVALID_STATE", "The subscription is not active");
   const fresh = (await getSubscriptionById(deps.db, sub.id))!;
   return { subscription: await subscriptionView(deps, fresh, langOf(user)) };
 }
 
 /** Auto-renew back on: needs a live subscription and a usable saved card. */
-export async function resumeSubscription(deps: Deps, caller: Caller, subscriptionId: number) {
+async function resumeSubscriptionStep(deps: Deps, caller: Caller, subscriptionId: number) {
   const { sub, user } = await ownedSubscription(deps, caller, subscriptionId);
   // A canceled Stars subscription is resumed at Telegram (the same rail).
   if (sub.rail === "stars" && sub.starsCanceledAt !== null)
@@ -218,19 +217,19 @@ export async function resumeSubscription(deps: Deps, caller: Caller, subscriptio
     }),
   );
   if (outcome.status === "refused" && outcome.reason === "no_usable_card")
-    throw new ApiError("CARD_NOT_FOUND", "No saved card to renew with: pay once with auto-renew on");
+    refuse("CARD_NOT_FOUND", "No saved card to renew with: pay once with auto-renew on");
   if (outcome.status === "refused" && outcome.reason === "stars_renews")
-    throw new ApiError(
+    refuse(
       "INVALID_STATE",
       "Telegram Stars renews this subscription: cancel the Stars subscription first, then turn card auto-renew on",
     );
   if (outcome.status === "not_found" || outcome.status === "refused")
-    throw new ApiError("INVALID_STATE", "The subscription is not active");
+    refuse("INVALID_STATE", "The subscription is not active");
   const fresh = (await getSubscriptionById(deps.db, sub.id))!;
   return { subscription: await subscriptionView(deps, fresh, langOf(user)) };
 }
 
-export async function listCards(deps: Deps, caller: Caller, telegramId: number) {
+async function listCardsStep(deps: Deps, caller: Caller, telegramId: number) {
   const user = await userFor(deps, caller, telegramId);
   const cards = await listCardsByUser(deps.db, user.id);
   return { cards: cards.map(cardView) };
@@ -240,7 +239,7 @@ export async function listCards(deps: Deps, caller: Caller, telegramId: number) 
  * Removes the card at ATMOS (unless another holder needs it) and here; subscriptions that renewed
  * with it stop auto-renewing (the money core's `removeCard`).
  */
-export async function removeCard(deps: Deps, caller: Caller, telegramId: number, cardId: number) {
+async function removeCardStep(deps: Deps, caller: Caller, telegramId: number, cardId: number) {
   const user = await userFor(deps, caller, telegramId);
   const removal = await removeBoundCard(
     deps.db,
@@ -256,27 +255,24 @@ export async function removeCard(deps: Deps, caller: Caller, telegramId: number,
   );
   switch (removal.status) {
     case "removed":
-      return listCards(deps, caller, telegramId);
+      return listCardsStep(deps, caller, telegramId);
     case "not_found":
     case "already_removed":
-      throw new ApiError("CARD_NOT_FOUND", "Card not found");
+      return refuse("CARD_NOT_FOUND", "Card not found");
     case "provider_failed":
       // Anything but "already gone" keeps the card so the removal can be retried.
-      throw new ApiError(
-        "PAYMENT_PROVIDER_UNAVAILABLE",
-        "The card could not be removed at the bank; try again",
-      );
+      return refuse("PAYMENT_PROVIDER_UNAVAILABLE", "The card could not be removed at the bank; try again");
   }
 }
 
 /** The language the user chose (in the bot, or in the Mini App for themselves). */
-export async function setLanguage(
+async function setLanguageStep(
   deps: Deps,
   caller: Caller,
   telegramId: number,
   input: { language: "uz" | "ru" | "en"; username?: string | null; first_name?: string | null },
 ) {
-  assertOwner(caller, telegramId, { code: "USER_NOT_FOUND", message: "No such user" });
+  refuseUnlessOwner(caller, telegramId, { code: "USER_NOT_FOUND", message: "No such user" });
   const user = await setUserLanguage(deps.db, {
     telegramId,
     language: input.language,
@@ -285,3 +281,19 @@ export async function setLanguage(
   });
   return { language: user.language ?? input.language };
 }
+
+/** The use cases, each answering a ServiceResult (the route maps a refusal to ApiError). */
+export const paymentHistory = (...args: Parameters<typeof paymentHistoryStep>) =>
+  asResult(() => paymentHistoryStep(...args));
+export const currentSubscription = (...args: Parameters<typeof currentSubscriptionStep>) =>
+  asResult(() => currentSubscriptionStep(...args));
+export const cancelSubscription = (...args: Parameters<typeof cancelSubscriptionStep>) =>
+  asResult(() => cancelSubscriptionStep(...args));
+export const resumeSubscription = (...args: Parameters<typeof resumeSubscriptionStep>) =>
+  asResult(() => resumeSubscriptionStep(...args));
+export const listCards = (...args: Parameters<typeof listCardsStep>) =>
+  asResult(() => listCardsStep(...args));
+export const removeCard = (...args: Parameters<typeof removeCardStep>) =>
+  asResult(() => removeCardStep(...args));
+export const setLanguage = (...args: Parameters<typeof setLanguageStep>) =>
+  asResult(() => setLanguageStep(...args));

@@ -20,10 +20,9 @@ import type {
 import { pickLanguage } from "@obuna/contracts/http";
 import { getStarsSessionView, listStarsPayments } from "@obuna/db/queries";
 import type { Caller, GatewayDeps } from "../context";
-import { ApiError } from "../errors";
-import { assertOwner } from "../middleware/auth";
 import { BotApiError } from "../telegram-bot-api";
 import { flushNotifications } from "./notifications";
+import { asResult, refuse, refuseUnlessOwner } from "./outcome";
 import { retryOwedStarsCancels } from "./stars-handover";
 
 /**
@@ -32,7 +31,7 @@ import { retryOwedStarsCancels } from "./stars-handover";
  */
 
 function starsApi(deps: Pick<GatewayDeps, "stars">): StarsBotApi {
-  if (!deps.stars) throw new ApiError("SERVICE_UNAVAILABLE", "Telegram Stars is not configured");
+  if (!deps.stars) refuse("SERVICE_UNAVAILABLE", "Telegram Stars is not configured");
   return deps.stars;
 }
 
@@ -57,7 +56,7 @@ const DESCRIPTIONS = {
 } as const;
 
 /** A Stars invoice link for a pending session (createInvoiceLink: XTR, empty provider token, one price). */
-export async function createStarsInvoiceLink(
+async function createStarsInvoiceLinkStep(
   deps: GatewayDeps,
   sessionId: string,
   /** A Mini App user reaches only their own session (another's answers as a missing one). */
@@ -65,9 +64,12 @@ export async function createStarsInvoiceLink(
 ): Promise<StarsInvoiceLinkResponse> {
   const api = starsApi(deps);
   const view = await getStarsSessionView(deps.db, sessionId);
-  if (!view) throw new ApiError("SESSION_NOT_FOUND", "No such payment session");
+  if (!view) refuse("SESSION_NOT_FOUND", "No such payment session");
   if (caller)
-    assertOwner(caller, view.telegramId, { code: "SESSION_NOT_FOUND", message: "No such payment session" });
+    refuseUnlessOwner(caller, view.telegramId, {
+      code: "SESSION_NOT_FOUND",
+      message: "No such payment session",
+    });
   const lang = view.language ?? pickLanguage(view.languageCode);
   const planName = { uz: view.plan.nameUz, ru: view.plan.nameRu, en: view.plan.nameEn }[lang];
   const subscription = view.plan.durationDays === 30;
@@ -76,12 +78,12 @@ export async function createStarsInvoiceLink(
     title: TITLES[lang](planName),
     description: DESCRIPTIONS[lang](view.plan.durationDays, subscription),
   });
-  if (prepared.status === "not_found") throw new ApiError("SESSION_NOT_FOUND", "No such payment session");
+  if (prepared.status === "not_found") refuse("SESSION_NOT_FOUND", "No such payment session");
   if (prepared.status === "not_payable") {
-    if (prepared.reason === "session_expired") throw new ApiError("SESSION_EXPIRED", "The session expired");
+    if (prepared.reason === "session_expired") refuse("SESSION_EXPIRED", "The session expired");
     if (prepared.reason === "not_sold_for_stars")
-      throw new ApiError("INVALID_STATE", "This plan is not sold for Telegram Stars");
-    throw new ApiError("SESSION_ALREADY_COMPLETED", "The session is no longer payable");
+      refuse("INVALID_STATE", "This plan is not sold for Telegram Stars");
+    refuse("SESSION_ALREADY_COMPLETED", "The session is no longer payable");
   }
   let link: string;
   try {
@@ -89,7 +91,7 @@ export async function createStarsInvoiceLink(
   } catch (error) {
     if (error instanceof BotApiError) {
       deps.logger.warn({ sessionId, err: error.message }, "createInvoiceLink failed");
-      throw new ApiError("PAYMENT_PROVIDER_UNAVAILABLE", "Telegram did not make the invoice link");
+      refuse("PAYMENT_PROVIDER_UNAVAILABLE", "Telegram did not make the invoice link");
     }
     throw error;
   }
@@ -97,7 +99,7 @@ export async function createStarsInvoiceLink(
 }
 
 /** The pre-checkout check (the bot answers Telegram with it, within 10 s). */
-export async function checkPreCheckout(
+async function checkPreCheckoutStep(
   deps: GatewayDeps,
   input: StarsPreCheckoutRequest,
 ): Promise<StarsPreCheckoutResponse> {
@@ -114,7 +116,7 @@ export async function checkPreCheckout(
 }
 
 /** A successful_payment: one payment per Telegram charge, in one transaction (retried once on a race). */
-export async function recordSuccessfulPayment(
+async function recordSuccessfulPaymentStep(
   deps: GatewayDeps,
   input: StarsSuccessfulPaymentRequest,
 ): Promise<StarsSuccessfulPaymentResponse> {
@@ -172,7 +174,7 @@ export async function recordSuccessfulPayment(
 }
 
 /** A refunded_payment: the payment reversed and its period taken back, once. */
-export async function recordRefundedPayment(
+async function recordRefundedPaymentStep(
   deps: GatewayDeps,
   input: StarsRefundedPaymentRequest,
 ): Promise<StarsRefundedPaymentResponse> {
@@ -218,3 +220,13 @@ export async function reconcileStars(
     ],
   };
 }
+
+/** The use cases, each answering a ServiceResult (the route maps a refusal to ApiError). */
+export const createStarsInvoiceLink = (...args: Parameters<typeof createStarsInvoiceLinkStep>) =>
+  asResult(() => createStarsInvoiceLinkStep(...args));
+export const checkPreCheckout = (...args: Parameters<typeof checkPreCheckoutStep>) =>
+  asResult(() => checkPreCheckoutStep(...args));
+export const recordSuccessfulPayment = (...args: Parameters<typeof recordSuccessfulPaymentStep>) =>
+  asResult(() => recordSuccessfulPaymentStep(...args));
+export const recordRefundedPayment = (...args: Parameters<typeof recordRefundedPaymentStep>) =>
+  asResult(() => recordRefundedPaymentStep(...args));

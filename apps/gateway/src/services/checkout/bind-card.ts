@@ -3,9 +3,9 @@ import { detectCardType, isLocalCardType } from "@obuna/contracts/card";
 import type { PaymentSession } from "@obuna/db";
 import { encryptCardToken } from "@obuna/db/crypto";
 import { type PendingCardBinding, releaseSession, setProcessingBinding } from "@obuna/db/queries";
+import { refuse } from "../outcome";
 import { endAfterRefusal } from "./declines";
 import { callProvider, isPassingFault, PRE_MONEY_ATTEMPTS, pause, retryPreMoney } from "./faults";
-import { refuse } from "./outcome";
 import type { EnteredCard } from "./send-code";
 import type { Deps } from "./session";
 

@@ -11,11 +11,11 @@ import {
   releaseSession,
 } from "@obuna/db/queries";
 import type { Caller } from "../../context";
+import { asResult, type CheckoutResult, Refused, refuse } from "../outcome";
 import { confirmBinding } from "./bind-card";
 import { endAfterRefusal } from "./declines";
 import { providerRefusal } from "./errors";
 import { isPassingFault, retryPreMoney } from "./faults";
-import { asResult, type CheckoutResult, Refused, refuse } from "./outcome";
 import { assertPayable, assertPayment, type Deps, loadSession, MAX_OTP_ATTEMPTS } from "./session";
 import { finalizeSuccess, reconcileSession } from "./settle";
 import { applyResult } from "./views";

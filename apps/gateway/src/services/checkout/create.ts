@@ -2,8 +2,8 @@ import { pickLanguage } from "@obuna/contracts/http";
 import type { PaymentSession } from "@obuna/db";
 import { attachTransaction, getSessionView, updatePendingSession } from "@obuna/db/queries";
 import type { Caller } from "../../context";
+import { asResult, type CheckoutResult, refuse } from "../outcome";
 import { callProvider, retryPreMoney } from "./faults";
-import { asResult, type CheckoutResult, refuse } from "./outcome";
 import { assertPayable, type Deps, loadSession, newPaymentReference } from "./session";
 
 export interface CreatedPayment {

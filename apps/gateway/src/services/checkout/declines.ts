@@ -1,8 +1,8 @@
 import { isProviderError } from "@obuna/billing";
 import type { PaymentSession } from "@obuna/db";
 import { releaseSession } from "@obuna/db/queries";
+import { refuse } from "../outcome";
 import { isTerminalDecline, providerRefusal } from "./errors";
-import { refuse } from "./outcome";
 import { type Deps, MAX_OTP_ATTEMPTS } from "./session";
 import { failPayment } from "./settle";
 

@@ -1,7 +1,5 @@
 import type { ProviderError } from "@obuna/billing";
 import type { ErrorCode } from "@obuna/contracts/errors";
-import { ApiError } from "../../errors";
-import type { CheckoutResult } from "./outcome";
 
 /** A provider refusal as the client sees it: a closed error code and a message without card data. */
 export function providerRefusal(error: ProviderError): { code: ErrorCode; message: string } {
@@ -53,15 +51,4 @@ export function isTerminalDecline(error: ProviderError): boolean {
     "invalid_params",
     "card_already_bound",
   ].includes(error.kind);
-}
-
-/** The edge: a step's answer, or its refusal as the gateway's error envelope (ApiError). */
-export function orApiError<T>(result: CheckoutResult<T>): T {
-  if (result.ok) return result.value;
-  const { code, message, field, details, cause } = result.refusal;
-  throw new ApiError(code, message, {
-    ...(field === undefined ? {} : { field }),
-    ...(details === undefined ? {} : { details }),
-    ...(cause === undefined ? {} : { cause }),
-  });
 }

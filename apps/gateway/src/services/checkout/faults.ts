@@ -1,6 +1,6 @@
 import { isProviderError, type ProviderError } from "@obuna/billing";
+import { refuse } from "../outcome";
 import { providerRefusal } from "./errors";
-import { refuse } from "./outcome";
 import type { Deps } from "./session";
 
 /** One step before money moves is sent at most this often after passing faults (1 + retries)... */

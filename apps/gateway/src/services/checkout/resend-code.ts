@@ -1,7 +1,7 @@
 import { updatePendingSession } from "@obuna/db/queries";
 import type { Caller } from "../../context";
+import { asResult, type CheckoutResult, refuse } from "../outcome";
 import { callProvider } from "./faults";
-import { asResult, type CheckoutResult, refuse } from "./outcome";
 import { assertPayable, assertPayment, cooldownMs, type Deps, loadSession } from "./session";
 
 /** checkout/resend-otp: the payment's SMS code again, at most once per cooldown. */

@@ -9,9 +9,9 @@ import {
   updatePendingSession,
 } from "@obuna/db/queries";
 import type { Caller } from "../../context";
+import { asResult, type CheckoutResult, refuse } from "../outcome";
 import { startBinding } from "./bind-card";
 import { callProvider, retryPreMoney } from "./faults";
-import { asResult, type CheckoutResult, refuse } from "./outcome";
 import {
   assertPayable,
   assertPayment,

@@ -2,7 +2,7 @@ import { randomInt } from "node:crypto";
 import type { PaymentSession } from "@obuna/db";
 import { expireSession, getSessionView, type SessionView } from "@obuna/db/queries";
 import type { Caller, GatewayDeps } from "../../context";
-import { refuse } from "./outcome";
+import { refuse } from "../outcome";
 
 /** The checkout steps' dependencies (metrics are always set inside the app). */
 export type Deps = GatewayDeps & { metrics: NonNullable<GatewayDeps["metrics"]> };

@@ -12,7 +12,7 @@ import {
   type SessionView,
 } from "@obuna/db/queries";
 import type { Caller } from "../../context";
-import { asResult, type CheckoutResult, refuse } from "./outcome";
+import { asResult, type CheckoutResult, refuse } from "../outcome";
 import { type Deps, loadSession, MAX_OTP_ATTEMPTS, refuseExpired } from "./session";
 import { reconcileSession } from "./settle";
 
