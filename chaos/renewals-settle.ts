@@ -88,16 +88,20 @@ export async function settleRenewals(o: {
   let janitorRuns = 0;
   for (let round = 1; round <= (o.maxRounds ?? 5); round++) {
     worker ??= await o.startWorker();
-    // Let the worker work until it stops making progress (stalled jobs come back after ~60-90 s).
+    // Let the worker work until it stops making progress. A charge job a SIGKILLed worker held stays
+    // `active` in BullMQ until its lock (60 s) expires and the stalled-job check (every 30 s) hands it
+    // back; until then the sweep cannot add it again (same job id). So while subscriptions are due and
+    // no attempt is open, wait out that window (100 s) before calling it stuck; otherwise 10 s.
     let last = "";
-    let still = 0;
+    let stillSince = Date.now();
     for (;;) {
       const p = await renewalProgress(o.handle);
       if (p.due === 0 && p.open === 0) break;
       const now = JSON.stringify(p);
-      still = now === last ? still + 1 : 0;
+      if (now !== last) stillSince = Date.now();
       last = now;
-      if (still >= 20) break; // 10 s without any change
+      const patienceMs = p.due > 0 && p.open === 0 ? 100_000 : 10_000;
+      if (Date.now() - stillSince >= patienceMs) break;
       await sleep(500);
     }
     const p = await renewalProgress(o.handle);
