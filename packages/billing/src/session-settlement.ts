@@ -130,8 +130,7 @@ async function recheckOne(
   giveUpAfterMs: number,
 ): Promise<StuckSessionResult> {
   const session = await getPaymentSession(db, sessionId);
-  if (!session || session.status !== "processing")
-    return { sessionId, outcome: "unknown", notificationIds: [] };
+  if (session?.status !== "processing") return { sessionId, outcome: "unknown", notificationIds: [] };
   const reading = session.externalId === null ? "not_found" : await deps.readCharge(session.externalId);
   if (reading !== null && reading !== "not_found") {
     const resolution = resolveSessionCharge(reading.state);

@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { ErrorCode } from "@obuna/contracts/errors";
 import { TOKEN_SCOPES } from "@obuna/contracts/scopes";
 import {
   botIdFromToken,
