@@ -231,6 +231,19 @@ describe("a fault that outlasts the retries leaves the session payable", () => {
     expect(confirmedCharges(prepared.transactionId)).toHaveLength(0);
   });
 
+  it("an apply that timed out is never sent again, even when get still shows it pre-applied (it may be in flight)", async () => {
+    const prepared = await prepareSession(h, { card: "humo2" });
+    const applies = callsTo("/merchant/pay/confirm-with-ofd-list");
+    h.sandbox.configure({ faultPath: "/merchant/pay/confirm-with-ofd-list", timeoutNext: 1 });
+    const res = await apply(h, prepared);
+    h.sandbox.configure({ faultPath: null, timeoutNext: 0 });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.data.status).toBe("processing");
+    expect(callsTo("/merchant/pay/confirm-with-ofd-list") - applies).toBe(1);
+    expect((await paymentRows(prepared.sessionId)).map((p) => p.status)).toEqual(["unknown"]);
+    expect(confirmedCharges(prepared.transactionId)).toHaveLength(0);
+  });
+
   it("a lost answer of an apply ATMOS charged is never sent again (get shows it confirmed): paid once", async () => {
     const prepared = await prepareSession(h, { card: "humo1" });
     const applies = callsTo("/merchant/pay/confirm-with-ofd-list");

@@ -75,10 +75,17 @@ export function confirmPayment(
 }
 
 /**
- * Sends the confirm and settles its answer. An unclear answer is resolved with `getPayment`; when the
- * provider shows the payment still awaiting its confirm (the request never reached it, e.g. a 502 from
- * its proxy), the confirm is sent once more (`mayResend`): ATMOS confirms a payment at most once (a
- * second confirm of a confirmed or closed payment is refused), so this cannot charge twice.
+ * HTTP answers that say the confirm was not taken: the provider's front (proxy, load balancer) refused
+ * to pass it on. Anything else unclear (a timeout, a cut connection, a 500 or 504, an answer that is not
+ * a confirmation) may mean the confirm is still being processed, so it is never sent again.
+ */
+const NOT_TAKEN_HTTP_STATUSES = new Set([502, 503]);
+
+/**
+ * Sends the confirm and settles its answer. An unclear answer is resolved with `getPayment`. When the
+ * confirm was refused in front of the provider (502/503) and the provider shows the payment still
+ * awaiting its confirm, the confirm is sent once more (`mayResend`); ATMOS also refuses a second
+ * confirm of a confirmed or closed payment, so this cannot charge twice.
  */
 async function charge(
   deps: Deps,
@@ -94,13 +101,15 @@ async function charge(
   } catch (error) {
     if (isProviderError(error) && (error.outcomeUnknown || UNCLEAR.includes(error.kind))) {
       log.warn({ kind: error.kind }, "apply outcome unknown: asking ATMOS");
-      return resolveUnknown(deps, claimed, externalId, mayResend ? send : null);
+      const notTaken = error.httpStatus !== null && NOT_TAKEN_HTTP_STATUSES.has(error.httpStatus);
+      return resolveUnknown(deps, claimed, externalId, mayResend && notTaken ? send : null);
     }
     return endAfterRefusal(deps, claimed, error, "apply");
   }
   if (payment.state !== "confirmed") {
     log.warn({ state: payment.state }, "apply answered without confirmation: asking ATMOS");
-    return resolveUnknown(deps, claimed, externalId, mayResend ? send : null);
+    // It reached the provider: it may still be confirming, so it is not sent again.
+    return resolveUnknown(deps, claimed, externalId, null);
   }
   await finalizeSuccess(deps, claimed.id, payment, "apply");
   return applyResult(deps, claimed.id);
