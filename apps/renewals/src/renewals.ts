@@ -30,6 +30,7 @@ import { createRenewalsMetrics } from "./metrics";
 import { chargeProcessor } from "./processors/charge";
 import { retryNowProcessor } from "./processors/retry-now";
 import { eventJobOptions } from "./queues/events.config";
+import { retryFailedChargeJobs } from "./queues/failed-charge-jobs";
 import { periodicJobs } from "./queues/periodic-jobs";
 import {
   CHARGE_JOB_PRIORITY,
@@ -95,19 +96,24 @@ export function createRenewals(deps: RenewalsDeps) {
   };
 
   async function enqueueCharges(due: DueRenewal[]) {
-    await queue.addBulk(
-      due.map((d) => {
-        const data: RenewalChargeJob = RenewalChargeJobSchema.parse({
-          subscriptionId: d.subscriptionId,
-          periodEnd: d.periodEnd.toISOString(),
-        });
-        return {
-          name: RENEWAL_JOBS.charge,
-          data,
-          opts: { jobId: renewalChargeJobId(data, d.nextAttemptNumber), priority: CHARGE_JOB_PRIORITY },
-        };
-      }),
+    const jobs = due.map((d) => {
+      const data: RenewalChargeJob = RenewalChargeJobSchema.parse({
+        subscriptionId: d.subscriptionId,
+        periodEnd: d.periodEnd.toISOString(),
+      });
+      return {
+        name: RENEWAL_JOBS.charge,
+        data,
+        opts: { jobId: renewalChargeJobId(data, d.nextAttemptNumber), priority: CHARGE_JOB_PRIORITY },
+      };
+    });
+    // An add under a failed job's id is ignored: such a job is retried instead (see the function).
+    await retryFailedChargeJobs(
+      queue,
+      jobs.map((j) => j.opts.jobId),
+      logger,
     );
+    await queue.addBulk(jobs);
   }
 
   /** Finds due subscriptions and enqueues one deterministic charge job each. */

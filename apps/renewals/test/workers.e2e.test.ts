@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { SANDBOX_CARDS } from "@obuna/atmos/sandbox";
-import { RENEWAL_JOBS } from "@obuna/contracts/jobs";
+import { RENEWAL_JOBS, renewalChargeJobId } from "@obuna/contracts/jobs";
 import { payments } from "@obuna/db/schema";
 import { testDatabaseUrl, testRedisUrl } from "@obuna/db/testing";
-import { Queue } from "bullmq";
+import { Queue, UnrecoverableError, Worker } from "bullmq";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { chargeSubscription } from "../src/core/charge";
 import { runJanitor } from "../src/core/janitor";
+import { CHARGE_JOB_PRIORITY } from "../src/queues/renewals.config";
 import { redisConnection } from "../src/redis";
 import {
   attemptsOf,
@@ -68,6 +69,45 @@ describe("renewals through real BullMQ workers", () => {
     for (const s of subs) {
       expect((await loadSubscription(s.id)).endDate.getTime()).toBe(s.endDate.getTime() + 30 * DAY);
     }
+  });
+
+  it("a charge job that failed for good before starting its attempt is queued again by the next sweep", async () => {
+    world = await createWorld(new Date("2032-01-13T12:00:00.000Z"));
+    const w = world;
+    const { sub } = await createSubscriber(w, { endsInMs: HOUR });
+    const other = await createSubscriber(w, { endsInMs: 2 * HOUR, card: "humo2" });
+    // The sweep queued the first subscription's job, and two workers died holding it (`maxStalledCount:
+    // 1`): BullMQ fails it with this reason and keeps it 30 days under its id. A stand-in worker fails it
+    // the same way; it never touches the database, so no attempt exists, as after a real stall before
+    // the attempt is started.
+    const data = { subscriptionId: sub.id, periodEnd: sub.endDate.toISOString() };
+    const jobId = renewalChargeJobId(data, 1);
+    const queue = w.renewals.queue;
+    await queue.add(RENEWAL_JOBS.charge, data, { jobId, priority: CHARGE_JOB_PRIORITY });
+    const stalling = new Worker(
+      queue.name,
+      async () => {
+        throw new UnrecoverableError("job stalled more than allowable limit");
+      },
+      { connection: redisConnection(testRedisUrl(REDIS_INDEX), "worker"), prefix: queue.opts.prefix },
+    );
+    await vi.waitFor(async () => expect(await queue.getJobState(jobId)).toBe("failed"), { timeout: 10_000 });
+    await stalling.close();
+    expect(await attemptsOf(sub.id)).toHaveLength(0);
+
+    // The next sweep finds it still due with attempt 1: the failed job runs again under its own id.
+    await w.renewals.sweep();
+    await w.renewals.start({ schedulers: false });
+    await vi.waitFor(
+      async () => {
+        expect(await paymentsOf(sub.id)).toHaveLength(1);
+        expect(await paymentsOf(other.sub.id)).toHaveLength(1);
+      },
+      { timeout: 30_000, interval: 50 },
+    );
+    expect(await queue.getJobState(jobId)).toBe("completed");
+    expect((await loadSubscription(sub.id)).endDate.getTime()).toBe(sub.endDate.getTime() + 30 * DAY);
+    expectExactlyOnce(w, [sub.id, other.sub.id]);
   });
 
   it("concurrent charges of one subscription: the attempt row is the guard", async () => {
