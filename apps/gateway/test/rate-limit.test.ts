@@ -178,6 +178,97 @@ describe("payment links", () => {
   });
 });
 
+describe("payment links, counted in Postgres by create-link's own statement", () => {
+  const linkBody = (telegramId: number) => ({
+    telegram_id: telegramId,
+    plan_slug: "monthly",
+    first_name: "Test",
+  });
+  const sessionsOf = async (telegramId: number) => {
+    const [row] = await h.db.client<{ n: number }[]>`
+      select count(*)::int as n from payment_sessions s join users u on u.id = s.user_id
+      where u.telegram_id = ${telegramId}`;
+    return row!.n;
+  };
+
+  it("parallel calls for one user across both replicas get exactly the budget, and a refusal writes no session", async () => {
+    const telegramId = randomTelegramId();
+    const budget = DEFAULT_ABUSE_LIMITS.linksPerUserPerHour;
+    // The first call creates the user; then a burst: a count taken from the statement's snapshot
+    // (rather than the locked row) would let several calls of the burst through over the budget.
+    expect(
+      (
+        await callOn(0, "POST", "/api/v1/payment/create-link", {
+          auth: internalAuth,
+          body: linkBody(telegramId),
+        })
+      ).status,
+    ).toBe(200);
+    const burst = await Promise.all(
+      Array.from({ length: budget + 10 }, (_, i) =>
+        callOn(i, "POST", "/api/v1/payment/create-link", { auth: internalAuth, body: linkBody(telegramId) }),
+      ),
+    );
+    expect(burst.filter((r) => r.status === 200)).toHaveLength(budget - 1);
+    for (const refused of burst.filter((r) => r.status !== 200)) expectRateLimited(refused, "links_user");
+    expect(await sessionsOf(telegramId)).toBe(budget);
+  });
+
+  it("the window is an hour from its first call: Retry-After counts down to it, and then links are given again", async () => {
+    const telegramId = randomTelegramId();
+    const budget = DEFAULT_ABUSE_LIMITS.linksPerUserPerHour;
+    const start = h.clock.offsetMs;
+    try {
+      for (let i = 0; i < budget; i++) {
+        const res = await callOn(i, "POST", "/api/v1/payment/create-link", {
+          auth: internalAuth,
+          body: linkBody(telegramId),
+        });
+        expect(res.status).toBe(200);
+      }
+      h.clock.offsetMs = start + 20 * 60_000;
+      const refused = await callOn(0, "POST", "/api/v1/payment/create-link", {
+        auth: internalAuth,
+        body: linkBody(telegramId),
+      });
+      expectRateLimited(refused, "links_user");
+      // 40 minutes of the hour are left (give or take the seconds the calls took).
+      expect(refused.body.error.details.retry_after_s).toBeGreaterThan(39 * 60);
+      expect(refused.body.error.details.retry_after_s).toBeLessThanOrEqual(40 * 60);
+      h.clock.offsetMs = start + 61 * 60_000;
+      const next = await callOn(1, "POST", "/api/v1/payment/create-link", {
+        auth: internalAuth,
+        body: linkBody(telegramId),
+      });
+      expect(next.status, JSON.stringify(next.body)).toBe(200);
+      expect(await sessionsOf(telegramId)).toBe(budget + 1);
+    } finally {
+      h.clock.offsetMs = start;
+    }
+  });
+
+  it("an unknown plan neither counts nor writes anything", async () => {
+    const telegramId = randomTelegramId();
+    for (let i = 0; i < DEFAULT_ABUSE_LIMITS.linksPerUserPerHour + 2; i++) {
+      const res = await callOn(i, "POST", "/api/v1/payment/create-link", {
+        auth: internalAuth,
+        body: { ...linkBody(telegramId), plan_slug: "no-such-plan" },
+      });
+      expect(res.status).toBe(404);
+    }
+    const [user] = await h.db.client`select 1 from users where telegram_id = ${telegramId}`;
+    expect(user).toBeUndefined();
+    expect(
+      (
+        await callOn(0, "POST", "/api/v1/payment/create-link", {
+          auth: internalAuth,
+          body: linkBody(telegramId),
+        })
+      ).status,
+    ).toBe(200);
+  });
+});
+
 describe("apply attempts", () => {
   it("apply calls on one session are refused after the hourly budget, across replicas", async () => {
     const prepared = await prepareSession(h);

@@ -12,7 +12,8 @@ import type { HonoEnv } from "../context";
 import { ApiError } from "../errors";
 
 /**
- * Abuse limits (security item 6), counted in Redis so every gateway replica shares them. When Redis
+ * Abuse limits (security item 6), counted in Redis so every gateway replica shares them (except
+ * `links_user`, counted in Postgres by create-link's own statement: see {@link RedisLimitName}). When Redis
  * cannot answer, each limiter falls back to a per-process memory limiter with the same budget
  * (rate-limiter-flexible's `insuranceLimiter`): a Redis outage degrades the limits to per replica
  * instead of failing payments or lifting them.
@@ -42,14 +43,24 @@ const HOUR_S = 3600;
 
 export type LimitName = "sms_session" | "sms_user" | "links_user" | "apply_session" | "admin_sign_in_ip";
 
-export type AbuseLimits = Record<LimitName, RateLimiterAbstract>;
+/**
+ * The limits counted in Redis. `links_user` is counted on the user's row by the statement that creates
+ * the link (`createSessionForTelegramUser`): the database already writes that row on every create-link,
+ * so the count costs no round trip, is exact across replicas and survives a Redis outage.
+ */
+export type RedisLimitName = Exclude<LimitName, "links_user">;
+
+export type AbuseLimits = Record<RedisLimitName, RateLimiterAbstract>;
+
+/** The payment-link limit's window: one hour. */
+export const LINKS_WINDOW_S = HOUR_S;
 
 export function createAbuseLimits(
   redis: Redis | undefined,
   patch: Partial<AbuseLimitsConfig> = {},
 ): AbuseLimits {
   const config = { ...DEFAULT_ABUSE_LIMITS, ...patch };
-  const limiter = (name: LimitName, points: number, duration: number): RateLimiterAbstract => {
+  const limiter = (name: RedisLimitName, points: number, duration: number): RateLimiterAbstract => {
     const insuranceLimiter = new RateLimiterMemory({ keyPrefix: `obuna:rl:${name}`, points, duration });
     if (!redis) return insuranceLimiter;
     return new RateLimiterRedis({
@@ -63,7 +74,6 @@ export function createAbuseLimits(
   return {
     sms_session: limiter("sms_session", config.smsPerSessionPerHour, HOUR_S),
     sms_user: limiter("sms_user", config.smsPerUserPerHour, HOUR_S),
-    links_user: limiter("links_user", config.linksPerUserPerHour, HOUR_S),
     apply_session: limiter("apply_session", config.applyPerSessionPerHour, HOUR_S),
     admin_sign_in_ip: limiter("admin_sign_in_ip", config.adminSignInPerIpPer15Min, 15 * 60),
   };
@@ -80,22 +90,27 @@ const MESSAGES: Record<LimitName, string> = {
 /** Takes one point from each `[limit, key]`; the first exhausted one answers 429 RATE_LIMITED. */
 export async function consumeLimits(
   c: Context<HonoEnv>,
-  checks: ReadonlyArray<readonly [LimitName, string | number]>,
+  checks: ReadonlyArray<readonly [RedisLimitName, string | number]>,
 ): Promise<void> {
-  const { limits, metrics } = c.get("deps");
+  const { limits } = c.get("deps");
   for (const [name, key] of checks) {
     try {
       await limits[name].consume(String(key));
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
-      const retryAfterS = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
-      metrics.rateLimited.inc({ limit: name });
-      c.get("logger").warn({ limit: name, retryAfterS }, "rate limited");
-      throw new ApiError("RATE_LIMITED", `${MESSAGES[name]}; try again in ${retryAfterS} s`, {
-        details: { limit: name, retry_after_s: retryAfterS },
-      });
+      throw rateLimited(c, name, error.msBeforeNext);
     }
   }
+}
+
+/** The 429 RATE_LIMITED answer of an exhausted limit (counted in the metrics and logged). */
+export function rateLimited(c: Context<HonoEnv>, name: LimitName, msBeforeNext: number): ApiError {
+  const retryAfterS = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  c.get("deps").metrics.rateLimited.inc({ limit: name });
+  c.get("logger").warn({ limit: name, retryAfterS }, "rate limited");
+  return new ApiError("RATE_LIMITED", `${MESSAGES[name]}; try again in ${retryAfterS} s`, {
+    details: { limit: name, retry_after_s: retryAfterS },
+  });
 }
 
 /** The header a trusted proxy (the Mini App server) sets to the address of its own client. */

@@ -3,14 +3,14 @@ import { createSessionForTelegramUser } from "@obuna/db/queries";
 import { ApiError } from "../errors";
 import { requireInternal, requireScope } from "../middleware/auth";
 import { idempotency } from "../middleware/idempotency";
-import { consumeLimits } from "../middleware/rate-limit";
+import { DEFAULT_ABUSE_LIMITS, LINKS_WINDOW_S, rateLimited } from "../middleware/rate-limit";
 import { DEFAULT_SESSION_TTL_MS } from "../services/checkout/session";
 import { planSummary } from "../services/checkout/views";
 import {
   bearerSecurity,
   createRoute,
   type GatewayApp,
-  idempotencyHeader,
+  idempotencyParameters,
   jsonBody,
   okResponse,
   z,
@@ -26,7 +26,8 @@ export const route = createRoute({
   summary: "Create a 30-minute payment session and its Mini App link (bot only)",
   security: bearerSecurity,
   middleware: [requireInternal, requireScope("links:create"), idempotency] as const,
-  request: { headers: idempotencyHeader, body: jsonBody(RequestSchema) },
+  parameters: [...idempotencyParameters],
+  request: { body: jsonBody(RequestSchema) },
   responses: okResponse(CreateLinkResponseSchema, "The payment session"),
 });
 
@@ -34,7 +35,6 @@ export function registerCreateLink(app: GatewayApp) {
   app.openapi(route, async (c) => {
     const input = c.req.valid("json");
     const deps = c.get("deps");
-    await consumeLimits(c, [["links_user", input.telegram_id]]);
     const now = deps.clock();
     const expiresAt = new Date(now.getTime() + (deps.config.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS));
     const session = await createSessionForTelegramUser(deps.db, {
@@ -46,8 +46,13 @@ export function registerCreateLink(app: GatewayApp) {
       planSlug: input.plan_slug,
       expiresAt,
       now,
+      linkLimit: {
+        max: deps.config.rateLimits?.linksPerUserPerHour ?? DEFAULT_ABUSE_LIMITS.linksPerUserPerHour,
+        windowS: LINKS_WINDOW_S,
+      },
     });
     if (!session) throw new ApiError("PLAN_NOT_FOUND", "No such plan", { field: "plan_slug" });
+    if ("limited" in session) throw rateLimited(c, "links_user", session.retryAfterMs);
     const { plan } = session;
     const base = deps.config.miniappUrl.replace(/\/+$/, "");
     return c.json(

@@ -156,8 +156,11 @@ export async function findStuckPaymentSessions(db: DbOrTx, o: { updatedBefore: D
 /**
  * create-link as ONE statement: find the active plan, upsert the Telegram user (profile refreshed,
  * role kept) and insert the payment session at the plan's price. One statement is atomic without
- * BEGIN/COMMIT and costs one round trip on the busiest write path (docs/benchmarks.md). Returns null,
- * having written nothing, when no active plan has that slug.
+ * BEGIN/COMMIT and costs one round trip on the busiest write path (docs/benchmarks.md). The same
+ * statement keeps the user's payment-link limit: over `linkLimit.max` links in the window it inserts
+ * no session and returns `{ limited, retryAfterMs }` (the profile refresh and the count are still
+ * written, as a Redis counter counts refused calls). Returns null, having written nothing, when no
+ * active plan has that slug.
  */
 export async function createSessionForTelegramUser(
   db: Database,
@@ -171,15 +174,20 @@ export async function createSessionForTelegramUser(
     planSlug: string;
     expiresAt: Date;
     now: Date;
+    /** At most `max` links per user in a window of `windowS` seconds (refused calls count too). */
+    linkLimit: { max: number; windowS: number };
   },
-) {
-  // postgres.js tagged template: prepared once per connection and reused.
+): Promise<CreatedLinkSession | { limited: true; retryAfterMs: number } | null> {
+  const now = input.now.toISOString();
+  // postgres.js tagged template: prepared once per connection and reused. The user row's upsert also
+  // advances the user's link window; ON CONFLICT DO UPDATE works on the row's latest version under its
+  // lock, so concurrent calls for one user count one by one, as a Redis counter would.
   const [row] = await db.$client<
     {
-      id: string;
-      user_id: string;
+      id: string | null;
       language: "uz" | "ru" | "en" | null;
-      expires_at: string | Date;
+      expires_at: string | Date | null;
+      links_window_start: string | Date;
       slug: string;
       name_uz: string;
       name_ru: string;
@@ -192,30 +200,40 @@ export async function createSessionForTelegramUser(
       select id, slug, name_uz, name_ru, name_en, price, duration_days
       from plans where slug = ${input.planSlug}::text and is_active
     ), upserted_user as (
-      insert into users (telegram_id, username, first_name, language_code, language)
+      insert into users (telegram_id, username, first_name, language_code, language, links_window_start, links_in_window)
       select ${input.telegramId}::bigint, ${input.username}::text, ${input.firstName}::text,
-        ${input.languageCode}::text, ${input.language ?? null}::user_language
+        ${input.languageCode}::text, ${input.language ?? null}::user_language, ${now}::timestamptz, 1
       where exists (select 1 from plan)
       on conflict (telegram_id) do update set
         username = coalesce(excluded.username, users.username),
         first_name = coalesce(excluded.first_name, users.first_name),
         language_code = coalesce(excluded.language_code, users.language_code),
         language = coalesce(excluded.language, users.language),
+        links_in_window = case
+          when users.links_window_start > ${now}::timestamptz - make_interval(secs => ${input.linkLimit.windowS}::int)
+          then users.links_in_window + 1 else 1 end,
+        links_window_start = case
+          when users.links_window_start > ${now}::timestamptz - make_interval(secs => ${input.linkLimit.windowS}::int)
+          then users.links_window_start else ${now}::timestamptz end,
         updated_at = now()
-      returning id, language
+      returning id, language, links_in_window, links_window_start
     ), session as (
       insert into payment_sessions (user_id, plan_id, amount, expires_at, created_at, updated_at)
-      select u.id, p.id, p.price, ${input.expiresAt.toISOString()}::timestamptz,
-        ${input.now.toISOString()}::timestamptz, ${input.now.toISOString()}::timestamptz
+      select u.id, p.id, p.price, ${input.expiresAt.toISOString()}::timestamptz, ${now}::timestamptz, ${now}::timestamptz
       from upserted_user u cross join plan p
-      returning id, user_id, expires_at
+      where u.links_in_window <= ${input.linkLimit.max}::int
+      returning id, expires_at
     )
-    select s.id, s.user_id, (select language from upserted_user) as language, s.expires_at, p.slug, p.name_uz, p.name_ru, p.name_en, p.price, p.duration_days
-    from session s cross join plan p`;
+    select s.id, u.language, s.expires_at, u.links_window_start,
+      p.slug, p.name_uz, p.name_ru, p.name_en, p.price, p.duration_days
+    from upserted_user u cross join plan p left join session s on true`;
   if (!row) return null;
+  if (row.id === null || row.expires_at === null) {
+    const windowEnds = new Date(row.links_window_start).getTime() + input.linkLimit.windowS * 1000;
+    return { limited: true, retryAfterMs: Math.max(0, windowEnds - input.now.getTime()) };
+  }
   return {
     id: row.id,
-    userId: Number(row.user_id),
     language: row.language,
     expiresAt: new Date(row.expires_at),
     plan: {
@@ -226,6 +244,20 @@ export async function createSessionForTelegramUser(
       price: Number(row.price),
       durationDays: row.duration_days,
     },
+  };
+}
+
+export interface CreatedLinkSession {
+  id: string;
+  language: "uz" | "ru" | "en" | null;
+  expiresAt: Date;
+  plan: {
+    slug: string;
+    nameUz: string;
+    nameRu: string;
+    nameEn: string;
+    price: number;
+    durationDays: number;
   };
 }
 

@@ -1,4 +1,4 @@
-import { bigint, pgTable, text } from "drizzle-orm/pg-core";
+import { bigint, integer, pgTable, text } from "drizzle-orm/pg-core";
 import { identityId, timestamps, timestamptz } from "./columns";
 import { userLanguage, userRole } from "./enums";
 
@@ -17,5 +17,12 @@ export const users = pgTable("users", {
   role: userRole().notNull().default("user"),
   /** Set when Telegram answers 403 (the user blocked the bot): notifications stop. */
   botBlockedAt: timestamptz(),
+  /**
+   * The payment-link limit (RATE_LIMIT_LINKS_PER_USER_PER_HOUR), kept with the user it limits: when the
+   * current one-hour window began and how many create-link calls it has seen, refused ones included.
+   * Advanced by the same statement that creates the link (`createSessionForTelegramUser`).
+   */
+  linksWindowStart: timestamptz(),
+  linksInWindow: integer().notNull().default(0),
   ...timestamps,
 });
