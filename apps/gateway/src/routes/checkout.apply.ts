@@ -10,7 +10,7 @@ import {
   documentAlias,
   eitherSecurity,
   type GatewayApp,
-  idempotencyHeader,
+  idempotencyParameters,
   jsonBody,
   okResponse,
 } from "./_shared";
@@ -22,7 +22,8 @@ export const route = createRoute({
   summary: "Confirm the payment with the SMS code; repeating it for a paid session charges nothing",
   security: eitherSecurity,
   middleware: [requireCaller, requireScope("checkout"), idempotency] as const,
-  request: { headers: idempotencyHeader, body: jsonBody(AtmosApplyRequestSchema) },
+  parameters: [...idempotencyParameters],
+  request: { body: jsonBody(AtmosApplyRequestSchema) },
   responses: okResponse(
     AtmosApplyResponseSchema,
     "Paid (completed) or not known yet (processing: poll the session)",

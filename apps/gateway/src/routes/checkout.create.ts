@@ -9,7 +9,7 @@ import {
   documentAlias,
   eitherSecurity,
   type GatewayApp,
-  idempotencyHeader,
+  idempotencyParameters,
   jsonBody,
   okResponse,
 } from "./_shared";
@@ -21,7 +21,8 @@ export const route = createRoute({
   summary: "Create the provider payment for a session (the amount must equal the plan price)",
   security: eitherSecurity,
   middleware: [requireFreshCaller, requireScope("checkout"), idempotency] as const,
-  request: { headers: idempotencyHeader, body: jsonBody(AtmosCreateRequestSchema) },
+  parameters: [...idempotencyParameters],
+  request: { body: jsonBody(AtmosCreateRequestSchema) },
   responses: okResponse(AtmosCreateResponseSchema, "The provider payment (transaction_id)"),
 });
 export const aliasRoute = deprecatedAlias(route, "/api/v1/atmos/create");

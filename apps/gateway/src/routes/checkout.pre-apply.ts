@@ -10,7 +10,7 @@ import {
   documentAlias,
   eitherSecurity,
   type GatewayApp,
-  idempotencyHeader,
+  idempotencyParameters,
   jsonBody,
   okResponse,
 } from "./_shared";
@@ -22,7 +22,8 @@ export const route = createRoute({
   summary: "Check the card and have the provider send the SMS code (binds the card when auto_renew is on)",
   security: eitherSecurity,
   middleware: [requireFreshCaller, requireScope("checkout"), idempotency] as const,
-  request: { headers: idempotencyHeader, body: jsonBody(AtmosPreApplyRequestSchema) },
+  parameters: [...idempotencyParameters],
+  request: { body: jsonBody(AtmosPreApplyRequestSchema) },
   responses: okResponse(AtmosPreApplyResponseSchema, "SMS code sent"),
 });
 export const aliasRoute = deprecatedAlias(route, "/api/v1/atmos/pre-apply");

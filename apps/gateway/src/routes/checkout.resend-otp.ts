@@ -10,7 +10,7 @@ import {
   documentAlias,
   eitherSecurity,
   type GatewayApp,
-  idempotencyHeader,
+  idempotencyParameters,
   jsonBody,
   okResponse,
 } from "./_shared";
@@ -22,7 +22,8 @@ export const route = createRoute({
   summary: "Send the SMS code again (cooldown 60 s)",
   security: eitherSecurity,
   middleware: [requireCaller, requireScope("checkout"), idempotency] as const,
-  request: { headers: idempotencyHeader, body: jsonBody(AtmosResendOtpRequestSchema) },
+  parameters: [...idempotencyParameters],
+  request: { body: jsonBody(AtmosResendOtpRequestSchema) },
   responses: okResponse(AtmosResendOtpResponseSchema, "SMS code sent again"),
 });
 export const aliasRoute = deprecatedAlias(route, "/api/v1/atmos/resend-otp");

@@ -8,7 +8,7 @@ import {
   eitherSecurity,
   type GatewayApp,
   IdParam,
-  idempotencyHeader,
+  idempotencyParameters,
   okResponse,
   z,
 } from "./_shared";
@@ -22,7 +22,8 @@ export const cancelRoute = createRoute({
   summary: "Turn auto-renew off (cancelled_at set); access stays until end_date",
   security: eitherSecurity,
   middleware: [requireCaller, requireScope("subscription:manage"), idempotency] as const,
-  request: { headers: idempotencyHeader, params },
+  parameters: [...idempotencyParameters],
+  request: { params },
   responses: okResponse(SubscriptionResponseSchema, "The subscription"),
 });
 
@@ -33,7 +34,8 @@ export const resumeRoute = createRoute({
   summary: "Turn auto-renew back on (needs a saved card)",
   security: eitherSecurity,
   middleware: [requireCaller, requireScope("subscription:manage"), idempotency] as const,
-  request: { headers: idempotencyHeader, params },
+  parameters: [...idempotencyParameters],
+  request: { params },
   responses: okResponse(SubscriptionResponseSchema, "The subscription"),
 });
 

@@ -8,7 +8,7 @@ import {
   eitherSecurity,
   type GatewayApp,
   IdParam,
-  idempotencyHeader,
+  idempotencyParameters,
   okResponse,
   TelegramIdParam,
   z,
@@ -32,8 +32,8 @@ export const removeRoute = createRoute({
   summary: "Remove a saved card (at ATMOS too); subscriptions using it stop auto-renewing",
   security: eitherSecurity,
   middleware: [requireCaller, requireScope("cards:remove"), idempotency] as const,
+  parameters: [...idempotencyParameters],
   request: {
-    headers: idempotencyHeader,
     params: z.object({ telegram_id: TelegramIdParam, card_id: IdParam("card_id") }),
   },
   responses: okResponse(CardsResponseSchema, "The remaining cards"),

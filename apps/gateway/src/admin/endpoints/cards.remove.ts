@@ -1,7 +1,13 @@
 import { AdminActionRequestSchema, AdminCardActionResponseSchema } from "@obuna/contracts/http";
 import { ApiError } from "../../errors";
 import { idempotency } from "../../middleware/idempotency";
-import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
+import {
+  createRoute,
+  type GatewayApp,
+  idempotencyParameters,
+  jsonBody,
+  okResponse,
+} from "../../routes/_shared";
 import { removeCardAtProvider } from "../actions/card-remove";
 import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
 
@@ -15,7 +21,8 @@ export function registerAdminCardsRemove(app: GatewayApp, admin: AdminGuard) {
       summary: "Remove a card at ATMOS; subscriptions using it stop auto-renewing",
       security: adminSecurity,
       middleware: [admin, idempotency] as const,
-      request: { headers: idempotencyHeader, params: idParams, body: jsonBody(AdminActionRequestSchema) },
+      parameters: [...idempotencyParameters],
+      request: { params: idParams, body: jsonBody(AdminActionRequestSchema) },
       responses: okResponse(AdminCardActionResponseSchema, "The card after the action"),
     }),
     async (c) => {

@@ -1,7 +1,13 @@
 import { AdminActionRequestSchema, AdminCardActionResponseSchema } from "@obuna/contracts/http";
 import { ApiError } from "../../errors";
 import { idempotency } from "../../middleware/idempotency";
-import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
+import {
+  createRoute,
+  type GatewayApp,
+  idempotencyParameters,
+  jsonBody,
+  okResponse,
+} from "../../routes/_shared";
 import { setCardActive } from "../actions/card-active";
 import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
 
@@ -23,7 +29,8 @@ export function registerAdminCardSetActive(
       summary: target.summary,
       security: adminSecurity,
       middleware: [admin, idempotency] as const,
-      request: { headers: idempotencyHeader, params: idParams, body: jsonBody(AdminActionRequestSchema) },
+      parameters: [...idempotencyParameters],
+      request: { params: idParams, body: jsonBody(AdminActionRequestSchema) },
       responses: okResponse(AdminCardActionResponseSchema, "The card after the action"),
     }),
     async (c) => {

@@ -1,6 +1,12 @@
 import { AdminActionRequestSchema, AdminEventResendResponseSchema } from "@obuna/contracts/http";
 import { idempotency } from "../../middleware/idempotency";
-import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
+import {
+  createRoute,
+  type GatewayApp,
+  idempotencyParameters,
+  jsonBody,
+  okResponse,
+} from "../../routes/_shared";
 import { resendEventDelivery } from "../event-deliveries";
 import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
 
@@ -17,7 +23,8 @@ export function registerAdminEventDeliveriesResend(app: GatewayApp, admin: Admin
       summary: "Resend a signed premium event to its endpoint (same event id and body, signed anew)",
       security: adminSecurity,
       middleware: [admin, idempotency] as const,
-      request: { headers: idempotencyHeader, params: idParams, body: jsonBody(AdminActionRequestSchema) },
+      parameters: [...idempotencyParameters],
+      request: { params: idParams, body: jsonBody(AdminActionRequestSchema) },
       responses: okResponse(AdminEventResendResponseSchema, "The delivery, owed again, and the audit row"),
     }),
     async (c) => {

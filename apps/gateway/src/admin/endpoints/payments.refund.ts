@@ -2,7 +2,13 @@ import type { ProviderErrorKind } from "@obuna/billing";
 import { AdminActionRequestSchema, AdminRefundResponseSchema } from "@obuna/contracts/http";
 import { ApiError } from "../../errors";
 import { idempotency } from "../../middleware/idempotency";
-import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
+import {
+  createRoute,
+  type GatewayApp,
+  idempotencyParameters,
+  jsonBody,
+  okResponse,
+} from "../../routes/_shared";
 import { type RefundOutcome, refundPayment } from "../actions/refund";
 import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
 
@@ -16,7 +22,8 @@ export function registerAdminPaymentsRefund(app: GatewayApp, admin: AdminGuard) 
       summary: "Refund (ATMOS reverse) a successful payment; the subscription loses that period",
       security: adminSecurity,
       middleware: [admin, idempotency] as const,
-      request: { headers: idempotencyHeader, params: idParams, body: jsonBody(AdminActionRequestSchema) },
+      parameters: [...idempotencyParameters],
+      request: { params: idParams, body: jsonBody(AdminActionRequestSchema) },
       responses: okResponse(AdminRefundResponseSchema, "The refunded payment and its subscription"),
     }),
     async (c) => {

@@ -1,6 +1,12 @@
 import { AdminPlanActionResponseSchema, AdminPlanCreateRequestSchema } from "@obuna/contracts/http";
 import { idempotency } from "../../middleware/idempotency";
-import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
+import {
+  createRoute,
+  type GatewayApp,
+  idempotencyParameters,
+  jsonBody,
+  okResponse,
+} from "../../routes/_shared";
 import { createPlan } from "../plans";
 import { ADMIN_TAG, type AdminGuard, adminSecurity } from "./_admin";
 
@@ -15,7 +21,8 @@ export function registerAdminPlansCreate(app: GatewayApp, admin: AdminGuard) {
         "Create a plan: slug, names in uz/ru/en, price (tiyin), period, active flag, sort order, fiscal receipt codes",
       security: adminSecurity,
       middleware: [admin, idempotency] as const,
-      request: { headers: idempotencyHeader, body: jsonBody(AdminPlanCreateRequestSchema) },
+      parameters: [...idempotencyParameters],
+      request: { body: jsonBody(AdminPlanCreateRequestSchema) },
       responses: okResponse(AdminPlanActionResponseSchema, "The new plan"),
     }),
     async (c) => {

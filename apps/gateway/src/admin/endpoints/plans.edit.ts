@@ -1,6 +1,12 @@
 import { AdminPlanActionResponseSchema, AdminPlanUpdateRequestSchema } from "@obuna/contracts/http";
 import { idempotency } from "../../middleware/idempotency";
-import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
+import {
+  createRoute,
+  type GatewayApp,
+  idempotencyParameters,
+  jsonBody,
+  okResponse,
+} from "../../routes/_shared";
 import { updatePlan } from "../plans";
 import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
 
@@ -15,8 +21,8 @@ export function registerAdminPlansEdit(app: GatewayApp, admin: AdminGuard) {
         "Edit a plan's names, period, active flag, sort order or fiscal receipt codes (not its price: see /price)",
       security: adminSecurity,
       middleware: [admin, idempotency] as const,
+      parameters: [...idempotencyParameters],
       request: {
-        headers: idempotencyHeader,
         params: idParams,
         body: jsonBody(AdminPlanUpdateRequestSchema),
       },

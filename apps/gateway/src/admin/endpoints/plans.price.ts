@@ -1,6 +1,12 @@
 import { AdminPlanActionResponseSchema, AdminPlanPriceRequestSchema } from "@obuna/contracts/http";
 import { idempotency } from "../../middleware/idempotency";
-import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
+import {
+  createRoute,
+  type GatewayApp,
+  idempotencyParameters,
+  jsonBody,
+  okResponse,
+} from "../../routes/_shared";
 import { changePlanPrice } from "../plans";
 import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
 
@@ -18,7 +24,8 @@ export function registerAdminPlansPrice(app: GatewayApp, admin: AdminGuard) {
         "Change a plan's price: new purchases at once, renewals after PRICE_CHANGE_NOTICE_DAYS from the notice",
       security: adminSecurity,
       middleware: [admin, idempotency] as const,
-      request: { headers: idempotencyHeader, params: idParams, body: jsonBody(AdminPlanPriceRequestSchema) },
+      parameters: [...idempotencyParameters],
+      request: { params: idParams, body: jsonBody(AdminPlanPriceRequestSchema) },
       responses: okResponse(AdminPlanActionResponseSchema, "The plan and how many subscribers owe a notice"),
     }),
     async (c) => {

@@ -1,7 +1,13 @@
 import { AdminActionRequestSchema, AdminSubscriptionActionResponseSchema } from "@obuna/contracts/http";
 import { ApiError } from "../../errors";
 import { idempotency } from "../../middleware/idempotency";
-import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
+import {
+  createRoute,
+  type GatewayApp,
+  idempotencyParameters,
+  jsonBody,
+  okResponse,
+} from "../../routes/_shared";
 import { cancelSubscriptionNow } from "../actions/cancel";
 import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
 
@@ -15,7 +21,8 @@ export function registerAdminSubscriptionsCancel(app: GatewayApp, admin: AdminGu
       summary: "Cancel a subscription now: status canceled, auto-renew off, role back to user",
       security: adminSecurity,
       middleware: [admin, idempotency] as const,
-      request: { headers: idempotencyHeader, params: idParams, body: jsonBody(AdminActionRequestSchema) },
+      parameters: [...idempotencyParameters],
+      request: { params: idParams, body: jsonBody(AdminActionRequestSchema) },
       responses: okResponse(AdminSubscriptionActionResponseSchema, "The subscription"),
     }),
     async (c) => {

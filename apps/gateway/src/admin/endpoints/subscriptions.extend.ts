@@ -1,7 +1,13 @@
 import { AdminExtendRequestSchema, AdminSubscriptionActionResponseSchema } from "@obuna/contracts/http";
 import { ApiError } from "../../errors";
 import { idempotency } from "../../middleware/idempotency";
-import { createRoute, type GatewayApp, idempotencyHeader, jsonBody, okResponse } from "../../routes/_shared";
+import {
+  createRoute,
+  type GatewayApp,
+  idempotencyParameters,
+  jsonBody,
+  okResponse,
+} from "../../routes/_shared";
 import { extendSubscription } from "../actions/extend";
 import { ADMIN_TAG, type AdminGuard, adminSecurity, idParams } from "./_admin";
 
@@ -15,7 +21,8 @@ export function registerAdminSubscriptionsExtend(app: GatewayApp, admin: AdminGu
       summary: "Extend a live subscription by N days",
       security: adminSecurity,
       middleware: [admin, idempotency] as const,
-      request: { headers: idempotencyHeader, params: idParams, body: jsonBody(AdminExtendRequestSchema) },
+      parameters: [...idempotencyParameters],
+      request: { params: idParams, body: jsonBody(AdminExtendRequestSchema) },
       responses: okResponse(AdminSubscriptionActionResponseSchema, "The subscription"),
     }),
     async (c) => {
