@@ -1,3 +1,5 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, type Harness, internalAuth, startHarness } from "./harness";
 
@@ -48,5 +50,38 @@ describe("x-request-id (set by the bot per update and by the Mini App proxy)", (
     expect(kept.headers.get("x-request-id")).toBe(at64);
     expect(h.logLines.join("\n")).not.toContain("x".repeat(65));
     expect(h.logLines.join("\n")).not.toContain('quote\\"inject');
+  });
+
+  it("over a real socket (the Node server): every answer carries it, errors and unknown routes too", async () => {
+    const server = serve({ fetch: h.app.fetch, port: 0, hostname: "127.0.0.1" });
+    await new Promise((resolve) => server.once("listening", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const sent = `bot-${Date.now().toString(16)}`;
+      const ok = await fetch(`${base}/api/v1/plans`, {
+        headers: { authorization: internalAuth, "x-request-id": sent },
+      });
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get("x-request-id")).toBe(sent);
+      expect(ok.headers.get("content-type")).toMatch(/^application\/json/);
+
+      const refused = await fetch(`${base}/api/v1/payment/create-link`, {
+        method: "POST",
+        headers: { authorization: "Bearer wrong-token", "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(refused.status).toBe(401);
+      const own = refused.headers.get("x-request-id");
+      expect(own).toMatch(/^req_[0-9a-f-]{36}$/);
+      expect(((await refused.json()) as { error: { requestId: string } }).error.requestId).toBe(own);
+      // One header, not two: Node's head and the adapter's must not both write it.
+      expect(own).not.toContain(",");
+
+      const missing = await fetch(`${base}/no/such/route`);
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get("x-request-id")).toMatch(/^req_/);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import { TOKEN_SCOPES } from "@obuna/contracts/scopes";
 import {
   botIdFromToken,
@@ -17,7 +17,8 @@ import { ApiError } from "../errors";
  */
 export const INTERNAL_SCOPES: ReadonlySet<InternalScope> = new Set<InternalScope>(TOKEN_SCOPES);
 
-const sha256 = (value: string) => createHash("sha256").update(value).digest();
+/** One-shot sha256 (`crypto.hash`, no Hash object per call). */
+const sha256 = (value: string) => hash("sha256", value, "buffer");
 
 /** The expected secret's digest, hashed once per secret instead of on every request. */
 const expectedDigests = new Map<string, Buffer>();
