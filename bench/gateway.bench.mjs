@@ -10,10 +10,10 @@
 // production, logs to /dev/null); the bare server is bench/lib/bare-gateway.mjs. Both use the same
 // Postgres database (obuna_bench_gateway, rebuilt from the migrations) and a pool of 10 connections.
 // The four targets are measured in BENCH_ROUNDS interleaved rounds (bare, then gateway, for each
-// endpoint); each round gives a ratio, and the table reports the median round. The machine is shared
+// endpoint; every other round gateway first); each round gives a ratio, and the table reports the median round. The machine is shared
 // (2 cores, load generator included), so one window can be slowed by something else; the spread of
 // the rounds is printed too.
-// Env: BENCH_DURATION_S (default 8 per measurement), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 64),
+// Env: BENCH_DURATION_S (default 4 per measurement), BENCH_ROUNDS (default 9), BENCH_CONNECTIONS (default 64),
 // BENCH_GATEWAY_CPU_PROF_DIR (profile the gateway: node --cpu-prof --import tsx src/index.ts), BENCH_ONLY
 // (a regex of target names: measure only those; the ratios then need both targets of an endpoint).
 import { randomInt } from "node:crypto";
@@ -33,8 +33,8 @@ import {
   writeDocsSection,
 } from "./lib/common.mjs";
 
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const INTERNAL_TOKEN = "bench-internal-api-token-0123456789";
 const BOT_TOKEN = "123456:bench-bot-token";
@@ -220,7 +220,12 @@ async function main() {
     const rounds = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const results = {};
-      for (const [name, scenario] of Object.entries(scenarios)) {
+      // Every other round measures the gateway before the bare server (ABBA order): the machine's
+      // speed drifts within a run, and a fixed order would hand one side the same drift every round.
+      const order = Object.entries(scenarios);
+      if (round % 2 === 0)
+        for (let i = 0; i + 1 < order.length; i += 2) [order[i], order[i + 1]] = [order[i + 1], order[i]];
+      for (const [name, scenario] of order) {
         process.stdout.write(
           `round ${round}/${ROUNDS}: measuring ${name} (${DURATION_S} s, ${CONNECTIONS} connections)\n`,
         );
@@ -310,7 +315,7 @@ async function main() {
       `## Gateway throughput (\`bench/gateway.bench.mjs\`)
 
 Command: \`pnpm bench gateway\` (autocannon, ${CONNECTIONS} connections, ${DURATION_S} s per target after a 2 s warm-up each,
-${ROUNDS} interleaved rounds: bare then gateway for each endpoint, every round; the ratio is the median round's and the
+${ROUNDS} interleaved rounds: bare then gateway for each endpoint, gateway first every other round; the ratio is the median round's and the
 table is the round with the median create-link ratio).
 Last run ${new Date().toISOString()}. ${machineLine()}
 The gateway runs as its real process (\`apps/gateway/src/index.ts\` via tsx, LOG_LEVEL=info, logs discarded);
