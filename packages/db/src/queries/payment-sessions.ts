@@ -179,6 +179,7 @@ export async function createSessionForTelegramUser(
   },
 ): Promise<CreatedLinkSession | { limited: true; retryAfterMs: number } | null> {
   const now = input.now.toISOString();
+  const windowS = `${input.linkLimit.windowS} seconds`;
   // postgres.js tagged template: prepared once per connection and reused. The user row's upsert also
   // advances the user's link window; ON CONFLICT DO UPDATE works on the row's latest version under its
   // lock, so concurrent calls for one user count one by one, as a Redis counter would.
@@ -209,18 +210,19 @@ export async function createSessionForTelegramUser(
         first_name = coalesce(excluded.first_name, users.first_name),
         language_code = coalesce(excluded.language_code, users.language_code),
         language = coalesce(excluded.language, users.language),
+        -- excluded.links_window_start is this call's time: a window older than windowS starts over.
         links_in_window = case
-          when users.links_window_start > ${now}::timestamptz - make_interval(secs => ${input.linkLimit.windowS}::int)
+          when users.links_window_start > excluded.links_window_start - ${windowS}::interval
           then users.links_in_window + 1 else 1 end,
         links_window_start = case
-          when users.links_window_start > ${now}::timestamptz - make_interval(secs => ${input.linkLimit.windowS}::int)
-          then users.links_window_start else ${now}::timestamptz end,
+          when users.links_window_start > excluded.links_window_start - ${windowS}::interval
+          then users.links_window_start else excluded.links_window_start end,
         updated_at = now()
       returning id, language, links_in_window, links_window_start
     ), session as (
       insert into payment_sessions (user_id, plan_id, amount, expires_at, created_at, updated_at)
-      select u.id, p.id, p.price, ${input.expiresAt.toISOString()}::timestamptz, ${now}::timestamptz, ${now}::timestamptz
-      from upserted_user u cross join plan p
+      select u.id, p.id, p.price, ${input.expiresAt.toISOString()}::timestamptz, t.now, t.now
+      from upserted_user u cross join plan p cross join (values (${now}::timestamptz)) as t(now)
       where u.links_in_window <= ${input.linkLimit.max}::int
       returning id, expires_at
     )
