@@ -6,17 +6,19 @@
 // GETs are Mini App reads: every request carries the session owner's signed initData
 // (`Authorization: tma …`, signed before the run with @obuna/contracts/testing), which both servers
 // verify with @tma.js/init-data-node before the read and the ownership check.
-// The gateway runs as its real process (apps/gateway `src/index.ts` through tsx, LOG_LEVEL=info as in
-// production, logs to /dev/null); the bare server is bench/lib/bare-gateway.mjs. Both use the same
+// The gateway runs as production runs it (apps/gateway built, `dist/index.js` with the start script's
+// Node flags, LOG_LEVEL=info, logs to /dev/null); the bare server is bench/lib/bare-gateway.mjs. Both use the same
 // Postgres database (obuna_bench_gateway, rebuilt from the migrations) and a pool of 10 connections.
 // The four targets are measured in BENCH_ROUNDS interleaved rounds (bare, then gateway, for each
 // endpoint; every other round gateway first); each round gives a ratio, and the table reports the median round. The machine is shared
 // (2 cores, load generator included), so one window can be slowed by something else; the spread of
 // the rounds is printed too.
 // Env: BENCH_DURATION_S (default 4 per measurement), BENCH_ROUNDS (default 9), BENCH_CONNECTIONS (default 64),
-// BENCH_GATEWAY_CPU_PROF_DIR (profile the gateway: node --cpu-prof --import tsx src/index.ts), BENCH_ONLY
+// BENCH_GATEWAY_CPU_PROF_DIR (profile the gateway: node --cpu-prof dist/index.js), BENCH_ONLY
 // (a regex of target names: measure only those; the ratios then need both targets of an endpoint).
+import { execFileSync } from "node:child_process";
 import { randomInt } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -81,21 +83,25 @@ async function main() {
   const databaseUrl = prepareDatabase("obuna_bench_gateway");
   const gatewayPort = await freePort();
   const barePort = await freePort();
+  // The gateway as production runs it (`pnpm --filter @obuna/gateway start`): the built bundle, with
+  // the start script's Node flags (the .env file aside: the bench passes its own environment).
+  execFileSync("pnpm", ["--filter", "@obuna/gateway", "build"], { cwd: ROOT, stdio: "ignore" });
+  const startScript = JSON.parse(readFileSync(join(ROOT, "apps", "gateway", "package.json"), "utf8")).scripts
+    .start;
+  const nodeFlags = startScript
+    .split(/\s+/)
+    .filter((token) => token.startsWith("--") && !token.startsWith("--env-file"));
   const gateway = await startProcess({
     name: "gateway",
-    // BENCH_GATEWAY_CPU_PROF_DIR=<dir>: the gateway writes a V8 CPU profile there when it stops.
-    ...(process.env.BENCH_GATEWAY_CPU_PROF_DIR
-      ? {
-          command: process.execPath,
-          args: [
-            "--cpu-prof",
-            `--cpu-prof-dir=${process.env.BENCH_GATEWAY_CPU_PROF_DIR}`,
-            "--import",
-            "tsx",
-            "src/index.ts",
-          ],
-        }
-      : { command: join(ROOT, "apps", "gateway", "node_modules", ".bin", "tsx"), args: ["src/index.ts"] }),
+    command: process.execPath,
+    args: [
+      ...nodeFlags,
+      // BENCH_GATEWAY_CPU_PROF_DIR=<dir>: the gateway writes a V8 CPU profile there when it stops.
+      ...(process.env.BENCH_GATEWAY_CPU_PROF_DIR
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_GATEWAY_CPU_PROF_DIR}`]
+        : []),
+      "dist/index.js",
+    ],
     cwd: join(ROOT, "apps", "gateway"),
     env: {
       DATABASE_URL: databaseUrl,
@@ -318,7 +324,7 @@ Command: \`pnpm bench gateway\` (autocannon, ${CONNECTIONS} connections, ${DURAT
 ${ROUNDS} interleaved rounds: bare then gateway for each endpoint, gateway first every other round; the ratio is the median round's and the
 table is the round with the median create-link ratio).
 Last run ${new Date().toISOString()}. ${machineLine()}
-The gateway runs as its real process (\`apps/gateway/src/index.ts\` via tsx, LOG_LEVEL=info, logs discarded);
+The gateway runs as production runs it (built \`apps/gateway/dist/index.js\` with the start script's Node flags, LOG_LEVEL=info, logs discarded);
 the baseline is a bare Hono + postgres.js server (\`bench/lib/bare-gateway.mjs\`) doing the same work: for the
 session read, verify the caller's Telegram initData with the same library (@tma.js/init-data-node \`validate\` +
 \`parse\`, the gateway's default max age), read the session joined to its user and plan, and answer 404 to anyone
