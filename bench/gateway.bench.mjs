@@ -397,12 +397,42 @@ table's run, while the GET session read is at 96 %).
    together. Measured with \`BENCH_GATEWAY_LOG_LEVEL=info|warn BENCH_ONLY="gateway POST" BENCH_ROUNDS=1
    BENCH_DURATION_S=6 node bench/gateway.bench.mjs\`, the request line cost 273–276 → 316–318 µs per create-link
    (≈ 42 µs) with synchronous writes (commit 603633f), and 244–256 → 244–290 µs (≈ 0–45 µs, noisy) after.
-The ≥ 75 % goal for create-link is not met, by either measure. What it pays that the bare server does not, from a
-profile of this tree (\`BENCH_ONLY="gateway POST" BENCH_GATEWAY_CPU_PROF_DIR=…\`): Hono's composed middleware
-chain and the Node adapter's Response path (≈ 15 % of the gateway's busy CPU), the abuse limit's Redis script
-(rate-limiter-flexible and ioredis's auto-pipeline, ≈ 10 %), pino's line (≈ 8 %), zod on the body (≈ 5 %),
-the bearer-token check, the request id and metrics. None of them can go (they are the security checks and the
-observability); what is left is making each one cheaper, or one Redis round trip for several limits.
+After the second pass the ≥ 75 % goal for create-link was not met: 69.2 % on a quiet machine (rounds 65.5–70.6 %).
+
+Third pass (2026-12-06, quiet machine, load average under 1 before each run). Measured first: on this machine
+the same bare server ran create-link at 2 700–4 400 req/s within one run, so the bench now takes 9 rounds of
+4 s with the order reversed every other round (ABBA) and reports the median, and each change was checked by
+an A/B run of two gateway trees interleaved in one run (a throwaway script, not committed). A profile of the
+built gateway (\`node --cpu-prof dist/index.js\`, so functions have names) against one of the bare server, in
+µs of CPU per request, put the difference in: the abuse limit's Redis command (client, Redis and loopback),
+the request-header copy, pino's line and its write, zod and Hono's longer chain, and garbage collection.
+Postgres itself, sampled from /proc for the postmaster's tree, spent 50–100 µs more per gateway request than
+per bare one: partly the longer statement, mostly fewer commits sharing each WAL flush at the lower rate.
+Changes:
+10. The payment-link limit (\`links_user\`) is counted on the user's row by create-link's own statement (a fixed
+    one-hour window, advanced by the upsert under the row's lock; a refused call writes no session) instead
+    of a Redis command per request. Exact across replicas, no Redis round trip, and it survives a Redis outage.
+11. The Idempotency-Key header is declared as an OpenAPI parameter instead of a zod header schema: the
+    validator checked an optional string (the idempotency middleware checks the key itself) but made the Node
+    adapter copy every request header into a WHATWG Headers object on every POST.
+12. The request id goes on Node's own response (Node merges it into the head it writes) instead of
+    \`c.header\`, which gave every response a Headers object that the adapter copied back; the token check's
+    sha256 is one-shot (\`crypto.hash\`); log lines are written in 4 KiB batches or after 250 ms at the latest,
+    synchronously (pino's default for stdout) rather than each through the thread pool (A/B: +3.3 % req/s,
+    −4 % CPU per request, within the noise).
+13. create-link's statement binds each value once (12 parameters instead of 17).
+14. The gateway's start script runs Node with \`--max-semi-space-size=64\` (fewer scavenges at high request
+    rates), and the bench now runs the gateway as production does: built, \`dist/index.js\` with the start
+    script's Node flags (before, from source through tsx).
+A/B in one run, create-link, 10 interleaved rounds, the session's starting tree (e135e02, through tsx) against
+this one (with the flag): median +27.7 % req/s (every round +0.4 % to +44 %), CPU per request 1.44 × lower
+(356 → 248 µs in the median round). The flag alone, same tree A/B: +4.9 % req/s, CPU per request −6 %.
+\`pnpm bench gateway\` runs in this pass, create-link / GET session (medians of 9 rounds; single create-link
+rounds 53–93 %): after 10–12, 71.8 % / 91.3 %; after 14, 77.5 % / 97.9 %; after 13, 72.6 % / 99.5 %; the final
+tree (the tables above), 72.3 % / 107.3 %. The create-link goal (≥ 75 %) is met in one run of four: not reliably.
+What it still pays that the bare server does not, per request: the request log line (A/B without it: +8 % req/s), Hono's longer chain with the
+OpenAPI validators, zod on the body, the bearer check, the request id and metrics, and 20–30 % more Postgres
+CPU for its longer statement (plan lookup by slug, the link count) at a lower commit rate.
 `,
     );
     console.log("");

@@ -23,12 +23,13 @@ async function main(env: GatewayEnv) {
         censor: "[redacted]",
       },
     },
-    // The same lines, written asynchronously and in batches: a write goes out once 4 KiB of lines are
-    // waiting, or 250 ms after the last one at the latest (sonic-boom's own unref'd flush timer, not
-    // periodic work). One write per line was ~9 % of create-link's CPU under load, and with a write
-    // per line in flight still ~4 % (docs/benchmarks.md). pino writes what is left synchronously when
-    // the process exits; a SIGKILL loses at most the last 250 ms of lines (audit rows are in the DB).
-    pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 }),
+    // The same lines, written in batches: a write goes out once 4 KiB of lines are waiting, or within
+    // 250 ms at the latest (sonic-boom's own unref'd flush timer, not periodic work). Synchronous, as
+    // pino's default stdout is, but one write per ~20 lines: one write per line was ~9 % of
+    // create-link's CPU under load, and an asynchronous write per line (a thread-pool hop each) ~4 %
+    // (docs/benchmarks.md). pino writes what is left when the process exits; a SIGKILL loses at most
+    // the last 250 ms of lines (audit rows are in the database).
+    pino.destination({ dest: 1, sync: true, minLength: 4096, periodicFlush: 250 }),
   );
   const dbHandle = createDb(env.DATABASE_URL, { applicationName: "obuna-gateway" });
   const redis = new Redis(env.REDIS_URL, {
