@@ -385,11 +385,13 @@ after 5 as well: 4.1 ms against 7.4 ms for "before" in the same minute (−45 %)
 What is left: the four BEGIN/COMMIT pairs (8 of the 21 round trips: drizzle's transaction waits for BEGIN before
 the first statement and sends COMMIT after the last answer); the outbox hand-off after the commit (its own
 transaction of four statements around the Redis add); BullMQ's three scripts per charge; GC.
-The table: 10 000 charges after the second pass, the load average 11 when they started and about 27 by their end
-(other suites and benches on the same 2 cores): 3.11 ms of worker CPU per charge, against 5.4 ms for the same
-run on a quiet machine before this pass and 9.9 ms recorded after the first one. Its 102.9 s is the machine's
-figure, not the worker's: at 3.1 ms per charge the worker needs about 31 s of one core for the 10 000, so the
-≤ 60 s goal now depends on the worker getting most of a core; on this run, under this load, it is not met.
+History of the full run: after the second pass, under a load average of 11 rising to 27 from other suites, 3.11 ms
+of worker CPU per charge but 102.9 s in all (the machine's figure, not the worker's); on the merged tree of issue
+18 with nothing else running, 44.3 s at 3.29 ms per charge (177 s before issue 18).
+The table is the latest \`pnpm bench renewals\` run (the session of 2026-12-06 evening, which added the sweep's
+retry of failed charge jobs). This machine ran slower than the one before: the same 3 000-charge run took 5.2–5.7
+ms of worker CPU per charge for the tree before that change and after it alike (interleaved, \`RENEWALS_BENCH_SUBS=3000
+RENEWALS_BENCH_SWEEP=0\`), so the total time here says more about the machine than about the change.
 
 ${table}
 ${end}`;
