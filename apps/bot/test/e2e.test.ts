@@ -56,6 +56,8 @@ function startGateway(atmosUrl: string): Promise<string> {
         REDIS_URL: testRedisUrl(3),
         LOG_LEVEL: "info",
         GATEWAY_PORT: "0",
+        // Every log line at once: the test reads the output as it goes.
+        LOG_BUFFER_BYTES: "0",
         INTERNAL_API_TOKEN: INTERNAL_TOKEN,
         BOT_TOKEN,
         CARD_TOKEN_KEY: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",

@@ -14,6 +14,19 @@ import { createMetrics } from "./metrics";
 import { createTelegramBotApi } from "./telegram-bot-api";
 
 async function main(env: GatewayEnv) {
+  const logDestination = pino.destination({
+    dest: 1,
+    sync: true,
+    ...(env.LOG_BUFFER_BYTES > 0 ? { minLength: env.LOG_BUFFER_BYTES, periodicFlush: 250 } : {}),
+  });
+  // Lines still in the batch are written before the process exits, however it exits.
+  process.on("exit", () => {
+    try {
+      logDestination.flushSync();
+    } catch {
+      // Nothing more can be done about a log write at exit.
+    }
+  });
   const logger = pino(
     {
       level: env.LOG_LEVEL,
@@ -23,13 +36,13 @@ async function main(env: GatewayEnv) {
         censor: "[redacted]",
       },
     },
-    // The same lines, written in batches: a write goes out once 4 KiB of lines are waiting, or within
-    // 250 ms at the latest (sonic-boom's own unref'd flush timer, not periodic work). Synchronous, as
-    // pino's default stdout is, but one write per ~20 lines: one write per line was ~9 % of
-    // create-link's CPU under load, and an asynchronous write per line (a thread-pool hop each) ~4 %
-    // (docs/benchmarks.md). pino writes what is left when the process exits; a SIGKILL loses at most
+    // The same lines, written in batches: a write goes out once LOG_BUFFER_BYTES (4 KiB) of lines
+    // wait, or within 250 ms at the latest (sonic-boom's own unref'd flush timer, not periodic work).
+    // Synchronous, as pino's default stdout is, but one write per ~20 lines: one write per line was
+    // ~9 % of create-link's CPU under load, an asynchronous write per line (a thread-pool hop each)
+    // ~4 % (docs/benchmarks.md). The exit handler above writes what is left; a SIGKILL loses at most
     // the last 250 ms of lines (audit rows are in the database).
-    pino.destination({ dest: 1, sync: true, minLength: 4096, periodicFlush: 250 }),
+    logDestination,
   );
   const dbHandle = createDb(env.DATABASE_URL, { applicationName: "obuna-gateway" });
   const redis = new Redis(env.REDIS_URL, {

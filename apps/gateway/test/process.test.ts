@@ -4,7 +4,7 @@ import { type RunningSandbox, startSandbox } from "@obuna/atmos/sandbox";
 import { type NotificationJob, notificationJobId } from "@obuna/contracts/jobs";
 import { createDb } from "@obuna/db";
 import { testDatabaseUrl, testRedisUrl } from "@obuna/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { REDIS_DB_INDEX } from "./constants";
 import { envExample, PRODUCTION_SECRETS } from "./production-env";
 
@@ -66,8 +66,13 @@ describe("src/index.ts as a process", () => {
     expect(await ready.json()).toEqual({ status: "ready", checks: { database: "ok", redis: "ok" } });
     const plans = await fetch(`http://127.0.0.1:${port}/api/v1/plans`);
     expect(plans.status).toBe(200);
+    // Log lines are batched (LOG_BUFFER_BYTES, 4 KiB by default), yet a lone line is out within 250 ms.
+    const requestLine = `"path":"/api/v1/plans"`;
+    await vi.waitFor(() => expect(output).toContain(requestLine), { timeout: 2_000, interval: 20 });
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
+    // What was still buffered at SIGTERM is written before the process exits.
+    expect(output).toContain("gateway stopped");
   });
 
   it("runs no timers: no setInterval of its own, and no purge or outbox relay over many of the old maintenance intervals", async () => {

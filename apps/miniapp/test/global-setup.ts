@@ -66,6 +66,8 @@ export default async function setup(project: TestProject) {
           NODE_ENV: "test",
           LOG_LEVEL: "info",
           GATEWAY_PORT: "0",
+          // Every log line at once: the test reads the output as it goes.
+          LOG_BUFFER_BYTES: "0",
           DATABASE_URL: databaseUrl,
           REDIS_URL: testRedisUrl(5),
           INTERNAL_API_TOKEN: TEST_SECRETS.internalApiToken,

@@ -61,6 +61,8 @@ function startGateway(atmosUrl: string): Promise<string> {
         REDIS_URL: testRedisUrl(REDIS_INDEX),
         LOG_LEVEL: "info",
         GATEWAY_PORT: "0",
+        // Every log line at once: the test reads the output as it goes.
+        LOG_BUFFER_BYTES: "0",
         INTERNAL_API_TOKEN: INTERNAL_TOKEN,
         SERVICE_TOKENS: JSON.stringify({ "assistant-bot": { token: OBUNA_TOKEN, scopes: HOST_BOT_SCOPES } }),
         BOT_TOKEN: ASSISTANT_BOT_TOKEN,
