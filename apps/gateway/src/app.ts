@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { maskDigitRuns } from "@obuna/contracts/card";
 import { type AdminConfig, requireAdmin } from "./admin/auth";
 import { registerOpsMetrics } from "./admin/metrics";
 import { registerAdmin } from "./admin/routes";
@@ -49,7 +50,9 @@ export function createApp(inputDeps: GatewayDeps, options: { admin?: AdminConfig
   app.use("*", initMiddleware(deps));
   app.use("/api/*", limitRequestBody(deps.config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES));
   app.onError(handleError);
-  app.notFound((c) => errorResponse(c, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`));
+  app.notFound((c) =>
+    errorResponse(c, "NOT_FOUND", `No route for ${c.req.method} ${maskDigitRuns(c.req.path)}`),
+  );
 
   app.openAPIRegistry.registerComponent("securitySchemes", "internalToken", {
     type: "http",

@@ -1,7 +1,8 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { findCardNumbers } from "@obuna/contracts/card";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, type Harness, internalAuth, startHarness } from "./harness";
+import { call, type Harness, internalAuth, SANDBOX_CARDS, startHarness } from "./harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -50,6 +51,25 @@ describe("x-request-id (set by the bot per update and by the Mini App proxy)", (
     expect(kept.headers.get("x-request-id")).toBe(at64);
     expect(h.logLines.join("\n")).not.toContain("x".repeat(65));
     expect(h.logLines.join("\n")).not.toContain('quote\\"inject');
+  });
+
+  it("a card number in the URL or as the request id never reaches a log line (a PAN typed as a Telegram id, or sent on purpose)", async () => {
+    const pan = SANDBOX_CARDS.humo1.pan;
+    expect(findCardNumbers(pan)).toEqual([pan]);
+    const before = h.logLines.length;
+    const asUser = await call(h, "GET", `/api/v1/user/${pan}/subscription`, {
+      auth: internalAuth,
+      headers: { "x-request-id": pan },
+    });
+    const nowhere = await call(h, "GET", `/no/such/${pan}`, { headers: { "x-request-id": `bot-${pan}` } });
+    for (const res of [asUser, nowhere]) {
+      expect(res.headers.get("x-request-id")).toMatch(/^req_[0-9a-f-]{36}$/);
+      expect(JSON.stringify(res.body)).not.toContain(pan);
+    }
+    expect(nowhere.status).toBe(404);
+    const lines = h.logLines.slice(before).join("\n");
+    expect(lines).toContain(`"path":"/no/such/${pan.slice(0, 6)}******${pan.slice(-4)}"`);
+    expect(findCardNumbers(lines)).toEqual([]);
   });
 
   it("over a real socket (the Node server): every answer carries it, errors and unknown routes too", async () => {

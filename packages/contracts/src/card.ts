@@ -136,3 +136,29 @@ export function findCardNumbers(text: string): string[] {
   }
   return hits;
 }
+
+/**
+ * A run of 13-19 digits, plain or in groups split by spaces or dashes, standing alone (not inside a
+ * longer token): a card number as typed. The boundaries keep ids out of it: a UUID's digit-only
+ * segments joined by dashes would otherwise match.
+ */
+const CARD_LIKE_DIGITS = /(?<![0-9A-Za-z-])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z-])/g;
+
+/** `text` with every card-number-like run of digits masked (`860031******4318`). */
+export function maskCardLikeDigits(text: string): string {
+  CARD_LIKE_DIGITS.lastIndex = 0;
+  if (!CARD_LIKE_DIGITS.test(text)) return text;
+  return text.replace(CARD_LIKE_DIGITS, (digits) => maskPan(digits));
+}
+
+const DIGIT_RUN = /(?<!\d)\d{13,19}(?!\d)/g;
+
+/**
+ * `text` with every unbroken run of 13-19 digits masked, wherever it stands (`bot-860031******4318`):
+ * for what goes on a log line as given (URL paths, request ids). A UUID never has such a run.
+ */
+export function maskDigitRuns(text: string): string {
+  DIGIT_RUN.lastIndex = 0;
+  if (!DIGIT_RUN.test(text)) return text;
+  return text.replace(DIGIT_RUN, (digits) => maskPan(digits));
+}

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { maskPan } from "@obuna/contracts/card";
+import { maskCardLikeDigits } from "@obuna/contracts/card";
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -23,14 +23,6 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const NOT_EXECUTED_CODES = new Set(["VALIDATION_ERROR", "INVALID_JSON", "PAYLOAD_TOO_LARGE", "RATE_LIMITED"]);
 
 /**
- * A run of 13-19 digits, plain or in groups split by spaces or dashes, standing alone (not inside a
- * longer token): a card number as typed. The boundaries keep ids out of it: a UUID's digit-only
- * segments joined by dashes would otherwise be masked, and two requests for different sessions could
- * then hash the same.
- */
-const CARD_LIKE_DIGITS = /(?<![0-9A-Za-z-])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z-])/g;
-
-/**
  * What `idempotency_keys.request_hash` stores: HMAC-SHA256 keyed with IDEMPOTENCY_HASH_KEY over the
  * endpoint and the body, with every card-number-like run of digits masked first (`986009******4364`).
  * The key stops a database copy from being brute-forced back to a body (a plain sha256 of a pre-apply
@@ -40,7 +32,7 @@ const CARD_LIKE_DIGITS = /(?<![0-9A-Za-z-])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z-])/
  * reused key replays the first answer instead of 422 (the Mini App takes a new key per card anyway).
  */
 export function idempotencyRequestHash(hashKey: string, endpoint: string, body: string): string {
-  const masked = body.replace(CARD_LIKE_DIGITS, (digits) => maskPan(digits));
+  const masked = maskCardLikeDigits(body);
   return createHmac("sha256", hashKey).update(endpoint).update("\n").update(masked).digest("hex");
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
+import { maskDigitRuns } from "@obuna/contracts/card";
 import { createMiddleware } from "hono/factory";
 import type { GatewayDeps, HonoEnv } from "../context";
 import type { GatewayMetrics } from "../metrics";
@@ -11,7 +12,11 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics; limits: AbuseLimits }) {
   return createMiddleware<HonoEnv>(async (c, next) => {
     const incoming = c.req.header("x-request-id");
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;
+    // An id that holds a card-number-like run of digits is replaced too: it goes on every log line.
+    const requestId =
+      incoming && REQUEST_ID.test(incoming) && maskDigitRuns(incoming) === incoming
+        ? incoming
+        : `req_${randomUUID()}`;
     c.set("requestId", requestId);
     // Set before the response exists (and never read back from it): touching a finished Response's
     // headers forces the Node adapter off its fast path. Responses built later (onError, notFound)
@@ -37,7 +42,8 @@ export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics; li
       c.get("logger").info(
         {
           method: c.req.method,
-          path: c.req.path,
+          // A card number typed into a URL (as a Telegram id, or on no route at all) is not logged.
+          path: maskDigitRuns(c.req.path),
           status: c.res.status,
           ms: Math.round(performance.now() - started),
         },
