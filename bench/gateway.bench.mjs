@@ -432,8 +432,8 @@ this one (with the flag): median +27.7 % req/s (every round +0.4 % to +44 %), CP
 \`pnpm bench gateway\` runs in this pass, create-link / GET session (medians of 9 rounds; single create-link
 rounds 53–93 %): after 10–12, 71.8 % / 91.3 %; after 14, 77.5 % / 97.9 %; after 13, 72.6 % / 99.5 %; after the
 batched synchronous log writes, 72.3 % / 107.3 %; the final tree (15: card-number masking of the logged path and
-request id; the tables above), 77.7 % / 98.6 %. The create-link goal (≥ 75 %) is met in two runs of five on
-the final trees: not reliably.
+request id; the tables above), 77.7 % / 98.6 %. The create-link goal (≥ 75 %) is met in two runs of five:
+not reliably.
 What it still pays that the bare server does not, per request: the request log line (A/B without it: +8 % req/s), Hono's longer chain with the
 OpenAPI validators, zod on the body, the bearer check, the request id and metrics, and 20–30 % more Postgres
 CPU for its longer statement (plan lookup by slug, the link count) at a lower commit rate.
