@@ -421,7 +421,7 @@ Changes:
     synchronously (pino's default for stdout) rather than each through the thread pool (A/B: +3.3 % req/s,
     −4 % CPU per request, within the noise).
 13. create-link's statement binds each value once (12 parameters instead of 17).
-15. (Not for speed.) The logged path and request id have runs of 13–19 digits masked: a card number typed into a
+15. (Not for speed.) The logged path and request id have card numbers (14–19 digits, Luhn) masked: a card number typed into a
     URL or sent as the request id reached the log in full.
 14. The gateway's start script runs Node with \`--max-semi-space-size=64\` (fewer scavenges at high request
     rates), and the bench now runs the gateway as production does: built, \`dist/index.js\` with the start

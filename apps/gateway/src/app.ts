@@ -1,5 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { maskDigitRuns } from "@obuna/contracts/card";
+import { maskCardNumbersIn } from "@obuna/contracts/card";
 import { type AdminConfig, requireAdmin } from "./admin/auth";
 import { registerOpsMetrics } from "./admin/metrics";
 import { registerAdmin } from "./admin/routes";
@@ -51,7 +51,7 @@ export function createApp(inputDeps: GatewayDeps, options: { admin?: AdminConfig
   app.use("/api/*", limitRequestBody(deps.config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES));
   app.onError(handleError);
   app.notFound((c) =>
-    errorResponse(c, "NOT_FOUND", `No route for ${c.req.method} ${maskDigitRuns(c.req.path)}`),
+    errorResponse(c, "NOT_FOUND", `No route for ${c.req.method} ${maskCardNumbersIn(c.req.path)}`),
   );
 
   app.openAPIRegistry.registerComponent("securitySchemes", "internalToken", {

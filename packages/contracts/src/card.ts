@@ -151,14 +151,15 @@ export function maskCardLikeDigits(text: string): string {
   return text.replace(CARD_LIKE_DIGITS, (digits) => maskPan(digits));
 }
 
-const DIGIT_RUN = /(?<!\d)\d{13,19}(?!\d)/g;
+const DIGIT_RUN = /(?<!\d)\d{14,19}(?!\d)/g;
 
 /**
- * `text` with every unbroken run of 13-19 digits masked, wherever it stands (`bot-860031******4318`):
- * for what goes on a log line as given (URL paths, request ids). A UUID never has such a run.
+ * `text` with every card number masked wherever it stands (`bot-986009******4364`): each unbroken run of
+ * 14-19 digits that passes the Luhn check. For what goes on a log line as given (URL paths, request
+ * ids). A UUID never has such a run, and a millisecond timestamp (13 digits) is left alone.
  */
-export function maskDigitRuns(text: string): string {
+export function maskCardNumbersIn(text: string): string {
   DIGIT_RUN.lastIndex = 0;
   if (!DIGIT_RUN.test(text)) return text;
-  return text.replace(DIGIT_RUN, (digits) => maskPan(digits));
+  return text.replace(DIGIT_RUN, (digits) => (passesLuhn(digits) ? maskPan(digits) : digits));
 }

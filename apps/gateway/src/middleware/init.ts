@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { maskDigitRuns } from "@obuna/contracts/card";
+import { maskCardNumbersIn } from "@obuna/contracts/card";
 import { createMiddleware } from "hono/factory";
 import type { GatewayDeps, HonoEnv } from "../context";
 import type { GatewayMetrics } from "../metrics";
@@ -14,7 +14,7 @@ export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics; li
     const incoming = c.req.header("x-request-id");
     // An id that holds a card-number-like run of digits is replaced too: it goes on every log line.
     const requestId =
-      incoming && REQUEST_ID.test(incoming) && maskDigitRuns(incoming) === incoming
+      incoming && REQUEST_ID.test(incoming) && maskCardNumbersIn(incoming) === incoming
         ? incoming
         : `req_${randomUUID()}`;
     c.set("requestId", requestId);
@@ -43,7 +43,7 @@ export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics; li
         {
           method: c.req.method,
           // A card number typed into a URL (as a Telegram id, or on no route at all) is not logged.
-          path: maskDigitRuns(c.req.path),
+          path: maskCardNumbersIn(c.req.path),
           status: c.res.status,
           ms: Math.round(performance.now() - started),
         },
