@@ -29,8 +29,8 @@ import { policyFromEnv, type RenewalsEnv } from "./env";
 import { createRenewalsMetrics } from "./metrics";
 import { chargeProcessor } from "./processors/charge";
 import { retryNowProcessor } from "./processors/retry-now";
+import { requeueChargeJobsDueAgain } from "./queues/charge-jobs-due-again";
 import { eventJobOptions } from "./queues/events.config";
-import { retryFailedChargeJobs } from "./queues/failed-charge-jobs";
 import { periodicJobs } from "./queues/periodic-jobs";
 import {
   CHARGE_JOB_PRIORITY,
@@ -107,8 +107,8 @@ export function createRenewals(deps: RenewalsDeps) {
         opts: { jobId: renewalChargeJobId(data, d.nextAttemptNumber), priority: CHARGE_JOB_PRIORITY },
       };
     });
-    // An add under a failed job's id is ignored: such a job is retried instead (see the function).
-    await retryFailedChargeJobs(
+    // An add under a finished job's id is ignored: such a job is put back instead (see the function).
+    await requeueChargeJobsDueAgain(
       queue,
       jobs.map((j) => j.opts.jobId),
       logger,

@@ -2,9 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { SANDBOX_CARDS } from "@obuna/atmos/sandbox";
 import { RENEWAL_JOBS, renewalChargeJobId } from "@obuna/contracts/jobs";
-import { payments } from "@obuna/db/schema";
+import { payments, subscriptions } from "@obuna/db/schema";
 import { testDatabaseUrl, testRedisUrl } from "@obuna/db/testing";
 import { Queue, UnrecoverableError, Worker } from "bullmq";
+import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { chargeSubscription } from "../src/core/charge";
 import { runJanitor } from "../src/core/janitor";
@@ -108,6 +109,31 @@ describe("renewals through real BullMQ workers", () => {
     expect(await queue.getJobState(jobId)).toBe("completed");
     expect((await loadSubscription(sub.id)).endDate.getTime()).toBe(sub.endDate.getTime() + 30 * DAY);
     expectExactlyOnce(w, [sub.id, other.sub.id]);
+  });
+
+  it("a charge skipped because auto-renew was off when it ran runs again once the user turns it back on in the same period", async () => {
+    world = await createWorld(new Date("2032-01-14T12:00:00.000Z"));
+    const w = world;
+    const { sub } = await createSubscriber(w, { endsInMs: HOUR });
+    await w.renewals.sweep();
+    const jobId = renewalChargeJobId({ subscriptionId: sub.id, periodEnd: sub.endDate.toISOString() }, 1);
+    // Cancelled between the sweep and the run: the job completes as skipped and is kept 8 days.
+    await db.update(subscriptions).set({ autoRenew: false }).where(eq(subscriptions.id, sub.id));
+    await w.renewals.start({ schedulers: false });
+    await vi.waitFor(async () => expect(await w.renewals.queue.getJobState(jobId)).toBe("completed"), {
+      timeout: 10_000,
+    });
+    expect((await w.renewals.queue.getJob(jobId))?.returnvalue).toMatchObject({ status: "skipped" });
+    expect(await paymentsOf(sub.id)).toHaveLength(0);
+
+    // Resumed within the period: the next sweep computes the same job id and must not be ignored.
+    await db.update(subscriptions).set({ autoRenew: true }).where(eq(subscriptions.id, sub.id));
+    await w.renewals.sweep();
+    await vi.waitFor(async () => expect(await paymentsOf(sub.id)).toHaveLength(1), {
+      timeout: 15_000,
+      interval: 50,
+    });
+    expectExactlyOnce(w, [sub.id]);
   });
 
   it("concurrent charges of one subscription: the attempt row is the guard", async () => {
