@@ -35,6 +35,7 @@ import {
   sleep,
   startChaosSandbox,
   startGateway,
+  startRenewals,
 } from "../harness";
 import type { Log, ScenarioResult } from "./types";
 
@@ -188,6 +189,7 @@ export async function firstPaymentFaultsScenario(log: Log): Promise<Omit<Scenari
   });
   const handle = createDb(databaseUrl, { max: 4 });
   let gateway: Child | null = null;
+  let renewals: Child | null = null;
   try {
     gateway = await startGateway({
       databaseUrl,
@@ -228,10 +230,22 @@ export async function firstPaymentFaultsScenario(log: Log): Promise<Omit<Scenari
     const atmosCalls = sandbox.requests().length;
     sandbox.configure(NO_FAULTS);
 
-    // Sessions the client left behind: `processing` ones are finished by the gateway's maintenance
-    // (moved in time); `pending` ones expire — half through the gateway (GET session), half through
+    // Sessions the client left behind: `processing` ones are finished by the renewals worker's
+    // stuck-session re-check (moved in time; the gateway runs no timers, so a renewals process is
+    // started for it); `pending` ones expire — half through the gateway (GET session), half through
     // the renewals maintenance query.
+    const [processing] = await handle.client<{ n: number }[]>`
+      select count(*)::int as n from payment_sessions where status = 'processing'`;
+    if ((processing?.n ?? 0) > 0) {
+      renewals = await startRenewals({
+        databaseUrl,
+        atmosUrl: sandbox.url,
+        logFile: "first-payment-faults.renewals.log",
+      });
+    }
     const sessionsMovedInTime = await settleSessions(handle, log);
+    await renewals?.stop();
+    renewals = null;
     const left = await handle.client<{ id: string; telegram_id: number }[]>`
       update payment_sessions s set expires_at = now() - interval '1 minute'
       from users u where u.id = s.user_id and s.status = 'pending'
@@ -277,6 +291,7 @@ export async function firstPaymentFaultsScenario(log: Log): Promise<Omit<Scenari
       problems,
     };
   } finally {
+    await renewals?.stop();
     await gateway?.stop();
     await handle.close();
     await sandbox.close();
