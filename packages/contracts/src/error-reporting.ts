@@ -1,4 +1,4 @@
-import { findCardNumbers, maskPan } from "./card";
+import { maskCardNumbersIn } from "./card";
 
 /**
  * Optional error reporting to Sentry. With `SENTRY_DSN` unset nothing is loaded or sent.
@@ -18,11 +18,7 @@ export const noopErrorReporter: ErrorReporter = {
 };
 
 function scrub<T>(value: T): T {
-  if (typeof value === "string") {
-    let out: string = value;
-    for (const pan of findCardNumbers(value)) out = out.replaceAll(pan, maskPan(pan));
-    return out as T;
-  }
+  if (typeof value === "string") return maskCardNumbersIn(value) as T;
   if (Array.isArray(value)) return value.map(scrub) as T;
   if (value && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)])) as T;

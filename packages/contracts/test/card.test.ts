@@ -5,6 +5,7 @@ import {
   findCardNumbers,
   groupPan,
   isExpired,
+  maskCardNumbersIn,
   maskPan,
   normalizeExpiry,
   parseExpiry,
@@ -77,5 +78,19 @@ describe("error codes", () => {
     }
     // Only an unexpected fault may be a 500.
     expect(ERROR_CODES.filter((c) => ERROR_STATUS[c] === 500)).toEqual(["INTERNAL_ERROR"]);
+  });
+});
+
+describe("maskCardNumbersIn (log lines, error reports)", () => {
+  it("masks Luhn-valid 14-19 digit runs wherever they stand, and leaves timestamps, ids and other numbers", () => {
+    expect(maskCardNumbersIn("/api/v1/user/9860090101014364/subscription")).toBe(
+      "/api/v1/user/986009******4364/subscription",
+    );
+    expect(maskCardNumbersIn("bot-9860090101014364")).toBe("bot-986009******4364");
+    expect(maskCardNumbersIn("miniapp-1796590022959")).toBe("miniapp-1796590022959");
+    expect(maskCardNumbersIn("9860090101014365")).toBe("9860090101014365");
+    expect(maskCardNumbersIn("req_0b7e4a52-8a0f-4b4f-9d0a-3f1f6f3a9a11")).toBe(
+      "req_0b7e4a52-8a0f-4b4f-9d0a-3f1f6f3a9a11",
+    );
   });
 });
