@@ -95,7 +95,8 @@ export type InternalScope = TokenScope | "checkout" | "cards:remove";
 export interface HonoEnv {
   Variables: {
     requestId: string;
-    logger: Logger;
+    /** Made on first use: `requestLogger(c)` (middleware/init.ts). */
+    logger?: Logger;
     deps: GatewayDeps & { metrics: GatewayMetrics; limits: AbuseLimits };
     caller: Caller;
     /** Set by a handler whose answer is provisional (apply → `processing`): not stored for replay. */

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { HonoEnv } from "./context";
+import { requestLogger } from "./middleware/init";
 import type { ServiceResult } from "./services/outcome";
 
 /** The one error the gateway throws for a known outcome; `app.onError` turns it into the envelope. */
@@ -129,10 +130,11 @@ export function handleError(error: Error, c: Context<HonoEnv>) {
   if (isUnstorableText(error)) {
     return errorResponse(c, "VALIDATION_ERROR", "A text value contains U+0000, which is not allowed");
   }
-  c.get("logger")?.error(
-    { err: { name: error.name, message: error.message, stack: error.stack } },
-    "unhandled error",
-  );
+  if (c.get("deps"))
+    requestLogger(c).error(
+      { err: { name: error.name, message: error.message, stack: error.stack } },
+      "unhandled error",
+    );
   c.get("deps")?.errorReporter?.capture(error, {
     requestId: c.get("requestId") ?? null,
     route: `${c.req.method} ${c.req.routePath}`,

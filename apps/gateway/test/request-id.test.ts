@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { findCardNumbers } from "@obuna/contracts/card";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, type Harness, internalAuth, SANDBOX_CARDS, startHarness } from "./harness";
+import { call, type Harness, internalAuth, randomTelegramId, SANDBOX_CARDS, startHarness } from "./harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -35,6 +35,27 @@ describe("x-request-id (set by the bot per update and by the Mini App proxy)", (
     expect(refused.headers.get("x-request-id")).toBe(miniappId);
     expect(refused.body.error.requestId).toBe(miniappId);
     expect(linesOf(miniappId).length).toBeGreaterThan(0);
+  });
+
+  it("a line logged besides the request line carries the id too (a 429's warning), and only that request's id", async () => {
+    const telegramId = randomTelegramId();
+    const body = { telegram_id: telegramId, plan_slug: "monthly" };
+    // The harness allows 20 links per user per hour; the 21st is refused and logged.
+    for (let i = 0; i < 20; i++) {
+      const res = await call(h, "POST", "/api/v1/payment/create-link", { auth: internalAuth, body });
+      expect(res.status).toBe(200);
+    }
+    const id = `bot-429-${Date.now().toString(16)}`;
+    const limited = await call(h, "POST", "/api/v1/payment/create-link", {
+      auth: internalAuth,
+      body,
+      headers: { "x-request-id": id },
+    });
+    expect(limited.status).toBe(429);
+    const lines = linesOf(id);
+    expect(lines.map((l) => l.msg).sort()).toEqual(["rate limited", "request"]);
+    expect(lines.find((l) => l.msg === "rate limited")).toMatchObject({ limit: "links_user" });
+    expect(lines.find((l) => l.msg === "request")).toMatchObject({ status: 429 });
   });
 
   it("replaces an id that is too long or has other characters with its own (never logs the sent text)", async () => {

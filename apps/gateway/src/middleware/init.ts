@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { maskCardNumbersIn } from "@obuna/contracts/card";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { Logger } from "pino";
 import type { GatewayDeps, HonoEnv } from "../context";
 import type { GatewayMetrics } from "../metrics";
 import type { AbuseLimits } from "./rate-limit";
@@ -10,6 +12,10 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Sets the request id (header in and out), a child logger and the services; counts the request. */
 export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics; limits: AbuseLimits }) {
+  // The request line's fields are scalars this middleware writes itself (the path with card numbers
+  // masked), so the redaction of the gateway's logger (nested secret fields) has nothing to find in
+  // them: the line is written without it (its walk over every line was ~2 % of create-link's CPU).
+  const requestLines = deps.logger.child({}, { redact: [] });
   return createMiddleware<HonoEnv>(async (c, next) => {
     const incoming = c.req.header("x-request-id");
     // An id that holds a card-number-like run of digits is replaced too: it goes on every log line.
@@ -27,8 +33,6 @@ export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics; li
     if (outgoing && typeof outgoing.setHeader === "function") outgoing.setHeader("x-request-id", requestId);
     else c.header("x-request-id", requestId);
     c.set("deps", deps);
-    // Only the method and path are logged: never bodies (card numbers, OTPs) or auth headers.
-    c.set("logger", deps.logger.child({ requestId }));
     const started = performance.now();
     try {
       await next();
@@ -39,8 +43,10 @@ export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics; li
         { method: c.req.method, route },
         (performance.now() - started) / 1000,
       );
-      c.get("logger").info(
+      // Only the method and path are logged: never bodies (card numbers, OTPs) or auth headers.
+      requestLines.info(
         {
+          requestId,
           method: c.req.method,
           // A card number typed into a URL (as a Telegram id, or on no route at all) is not logged.
           path: maskCardNumbersIn(c.req.path),
@@ -51,4 +57,17 @@ export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics; li
       );
     }
   });
+}
+
+/**
+ * The request's logger: every line carries the request id. Made on the first line a request logs
+ * besides its request line (most log none), not for every request.
+ */
+export function requestLogger(c: Context<HonoEnv>): Logger {
+  let logger = c.get("logger");
+  if (logger === undefined) {
+    logger = c.get("deps").logger.child({ requestId: c.get("requestId") });
+    c.set("logger", logger);
+  }
+  return logger;
 }

@@ -10,6 +10,7 @@ import {
 } from "rate-limiter-flexible";
 import type { HonoEnv } from "../context";
 import { ApiError } from "../errors";
+import { requestLogger } from "./init";
 
 /**
  * Abuse limits (security item 6), counted in Redis so every gateway replica shares them (except
@@ -107,7 +108,7 @@ export async function consumeLimits(
 export function rateLimited(c: Context<HonoEnv>, name: LimitName, msBeforeNext: number): ApiError {
   const retryAfterS = Math.max(1, Math.ceil(msBeforeNext / 1000));
   c.get("deps").metrics.rateLimited.inc({ limit: name });
-  c.get("logger").warn({ limit: name, retryAfterS }, "rate limited");
+  requestLogger(c).warn({ limit: name, retryAfterS }, "rate limited");
   return new ApiError("RATE_LIMITED", `${MESSAGES[name]}; try again in ${retryAfterS} s`, {
     details: { limit: name, retry_after_s: retryAfterS },
   });
