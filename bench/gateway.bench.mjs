@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import autocannon from "autocannon";
 import {
+  commandCpuMs,
   freePort,
   machineLine,
   prepareDatabase,
@@ -238,8 +239,11 @@ async function main() {
         // The server's CPU time per request (its process tree, from /proc): comparable under load.
         const pid = (name.startsWith("bare") ? bare : gateway).child.pid;
         const cpuBefore = processTreeCpuMs(pid);
+        // Postgres runs on the same cores: its CPU time per request is part of each endpoint's cost.
+        const dbCpuBefore = commandCpuMs("postgres");
         const f = figures(await scenario());
         f.cpuUs = ((processTreeCpuMs(pid) - cpuBefore) * 1000) / Math.max(1, f.total);
+        f.dbCpuUs = ((commandCpuMs("postgres") - dbCpuBefore) * 1000) / Math.max(1, f.total);
         results[name] = f;
       }
       const r = (name) => results[name] ?? {};
@@ -255,7 +259,7 @@ async function main() {
       for (const [i, r] of rounds.entries())
         for (const [name, f] of Object.entries(r.results))
           console.log(
-            `round ${i + 1}: ${name}: ${Math.round(f.rps)} req/s, ${Math.round(f.cpuUs)} µs CPU/req, p50 ${f.p50} ms, failed ${f.failed}`,
+            `round ${i + 1}: ${name}: ${Math.round(f.rps)} req/s, ${Math.round(f.cpuUs)} µs CPU/req, ${Math.round(f.dbCpuUs)} µs Postgres CPU/req, p50 ${f.p50} ms, failed ${f.failed}`,
           );
       return;
     }
@@ -272,6 +276,7 @@ async function main() {
       `${f.p50} ms`,
       `${f.p99} ms`,
       `${Math.round(f.cpuUs)} µs`,
+      `${Math.round(f.dbCpuUs)} µs`,
       f.total,
       f.failed,
     ]);
@@ -280,7 +285,10 @@ async function main() {
       0,
     );
     console.log("");
-    const md = table(["target", "req/s", "p50", "p99", "server CPU/req", "requests", "non-2xx/errors"], rows);
+    const md = table(
+      ["target", "req/s", "p50", "p99", "server CPU/req", "Postgres CPU/req", "requests", "non-2xx/errors"],
+      rows,
+    );
     const ratios = table(
       ["ratio (median of rounds)", "value", "every round", "goal", "met"],
       [

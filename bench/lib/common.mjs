@@ -169,3 +169,21 @@ export function processTreeCpuMs(rootPid) {
   }
   return (ticks * 1000) / clockTicks;
 }
+
+/**
+ * CPU time (ms) of every process named `command` (e.g. "postgres": the server and all its backends),
+ * from /proc. Compare two readings taken around a measurement on a machine where nothing else uses it.
+ */
+export function commandCpuMs(command) {
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (text.slice(text.indexOf("(") + 1, text.lastIndexOf(")")) !== command) continue;
+      const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(rest[11]) + Number(rest[12]);
+    } catch {}
+  }
+  return (ticks * 1000) / clockTicks;
+}
