@@ -6,7 +6,8 @@
  * the user, who may press "try again" (the same Idempotency-Key). A payment counts as completed
  * "without a user retry" only when no step needed that press (issue 18's goal: at least 29 of 30).
  * A violation: a payment that failed, was abandoned or needed a user retry. An apply answered with a
- * 5xx that ATMOS never processed leaves its session `processing` (never re-sent): counted, not a violation.
+ * 502 that ATMOS never processed is sent again while `get` shows it pre-applied, at most twice more; one
+ * refused every time leaves its session `processing` (about one payment in 8 000): counted, not a violation.
  *
  * Afterwards the sessions the client left `pending` expire (half through the gateway's GET, half
  * through the renewals maintenance query), so the check also sees that expiry closes their payment.
@@ -257,8 +258,8 @@ export async function firstPaymentFaultsScenario(log: Log): Promise<Omit<Scenari
 
     const { counts, problems, ledgerStates } = await checkEndState(handle, sandbox);
     // A passing fault before money moves must never cost the payment or a "try again": every payment
-    // completes at once, except one whose apply ATMOS answered with a 5xx without processing it (the
-    // gateway never sends an apply again; such a session stays `processing`, then fails unpaid).
+    // completes at once, except one whose apply ATMOS answered with a 5xx without processing it on
+    // every send (the first and both resends; such a session stays `processing`, then fails unpaid).
     const violations = attempts
       .filter((a) => a.outcome !== "completed without a user retry" && a.outcome !== "left processing")
       .map(

@@ -10,6 +10,7 @@ import type { SandboxConfigPatch } from "@obuna/atmos/sandbox";
 import { boundCards, paymentSessions, payments, users } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CONFIRM_RESENDS } from "../src/services/checkout/confirm";
 import { PRE_MONEY_ATTEMPTS } from "../src/services/checkout/faults";
 import { STORE_ID } from "./constants";
 import {
@@ -219,14 +220,27 @@ describe("a fault that outlasts the retries leaves the session payable", () => {
     expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
   });
 
-  it("the apply is sent once more at most: a second 5xx leaves the session `processing`, payment `unknown`", async () => {
+  it("two 5xx in a row that ATMOS never took: the apply is sent a third time and pays once", async () => {
+    const prepared = await prepareSession(h, { card: "humo3" });
+    const applies = callsTo("/merchant/pay/confirm-with-ofd-list");
+    h.sandbox.configure(fail502("/merchant/pay/confirm-with-ofd-list", 2));
+    const res = await apply(h, prepared);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.data.status).toBe("completed");
+    expect(callsTo("/merchant/pay/confirm-with-ofd-list") - applies).toBe(1 + CONFIRM_RESENDS);
+    expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
+    expect((await paymentRows(prepared.sessionId)).map((p) => p.status)).toEqual(["success"]);
+  });
+
+  it("the apply is sent again at most CONFIRM_RESENDS times: one more 5xx leaves the session `processing`, payment `unknown`", async () => {
     const prepared = await prepareSession(h, { card: "uzcard2" });
     const applies = callsTo("/merchant/pay/confirm-with-ofd-list");
     h.sandbox.configure(fail502("/merchant/pay/confirm-with-ofd-list", 5));
     const res = await apply(h, prepared);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.data.status).toBe("processing");
-    expect(callsTo("/merchant/pay/confirm-with-ofd-list") - applies).toBe(2);
+    expect(CONFIRM_RESENDS).toBe(2);
+    expect(callsTo("/merchant/pay/confirm-with-ofd-list") - applies).toBe(3);
     expect((await paymentRows(prepared.sessionId)).map((p) => p.status)).toEqual(["unknown"]);
     expect(confirmedCharges(prepared.transactionId)).toHaveLength(0);
   });

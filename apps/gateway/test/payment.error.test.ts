@@ -2,6 +2,7 @@ import { paymentSessions, payments } from "@obuna/db/schema";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { idempotencyRequestHash } from "../src/middleware/idempotency";
+import { CONFIRM_RESENDS } from "../src/services/checkout/confirm";
 import { PRE_MONEY_ATTEMPTS } from "../src/services/checkout/faults";
 import { IDEMPOTENCY_HASH_KEY } from "./constants";
 import {
@@ -230,9 +231,9 @@ describe("ATMOS unavailable", () => {
     }
   });
 
-  it("a 502 at apply (and at its one resend) is resolved through get: not charged → `processing` with payment `unknown`, never a 500", async () => {
+  it("a 502 at apply (and at each of its resends) is resolved through get: not charged → `processing` with payment `unknown`, never a 500", async () => {
     const prepared = await prepareSession(h);
-    h.sandbox.configure({ faultPath: "/merchant/pay/confirm-with-ofd-list", failNext: 2 });
+    h.sandbox.configure({ faultPath: "/merchant/pay/confirm-with-ofd-list", failNext: 1 + CONFIRM_RESENDS });
     try {
       const res = await apply(h, prepared);
       expect(res.status, JSON.stringify(res.body)).toBe(200);

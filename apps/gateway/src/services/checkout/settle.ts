@@ -18,7 +18,7 @@ export type Reconciliation = "completed" | "failed" | "unknown" | "awaiting_conf
  * success (exactly once), closed or reversed → failed (a reversed payment is never a success),
  * otherwise unchanged (payment `unknown` when `recordUnknown`). Serves confirm, the callback and GET
  * session. `reportAwaiting`: a payment the provider still awaits the confirm for is answered
- * `awaiting_confirmation` (nothing recorded), so the confirm step may send its confirm once more.
+ * `awaiting_confirmation` (nothing recorded), so the confirm step may send its confirm again.
  */
 export async function reconcileSession(
   deps: Deps,
