@@ -3,6 +3,8 @@
 // a bare Hono + postgres.js server doing the same work, in the same run on the same database:
 //   GET  /api/v1/payment/session/{id}  vs  bare GET /session/:id     (goal ≥ 75 %)
 //   POST /api/v1/payment/create-link   vs  bare POST /create-link    (goal ≥ 75 %)
+//                                      and bare POST /create-link-async (shown: the gateway's create-link
+//                                      commits asynchronously, the goal's baseline does not)
 // GETs are Mini App reads: every request carries the session owner's signed initData
 // (`Authorization: tma …`, signed before the run with @obuna/contracts/testing), which both servers
 // verify with @tma.js/init-data-node before the read and the ownership check.
@@ -213,6 +215,18 @@ async function main() {
             },
           ],
         }),
+      // The gateway's create-link commits asynchronously; this is the bare statement committed the same way.
+      "bare POST /create-link-async": () =>
+        run({
+          url: bareUrl,
+          headers: { "content-type": "application/json" },
+          requests: [
+            {
+              method: "POST",
+              setupRequest: (r) => ({ ...r, path: "/create-link-async", body: createBody() }),
+            },
+          ],
+        }),
     };
     // BENCH_ONLY=<regex>: only the matching targets (e.g. "gateway POST" while profiling).
     if (process.env.BENCH_ONLY) {
@@ -229,9 +243,12 @@ async function main() {
       const results = {};
       // Every other round measures the gateway before the bare server (ABBA order): the machine's
       // speed drifts within a run, and a fixed order would hand one side the same drift every round.
-      const order = Object.entries(scenarios);
-      if (round % 2 === 0)
-        for (let i = 0; i + 1 < order.length; i += 2) [order[i], order[i + 1]] = [order[i + 1], order[i]];
+      // The targets of one endpoint are measured back to back, in reverse order every other round.
+      const endpoint = ([name]) => (name.includes("GET") ? "GET" : "POST");
+      const order = ["GET", "POST"].flatMap((method) => {
+        const group = Object.entries(scenarios).filter((entry) => endpoint(entry) === method);
+        return round % 2 === 0 ? group.reverse() : group;
+      });
       for (const [name, scenario] of order) {
         process.stdout.write(
           `round ${round}/${ROUNDS}: measuring ${name} (${DURATION_S} s, ${CONNECTIONS} connections)\n`,
@@ -253,6 +270,7 @@ async function main() {
         post: r("gateway POST /api/v1/payment/create-link").rps / r("bare POST /create-link").rps,
         getCpu: r("bare GET /session/:id").cpuUs / r("gateway GET /api/v1/payment/session/{id}").cpuUs,
         postCpu: r("bare POST /create-link").cpuUs / r("gateway POST /api/v1/payment/create-link").cpuUs,
+        postAsync: r("gateway POST /api/v1/payment/create-link").rps / r("bare POST /create-link-async").rps,
       });
     }
     if (process.env.BENCH_ONLY) {
@@ -305,6 +323,13 @@ async function main() {
           spread("post"),
           `≥ ${POST_GOAL * 100} %`,
           postRatio >= POST_GOAL ? "yes" : "no",
+        ],
+        [
+          "POST create-link: gateway / bare committing asynchronously too",
+          pct(median(rounds.map((r) => r.postAsync))),
+          spread("postAsync"),
+          "",
+          "",
         ],
         [
           "GET session CPU per request: bare / gateway",

@@ -7,6 +7,7 @@
 //                          plan, and answer 404 unless the caller owns it
 //   POST /create-link   — the same writes as POST /api/v1/payment/create-link, in the same one
 //                          statement (upsert the user, insert the session)
+//   POST /create-link-async — the same, committed asynchronously as the gateway's create-link is
 // Usage: node bench/lib/bare-gateway.mjs <port>   (DATABASE_URL and BOT_TOKEN in the environment)
 import { requireFrom } from "./common.mjs";
 
@@ -45,7 +46,11 @@ app.get("/session/:id", async (c) => {
   return c.json({ success: true, data: row });
 });
 
-app.post("/create-link", async (c) => {
+// POST /create-link commits as Postgres does by default (waits for its WAL flush); the gateway's
+// create-link commits asynchronously (createSessionForTelegramUser), so POST /create-link-async does
+// the same, for the bench's second create-link ratio.
+const asyncCommit = sql`, commit_mode as (select set_config('synchronous_commit', 'off', true))`;
+const createLink = (commitMode) => async (c) => {
   const body = await c.req.json();
   const now = new Date();
   // The same single statement as the gateway's createSessionForTelegramUser: upsert + insert.
@@ -59,13 +64,15 @@ app.post("/create-link", async (c) => {
         language_code = coalesce(excluded.language_code, users.language_code),
         updated_at = now()
       returning id
-    )
+    )${commitMode}
     insert into payment_sessions (user_id, plan_id, amount, expires_at, created_at, updated_at)
     select id, ${plan.id}, ${plan.price}, ${new Date(now.getTime() + 30 * 60_000)}, ${now}, ${now}
-    from upserted_user
+    from upserted_user${commitMode === asyncCommit ? sql` cross join commit_mode` : sql``}
     returning id, expires_at`;
   return c.json({ success: true, data: { session_id: session.id, expires_at: session.expires_at } });
-});
+};
+app.post("/create-link", createLink(sql``));
+app.post("/create-link-async", createLink(asyncCommit));
 
 app.get("/healthz", (c) => c.text("ok"));
 serve({ fetch: app.fetch, port: Number(process.argv[2]), hostname: "127.0.0.1" });

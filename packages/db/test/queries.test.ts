@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/client";
 import { decryptCardToken, encryptCardToken, parseCardTokenKey } from "../src/crypto";
 import {
+  createSessionForTelegramUser,
   extendedEndDate,
   getLiveSubscription,
   getPlanBySlug,
@@ -105,6 +106,35 @@ describe("query helpers on a real database", () => {
       key,
     );
     expect(again.id).toBe(card.id);
+  });
+});
+
+describe("create-link's statement", () => {
+  it("commits asynchronously for its own transaction only: later writes on the connection wait for their flush", async () => {
+    // One connection, so the statement and the checks after it share the session a setting could leak into.
+    const single = createDb(testDatabaseUrl("db"), { max: 1 });
+    try {
+      const now = new Date();
+      const created = await createSessionForTelegramUser(single.db, {
+        telegramId: nextTelegramId++,
+        username: null,
+        firstName: "Ali",
+        languageCode: "uz",
+        planSlug: "monthly",
+        expiresAt: new Date(now.getTime() + 30 * 60_000),
+        now,
+        linkLimit: { max: 20, windowS: 3600 },
+      });
+      expect(created && "id" in created ? created.plan.slug : null).toBe("monthly");
+      const [after] = await single.client<{ synchronous_commit: string }[]>`show synchronous_commit`;
+      expect(after!.synchronous_commit).toBe("on");
+      const inTransaction = await single.client.begin(
+        (tx) => tx<{ synchronous_commit: string }[]>`show synchronous_commit`,
+      );
+      expect(inTransaction[0]!.synchronous_commit).toBe("on");
+    } finally {
+      await single.close();
+    }
   });
 });
 
