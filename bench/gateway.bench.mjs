@@ -354,7 +354,7 @@ async function main() {
       `## Gateway throughput (\`bench/gateway.bench.mjs\`)
 
 Command: \`pnpm bench gateway\` (autocannon, ${CONNECTIONS} connections, ${DURATION_S} s per target after a 2 s warm-up each,
-${ROUNDS} interleaved rounds: bare then gateway for each endpoint, gateway first every other round; the ratio is the median round's and the
+${ROUNDS} interleaved rounds: each endpoint's targets back to back, in reverse order every other round; the ratio is the median round's and the
 table is the round with the median create-link ratio).
 Last run ${new Date().toISOString()}. ${machineLine()}
 The gateway runs as production runs it (built \`apps/gateway/dist/index.js\` with the start script's Node flags, LOG_LEVEL=info, logs discarded);
@@ -362,7 +362,9 @@ the baseline is a bare Hono + postgres.js server (\`bench/lib/bare-gateway.mjs\`
 session read, verify the caller's Telegram initData with the same library (@tma.js/init-data-node \`validate\` +
 \`parse\`, the gateway's default max age), read the session joined to its user and plan, and answer 404 to anyone
 but its owner; for create-link the user upsert plus session insert as one statement (the bare server looks its
-plan up once at start; the gateway finds it in the same statement).
+plan up once at start; the gateway finds it in the same statement), committed synchronously (the goal's baseline)
+and, as \`bare POST /create-link-async\`, asynchronously as the gateway's is. "Postgres CPU/req" is the CPU time of
+all \`postgres\` processes during the target's window, per request.
 Same database (\`obuna_bench_gateway\`, from the migrations), pool of 10 connections each, load
 generator, servers and Postgres all on the same cores. GETs are Mini App reads of ${SESSIONS} sessions at random,
 each with its owner's \`Authorization: tma <initData>\` (signed before the run with \`@obuna/contracts/testing\`);
@@ -465,11 +467,39 @@ this one (with the flag): median +27.7 % req/s (every round +0.4 % to +44 %), CP
 \`pnpm bench gateway\` runs in this pass, create-link / GET session (medians of 9 rounds; single create-link
 rounds 53–93 %): after 10–12, 71.8 % / 91.3 %; after 14, 77.5 % / 97.9 %; after 13, 72.6 % / 99.5 %; after the
 batched synchronous log writes, 72.3 % / 107.3 %; the final tree (15: card-number masking of the logged path and
-request id; the tables above), 77.7 % / 98.6 %. The create-link goal (≥ 75 %) is met in two runs of five:
+request id), 77.7 % / 98.6 %. The create-link goal (≥ 75 %) is met in two runs of five:
 not reliably.
-What it still pays that the bare server does not, per request: the request log line (A/B without it: +8 % req/s), Hono's longer chain with the
+What it still paid that the bare server does not, per request: the request log line (A/B without it: +8 % req/s), Hono's longer chain with the
 OpenAPI validators, zod on the body, the bearer check, the request id and metrics, and 20–30 % more Postgres
 CPU for its longer statement (plan lookup by slug, the link count) at a lower commit rate.
+
+Fourth pass (2026-12-06, late evening; the machine slower than in the third pass: the bare server's CPU per
+create-link 225–313 µs against 200–240 µs then).
+16. The bench now also records Postgres's CPU time per request (all \`postgres\` processes, from /proc; column
+    "Postgres CPU/req"). Postgres spends about as much per create-link as the Node server does (≈ 300–350 µs
+    bare), and 15–30 % more on the gateway's statement than on the bare one; the GET costs it ≈ 120–140 µs.
+17. create-link's statement commits asynchronously: \`synchronous_commit = off\` for its own transaction only
+    (\`set_config(…, true)\` in the statement; why it cannot lose money is in docs/gateway.md, create-link).
+    pgbench on the statement alone (8 clients, 5 s, alternated): 4 100–4 550 → 6 990–7 570 statements per
+    second, WAL syncs 6 278 → 37, Postgres CPU per statement 324–369 → 238–258 µs. A/B over HTTP, the two
+    gateway builds interleaved in one run (8 rounds): median +17.2 % req/s, −14 % gateway CPU per request.
+    The goal's baseline commits synchronously, so the table now has a second bare create-link,
+    \`bare POST /create-link-async\` (the same statement committed asynchronously), and a second ratio against
+    it: how much of the gateway's figure its commit mode accounts for.
+18. The request line is written without the logger's redaction (its fields are scalars the middleware sets;
+    redaction looks for nested secret fields) and the request's child logger is made only when the request
+    logs another line: 6.3 → 2.8 µs per request line (pino, 200 000 lines to /dev/null, 3 runs each).
+\`pnpm bench gateway\` runs in this pass, create-link against the goal's baseline / against the asynchronous
+baseline / GET session: at the start, 79.7 % / – / 104.0 %; after 18, 75.1 % / – / 104.2 %, and with 21
+rounds of 2 s (to see whether shorter rounds steady the median: they did not) 67.9 % / – / 103.8 %; after 17,
+77.0 % / 76.2 % / 112.1 %; on the final tree, 94.3 % / 88.7 % / 106.9 % and 91.8 % / 79.4 % / 114.8 % (the tables
+above; the machine slower again: the bare create-link at 383–391 µs of server CPU and 529–545 µs of Postgres CPU per
+request). Over the three runs after 17, create-link met the goal each time (77.0, 94.3, 91.8 %) and 75 % of the
+asynchronous baseline too (76.2, 88.7, 79.4 %); single rounds still range from 62 % to 146 %. The slower the
+machine's fsync, the more the commit mode counts, which is why the two ratios drift apart in the slower runs.
+What still separates the gateway from the asynchronous bare server per create-link, in the table: 170 µs of server
+CPU and 109 µs of Postgres CPU; on the statement alone, both committed asynchronously, the gateway's costs Postgres
+10–17 % more CPU (pgbench: the plan looked up by slug, the link count, the plan's columns returned).
 `,
     );
     console.log("");

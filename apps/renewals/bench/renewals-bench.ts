@@ -388,10 +388,18 @@ transaction of four statements around the Redis add); BullMQ's three scripts per
 History of the full run: after the second pass, under a load average of 11 rising to 27 from other suites, 3.11 ms
 of worker CPU per charge but 102.9 s in all (the machine's figure, not the worker's); on the merged tree of issue
 18 with nothing else running, 44.3 s at 3.29 ms per charge (177 s before issue 18).
-The table is the latest \`pnpm bench renewals\` run (the session of 2026-12-06 evening, which added the sweep's
-retry of failed charge jobs). This machine ran slower than the one before: the same 3 000-charge run took 5.2–5.7
+The session of 2026-12-06 evening added the sweep's retry of failed charge jobs. Its machine ran
+slower than the one before: the same 3 000-charge run took 5.2–5.7
 ms of worker CPU per charge for the tree before that change and after it alike (interleaved, \`RENEWALS_BENCH_SUBS=3000
-RENEWALS_BENCH_SWEEP=0\`), so the total time here says more about the machine than about the change.
+RENEWALS_BENCH_SWEEP=0\`), so the total time here says more about the machine than about the change. That run
+took 59.8 s at 4.29 ms per charge. Later the same evening, with no change to the renewals path, the same
+command took 95.3 s (7.06 ms per charge) and then 128.0 s (9.23 ms, the table): the machine kept slowing (the bare
+gateway server's CPU per create-link went from ≈ 230 to ≈ 390 µs over the same hours, gateway section below). A CPU profile
+of 3 000 charges in that state (\`node --cpu-prof\`) put a quarter of the worker's CPU in the socket write
+system call, almost all of it under postgres.js's writes (≈ 2.4 ms per charge for about 30 writes to Postgres,
+ATMOS and Redis: ≈ 75 µs each): with 21 round trips to Postgres per charge, this bench measures the machine's
+round-trip cost as much as the worker. The ≤ 60 s goal is
+not met on such a machine; the way down is fewer round trips (the BEGIN/COMMIT pairs, the outbox hand-off).
 
 ${table}
 ${end}`;
