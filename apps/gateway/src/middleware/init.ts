@@ -10,7 +10,7 @@ import type { AbuseLimits } from "./rate-limit";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Sets the request id (header in and out), a child logger and the services; counts the request. */
+/** Sets the request id (header in and out) and the services; counts and logs the request. */
 export function initMiddleware(deps: GatewayDeps & { metrics: GatewayMetrics; limits: AbuseLimits }) {
   // The request line's fields are scalars this middleware writes itself (the path with card numbers
   // masked), so the redaction of the gateway's logger (nested secret fields) has nothing to find in

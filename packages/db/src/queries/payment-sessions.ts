@@ -168,8 +168,8 @@ export async function findStuckPaymentSessions(db: DbOrTx, o: { updatedBefore: D
  * never money: nothing is paid on a session before a later step writes it, and every such write commits
  * synchronously, which flushes the WAL in order and so the session first. The user then opens a link
  * whose session is gone and asks the bot for another. In return the busiest write path does no fsync of
- * its own (pgbench, this statement: 4 200–4 600 → 6 900–7 700 per second, WAL syncs 5 604 → 29;
- * docs/benchmarks.md). Must not run inside a caller's transaction: the setting would cover all of it.
+ * its own (pgbench, this statement: 4 100–4 550 → 6 990–7 570 per second, WAL syncs 6 278 → 37;
+ * docs/benchmarks.md, gateway, item 17). Must not run inside a caller's transaction: the setting would cover all of it.
  */
 export async function createSessionForTelegramUser(
   db: Database,

@@ -85,7 +85,7 @@ const NOT_TAKEN_HTTP_STATUSES = new Set([502, 503]);
  * How often a confirm that was not taken is sent again (after a pause of RESEND_PAUSE_MS × the
  * resend's number). With 5 % of calls refused at the front (chaos first-payment-faults), one resend
  * left about one session in 400 (0.05²) `processing` until the stuck-session re-check failed it
- * unpaid (3 runs of 30 in 30 here); two leave about one in 8 000 (0.05³).
+ * unpaid (3 of 30 runs of 30 payments left one); two leave about one in 8 000 (0.05³; docs/chaos.md).
  */
 export const CONFIRM_RESENDS = 2;
 const RESEND_PAUSE_MS = 200;
