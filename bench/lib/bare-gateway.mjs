@@ -49,8 +49,7 @@ app.get("/session/:id", async (c) => {
 // POST /create-link commits as Postgres does by default (waits for its WAL flush); the gateway's
 // create-link commits asynchronously (createSessionForTelegramUser), so POST /create-link-async does
 // the same, for the bench's second create-link ratio.
-const asyncCommit = sql`, commit_mode as (select set_config('synchronous_commit', 'off', true))`;
-const createLink = (commitMode) => async (c) => {
+const createLink = (asyncCommit) => async (c) => {
   const body = await c.req.json();
   const now = new Date();
   // The same single statement as the gateway's createSessionForTelegramUser: upsert + insert.
@@ -64,15 +63,15 @@ const createLink = (commitMode) => async (c) => {
         language_code = coalesce(excluded.language_code, users.language_code),
         updated_at = now()
       returning id
-    )${commitMode}
+    )${asyncCommit ? sql`, commit_mode as (select set_config('synchronous_commit', 'off', true))` : sql``}
     insert into payment_sessions (user_id, plan_id, amount, expires_at, created_at, updated_at)
     select id, ${plan.id}, ${plan.price}, ${new Date(now.getTime() + 30 * 60_000)}, ${now}, ${now}
-    from upserted_user${commitMode === asyncCommit ? sql` cross join commit_mode` : sql``}
+    from upserted_user${asyncCommit ? sql` cross join commit_mode` : sql``}
     returning id, expires_at`;
   return c.json({ success: true, data: { session_id: session.id, expires_at: session.expires_at } });
 };
-app.post("/create-link", createLink(sql``));
-app.post("/create-link-async", createLink(asyncCommit));
+app.post("/create-link", createLink(false));
+app.post("/create-link-async", createLink(true));
 
 app.get("/healthz", (c) => c.text("ok"));
 serve({ fetch: app.fetch, port: Number(process.argv[2]), hostname: "127.0.0.1" });

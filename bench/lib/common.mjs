@@ -145,21 +145,32 @@ try {
   clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 } catch {}
 
-/**
- * CPU time (user + system, ms) used so far by a process and every process under it (tsx runs the
- * app as a child), from /proc (Linux). Unlike req/s it barely depends on what else the machine runs.
- */
-export function processTreeCpuMs(rootPid) {
+/** Every process from /proc (Linux): its parent, its command name and its CPU ticks (user + system) so far. */
+function processStats() {
   const stats = new Map();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const text = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // Fields after the command (which may contain spaces) in parentheses.
+      // The command is in parentheses and may contain spaces; the fields follow it.
+      const command = text.slice(text.indexOf("(") + 1, text.lastIndexOf(")"));
       const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-      stats.set(Number(entry), { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) });
+      stats.set(Number(entry), {
+        command,
+        ppid: Number(rest[1]),
+        ticks: Number(rest[11]) + Number(rest[12]),
+      });
     } catch {}
   }
+  return stats;
+}
+
+/**
+ * CPU time (user + system, ms) used so far by a process and every process under it (tsx runs the
+ * app as a child), from /proc (Linux). Unlike req/s it barely depends on what else the machine runs.
+ */
+export function processTreeCpuMs(rootPid) {
+  const stats = processStats();
   let ticks = 0;
   const queue = [rootPid];
   while (queue.length > 0) {
@@ -176,14 +187,6 @@ export function processTreeCpuMs(rootPid) {
  */
 export function commandCpuMs(command) {
   let ticks = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (text.slice(text.indexOf("(") + 1, text.lastIndexOf(")")) !== command) continue;
-      const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(rest[11]) + Number(rest[12]);
-    } catch {}
-  }
+  for (const s of processStats().values()) if (s.command === command) ticks += s.ticks;
   return (ticks * 1000) / clockTicks;
 }

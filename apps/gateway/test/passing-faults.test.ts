@@ -46,6 +46,15 @@ function callsTo(path: string) {
   return h.sandbox.requests().filter((r) => r.path === path).length;
 }
 
+/** A prepared card payment whose next `refused` confirms answer an HTML 502 unprocessed, then its apply. */
+async function applyAfterRefusedConfirms(card: SandboxCardName, refused: number) {
+  const prepared = await prepareSession(h, { card });
+  const before = callsTo("/merchant/pay/confirm-with-ofd-list");
+  h.sandbox.configure(fail502("/merchant/pay/confirm-with-ofd-list", refused));
+  const res = await apply(h, prepared);
+  return { prepared, res, confirmsSent: callsTo("/merchant/pay/confirm-with-ofd-list") - before };
+}
+
 async function sessionRow(id: string) {
   const [row] = await h.db.db.select().from(paymentSessions).where(eq(paymentSessions.id, id));
   return row!;
@@ -221,26 +230,20 @@ describe("a fault that outlasts the retries leaves the session payable", () => {
   });
 
   it("two 5xx in a row that ATMOS never took: the apply is sent a third time and pays once", async () => {
-    const prepared = await prepareSession(h, { card: "humo3" });
-    const applies = callsTo("/merchant/pay/confirm-with-ofd-list");
-    h.sandbox.configure(fail502("/merchant/pay/confirm-with-ofd-list", 2));
-    const res = await apply(h, prepared);
+    const { prepared, res, confirmsSent } = await applyAfterRefusedConfirms("humo3", 2);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.data.status).toBe("completed");
-    expect(callsTo("/merchant/pay/confirm-with-ofd-list") - applies).toBe(1 + CONFIRM_RESENDS);
+    expect(confirmsSent).toBe(1 + CONFIRM_RESENDS);
     expect(confirmedCharges(prepared.transactionId)).toHaveLength(1);
     expect((await paymentRows(prepared.sessionId)).map((p) => p.status)).toEqual(["success"]);
   });
 
   it("the apply is sent again at most CONFIRM_RESENDS times: one more 5xx leaves the session `processing`, payment `unknown`", async () => {
-    const prepared = await prepareSession(h, { card: "uzcard2" });
-    const applies = callsTo("/merchant/pay/confirm-with-ofd-list");
-    h.sandbox.configure(fail502("/merchant/pay/confirm-with-ofd-list", 5));
-    const res = await apply(h, prepared);
+    const { prepared, res, confirmsSent } = await applyAfterRefusedConfirms("uzcard2", 5);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.data.status).toBe("processing");
     expect(CONFIRM_RESENDS).toBe(2);
-    expect(callsTo("/merchant/pay/confirm-with-ofd-list") - applies).toBe(3);
+    expect(confirmsSent).toBe(3);
     expect((await paymentRows(prepared.sessionId)).map((p) => p.status)).toEqual(["unknown"]);
     expect(confirmedCharges(prepared.transactionId)).toHaveLength(0);
   });
