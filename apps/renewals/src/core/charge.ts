@@ -1,6 +1,7 @@
 import { isProviderError, type ProviderError, type ReceiptLine, writeAudit } from "@obuna/billing";
 import { pipelined } from "@obuna/db";
 import {
+  claimChargeableAttempt,
   insertRenewalAttempt,
   listPeriodAttempts,
   lockRenewalAttempt,
@@ -120,8 +121,9 @@ async function startAttempt(
 }
 
 /**
- * The last check before the charge call, in one transaction with row locks on the attempt and the
- * subscription: auto-renew still on, the subscription live and its card usable. A cancel (auto-renew
+ * The last check before the charge call, under row locks on the subscription and the attempt:
+ * auto-renew still on, the subscription live and its card usable (one statement when every check
+ * passes; a transaction that records why when one does not). A cancel (auto-renew
  * off, card removed — both update the subscription row) that committed first wins: the attempt
  * ends `failed` NOT_CHARGED:cancelled and apply is never sent. Otherwise the attempt becomes
  * `unknown` (the charge may be sent from now on), so a cancel that commits after sees it in flight
@@ -133,6 +135,9 @@ async function claimChargeSend(
   subscriptionId: number,
 ): Promise<{ send: true } | { send: false; reason: string }> {
   const now = ctx.clock();
+  // The usual case, every check passing, is one statement with the same locks and checks
+  // (`claimChargeableAttempt`). Only a refusal pays for the transaction below, which says why.
+  if (await claimChargeableAttempt(ctx.db, { attemptId, subscriptionId, now })) return { send: true };
   return ctx.db.transaction(async (tx) => {
     // The attempt's lock, then the subscription's: sent together (`pipelined`, one round trip, same order).
     const [attempt, locked] = await pipelined([

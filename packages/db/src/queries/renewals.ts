@@ -172,6 +172,54 @@ export async function recordAttemptTransaction(db: DbOrTx, attemptId: number, ex
   return rows.length === 1;
 }
 
+// The subscription of the attempt, locked, still chargeable for the attempt's period with its card.
+const chargeableSubscription = sql`exists (
+  select 1 from ${subscriptions}
+  inner join ${boundCards} on ${boundCards.id} = ${subscriptions.boundCardId}
+  where ${subscriptions.id} = ${sql.placeholder("subscriptionId")}
+    and ${subscriptions.status} in ('active', 'past_due')
+    and ${subscriptions.autoRenew}
+    and ${subscriptions.rail} = 'card'
+    and ${subscriptions.endDate} = ${renewalAttempts.periodEnd}
+    and ${boundCards.isActive}
+    and ${boundCards.removedAt} is null
+    and ${boundCards.cardToken} is not null
+  for update of ${subscriptions}
+)`;
+
+const claimChargeableAttemptQuery = preparedQuery("claim_chargeable_attempt", (db) =>
+  db
+    .update(renewalAttempts)
+    .set({ status: "unknown", updatedAt: sql.placeholder("now") as unknown as Date })
+    .where(
+      and(
+        eq(renewalAttempts.id, sql.placeholder("attemptId")),
+        eq(renewalAttempts.status, "pending"),
+        chargeableSubscription,
+      ),
+    )
+    .returning({ id: renewalAttempts.id })
+    .prepare("claim_chargeable_attempt"),
+);
+
+/**
+ * The last check before a renewal's charge call, in one statement: a `pending` attempt becomes
+ * `unknown` (the charge may be sent from now on) only while its subscription is live, auto-renewing
+ * on the card rail, still in the attempt's period, and its bound card usable. The subscription row
+ * is locked (before the attempt's), so a cancel or card removal (each updates that row) either
+ * committed first and is seen here (Postgres re-checks a row changed meanwhile against the
+ * conditions), or waits for this claim and then sees the attempt in flight.
+ * False: refused for one of those reasons, or the attempt is no longer pending; the caller finds out
+ * which under its own locks.
+ */
+export async function claimChargeableAttempt(
+  db: DbOrTx,
+  input: { attemptId: number; subscriptionId: number; now: Date },
+) {
+  const rows = await claimChargeableAttemptQuery(db, input);
+  return rows.length === 1;
+}
+
 /** Active subscriptions that ended without a way to renew (auto-renew off, or no usable card). */
 export async function findEndedSubscriptions(db: DbOrTx, params: { now: Date; limit: number }) {
   return db
