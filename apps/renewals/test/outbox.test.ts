@@ -3,6 +3,7 @@
 // the maintenance job relays it once Redis answers: delayed, never lost, never doubled.
 import { SANDBOX_CARDS } from "@obuna/atmos/sandbox";
 import { QUEUES, RENEWAL_JOBS } from "@obuna/contracts/jobs";
+import { recordNotification } from "@obuna/db/queries";
 import { notificationOutbox } from "@obuna/db/schema";
 import { Queue } from "bullmq";
 import { eq, isNull } from "drizzle-orm";
@@ -11,7 +12,7 @@ import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chargeSubscription } from "../src/core/charge";
 import type { RenewalContext } from "../src/core/deps";
-import { outboxRelay } from "../src/core/notifications";
+import { coalesced, outboxRelay } from "../src/core/notifications";
 import { createSubscriber, createWorld, db, HOUR, notificationJob, paymentsOf, type World } from "./harness";
 
 const START = new Date("2031-09-01T04:00:00.000Z");
@@ -106,5 +107,79 @@ describe("renewal notifications through the outbox", () => {
       userId: user.id,
       subscriptionId: sub.id,
     });
+  });
+});
+
+describe("coalesced flushes (group commit)", () => {
+  function recorder() {
+    const runs: string[][] = [];
+    let release: (() => void)[] = [];
+    const run = (ids: string[]) => {
+      runs.push(ids);
+      return new Promise<void>((resolve) => release.push(resolve));
+    };
+    const finishRun = async () => {
+      const [next, ...rest] = release;
+      release = rest;
+      next?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    return { runs, run, finishRun };
+  }
+
+  it("runs the first at once and everything asked for meanwhile together in the next run", async () => {
+    const r = recorder();
+    const flush = coalesced(r.run, 500);
+    const first = flush(["a"]);
+    const rest = [flush(["b"]), flush(["c", "d"]), flush(["e"])];
+    expect(r.runs).toEqual([["a"]]);
+    await r.finishRun();
+    await first;
+    expect(r.runs).toEqual([["a"], ["b", "c", "d", "e"]]);
+    await r.finishRun();
+    await Promise.all(rest);
+    expect(r.runs).toHaveLength(2);
+  });
+
+  it("never puts more than max ids in one run, and never splits one caller's ids", async () => {
+    const r = recorder();
+    const flush = coalesced(r.run, 3);
+    const all = [flush(["a"]), flush(["b", "c"]), flush(["d", "e"]), flush(["f"])];
+    for (let i = 0; i < 3; i++) await r.finishRun();
+    await Promise.all(all);
+    expect(r.runs).toEqual([["a"], ["b", "c"], ["d", "e", "f"]]);
+  });
+
+  it("a failed run fails its own callers only", async () => {
+    let calls = 0;
+    const flush = coalesced(async () => {
+      if (++calls === 1) {
+        await new Promise((resolve) => setImmediate(resolve));
+        throw new Error("refused");
+      }
+    }, 500);
+    const first = flush(["a"]);
+    const second = flush(["b"]);
+    await expect(first).rejects.toThrow("refused");
+    await expect(second).resolves.toBeUndefined();
+  });
+
+  it("hands every notification of many charges flushed at once to the queue, each once", async () => {
+    const { sub, user } = await createSubscriber(world, { endsInMs: 20 * HOUR });
+    const notice = {
+      kind: "renewal_failed",
+      userId: user.id,
+      subscriptionId: sub.id,
+      hardDecline: false,
+      nextAttemptAt: null,
+      errorKind: null,
+    } as const;
+    const ids = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => recordNotification(db, notice, `coalesced-${i}`, new Date())),
+    );
+    await Promise.all(ids.map((id) => world.renewals.ctx.flushNotifications([id])));
+    expect(await owedRows()).toEqual([]);
+    const jobs = await Promise.all(ids.map((id) => world.renewals.notifications.getJob(id)));
+    expect(jobs.every((job) => job !== undefined)).toBe(true);
   });
 });
