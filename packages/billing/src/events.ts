@@ -5,7 +5,7 @@ import {
   PremiumEventSchema,
   type PremiumEventType,
 } from "@obuna/contracts/events";
-import type { Transaction } from "@obuna/db";
+import type { Subscription, Transaction } from "@obuna/db";
 import { getSubscriptionForEvent, insertPremiumEvent } from "@obuna/db/queries";
 import type { BillingDeps } from "./deps";
 import { renewsWith } from "./rails";
@@ -29,10 +29,20 @@ export async function recordPremiumEvent(
     reason?: PremiumEndReason;
     /** Record it only for a subscription that gives access now (a change that also touches ended ones). */
     onlyIfLive?: boolean;
+    /**
+     * The subscription as this transaction's change left it, with its plan's slug and its holder's
+     * Telegram id, when the caller holds them (its row is locked and it knows what it wrote): saves
+     * reading them again. Without it they are read.
+     */
+    known?: { subscription: Subscription; planSlug: string; telegramId: number };
   },
 ): Promise<string | null> {
-  const found = await getSubscriptionForEvent(tx, input.subscriptionId);
+  const found = input.known ?? (await getSubscriptionForEvent(tx, input.subscriptionId));
   if (!found) throw new Error(`subscription ${input.subscriptionId} missing for ${input.type}`);
+  if (found.subscription.id !== input.subscriptionId)
+    throw new Error(
+      `event for subscription ${input.subscriptionId} given subscription ${found.subscription.id}`,
+    );
   const { subscription: sub } = found;
   if (input.onlyIfLive && sub.status !== "active" && sub.status !== "past_due") return null;
   const now = deps.clock();

@@ -376,7 +376,7 @@ export async function completeRenewalPayment(
     lockSubscriptionForRenewal(tx, attempt.subscriptionId),
     findAcceptedOffer(tx, attempt.subscriptionId),
   ]);
-  const { subscription: sub, plan, card } = locked!;
+  const { subscription: sub, plan, card, telegramId } = locked!;
   const period = {
     start: attempt.periodEnd,
     end: new Date(attempt.periodEnd.getTime() + plan.durationDays * DAY_MS),
@@ -409,7 +409,7 @@ export async function completeRenewalPayment(
   // (`pipelined`: run in this order, one round trip instead of one each). Any failure still rolls
   // the whole transaction back.
   const [extension, , , , notificationId] = await pipelined([
-    extendForRenewal(tx, deps, { subscription: sub, period }),
+    extendForRenewal(tx, deps, { subscription: sub, period, holder: { planSlug: plan.slug, telegramId } }),
     card ? markCardUsed(tx, card.id, now) : undefined,
     updateRenewalAttempt(tx, attempt.id, {
       status: "success",

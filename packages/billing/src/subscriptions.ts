@@ -54,20 +54,19 @@ async function applyPaidPeriod(
   now: Date,
   extra: Partial<Omit<Subscription, "id" | "userId" | "isActive" | "createdAt">>,
 ) {
+  const written = {
+    ...extra,
+    endDate: end,
+    status: "active" as const,
+    renewalAttempts: 0,
+    renewalError: null,
+    graceUntil: null,
+    nextRenewalAt: null,
+    updatedAt: now,
+  };
   // Two independent writes, sent together (`pipelined`: one round trip, run in this order).
-  await pipelined([
-    updateSubscription(tx, sub.id, {
-      ...extra,
-      endDate: end,
-      status: "active",
-      renewalAttempts: 0,
-      renewalError: null,
-      graceUntil: null,
-      nextRenewalAt: null,
-      updatedAt: now,
-    }),
-    setUserRole(tx, sub.userId, "premium"),
-  ]);
+  await pipelined([updateSubscription(tx, sub.id, written), setUserRole(tx, sub.userId, "premium")]);
+  return written;
 }
 
 /**
@@ -182,14 +181,26 @@ export type RenewalExtension =
 export async function extendForRenewal(
   tx: Transaction,
   deps: BillingDeps,
-  input: { subscription: Subscription; period: Period },
+  input: {
+    /** The subscription's row as locked in this transaction. */
+    subscription: Subscription;
+    period: Period;
+    /** Its plan's slug and its holder's Telegram id, when the caller has them: the event needs no read. */
+    holder?: { planSlug: string; telegramId: number };
+  },
 ): Promise<RenewalExtension> {
   const { subscription: sub, period } = input;
   const refused = renewalRefusal(sub, period);
   if (refused) return { status: "refused", reason: refused };
   const now = deps.clock();
-  await applyPaidPeriod(tx, sub, period.end, now, { lastRenewalAttempt: now });
-  await recordPremiumEvent(tx, deps, { type: "premium.renewed", subscriptionId: sub.id, period: period.end });
+  const written = await applyPaidPeriod(tx, sub, period.end, now, { lastRenewalAttempt: now });
+  await recordPremiumEvent(tx, deps, {
+    type: "premium.renewed",
+    subscriptionId: sub.id,
+    period: period.end,
+    // The locked row with what this change wrote over it is the row as the change left it.
+    known: input.holder && { subscription: { ...sub, ...written }, ...input.holder },
+  });
   return { status: "extended" };
 }
 

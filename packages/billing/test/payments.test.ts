@@ -1,4 +1,4 @@
-import { boundCards, paymentSessions, renewalAttempts } from "@obuna/db/schema";
+import { boundCards, paymentSessions, premiumEvents, renewalAttempts } from "@obuna/db/schema";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { isUniqueViolation } from "../src/deps";
@@ -236,6 +236,38 @@ describe("complete a renewal", () => {
     expect(await attemptRow(attempt.id)).toMatchObject({ status: "success", resolvedAt: NOW });
     expect((await auditRows()).map((r) => r.action)).toEqual(["renewal.succeeded"]);
     expect((await outboxRows()).map((r) => r.kind)).toEqual(["renewal_succeeded"]);
+  });
+
+  it("records premium.renewed with the subscription as the renewal left it (a past-due one is active again)", async () => {
+    const user = await createUser("premium");
+    const card = await createCard(user.id);
+    const sub = await createSubscription(user.id, {
+      status: "past_due",
+      autoRenew: true,
+      boundCardId: card.id,
+      endDate: NOW,
+      graceUntil: new Date(NOW.getTime() + 3 * DAY),
+      renewalAttempts: 2,
+    });
+    const attempt = await createAttempt(sub);
+    await db.transaction((tx) =>
+      completeRenewalPayment(tx, deps, { attemptId: attempt.id, charge: charge(attempt.externalId!) }),
+    );
+    const [event] = await db.select().from(premiumEvents).where(eq(premiumEvents.subscriptionId, sub.id));
+    expect(event).toMatchObject({ type: "premium.renewed", telegramId: user.telegramId });
+    expect(event!.payload).toMatchObject({
+      type: "premium.renewed",
+      telegram_id: user.telegramId,
+      subscription: {
+        id: sub.id,
+        plan: "monthly",
+        status: "active",
+        active: true,
+        until: new Date(NOW.getTime() + 30 * DAY).toISOString(),
+        auto_renew: true,
+        rail: "card",
+      },
+    });
   });
 
   it("charged for a subscription that expired meanwhile: recorded, not extended, an operator told", async () => {

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
 import { preparedInsert, preparedQuery, preparedUpdateById } from "../prepared";
-import { boundCards, plans, renewalAttempts, subscriptions } from "../schema/index";
+import { boundCards, plans, renewalAttempts, subscriptions, users } from "../schema/index";
 import type { NewRenewalAttempt, RenewalAttempt } from "../types";
 import { expirePaymentSessions } from "./payments";
 
@@ -103,9 +103,10 @@ export async function lockSubscription(tx: DbOrTx, subscriptionId: number) {
 
 const lockSubscriptionForRenewalQuery = preparedQuery("lock_subscription_for_renewal", (db) =>
   db
-    .select({ subscription: subscriptions, card: boundCards, plan: plans })
+    .select({ subscription: subscriptions, card: boundCards, plan: plans, telegramId: users.telegramId })
     .from(subscriptions)
     .innerJoin(plans, eq(plans.id, subscriptions.planId))
+    .innerJoin(users, eq(users.id, subscriptions.userId))
     .leftJoin(boundCards, eq(boundCards.id, subscriptions.boundCardId))
     .where(eq(subscriptions.id, sql.placeholder("subscriptionId")))
     .for("update", { of: subscriptions })
@@ -113,8 +114,9 @@ const lockSubscriptionForRenewalQuery = preparedQuery("lock_subscription_for_ren
 );
 
 /**
- * The subscription locked for update (as {@link lockSubscription}), with its plan and its bound card
- * (null when it has none), in one round trip. Neither the plan nor the card row is locked.
+ * The subscription locked for update (as {@link lockSubscription}), with its plan, its bound card
+ * (null when it has none) and its holder's Telegram id (for its premium events), in one round trip.
+ * Neither the plan, the card nor the user row is locked.
  */
 export async function lockSubscriptionForRenewal(tx: DbOrTx, subscriptionId: number) {
   const [row] = await lockSubscriptionForRenewalQuery(tx, { subscriptionId });
