@@ -1,5 +1,5 @@
 import type { NotificationJob } from "@obuna/contracts/jobs";
-import { eq, inArray } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/client";
 import { decryptCardToken, encryptCardToken, parseCardTokenKey } from "../src/crypto";
@@ -46,6 +46,24 @@ describe("query helpers on a real database", () => {
     await setUserRole(db, user.id, "user");
     const [row] = await db.select().from(users).where(eq(users.id, user.id));
     expect(row!.role).toBe("admin");
+  });
+
+  it("sets a role, and leaves the row unwritten when the user already has it", async () => {
+    const user = await upsertTelegramUser(db, { telegramId: nextTelegramId++ });
+    const version = async () => {
+      const [row] = (await db.execute(
+        sql`select xmin::text as xmin, role from users where id = ${user.id}`,
+      )) as unknown as [{ xmin: string; role: string }];
+      return row;
+    };
+    await setUserRole(db, user.id, "premium");
+    const premium = await version();
+    expect(premium.role).toBe("premium");
+    // A renewal sets premium again: no new row version (same xmin), nothing for Postgres to write.
+    await setUserRole(db, user.id, "premium");
+    expect(await version()).toEqual(premium);
+    await setUserRole(db, user.id, "user");
+    expect((await version()).role).toBe("user");
   });
 
   it("lists the active plans in order", async () => {

@@ -44,14 +44,19 @@ export async function getUserById(db: DbOrTx, userId: number) {
   return user ?? null;
 }
 
-// Every renewal charge sets the role: built once, prepared (src/prepared.ts).
+// Every renewal charge sets the role: built once, prepared (src/prepared.ts). A user who already has
+// it (every renewal but the first after a lapse) is not written again: no new row version, no WAL.
 const setUserRoleQuery = preparedQuery("set_user_role", (db) =>
   db
     .update(users)
-    .set({
-      role: sql`case when ${users.role} = 'admin' then 'admin'::user_role else ${sql.placeholder("role")}::user_role end`,
-    })
-    .where(eq(users.id, sql.placeholder("userId")))
+    .set({ role: sql`${sql.placeholder("role")}::user_role` })
+    .where(
+      and(
+        eq(users.id, sql.placeholder("userId")),
+        sql`${users.role} <> 'admin'`,
+        sql`${users.role} <> ${sql.placeholder("role")}::user_role`,
+      ),
+    )
     .prepare("set_user_role"),
 );
 
