@@ -363,19 +363,31 @@ export type RenewalCompletion =
 export async function completeRenewalPayment(
   tx: Transaction,
   deps: BillingDeps,
-  input: { attemptId: number; charge: ConfirmedCharge },
+  input: {
+    attemptId: number;
+    charge: ConfirmedCharge;
+    /** The attempt's subscription, when the caller knows it: its reads go with the attempt's lock. */
+    subscriptionId?: number;
+  },
 ): Promise<RenewalCompletion> {
   const now = deps.clock();
-  const attempt = await lockRenewalAttempt(tx, input.attemptId);
+  // The attempt (locked), then the subscription (locked) with its plan and card (docs/benchmarks.md,
+  // renewals) and the public offer its first accepted payment agreed to (a renewal carries it). In
+  // that order, sent together (`pipelined`) when the subscription is known up front.
+  const subscriptionReads = (subscriptionId: number) =>
+    pipelined([lockSubscriptionForRenewal(tx, subscriptionId), findAcceptedOffer(tx, subscriptionId)]);
+  const known = input.subscriptionId;
+  const [attempt, [locked, offer]] =
+    known === undefined
+      ? await lockRenewalAttempt(tx, input.attemptId).then(
+          async (a) => [a, a ? await subscriptionReads(a.subscriptionId) : [null, null]] as const,
+        )
+      : await pipelined([lockRenewalAttempt(tx, input.attemptId), subscriptionReads(known)]);
   if (!attempt || (attempt.status !== "pending" && attempt.status !== "unknown")) {
     return { status: "already_resolved" };
   }
-  // The subscription (locked), its plan and its card (docs/benchmarks.md, renewals), then the public
-  // offer its first accepted payment agreed to (a renewal carries it): sent together (`pipelined`).
-  const [locked, offer] = await pipelined([
-    lockSubscriptionForRenewal(tx, attempt.subscriptionId),
-    findAcceptedOffer(tx, attempt.subscriptionId),
-  ]);
+  if (attempt.subscriptionId !== locked?.subscription.id)
+    throw new Error(`renewal attempt ${attempt.id} is not of subscription ${known}`);
   const { subscription: sub, plan, card, telegramId } = locked!;
   const period = {
     start: attempt.periodEnd,

@@ -238,6 +238,28 @@ describe("complete a renewal", () => {
     expect((await outboxRows()).map((r) => r.kind)).toEqual(["renewal_succeeded"]);
   });
 
+  it("given the attempt's subscription up front, completes the same; given another one, refuses and writes nothing", async () => {
+    const user = await createUser("premium");
+    const card = await createCard(user.id);
+    const sub = await createSubscription(user.id, { autoRenew: true, boundCardId: card.id, endDate: NOW });
+    const other = await createSubscription((await createUser()).id, { endDate: NOW });
+    const attempt = await createAttempt(sub);
+    const run = (subscriptionId: number) =>
+      db.transaction((tx) =>
+        completeRenewalPayment(tx, deps, {
+          attemptId: attempt.id,
+          charge: charge(attempt.externalId!),
+          subscriptionId,
+        }),
+      );
+    await expect(run(other.id)).rejects.toThrow(/not of subscription/);
+    expect(await paymentRows()).toEqual([]);
+    expect(await attemptRow(attempt.id)).toMatchObject({ status: "unknown" });
+    expect(await run(sub.id)).toMatchObject({ status: "completed", extended: true });
+    expect((await subscriptionRow(sub.id)).endDate).toEqual(new Date(NOW.getTime() + 30 * DAY));
+    expect(await run(sub.id)).toEqual({ status: "already_resolved" });
+  });
+
   it("records premium.renewed with the subscription as the renewal left it (a past-due one is active again)", async () => {
     const user = await createUser("premium");
     const card = await createCard(user.id);

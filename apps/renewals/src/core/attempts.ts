@@ -33,6 +33,8 @@ export async function resolveAttemptSuccess(
   ctx: RenewalContext,
   attemptId: number,
   payment: Pick<ProviderPayment, "externalId" | "settlementId" | "receiptUrl">,
+  /** The attempt's subscription (saves a round trip: see completeRenewalPayment). */
+  subscriptionId?: number,
 ): Promise<SuccessResolution> {
   const charge = {
     externalId: payment.externalId,
@@ -41,7 +43,9 @@ export async function resolveAttemptSuccess(
   };
   let result: Awaited<ReturnType<typeof completeRenewalPayment>>;
   try {
-    result = await ctx.db.transaction((tx) => completeRenewalPayment(tx, ctx, { attemptId, charge }));
+    result = await ctx.db.transaction((tx) =>
+      completeRenewalPayment(tx, ctx, { attemptId, charge, subscriptionId }),
+    );
   } catch (error) {
     // payments_one_success_per_renewal_period_key: this period is already paid, so the provider confirmed a
     // second charge for it. Never a second grant: the attempt is held for an operator (refund).

@@ -251,7 +251,7 @@ export async function chargeSubscription(
       log.warn({ transactionId, state: applied.state }, "apply did not confirm; the janitor will check");
       return { status: "unknown", attemptId };
     }
-    const resolved = await resolveAttemptSuccess(ctx, attemptId, applied);
+    const resolved = await resolveAttemptSuccess(ctx, attemptId, applied, started.subscriptionId);
     if (resolved.status === "already_resolved")
       return { status: "skipped", reason: "attempt resolved meanwhile" };
     log.info({ transactionId, paymentId: resolved.paymentId }, "renewal charged");

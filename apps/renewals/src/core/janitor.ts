@@ -63,7 +63,7 @@ export async function resolveAttempt(
   // Only `confirmed` is a payment: a reversed transaction was paid once and refunded by ATMOS.
   const resolution = resolveAttemptCharge(attempt, state);
   if (resolution.next === "complete") {
-    const r = await resolveAttemptSuccess(ctx, attempt.id, state);
+    const r = await resolveAttemptSuccess(ctx, attempt.id, state, attempt.subscriptionId);
     log.info({ transactionId: attempt.externalId, result: r.status }, "janitor: charge confirmed at ATMOS");
     return r.status === "success" ? "success" : "already_resolved";
   }
