@@ -39,7 +39,9 @@ interface DrizzleSession {
  * keeps what `.prepare()` built (SQL text, parameter slots, row mapping) and hands it to the given
  * handle's own session, so inside a transaction the statement runs on that transaction's connection.
  *
- * `build` must use `sql.placeholder(...)` for every value that varies: it runs once per process.
+ * `build` must use `sql.placeholder(...)` for every value that varies: it runs once per process. That
+ * includes the `$onUpdate` columns (`updated_at`) of an update: drizzle fills one the `.set()` leaves
+ * out with its value at build time, which would then be written on every call.
  * Relies on drizzle's session internals (`session.prepareQuery`); `test/prepared.test.ts` pins the
  * behaviour, so a drizzle upgrade that changes them fails there first.
  */

@@ -67,11 +67,23 @@ describe("prepared hot-path queries", () => {
         // Only this transaction can see the attempt yet.
         expect((await listPeriodAttempts(tx, sub.id, sub.endDate)).map((a) => a.id)).toEqual([attempt!.id]);
         expect(await listPeriodAttempts(db, sub.id, sub.endDate)).toEqual([]);
-        expect(await recordAttemptTransaction(tx, attempt!.id, 4242)).toBe(true);
+        expect(await recordAttemptTransaction(tx, attempt!.id, "4242", new Date())).toBe(true);
         throw rolledBack;
       }),
     ).rejects.toBe(rolledBack);
     expect(await listPeriodAttempts(db, sub.id, sub.endDate)).toEqual([]);
+  });
+
+  it("record an attempt's ATMOS transaction with the time given, not the time the query was built", async () => {
+    const { sub } = await newSubscription();
+    const [attempt] = await db
+      .insert(renewalAttempts)
+      .values({ subscriptionId: sub.id, periodEnd: sub.endDate, attemptNumber: 1, amount: 100 })
+      .returning();
+    const at = new Date("2031-01-02T03:04:05.678Z");
+    expect(await recordAttemptTransaction(db, attempt!.id, "tx-1", at)).toBe(true);
+    const [row] = await db.select().from(renewalAttempts).where(eq(renewalAttempts.id, attempt!.id));
+    expect(row).toMatchObject({ externalId: "tx-1", updatedAt: at });
   });
 
   it("take the row lock in the transaction that holds it", async () => {

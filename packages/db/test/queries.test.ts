@@ -62,8 +62,17 @@ describe("query helpers on a real database", () => {
     // A renewal sets premium again: no new row version (same xmin), nothing for Postgres to write.
     await setUserRole(db, user.id, "premium");
     expect(await version()).toEqual(premium);
+    // A change stamps updated_at with its own time, not the time the prepared query was built (the
+    // calls above built it).
+    const before = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 20));
     await setUserRole(db, user.id, "user");
     expect((await version()).role).toBe("user");
+    const [{ updatedAt }] = await db
+      .select({ updatedAt: users.updatedAt })
+      .from(users)
+      .where(eq(users.id, user.id));
+    expect(updatedAt.getTime()).toBeGreaterThan(before.getTime());
   });
 
   it("lists the active plans in order", async () => {

@@ -225,7 +225,7 @@ export async function chargeSubscription(
       description: `Obuna renewal ${started.subscriptionId}`,
     });
     transactionId = created.externalId;
-    if (!(await recordAttemptTransaction(ctx.db, attemptId, transactionId))) {
+    if (!(await recordAttemptTransaction(ctx.db, attemptId, transactionId, ctx.clock()))) {
       log.warn({ transactionId }, "attempt was resolved by the janitor meanwhile; not charging");
       return { status: "skipped", reason: "attempt resolved meanwhile" };
     }

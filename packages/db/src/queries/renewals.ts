@@ -159,7 +159,11 @@ export async function listPeriodAttempts(db: DbOrTx, subscriptionId: number, per
 const recordAttemptTransactionQuery = preparedQuery("record_attempt_transaction", (db) =>
   db
     .update(renewalAttempts)
-    .set({ externalId: sql.placeholder("externalId") as unknown as string })
+    .set({
+      externalId: sql.placeholder("externalId") as unknown as string,
+      // Set here: drizzle would fill this `$onUpdate` column once, when the query is built.
+      updatedAt: sql.placeholder("now") as unknown as Date,
+    })
     .where(and(eq(renewalAttempts.id, sql.placeholder("attemptId")), eq(renewalAttempts.status, "pending")))
     .returning({ id: renewalAttempts.id })
     .prepare("record_attempt_transaction"),
@@ -169,8 +173,8 @@ const recordAttemptTransactionQuery = preparedQuery("record_attempt_transaction"
  * Records the ATMOS transaction on a still-pending attempt. Returns false when the attempt is no
  * longer pending (the janitor gave it up): the caller must then stop before any money can move.
  */
-export async function recordAttemptTransaction(db: DbOrTx, attemptId: number, externalId: string) {
-  const rows = await recordAttemptTransactionQuery(db, { attemptId, externalId });
+export async function recordAttemptTransaction(db: DbOrTx, attemptId: number, externalId: string, now: Date) {
+  const rows = await recordAttemptTransactionQuery(db, { attemptId, externalId, now });
   return rows.length === 1;
 }
 

@@ -49,7 +49,8 @@ export async function getUserById(db: DbOrTx, userId: number) {
 const setUserRoleQuery = preparedQuery("set_user_role", (db) =>
   db
     .update(users)
-    .set({ role: sql`${sql.placeholder("role")}::user_role` })
+    // updated_at is set here: drizzle would fill this `$onUpdate` column once, when the query is built.
+    .set({ role: sql`${sql.placeholder("role")}::user_role`, updatedAt: sql`now()` })
     .where(
       and(
         eq(users.id, sql.placeholder("userId")),
