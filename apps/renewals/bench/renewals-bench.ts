@@ -401,6 +401,38 @@ ATMOS and Redis: ≈ 75 µs each): with 21 round trips to Postgres per charge, t
 round-trip cost as much as the worker. The ≤ 60 s goal is
 not met on such a machine; the way down is fewer round trips (the BEGIN/COMMIT pairs, the outbox hand-off).
 
+Third pass (2026-12-07). The tree of that evening (f06624c) took 66.0 s at 4.85 ms per charge at the start of the
+session. Sampling every process's CPU during a 5 000-charge run (\`/proc/<pid>/stat\`) showed the bench is bound by
+the machine's two cores, not by the worker alone: per charge ≈ 4.9 ms in the worker process, ≈ 3.7 ms in the
+Postgres backends, ≈ 0.8 ms in the sandbox and ≈ 0.4 ms in Redis. The worker's \`writeBuffer\` share in the
+profile is mostly waiting: its system CPU was 3.9 s of 26.8 s, the rest of that time went to the Postgres
+backend each write woke up. So every statement and every round trip costs on both sides. Changes:
+6. A plain BEGIN no longer waits for its own answer (\`patches/postgres@3.4.9.patch\`, \`begin\`): the
+   transaction's first statements are written with it, BEGIN's answer is checked before COMMIT, and a BEGIN
+   with options is still awaited (\`packages/db/test/postgres-begin.test.ts\`). One round trip fewer per
+   transaction, in every app.
+7. The claim before the charge call is one statement on the usual path (\`claimChargeableAttempt\`: the same
+   checks under the same subscription lock, in one UPDATE); only a refusal runs the transaction that records
+   why (\`packages/db/test/renewal-claim.test.ts\`). 5 statements → 1.
+8. Notification flushes coalesce like a group commit (\`coalesced\`, apps/renewals/src/core/notifications.ts):
+   the ids asked for while one flush runs go together in the next. In a 5 000-charge run, 5 000 flushes took
+   215 relay transactions: about 0.2 statements per charge instead of 4.
+9. The renewal's premium event is built from the subscription row the completion locked plus what it wrote
+   (no read; the lock query now also joins the holder's Telegram id), and the completion sends the attempt's
+   lock, the subscription's lock and the offer read together. Setting a role the user already has writes
+   nothing (every renewal used to rewrite the user's row).
+Now 20 statements per charge (counted with \`log_statement = all\` over 1 000 charges), in about 10 round trips
+(was 29 in 21). Measured interleaved with f06624c in its own worktree (\`RENEWALS_BENCH_SWEEP=0 pnpm exec tsx
+bench/main.ts\` in apps/renewals): 5 000 charges after 6–7, before 42.7, 43.5, 41.4 s and after 34.0, 32.4,
+36.0 s; 10 000 charges after 6–9, before 74.5 s (5.60 ms) and 85.7 s (6.23 ms), after 69.9 s (4.89 ms) and
+65.1 s (4.60 ms); CPU of the whole machine per charge (setup included) 12.9 and 14.2 ms before, 11.5 and 11.0
+ms after. Full runs of the final tree: 57.0 s at 4.14 ms per charge, then 63.8 s at 4.66 ms (the table) minutes
+later; other full runs after 6–9 took 59.0–62.9 s. The goal is met when the machine runs at the speed it had at
+this session's start, and missed by a few seconds in its slower hours (f06624c then took 75–86 s): about 10 ms of CPU per charge on two shared cores puts the floor near
+50 s. What is left: the start of an attempt (5 statements, 3 round trips) could be one INSERT … SELECT, but it
+would repeat the renewal price rule (\`renewalAmount\`) in SQL; one BullMQ script per notification; the
+sandbox's own CPU, which the real ATMOS would not take from this machine.
+
 ${table}
 ${end}`;
   mkdirSync(dirname(docsFile), { recursive: true });
