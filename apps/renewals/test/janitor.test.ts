@@ -106,7 +106,7 @@ describe("janitor for unknown outcomes", () => {
       settlementId: confirmed.successTransId === null ? null : String(confirmed.successTransId),
       receiptUrl: null,
     };
-    expect(await resolveAttemptSuccess(w.renewals.ctx, attempt!.id, asProviderReads)).toEqual({
+    expect(await resolveAttemptSuccess(w.renewals.ctx, attempt!.id, asProviderReads, sub.id)).toEqual({
       status: "already_resolved",
     });
     expect(await paymentsOf(sub.id)).toHaveLength(1);

@@ -366,28 +366,24 @@ export async function completeRenewalPayment(
   input: {
     attemptId: number;
     charge: ConfirmedCharge;
-    /** The attempt's subscription, when the caller knows it: its reads go with the attempt's lock. */
-    subscriptionId?: number;
+    /** The attempt's subscription (the worker and the janitor hold the attempt): refused if it is not. */
+    subscriptionId: number;
   },
 ): Promise<RenewalCompletion> {
   const now = deps.clock();
   // The attempt (locked), then the subscription (locked) with its plan and card (docs/benchmarks.md,
-  // renewals) and the public offer its first accepted payment agreed to (a renewal carries it). In
-  // that order, sent together (`pipelined`) when the subscription is known up front.
-  const subscriptionReads = (subscriptionId: number) =>
-    pipelined([lockSubscriptionForRenewal(tx, subscriptionId), findAcceptedOffer(tx, subscriptionId)]);
-  const known = input.subscriptionId;
-  const [attempt, [locked, offer]] =
-    known === undefined
-      ? await lockRenewalAttempt(tx, input.attemptId).then(
-          async (a) => [a, a ? await subscriptionReads(a.subscriptionId) : [null, null]] as const,
-        )
-      : await pipelined([lockRenewalAttempt(tx, input.attemptId), subscriptionReads(known)]);
+  // renewals), and the public offer its first accepted payment agreed to (a renewal carries it):
+  // sent together in that order (`pipelined`, one round trip).
+  const [attempt, locked, offer] = await pipelined([
+    lockRenewalAttempt(tx, input.attemptId),
+    lockSubscriptionForRenewal(tx, input.subscriptionId),
+    findAcceptedOffer(tx, input.subscriptionId),
+  ]);
   if (!attempt || (attempt.status !== "pending" && attempt.status !== "unknown")) {
     return { status: "already_resolved" };
   }
   if (attempt.subscriptionId !== locked?.subscription.id)
-    throw new Error(`renewal attempt ${attempt.id} is not of subscription ${known}`);
+    throw new Error(`renewal attempt ${attempt.id} is not of subscription ${input.subscriptionId}`);
   const { subscription: sub, plan, card, telegramId } = locked!;
   const period = {
     start: attempt.periodEnd,

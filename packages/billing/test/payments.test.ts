@@ -222,7 +222,11 @@ describe("complete a renewal", () => {
     const attempt = await createAttempt(sub);
     const run = () =>
       db.transaction((tx) =>
-        completeRenewalPayment(tx, deps, { attemptId: attempt.id, charge: charge(attempt.externalId!) }),
+        completeRenewalPayment(tx, deps, {
+          attemptId: attempt.id,
+          subscriptionId: sub.id,
+          charge: charge(attempt.externalId!),
+        }),
       );
     const first = await run();
     expect(first).toMatchObject({
@@ -238,7 +242,7 @@ describe("complete a renewal", () => {
     expect((await outboxRows()).map((r) => r.kind)).toEqual(["renewal_succeeded"]);
   });
 
-  it("given the attempt's subscription up front, completes the same; given another one, refuses and writes nothing", async () => {
+  it("given another subscription than the attempt's, refuses and writes nothing", async () => {
     const user = await createUser("premium");
     const card = await createCard(user.id);
     const sub = await createSubscription(user.id, { autoRenew: true, boundCardId: card.id, endDate: NOW });
@@ -273,7 +277,11 @@ describe("complete a renewal", () => {
     });
     const attempt = await createAttempt(sub);
     await db.transaction((tx) =>
-      completeRenewalPayment(tx, deps, { attemptId: attempt.id, charge: charge(attempt.externalId!) }),
+      completeRenewalPayment(tx, deps, {
+        attemptId: attempt.id,
+        subscriptionId: sub.id,
+        charge: charge(attempt.externalId!),
+      }),
     );
     const [event] = await db.select().from(premiumEvents).where(eq(premiumEvents.subscriptionId, sub.id));
     expect(event).toMatchObject({ type: "premium.renewed", telegramId: user.telegramId });
@@ -297,7 +305,11 @@ describe("complete a renewal", () => {
     const sub = await createSubscription(user.id, { status: "expired", endDate: NOW });
     const attempt = await createAttempt(sub);
     const outcome = await db.transaction((tx) =>
-      completeRenewalPayment(tx, deps, { attemptId: attempt.id, charge: charge(attempt.externalId!) }),
+      completeRenewalPayment(tx, deps, {
+        attemptId: attempt.id,
+        subscriptionId: sub.id,
+        charge: charge(attempt.externalId!),
+      }),
     );
     expect(outcome).toMatchObject({ status: "completed", extended: false, newEndDate: null });
     expect(await subscriptionRow(sub.id)).toEqual(sub);
@@ -311,11 +323,19 @@ describe("complete a renewal", () => {
     const first = await createAttempt(sub, { attemptNumber: 1 });
     const second = await createAttempt(sub, { attemptNumber: 2 });
     await db.transaction((tx) =>
-      completeRenewalPayment(tx, deps, { attemptId: first.id, charge: charge(first.externalId!) }),
+      completeRenewalPayment(tx, deps, {
+        attemptId: first.id,
+        subscriptionId: sub.id,
+        charge: charge(first.externalId!),
+      }),
     );
     const error = await db
       .transaction((tx) =>
-        completeRenewalPayment(tx, deps, { attemptId: second.id, charge: charge(second.externalId!) }),
+        completeRenewalPayment(tx, deps, {
+          attemptId: second.id,
+          subscriptionId: sub.id,
+          charge: charge(second.externalId!),
+        }),
       )
       .catch((e: unknown) => e);
     expect(isUniqueViolation(error)).toBe(true);

@@ -33,8 +33,8 @@ export async function resolveAttemptSuccess(
   ctx: RenewalContext,
   attemptId: number,
   payment: Pick<ProviderPayment, "externalId" | "settlementId" | "receiptUrl">,
-  /** The attempt's subscription (saves a round trip: see completeRenewalPayment). */
-  subscriptionId?: number,
+  /** The attempt's subscription (its lock goes with the attempt's: see completeRenewalPayment). */
+  subscriptionId: number,
 ): Promise<SuccessResolution> {
   const charge = {
     externalId: payment.externalId,
