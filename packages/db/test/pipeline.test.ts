@@ -2,9 +2,10 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/client";
 import { pipelined } from "../src/pipeline";
-import { listPeriodAttempts, lockSubscription, upsertTelegramUser } from "../src/queries/index";
-import { auditLog, plans, renewalAttempts, subscriptions } from "../src/schema/index";
+import { listPeriodAttempts, lockSubscription } from "../src/queries/index";
+import { auditLog, renewalAttempts } from "../src/schema/index";
 import { testDatabaseUrl } from "../src/testing/index";
+import { subscriptionMaker } from "./fixtures";
 
 /**
  * `pipelined` (src/pipeline.ts): statements of one transaction sent together. They must run in the
@@ -12,26 +13,10 @@ import { testDatabaseUrl } from "../src/testing/index";
  */
 const handle = createDb(testDatabaseUrl("db"), { max: 4 });
 const { db } = handle;
-let nextTelegramId = 7_600_000_000 + Math.floor(Math.random() * 1_000_000);
+const makeSubscription = subscriptionMaker(db, 7_600_000_000);
+const newSubscription = async () => (await makeSubscription()).sub;
 
 afterAll(() => handle.close());
-
-async function newSubscription() {
-  const user = await upsertTelegramUser(db, { telegramId: nextTelegramId++ });
-  const [plan] = await db.select().from(plans).where(eq(plans.slug, "monthly"));
-  const [sub] = await db
-    .insert(subscriptions)
-    .values({
-      userId: user.id,
-      planId: plan!.id,
-      status: "active",
-      autoRenew: true,
-      startDate: new Date(),
-      endDate: new Date(Date.now() + 3_600_000),
-    })
-    .returning();
-  return sub!;
-}
 
 describe("pipelined statements", () => {
   it("run in the order issued: a read sent after a lock sees what the lock's holder committed", async () => {

@@ -10,10 +10,10 @@ import {
   recordAttemptTransaction,
   updateRenewalAttempt,
   updateSubscription,
-  upsertTelegramUser,
 } from "../src/queries/index";
-import { auditLog, plans, renewalAttempts, subscriptions } from "../src/schema/index";
+import { auditLog, renewalAttempts, subscriptions } from "../src/schema/index";
 import { testDatabaseUrl } from "../src/testing/index";
+import { subscriptionMaker } from "./fixtures";
 
 /**
  * The prepared hot-path queries (src/prepared.ts) are built once but must run on the handle they are
@@ -22,27 +22,9 @@ import { testDatabaseUrl } from "../src/testing/index";
  */
 const handle = createDb(testDatabaseUrl("db"), { max: 4 });
 const { db } = handle;
-let nextTelegramId = 7_500_000_000 + Math.floor(Math.random() * 1_000_000);
+const newSubscription = subscriptionMaker(db, 7_500_000_000);
 
 afterAll(() => handle.close());
-
-async function newSubscription() {
-  const user = await upsertTelegramUser(db, { telegramId: nextTelegramId++ });
-  const [plan] = await db.select().from(plans).where(eq(plans.slug, "monthly"));
-  const endDate = new Date(Date.now() + 3_600_000);
-  const [sub] = await db
-    .insert(subscriptions)
-    .values({
-      userId: user.id,
-      planId: plan!.id,
-      status: "active",
-      autoRenew: true,
-      startDate: new Date(),
-      endDate,
-    })
-    .returning();
-  return { sub: sub!, plan: plan! };
-}
 
 describe("prepared hot-path queries", () => {
   it("read the subscription with its plan and no card, typed as drizzle maps them", async () => {

@@ -1,9 +1,10 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { createDb } from "../src/client";
-import { claimChargeableAttempt, upsertTelegramUser } from "../src/queries/index";
-import { boundCards, plans, renewalAttempts, subscriptions } from "../src/schema/index";
+import { claimChargeableAttempt } from "../src/queries/index";
+import { boundCards, renewalAttempts, subscriptions } from "../src/schema/index";
 import { testDatabaseUrl } from "../src/testing/index";
+import { subscriptionMaker } from "./fixtures";
 
 /**
  * `claimChargeableAttempt` (src/queries/renewals.ts): the renewal's last check before the charge call
@@ -12,13 +13,13 @@ import { testDatabaseUrl } from "../src/testing/index";
  */
 const handle = createDb(testDatabaseUrl("db"), { max: 4 });
 const { db } = handle;
-let nextTelegramId = 7_700_000_000 + Math.floor(Math.random() * 1_000_000);
+const newSubscription = subscriptionMaker(db, 7_700_000_000);
 
 afterAll(() => handle.close());
 
+/** A pending attempt of a subscription that passes every check: auto-renewing, live, with a usable card. */
 async function chargeable() {
-  const user = await upsertTelegramUser(db, { telegramId: nextTelegramId++ });
-  const [plan] = await db.select().from(plans).where(eq(plans.slug, "monthly"));
+  const { user, sub: bare } = await newSubscription();
   const [card] = await db
     .insert(boundCards)
     .values({
@@ -30,19 +31,12 @@ async function chargeable() {
       cardType: "uzcard",
     })
     .returning();
-  const endDate = new Date(Date.now() + 3_600_000);
   const [sub] = await db
-    .insert(subscriptions)
-    .values({
-      userId: user.id,
-      planId: plan!.id,
-      status: "active",
-      autoRenew: true,
-      startDate: new Date(),
-      endDate,
-      boundCardId: card!.id,
-    })
+    .update(subscriptions)
+    .set({ boundCardId: card!.id })
+    .where(eq(subscriptions.id, bare.id))
     .returning();
+  const endDate = sub!.endDate;
   const [attempt] = await db
     .insert(renewalAttempts)
     .values({ subscriptionId: sub!.id, periodEnd: endDate, attemptNumber: 1, amount: 100, status: "pending" })
