@@ -1,6 +1,6 @@
-import { boundCards } from "@obuna/db/schema";
-import { eq } from "drizzle-orm";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { boundCards, subscriptions } from "@obuna/db/schema";
+import { eq, sql } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { renewalAccount } from "../src/core/attempts";
 import { chargeSubscription } from "../src/core/charge";
 import {
@@ -121,6 +121,60 @@ describe("successful renewal", () => {
         periodEnd: off.sub.endDate,
       }),
     ).toEqual({ status: "skipped", reason: "auto-renew is off" });
+    expect(world.sandbox.ledger()).toHaveLength(0);
+  });
+});
+
+/**
+ * The attempt is started from an unlocked read and written only while the subscription row is the
+ * version read (`insertRenewalAttemptIfUnchanged`). A change committed in between sends the worker
+ * back to decide again under the subscription's lock.
+ */
+describe("starting an attempt while the subscription changes", () => {
+  /** Runs `change` in a transaction that holds the subscription until the charge is waiting for it. */
+  async function chargeAcross(
+    subscriptionId: number,
+    periodEnd: Date,
+    change: (tx: typeof db) => Promise<unknown>,
+  ) {
+    let charge: ReturnType<typeof chargeSubscription> | undefined;
+    await db.transaction(async (tx) => {
+      await change(tx as unknown as typeof db);
+      const [{ pid }] = (await tx.execute(sql`select pg_backend_pid() as pid`)) as unknown as [
+        { pid: number },
+      ];
+      charge = chargeSubscription(world.renewals.ctx, { subscriptionId, periodEnd });
+      // The charge read the committed row and now waits for this transaction's lock to write its attempt.
+      await vi.waitFor(
+        async () => {
+          const [{ blocked }] = (await db.execute(
+            sql`select count(*)::int as blocked from pg_stat_activity where ${pid}::int = any(pg_blocking_pids(pid))`,
+          )) as unknown as [{ blocked: number }];
+          expect(blocked).toBe(1);
+        },
+        { timeout: 5_000, interval: 10 },
+      );
+    });
+    return charge!;
+  }
+
+  it("a change that keeps it due: decided again under the lock, charged once", async () => {
+    const { sub } = await createSubscriber(world, { endsInMs: HOUR });
+    const outcome = await chargeAcross(sub.id, sub.endDate, (tx) =>
+      tx.update(subscriptions).set({ nextRenewalAt: null }).where(eq(subscriptions.id, sub.id)),
+    );
+    expect(outcome.status).toBe("success");
+    expect(await attemptsOf(sub.id)).toMatchObject([{ attemptNumber: 1, status: "success" }]);
+    expect(confirmedCharges(world)).toHaveLength(1);
+  });
+
+  it("a cancel committed in between: no attempt is written and nothing is charged", async () => {
+    const { sub } = await createSubscriber(world, { endsInMs: HOUR });
+    const outcome = await chargeAcross(sub.id, sub.endDate, (tx) =>
+      tx.update(subscriptions).set({ autoRenew: false }).where(eq(subscriptions.id, sub.id)),
+    );
+    expect(outcome).toEqual({ status: "skipped", reason: "auto-renew is off" });
+    expect(await attemptsOf(sub.id)).toHaveLength(0);
     expect(world.sandbox.ledger()).toHaveLength(0);
   });
 });

@@ -1,4 +1,4 @@
-import { type Column, eq, getTableColumns, sql, type Table } from "drizzle-orm";
+import { type Column, eq, getTableColumns, type SQL, sql, type Table } from "drizzle-orm";
 import type { PgInsertBase, PgTable } from "drizzle-orm/pg-core";
 import type { DbOrTx } from "./client";
 
@@ -63,6 +63,28 @@ export function preparedQuery<TValues extends Record<string, unknown>, TResult>(
     query.joinsNotNullableMap = built.joinsNotNullableMap;
     return query.execute(values) as Promise<TResult>;
   };
+}
+
+/**
+ * A hand-written statement (drizzle's `sql` template, values as `sql.placeholder(...)`) run as a
+ * prepared statement like {@link preparedQuery}: for the statements drizzle's builders cannot say
+ * (`insert … select … where exists (… for update)`). Rows come back as Postgres names them.
+ */
+export function preparedSql<TValues extends Record<string, unknown>, TRow>(
+  name: string,
+  statement: SQL,
+): (db: DbOrTx, values: TValues) => Promise<TRow[]> {
+  return preparedQuery<TValues, TRow[]>(name, (db) => {
+    const dialect = (db as unknown as { dialect: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } } })
+      .dialect;
+    const query = dialect.sqlToQuery(statement);
+    const built: BuiltQuery = {
+      queryString: query.sql,
+      params: query.params,
+      isResponseInArrayMode: () => false,
+    };
+    return built as unknown as { execute(values?: TValues): Promise<TRow[]> };
+  });
 }
 
 type Row = Record<string, unknown>;

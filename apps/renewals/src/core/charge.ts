@@ -3,10 +3,12 @@ import { pipelined } from "@obuna/db";
 import {
   claimChargeableAttempt,
   insertRenewalAttempt,
+  insertRenewalAttemptIfUnchanged,
   listPeriodAttempts,
   lockRenewalAttempt,
   lockSubscriptionForRenewal,
   planReceiptItems,
+  readSubscriptionForRenewal,
   recordAttemptTransaction,
   renewalAmount,
   revealCardToken,
@@ -53,10 +55,57 @@ interface StartedAttempt {
   receipt: ReceiptLine[];
 }
 
+type RenewalRead = NonNullable<Awaited<ReturnType<typeof lockSubscriptionForRenewal>>>;
+type PeriodAttempts = Awaited<ReturnType<typeof listPeriodAttempts>>;
+
 /**
- * Step 1, its own committed transaction: lock the subscription, re-check that it is due for this
- * period, and insert the `pending` attempt with the next attempt number. The row lock serialises
- * concurrent workers; the unique (subscription, period, attempt number) is the final guard.
+ * Whether the subscription read is due for the job's period with a usable card and no open attempt,
+ * and if so what the attempt charges and its number. Both ways of starting an attempt decide here.
+ */
+function decideStart(
+  ctx: RenewalContext,
+  job: { periodEnd: Date },
+  read: RenewalRead | null,
+  attempts: PeriodAttempts,
+  now: Date,
+  options: { ignoreRetrySchedule?: boolean },
+): { skipped: string } | { amount: number; attemptNumber: number; cardToken: string } {
+  if (!read) return { skipped: "subscription not found" };
+  const { subscription: sub, card, plan } = read;
+  if (sub.status !== "active" && sub.status !== "past_due")
+    return { skipped: `subscription is ${sub.status}` };
+  if (!sub.autoRenew) return { skipped: "auto-renew is off" };
+  if (sub.rail !== "card") return { skipped: "Telegram Stars renews it" };
+  if (sub.endDate.getTime() !== job.periodEnd.getTime())
+    return { skipped: "period already renewed or changed" };
+  if (sub.endDate.getTime() - ctx.policy.leadMs > now.getTime()) return { skipped: "not due yet" };
+  if (!options.ignoreRetrySchedule && sub.nextRenewalAt && sub.nextRenewalAt > now) {
+    return { skipped: "next retry not reached" };
+  }
+  if (!sub.boundCardId) return { skipped: "no bound card" };
+  if (!card?.isActive || card.removedAt || card.cardToken === null) return { skipped: "card not active" };
+  const open = attempts.find(
+    (a) => a.status === "pending" || a.status === "unknown" || a.status === "success",
+  );
+  if (open) return { skipped: `attempt ${open.attemptNumber} is ${open.status}` };
+  return {
+    // The subscription's own price until a plan price change was noticed in time (docs/plans.md).
+    amount: renewalAmount(sub, plan),
+    attemptNumber: (attempts.at(-1)?.attemptNumber ?? 0) + 1,
+    cardToken: card.cardToken,
+  };
+}
+
+/**
+ * Step 1: re-check that the subscription is due for this period and insert the `pending` attempt
+ * with the next attempt number, committed before the provider is called.
+ *
+ * Usually without a transaction (two round trips): the subscription and the period's attempts are
+ * read together, and the attempt is inserted only if the subscription row is still the version read,
+ * under its row lock (`insertRenewalAttemptIfUnchanged`), so every check made on the read still
+ * holds. When the row changed meanwhile, the decision is made again in a transaction that locks the
+ * subscription first. The row lock serialises concurrent workers; the unique (subscription, period,
+ * attempt number) is the final guard.
  */
 async function startAttempt(
   ctx: RenewalContext,
@@ -64,55 +113,55 @@ async function startAttempt(
   options: { ignoreRetrySchedule?: boolean },
 ): Promise<StartedAttempt | { skipped: string }> {
   const now = ctx.clock();
+  const started = (read: RenewalRead, attemptId: number, amount: number, cardToken: string) => ({
+    attemptId,
+    amount,
+    cardToken,
+    subscriptionId: read.subscription.id,
+    // The receipt line is what this charge takes: the subscription's own renewal price.
+    receipt: planReceiptItems(read.plan, amount),
+  });
+  // A pending attempt still here after this time belongs to a dead worker: the janitor takes it.
+  const nextCheckAt = new Date(now.getTime() + ctx.policy.stalePendingMs);
   try {
+    // Not locked: the read and the period's attempts, sent together (`pipelined`, one round trip).
+    const [read, readAttempts] = await pipelined([
+      readSubscriptionForRenewal(ctx.db, job.subscriptionId),
+      listPeriodAttempts(ctx.db, job.subscriptionId, job.periodEnd),
+    ]);
+    const fast = decideStart(ctx, job, read, readAttempts, now, options);
+    // A skip on a committed read is as good as one under the lock: nothing is written either way.
+    if ("skipped" in fast) return fast;
+    const attemptId = await insertRenewalAttemptIfUnchanged(ctx.db, {
+      subscriptionId: read!.subscription.id,
+      version: read!.version,
+      periodEnd: read!.subscription.endDate,
+      attemptNumber: fast.attemptNumber,
+      amount: fast.amount,
+      nextCheckAt,
+      now,
+    });
+    if (attemptId !== null) return started(read!, attemptId, fast.amount, fast.cardToken);
     return await ctx.db.transaction(async (tx) => {
       // The locked subscription (with its plan and card) and then the attempts of the job's period,
-      // sent together (`pipelined`: one round trip, the read runs once the lock is held). They are
-      // the subscription's period's attempts whenever the checks below let the charge go on.
+      // sent together (`pipelined`: one round trip, the read runs once the lock is held).
       const [locked, attempts] = await pipelined([
         lockSubscriptionForRenewal(tx, job.subscriptionId),
         listPeriodAttempts(tx, job.subscriptionId, job.periodEnd),
       ]);
-      if (!locked) return { skipped: "subscription not found" };
-      const { subscription: sub, card, plan } = locked;
-      if (sub.status !== "active" && sub.status !== "past_due")
-        return { skipped: `subscription is ${sub.status}` };
-      if (!sub.autoRenew) return { skipped: "auto-renew is off" };
-      if (sub.rail !== "card") return { skipped: "Telegram Stars renews it" };
-      if (sub.endDate.getTime() !== job.periodEnd.getTime())
-        return { skipped: "period already renewed or changed" };
-      if (sub.endDate.getTime() - ctx.policy.leadMs > now.getTime()) return { skipped: "not due yet" };
-      if (!options.ignoreRetrySchedule && sub.nextRenewalAt && sub.nextRenewalAt > now) {
-        return { skipped: "next retry not reached" };
-      }
-      if (!sub.boundCardId) return { skipped: "no bound card" };
-      if (!card?.isActive || card.removedAt || card.cardToken === null) return { skipped: "card not active" };
-      const open = attempts.find(
-        (a) => a.status === "pending" || a.status === "unknown" || a.status === "success",
-      );
-      if (open) return { skipped: `attempt ${open.attemptNumber} is ${open.status}` };
-      // The subscription's own price until a plan price change was noticed in time (docs/plans.md).
-      const amount = renewalAmount(sub, plan!);
-      const attemptNumber = (attempts.at(-1)?.attemptNumber ?? 0) + 1;
-      const attemptId = await insertRenewalAttempt(tx, {
-        subscriptionId: sub.id,
-        periodEnd: sub.endDate,
-        attemptNumber,
+      const decided = decideStart(ctx, job, locked, attempts, now, options);
+      if ("skipped" in decided) return decided;
+      const lockedAttemptId = await insertRenewalAttempt(tx, {
+        subscriptionId: locked!.subscription.id,
+        periodEnd: locked!.subscription.endDate,
+        attemptNumber: decided.attemptNumber,
         status: "pending",
-        amount,
-        // A pending attempt still here after this time belongs to a dead worker: the janitor takes it.
-        nextCheckAt: new Date(now.getTime() + ctx.policy.stalePendingMs),
+        amount: decided.amount,
+        nextCheckAt,
         createdAt: now,
         updatedAt: now,
       });
-      return {
-        attemptId,
-        amount,
-        cardToken: card.cardToken,
-        subscriptionId: sub.id,
-        // The receipt line is what this charge takes: the subscription's own renewal price.
-        receipt: planReceiptItems(plan!, amount),
-      };
+      return started(locked!, lockedAttemptId, decided.amount, decided.cardToken);
     });
   } catch (error) {
     if (isUniqueViolation(error)) return { skipped: "another worker started this attempt" };

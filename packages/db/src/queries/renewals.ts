@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
-import { preparedInsert, preparedQuery, preparedUpdateById } from "../prepared";
+import { preparedInsert, preparedQuery, preparedSql, preparedUpdateById } from "../prepared";
 import { boundCards, plans, renewalAttempts, subscriptions, users } from "../schema/index";
 import type { NewRenewalAttempt, RenewalAttempt } from "../types";
 import { expirePaymentSessions } from "./payments";
@@ -121,6 +121,86 @@ const lockSubscriptionForRenewalQuery = preparedQuery("lock_subscription_for_ren
 export async function lockSubscriptionForRenewal(tx: DbOrTx, subscriptionId: number) {
   const [row] = await lockSubscriptionForRenewalQuery(tx, { subscriptionId });
   return row ?? null;
+}
+
+const readSubscriptionForRenewalQuery = preparedQuery("read_subscription_for_renewal", (db) =>
+  db
+    .select({
+      subscription: subscriptions,
+      card: boundCards,
+      plan: plans,
+      telegramId: users.telegramId,
+      version: sql<string>`${subscriptions}.xmin::text`,
+    })
+    .from(subscriptions)
+    .innerJoin(plans, eq(plans.id, subscriptions.planId))
+    .innerJoin(users, eq(users.id, subscriptions.userId))
+    .leftJoin(boundCards, eq(boundCards.id, subscriptions.boundCardId))
+    .where(eq(subscriptions.id, sql.placeholder("subscriptionId")))
+    .prepare("read_subscription_for_renewal"),
+);
+
+/**
+ * What {@link lockSubscriptionForRenewal} returns, read without a lock, with the subscription row's
+ * version (its `xmin`: any update of the row gives a new one) for {@link insertRenewalAttemptIfUnchanged}.
+ */
+export async function readSubscriptionForRenewal(db: DbOrTx, subscriptionId: number) {
+  const [row] = await readSubscriptionForRenewalQuery(db, { subscriptionId });
+  return row ?? null;
+}
+
+const insertRenewalAttemptIfUnchangedQuery = preparedSql<
+  Record<
+    "subscriptionId" | "version" | "periodEnd" | "attemptNumber" | "amount" | "nextCheckAt" | "now",
+    unknown
+  >,
+  { id: string }
+>(
+  "insert_renewal_attempt_if_unchanged",
+  sql`insert into ${renewalAttempts} (subscription_id, period_end, attempt_number, status, amount, next_check_at, created_at, updated_at)
+  select ${sql.placeholder("subscriptionId")}::bigint, ${sql.placeholder("periodEnd")}::timestamptz,
+    ${sql.placeholder("attemptNumber")}::integer, 'pending', ${sql.placeholder("amount")}::bigint,
+    ${sql.placeholder("nextCheckAt")}::timestamptz, ${sql.placeholder("now")}::timestamptz, ${sql.placeholder("now")}::timestamptz
+  where exists (
+    select 1 from ${subscriptions}
+    where ${subscriptions.id} = ${sql.placeholder("subscriptionId")}::bigint
+      and ${subscriptions}.xmin = ${sql.placeholder("version")}::xid
+    for update of ${subscriptions}
+  )
+  returning id`,
+);
+
+/**
+ * Inserts a `pending` renewal attempt only if the subscription row is still the version read
+ * (`readSubscriptionForRenewal`), locking it for the insert as a transaction's
+ * `lockSubscriptionForRenewal` would: so every check the caller made on that read still holds. A
+ * transaction that changed or locked the row meanwhile is waited for and then re-checked against
+ * the version. Returns the attempt id, or null when the row changed (nothing is written: the caller
+ * decides again under the lock). The unique (subscription, period, attempt number) still refuses a
+ * second attempt with the same number.
+ */
+export async function insertRenewalAttemptIfUnchanged(
+  db: DbOrTx,
+  input: {
+    subscriptionId: number;
+    version: string;
+    periodEnd: Date;
+    attemptNumber: number;
+    amount: number;
+    nextCheckAt: Date;
+    now: Date;
+  },
+): Promise<number | null> {
+  const [row] = await insertRenewalAttemptIfUnchangedQuery(db, {
+    subscriptionId: input.subscriptionId,
+    version: input.version,
+    periodEnd: input.periodEnd.toISOString(),
+    attemptNumber: input.attemptNumber,
+    amount: input.amount,
+    nextCheckAt: input.nextCheckAt.toISOString(),
+    now: input.now.toISOString(),
+  });
+  return row ? Number(row.id) : null;
 }
 
 const lockRenewalAttemptQuery = preparedQuery("lock_renewal_attempt", (db) =>
