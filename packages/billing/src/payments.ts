@@ -22,6 +22,7 @@ import {
   lockSubscriptionForRenewal,
   markCardUsed,
   markPaymentReversed,
+  nextPaymentId,
   recordNotification,
   sessionPaymentKey,
   setSessionPaymentStatus,
@@ -372,12 +373,13 @@ export async function completeRenewalPayment(
 ): Promise<RenewalCompletion> {
   const now = deps.clock();
   // The attempt (locked), then the subscription (locked) with its plan and card (docs/benchmarks.md,
-  // renewals), and the public offer its first accepted payment agreed to (a renewal carries it):
-  // sent together in that order (`pipelined`, one round trip).
-  const [attempt, locked, offer] = await pipelined([
+  // renewals), the public offer its first accepted payment agreed to (a renewal carries it) and the
+  // new payment's id: sent together in that order (`pipelined`, one round trip).
+  const [attempt, locked, offer, paymentId] = await pipelined([
     lockRenewalAttempt(tx, input.attemptId),
     lockSubscriptionForRenewal(tx, input.subscriptionId),
     findAcceptedOffer(tx, input.subscriptionId),
+    nextPaymentId(tx),
   ]);
   if (!attempt || (attempt.status !== "pending" && attempt.status !== "unknown")) {
     return { status: "already_resolved" };
@@ -389,34 +391,35 @@ export async function completeRenewalPayment(
     start: attempt.periodEnd,
     end: new Date(attempt.periodEnd.getTime() + plan.durationDays * DAY_MS),
   };
-  const paymentId = await insertPayment(tx, {
-    userId: sub.userId,
-    subscriptionId: sub.id,
-    boundCardId: card?.id ?? null,
-    kind: "renewal",
-    status: "success",
-    amount: attempt.amount,
-    externalId: input.charge.externalId,
-    settlementId: input.charge.settlementId,
-    cardMasked: card?.panMasked ?? null,
-    receiptUrl: input.charge.receiptUrl,
-    idempotencyKey: renewalIdempotencyKey(attempt),
-    periodStart: period.start,
-    periodEnd: period.end,
-    offerVersion: offer?.version ?? null,
-    offerAcceptedAt: offer?.acceptedAt ?? null,
-    createdAt: now,
-    updatedAt: now,
-  });
   // The user turned auto-renew off or removed the card after the charge was sent (a cancel that
   // commits first stops the charge: claimChargeSend). The charge is honoured and they are told so.
   const cancelledInFlight = !sub.autoRenew || !card?.isActive || card.removedAt !== null;
   // Whether the period extends the subscription is known from the locked row before any write.
   const extended = renewalRefusal(sub, period) === null;
-  // The writes after the payment row depend on nothing they return: they are sent together
-  // (`pipelined`: run in this order, one round trip instead of one each). Any failure still rolls
-  // the whole transaction back.
-  const [extension, , , , notificationId] = await pipelined([
+  // Every write depends only on what is known now (the payment's id included): they are sent together
+  // (`pipelined`: run in this order, the payment row first, one round trip instead of one each). Any
+  // failure (a second success for the period refused by its unique key) rolls the whole transaction back.
+  const [, extension, , , , notificationId] = await pipelined([
+    insertPayment(tx, {
+      id: paymentId,
+      userId: sub.userId,
+      subscriptionId: sub.id,
+      boundCardId: card?.id ?? null,
+      kind: "renewal",
+      status: "success",
+      amount: attempt.amount,
+      externalId: input.charge.externalId,
+      settlementId: input.charge.settlementId,
+      cardMasked: card?.panMasked ?? null,
+      receiptUrl: input.charge.receiptUrl,
+      idempotencyKey: renewalIdempotencyKey(attempt),
+      periodStart: period.start,
+      periodEnd: period.end,
+      offerVersion: offer?.version ?? null,
+      offerAcceptedAt: offer?.acceptedAt ?? null,
+      createdAt: now,
+      updatedAt: now,
+    }),
     extendForRenewal(tx, deps, { subscription: sub, period, holder: { planSlug: plan.slug, telegramId } }),
     card ? markCardUsed(tx, card.id, now) : undefined,
     updateRenewalAttempt(tx, attempt.id, {

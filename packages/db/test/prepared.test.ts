@@ -3,15 +3,17 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/client";
 import {
   insertAuditEntry,
+  insertPayment,
   insertRenewalAttempt,
   listPeriodAttempts,
   lockSubscription,
   lockSubscriptionForRenewal,
+  nextPaymentId,
   recordAttemptTransaction,
   updateRenewalAttempt,
   updateSubscription,
 } from "../src/queries/index";
-import { auditLog, renewalAttempts, subscriptions } from "../src/schema/index";
+import { auditLog, payments, renewalAttempts, subscriptions } from "../src/schema/index";
 import { testDatabaseUrl } from "../src/testing/index";
 import { subscriptionMaker } from "./fixtures";
 
@@ -166,5 +168,26 @@ describe("prepared hot-path queries", () => {
     ).rejects.toBe(rolledBack);
     const [row] = await db.select().from(subscriptions).where(eq(subscriptions.id, sub.id));
     expect(row).toMatchObject({ renewalError: null, renewalAttempts: sub.renewalAttempts });
+  });
+
+  it("take a payment id from the payments sequence: the row takes it, and later rows never collide with it", async () => {
+    const { user, sub } = await newSubscription();
+    const renewal = (n: number) => ({
+      userId: user.id,
+      subscriptionId: sub.id,
+      kind: "renewal" as const,
+      status: "failed" as const,
+      amount: 100,
+      idempotencyKey: `next-id:${sub.id}:${n}`,
+    });
+    const taken = await db.transaction((tx) => nextPaymentId(tx));
+    const second = await nextPaymentId(db);
+    expect(second).toBeGreaterThan(taken);
+    // Inserted with the id taken, after a row that took the sequence's own next value.
+    const [plain] = await db.insert(payments).values(renewal(1)).returning({ id: payments.id });
+    expect(plain!.id).toBeGreaterThan(second);
+    expect(await insertPayment(db, { ...renewal(2), id: taken })).toBe(taken);
+    const [later] = await db.insert(payments).values(renewal(3)).returning({ id: payments.id });
+    expect(later!.id).toBeGreaterThan(plain!.id);
   });
 });

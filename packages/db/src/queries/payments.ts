@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gte, inArray, isNotNull, sql } from "drizzle-orm";
 import type { DbOrTx } from "../client";
-import { preparedInsert, preparedQuery } from "../prepared";
+import { preparedInsert, preparedQuery, preparedSql } from "../prepared";
 import { paymentSessions, payments, plans, subscriptions, users } from "../schema/index";
 import type { NewPayment } from "../types";
 import { type ReportRow, TASHKENT_TZ } from "./calendar";
@@ -42,6 +42,21 @@ export async function lockPayment(tx: DbOrTx, paymentId: number) {
 export async function insertPayment(tx: DbOrTx, values: NewPayment) {
   const [row] = await insertPaymentQuery(tx, values);
   return row!.id;
+}
+
+const nextPaymentIdQuery = preparedSql<Record<string, never>, { id: string }>(
+  "next_payment_id",
+  sql`select nextval(pg_get_serial_sequence('payments', 'id')) as id`,
+);
+
+/**
+ * A new payment id, taken from the table's own sequence before the row is written: so the writes that
+ * refer to the payment can be sent together with its insert (`insertPayment` with this `id`). A value
+ * taken and not used (the transaction rolled back) leaves a gap in the ids and nothing else.
+ */
+export async function nextPaymentId(tx: DbOrTx) {
+  const [row] = await nextPaymentIdQuery(tx, {});
+  return Number(row!.id);
 }
 
 // Every renewal charge inserts one: prepared per set of columns (src/prepared.ts).
