@@ -105,7 +105,9 @@ function decideStart(
  * under its row lock (`insertRenewalAttemptIfUnchanged`), so every check made on the read still
  * holds. When the row changed meanwhile, the decision is made again in a transaction that locks the
  * subscription first. The row lock serialises concurrent workers; the unique (subscription, period,
- * attempt number) is the final guard.
+ * attempt number) is the final guard. The two reads are not one snapshot: an attempt the list
+ * misses (another worker's, written meanwhile) holds the number this one would take, since numbers
+ * are max + 1 and attempts are never deleted, so the unique key refuses this one.
  */
 async function startAttempt(
   ctx: RenewalContext,
