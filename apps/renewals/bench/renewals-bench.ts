@@ -438,6 +438,30 @@ this session's start, and missed by a few seconds in its slower hours (f06624c t
 would repeat the renewal price rule (\`renewalAmount\`) in SQL; one BullMQ script per notification; the
 sandbox's own CPU, which the real ATMOS would not take from this machine.
 
+Fourth pass (2026-12-07, a new machine: the tree of the third pass, ebf9fe6, took 47.3, 49.0, 49.8 and 47.1 s at
+3.26–3.51 ms per charge in full runs at this session's start). Changes:
+10. An attempt starts without a transaction: the subscription (with its plan, card and row version, \`xmin\`)
+    and the period's attempts are read together, and the pending attempt is inserted only while the
+    subscription row is still that version, under its lock (\`insertRenewalAttemptIfUnchanged\`:
+    \`insert … select … where exists (… xmin = $version for update)\`). A change in between writes nothing and
+    the old locked transaction decides again with the same checks (\`decideStart\`, shared by both;
+    \`packages/db/test/renewal-start.test.ts\`, and two charge tests that commit a change between the read
+    and the insert). 5 statements in 3 round trips → 3 in 2.
+11. The completion takes the payment's id from the payments sequence with its locks (\`nextPaymentId\`), so
+    the payment row goes out with the other writes: 4 round trips → 3, one statement more.
+12. The clock now stops when every attempt is resolved; it used to stop when the last one was claimed, just
+    before its charge call.
+Now 19 statements per charge in 8 round trips (was 20 in about 10). Interleaved with ebf9fe6 in its own
+worktree (same bench file, \`RENEWALS_BENCH_SWEEP=0 node --import tsx bench/main.ts\` in apps/renewals,
+10 000 charges, CPU of every process sampled from \`/proc\`): before 38.0, 38.0, 39.0 s at 2.56, 2.53, 2.64 ms
+of worker CPU per charge, after 33.4, 38.4, 38.8 s at 2.15, 2.47, 2.46 ms; Postgres backends 25.2, 25.2, 26.1 s
+of CPU before and 21.7, 25.3, 25.6 s after. So about 8 % less worker CPU and a few percent off the total,
+within the spread of back-to-back runs: most of the drop from the third pass's 57–64 s to this table is the
+machine. Tried and dropped: \`TCP_NODELAY\` on the Postgres sockets (Nagle off) was no faster (39.2, 42.3,
+40.8 s with Nagle against 43.1, 46.8, 40.8 s without, interleaved). Left as it is on purpose: the ATMOS
+transaction id is recorded on the attempt before pre-apply, one statement that could ride on the claim,
+because the janitor's handling of a worker that died after create relies on it (\`janitor.test.ts\`).
+
 ${table}
 ${end}`;
   mkdirSync(dirname(docsFile), { recursive: true });
