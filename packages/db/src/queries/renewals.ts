@@ -101,29 +101,11 @@ export async function lockSubscription(tx: DbOrTx, subscriptionId: number) {
   return row ?? null;
 }
 
-const lockSubscriptionForRenewalQuery = preparedQuery("lock_subscription_for_renewal", (db) =>
-  db
-    .select({ subscription: subscriptions, card: boundCards, plan: plans, telegramId: users.telegramId })
-    .from(subscriptions)
-    .innerJoin(plans, eq(plans.id, subscriptions.planId))
-    .innerJoin(users, eq(users.id, subscriptions.userId))
-    .leftJoin(boundCards, eq(boundCards.id, subscriptions.boundCardId))
-    .where(eq(subscriptions.id, sql.placeholder("subscriptionId")))
-    .for("update", { of: subscriptions })
-    .prepare("lock_subscription_for_renewal"),
-);
-
 /**
- * The subscription locked for update (as {@link lockSubscription}), with its plan, its bound card
- * (null when it has none) and its holder's Telegram id (for its premium events), in one round trip.
- * Neither the plan, the card nor the user row is locked.
+ * The subscription with its plan, its bound card, its holder's Telegram id and its row version
+ * (`xmin`: every update of the row gives a new one), as the charge path reads it, locked or not.
  */
-export async function lockSubscriptionForRenewal(tx: DbOrTx, subscriptionId: number) {
-  const [row] = await lockSubscriptionForRenewalQuery(tx, { subscriptionId });
-  return row ?? null;
-}
-
-const readSubscriptionForRenewalQuery = preparedQuery("read_subscription_for_renewal", (db) =>
+const subscriptionForRenewal = (db: DbOrTx) =>
   db
     .select({
       subscription: subscriptions,
@@ -136,13 +118,29 @@ const readSubscriptionForRenewalQuery = preparedQuery("read_subscription_for_ren
     .innerJoin(plans, eq(plans.id, subscriptions.planId))
     .innerJoin(users, eq(users.id, subscriptions.userId))
     .leftJoin(boundCards, eq(boundCards.id, subscriptions.boundCardId))
-    .where(eq(subscriptions.id, sql.placeholder("subscriptionId")))
-    .prepare("read_subscription_for_renewal"),
+    .where(eq(subscriptions.id, sql.placeholder("subscriptionId")));
+
+const lockSubscriptionForRenewalQuery = preparedQuery("lock_subscription_for_renewal", (db) =>
+  subscriptionForRenewal(db).for("update", { of: subscriptions }).prepare("lock_subscription_for_renewal"),
 );
 
 /**
- * What {@link lockSubscriptionForRenewal} returns, read without a lock, with the subscription row's
- * version (its `xmin`: any update of the row gives a new one) for {@link insertRenewalAttemptIfUnchanged}.
+ * The subscription locked for update (as {@link lockSubscription}), with its plan, its bound card
+ * (null when it has none), its holder's Telegram id (for its premium events) and its row version, in
+ * one round trip. Neither the plan, the card nor the user row is locked.
+ */
+export async function lockSubscriptionForRenewal(tx: DbOrTx, subscriptionId: number) {
+  const [row] = await lockSubscriptionForRenewalQuery(tx, { subscriptionId });
+  return row ?? null;
+}
+
+const readSubscriptionForRenewalQuery = preparedQuery("read_subscription_for_renewal", (db) =>
+  subscriptionForRenewal(db).prepare("read_subscription_for_renewal"),
+);
+
+/**
+ * What {@link lockSubscriptionForRenewal} returns, read without a lock: its `version` is what
+ * {@link insertRenewalAttemptIfUnchanged} checks.
  */
 export async function readSubscriptionForRenewal(db: DbOrTx, subscriptionId: number) {
   const [row] = await readSubscriptionForRenewalQuery(db, { subscriptionId });
