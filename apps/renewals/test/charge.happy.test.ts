@@ -1,6 +1,8 @@
+import type { Transaction } from "@obuna/db";
 import { boundCards, subscriptions } from "@obuna/db/schema";
-import { eq, sql } from "drizzle-orm";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { openTransaction, waitUntilBlockedBy } from "@obuna/db/testing";
+import { eq } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { renewalAccount } from "../src/core/attempts";
 import { chargeSubscription } from "../src/core/charge";
 import {
@@ -135,27 +137,14 @@ describe("starting an attempt while the subscription changes", () => {
   async function chargeAcross(
     subscriptionId: number,
     periodEnd: Date,
-    change: (tx: typeof db) => Promise<unknown>,
+    change: (tx: Transaction) => Promise<unknown>,
   ) {
-    let charge: ReturnType<typeof chargeSubscription> | undefined;
-    await db.transaction(async (tx) => {
-      await change(tx as unknown as typeof db);
-      const [{ pid }] = (await tx.execute(sql`select pg_backend_pid() as pid`)) as unknown as [
-        { pid: number },
-      ];
-      charge = chargeSubscription(world.renewals.ctx, { subscriptionId, periodEnd });
-      // The charge read the committed row and now waits for this transaction's lock to write its attempt.
-      await vi.waitFor(
-        async () => {
-          const [{ blocked }] = (await db.execute(
-            sql`select count(*)::int as blocked from pg_stat_activity where ${pid}::int = any(pg_blocking_pids(pid))`,
-          )) as unknown as [{ blocked: number }];
-          expect(blocked).toBe(1);
-        },
-        { timeout: 5_000, interval: 10 },
-      );
-    });
-    return charge!;
+    const changing = await openTransaction(db, change);
+    const charge = chargeSubscription(world.renewals.ctx, { subscriptionId, periodEnd });
+    // The charge read the committed row and now waits for this transaction's lock to write its attempt.
+    await waitUntilBlockedBy(db, changing.pid);
+    await changing.commit();
+    return charge;
   }
 
   it("a change that keeps it due: decided again under the lock, charged once", async () => {

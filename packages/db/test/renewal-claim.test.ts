@@ -1,9 +1,9 @@
 import { eq, sql } from "drizzle-orm";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/client";
 import { claimChargeableAttempt } from "../src/queries/index";
 import { boundCards, renewalAttempts, subscriptions } from "../src/schema/index";
-import { testDatabaseUrl } from "../src/testing/index";
+import { openTransaction, testDatabaseUrl, waitUntilBlockedBy } from "../src/testing/index";
 import { subscriptionMaker } from "./fixtures";
 
 /**
@@ -126,35 +126,14 @@ describe("claimChargeableAttempt", () => {
 
   it("waits for a cancel holding the subscription and then sees it: not claimed", async () => {
     const c = await chargeable();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
     // The cancel: auto-renew off in a transaction that has not committed yet.
-    const cancel = db.transaction(async (tx) => {
-      await tx.update(subscriptions).set({ autoRenew: false }).where(eq(subscriptions.id, c.sub.id));
-      locked();
-      await held;
-    });
-    await isLocked;
+    const cancel = await openTransaction(db, (tx) =>
+      tx.update(subscriptions).set({ autoRenew: false }).where(eq(subscriptions.id, c.sub.id)),
+    );
     const claim = c.claim();
     // The claim is blocked on the subscription's row lock (it did not answer from the row it saw).
-    await vi.waitFor(
-      async () => {
-        const [{ waiting }] = (await db.execute(
-          sql`select count(*)::int as waiting from pg_stat_activity
-              where wait_event_type = 'Lock' and query like 'update "renewal_attempts"%'`,
-        )) as unknown as [{ waiting: number }];
-        expect(waiting).toBe(1);
-      },
-      { timeout: 5_000, interval: 10 },
-    );
-    release();
-    await cancel;
+    await waitUntilBlockedBy(db, cancel.pid);
+    await cancel.commit();
     expect(await claim).toBe(false);
     expect(await c.attemptStatus()).toBe("pending");
   });

@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/client";
 import {
   insertRenewalAttemptIfUnchanged,
@@ -7,7 +7,7 @@ import {
   readSubscriptionForRenewal,
 } from "../src/queries/index";
 import { renewalAttempts, subscriptions } from "../src/schema/index";
-import { testDatabaseUrl } from "../src/testing/index";
+import { openTransaction, testDatabaseUrl, waitUntilBlockedBy } from "../src/testing/index";
 import { subscriptionMaker } from "./fixtures";
 
 /**
@@ -73,37 +73,14 @@ describe("insertRenewalAttemptIfUnchanged", () => {
   it("waits for a transaction holding the subscription, then refuses if it changed the row", async () => {
     const { sub } = await newSubscription();
     const s = await readAndStart(sub.id);
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked!: (pid: number) => void;
-    const isLocked = new Promise<number>((resolve) => {
-      locked = resolve;
-    });
     // A cancel that has not committed yet.
-    const cancel = db.transaction(async (tx) => {
-      await tx.update(subscriptions).set({ autoRenew: false }).where(eq(subscriptions.id, sub.id));
-      const [{ pid }] = (await tx.execute(sql`select pg_backend_pid() as pid`)) as unknown as [
-        { pid: number },
-      ];
-      locked(pid);
-      await held;
-    });
-    const pid = await isLocked;
+    const cancel = await openTransaction(db, (tx) =>
+      tx.update(subscriptions).set({ autoRenew: false }).where(eq(subscriptions.id, sub.id)),
+    );
     const start = s.start();
     // The insert is blocked on the subscription's row lock: it did not go ahead on the version it saw.
-    await vi.waitFor(
-      async () => {
-        const [{ blocked }] = (await db.execute(
-          sql`select count(*)::int as blocked from pg_stat_activity where ${pid}::int = any(pg_blocking_pids(pid))`,
-        )) as unknown as [{ blocked: number }];
-        expect(blocked).toBe(1);
-      },
-      { timeout: 5_000, interval: 10 },
-    );
-    release();
-    await cancel;
+    await waitUntilBlockedBy(db, cancel.pid);
+    await cancel.commit();
     expect(await start).toBeNull();
     expect(await s.attempts()).toHaveLength(0);
   });

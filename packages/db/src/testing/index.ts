@@ -1,5 +1,6 @@
+import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { createDb } from "../client";
+import { createDb, type Database, type Transaction } from "../client";
 import { migrateDatabase } from "../migrate";
 import { seedPlans } from "../seed";
 
@@ -56,4 +57,59 @@ export async function prepareTestDatabase(name: string, options: { seed?: boolea
     }
   }
   return url;
+}
+
+/**
+ * A transaction left open: `work` runs in it (taking its row locks), then it waits until `commit()`.
+ * For tests of what another statement does while those locks are held. `pid` is its backend's.
+ */
+export async function openTransaction(
+  db: Database,
+  work: (tx: Transaction) => Promise<unknown>,
+): Promise<{ pid: number; commit: () => Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let opened!: (pid: number) => void;
+  let failed!: (error: unknown) => void;
+  const isOpen = new Promise<number>((resolve, reject) => {
+    opened = resolve;
+    failed = reject;
+  });
+  const done = db.transaction(async (tx) => {
+    await work(tx);
+    const [row] = (await tx.execute(sql`select pg_backend_pid() as pid`)) as unknown as [{ pid: number }];
+    opened(row.pid);
+    await held;
+  });
+  // `work` failing fails the open; a failure at commit is `commit()`'s.
+  done.catch(failed);
+  const pid = await isOpen;
+  return {
+    pid,
+    commit: async () => {
+      release();
+      await done;
+    },
+  };
+}
+
+/**
+ * Waits until exactly `count` statements wait for a lock the backend `pid` holds (`pg_blocking_pids`);
+ * throws after `timeoutMs`. Proves a statement is blocked on a row lock rather than answering from
+ * the row version it saw.
+ */
+export async function waitUntilBlockedBy(db: Database, pid: number, count = 1, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  let blocked = 0;
+  while (Date.now() < deadline) {
+    const [row] = (await db.execute(
+      sql`select count(*)::int as blocked from pg_stat_activity where ${pid}::int = any(pg_blocking_pids(pid))`,
+    )) as unknown as [{ blocked: number }];
+    blocked = row.blocked;
+    if (blocked === count) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${blocked} statements blocked by backend ${pid} after ${timeoutMs} ms, expected ${count}`);
 }
